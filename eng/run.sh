@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the service. With no ConnectionStrings__EventStore set, starts (or reuses) the local PostgreSQL
+# of eng/local-postgres.sh. Creates the schema, seeds the development tenant (its API key is printed
+# the first time only), and serves on http://127.0.0.1:5080 unless ASPNETCORE_URLS / --urls says otherwise.
+# Extra arguments go to the service (e.g. --urls http://127.0.0.1:6000).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash eng/pack-local-feed.sh
+
+if [ -z "${ConnectionStrings__EventStore:-}" ]; then
+  ConnectionStrings__EventStore="$(bash eng/local-postgres.sh)"
+  export ConnectionStrings__EventStore
+fi
+
+dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly
+web="dotnet $root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
+tenant="${EVENTSOURCED_DEV_TENANT:-dev}"
+(cd src/Web && $web tenants ensure "$tenant" --name "Development tenant")
+cd src/Web
+exec $web "$@"

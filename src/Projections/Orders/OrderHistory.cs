@@ -1,0 +1,45 @@
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Orders;
+using JasperFx.Events;
+using Marten.Events.Aggregation;
+
+namespace EventSourced.Projections.Orders;
+
+/// <summary>
+/// An order's audit trail: each event with its position, time and actor. Projected asynchronously by
+/// the daemon (it is not needed to answer the writer), which also keeps an async projection in the
+/// first slice so the daemon's configuration is exercised from day one.
+/// </summary>
+public sealed record OrderHistory
+{
+    public Guid Id { get; init; }
+    public string StudyInstanceUid { get; init; } = "";
+    public IReadOnlyList<OrderHistoryEntry> Entries { get; init; } = [];
+}
+
+public sealed record OrderHistoryEntry(long Sequence, long Version, string EventType, DateTimeOffset At, string Subject, string Via, string Summary);
+
+public partial class OrderHistoryProjection : SingleStreamProjection<OrderHistory, Guid>
+{
+    public static OrderHistory Create(IEvent<OrderCreated> e) => new()
+    {
+        Id = e.Data.OrderId,
+        StudyInstanceUid = e.Data.Details.StudyInstanceUid,
+        Entries = [Entry(e, e.Data.CreatedBy, e.Data.CreatedAt, $"Order created for study {e.Data.Details.StudyInstanceUid}, accession {e.Data.Details.AccessionNumber}; metadata due by {e.Data.MetadataDueBy:O}.")],
+    };
+
+    public OrderHistory Apply(IEvent<OrderMetadataAdded> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.AddedBy, e.Data.AddedAt, $"Metadata added: {string.Join(", ", e.Data.Metadata.Keys)}."));
+
+    public OrderHistory Apply(IEvent<OrderFailed> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.FailedBy, e.Data.FailedAt, $"Order failed ({e.Data.Reason}): {e.Data.Detail}"));
+
+    public OrderHistory Apply(IEvent<OrderDeleted> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.DeletedBy, e.Data.DeletedAt, "Order deleted."));
+
+    private static OrderHistory Append(OrderHistory history, OrderHistoryEntry entry) =>
+        history with { Entries = [.. history.Entries, entry] };
+
+    private static OrderHistoryEntry Entry(IEvent e, Actor by, DateTimeOffset at, string summary) =>
+        new(e.Sequence, e.Version, e.EventTypeName, at, by.Subject, by.Via, summary);
+}

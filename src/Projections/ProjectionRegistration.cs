@@ -1,0 +1,46 @@
+using EventSourced.Domain.Orders;
+using EventSourced.Domain.Tenants;
+using EventSourced.Projections.Orders;
+using EventSourced.Projections.Tenants;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace EventSourced.Projections;
+
+public static class ProjectionRegistration
+{
+    public static StoreOptions AddTenantProjections(this StoreOptions options)
+    {
+        options.Projections.Add<TenantAggregation>(ProjectionLifecycle.Live);
+        options.Projections.Add<ApiKeyCredentialProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<ApiKeyCredential>().SingleTenanted();
+        options.Events.AddEventType<TenantRegistered>();
+        options.Events.AddEventType<ApiKeyIssued>();
+        options.Events.AddEventType<ApiKeyRevoked>();
+        return options;
+    }
+
+    public static StoreOptions AddOrderProjections(this StoreOptions options)
+    {
+        options.Projections.Add<OrderAggregation>(ProjectionLifecycle.Live);
+        options.Projections.Add<StudyOrderRegisterAggregation>(ProjectionLifecycle.Live);
+
+        // Inline: /status and /orderId read their own writes.
+        options.Projections.Add<OrderSummaryProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<OrderSummary>()
+            .MultiTenanted()
+            .Index(x => x.StudyInstanceUid)
+            .Index(x => x.CreatedAt);
+
+        options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<OrderHistory>().MultiTenanted();
+
+        options.Events.AddEventType<OrderCreated>();
+        options.Events.AddEventType<OrderMetadataAdded>();
+        options.Events.AddEventType<OrderFailed>();
+        options.Events.AddEventType<OrderDeleted>();
+        options.Events.AddEventType<OrderBookedForStudy>();
+        options.Events.AddEventType<StudyOrderReleased>();
+        return options;
+    }
+}

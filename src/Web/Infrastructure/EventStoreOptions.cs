@@ -1,0 +1,19 @@
+namespace EventSourced.Web.Infrastructure;
+
+/// <summary>Configuration section <c>EventStore</c>; the connection string is <c>ConnectionStrings:EventStore</c>.</summary>
+public sealed class EventStoreOptions
+{
+    public const string Section = "EventStore";
+
+    /// <summary>PostgreSQL schema for documents, events and Wolverine's envelopes.</summary>
+    public string Schema { get; set; } = "eventsourced";
+
+    /// <summary>
+    /// <c>Solo</c> for one node (default), <c>Balanced</c> for several nodes on one database: Marten's
+    /// async daemon and Wolverine's durability agents then distribute work by advisory-lock leadership.
+    /// </summary>
+    public string NodeMode { get; set; } = "Solo";
+
+    /// <summary>How often Wolverine looks for due scheduled messages (the metadata deadline's precision).</summary>
+    public TimeSpan ScheduledJobPollingTime { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,91 @@
+using EventSourced.Application;
+using EventSourced.Application.Orders;
+using EventSourced.Projections;
+using JasperFx;
+using JasperFx.CodeGeneration;
+using JasperFx.Events;
+using JasperFx.Events.Daemon;
+using Marten;
+using JasperFx.MultiTenancy;
+using Marten.Exceptions;
+using Marten.Storage;
+using Npgsql;
+using Weasel.Core;
+using Wolverine;
+using Wolverine.ErrorHandling;
+using Wolverine.Marten;
+
+namespace EventSourced.Web.Infrastructure;
+
+public static class EventStoreSetup
+{
+    /// <summary>Marten (event store, projections) and Wolverine (handlers, durable scheduled messages) on one PostgreSQL database.</summary>
+    public static WebApplicationBuilder AddEventStore(this WebApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString("EventStore");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:EventStore is not set. Use eng/run.sh (it starts a local PostgreSQL) or set ConnectionStrings__EventStore.");
+        }
+
+        var storeOptions = builder.Configuration.GetSection(EventStoreOptions.Section).Get<EventStoreOptions>() ?? new EventStoreOptions();
+        var solo = string.Equals(storeOptions.NodeMode, "Solo", StringComparison.OrdinalIgnoreCase);
+
+        builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
+        builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+
+        builder.Services.AddMarten(services =>
+            {
+                var options = new StoreOptions();
+                options.Connection(services.GetRequiredService<NpgsqlDataSource>());
+                options.DatabaseSchemaName = storeOptions.Schema;
+                options.Events.DatabaseSchemaName = storeOptions.Schema;
+
+                // Day-one, store-wide decisions (docs/architecture.md): Guid stream ids, conjoined tenancy.
+                options.Events.StreamIdentity = StreamIdentity.AsGuid;
+                options.Events.TenancyStyle = TenancyStyle.Conjoined;
+
+                // The upstream DistributedLock.Postgres that stands in for Patched.DistributedLock.Postgres
+                // cannot take the daemon's advisory locks on a DbDataSource ("Multiplexing is currently
+                // incompatible with DbDataSource") unless the locks are taken inside a transaction.
+                options.Events.UseAdvisoryLockTransaction = true;
+
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+
+                options.AddTenantProjections();
+                options.AddOrderProjections();
+                return options;
+            })
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup()
+            .IntegrateWithWolverine()
+            .AddAsyncDaemon(solo ? DaemonMode.Solo : DaemonMode.HotCold);
+
+        builder.Host.UseWolverine(options =>
+        {
+            // Pin the application assembly: a test run with several hosts must never lose handlers.
+            options.ApplicationAssembly = typeof(Program).Assembly;
+            options.Discovery.IncludeAssembly(typeof(ApplicationAssembly).Assembly);
+
+            // Dynamic code generation at start-up (docs/architecture.md, "Code generation").
+            options.UseRuntimeCompilation();
+            options.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+
+            options.Policies.AutoApplyTransactions();
+            // Without durable local queues a scheduled local message lives in memory and dies with the process.
+            options.Policies.UseDurableLocalQueues();
+            options.Durability.Mode = solo ? DurabilityMode.Solo : DurabilityMode.Balanced;
+            options.Durability.ScheduledJobPollingTime = storeOptions.ScheduledJobPollingTime;
+
+            // Two commands deciding on the same stream at once: the loser re-reads and decides again.
+            options.OnException<ConcurrencyException>().Or<JasperFx.Events.ExistingStreamIdCollisionException>().Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
+                .RetryWithCooldown(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100));
+        });
+
+        return builder;
+    }
+}

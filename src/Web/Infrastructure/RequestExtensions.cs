@@ -1,0 +1,22 @@
+using System.Security.Claims;
+using EventSourced.Domain.Common;
+using EventSourced.Web.Security;
+using Marten;
+using Wolverine;
+
+namespace EventSourced.Web.Infrastructure;
+
+public static class RequestExtensions
+{
+    /// <summary>Generous: a create under contention on a 2-core machine can queue behind its siblings.</summary>
+    private static readonly TimeSpan InvokeTimeout = TimeSpan.FromSeconds(30);
+
+    public static Actor Actor(this ClaimsPrincipal user, string via) => new(user.Subject(), via);
+
+    /// <summary>Runs a command for the caller's tenant: the handler's Marten session is that tenant's.</summary>
+    public static Task<T> InvokeForCallerAsync<T>(this IMessageBus bus, ClaimsPrincipal user, object command, CancellationToken cancellation) =>
+        bus.InvokeForTenantAsync<T>(user.TenantId(), command, cancellation, InvokeTimeout);
+
+    public static IQuerySession QuerySessionForCaller(this IDocumentStore store, ClaimsPrincipal user) =>
+        store.QuerySession(user.TenantId());
+}

@@ -1,0 +1,35 @@
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace EventSourced.Web.Infrastructure;
+
+/// <summary>
+/// Last line: what escapes an endpoint becomes a problem document. Client faults the framework raises
+/// keep their 4xx; a command that did not finish in time is a 503 (retryable); anything else is a 500
+/// whose detail reveals nothing of the server.
+/// </summary>
+public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException bad => (bad.StatusCode, "Bad Request", bad.Message),
+            OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client Closed Request", "The client went away."),
+            TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "The operation did not complete in time; it may be retried."),
+            _ => (StatusCodes.Status500InternalServerError, "Internal Server Error", "An unexpected error occurred. It has been logged."),
+        };
+
+        if (status >= 500)
+        {
+            logger.LogError(exception, "Unhandled exception on {Method} {Path}", context.Request.Method, context.Request.Path);
+        }
+
+        context.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            Exception = exception,
+            ProblemDetails = { Status = status, Title = title, Detail = detail },
+        });
+    }
+}

@@ -1,0 +1,110 @@
+using System.Net.Http.Headers;
+using EventSourced.Application.Tenants;
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Tenants;
+using Marten;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSourced.Web.Tests.Support;
+
+/// <summary>The real service (Program) in process, over real HTTP semantics, on a test class's own database.</summary>
+public sealed class AppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Program>
+{
+    static AppFactory()
+    {
+        // Program ends in RunJasperFxCommands; under WebApplicationFactory the host must start by itself.
+        JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("ConnectionStrings:EventStore", connectionString);
+        builder.UseSetting("EventStore:ScheduledJobPollingTime", "00:00:00.500");
+        builder.UseSetting("Logging:Console:FormatterName", "simple");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
+
+    /// <summary>Registers the tenant if needed and returns a client holding a fresh API key with the given scopes.</summary>
+    public async Task<HttpClient> ClientForTenantAsync(string tenantId, params string[] scopes)
+    {
+        var key = await IssueKeyAsync(tenantId, scopes.Length == 0 ? [.. Scopes.All] : scopes);
+        var client = CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", key);
+        return client;
+    }
+
+    public async Task<string> IssueKeyAsync(string tenantId, IReadOnlyList<string> scopes)
+    {
+        var by = new Actor("tests", "tests");
+        await TenantAdministration.RegisterTenantAsync(Store, tenantId, tenantId, by, DateTimeOffset.UtcNow, CancellationToken.None);
+        var (issued, rejected) = await TenantAdministration.IssueApiKeyAsync(Store, tenantId, $"{tenantId}-client", scopes, by, DateTimeOffset.UtcNow, CancellationToken.None);
+        return issued?.Key ?? throw new InvalidOperationException(rejected!.Detail);
+    }
+}
+
+/// <summary>A test class's database and service, started once for the class.</summary>
+public class ServiceFixture : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+
+    public AppFactory App { get; private set; } = null!;
+
+    public string ConnectionString => database.ConnectionString;
+
+    protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        App = new AppFactory(database.ConnectionString, Settings);
+        App.CreateClient().Dispose(); // start the host now, not inside the first test's timing
+    }
+
+    public async Task DisposeAsync()
+    {
+        await App.DisposeAsync();
+        await database.DisposeAsync();
+    }
+}
+
+public static class Eventually
+{
+    /// <summary>Polls until the condition holds; fails with the last observed value after the timeout. For asynchronous outcomes only.</summary>
+    public static async Task<T> Until<T>(Func<Task<T>> probe, Func<T, bool> done, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        T last;
+        do
+        {
+            last = await probe();
+            if (done(last))
+            {
+                return last;
+            }
+
+            await Task.Delay(200);
+        }
+        while (DateTime.UtcNow < deadline);
+
+        throw new TimeoutException($"Timed out after {timeout} waiting for {what}; last seen: {last}");
+    }
+}
+
+public static class Json
+{
+    public static StringContent Body(string json, string contentType = "text/json; charset=utf-8") =>
+        new(json, System.Text.Encoding.UTF8, MediaTypeHeaderValue.Parse(contentType).MediaType!)
+        {
+            Headers = { ContentType = MediaTypeHeaderValue.Parse(contentType) },
+        };
+}

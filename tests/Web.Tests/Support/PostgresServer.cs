@@ -1,0 +1,239 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace EventSourced.Web.Tests.Support;
+
+/// <summary>
+/// One real PostgreSQL server for the whole test run, from the first source that answers:
+/// <list type="number">
+/// <item><c>EVENTSOURCED_TEST_POSTGRES</c>: a connection string to a server you run (needs CREATE DATABASE);</item>
+/// <item>Testcontainers, when a Docker engine answers;</item>
+/// <item>a throwaway cluster started here from the PostgreSQL server binaries (initdb + pg_ctl, as the
+/// <c>postgres</c> user when running as root), on a free loopback port, in a temp folder removed at exit.</item>
+/// </list>
+/// Test classes get their own database on it (<see cref="TestDatabase"/>), so they run in parallel.
+/// </summary>
+public static class PostgresServer
+{
+    private static readonly Lazy<Task<string>> Admin = new(StartAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>A connection string to the server's <c>postgres</c> database, for creating and dropping test databases.</summary>
+    public static Task<string> AdminConnectionString => Admin.Value;
+
+    public static string Source { get; private set; } = "";
+
+    private static async Task<string> StartAsync()
+    {
+        var configured = Environment.GetEnvironmentVariable("EVENTSOURCED_TEST_POSTGRES");
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            Source = "EVENTSOURCED_TEST_POSTGRES";
+            return configured;
+        }
+
+        if (DockerEngineMayAnswer())
+        {
+            try
+            {
+                var container = new PostgreSqlBuilder("postgres:15").Build();
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+                await container.StartAsync(timeout.Token);
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => container.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(20));
+                Source = "Testcontainers";
+                return container.GetConnectionString();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Console.Error.WriteLine($"Testcontainers could not start PostgreSQL ({e.GetType().Name}: {e.Message}); starting a local cluster.");
+            }
+        }
+
+        Source = "local cluster";
+        return await LocalCluster.StartAsync();
+    }
+
+    private static bool DockerEngineMayAnswer()
+    {
+        var host = Environment.GetEnvironmentVariable("DOCKER_HOST");
+        if (!string.IsNullOrEmpty(host))
+        {
+            return true;
+        }
+
+        const string socketPath = "/var/run/docker.sock";
+        if (!File.Exists(socketPath))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(socketPath));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static class LocalCluster
+    {
+        private const string Prefix = "eventsourced-test-pg-";
+
+        public static async Task<string> StartAsync()
+        {
+            var bin = Directory.Exists("/usr/lib/postgresql")
+                ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).Order().LastOrDefault()
+                : null;
+            bin = Environment.GetEnvironmentVariable("PG_BIN") ?? bin
+                ?? throw new InvalidOperationException("No PostgreSQL server binaries under /usr/lib/postgresql/*/bin, no Docker engine and no EVENTSOURCED_TEST_POSTGRES: the tests need a real PostgreSQL.");
+
+            RemoveStaleClusters(bin);
+
+            var root = Path.Combine(Path.GetTempPath(), Prefix + Guid.NewGuid().ToString("N")[..12]);
+            Directory.CreateDirectory(root);
+            await File.WriteAllTextAsync(Path.Combine(root, "owner.pid"), Environment.ProcessId.ToString());
+            var data = Path.Combine(root, "data");
+            var asRoot = Environment.UserName == "root";
+            if (asRoot)
+            {
+                await RunAsync("chown", ["-R", "postgres:postgres", root]);
+            }
+
+            await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], asRoot);
+            var port = FreePort();
+            // Throwaway data: durability settings off for speed; never do this outside tests.
+            var serverOptions = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB";
+            await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "server.log"), "-o", serverOptions, "-w", "-t", "60", "start"], asRoot);
+
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, root, asRoot);
+            return $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=20";
+        }
+
+        /// <summary>Clusters left by a test process that was killed before its exit handler ran.</summary>
+        private static void RemoveStaleClusters(string bin)
+        {
+            foreach (var root in Directory.GetDirectories(Path.GetTempPath(), Prefix + "*"))
+            {
+                var pidFile = Path.Combine(root, "owner.pid");
+                if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile), out var pid) && ProcessAlive(pid))
+                {
+                    continue;
+                }
+
+                Stop(bin, root, Environment.UserName == "root");
+            }
+        }
+
+        private static bool ProcessAlive(int pid)
+        {
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
+
+        private static void Stop(string bin, string root, bool asRoot)
+        {
+            try
+            {
+                var data = Path.Combine(root, "data");
+                if (File.Exists(Path.Combine(data, "postmaster.pid")))
+                {
+                    RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"], asRoot).Wait(TimeSpan.FromSeconds(30));
+                }
+            }
+            catch (Exception e) when (e is InvalidOperationException or AggregateException)
+            {
+                // Best effort at exit: the folder is removed below either way.
+            }
+
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A later run's RemoveStaleClusters tries again.
+            }
+        }
+
+        private static int FreePort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+
+        private static async Task RunAsync(string file, string[] arguments, bool asPostgres = false)
+        {
+            var start = new ProcessStartInfo(asPostgres ? "runuser" : file)
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            if (asPostgres)
+            {
+                foreach (var a in new[] { "-u", "postgres", "--", file })
+                {
+                    start.ArgumentList.Add(a);
+                }
+            }
+
+            foreach (var a in arguments)
+            {
+                start.ArgumentList.Add(a);
+            }
+
+            using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            if (process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}: {await stderr}{await stdout}");
+            }
+        }
+    }
+}
+
+/// <summary>A database of its own for one test class: created before its tests, dropped after.</summary>
+public sealed class TestDatabase : IAsyncLifetime
+{
+    public string Name { get; } = "t_" + Guid.NewGuid().ToString("N");
+
+    public string ConnectionString { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var admin = await PostgresServer.AdminConnectionString;
+        await using (var connection = new NpgsqlConnection(admin))
+        {
+            await connection.OpenAsync();
+            await using var command = new NpgsqlCommand($"create database {Name}", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        ConnectionString = new NpgsqlConnectionStringBuilder(admin) { Database = Name }.ConnectionString;
+    }
+
+    public async Task DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(await PostgresServer.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"drop database if exists {Name} with (force)", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
