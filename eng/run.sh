@@ -14,8 +14,6 @@ if [ -z "${ConnectionStrings__EventStore:-}" ]; then
 fi
 
 dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly
-web="dotnet $root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
-tenant="${EVENTSOURCED_DEV_TENANT:-dev}"
-(cd src/Web && $web tenants ensure "$tenant" --name "Development tenant")
+EVENTSOURCED_SKIP_BUILD=1 bash eng/tenants.sh ensure "${EVENTSOURCED_DEV_TENANT:-dev}" --name "Development tenant"
 cd src/Web
-exec $web "$@"
+exec dotnet "$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll" "$@"

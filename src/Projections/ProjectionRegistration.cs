@@ -35,6 +35,14 @@ public static class ProjectionRegistration
         options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
         options.Schema.For<OrderHistory>().MultiTenanted();
 
+        // Erasure of personal data (a patient's deletion request): these rules rewrite the PHI of stored
+        // events in place when ApplyEventDataMasking is run for the patient's streams.
+        options.Events.AddMaskingRuleForProtectedInformation<OrderCreated>(e => e with { Details = e.Details.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<OrderMetadataAdded>(e => e with
+        {
+            Metadata = e.Metadata.ToDictionary(m => m.Key, _ => System.Text.Json.JsonSerializer.SerializeToElement(OrderDetails.Erased)),
+        });
+
         options.Events.AddEventType<OrderCreated>();
         options.Events.AddEventType<OrderMetadataAdded>();
         options.Events.AddEventType<OrderFailed>();

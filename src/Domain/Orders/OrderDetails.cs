@@ -35,6 +35,28 @@ public sealed record OrderDetails
     public string? ServiceEpisodeId { get; init; }
     public string? ScheduledStationName { get; init; }
 
+    public const string Erased = "ERASED";
+
+    /// <summary>
+    /// The same order with the patient's personal data removed, for erasure requests: the event log keeps
+    /// its shape (the order, its study, its schedule, its history) and loses who the patient was.
+    /// Applied to stored events by Marten's protected-information masking (docs/architecture.md).
+    /// </summary>
+    public OrderDetails WithPersonalDataErased() => this with
+    {
+        PatientId = Erased,
+        PatientName = Erased,
+        PatientBirthDate = null,
+        PatientSex = null,
+        AdmissionId = null,
+        CurrentPatientLocation = null,
+        PatientState = null,
+        PregnancyStatus = null,
+        MedicalAlerts = null,
+        ConfidentialityConstraintOnPatientDataDescription = null,
+        ServiceEpisodeId = null,
+    };
+
     /// <summary>
     /// The order's fields as metadata entries keyed by the document's field names, non-empty values
     /// only. Required metadata (see <see cref="Order.MissingMetadata"/>) can be satisfied by these as

@@ -8,7 +8,7 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Web.Infrastructure;
 using Wolverine;
 
-namespace EventSourced.Web.OrderMetadata;
+namespace EventSourced.Web.Ingestion;
 
 /// <summary>Document b, "Add Metadata to Order": <c>PATCH /add-metadata?order_id=</c> or <c>?study_uid=</c> with a JSON object.</summary>
 public sealed class OrderMetadataModule : ICarterModule

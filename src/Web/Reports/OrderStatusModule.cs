@@ -1,11 +1,12 @@
 using System.Security.Claims;
 using Carter;
+using EventSourced.Domain.Orders;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
 using Marten;
 
-namespace EventSourced.Web.OrderStatus;
+namespace EventSourced.Web.Reports;
 
 /// <summary>Document a: order status by order id or StudyInstanceUID, and order ids by StudyInstanceUID.</summary>
 public sealed class OrderStatusModule : ICarterModule
@@ -81,7 +82,7 @@ public sealed class OrderStatusModule : ICarterModule
     /// <summary>The study's orders, most recent first; deleted orders are gone from these views (their history stays in the log).</summary>
     private static IQueryable<OrderSummary> OrdersOfStudy(IQuerySession session, string studyUid) =>
         session.Query<OrderSummary>()
-            .Where(x => x.StudyInstanceUid == studyUid && x.Status != Domain.Orders.OrderStatus.Deleted)
+            .Where(x => x.StudyInstanceUid == studyUid && x.Status != OrderStatus.Deleted)
             .OrderByDescending(x => x.CreatedAt)
             .ThenByDescending(x => x.Id);
 }

@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 using EventSourced.Domain.Orders;
 using EventSourced.Projections.Orders;
 
-namespace EventSourced.Web.OrderStatus;
+namespace EventSourced.Web.Reports;
 
 /// <summary>
 /// Document a leaves the status body unspecified; its query parameters are snake_case, so the body is
@@ -32,7 +32,7 @@ public sealed record OrderStatusResponse(
         summary.FailureReason is { } reason ? SnakeCase(reason.ToString()) : null,
         summary.FailureDetail);
 
-    public static string Name(Domain.Orders.OrderStatus status) => SnakeCase(status.ToString());
+    public static string Name(OrderStatus status) => SnakeCase(status.ToString());
 
     private static string SnakeCase(string pascal) =>
         string.Concat(pascal.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Tenant and API-key administration against the same database eng/run.sh uses:
+#   eng/tenants.sh ensure <tenant> [--name N] [--subject S] [--scopes a,b]
+#   eng/tenants.sh issue-key <tenant> [--subject S] [--scopes a,b]
+#   eng/tenants.sh revoke-key <tenant> <keyId>
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash eng/pack-local-feed.sh
+if [ -z "${ConnectionStrings__EventStore:-}" ]; then
+  ConnectionStrings__EventStore="$(bash eng/local-postgres.sh)"
+  export ConnectionStrings__EventStore
+fi
+dll="$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
+if [ -z "${EVENTSOURCED_SKIP_BUILD:-}" ]; then
+  dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly >&2
+fi
+cd src/Web
+exec dotnet "$dll" tenants "$@"

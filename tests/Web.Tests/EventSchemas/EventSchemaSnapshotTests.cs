@@ -1,0 +1,81 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Orders;
+using EventSourced.Domain.Tenants;
+using EventSourced.Web.Tests.Support;
+using Marten;
+using Npgsql;
+
+namespace EventSourced.Web.Tests.EventSchemas;
+
+/// <summary>
+/// Stored events are forever: their type alias (the <c>type</c> column) and JSON shape are pinned by the
+/// snapshots beside this file. A rename or reshaped property fails here; an intended change needs a new
+/// snapshot and, for events already stored, an upcaster. Regenerate with EVENTSOURCED_UPDATE_SNAPSHOTS=1.
+/// </summary>
+public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    private static readonly DateTimeOffset At = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+    private static readonly Guid Id = new("0190a6f0-1111-7222-8333-444455556666");
+    private static readonly Actor By = new("subject", "pacs-api");
+
+    public static TheoryData<string> EventTypes() => [.. Samples().Keys];
+
+    private static Dictionary<string, object> Samples()
+    {
+        var details = new OrderDetails
+        {
+            PatientId = "P1", PatientName = "DOE^JANE", StudyInstanceUid = "1.2.3", AccessionNumber = "A1", Modality = "CT",
+            ScheduledStationAETitle = "CT1", ScheduledProcedureStepDescription = "Chest", ScheduledProcedureStepStartDate = "20260102",
+            ScheduledProcedureStepStartTime = "0304", PatientSex = "F",
+        };
+        var metadata = new Dictionary<string, JsonElement> { ["PatientBirthDate"] = JsonSerializer.SerializeToElement("19700101") };
+        object[] events =
+        [
+            new OrderCreated(Id, details, ["PatientBirthDate"], At.AddMinutes(15), By, At),
+            new OrderMetadataAdded(Id, metadata, By, At),
+            new OrderFailed(Id, OrderFailureReason.MetadataDeadlineExpired, "detail", ["PatientBirthDate"], Actor.System("metadata-deadline"), At),
+            new OrderDeleted(Id, By, At),
+            new OrderBookedForStudy(Id, "1.2.3", Id, At),
+            new StudyOrderReleased(Id, "1.2.3", Id, OrderStatus.Failed, At),
+            new TenantRegistered(Id, "t1", "Tenant one", By, At),
+            new ApiKeyIssued(Id, "t1", "0123456789abcdef", "hash", "subject", [Scopes.OrdersRead], By, At),
+            new ApiKeyRevoked(Id, "t1", "0123456789abcdef", By, At),
+        ];
+        return events.ToDictionary(e => e.GetType().Name);
+    }
+
+    [Theory]
+    [MemberData(nameof(EventTypes))]
+    public async Task Every_event_keeps_its_stored_alias_and_JSON_shape(string eventType)
+    {
+        // Store the sample and read back exactly what the database holds: the type column and the jsonb data.
+        var streamId = Guid.CreateVersion7();
+        await using (var session = fixture.App.Store.LightweightSession("schema-tests"))
+        {
+            session.Events.Append(streamId, Samples()[eventType]);
+            await session.SaveChangesAsync();
+        }
+
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select type, data::text from eventsourced.mt_events where stream_id = @id", connection);
+        command.Parameters.AddWithValue("id", streamId);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        var json = JsonSerializer.Serialize(JsonDocument.Parse(reader.GetString(1)).RootElement, new JsonSerializerOptions { WriteIndented = true });
+        var actual = $"alias: {reader.GetString(0)}\n{json}\n";
+
+        var path = Path.Combine(SourceDirectory(), $"{eventType}.snapshot.txt");
+        if (Environment.GetEnvironmentVariable("EVENTSOURCED_UPDATE_SNAPSHOTS") == "1")
+        {
+            File.WriteAllText(path, actual);
+        }
+
+        Assert.True(File.Exists(path), $"No snapshot for {eventType}: run with EVENTSOURCED_UPDATE_SNAPSHOTS=1 and review {path}.");
+        Assert.Equal(File.ReadAllText(path), actual);
+    }
+
+    private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
+}
