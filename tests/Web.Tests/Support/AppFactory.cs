@@ -23,6 +23,8 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("ConnectionStrings:EventStore", connectionString);
+        // appsettings.json binds 127.0.0.1:5080 for the real service; tests on Kestrel take a free port.
+        builder.UseSetting("Urls", "http://127.0.0.1:0");
         builder.UseSetting("EventStore:ScheduledJobPollingTime", "00:00:00.500");
         builder.UseSetting("Logging:Console:FormatterName", "simple");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
