@@ -12,6 +12,11 @@ bin="${PG_BIN:-}"
 if [ -z "$bin" ]; then
   for candidate in /usr/lib/postgresql/*/bin; do [ -x "$candidate/initdb" ] && bin="$candidate"; done
 fi
+if { [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; } && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+  echo "Installing the PostgreSQL server (Debian package postgresql)…" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  for candidate in /usr/lib/postgresql/*/bin; do [ -x "$candidate/initdb" ] && bin="$candidate"; done
+fi
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
   echo "PostgreSQL server binaries not found (looked in /usr/lib/postgresql/*/bin); install postgresql-15 or set PG_BIN." >&2
   exit 1

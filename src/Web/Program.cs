@@ -14,7 +14,13 @@ if (args is ["tenants", ..])
     return await TenantCommands.RunAsync(app.Services, args[1..]);
 }
 
-// No arguments: serve. Otherwise JasperFx's commands (projections rebuild, db-apply, codegen, …).
+if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
+{
+    await app.RunAsync();
+    return 0;
+}
+
+// JasperFx's commands: projections rebuild, db-apply, db-patch, describe, …
 return await app.RunJasperFxCommands(args);
 
 /// <summary>Entry point; public for WebApplicationFactory in the tests.</summary>

@@ -15,7 +15,7 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
 {
     static AppFactory()
     {
-        // Program ends in RunJasperFxCommands; under WebApplicationFactory the host must start by itself.
+        // Should Program take the RunJasperFxCommands path under WebApplicationFactory, the host must still start.
         JasperFx.CommandLine.JasperFxEnvironment.AutoStartHost = true;
     }
 
