@@ -1,4 +1,6 @@
 using Carter;
+using EventSourced.Application.Blobs;
+using EventSourced.Web.Infrastructure.Blobs;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Security;
 using Microsoft.AspNetCore.Authorization;
@@ -28,6 +30,14 @@ public static class WebSetup
                 options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(Principal.ScopeClaim, scope));
             }
         });
+
+        builder.Services.Configure<BlobStoreOptions>(builder.Configuration.GetSection(BlobStoreOptions.Section));
+        builder.Services.AddSingleton<IBlobStore>(services =>
+        {
+            var root = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BlobStoreOptions>>().Value.Root;
+            return new LocalDiskBlobStore(Path.GetFullPath(root, services.GetRequiredService<IWebHostEnvironment>().ContentRootPath));
+        });
+        builder.Services.AddHostedService<BlobSweeper>();
 
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();

@@ -26,6 +26,7 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         // appsettings.json binds 127.0.0.1:5080 for the real service; tests on Kestrel take a free port.
         builder.UseSetting("Urls", "http://127.0.0.1:0");
         builder.UseSetting("EventStore:ScheduledJobPollingTime", "00:00:00.500");
+        builder.UseSetting("Blobs:Root", blobRoot);
         builder.UseSetting("Logging:Console:FormatterName", "simple");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -34,7 +35,18 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         }
     }
 
+    private readonly string blobRoot = Path.Combine(Path.GetTempPath(), "eventsourced-test-blobs", Guid.NewGuid().ToString("N"));
+
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (Directory.Exists(blobRoot))
+        {
+            Directory.Delete(blobRoot, recursive: true);
+        }
+    }
 
     /// <summary>Registers the tenant if needed and returns a client holding a fresh API key with the given scopes.</summary>
     public async Task<HttpClient> ClientForTenantAsync(string tenantId, params string[] scopes)

@@ -1,0 +1,36 @@
+namespace EventSourced.Application.Blobs;
+
+/// <summary>A stored blob's identity: content-addressed by SHA-256 (lower-case hex), with its SHA-1 (the pathology API asks for it) and length.</summary>
+public sealed record BlobReference(string Sha256, string Sha1, long Length);
+
+/// <summary>
+/// Where instances, reports and other files live. Content-addressed: writing the same bytes twice stores
+/// them once. A blob is durable (fsynced, atomically renamed into place) before <see cref="IBlobWrite.CommitAsync"/>
+/// returns; only then may an event point at it (design.md, "Blobs").
+/// </summary>
+public interface IBlobStore
+{
+    /// <summary>Starts a write: bytes written to <see cref="IBlobWrite.Content"/> go to a temporary file and through both hashes in one pass.</summary>
+    IBlobWrite BeginWrite();
+
+    /// <summary>The blob's bytes, or null when no blob has that SHA-256.</summary>
+    Stream? OpenRead(string sha256);
+
+    bool Exists(string sha256);
+
+    /// <summary>Removes a blob (retention, orphan sweeping). Removing an absent blob is not an error.</summary>
+    void Delete(string sha256);
+
+    /// <summary>Removes temporary files of writes that never committed (a crash, a dropped request) older than <paramref name="olderThan"/>.</summary>
+    int SweepAbandonedWrites(TimeSpan olderThan);
+}
+
+/// <summary>One write in progress. Disposing without committing removes the temporary file.</summary>
+public interface IBlobWrite : IAsyncDisposable
+{
+    /// <summary>Write-only stream; every byte is hashed as it passes.</summary>
+    Stream Content { get; }
+
+    /// <summary>Flushes to disk, fsyncs, and renames the file to its content address. Idempotent for identical content.</summary>
+    Task<BlobReference> CommitAsync(CancellationToken cancellation);
+}

@@ -1,0 +1,259 @@
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using EventSourced.Application.Blobs;
+
+namespace EventSourced.Web.Infrastructure.Blobs;
+
+/// <summary>Configuration section <c>Blobs</c>.</summary>
+public sealed class BlobStoreOptions
+{
+    public const string Section = "Blobs";
+
+    /// <summary>Root folder of the local disk store; relative paths are under the content root.</summary>
+    public string Root { get; set; } = "../../.data/blobs";
+
+    /// <summary>How often abandoned temporary files are looked for.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>A temporary file untouched this long belongs to a write that will never commit.</summary>
+    public TimeSpan AbandonedWriteAge { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Local disk blob store: <c>{root}/objects/{sha[0..2]}/{sha[2..4]}/{sha}</c>, written through
+/// <c>{root}/tmp</c>. Commit = flush + fsync of the file, rename (atomic within one file system, never
+/// over an existing blob), fsync of the directory so the rename itself survives a power cut.
+/// </summary>
+public sealed class LocalDiskBlobStore : IBlobStore
+{
+    private readonly string objects;
+    private readonly string temp;
+
+    public LocalDiskBlobStore(string root)
+    {
+        objects = Path.Combine(root, "objects");
+        temp = Path.Combine(root, "tmp");
+        Directory.CreateDirectory(objects);
+        Directory.CreateDirectory(temp);
+    }
+
+    public IBlobWrite BeginWrite() => new Write(this, Path.Combine(temp, $"{Guid.CreateVersion7():N}.partial"));
+
+    public Stream? OpenRead(string sha256)
+    {
+        var path = PathFor(sha256);
+        return path is not null && File.Exists(path)
+            ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan)
+            : null;
+    }
+
+    public bool Exists(string sha256) => PathFor(sha256) is { } path && File.Exists(path);
+
+    public void Delete(string sha256)
+    {
+        if (PathFor(sha256) is { } path && File.Exists(path))
+        {
+            File.Delete(path);
+        }
+    }
+
+    public int SweepAbandonedWrites(TimeSpan olderThan)
+    {
+        var removed = 0;
+        var cutoff = DateTime.UtcNow - olderThan;
+        foreach (var file in Directory.EnumerateFiles(temp, "*.partial"))
+        {
+            if (File.GetLastWriteTimeUtc(file) < cutoff)
+            {
+                try
+                {
+                    File.Delete(file);
+                    removed++;
+                }
+                catch (IOException)
+                {
+                    // Still being written by a slow client: its own dispose removes it.
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    /// <summary>Null for anything that is not 64 lower-case hex digits: a hash from a URL can never escape the store's folder.</summary>
+    private string? PathFor(string sha256) =>
+        sha256.Length == 64 && sha256.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')
+            ? Path.Combine(objects, sha256[..2], sha256[2..4], sha256)
+            : null;
+
+    private static void FsyncDirectory(string directory)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS())
+        {
+            return; // NTFS journals renames; there is no directory fsync to call.
+        }
+
+        var fd = Native.open(directory, 0 /* O_RDONLY */);
+        if (fd < 0)
+        {
+            throw new IOException($"Cannot open {directory} to fsync it (errno {Marshal.GetLastPInvokeError()}).");
+        }
+
+        try
+        {
+            if (Native.fsync(fd) != 0)
+            {
+                throw new IOException($"fsync of {directory} failed (errno {Marshal.GetLastPInvokeError()}).");
+            }
+        }
+        finally
+        {
+            _ = Native.close(fd);
+        }
+    }
+
+    private static class Native
+    {
+        [DllImport("libc", SetLastError = true)]
+        public static extern int open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int close(int fd);
+    }
+
+    private sealed class Write(LocalDiskBlobStore store, string tempPath) : IBlobWrite
+    {
+        private readonly HashingStream content = new(new FileStream(
+            tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous));
+
+        private bool committed;
+
+        public Stream Content => content;
+
+        public async Task<BlobReference> CommitAsync(CancellationToken cancellation)
+        {
+            if (committed)
+            {
+                throw new InvalidOperationException("This write is already committed.");
+            }
+
+            var (sha256, sha1, length) = await content.CompleteAsync(cancellation);
+            var final = store.PathFor(sha256)!;
+            var directory = Path.GetDirectoryName(final)!;
+            Directory.CreateDirectory(directory);
+            if (File.Exists(final))
+            {
+                File.Delete(tempPath); // same bytes are already stored
+            }
+            else
+            {
+                try
+                {
+                    File.Move(tempPath, final, overwrite: false);
+                }
+                catch (IOException) when (File.Exists(final))
+                {
+                    File.Delete(tempPath); // a concurrent write of the same bytes won the rename
+                }
+
+                FsyncDirectory(directory);
+            }
+
+            committed = true;
+            return new BlobReference(sha256, sha1, length);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await content.DisposeAsync();
+            if (!committed)
+            {
+                File.Delete(tempPath);
+            }
+        }
+    }
+
+    /// <summary>Write-only pass-through to the file that feeds both hashes; completing it flushes and fsyncs the file.</summary>
+    private sealed class HashingStream(FileStream file) : Stream
+    {
+        private readonly IncrementalHash sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        private long length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => length;
+            set => throw new NotSupportedException();
+        }
+
+        public async Task<(string Sha256, string Sha1, long Length)> CompleteAsync(CancellationToken cancellation)
+        {
+            await file.FlushAsync(cancellation);
+            file.Flush(flushToDisk: true);
+            await file.DisposeAsync();
+            return (Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(sha1.GetHashAndReset()), length);
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            sha256.AppendData(buffer);
+            sha1.AppendData(buffer);
+            length += buffer.Length;
+            file.Write(buffer);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            sha256.AppendData(buffer.Span);
+            sha1.AppendData(buffer.Span);
+            length += buffer.Length;
+            return file.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override void Flush() => file.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => file.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                file.Dispose();
+                sha256.Dispose();
+                sha1.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        public override async ValueTask DisposeAsync()
+        {
+            await file.DisposeAsync();
+            sha256.Dispose();
+            sha1.Dispose();
+            await base.DisposeAsync();
+        }
+    }
+}
