@@ -209,7 +209,7 @@ internal static class Oracles
         return root;
     }
 
-    /// <summary>DCMTK pads an odd-length binary value with one zero byte when it loads it; otherwise bytes must match.</summary>
+    /// <summary>DCMTK (and any writer, PS3.5 §7.1.1) pads an odd-length binary value with one zero byte; otherwise bytes must match.</summary>
     private static bool SameBinary(string a, string b)
     {
         if (a == b)
@@ -218,6 +218,10 @@ internal static class Oracles
         }
         var x = Convert.FromBase64String(a);
         var y = Convert.FromBase64String(b);
+        if (x.Length > y.Length)
+        {
+            (x, y) = (y, x);
+        }
         return x.Length % 2 == 1 && y.Length == x.Length + 1 && y[^1] == 0 && y.AsSpan(0, x.Length).SequenceEqual(x);
     }
 
