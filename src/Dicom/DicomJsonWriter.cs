@@ -26,10 +26,13 @@ public sealed record DicomJsonOptions
 /// </summary>
 public static class DicomJsonWriter
 {
+    /// <summary>Three JSON levels (attribute, Value array, item) per DICOM nesting level the reader allows.</summary>
+    public const int MaxJsonDepth = 3 * 4096 + 8;
+
     public static string Serialize(DicomDataset dataset, DicomJsonOptions? options = null)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, MaxDepth = MaxJsonDepth, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             Write(w, dataset, options);
         }

@@ -184,7 +184,7 @@ public static class DicomReader
             return (tag, vr, src.U16(bigEndian), offset);
         }
         // OB, OW, SQ, UN, UT, … : 2 reserved bytes then a 32-bit length (PS3.5 Table 7.1-1).
-        if (!src.Ensure(4))
+        if (!src.Ensure(6))
         {
             throw new DicomFormatException("input ends inside an element header", offset, tag);
         }
