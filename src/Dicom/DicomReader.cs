@@ -242,7 +242,8 @@ public static class DicomReader
             {
                 if (tag == DicomTag.Item)
                 {
-                    if (stack.Count > options.MaxDepth)
+                    // Two frames (sequence, item) per nesting level.
+                    if ((stack.Count + 1) / 2 > options.MaxDepth)
                     {
                         throw new DicomFormatException($"nesting deeper than {options.MaxDepth}", offset, f.Sequence.Tag);
                     }
