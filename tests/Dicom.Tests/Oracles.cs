@@ -57,6 +57,14 @@ internal static class Oracles
         return JsonNode.Parse(stdout)!;
     }
 
+    /// <summary>Runs a Python snippet under Debian's python3 (with pydicom); argv[1] receives <paramref name="input"/>.</summary>
+    public static string Python3(string script, string input)
+    {
+        var (exit, stdout, stderr) = Run(Python, "-W", "ignore", "-c", script, input);
+        Assert.True(exit == 0, $"python3 failed ({exit}): {stderr}");
+        return stdout;
+    }
+
     /// <summary>
     /// Differences between two DICOM JSON documents after normalising what the oracles legitimately
     /// do differently: key order, number formatting (compared as decimals), the value of (0008,0005)
