@@ -1,6 +1,8 @@
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
+using EventSourced.Projections.Studies;
 using EventSourced.Projections.Tenants;
 using JasperFx.Events.Projections;
 using Marten;
@@ -17,6 +19,16 @@ public static class ProjectionRegistration
         options.Events.AddEventType<TenantRegistered>();
         options.Events.AddEventType<ApiKeyIssued>();
         options.Events.AddEventType<ApiKeyRevoked>();
+        return options;
+    }
+
+    public static StoreOptions AddStudyProjections(this StoreOptions options)
+    {
+        options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
+        options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
+        options.Events.AddEventType<InstanceStored>();
+        options.Events.AddEventType<InstanceReplaced>();
         return options;
     }
 

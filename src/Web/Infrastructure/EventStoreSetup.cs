@@ -1,4 +1,5 @@
 using EventSourced.Application;
+using EventSourced.Application.Ingestion;
 using EventSourced.Application.Orders;
 using EventSourced.Projections;
 using JasperFx;
@@ -34,6 +35,7 @@ public static class EventStoreSetup
 
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
+        builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
@@ -58,6 +60,7 @@ public static class EventStoreSetup
 
                 options.AddTenantProjections();
                 options.AddOrderProjections();
+                options.AddStudyProjections();
                 return options;
             })
             .UseLightweightSessions()

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Tests.Support;
 using Marten;
@@ -31,6 +32,10 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             ScheduledProcedureStepStartTime = "0304", PatientSex = "F",
         };
         var metadata = new Dictionary<string, JsonElement> { ["PatientBirthDate"] = JsonSerializer.SerializeToElement("19700101") };
+        var instance = new StoredInstance(
+            "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.1",
+            JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["00100020"] = new { vr = "LO", Value = new[] { "P1" } } }),
+            new BlobRef(new string('a', 64), new string('b', 40), 1234), IngestChannel.StowRs, "CT1", "STATION1");
         object[] events =
         [
             new OrderCreated(Id, details, ["PatientBirthDate"], At.AddMinutes(15), By, At),
@@ -42,6 +47,8 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new TenantRegistered(Id, "t1", "Tenant one", By, At),
             new ApiKeyIssued(Id, "t1", "0123456789abcdef", "hash", "subject", [Scopes.OrdersRead], By, At),
             new ApiKeyRevoked(Id, "t1", "0123456789abcdef", By, At),
+            new InstanceStored(Id, instance, By, At),
+            new InstanceReplaced(Id, instance, new string('0', 64), By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

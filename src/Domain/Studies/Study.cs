@@ -1,0 +1,85 @@
+using System.Collections.Immutable;
+using EventSourced.Domain.Common;
+
+namespace EventSourced.Domain.Studies;
+
+/// <summary>
+/// The study aggregate, as far as storing instances needs it: which SOP instances it holds, with
+/// which bytes, since when.
+/// </summary>
+public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary<string, Study.InstanceState> Instances)
+{
+    private static readonly Guid Namespace = new("9d4c1c5e-0f5e-4a0e-b8f4-3c2a8f0d7b51");
+
+    public sealed record InstanceState(string SeriesInstanceUid, string Sha256, DateTimeOffset StoredAt);
+
+    public static Guid StreamId(string tenantId, string studyInstanceUid) =>
+        DeterministicGuid.ForTenant(Namespace, tenantId, studyInstanceUid);
+
+    public static Study Create(InstanceStored stored) =>
+        new Study(stored.StudyStreamId, stored.Instance.StudyInstanceUid, ImmutableDictionary<string, InstanceState>.Empty).Apply(stored);
+
+    public Study Apply(InstanceStored stored) => this with
+    {
+        Instances = Instances.SetItem(stored.Instance.SopInstanceUid, new(stored.Instance.SeriesInstanceUid, stored.Instance.Blob.Sha256, stored.StoredAt)),
+    };
+
+    public Study Apply(InstanceReplaced replaced) => this with
+    {
+        Instances = Instances.SetItem(replaced.Instance.SopInstanceUid, new(replaced.Instance.SeriesInstanceUid, replaced.Instance.Blob.Sha256, replaced.ReplacedAt)),
+    };
+}
+
+public enum StoreOutcome
+{
+    /// <summary>A new instance: <see cref="InstanceStored"/>.</summary>
+    Stored,
+
+    /// <summary>The same bytes again: success, no event.</summary>
+    AlreadyStored,
+
+    /// <summary>Different bytes within the replace window: <see cref="InstanceReplaced"/>.</summary>
+    Replaced,
+
+    /// <summary>Different bytes too late, or under another series: nothing appended.</summary>
+    Rejected,
+}
+
+public sealed record StoreDecision(StoreOutcome Outcome, object? Event, Rejection? Rejection);
+
+public static class StudyDecisions
+{
+    /// <summary>
+    /// Store an instance in its study. The same SOP Instance UID with the same SHA-256 is idempotent.
+    /// Different bytes within <paramref name="replaceWindow"/> of the previous store replace it
+    /// (document b: "identical studies … uploaded within a 5 minute period will be overwritten");
+    /// later, or under another series, it is a conflict.
+    /// </summary>
+    public static StoreDecision Store(
+        Study? study, Guid streamId, StoredInstance instance, TimeSpan replaceWindow, Actor by, DateTimeOffset now)
+    {
+        if (study is null || !study.Instances.TryGetValue(instance.SopInstanceUid, out var previous))
+        {
+            return new(StoreOutcome.Stored, new InstanceStored(streamId, instance, by, now), null);
+        }
+
+        if (previous.Sha256 == instance.Blob.Sha256)
+        {
+            return new(StoreOutcome.AlreadyStored, null, null);
+        }
+
+        if (previous.SeriesInstanceUid != instance.SeriesInstanceUid)
+        {
+            return new(StoreOutcome.Rejected, null, Rejection.Conflict(
+                $"SOP instance {instance.SopInstanceUid} is already stored in series {previous.SeriesInstanceUid}."));
+        }
+
+        if (now - previous.StoredAt > replaceWindow)
+        {
+            return new(StoreOutcome.Rejected, null, Rejection.Conflict(
+                $"SOP instance {instance.SopInstanceUid} was stored with different content at {previous.StoredAt:O}, more than {replaceWindow} ago."));
+        }
+
+        return new(StoreOutcome.Replaced, new InstanceReplaced(streamId, instance, previous.Sha256, by, now), null);
+    }
+}

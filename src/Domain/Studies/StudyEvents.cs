@@ -1,0 +1,61 @@
+using System.Text.Json;
+using EventSourced.Domain.Common;
+
+namespace EventSourced.Domain.Studies;
+
+// Events of the study stream (key: name-based Guid of tenant + StudyInstanceUID, see Study.StreamId).
+// They carry what a later reader needs without opening a blob: the instance's whole DICOM JSON header
+// (PS3.18 Annex F, bulk data excluded), so a new query attribute is a projection rebuild, not a re-read.
+
+/// <summary>How an instance reached us.</summary>
+public enum IngestChannel
+{
+    StowRs,
+    ExamsUpload,
+    ArchiveUpload,
+    PresignedPut,
+}
+
+/// <summary>A blob as stored: content address (SHA-256), SHA-1, and size in bytes.</summary>
+public sealed record BlobRef(string Sha256, string Sha1, long Length);
+
+public sealed record StoredInstance(
+    string StudyInstanceUid,
+    string SeriesInstanceUid,
+    string SopInstanceUid,
+    string SopClassUid,
+    string TransferSyntaxUid,
+    JsonElement Header,
+    BlobRef Blob,
+    IngestChannel Channel,
+    string? CallingAeTitle,
+    string? StationName)
+{
+    /// <summary>
+    /// Attributes that identify the patient (the Patient module of PS3.3 C.7.1.1 and its common
+    /// companions), removed from the stored header on an erasure request. A start: the patient slice
+    /// brings the full basic profile of PS3.15 Annex E.
+    /// </summary>
+    public static readonly IReadOnlySet<string> PatientIdentifyingTags = new HashSet<string>
+    {
+        "00100010", "00100020", "00100021", "00100030", "00100032", "00100040", "00101000", "00101001",
+        "00101002", "00101005", "00101010", "00101040", "00101060", "00102154", "00102160", "00104000",
+        "00380010", "00380400", "00400006",
+    };
+
+    public StoredInstance WithPersonalDataErased()
+    {
+        var header = System.Text.Json.Nodes.JsonNode.Parse(Header.GetRawText())!.AsObject();
+        foreach (var tag in PatientIdentifyingTags)
+        {
+            header.Remove(tag);
+        }
+
+        return this with { Header = JsonSerializer.SerializeToElement(header) };
+    }
+}
+
+public sealed record InstanceStored(Guid StudyStreamId, StoredInstance Instance, Actor StoredBy, DateTimeOffset StoredAt);
+
+/// <summary>Different bytes for a stored SOP Instance UID within the replace window: the new bytes win, the old hash is kept here.</summary>
+public sealed record InstanceReplaced(Guid StudyStreamId, StoredInstance Instance, string PreviousSha256, Actor ReplacedBy, DateTimeOffset ReplacedAt);

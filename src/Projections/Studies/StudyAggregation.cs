@@ -1,0 +1,14 @@
+using EventSourced.Domain.Studies;
+using Marten.Events.Aggregation;
+
+namespace EventSourced.Projections.Studies;
+
+/// <summary>Live aggregation of the study stream for the write side (see OrderAggregation for why it lives here).</summary>
+public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
+{
+    public static Study Create(InstanceStored stored) => Study.Create(stored);
+
+    public Study Apply(InstanceStored stored, Study study) => study.Apply(stored);
+
+    public Study Apply(InstanceReplaced replaced, Study study) => study.Apply(replaced);
+}

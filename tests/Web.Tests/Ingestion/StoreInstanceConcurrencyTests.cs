@@ -1,0 +1,54 @@
+using System.Text.Json;
+using EventSourced.Application.Common;
+using EventSourced.Application.Ingestion.StoringInstances;
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Studies;
+using EventSourced.Web.Tests.Support;
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
+
+namespace EventSourced.Web.Tests.Ingestion;
+
+/// <summary>Many instances of one study stored at once, on a real PostgreSQL: every one is stored, none refused.</summary>
+public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    private const string Tenant = "ingest-tests";
+
+    private static StoredInstance Instance(string study, string sop, string sha) => new(
+        study, study + ".1", sop, "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.1",
+        JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["00080018"] = new { vr = "UI", Value = new[] { sop } } }),
+        new BlobRef(sha, sha[..40], 1000), IngestChannel.StowRs, "CT1", null);
+
+    private Task<CommandResult<InstanceStoreResponse>> Store(StoredInstance instance) =>
+        fixture.App.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<CommandResult<InstanceStoreResponse>>(
+            Tenant, new StoreInstance(instance, new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
+
+    [Fact]
+    public async Task Eight_clients_storing_instances_of_one_new_study_at_once_all_succeed()
+    {
+        var study = Support.Orders.NewStudyUid();
+        var results = await Task.WhenAll(Enumerable.Range(1, 8).Select(i =>
+            Store(Instance(study, $"{study}.1.{i}", new string((char)('a' + i), 64)))));
+
+        Assert.All(results, r => Assert.Equal(StoreOutcome.Stored, r.Value!.Outcome));
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        var events = await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study));
+        Assert.Equal(8, events.Count);
+        Assert.Equal(8, events.Select(e => ((InstanceStored)e.Data).Instance.SopInstanceUid).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task The_same_instance_sent_by_eight_clients_at_once_is_stored_once()
+    {
+        var study = Support.Orders.NewStudyUid();
+        var instance = Instance(study, $"{study}.1.1", new string('f', 64));
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Store(instance)));
+
+        Assert.Equal(1, results.Count(r => r.Value!.Outcome == StoreOutcome.Stored));
+        Assert.Equal(7, results.Count(r => r.Value!.Outcome == StoreOutcome.AlreadyStored));
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        Assert.Single(await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study)));
+    }
+}
