@@ -55,5 +55,11 @@ public static class Scopes
     public const string OrdersRead = "orders.read";
     public const string OrdersWrite = "orders.write";
 
-    public static readonly ImmutableHashSet<string> All = [OrdersRead, OrdersWrite];
+    /// <summary>Query and retrieve studies (QIDO-RS, WADO-RS and the dialects' equivalents).</summary>
+    public const string StudiesRead = "studies.read";
+
+    /// <summary>Store instances (STOW-RS and the dialects' uploads).</summary>
+    public const string StudiesWrite = "studies.write";
+
+    public static readonly ImmutableHashSet<string> All = [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite];
 }
