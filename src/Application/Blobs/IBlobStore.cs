@@ -31,6 +31,9 @@ public interface IBlobWrite : IAsyncDisposable
     /// <summary>Write-only stream; every byte is hashed as it passes.</summary>
     Stream Content { get; }
 
+    /// <summary>Reads back what was written so far (flushed first), before committing: parse, then decide to commit or drop.</summary>
+    Task<Stream> OpenWrittenAsync(CancellationToken cancellation);
+
     /// <summary>Flushes to disk, fsyncs, and renames the file to its content address. Idempotent for identical content.</summary>
     Task<BlobReference> CommitAsync(CancellationToken cancellation);
 }

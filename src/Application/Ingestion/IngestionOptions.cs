@@ -7,4 +7,13 @@ public sealed class IngestionOptions
 
     /// <summary>Different bytes for a stored SOP Instance UID within this time of its previous store replace it; later they are a conflict (document b: 5 minutes).</summary>
     public TimeSpan ReplaceWindow { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The largest single instance accepted (bytes); larger parts fail without being stored.</summary>
+    public long MaxInstanceBytes { get; set; } = 4L * 1024 * 1024 * 1024;
+
+    /// <summary>The largest request body accepted by the upload endpoints (bytes).</summary>
+    public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024 * 1024;
+
+    /// <summary>Binary values longer than this are left out of the header kept in the event (bulk data excluded).</summary>
+    public int HeaderBulkDataThreshold { get; set; } = 1024;
 }

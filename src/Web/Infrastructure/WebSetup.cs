@@ -38,6 +38,7 @@ public static class WebSetup
             return new LocalDiskBlobStore(Path.GetFullPath(root, services.GetRequiredService<IWebHostEnvironment>().ContentRootPath));
         });
         builder.Services.AddHostedService<BlobSweeper>();
+        builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
 
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();

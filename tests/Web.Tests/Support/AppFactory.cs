@@ -35,6 +35,8 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         }
     }
 
+    public string BlobRoot => blobRoot;
+
     private readonly string blobRoot = Path.Combine(Path.GetTempPath(), "eventsourced-test-blobs", Guid.NewGuid().ToString("N"));
 
     public IDocumentStore Store => Services.GetRequiredService<IDocumentStore>();

@@ -127,11 +127,17 @@ public sealed class LocalDiskBlobStore : IBlobStore
     private sealed class Write(LocalDiskBlobStore store, string tempPath) : IBlobWrite
     {
         private readonly HashingStream content = new(new FileStream(
-            tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous));
+            tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 64 * 1024, FileOptions.Asynchronous));
 
         private bool committed;
 
         public Stream Content => content;
+
+        public async Task<Stream> OpenWrittenAsync(CancellationToken cancellation)
+        {
+            await content.FlushAsync(cancellation);
+            return new FileStream(tempPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 64 * 1024, FileOptions.SequentialScan);
+        }
 
         public async Task<BlobReference> CommitAsync(CancellationToken cancellation)
         {

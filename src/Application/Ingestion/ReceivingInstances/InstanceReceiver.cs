@@ -1,0 +1,128 @@
+using System.Text.Json;
+using EventSourced.Application.Blobs;
+using EventSourced.Dicom;
+using EventSourced.Domain.Studies;
+using Microsoft.Extensions.Options;
+
+namespace EventSourced.Application.Ingestion.ReceivingInstances;
+
+/// <summary>Why an instance was not stored: the DICOM failure reason (PS3.18 §10.5.3, PS3.4 Annex GG / C.4.2.1.4) and a sentence.</summary>
+public sealed record ReceiveFailure(ushort Reason, string Detail, string? SopClassUid, string? SopInstanceUid)
+{
+    /// <summary>0xC000: cannot understand (not DICOM, truncated, malformed).</summary>
+    public const ushort CannotUnderstand = 0xC000;
+
+    /// <summary>0xA700: out of resources (here: larger than the configured maximum).</summary>
+    public const ushort OutOfResources = 0xA700;
+
+    /// <summary>0xA900: the data set does not match (here: its StudyInstanceUID is not the one in the URL).</summary>
+    public const ushort DataSetDoesNotMatch = 0xA900;
+
+    /// <summary>0x0110: processing failure.</summary>
+    public const ushort ProcessingFailure = 0x0110;
+
+    /// <summary>0x0111: duplicate SOP instance (different bytes after the replace window).</summary>
+    public const ushort DuplicateSopInstance = 0x0111;
+}
+
+/// <summary>
+/// One instance from any upload channel: written to a temporary blob while hashed, its header parsed
+/// with the codec from that file (streaming mode: pixel data and large values are passed over, never
+/// loaded), validated, and only then committed. A part that fails leaves nothing behind. The caller
+/// then sends <c>StoreInstance</c> with the result: the blob is durable before any event names it.
+/// </summary>
+public sealed class InstanceReceiver(IBlobStore blobs, IOptions<IngestionOptions> options)
+{
+    public async Task<(StoredInstance? Instance, ReceiveFailure? Failure)> ReceiveAsync(
+        Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation)
+    {
+        var limits = options.Value;
+        await using var write = blobs.BeginWrite();
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = await ReadUploadAsync(content, buffer, cancellation)) > 0)
+        {
+            total += read;
+            if (total > limits.MaxInstanceBytes)
+            {
+                return (null, new ReceiveFailure(ReceiveFailure.OutOfResources, $"The instance exceeds {limits.MaxInstanceBytes} bytes.", null, null));
+            }
+
+            await write.Content.WriteAsync(buffer.AsMemory(0, read), cancellation);
+        }
+
+        DicomFile file;
+        await using (var written = await write.OpenWrittenAsync(cancellation))
+        {
+            try
+            {
+                file = DicomReader.Read(written, DicomReadOptions.Streaming);
+            }
+            catch (DicomFormatException e)
+            {
+                return (null, new ReceiveFailure(ReceiveFailure.CannotUnderstand, $"Not a readable DICOM instance: {e.Message}", null, null));
+            }
+        }
+
+        var dataset = file.Dataset;
+        var sopClass = Uid(dataset, DicomTag.SOPClassUID) ?? Uid(file.Meta, DicomTag.MediaStorageSOPClassUID);
+        var sopInstance = Uid(dataset, DicomTag.SOPInstanceUID) ?? Uid(file.Meta, DicomTag.MediaStorageSOPInstanceUID);
+        var study = Uid(dataset, DicomTag.StudyInstanceUID);
+        var series = Uid(dataset, DicomTag.SeriesInstanceUID);
+
+        var missing = new List<string>();
+        if (!DicomUid.IsValid(sopClass)) missing.Add("SOPClassUID (0008,0016)");
+        if (!DicomUid.IsValid(sopInstance)) missing.Add("SOPInstanceUID (0008,0018)");
+        if (!DicomUid.IsValid(study)) missing.Add("StudyInstanceUID (0020,000D)");
+        if (!DicomUid.IsValid(series)) missing.Add("SeriesInstanceUID (0020,000E)");
+        if (missing.Count > 0)
+        {
+            return (null, new ReceiveFailure(ReceiveFailure.CannotUnderstand, $"Missing or invalid: {string.Join(", ", missing)}.", sopClass, sopInstance));
+        }
+
+        if (expectedStudyUid is not null && expectedStudyUid != study)
+        {
+            return (null, new ReceiveFailure(ReceiveFailure.DataSetDoesNotMatch,
+                $"The instance belongs to study {study}, not to {expectedStudyUid} named in the request.", sopClass, sopInstance));
+        }
+
+        var header = JsonSerializer.Deserialize<JsonElement>(
+            DicomJsonWriter.Serialize(dataset, new DicomJsonOptions { BulkDataThreshold = limits.HeaderBulkDataThreshold }));
+        var blob = await write.CommitAsync(cancellation);
+        var transferSyntax = file.Meta.GetString(DicomTag.TransferSyntaxUID)?.TrimEnd('\0', ' ') ?? file.TransferSyntax.Uid;
+        var stationName = dataset.GetString(StationNameTag)?.Trim();
+
+        return (new StoredInstance(
+            study!, series!, sopInstance!, sopClass!, transferSyntax, header,
+            new BlobRef(blob.Sha256, blob.Sha1, blob.Length), channel, callingAeTitle,
+            string.IsNullOrEmpty(stationName) ? null : stationName), null);
+    }
+
+    private static readonly DicomTag StationNameTag = new(0x0008, 0x1010);
+
+    /// <summary>Failures reading the upload itself (a malformed multipart body, a connection that ended early) are the client's; failures of our disk are not.</summary>
+    private static async ValueTask<int> ReadUploadAsync(Stream content, byte[] buffer, CancellationToken cancellation)
+    {
+        try
+        {
+            return await content.ReadAsync(buffer, cancellation);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException && e is not UploadStreamException && !cancellation.IsCancellationRequested)
+        {
+            throw new UploadStreamException(e);
+        }
+    }
+
+    private static string? Uid(DicomDataset dataset, DicomTag tag)
+    {
+        try
+        {
+            return dataset.GetString(tag)?.TrimEnd('\0', ' ');
+        }
+        catch (DicomFormatException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Carter;
+using EventSourced.Application.Common;
+using EventSourced.Application.Ingestion;
+using EventSourced.Application.Ingestion.ReceivingInstances;
+using EventSourced.Application.Ingestion.StoringInstances;
+using EventSourced.Domain.Studies;
+using EventSourced.Domain.Tenants;
+using EventSourced.Web.Infrastructure;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+using Wolverine;
+
+namespace EventSourced.Web.DicomWeb.Stow;
+
+/// <summary>
+/// STOW-RS (PS3.18 §10.5): <c>POST /dicomweb/studies[/{study}]</c> with
+/// <c>multipart/related; type="application/dicom"</c>. Parts are read one at a time from the request
+/// stream and each is written to disk as it arrives: the request is never held in memory.
+/// </summary>
+public sealed class StowModule : ICarterModule
+{
+    private const int PartHeadersLimit = 16 * 1024;
+
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/dicomweb/studies").WithTags("DICOMweb: STOW-RS").RequireAuthorization(Scopes.StudiesWrite);
+        group.MapPost("", (HttpContext context, CancellationToken cancellation) => Store(context, null, cancellation))
+            .WithName("StowStudies")
+            .Accepts<object>(DicomWebMediaTypes.MultipartRelated)
+            .Produces(StatusCodes.Status200OK, contentType: DicomWebMediaTypes.DicomJson);
+        group.MapPost("/{study}", (HttpContext context, string study, CancellationToken cancellation) => Store(context, study, cancellation))
+            .WithName("StowStudy")
+            .Accepts<object>(DicomWebMediaTypes.MultipartRelated)
+            .Produces(StatusCodes.Status200OK, contentType: DicomWebMediaTypes.DicomJson);
+    }
+
+    private static async Task<IResult> Store(HttpContext context, string? study, CancellationToken cancellation)
+    {
+        var request = context.Request;
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType)
+            || !contentType.MediaType.Equals(DicomWebMediaTypes.MultipartRelated, StringComparison.OrdinalIgnoreCase))
+        {
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type",
+                "STOW-RS takes multipart/related; type=\"application/dicom\".");
+        }
+
+        var type = HeaderUtilities.RemoveQuotes(Parameter(contentType, "type")).ToString();
+        if (type.Length > 0 && !type.Equals(DicomWebMediaTypes.Dicom, StringComparison.OrdinalIgnoreCase))
+        {
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type",
+                $"Only type=\"application/dicom\" parts are accepted, not \"{type}\".");
+        }
+
+        var boundary = HeaderUtilities.RemoveQuotes(Parameter(contentType, "boundary")).ToString();
+        if (boundary.Length is 0 or > 70)
+        {
+            return Problems.BadRequest("The multipart/related Content-Type has no valid boundary parameter (RFC 2046 §5.1.1).");
+        }
+
+        if (!AcceptsDicomJson(request))
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "The STOW-RS response is application/dicom+json.");
+        }
+
+        if (study is not null && !Dicom.DicomUid.IsValid(study))
+        {
+            return Problems.BadRequest($"'{study}' is not a valid StudyInstanceUID.");
+        }
+
+        var services = context.RequestServices;
+        var limits = services.GetRequiredService<IOptions<IngestionOptions>>().Value;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = limits.MaxRequestBytes;
+        }
+
+        var receiver = services.GetRequiredService<InstanceReceiver>();
+        var bus = services.GetRequiredService<IMessageBus>();
+        var logger = services.GetRequiredService<ILogger<StowModule>>();
+        var user = context.User;
+        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = PartHeadersLimit, HeadersCountLimit = 32 };
+        var response = new StowResponse();
+        var studies = new HashSet<string>();
+        var parts = 0;
+
+        try
+        {
+            while (await NextSectionAsync(reader, cancellation) is { } section)
+            {
+                parts++;
+                if (section.ContentType is { } partType
+                    && !(MediaTypeHeaderValue.TryParse(partType, out var parsed) && parsed.MediaType.Equals(DicomWebMediaTypes.Dicom, StringComparison.OrdinalIgnoreCase)))
+                {
+                    await DrainAsync(section.Body, cancellation);
+                    response.AddFailed(new ReceiveFailure(ReceiveFailure.CannotUnderstand, $"Part {parts} is {partType}, not application/dicom.", null, null));
+                    continue;
+                }
+
+                var (instance, failure) = await receiver.ReceiveAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, cancellation);
+                if (instance is null)
+                {
+                    logger.LogInformation("STOW part {Part} failed ({Reason:X4}): {Detail}", parts, failure!.Reason, failure.Detail);
+                    response.AddFailed(failure);
+                    continue;
+                }
+
+                var result = await bus.InvokeForCallerAsync<CommandResult<InstanceStoreResponse>>(
+                    user, new StoreInstance(instance, user.Actor("stow-rs")), cancellation);
+                if (result.Rejected is { } rejected)
+                {
+                    logger.LogInformation("STOW part {Part} refused: {Detail}", parts, rejected.Detail);
+                    response.AddFailed(new ReceiveFailure(ReceiveFailure.DuplicateSopInstance, rejected.Detail, instance.SopClassUid, instance.SopInstanceUid));
+                    continue;
+                }
+
+                studies.Add(instance.StudyInstanceUid);
+                response.AddStored(instance.SopClassUid, instance.SopInstanceUid, InstanceUrl(request, instance));
+            }
+        }
+        catch (UploadStreamException e) when (e.InnerException is BadHttpRequestException tooLarge)
+        {
+            throw tooLarge; // Kestrel's verdict on the request (413 too large, 400 bad framing) stands
+        }
+        catch (UploadStreamException e)
+        {
+            // A malformed multipart body (missing close delimiter, oversize part headers) or a body that
+            // ended early. What was stored before it stays stored and is reported; the broken part is not.
+            logger.LogInformation(e, "STOW request body is malformed after {Parts} part(s)", parts);
+            if (response.Stored == 0)
+            {
+                return Problems.BadRequest($"The multipart body is malformed: {e.Message}");
+            }
+
+            response.AddFailed(new ReceiveFailure(ReceiveFailure.CannotUnderstand, e.Message, null, null));
+        }
+
+        if (parts == 0)
+        {
+            return Problems.BadRequest("The multipart body has no parts.");
+        }
+
+        var studyUrl = study ?? (studies.Count == 1 ? studies.First() : null);
+        return new StowResult(response, studyUrl is null ? null : StudyUrl(request, studyUrl));
+    }
+
+    /// <summary>The multipart framing is the client's: its failures become <see cref="UploadStreamException"/>; Kestrel's own verdicts pass through.</summary>
+    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellation)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellation);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException && !cancellation.IsCancellationRequested)
+        {
+            throw new UploadStreamException(e);
+        }
+    }
+
+    private static async Task DrainAsync(Stream part, CancellationToken cancellation)
+    {
+        try
+        {
+            await part.CopyToAsync(Stream.Null, cancellation);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException && !cancellation.IsCancellationRequested)
+        {
+            throw new UploadStreamException(e);
+        }
+    }
+
+    private static StringSegment Parameter(MediaTypeHeaderValue media, string name) =>
+        media.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value ?? StringSegment.Empty;
+
+    private static bool AcceptsDicomJson(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        return accept.Count == 0 || accept.Any(a =>
+            a.MediaType.Equals(DicomWebMediaTypes.DicomJson, StringComparison.OrdinalIgnoreCase)
+            || a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || a.MatchesAllTypes
+            || a.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string StudyUrl(HttpRequest request, string study) =>
+        $"{request.Scheme}://{request.Host}{request.PathBase}/dicomweb/studies/{study}";
+
+    private static string InstanceUrl(HttpRequest request, StoredInstance instance) =>
+        $"{StudyUrl(request, instance.StudyInstanceUid)}/series/{instance.SeriesInstanceUid}/instances/{instance.SopInstanceUid}";
+
+    private sealed class StowResult(StowResponse response, string? studyRetrieveUrl) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = response.StatusCode;
+            httpContext.Response.ContentType = DicomWebMediaTypes.DicomJson;
+            await using var writer = new Utf8JsonWriter(httpContext.Response.Body);
+            response.Write(writer, studyRetrieveUrl);
+            await writer.FlushAsync();
+        }
+    }
+}
