@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using EventSourced.Web.Tests.Support;
+using Npgsql;
+
+namespace EventSourced.Web.Tests.Ingestion;
+
+/// <summary>
+/// Durability under a hard kill (issue 5, §6): four clients store instances through STOW-RS into a
+/// separate server process, which is SIGKILLed mid-stream and restarted. Every instance acknowledged
+/// with 200 must be recorded with an intact blob, and no recorded instance may point at a missing or
+/// different file.
+/// </summary>
+public sealed class CrashSafetyTests : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+    private readonly string blobRoot = Path.Combine(Path.GetTempPath(), "eventsourced-crash-blobs", Guid.NewGuid().ToString("N"));
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await database.DisposeAsync();
+        if (Directory.Exists(blobRoot))
+        {
+            Directory.Delete(blobRoot, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Every_acknowledged_instance_survives_a_SIGKILL_and_no_event_points_at_a_missing_blob()
+    {
+        var sent = new ConcurrentDictionary<string, byte[]>();
+        var acknowledged = new ConcurrentBag<string>();
+        string key;
+
+        await using (var first = new ServiceProcess(database.ConnectionString, blobRoot))
+        {
+            var output = await first.RunCliAsync("tenants", "ensure", "crash", "--scopes", "studies.read,studies.write");
+            key = output.Split("Authorization: ")[1].Trim();
+            await first.StartAsync();
+
+            using var stop = new CancellationTokenSource();
+            var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                using var http = new HttpClient { BaseAddress = first.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+                http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", key);
+                while (!stop.IsCancellationRequested)
+                {
+                    var (bytes, _, _, sop) = SyntheticInstances.Create();
+                    sent[sop] = bytes;
+                    try
+                    {
+                        var response = await http.PostAsync("/dicomweb/studies", Multipart.Related(bytes));
+                        if (response.StatusCode == HttpStatusCode.OK)
+                        {
+                            acknowledged.Add(sop);
+                        }
+                    }
+                    catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+                    {
+                        return; // the server is gone
+                    }
+                }
+            })).ToList();
+
+            await Eventually.Until(() => Task.FromResult(acknowledged.Count), n => n >= 40, TimeSpan.FromSeconds(120), "40 acknowledged instances");
+            first.Kill();
+            stop.Cancel();
+            await Task.WhenAll(clients);
+        }
+
+        var acked = acknowledged.ToHashSet();
+        await using (var second = new ServiceProcess(database.ConnectionString, blobRoot))
+        {
+            await second.StartAsync(); // recovers on the same database and blob folder
+
+            var recorded = await RecordedInstancesAsync();
+            Assert.Superset(acked, recorded.Keys.ToHashSet());
+            Assert.True(recorded.Count - acked.Count <= 4, $"{recorded.Count} recorded, {acked.Count} acknowledged: at most one unacknowledged in flight per client");
+            foreach (var (sop, sha256) in recorded)
+            {
+                var path = Path.Combine(blobRoot, "objects", sha256[..2], sha256[2..4], sha256);
+                Assert.True(File.Exists(path), $"instance {sop} points at a missing blob");
+                var bytes = await File.ReadAllBytesAsync(path);
+                Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+                Assert.Equal(sent[sop], bytes);
+            }
+
+            // The restarted service takes new work.
+            using var http = new HttpClient { BaseAddress = second.BaseAddress };
+            http.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", key);
+            Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("/dicomweb/studies", Multipart.Related(SyntheticInstances.Create().Bytes))).StatusCode);
+        }
+    }
+
+    private async Task<Dictionary<string, string>> RecordedInstancesAsync()
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "select data->'Instance'->>'SopInstanceUid', data->'Instance'->'Blob'->>'Sha256' from eventsourced.mt_events where type = 'instance_stored'",
+            connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<string, string>();
+        while (await reader.ReadAsync())
+        {
+            rows[reader.GetString(0)] = reader.GetString(1);
+        }
+
+        return rows;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace EventSourced.Web.Tests.Support;
+
+/// <summary>
+/// The service as a real, separate OS process (the same EventSourced.Web.dll the run command starts),
+/// for tests that must kill it the way a power cut or the OOM killer would.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> environment;
+    private Process? process;
+
+    public ServiceProcess(string connectionString, string blobRoot)
+    {
+        Port = FreePort();
+        environment = new()
+        {
+            ["ConnectionStrings__EventStore"] = connectionString,
+            ["Blobs__Root"] = blobRoot,
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__LogLevel__Default"] = "Warning",
+            ["DOTNET_NOLOGO"] = "1",
+        };
+    }
+
+    public int Port { get; }
+
+    public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
+
+    private static string Dll => Path.Combine(AppContext.BaseDirectory, "EventSourced.Web.dll");
+
+    /// <summary>Runs the service's CLI (e.g. <c>tenants ensure …</c>) to completion and returns its output.</summary>
+    public async Task<string> RunCliAsync(params string[] args)
+    {
+        using var cli = Process.Start(Start(args))!;
+        var output = await cli.StandardOutput.ReadToEndAsync();
+        var error = await cli.StandardError.ReadToEndAsync();
+        await cli.WaitForExitAsync();
+        return cli.ExitCode == 0 ? output : throw new InvalidOperationException($"CLI {string.Join(' ', args)} exited {cli.ExitCode}: {error}{output}");
+    }
+
+    public async Task StartAsync()
+    {
+        process = Process.Start(Start(["--urls", BaseAddress.ToString()]))!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The service exited with {process.ExitCode} while starting.");
+            }
+
+            try
+            {
+                if ((await client.GetAsync("/health/ready")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException("The service did not become ready in 90 s.");
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing, no draining.</summary>
+    public void Kill()
+    {
+        process?.Kill(entireProcessTree: true);
+        process?.WaitForExit();
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (process is { HasExited: false })
+        {
+            Kill();
+        }
+
+        process?.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private ProcessStartInfo Start(IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.ArgumentList.Add(Dll);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return start;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
