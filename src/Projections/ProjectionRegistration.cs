@@ -27,6 +27,12 @@ public static class ProjectionRegistration
         options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
         options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
         options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
+        options.Projections.Add<InstanceLocationProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<InstanceLocation>()
+            .MultiTenanted()
+            .Index(x => x.StudyInstanceUid)
+            .Index(x => x.SeriesInstanceUid);
+
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
         return options;

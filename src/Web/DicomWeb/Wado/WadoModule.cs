@@ -1,0 +1,140 @@
+using System.Security.Claims;
+using Carter;
+using EventSourced.Application.Blobs;
+using EventSourced.Dicom;
+using EventSourced.Domain.Tenants;
+using EventSourced.Projections.Studies;
+using EventSourced.Web.Infrastructure;
+using Marten;
+using Microsoft.Net.Http.Headers;
+
+namespace EventSourced.Web.DicomWeb.Wado;
+
+/// <summary>
+/// WADO-RS instance retrieval (PS3.18 §10.4): a study, a series or an instance as
+/// <c>multipart/related; type="application/dicom"</c>, each part the stored file byte for byte (we do
+/// not transcode: a request for another transfer syntax than the stored one is a 406).
+/// </summary>
+public sealed class WadoModule : ICarterModule
+{
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/dicomweb/studies").WithTags("DICOMweb: WADO-RS").RequireAuthorization(Scopes.StudiesRead);
+        group.MapGet("/{study}", (string study, HttpContext context, CancellationToken cancellation) =>
+                Retrieve(context, study, null, null, cancellation))
+            .WithName("WadoStudy");
+        group.MapGet("/{study}/series/{series}", (string study, string series, HttpContext context, CancellationToken cancellation) =>
+                Retrieve(context, study, series, null, cancellation))
+            .WithName("WadoSeries");
+        group.MapGet("/{study}/series/{series}/instances/{instance}", (string study, string series, string instance, HttpContext context, CancellationToken cancellation) =>
+                Retrieve(context, study, series, instance, cancellation))
+            .WithName("WadoInstance");
+    }
+
+    private static async Task<IResult> Retrieve(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
+    {
+        foreach (var uid in new[] { study, series, instance })
+        {
+            if (uid is not null && !DicomUid.IsValid(uid))
+            {
+                return Problems.BadRequest($"'{uid}' is not a valid UID.");
+            }
+        }
+
+        if (!Negotiate(context.Request, out var wanted))
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
+                "Instances are served as multipart/related; type=\"application/dicom\" in their stored transfer syntax.");
+        }
+
+        var store = context.RequestServices.GetRequiredService<IDocumentStore>();
+        await using var session = store.QuerySessionForCaller(context.User);
+        var query = session.Query<InstanceLocation>().Where(x => x.StudyInstanceUid == study);
+        if (series is not null)
+        {
+            query = query.Where(x => x.SeriesInstanceUid == series);
+        }
+
+        if (instance is not null)
+        {
+            query = query.Where(x => x.Id == instance);
+        }
+
+        var instances = await query
+            .OrderBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.Id)
+            .ToListAsync(cancellation);
+        if (instances.Count == 0)
+        {
+            return Problems.NotFound($"No instances for {(instance ?? series ?? study)}.");
+        }
+
+        if (wanted is not null && instances.Any(i => i.TransferSyntaxUid != wanted))
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
+                $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
+        }
+
+        return new MultipartDicomResult(instances, context.RequestServices.GetRequiredService<IBlobStore>());
+    }
+
+    /// <summary>
+    /// Accepts multipart/related with type application/dicom (or no type), any of */*, and a
+    /// transfer-syntax parameter: absent or <c>*</c> means "as stored"; a UID means exactly that one.
+    /// </summary>
+    private static bool Negotiate(HttpRequest request, out string? transferSyntax)
+    {
+        transferSyntax = null;
+        var accept = request.GetTypedHeaders().Accept;
+        if (accept.Count == 0)
+        {
+            return true;
+        }
+
+        foreach (var media in accept.OrderByDescending(a => a.Quality ?? 1))
+        {
+            if (media.MatchesAllTypes)
+            {
+                return true;
+            }
+
+            if (!media.MediaType.Equals(DicomWebMediaTypes.MultipartRelated, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var type = HeaderUtilities.RemoveQuotes(media.Parameters.FirstOrDefault(p => p.Name.Equals("type", StringComparison.OrdinalIgnoreCase))?.Value ?? default).ToString();
+            if (type.Length > 0 && !type.Equals(DicomWebMediaTypes.Dicom, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+
+            var syntax = HeaderUtilities.RemoveQuotes(media.Parameters.FirstOrDefault(p => p.Name.Equals("transfer-syntax", StringComparison.OrdinalIgnoreCase))?.Value ?? default).ToString();
+            transferSyntax = syntax is "" or "*" ? null : syntax;
+            return true;
+        }
+
+        return false;
+    }
+
+    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, IBlobStore blobs) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            var boundary = Guid.NewGuid().ToString("N");
+            var response = context.Response;
+            response.ContentType = $"multipart/related; type=\"{DicomWebMediaTypes.Dicom}\"; boundary={boundary}";
+            var body = response.Body;
+            foreach (var instance in instances)
+            {
+                await using var blob = blobs.OpenRead(instance.Sha256)
+                    ?? throw new InvalidOperationException($"Blob {instance.Sha256} of instance {instance.Id} is missing.");
+                await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+                    $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {instance.Length}\r\n\r\n"), context.RequestAborted);
+                await blob.CopyToAsync(body, context.RequestAborted);
+                await body.WriteAsync("\r\n"u8.ToArray(), context.RequestAborted);
+            }
+
+            await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"--{boundary}--\r\n"), context.RequestAborted);
+        }
+    }
+}
