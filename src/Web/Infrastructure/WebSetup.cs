@@ -39,6 +39,7 @@ public static class WebSetup
         });
         builder.Services.AddHostedService<BlobSweeper>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
+        builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
 
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();

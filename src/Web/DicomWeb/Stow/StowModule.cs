@@ -1,19 +1,16 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Carter;
-using EventSourced.Application.Common;
 using EventSourced.Application.Ingestion;
 using EventSourced.Application.Ingestion.ReceivingInstances;
-using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Security;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
-using Wolverine;
 
 namespace EventSourced.Web.DicomWeb.Stow;
 
@@ -24,8 +21,6 @@ namespace EventSourced.Web.DicomWeb.Stow;
 /// </summary>
 public sealed class StowModule : ICarterModule
 {
-    private const int PartHeadersLimit = 16 * 1024;
-
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/dicomweb/studies").WithTags("DICOMweb: STOW-RS").RequireAuthorization(Scopes.StudiesWrite);
@@ -79,45 +74,36 @@ public sealed class StowModule : ICarterModule
             size.MaxRequestBodySize = limits.MaxRequestBytes;
         }
 
-        var receiver = services.GetRequiredService<InstanceReceiver>();
-        var bus = services.GetRequiredService<IMessageBus>();
+        var ingestor = services.GetRequiredService<InstanceIngestor>();
         var logger = services.GetRequiredService<ILogger<StowModule>>();
         var user = context.User;
-        var reader = new MultipartReader(boundary, request.Body) { HeadersLengthLimit = PartHeadersLimit, HeadersCountLimit = 32 };
+        var reader = UploadMultipart.Reader(boundary, request.Body);
         var response = new StowResponse();
         var studies = new HashSet<string>();
         var parts = 0;
 
         try
         {
-            while (await NextSectionAsync(reader, cancellation) is { } section)
+            while (await UploadMultipart.NextSectionAsync(reader, cancellation) is { } section)
             {
                 parts++;
                 if (section.ContentType is { } partType
                     && !(MediaTypeHeaderValue.TryParse(partType, out var parsed) && parsed.MediaType.Equals(DicomWebMediaTypes.Dicom, StringComparison.OrdinalIgnoreCase)))
                 {
-                    await DrainAsync(section.Body, cancellation);
+                    await UploadMultipart.DrainAsync(section.Body, cancellation);
                     response.AddFailed(new ReceiveFailure(ReceiveFailure.CannotUnderstand, $"Part {parts} is {partType}, not application/dicom.", null, null));
                     continue;
                 }
 
-                var (instance, failure) = await receiver.ReceiveAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, cancellation);
-                if (instance is null)
+                var outcome = await ingestor.IngestAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, user.TenantId(), user.Actor("stow-rs"), cancellation);
+                if (outcome.Failure is { } failure)
                 {
-                    logger.LogInformation("STOW part {Part} failed ({Reason:X4}): {Detail}", parts, failure!.Reason, failure.Detail);
+                    logger.LogInformation("STOW part {Part} failed ({Reason:X4}): {Detail}", parts, failure.Reason, failure.Detail);
                     response.AddFailed(failure);
                     continue;
                 }
 
-                var result = await bus.InvokeForCallerAsync<CommandResult<InstanceStoreResponse>>(
-                    user, new StoreInstance(instance, user.Actor("stow-rs")), cancellation);
-                if (result.Rejected is { } rejected)
-                {
-                    logger.LogInformation("STOW part {Part} refused: {Detail}", parts, rejected.Detail);
-                    response.AddFailed(new ReceiveFailure(ReceiveFailure.DuplicateSopInstance, rejected.Detail, instance.SopClassUid, instance.SopInstanceUid));
-                    continue;
-                }
-
+                var instance = outcome.Instance!;
                 studies.Add(instance.StudyInstanceUid);
                 response.AddStored(instance.SopClassUid, instance.SopInstanceUid, InstanceUrl(request, instance));
             }
@@ -146,31 +132,6 @@ public sealed class StowModule : ICarterModule
 
         var studyUrl = study ?? (studies.Count == 1 ? studies.First() : null);
         return new StowResult(response, studyUrl is null ? null : StudyUrl(request, studyUrl));
-    }
-
-    /// <summary>The multipart framing is the client's: its failures become <see cref="UploadStreamException"/>; Kestrel's own verdicts pass through.</summary>
-    private static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellation)
-    {
-        try
-        {
-            return await reader.ReadNextSectionAsync(cancellation);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException && !cancellation.IsCancellationRequested)
-        {
-            throw new UploadStreamException(e);
-        }
-    }
-
-    private static async Task DrainAsync(Stream part, CancellationToken cancellation)
-    {
-        try
-        {
-            await part.CopyToAsync(Stream.Null, cancellation);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException && e is not BadHttpRequestException && !cancellation.IsCancellationRequested)
-        {
-            throw new UploadStreamException(e);
-        }
     }
 
     private static StringSegment Parameter(MediaTypeHeaderValue media, string name) =>

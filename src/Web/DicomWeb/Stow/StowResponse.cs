@@ -13,6 +13,8 @@ public sealed class StowResponse
 
     public int Failed => failed.Count;
 
+    public IEnumerable<ushort> FailureReasons => failed.Select(f => f.Reason);
+
     public void AddStored(string sopClass, string sopInstance, string retrieveUrl, ushort? warning = null) =>
         referenced.Add((sopClass, sopInstance, retrieveUrl, warning));
 

@@ -1,0 +1,42 @@
+using EventSourced.Application.Ingestion.ReceivingInstances;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace EventSourced.Web.Infrastructure;
+
+/// <summary>
+/// Reading multipart uploads part by part. Failures of the client's framing or stream become
+/// <see cref="UploadStreamException"/> (a 4xx); Kestrel's own verdicts (413, 400) pass through; failures of
+/// our disk stay what they are (a 500).
+/// </summary>
+public static class UploadMultipart
+{
+    public static MultipartReader Reader(string boundary, Stream body) =>
+        new(boundary, body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 32 };
+
+    public static async Task<MultipartSection?> NextSectionAsync(MultipartReader reader, CancellationToken cancellation)
+    {
+        try
+        {
+            return await reader.ReadNextSectionAsync(cancellation);
+        }
+        catch (Exception e) when (IsClientFault(e, cancellation))
+        {
+            throw new UploadStreamException(e);
+        }
+    }
+
+    public static async Task DrainAsync(Stream part, CancellationToken cancellation)
+    {
+        try
+        {
+            await part.CopyToAsync(Stream.Null, cancellation);
+        }
+        catch (Exception e) when (IsClientFault(e, cancellation))
+        {
+            throw new UploadStreamException(e);
+        }
+    }
+
+    private static bool IsClientFault(Exception e, CancellationToken cancellation) =>
+        e is InvalidDataException or IOException && e is not BadHttpRequestException and not UploadStreamException && !cancellation.IsCancellationRequested;
+}
