@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using LoadHarness;
+
+// Measures a DICOMweb server by base URL (ours: http://127.0.0.1:5080/dicomweb, Orthanc:
+// http://127.0.0.1:8042/dicom-web). Bounded in count and time; loopback only by intent.
+// Usage: dotnet run -c Release --project eng/bench/LoadHarness -- --base-url URL [--header "Name: value"]
+//   [--studies 200] [--series 3] [--instances 5] [--patients 50] [--size 64] [--clients 4]
+//   [--queries 2000] [--retrievals 1000] [--seed 42] [--skip-stow] [--name label] [--out file.json]
+var options = Options.Parse(args);
+var corpus = new SyntheticCorpus(options.Studies, options.Series, options.Instances, options.Patients, options.Size, options.Seed);
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+{
+    BaseAddress = new Uri(options.BaseUrl.TrimEnd('/') + "/"),
+    Timeout = TimeSpan.FromMinutes(5),
+};
+foreach (var (name, value) in options.Headers)
+{
+    http.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
+}
+
+var summary = new Dictionary<string, object> { ["target"] = options.Name, ["base_url"] = options.BaseUrl, ["instances"] = corpus.InstanceCount, ["size"] = options.Size };
+
+// STOW-RS: one study per request, several clients.
+if (!options.SkipStow)
+{
+    var stow = new Recorder();
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(Enumerable.Range(0, options.Clients), async (_, ct) =>
+    {
+        int s;
+        while ((s = Interlocked.Increment(ref next)) < corpus.Studies)
+        {
+            var content = StudyContent(corpus, s);
+            var started = Stopwatch.GetTimestamp();
+            using var response = await http.PostAsync("studies", content, ct);
+            stow.Add(Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
+            if (!response.IsSuccessStatusCode)
+            {
+                Console.Error.WriteLine($"STOW study {s}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            }
+        }
+    });
+    clock.Stop();
+    summary["stow"] = stow.Summary(clock.Elapsed, corpus.SeriesPerStudy * corpus.InstancesPerSeries, "instances_per_s");
+}
+
+// QIDO-RS: a fixed mix.
+var random = new Random(options.Seed);
+var qido = new Dictionary<string, Recorder>();
+var mix = new (string Name, Func<Random, string> Url)[]
+{
+    ("patient_id", r => $"studies?PatientID={corpus.PatientId(r.Next(options.Patients))}"),
+    ("study_date_range", r => { var s = r.Next(corpus.Studies); return $"studies?StudyDate={corpus.StudyDate(s):yyyyMMdd}-{corpus.StudyDate(s).AddDays(7):yyyyMMdd}"; }),
+    ("accession", r => $"studies?AccessionNumber={corpus.Accession(r.Next(corpus.Studies))}"),
+    ("modality", r => $"series?Modality={corpus.Modality(r.Next(corpus.Studies), 0)}&limit=100"),
+    ("patient_name_wildcard", r => $"studies?PatientName={corpus.PatientName(r.Next(options.Patients))[..5]}*&limit=100"),
+    ("series_of_study", r => $"studies/{corpus.StudyUid(r.Next(corpus.Studies))}/series"),
+    ("instances_of_series", r => { var s = r.Next(corpus.Studies); return $"studies/{corpus.StudyUid(s)}/series/{corpus.SeriesUid(s, r.Next(corpus.SeriesPerStudy))}/instances"; }),
+};
+var queries = Enumerable.Range(0, options.Queries).Select(_ => mix[random.Next(mix.Length)]).Select(m => (m.Name, Url: m.Url(random))).ToArray();
+foreach (var (name, _) in mix)
+{
+    qido[name] = new Recorder();
+}
+
+var all = new Recorder();
+var qidoClock = Stopwatch.StartNew();
+await Parallel.ForEachAsync(queries, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (q, ct) =>
+{
+    var started = Stopwatch.GetTimestamp();
+    using var request = new HttpRequestMessage(HttpMethod.Get, q.Url);
+    request.Headers.Accept.ParseAdd("application/dicom+json");
+    using var response = await http.SendAsync(request, ct);
+    await response.Content.ReadAsByteArrayAsync(ct);
+    var elapsed = Stopwatch.GetElapsedTime(started);
+    qido[q.Name].Add(elapsed, response.IsSuccessStatusCode);
+    all.Add(elapsed, response.IsSuccessStatusCode);
+});
+qidoClock.Stop();
+summary["qido"] = all.Summary(qidoClock.Elapsed, 1, "queries_per_s");
+summary["qido_by_query"] = qido.ToDictionary(q => q.Key, q => q.Value.Summary(null, 1, null));
+
+// Counts: every patient's study count equals the corpus.
+var mismatches = 0;
+for (var p = 0; p < options.Patients; p++)
+{
+    var expected = Enumerable.Range(0, corpus.Studies).Count(s => corpus.PatientOf(s) == p);
+    using var request = new HttpRequestMessage(HttpMethod.Get, $"studies?PatientID={corpus.PatientId(p)}&limit=1000");
+    request.Headers.Accept.ParseAdd("application/dicom+json");
+    using var response = await http.SendAsync(request);
+    var text = await response.Content.ReadAsStringAsync();
+    var count = !response.IsSuccessStatusCode ? -1
+        : text.Length == 0 ? 0 // 204 No Content: no match
+        : JsonDocument.Parse(text).RootElement is { ValueKind: JsonValueKind.Array } array ? array.GetArrayLength() : -1;
+    mismatches += count == expected ? 0 : 1;
+}
+
+summary["qido_count_check"] = new { patients = options.Patients, mismatches };
+
+// WADO-RS: instance retrieval and study metadata.
+foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
+         {
+             ("wado_instance", r => { var s = r.Next(corpus.Studies); var se = r.Next(corpus.SeriesPerStudy); return $"studies/{corpus.StudyUid(s)}/series/{corpus.SeriesUid(s, se)}/instances/{corpus.SopUid(s, se, r.Next(corpus.InstancesPerSeries))}"; }, "multipart/related; type=\"application/dicom\"; transfer-syntax=*"),
+             ("wado_study_metadata", r => $"studies/{corpus.StudyUid(r.Next(corpus.Studies))}/metadata", "application/dicom+json"),
+         })
+{
+    var recorder = new Recorder();
+    var urls = Enumerable.Range(0, options.Retrievals).Select(_ => url(random)).ToArray();
+    var clock = Stopwatch.StartNew();
+    await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (u, ct) =>
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var request = new HttpRequestMessage(HttpMethod.Get, u);
+        request.Headers.Accept.ParseAdd(accept);
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        await response.Content.CopyToAsync(Stream.Null, ct);
+        recorder.Add(Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
+    });
+    clock.Stop();
+    summary[name] = recorder.Summary(clock.Elapsed, 1, "requests_per_s");
+}
+
+var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
+Console.WriteLine(json);
+if (options.Out is not null)
+{
+    await File.WriteAllTextAsync(options.Out, json);
+}
+
+static HttpContent StudyContent(SyntheticCorpus corpus, int s)
+{
+    const string boundary = "bench-boundary-7d3f";
+    var body = new MemoryStream();
+    for (var se = 0; se < corpus.SeriesPerStudy; se++)
+    {
+        for (var i = 0; i < corpus.InstancesPerSeries; i++)
+        {
+            body.Write(Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
+            body.Write(corpus.Instance(s, se, i));
+            body.Write("\r\n"u8);
+        }
+    }
+
+    body.Write(Encoding.ASCII.GetBytes($"--{boundary}--\r\n"));
+    var content = new ByteArrayContent(body.ToArray());
+    content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/related; type=\"application/dicom\"; boundary={boundary}");
+    return content;
+}
+
+internal sealed class Recorder
+{
+    private readonly List<double> milliseconds = [];
+    private int failures;
+
+    public void Add(TimeSpan elapsed, bool ok)
+    {
+        lock (milliseconds)
+        {
+            milliseconds.Add(elapsed.TotalMilliseconds);
+            failures += ok ? 0 : 1;
+        }
+    }
+
+    public Dictionary<string, object> Summary(TimeSpan? wall, int unitsPerRequest, string? rateName)
+    {
+        var sorted = milliseconds.Order().ToArray();
+        double P(double q) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        var result = new Dictionary<string, object>
+        {
+            ["requests"] = sorted.Length,
+            ["failures"] = failures,
+            ["p50_ms"] = Math.Round(P(0.50), 2),
+            ["p95_ms"] = Math.Round(P(0.95), 2),
+            ["p99_ms"] = Math.Round(P(0.99), 2),
+        };
+        if (wall is { } w && rateName is not null)
+        {
+            result["seconds"] = Math.Round(w.TotalSeconds, 2);
+            result[rateName] = Math.Round(sorted.Length * unitsPerRequest / w.TotalSeconds, 1);
+        }
+
+        return result;
+    }
+}
+
+internal sealed record Options(
+    string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
+    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out)
+{
+    public static Options Parse(string[] args)
+    {
+        string? Value(string name) => args.SkipWhile(a => a != "--" + name).Skip(1).FirstOrDefault();
+        int Int(string name, int fallback) => int.TryParse(Value(name), out var v) ? v : fallback;
+        var headers = args.Select((a, i) => (a, i)).Where(x => x.a == "--header" && x.i + 1 < args.Length)
+            .Select(x => args[x.i + 1].Split(':', 2)).Select(h => (h[0].Trim(), h[1].Trim())).ToList();
+        var baseUrl = Value("base-url") ?? throw new ArgumentException("--base-url is required");
+        if (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) || !uri.IsLoopback)
+        {
+            throw new ArgumentException("--base-url must be an absolute loopback URL: this harness only loads servers on this machine.");
+        }
+
+        return new Options(baseUrl, headers, Int("studies", 200), Int("series", 3), Int("instances", 5), Int("patients", 50), Int("size", 64),
+            Int("clients", 4), Int("queries", 2000), Int("retrievals", 1000), Int("seed", 42), args.Contains("--skip-stow"),
+            Value("name") ?? baseUrl, Value("out"));
+    }
+}
