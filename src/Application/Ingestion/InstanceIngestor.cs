@@ -1,4 +1,3 @@
-using EventSourced.Application.Common;
 using EventSourced.Application.Ingestion.ReceivingInstances;
 using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
@@ -12,27 +11,48 @@ public sealed record IngestOutcome(StoredInstance? Instance, StoreOutcome? Store
 
 /// <summary>
 /// The one ingestion path every upload channel uses (STOW-RS, document c's exams upload, document d's
-/// instance upload, document b's presigned PUT): receive the bytes into a durable blob while parsing the
-/// header, then record the instance on its study's stream for the caller's tenant.
+/// instance upload, document b's presigned PUT): receive each instance's bytes into a durable blob while
+/// parsing its header, then record the received instances on their studies' streams for the caller's
+/// tenant, one transaction per study.
 /// </summary>
 public sealed class InstanceIngestor(InstanceReceiver receiver, IMessageBus bus)
 {
     private static readonly TimeSpan InvokeTimeout = TimeSpan.FromSeconds(60);
 
+    public Task<(StoredInstance? Instance, ReceiveFailure? Failure)> ReceiveAsync(
+        Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation) =>
+        receiver.ReceiveAsync(content, expectedStudyUid, channel, callingAeTitle, cancellation);
+
+    /// <summary>Records received instances, grouped by study; the outcomes come back in the order given.</summary>
+    public async Task<IReadOnlyList<IngestOutcome>> StoreAsync(
+        IReadOnlyList<StoredInstance> instances, string tenantId, Actor by, CancellationToken cancellation)
+    {
+        var outcomes = new Dictionary<StoredInstance, IngestOutcome>(ReferenceEqualityComparer.Instance);
+        foreach (var study in instances.GroupBy(i => i.StudyInstanceUid))
+        {
+            var batch = study.ToList();
+            var response = await bus.InvokeForTenantAsync<StoreInstancesResponse>(
+                tenantId, new StoreInstances(batch, by), cancellation, InvokeTimeout);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var result = response.Results[i];
+                outcomes[batch[i]] = result.Rejection is { } rejected
+                    ? new IngestOutcome(batch[i], null, new ReceiveFailure(ReceiveFailure.DuplicateSopInstance, rejected.Detail, batch[i].SopClassUid, batch[i].SopInstanceUid))
+                    : new IngestOutcome(batch[i], result.Outcome, null);
+            }
+        }
+
+        return [.. instances.Select(i => outcomes[i])];
+    }
+
+    /// <summary>One instance: receive, then store.</summary>
     public async Task<IngestOutcome> IngestAsync(
         Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle,
         string tenantId, Actor by, CancellationToken cancellation)
     {
-        var (instance, failure) = await receiver.ReceiveAsync(content, expectedStudyUid, channel, callingAeTitle, cancellation);
-        if (instance is null)
-        {
-            return new IngestOutcome(null, null, failure);
-        }
-
-        var result = await bus.InvokeForTenantAsync<CommandResult<InstanceStoreResponse>>(
-            tenantId, new StoreInstance(instance, by), cancellation, InvokeTimeout);
-        return result.Rejected is { } rejected
-            ? new IngestOutcome(instance, null, new ReceiveFailure(ReceiveFailure.DuplicateSopInstance, rejected.Detail, instance.SopClassUid, instance.SopInstanceUid))
-            : new IngestOutcome(instance, result.Value!.Outcome, null);
+        var (instance, failure) = await ReceiveAsync(content, expectedStudyUid, channel, callingAeTitle, cancellation);
+        return instance is null
+            ? new IngestOutcome(null, null, failure)
+            : (await StoreAsync([instance], tenantId, by, cancellation))[0];
     }
 }

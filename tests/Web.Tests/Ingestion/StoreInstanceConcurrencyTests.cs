@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EventSourced.Application.Common;
 using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
@@ -20,9 +19,9 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
         JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["00080018"] = new { vr = "UI", Value = new[] { sop } } }),
         new BlobRef(sha, sha[..40], 1000), IngestChannel.StowRs, "CT1", null);
 
-    private Task<CommandResult<InstanceStoreResponse>> Store(StoredInstance instance) =>
-        fixture.App.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<CommandResult<InstanceStoreResponse>>(
-            Tenant, new StoreInstance(instance, new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
+    private async Task<InstanceStoreResult> Store(StoredInstance instance) =>
+        (await fixture.App.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<StoreInstancesResponse>(
+            Tenant, new StoreInstances([instance], new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60))).Results.Single();
 
     [Fact]
     public async Task Eight_clients_storing_instances_of_one_new_study_at_once_all_succeed()
@@ -31,11 +30,27 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
         var results = await Task.WhenAll(Enumerable.Range(1, 8).Select(i =>
             Store(Instance(study, $"{study}.1.{i}", new string((char)('a' + i), 64)))));
 
-        Assert.All(results, r => Assert.Equal(StoreOutcome.Stored, r.Value!.Outcome));
+        Assert.All(results, r => Assert.Equal(StoreOutcome.Stored, r.Outcome));
         await using var session = fixture.App.Store.QuerySession(Tenant);
         var events = await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study));
         Assert.Equal(8, events.Count);
         Assert.Equal(8, events.Select(e => ((InstanceStored)e.Data).Instance.SopInstanceUid).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task One_command_stores_a_batch_deciding_each_instance_against_the_ones_before_it()
+    {
+        var study = Support.Orders.NewStudyUid();
+        var first = Instance(study, $"{study}.1.1", new string('1', 64));
+        var again = Instance(study, $"{study}.1.1", new string('1', 64));
+        var other = Instance(study, $"{study}.1.2", new string('2', 64));
+
+        var response = await fixture.App.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<StoreInstancesResponse>(
+            Tenant, new StoreInstances([first, again, other], new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
+
+        Assert.Equal([StoreOutcome.Stored, StoreOutcome.AlreadyStored, StoreOutcome.Stored], response.Results.Select(r => r.Outcome));
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        Assert.Equal(2, (await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study))).Count);
     }
 
     [Fact]
@@ -46,8 +61,8 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
 
         var results = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Store(instance)));
 
-        Assert.Equal(1, results.Count(r => r.Value!.Outcome == StoreOutcome.Stored));
-        Assert.Equal(7, results.Count(r => r.Value!.Outcome == StoreOutcome.AlreadyStored));
+        Assert.Equal(1, results.Count(r => r.Outcome == StoreOutcome.Stored));
+        Assert.Equal(7, results.Count(r => r.Outcome == StoreOutcome.AlreadyStored));
         await using var session = fixture.App.Store.QuerySession(Tenant);
         Assert.Single(await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study)));
     }

@@ -1,4 +1,3 @@
-using EventSourced.Application.Common;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
 using Marten;
@@ -6,12 +5,17 @@ using Microsoft.Extensions.Options;
 
 namespace EventSourced.Application.Ingestion.StoringInstances;
 
-/// <summary>Record an instance whose blob is already durable (the caller committed it first: no event ever points at a missing file).</summary>
-public sealed record StoreInstance(StoredInstance Instance, Actor By);
+/// <summary>
+/// Record instances of one study whose blobs are already durable (the caller committed them first: no
+/// event ever points at a missing file). One command per study and request: one lock, one commit.
+/// </summary>
+public sealed record StoreInstances(IReadOnlyList<StoredInstance> Instances, Actor By);
 
-public sealed record InstanceStoreResponse(StoreOutcome Outcome, string StudyInstanceUid, string SopInstanceUid);
+public sealed record InstanceStoreResult(string SopInstanceUid, StoreOutcome Outcome, Rejection? Rejection);
 
-public static class StoreInstanceHandler
+public sealed record StoreInstancesResponse(string StudyInstanceUid, IReadOnlyList<InstanceStoreResult> Results);
+
+public static class StoreInstancesHandler
 {
     /// <remarks>
     /// Many instances of one study arrive in parallel (a modality sends a series on several
@@ -21,28 +25,42 @@ public static class StoreInstanceHandler
     /// Two first writers of a new study race on creating the stream; the loser is retried by the
     /// Wolverine policy on <c>ExistingStreamIdCollisionException</c> and then finds it.
     /// </remarks>
-    public static async Task<CommandResult<InstanceStoreResponse>> Handle(
-        StoreInstance command,
+    public static async Task<StoreInstancesResponse> Handle(
+        StoreInstances command,
         IDocumentSession session,
         IOptions<IngestionOptions> options,
         TimeProvider clock,
         CancellationToken cancellation)
     {
-        var instance = command.Instance;
-        var streamId = Study.StreamId(session.TenantId, instance.StudyInstanceUid);
+        var studyUid = command.Instances[0].StudyInstanceUid;
+        if (command.Instances.Any(i => i.StudyInstanceUid != studyUid))
+        {
+            throw new ArgumentException("A StoreInstances command carries instances of one study.", nameof(command));
+        }
+
+        var streamId = Study.StreamId(session.TenantId, studyUid);
         var stream = await session.Events.FetchForExclusiveWriting<Study>(streamId, cancellation);
-
-        var decision = StudyDecisions.Store(stream.Aggregate, streamId, instance, options.Value.ReplaceWindow, command.By, clock.GetUtcNow());
-        if (decision.Rejection is { } rejection)
+        var study = stream.Aggregate;
+        var now = clock.GetUtcNow();
+        var results = new List<InstanceStoreResult>(command.Instances.Count);
+        foreach (var instance in command.Instances)
         {
-            return CommandResult<InstanceStoreResponse>.Reject(rejection);
+            var decision = StudyDecisions.Store(study, streamId, instance, options.Value.ReplaceWindow, command.By, now);
+            switch (decision.Event)
+            {
+                case InstanceStored stored:
+                    stream.AppendOne(stored);
+                    study = study is null ? Study.Create(stored) : study.Apply(stored);
+                    break;
+                case InstanceReplaced replaced:
+                    stream.AppendOne(replaced);
+                    study = study!.Apply(replaced);
+                    break;
+            }
+
+            results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));
         }
 
-        if (decision.Event is { } e)
-        {
-            stream.AppendOne(e);
-        }
-
-        return CommandResult<InstanceStoreResponse>.Ok(new InstanceStoreResponse(decision.Outcome, instance.StudyInstanceUid, instance.SopInstanceUid));
+        return new StoreInstancesResponse(studyUid, results);
     }
 }

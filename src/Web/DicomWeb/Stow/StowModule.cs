@@ -21,6 +21,9 @@ namespace EventSourced.Web.DicomWeb.Stow;
 /// </summary>
 public sealed class StowModule : ICarterModule
 {
+    /// <summary>Instances recorded per transaction: bounds what a request holds in memory (headers only).</summary>
+    private const int StoreBatchSize = 64;
+
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/dicomweb/studies").WithTags("DICOMweb: STOW-RS").RequireAuthorization(Scopes.StudiesWrite);
@@ -80,7 +83,34 @@ public sealed class StowModule : ICarterModule
         var reader = UploadMultipart.Reader(boundary, request.Body);
         var response = new StowResponse();
         var studies = new HashSet<string>();
+        var pending = new List<StoredInstance>();
         var parts = 0;
+
+        // Received instances (blobs already durable) are recorded in batches, one transaction per study,
+        // and always before the request ends, whichever way it ends: no blob is left without its event.
+        async Task FlushAsync()
+        {
+            if (pending.Count == 0)
+            {
+                return;
+            }
+
+            foreach (var outcome in await ingestor.StoreAsync(pending, user.TenantId(), user.Actor("stow-rs"), cancellation))
+            {
+                if (outcome.Failure is { } refused)
+                {
+                    logger.LogInformation("STOW instance {Sop} refused: {Detail}", refused.SopInstanceUid, refused.Detail);
+                    response.AddFailed(refused);
+                    continue;
+                }
+
+                var instance = outcome.Instance!;
+                studies.Add(instance.StudyInstanceUid);
+                response.AddStored(instance.SopClassUid, instance.SopInstanceUid, InstanceUrl(request, instance));
+            }
+
+            pending.Clear();
+        }
 
         try
         {
@@ -95,27 +125,31 @@ public sealed class StowModule : ICarterModule
                     continue;
                 }
 
-                var outcome = await ingestor.IngestAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, user.TenantId(), user.Actor("stow-rs"), cancellation);
-                if (outcome.Failure is { } failure)
+                var (received, failure) = await ingestor.ReceiveAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, cancellation);
+                if (received is null)
                 {
-                    logger.LogInformation("STOW part {Part} failed ({Reason:X4}): {Detail}", parts, failure.Reason, failure.Detail);
+                    logger.LogInformation("STOW part {Part} failed ({Reason:X4}): {Detail}", parts, failure!.Reason, failure.Detail);
                     response.AddFailed(failure);
                     continue;
                 }
 
-                var instance = outcome.Instance!;
-                studies.Add(instance.StudyInstanceUid);
-                response.AddStored(instance.SopClassUid, instance.SopInstanceUid, InstanceUrl(request, instance));
+                pending.Add(received);
+                if (pending.Count >= StoreBatchSize)
+                {
+                    await FlushAsync();
+                }
             }
         }
-        catch (UploadStreamException e) when (e.InnerException is BadHttpRequestException tooLarge)
+        catch (UploadStreamException e) when (e.InnerException is BadHttpRequestException kestrel)
         {
-            throw tooLarge; // Kestrel's verdict on the request (413 too large, 400 bad framing) stands
+            await FlushAsync();
+            throw kestrel; // Kestrel's verdict on the request (413 too large, 400 bad framing) stands
         }
         catch (UploadStreamException e)
         {
             // A malformed multipart body (missing close delimiter, oversize part headers) or a body that
-            // ended early. What was stored before it stays stored and is reported; the broken part is not.
+            // ended early. What was received before it is stored and reported; the broken part is not.
+            await FlushAsync();
             logger.LogInformation(e, "STOW request body is malformed after {Parts} part(s)", parts);
             if (response.Stored == 0)
             {
@@ -125,6 +159,7 @@ public sealed class StowModule : ICarterModule
             response.AddFailed(new ReceiveFailure(ReceiveFailure.CannotUnderstand, e.Message, null, null));
         }
 
+        await FlushAsync();
         if (parts == 0)
         {
             return Problems.BadRequest("The multipart body has no parts.");
