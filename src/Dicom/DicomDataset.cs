@@ -51,6 +51,9 @@ public sealed class DicomElement
     /// <summary>Encapsulated pixel data; null when native.</summary>
     public DicomFragmentSequence? Fragments { get; internal set; }
 
+    /// <summary>A BulkDataURI read from DICOM JSON (PS3.18 §F.2.6); the value itself is elsewhere.</summary>
+    public string? BulkDataUri { get; internal set; }
+
     /// <summary>Set when the value was skipped in streaming mode.</summary>
     public DicomBulkDataReference? BulkData { get; internal set; }
 
