@@ -288,6 +288,10 @@ public static class DicomReader
                 continue;
             }
 
+            if (!f.ExplicitVR && vr == DicomVR.UN && tag.IsPrivate && tag.Element >= 0x1000)
+            {
+                vr = PrivateVR(ds, tag);
+            }
             if (!f.ExplicitVR && vr == DicomVR.US && tag.Group == 0x0028 && DicomDictionary.Lookup(tag)?.AlternateVR == DicomVR.SS
                 && ds.Find(DicomTag.PixelRepresentation) is { RawValue.Length: >= 2 } pr && pr.RawValue.Span[0] == 1)
             {
@@ -354,6 +358,19 @@ public static class DicomReader
             }
             ds.Set(el);
         }
+    }
+
+    /// <summary>Implicit VR private element: the VR its creator's dictionary gives (DCMTK private.dic), else UN.</summary>
+    private static DicomVR PrivateVR(DicomDataset ds, DicomTag tag)
+    {
+        var creator = ds.Find(new DicomTag(tag.Group, (ushort)(tag.Element >> 8)));
+        if (creator is null || creator.RawValue.IsEmpty)
+        {
+            return DicomVR.UN;
+        }
+        var name = System.Text.Encoding.Latin1.GetString(creator.RawValue.Span).TrimEnd(' ', '\0');
+        var entry = DicomPrivateDictionary.Lookup(tag.Group, name, (byte)tag.Element);
+        return entry is null || entry.VR == DicomVR.None ? DicomVR.UN : entry.VR;
     }
 
     /// <summary>
