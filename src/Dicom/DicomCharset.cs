@@ -163,18 +163,9 @@ public sealed class DicomCharset
                     i += 2;
                     continue;
                 }
-                if (g0 == Set.JisRoman && c == 0x5C)
-                {
-                    sb.Append('\u00A5');
-                }
-                else if (g0 == Set.JisRoman && c == 0x7E)
-                {
-                    sb.Append('\u203E');
-                }
-                else
-                {
-                    sb.Append((char)c);
-                }
+                // JIS X 0201 Roman differs from ASCII only at 05/12 (yen) and 07/14 (overline); 05/12 stays the
+                // value delimiter (PS3.5 §6.1.2.3), so both are kept as ASCII, as pydicom decodes them.
+                sb.Append((char)c);
                 i++;
                 if (c is 0x0D or 0x0A or 0x09 or 0x0C or (byte)'\\' || (personName && c is (byte)'^' or (byte)'='))
                 {

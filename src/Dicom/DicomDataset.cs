@@ -8,15 +8,12 @@ public sealed class DicomFragment
 {
     public DicomFragment(ReadOnlyMemory<byte> data) => Data = data;
 
-    public DicomFragment(DicomBulkDataReference reference)
-    {
-        Reference = reference;
-        Length = reference.Length;
-    }
+    public DicomFragment(DicomBulkDataReference reference) => Reference = reference;
 
+    /// <summary>The fragment bytes; empty when the fragment was passed over (see <see cref="Reference"/>).</summary>
     public ReadOnlyMemory<byte> Data { get; }
     public DicomBulkDataReference? Reference { get; }
-    public long Length { get => field == 0 && Reference is null ? Data.Length : field; private init; }
+    public long Length => Reference?.Length ?? Data.Length;
 }
 
 /// <summary>Encapsulated pixel data: the Basic Offset Table (first item) and the fragments (PS3.5 §A.4).</summary>

@@ -83,7 +83,7 @@ public static class DicomReader
         var meta = new DicomDataset();
         if (src.Ensure(8) && BinaryPrimitives.ReadUInt16LittleEndian(src.Peek(2)) == 0x0002)
         {
-            ReadMeta(src, meta, options);
+            ReadMeta(src, meta);
         }
         DicomTransferSyntax ts;
         var tsElement = meta.Find(DicomTag.TransferSyntaxUID);
@@ -122,7 +122,7 @@ public static class DicomReader
     /// File Meta Information is always explicit VR little endian (PS3.10 §7.1). Group length may be
     /// absent or wrong, so group 0002 is read element by element while the group number says so, as DCMTK does.
     /// </summary>
-    private static void ReadMeta(ByteSource src, DicomDataset meta, DicomReadOptions options)
+    private static void ReadMeta(ByteSource src, DicomDataset meta)
     {
         var explicitVR = src.Ensure(6) && DicomVRInfo.FromBytes(src.Peek(6)[4], src.Peek(6)[5]) != DicomVR.None;
         while (src.Ensure(8) && BinaryPrimitives.ReadUInt16LittleEndian(src.Peek(2)) == 0x0002)
@@ -134,7 +134,6 @@ public static class DicomReader
             }
             meta.Set(new DicomElement(tag, vr, src.Read(length, tag)));
         }
-        _ = options;
     }
 
     /// <summary>
