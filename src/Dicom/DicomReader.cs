@@ -12,6 +12,12 @@ public sealed record DicomReadOptions
     /// <summary>Pass over Pixel Data (7FE0,0010) whatever its size; fragments are recorded by offset and length.</summary>
     public bool SkipPixelData { get; init; }
 
+    /// <summary>
+    /// Re-interpret explicit UN values of standard tags with the dictionary VR (PS3.5 §6.2.2; pydicom does).
+    /// False keeps them UN, as DCMTK does by default. UN of undefined length is a sequence either way.
+    /// </summary>
+    public bool ReinterpretUN { get; init; } = true;
+
     /// <summary>Guard against hostile nesting; each level costs a small heap frame, never stack.</summary>
     public int MaxDepth { get; init; } = 4096;
 
@@ -311,7 +317,7 @@ public static class DicomReader
             {
                 // PS3.5 §6.2.2: a UN value is little-endian implicit VR; where the dictionary knows the
                 // tag, the value is re-interpreted with the dictionary VR.
-                var known = tag.IsPrivate ? DicomVR.UN : DicomDictionary.ImplicitVR(tag);
+                var known = tag.IsPrivate || !options.ReinterpretUN ? DicomVR.UN : DicomDictionary.ImplicitVR(tag);
                 if (length == Undefined || known == DicomVR.SQ)
                 {
                     isSequence = true;
