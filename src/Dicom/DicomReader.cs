@@ -70,7 +70,8 @@ public static class DicomReader
     /// <summary>Reads from a forward-only stream; with a bulk threshold or SkipPixelData large values are never held.</summary>
     public static DicomFile Read(Stream stream, DicomReadOptions? options = null)
     {
-        using var src = new ByteSource(stream);
+        // Offsets reported for passed-over values are positions in the stream (relative to where reading began if it cannot seek).
+        using var src = new ByteSource(stream, stream.CanSeek ? stream.Position : 0);
         return Read(src, options ?? DicomReadOptions.Default);
     }
 

@@ -53,6 +53,18 @@ public class StreamingTests
     }
 
     [Fact]
+    public void References_are_stream_positions_when_reading_starts_mid_stream()
+    {
+        var bytes = File.ReadAllBytes(CorpusCase.Get("test_files/CT_small.dcm").FullPath);
+        var full = DicomReader.Read(bytes);
+        using var ms = new MemoryStream([.. new byte[100], .. bytes]);
+        ms.Position = 100;
+        var streamed = DicomReader.Read(ms, DicomReadOptions.Streaming);
+        var r = streamed.Dataset[DicomTag.PixelData].BulkData!.Value;
+        Assert.True(ms.ToArray().AsSpan((int)r.Offset, (int)r.Length).SequenceEqual(full.Dataset[DicomTag.PixelData].RawValue.Span));
+    }
+
+    [Fact]
     public void A_large_instance_streams_in_bounded_memory()
     {
         // A synthetic 512×512 CT header followed by 256 MiB of pixel data produced on the fly.
