@@ -110,7 +110,7 @@ public static class DicomReader
             using var inflated = new DeflateStream(src.RestAsStream(), CompressionMode.Decompress);
             try
             {
-                using var inner = new ByteSource(inflated, start);
+                using var inner = new ByteSource(inflated, 0);
                 ReadDataset(inner, dataset, ts, options);
             }
             catch (InvalidDataException ex)

@@ -9,8 +9,11 @@ namespace EventSourced.Dicom.Tests;
 /// </summary>
 public class ImplicitConversionTests
 {
+    /// <summary>The 62 TINY_ALPHA images share one layout: three of them stand for the rest, to keep the suite short.</summary>
     public static TheoryData<string> Files() =>
-        [.. CorpusCase.All.Where(c => c.Outcome == "parse" && c.Oracle == "dcm2json").Select(c => c.File)];
+        [.. CorpusCase.All.Where(c => c.Outcome == "parse" && c.Oracle == "dcm2json")
+            .Where(c => !c.File.Contains("/TINY_ALPHA/PT", StringComparison.Ordinal) || string.CompareOrdinal(Path.GetFileName(c.File), "IM000003") < 0)
+            .Select(c => c.File)];
 
     [Theory]
     [MemberData(nameof(Files))]
