@@ -222,6 +222,22 @@ public sealed class DicomDataset
     public TimeOnly? GetTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseTime(s) : null;
     public DateTimeOffset? GetDateTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseDateTime(s) : null;
 
+    /// <summary>
+    /// The private element of <paramref name="creator"/> at byte <paramref name="element"/> of its block: the block
+    /// xx is the one whose creator element (gggg,00xx) names the creator (PS3.5 §7.8.1).
+    /// </summary>
+    public DicomElement? FindPrivate(ushort group, string creator, byte element)
+    {
+        for (var block = 0x10; block <= 0xFF; block++)
+        {
+            if (Find(new DicomTag(group, (ushort)block)) is { } c && DicomValues.GetString(c) == creator)
+            {
+                return Find(new DicomTag(group, (ushort)((block << 8) | element)));
+            }
+        }
+        return null;
+    }
+
     /// <summary>Extended Offset Table (7FE0,0001), 64-bit offsets of each frame's first fragment (PS3.5 §A.4, PS3.3 C.7.6.3.1.8).</summary>
     public ulong[] GetExtendedOffsets() => GetValues<ulong>(DicomTag.ExtendedOffsetTable);
 
