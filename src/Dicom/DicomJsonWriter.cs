@@ -73,7 +73,7 @@ public static class DicomJsonWriter
             stack.Push((ds, index + 1, null, 0));
             if (e.Tag.Element == 0x0000)
             {
-                // Group length elements are not carried in DICOM JSON (PS3.18 §F.2: they are retired, PS3.5 §7.2).
+                // Group length elements are left out, as dcm2json does; outside group 0002 they are retired (PS3.5 §7.2).
                 continue;
             }
             Hex8(e.Tag.Value, key);
