@@ -76,6 +76,15 @@ for r in ranged:
                f'new(0x{r["g1"]:04X}{r["e1"]:04X}u, "{r["kw"]}", DicomVR.{r["vr1"]}, DicomVR.{r["vr2"]}, {r["lo"]}, {r["hi"]}, {r["step"]}, {lit(r["retired"])})),')
 out.append("    ];")
 out.append("}")
+out.append("")
+out.append("/// <summary>Every standard tag by keyword (PS3.6), e.g. <c>DicomTags.PatientName</c>; retired ones included.</summary>")
+out.append("public static class DicomTags")
+out.append("{")
+for r in exact:
+    if r["kw"].startswith(("Illegal", "Private")) or r["kw"] in ("Item", "ItemDelimitationItem", "SequenceDelimitationItem"):
+        continue
+    out.append(f'    public static DicomTag {r["kw"]} => new(0x{r["tag"]:08X}u);')
+out.append("}")
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, "w", encoding="utf-8", newline="\n") as f:
     f.write("\n".join(out) + "\n")

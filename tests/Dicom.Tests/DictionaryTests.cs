@@ -91,6 +91,24 @@ public class DictionaryTests
     }
 
     [Fact]
+    public void Tag_constants_agree_with_pydicom_keywords()
+    {
+        var byKeyword = Pydicom().Where(p => !p.Tag.Contains('X')).GroupBy(p => p.Keyword).ToDictionary(g => g.Key, g => g.First().Tag);
+        var checkedCount = 0;
+        foreach (var prop in typeof(DicomTags).GetProperties())
+        {
+            var tag = (DicomTag)prop.GetValue(null)!;
+            Assert.Equal(tag, DicomDictionary.TagOf(prop.Name));
+            if (byKeyword.TryGetValue(prop.Name, out var theirs))
+            {
+                Assert.Equal(theirs, tag.Value.ToString("X8", System.Globalization.CultureInfo.InvariantCulture));
+                checkedCount++;
+            }
+        }
+        Assert.True(checkedCount > 4800, $"{checkedCount}");
+    }
+
+    [Fact]
     public void Committed_generated_file_matches_the_generator_and_DCMTK_dictionary()
     {
         Assert.True(File.Exists(Oracles.DcmtkDictionary), $"{Oracles.DcmtkDictionary} missing: apt-get install dcmtk");
