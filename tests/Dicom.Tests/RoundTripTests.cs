@@ -27,6 +27,17 @@ public class RoundTripTests
         return data;
     }
 
+    [Fact]
+    public void Stale_group_lengths_are_not_written()
+    {
+        // chrJapMulti.dcm carries group lengths (0008,0000) … (300A,0000) that re-encoding would falsify.
+        var original = DicomFile.Open(CorpusCase.Get("charset_files/chrJapMulti.dcm").FullPath);
+        Assert.Contains(original.Dataset.Elements, e => e.Tag.Element == 0);
+        var reread = DicomReader.Read(DicomWriter.ToBytes(original));
+        Assert.DoesNotContain(reread.Dataset.Elements, e => e.Tag.Element == 0);
+        Assert.Equal(original.Dataset.Count - original.Dataset.Elements.Count(e => e.Tag.Element == 0), reread.Dataset.Count);
+    }
+
     [Theory]
     [InlineData("test_files/image_dfl.dcm")]
     [InlineData("test_files/CT_small.dcm")]
