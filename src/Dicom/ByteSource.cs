@@ -205,6 +205,20 @@ internal sealed class ByteSource : IDisposable
         return _memory ? head : new ConcatStream(head, _stream!);
     }
 
+    /// <summary>The unread rest handed to a caller: buffered bytes are copied, since the buffer goes back to the pool.</summary>
+    public Stream DetachRest()
+    {
+        if (_memory)
+        {
+            var m = new MemoryStream(_buf, _pos, _end - _pos, writable: false);
+            _pos = _end;
+            return m;
+        }
+        var head = new MemoryStream(_buf.AsSpan(_pos, _end - _pos).ToArray(), writable: false);
+        _pos = _end;
+        return new ConcatStream(head, _stream!);
+    }
+
     private sealed class ConcatStream(Stream first, Stream second) : Stream
     {
         public override bool CanRead => true;

@@ -18,6 +18,13 @@ public sealed record DicomReadOptions
     /// </summary>
     public bool ReinterpretUN { get; init; } = true;
 
+    /// <summary>
+    /// Stop at top-level Pixel Data: its header is read, its value is not touched, and
+    /// <see cref="DicomFile.PixelDataStream"/> continues exactly at the value (for encapsulated data, at the first
+    /// item). Elements after Pixel Data are not read. Ignored for the deflated syntax.
+    /// </summary>
+    public bool StopAtPixelData { get; init; }
+
     /// <summary>Guard against hostile nesting; each level costs a small heap frame, never stack.</summary>
     public int MaxDepth { get; init; } = 4096;
 
@@ -41,6 +48,12 @@ public sealed class DicomFile
     public DicomDataset Meta { get; }
     public DicomDataset Dataset { get; }
     public DicomTransferSyntax TransferSyntax { get; }
+
+    /// <summary>
+    /// With <see cref="DicomReadOptions.StopAtPixelData"/>: the input from the Pixel Data value on (the caller reads
+    /// <c>Dataset[PixelData].BulkData.Length</c> bytes, or items to the sequence delimiter when the length is -1).
+    /// </summary>
+    public Stream? PixelDataStream { get; init; }
 
     /// <summary>True when the input began with the 128-byte preamble and "DICM" (PS3.10 §7.1).</summary>
     public bool HadPreamble { get; init; }
@@ -111,16 +124,16 @@ public static class DicomReader
             try
             {
                 using var inner = new ByteSource(inflated, 0);
-                ReadDataset(inner, dataset, ts, options);
+                ReadDataset(inner, dataset, ts, options with { StopAtPixelData = false });
             }
             catch (InvalidDataException ex)
             {
                 throw new DicomFormatException("corrupt deflate stream: " + ex.Message, start, null, ex);
             }
         }
-        else
+        else if (ReadDataset(src, dataset, ts, options))
         {
-            ReadDataset(src, dataset, ts, options);
+            return new DicomFile(meta, dataset, ts) { HadPreamble = hadPreamble, PixelDataStream = src.DetachRest() };
         }
         return new DicomFile(meta, dataset, ts) { HadPreamble = hadPreamble };
     }
@@ -214,7 +227,8 @@ public static class DicomReader
         public bool IsItem;
     }
 
-    private static void ReadDataset(ByteSource src, DicomDataset root, DicomTransferSyntax ts, DicomReadOptions options)
+    /// <summary>Reads the data set; true when it stopped at Pixel Data (<see cref="DicomReadOptions.StopAtPixelData"/>).</summary>
+    private static bool ReadDataset(ByteSource src, DicomDataset root, DicomTransferSyntax ts, DicomReadOptions options)
     {
         var stack = new Stack<Frame>();
         stack.Push(new Frame { Dataset = root, ExplicitVR = ts.ExplicitVR, BigEndian = ts.BigEndian });
@@ -310,6 +324,11 @@ public static class DicomReader
                 // US or SS ("xs") follows Pixel Representation (PS3.3 C.7.6.3.1), as DCMTK decides it.
                 vr = DicomVR.SS;
             }
+            if (options.StopAtPixelData && stack.Count == 1 && tag == DicomTag.PixelData)
+            {
+                ds.Set(new DicomElement(tag, vr, ReadOnlyMemory<byte>.Empty) { BulkData = new DicomBulkDataReference(src.Position, length == Undefined ? -1 : length) });
+                return true;
+            }
             var isSequence = vr == DicomVR.SQ
                 || (length == Undefined && tag != DicomTag.PixelData && (vr == DicomVR.UN || !f.ExplicitVR));
             var childExplicit = f.ExplicitVR;
@@ -370,6 +389,7 @@ public static class DicomReader
             }
             ds.Set(el);
         }
+        return false;
     }
 
     /// <summary>Implicit VR private element: the VR its creator's dictionary gives (DCMTK private.dic), else UN.</summary>
