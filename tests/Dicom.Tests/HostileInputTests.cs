@@ -65,8 +65,9 @@ public class HostileInputTests
             try
             {
                 var parsed = streaming
-                    ? DicomReader.Read(new NonSeekableStream(data), DicomReadOptions.Streaming)
+                    ? DicomReader.Read(new NonSeekableStream(data), round % 2 == 0 ? DicomReadOptions.Streaming : new DicomReadOptions { StopAtPixelData = true })
                     : DicomReader.Read(data);
+                parsed.PixelDataStream?.CopyTo(Stream.Null);
                 _ = DicomJsonWriter.Serialize(parsed.Dataset, new DicomJsonOptions { BulkDataUri = e => e.Tag.ToString() });
                 // A mutated UID can leave fragments under a native syntax: the writer refuses that by design.
                 if (!streaming && (parsed.TransferSyntax.Encapsulated || parsed.Dataset.Find(DicomTag.PixelData)?.Fragments is null))
