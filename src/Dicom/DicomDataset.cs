@@ -46,17 +46,25 @@ public sealed class DicomElement
     /// <summary>The value bytes (little-endian for binary VRs), padding included.</summary>
     public ReadOnlyMemory<byte> RawValue { get; internal set; }
 
+    // At most one of items, fragments, bulk data reference or URI applies to an element: one slot keeps
+    // the per-element object small (a header parse allocates one per element).
+    private object? _extra;
+
     /// <summary>Items of an SQ element; null otherwise.</summary>
-    public List<DicomDataset>? Items { get; internal set; }
+    public List<DicomDataset>? Items { get => _extra as List<DicomDataset>; internal set => _extra = value; }
 
     /// <summary>Encapsulated pixel data; null when native.</summary>
-    public DicomFragmentSequence? Fragments { get; internal set; }
+    public DicomFragmentSequence? Fragments { get => _extra as DicomFragmentSequence; internal set => _extra = value; }
 
     /// <summary>A BulkDataURI read from DICOM JSON (PS3.18 §F.2.6); the value itself is elsewhere.</summary>
-    public string? BulkDataUri { get; internal set; }
+    public string? BulkDataUri { get => _extra as string; internal set => _extra = value; }
 
     /// <summary>Set when the value was skipped in streaming mode.</summary>
-    public DicomBulkDataReference? BulkData { get; internal set; }
+    public DicomBulkDataReference? BulkData
+    {
+        get => _extra is DicomBulkDataReference r ? r : null;
+        internal set => _extra = value;
+    }
 
     /// <summary>Length as encoded (value length of skipped values included).</summary>
     public long Length => BulkData?.Length ?? RawValue.Length;
