@@ -163,18 +163,9 @@ public sealed class DicomCharset
                     i += 2;
                     continue;
                 }
-                if (g0 == Set.JisRoman && c == 0x5C)
-                {
-                    sb.Append('\u00A5');
-                }
-                else if (g0 == Set.JisRoman && c == 0x7E)
-                {
-                    sb.Append('\u203E');
-                }
-                else
-                {
-                    sb.Append((char)c);
-                }
+                // JIS X 0201 Roman differs from ASCII only at 05/12 (yen) and 07/14 (overline); 05/12 stays the
+                // value delimiter (PS3.5 §6.1.2.3), so both are kept as ASCII, as pydicom decodes them.
+                sb.Append((char)c);
                 i++;
                 if (c is 0x0D or 0x0A or 0x09 or 0x0C or (byte)'\\' || (personName && c is (byte)'^' or (byte)'='))
                 {
@@ -262,20 +253,164 @@ public sealed class DicomCharset
     }
 
     /// <summary>
-    /// Encodes text. Without code extensions the value's encoding is used; with them only the
-    /// initial G0/G1 sets are used (no escape sequences are emitted), falling back to UTF-8 is not allowed
-    /// so unencodable characters become '?'.
+    /// Encodes text. Without code extensions the value's encoding is used. With ISO 2022 code extensions
+    /// each character goes to the first set of (0008,0005) that holds it, designated by its escape sequence
+    /// (PS3.3 Table C.12-3/C.12-4); G0 returns to the initial set before delimiters and at the end of the
+    /// value, and designations are repeated after delimiters (PS3.5 §6.1.2.5.3), as the examples of PS3.5
+    /// Annexes H, I and J show. Characters no listed set holds become '?'.
     /// </summary>
-    public byte[] Encode(string text)
+    public byte[] Encode(string text, DicomVR vr = DicomVR.LO)
     {
         if (_whole is not null)
         {
             return _whole.GetBytes(text);
         }
-        if (_initialG1 == Set.Latin && _initialG1Encoding is not null)
+        var terms = Terms.Select(t => t.Trim()).ToHashSet(StringComparer.Ordinal);
+        var latin = Terms.Select(t => t.Trim()).Where(t => t.StartsWith("ISO 2022 IR ", StringComparison.Ordinal))
+            .Select(t => (Term: t, Enc: SingleByte(t))).Where(x => x.Enc is not null).ToList();
+        var output = new List<byte>(text.Length * 2);
+        Set g0 = _initialG0, g1 = _initialG1;
+        var g1Enc = _initialG1Encoding;
+        var personName = vr == DicomVR.PN;
+        Span<byte> buf = stackalloc byte[4];
+
+        void Esc(ReadOnlySpan<byte> seq) => output.AddRange(seq.ToArray());
+        void G0Initial()
         {
-            return _initialG1Encoding.GetBytes(text);
+            if (g0 != _initialG0)
+            {
+                Esc(_initialG0 == Set.JisRoman ? "\u001b(J"u8 : "\u001b(B"u8);
+                g0 = _initialG0;
+            }
         }
-        return Encoding.ASCII.GetBytes(text);
+
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c < 0x80)
+            {
+                var delimiter = c is '\r' or '\n' or '\t' or '\f' or '\\' || (personName && c is '^' or '=');
+                if (delimiter || g0 is Set.Jis0208 or Set.Jis0212)
+                {
+                    G0Initial();
+                }
+                output.Add((byte)c);
+                if (delimiter)
+                {
+                    g1 = _initialG1;
+                    g1Enc = _initialG1Encoding;
+                }
+                continue;
+            }
+            var s = c.ToString();
+            if (c is >= '\uFF61' and <= '\uFF9F' && terms.Contains("ISO 2022 IR 13"))
+            {
+                if (g1 != Set.JisKatakana)
+                {
+                    Esc("\u001b)I"u8);
+                    g1 = Set.JisKatakana;
+                }
+                output.Add((byte)(0xA1 + (c - '\uFF61')));
+                continue;
+            }
+            if (terms.Contains("ISO 2022 IR 87") && TryEncode(EucJp.Value, s, buf, out var n) && n == 2 && buf[0] >= 0xA1)
+            {
+                if (g0 != Set.Jis0208)
+                {
+                    Esc("\u001b$B"u8);
+                    g0 = Set.Jis0208;
+                }
+                output.Add((byte)(buf[0] & 0x7F));
+                output.Add((byte)(buf[1] & 0x7F));
+                continue;
+            }
+            if (terms.Contains("ISO 2022 IR 159") && TryEncode(EucJp.Value, s, buf, out n) && n == 3 && buf[0] == 0x8F)
+            {
+                if (g0 != Set.Jis0212)
+                {
+                    Esc("\u001b$(D"u8);
+                    g0 = Set.Jis0212;
+                }
+                output.Add((byte)(buf[1] & 0x7F));
+                output.Add((byte)(buf[2] & 0x7F));
+                continue;
+            }
+            if (terms.Contains("ISO 2022 IR 149") && TryEncode(EucKr.Value, s, buf, out n) && n == 2 && buf[0] >= 0xA1 && buf[1] >= 0xA1)
+            {
+                if (g1 != Set.Ksx1001)
+                {
+                    Esc("\u001b$)C"u8);
+                    g1 = Set.Ksx1001;
+                }
+                output.Add(buf[0]);
+                output.Add(buf[1]);
+                continue;
+            }
+            if (terms.Contains("ISO 2022 IR 58") && TryEncode(Gb.Value, s, buf, out n) && n == 2 && buf[0] >= 0xA1 && buf[1] >= 0xA1)
+            {
+                if (g1 != Set.Gb2312)
+                {
+                    Esc("\u001b$)A"u8);
+                    g1 = Set.Gb2312;
+                }
+                output.Add(buf[0]);
+                output.Add(buf[1]);
+                continue;
+            }
+            var done = false;
+            foreach (var (term, enc) in latin)
+            {
+                if (TryEncode(enc!, s, buf, out n) && n == 1 && buf[0] >= 0xA0)
+                {
+                    if (g1 != Set.Latin || g1Enc?.CodePage != enc!.CodePage)
+                    {
+                        Esc([0x1B, (byte)'-', Final(term)]);
+                        g1 = Set.Latin;
+                        g1Enc = enc;
+                    }
+                    output.Add(buf[0]);
+                    done = true;
+                    break;
+                }
+            }
+            if (!done)
+            {
+                output.Add((byte)'?');
+            }
+        }
+        G0Initial();
+        return [.. output];
+    }
+
+    private static byte Final(string term) => term["ISO 2022 IR ".Length..] switch
+    {
+        "100" => (byte)'A', "101" => (byte)'B', "109" => (byte)'C', "110" => (byte)'D', "144" => (byte)'L',
+        "127" => (byte)'G', "126" => (byte)'F', "138" => (byte)'H', "148" => (byte)'M', "203" => (byte)'b',
+        "166" => (byte)'T', _ => (byte)'A',
+    };
+
+    private static readonly Dictionary<int, Encoding> Strict = [];
+
+    private static bool TryEncode(Encoding encoding, string s, Span<byte> dst, out int written)
+    {
+        Encoding strict;
+        lock (Strict)
+        {
+            if (!Strict.TryGetValue(encoding.CodePage, out strict!))
+            {
+                strict = Encoding.GetEncoding(encoding.CodePage, EncoderFallback.ExceptionFallback, DecoderFallback.ReplacementFallback);
+                Strict[encoding.CodePage] = strict;
+            }
+        }
+        try
+        {
+            written = strict.GetBytes(s, dst);
+            return true;
+        }
+        catch (Exception ex) when (ex is EncoderFallbackException or ArgumentException)
+        {
+            written = 0;
+            return false;
+        }
     }
 }

@@ -8,15 +8,12 @@ public sealed class DicomFragment
 {
     public DicomFragment(ReadOnlyMemory<byte> data) => Data = data;
 
-    public DicomFragment(DicomBulkDataReference reference)
-    {
-        Reference = reference;
-        Length = reference.Length;
-    }
+    public DicomFragment(DicomBulkDataReference reference) => Reference = reference;
 
+    /// <summary>The fragment bytes; empty when the fragment was passed over (see <see cref="Reference"/>).</summary>
     public ReadOnlyMemory<byte> Data { get; }
     public DicomBulkDataReference? Reference { get; }
-    public long Length { get => field == 0 && Reference is null ? Data.Length : field; private init; }
+    public long Length => Reference?.Length ?? Data.Length;
 }
 
 /// <summary>Encapsulated pixel data: the Basic Offset Table (first item) and the fragments (PS3.5 §A.4).</summary>
@@ -24,6 +21,10 @@ public sealed class DicomFragmentSequence
 {
     public DicomFragment OffsetTable { get; init; } = new(ReadOnlyMemory<byte>.Empty);
     public List<DicomFragment> Fragments { get; } = [];
+
+    /// <summary>The Basic Offset Table's 32-bit little-endian frame offsets (PS3.5 §A.4); empty when the table is empty.</summary>
+    public uint[] BasicOffsets() =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(OffsetTable.Data.Span[..(OffsetTable.Data.Length & ~3)]).ToArray();
 }
 
 /// <summary>
@@ -45,14 +46,25 @@ public sealed class DicomElement
     /// <summary>The value bytes (little-endian for binary VRs), padding included.</summary>
     public ReadOnlyMemory<byte> RawValue { get; internal set; }
 
+    // At most one of items, fragments, bulk data reference or URI applies to an element: one slot keeps
+    // the per-element object small (a header parse allocates one per element).
+    private object? _extra;
+
     /// <summary>Items of an SQ element; null otherwise.</summary>
-    public List<DicomDataset>? Items { get; internal set; }
+    public List<DicomDataset>? Items { get => _extra as List<DicomDataset>; internal set => _extra = value; }
 
     /// <summary>Encapsulated pixel data; null when native.</summary>
-    public DicomFragmentSequence? Fragments { get; internal set; }
+    public DicomFragmentSequence? Fragments { get => _extra as DicomFragmentSequence; internal set => _extra = value; }
+
+    /// <summary>A BulkDataURI read from DICOM JSON (PS3.18 §F.2.6); the value itself is elsewhere.</summary>
+    public string? BulkDataUri { get => _extra as string; internal set => _extra = value; }
 
     /// <summary>Set when the value was skipped in streaming mode.</summary>
-    public DicomBulkDataReference? BulkData { get; internal set; }
+    public DicomBulkDataReference? BulkData
+    {
+        get => _extra is DicomBulkDataReference r ? r : null;
+        internal set => _extra = value;
+    }
 
     /// <summary>Length as encoded (value length of skipped values included).</summary>
     public long Length => BulkData?.Length ?? RawValue.Length;
@@ -210,6 +222,32 @@ public sealed class DicomDataset
         return v.Length > 0 ? v[0] : null;
     }
     public List<DicomDataset> GetSequence(DicomTag tag) => Find(tag)?.Items ?? [];
+    public DicomTag[] GetTags(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetTags(e) : [];
+    public long[] GetIntegerStrings(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetIntegerStrings(e) : [];
+    public double[] GetDecimalStrings(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetDecimalStrings(e) : [];
+    public DicomPersonName? GetPersonName(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetPersonNames(e).FirstOrDefault() : null;
+    public DateOnly? GetDate(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseDate(s) : null;
+    public TimeOnly? GetTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseTime(s) : null;
+    public DateTimeOffset? GetDateTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseDateTime(s) : null;
+
+    /// <summary>
+    /// The private element of <paramref name="creator"/> at byte <paramref name="element"/> of its block: the block
+    /// xx is the one whose creator element (gggg,00xx) names the creator (PS3.5 §7.8.1).
+    /// </summary>
+    public DicomElement? FindPrivate(ushort group, string creator, byte element)
+    {
+        for (var block = 0x10; block <= 0xFF; block++)
+        {
+            if (Find(new DicomTag(group, (ushort)block)) is { } c && DicomValues.GetString(c) == creator)
+            {
+                return Find(new DicomTag(group, (ushort)((block << 8) | element)));
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Extended Offset Table (7FE0,0001), 64-bit offsets of each frame's first fragment (PS3.5 §A.4, PS3.3 C.7.6.3.1.8).</summary>
+    public ulong[] GetExtendedOffsets() => GetValues<ulong>(DicomTag.ExtendedOffsetTable);
 
     /// <summary>Convenience setter for string VRs; encodes with this data set's character set.</summary>
     public void AddString(DicomTag tag, DicomVR vr, params string[] values) =>

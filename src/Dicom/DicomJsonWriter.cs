@@ -73,7 +73,7 @@ public static class DicomJsonWriter
             stack.Push((ds, index + 1, null, 0));
             if (e.Tag.Element == 0x0000)
             {
-                // Group length elements are not carried in DICOM JSON (PS3.18 §F.2: they are retired, PS3.5 §7.2).
+                // Group length elements are left out, as dcm2json does; outside group 0002 they are retired (PS3.5 §7.2).
                 continue;
             }
             Hex8(e.Tag.Value, key);
@@ -111,6 +111,12 @@ public static class DicomJsonWriter
 
     private static void WriteValue(Utf8JsonWriter w, DicomElement e, DicomJsonOptions options)
     {
+        if (e.BulkDataUri is not null)
+        {
+            // Read from JSON as a reference: hand it on unless the caller maps it anew.
+            w.WriteString("BulkDataURI"u8, options.BulkDataUri?.Invoke(e) ?? e.BulkDataUri);
+            return;
+        }
         if (e.Fragments is not null || e.BulkData is not null || IsBinary(e.VR))
         {
             WriteBinary(w, e, options);
@@ -155,6 +161,8 @@ public static class DicomJsonWriter
                 }
                 w.WriteEndArray();
                 return;
+            case DicomVR.IS or DicomVR.DS when TryWriteAsciiValues(w, e):
+                return;
             case DicomVR.IS or DicomVR.DS:
                 w.WritePropertyName("Value"u8);
                 w.WriteStartArray();
@@ -184,6 +192,10 @@ public static class DicomJsonWriter
             case DicomVR.FL: WriteNumbers<float>(w, e, static (w, v) => WriteFloat(w, v)); return;
             case DicomVR.FD: WriteNumbers<double>(w, e, static (w, v) => WriteFloat(w, v)); return;
             default:
+                if (TryWriteAsciiValues(w, e))
+                {
+                    return;
+                }
                 w.WritePropertyName("Value"u8);
                 w.WriteStartArray();
                 foreach (var v in DicomValues.GetStrings(e))
@@ -262,53 +274,125 @@ public static class DicomJsonWriter
         }
     }
 
-    /// <summary>RFC 8259 §6 number grammar.</summary>
-    private static bool IsJsonNumber(string s)
+    /// <summary>
+    /// Fast path for the common case: a value of plain ASCII without escape sequences decodes to the same
+    /// characters under every supported character set, so it is split, trimmed and written as UTF-8 bytes
+    /// without making strings. Same trimming rules as <see cref="DicomValues.GetStrings(DicomElement)"/>.
+    /// </summary>
+    private static bool TryWriteAsciiValues(Utf8JsonWriter w, DicomElement e)
     {
-        var i = 0;
-        if (i < s.Length && s[i] == '-')
-        {
-            i++;
-        }
-        if (i >= s.Length || !char.IsAsciiDigit(s[i]))
+        var span = e.RawValue.Span;
+        if (!System.Text.Ascii.IsValid(span) || span.Contains((byte)0x1B))
         {
             return false;
         }
-        if (s[i] == '0')
+        var multi = DicomVRInfo.IsMultiValuedString(e.VR);
+        var trimStart = e.VR is not (DicomVR.LT or DicomVR.ST or DicomVR.UT or DicomVR.UR or DicomVR.UC or DicomVR.PN);
+        var number = e.VR is DicomVR.IS or DicomVR.DS;
+        if (number)
+        {
+            for (var rest = span; ;)
+            {
+                var cut = rest.IndexOf((byte)'\\');
+                var part = Trim(cut < 0 ? rest : rest[..cut], true);
+                if (part.Length > 0 && !IsJsonNumber(part))
+                {
+                    return false;
+                }
+                if (cut < 0)
+                {
+                    break;
+                }
+                rest = rest[(cut + 1)..];
+            }
+        }
+        w.WritePropertyName("Value"u8);
+        w.WriteStartArray();
+        for (var rest = span; ;)
+        {
+            var cut = multi ? rest.IndexOf((byte)'\\') : -1;
+            var part = Trim(cut < 0 ? rest : rest[..cut], trimStart);
+            if (part.Length == 0)
+            {
+                w.WriteNullValue();
+            }
+            else if (number)
+            {
+                w.WriteRawValue(part, skipInputValidation: true);
+            }
+            else
+            {
+                w.WriteStringValue(part);
+            }
+            if (cut < 0)
+            {
+                break;
+            }
+            rest = rest[(cut + 1)..];
+        }
+        w.WriteEndArray();
+        return true;
+    }
+
+    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> s, bool start)
+    {
+        s = s.TrimEnd("\0 "u8);
+        return start ? s.TrimStart("\0 "u8) : s;
+    }
+
+    /// <summary>RFC 8259 §6 number grammar.</summary>
+    private static bool IsJsonNumber(string s)
+    {
+        Span<byte> b = stackalloc byte[64];
+        return s.Length <= 64 && System.Text.Ascii.IsValid(s) && IsJsonNumber(b[..System.Text.Encoding.ASCII.GetBytes(s, b)]);
+    }
+
+    private static bool IsJsonNumber(ReadOnlySpan<byte> s)
+    {
+        var i = 0;
+        if (i < s.Length && s[i] == (byte)'-')
+        {
+            i++;
+        }
+        if (i >= s.Length || !char.IsAsciiDigit((char)s[i]))
+        {
+            return false;
+        }
+        if (s[i] == (byte)'0')
         {
             i++;
         }
         else
         {
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            while (i < s.Length && char.IsAsciiDigit((char)s[i]))
             {
                 i++;
             }
         }
-        if (i < s.Length && s[i] == '.')
+        if (i < s.Length && s[i] == (byte)'.')
         {
             i++;
-            if (i >= s.Length || !char.IsAsciiDigit(s[i]))
+            if (i >= s.Length || !char.IsAsciiDigit((char)s[i]))
             {
                 return false;
             }
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            while (i < s.Length && char.IsAsciiDigit((char)s[i]))
             {
                 i++;
             }
         }
-        if (i < s.Length && (s[i] == 'e' || s[i] == 'E'))
+        if (i < s.Length && (s[i] == (byte)'e' || s[i] == (byte)'E'))
         {
             i++;
-            if (i < s.Length && (s[i] == '+' || s[i] == '-'))
+            if (i < s.Length && (s[i] == (byte)'+' || s[i] == (byte)'-'))
             {
                 i++;
             }
-            if (i >= s.Length || !char.IsAsciiDigit(s[i]))
+            if (i >= s.Length || !char.IsAsciiDigit((char)s[i]))
             {
                 return false;
             }
-            while (i < s.Length && char.IsAsciiDigit(s[i]))
+            while (i < s.Length && char.IsAsciiDigit((char)s[i]))
             {
                 i++;
             }

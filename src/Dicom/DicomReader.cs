@@ -12,6 +12,19 @@ public sealed record DicomReadOptions
     /// <summary>Pass over Pixel Data (7FE0,0010) whatever its size; fragments are recorded by offset and length.</summary>
     public bool SkipPixelData { get; init; }
 
+    /// <summary>
+    /// Re-interpret explicit UN values of standard tags with the dictionary VR (PS3.5 §6.2.2; pydicom does).
+    /// False keeps them UN, as DCMTK does by default. UN of undefined length is a sequence either way.
+    /// </summary>
+    public bool ReinterpretUN { get; init; } = true;
+
+    /// <summary>
+    /// Stop at top-level Pixel Data: its header is read, its value is not touched, and
+    /// <see cref="DicomFile.PixelDataStream"/> continues exactly at the value (for encapsulated data, at the first
+    /// item). Elements after Pixel Data are not read. Ignored for the deflated syntax.
+    /// </summary>
+    public bool StopAtPixelData { get; init; }
+
     /// <summary>Guard against hostile nesting; each level costs a small heap frame, never stack.</summary>
     public int MaxDepth { get; init; } = 4096;
 
@@ -36,15 +49,23 @@ public sealed class DicomFile
     public DicomDataset Dataset { get; }
     public DicomTransferSyntax TransferSyntax { get; }
 
+    /// <summary>
+    /// With <see cref="DicomReadOptions.StopAtPixelData"/>: the input from the Pixel Data value on (the caller reads
+    /// <c>Dataset[PixelData].BulkData.Length</c> bytes, or items to the sequence delimiter when the length is -1).
+    /// </summary>
+    public Stream? PixelDataStream { get; init; }
+
     /// <summary>True when the input began with the 128-byte preamble and "DICM" (PS3.10 §7.1).</summary>
     public bool HadPreamble { get; init; }
 
     public static DicomFile Open(string path, DicomReadOptions? options = null)
     {
+        if (options?.BulkDataThreshold is null && options?.SkipPixelData != true)
+        {
+            return DicomReader.Read(File.ReadAllBytes(path), options);
+        }
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        return options?.BulkDataThreshold is null && options?.SkipPixelData != true
-            ? DicomReader.Read(File.ReadAllBytes(path), options)
-            : DicomReader.Read(fs, options);
+        return DicomReader.Read(fs, options);
     }
 }
 
@@ -60,8 +81,12 @@ public static class DicomReader
         Read(new ByteSource(data), options ?? DicomReadOptions.Default);
 
     /// <summary>Reads from a forward-only stream; with a bulk threshold or SkipPixelData large values are never held.</summary>
-    public static DicomFile Read(Stream stream, DicomReadOptions? options = null) =>
-        Read(new ByteSource(stream), options ?? DicomReadOptions.Default);
+    public static DicomFile Read(Stream stream, DicomReadOptions? options = null)
+    {
+        // Offsets reported for passed-over values are positions in the stream (relative to where reading began if it cannot seek).
+        using var src = new ByteSource(stream, stream.CanSeek ? stream.Position : 0);
+        return Read(src, options ?? DicomReadOptions.Default);
+    }
 
     private static DicomFile Read(ByteSource src, DicomReadOptions options)
     {
@@ -78,7 +103,7 @@ public static class DicomReader
         var meta = new DicomDataset();
         if (src.Ensure(8) && BinaryPrimitives.ReadUInt16LittleEndian(src.Peek(2)) == 0x0002)
         {
-            ReadMeta(src, meta, options);
+            ReadMeta(src, meta);
         }
         DicomTransferSyntax ts;
         var tsElement = meta.Find(DicomTag.TransferSyntaxUID);
@@ -98,16 +123,17 @@ public static class DicomReader
             using var inflated = new DeflateStream(src.RestAsStream(), CompressionMode.Decompress);
             try
             {
-                ReadDataset(new ByteSource(inflated, start), dataset, ts, options);
+                using var inner = new ByteSource(inflated, 0);
+                ReadDataset(inner, dataset, ts, options with { StopAtPixelData = false });
             }
             catch (InvalidDataException ex)
             {
                 throw new DicomFormatException("corrupt deflate stream: " + ex.Message, start, null, ex);
             }
         }
-        else
+        else if (ReadDataset(src, dataset, ts, options))
         {
-            ReadDataset(src, dataset, ts, options);
+            return new DicomFile(meta, dataset, ts) { HadPreamble = hadPreamble, PixelDataStream = src.DetachRest() };
         }
         return new DicomFile(meta, dataset, ts) { HadPreamble = hadPreamble };
     }
@@ -116,7 +142,7 @@ public static class DicomReader
     /// File Meta Information is always explicit VR little endian (PS3.10 §7.1). Group length may be
     /// absent or wrong, so group 0002 is read element by element while the group number says so, as DCMTK does.
     /// </summary>
-    private static void ReadMeta(ByteSource src, DicomDataset meta, DicomReadOptions options)
+    private static void ReadMeta(ByteSource src, DicomDataset meta)
     {
         var explicitVR = src.Ensure(6) && DicomVRInfo.FromBytes(src.Peek(6)[4], src.Peek(6)[5]) != DicomVR.None;
         while (src.Ensure(8) && BinaryPrimitives.ReadUInt16LittleEndian(src.Peek(2)) == 0x0002)
@@ -128,7 +154,6 @@ public static class DicomReader
             }
             meta.Set(new DicomElement(tag, vr, src.Read(length, tag)));
         }
-        _ = options;
     }
 
     /// <summary>
@@ -202,7 +227,8 @@ public static class DicomReader
         public bool IsItem;
     }
 
-    private static void ReadDataset(ByteSource src, DicomDataset root, DicomTransferSyntax ts, DicomReadOptions options)
+    /// <summary>Reads the data set; true when it stopped at Pixel Data (<see cref="DicomReadOptions.StopAtPixelData"/>).</summary>
+    private static bool ReadDataset(ByteSource src, DicomDataset root, DicomTransferSyntax ts, DicomReadOptions options)
     {
         var stack = new Stack<Frame>();
         stack.Push(new Frame { Dataset = root, ExplicitVR = ts.ExplicitVR, BigEndian = ts.BigEndian });
@@ -288,11 +314,20 @@ public static class DicomReader
                 continue;
             }
 
+            if (!f.ExplicitVR && vr == DicomVR.UN && tag.IsPrivate && tag.Element >= 0x1000)
+            {
+                vr = PrivateVR(ds, tag);
+            }
             if (!f.ExplicitVR && vr == DicomVR.US && tag.Group == 0x0028 && DicomDictionary.Lookup(tag)?.AlternateVR == DicomVR.SS
                 && ds.Find(DicomTag.PixelRepresentation) is { RawValue.Length: >= 2 } pr && pr.RawValue.Span[0] == 1)
             {
                 // US or SS ("xs") follows Pixel Representation (PS3.3 C.7.6.3.1), as DCMTK decides it.
                 vr = DicomVR.SS;
+            }
+            if (options.StopAtPixelData && stack.Count == 1 && tag == DicomTag.PixelData)
+            {
+                ds.Set(new DicomElement(tag, vr, ReadOnlyMemory<byte>.Empty) { BulkData = new DicomBulkDataReference(src.Position, length == Undefined ? -1 : length) });
+                return true;
             }
             var isSequence = vr == DicomVR.SQ
                 || (length == Undefined && tag != DicomTag.PixelData && (vr == DicomVR.UN || !f.ExplicitVR));
@@ -302,7 +337,7 @@ public static class DicomReader
             {
                 // PS3.5 §6.2.2: a UN value is little-endian implicit VR; where the dictionary knows the
                 // tag, the value is re-interpreted with the dictionary VR.
-                var known = tag.IsPrivate ? DicomVR.UN : DicomDictionary.ImplicitVR(tag);
+                var known = tag.IsPrivate || !options.ReinterpretUN ? DicomVR.UN : DicomDictionary.ImplicitVR(tag);
                 if (length == Undefined || known == DicomVR.SQ)
                 {
                     isSequence = true;
@@ -354,6 +389,20 @@ public static class DicomReader
             }
             ds.Set(el);
         }
+        return false;
+    }
+
+    /// <summary>Implicit VR private element: the VR its creator's dictionary gives (DCMTK private.dic), else UN.</summary>
+    private static DicomVR PrivateVR(DicomDataset ds, DicomTag tag)
+    {
+        var creator = ds.Find(new DicomTag(tag.Group, (ushort)(tag.Element >> 8)));
+        if (creator is null || creator.RawValue.IsEmpty)
+        {
+            return DicomVR.UN;
+        }
+        var name = System.Text.Encoding.Latin1.GetString(creator.RawValue.Span).TrimEnd(' ', '\0');
+        var entry = DicomPrivateDictionary.Lookup(tag.Group, name, (byte)tag.Element);
+        return entry is null || entry.VR == DicomVR.None ? DicomVR.UN : entry.VR;
     }
 
     /// <summary>

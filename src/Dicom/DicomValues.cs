@@ -190,7 +190,7 @@ public static class DicomValues
     public static byte[] EncodeStrings(DicomVR vr, IReadOnlyList<string> values, DicomCharset charset)
     {
         var joined = string.Join('\\', values);
-        var bytes = DicomVRInfo.UsesSpecificCharset(vr) ? charset.Encode(joined) : Encoding.ASCII.GetBytes(joined);
+        var bytes = DicomVRInfo.UsesSpecificCharset(vr) ? charset.Encode(joined, vr) : Encoding.ASCII.GetBytes(joined);
         if ((bytes.Length & 1) == 0)
         {
             return bytes;

@@ -142,7 +142,10 @@ public static class DicomWriter
                 long total = 0;
                 foreach (var e in ds.Elements)
                 {
-                    total += ElementSize(e);
+                    if (!Skipped(e))
+                    {
+                        total += ElementSize(e);
+                    }
                 }
                 _sizes[ds] = total;
             }
@@ -168,6 +171,12 @@ public static class DicomWriter
             var header = !explicitVR ? 8 : DicomVRInfo.HasShortLength(vr) ? 8 : 12;
             return header + Padded(e);
         }
+
+        /// <summary>
+        /// Group lengths outside the meta group are retired (PS3.5 §7.2) and would be stale after re-encoding,
+        /// so they are not written.
+        /// </summary>
+        private static bool Skipped(DicomElement e) => e.Tag.Element == 0 && e.Tag.Group != 0x0002;
 
         private static long Padded(DicomElement e) => (e.RawValue.Length + 1) & ~1L;
 
@@ -216,6 +225,14 @@ public static class DicomWriter
                 }
                 var e = ds.Elements[index];
                 stack.Push((ds, index + 1, null, item));
+                if (Skipped(e))
+                {
+                    continue;
+                }
+                if (e.BulkDataUri is not null)
+                {
+                    throw new InvalidOperationException($"{e.Tag} holds only a BulkDataURI; fetch its value before writing Part 10");
+                }
                 if (e.BulkData is not null)
                 {
                     throw new InvalidOperationException($"{e.Tag} was passed over while reading (streaming mode); its value is not available to write");

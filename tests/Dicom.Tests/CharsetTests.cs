@@ -62,6 +62,33 @@ public class CharsetTests
         Assert.Equal(theirs, vr == "PN" ? ours.TrimEnd('=') : ours);
     }
 
+    /// <summary>
+    /// Encoding: the ISO 2022 examples of PS3.5 H.3.1, H.3.2, I.2 and J.4 come out byte for byte as the
+    /// standard prints them; every example decodes back to its text.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void Encodes_as_the_standard_shows_and_round_trips(string charset, string vr, string hex, string standardText, bool pydicomRight)
+    {
+        _ = pydicomRight;
+        var cs = DicomCharset.FromSpecificCharacterSet(charset.Split('\\'));
+        var v = DicomVRInfo.Parse(vr);
+        var text = cs.Decode(Convert.FromHexString(hex), v);
+        var encoded = cs.Encode(text, v);
+        Assert.Equal(text, cs.Decode(encoded, v));
+        if (standardText.Length > 0 && charset.Contains("2022", StringComparison.Ordinal))
+        {
+            Assert.Equal(hex, Convert.ToHexStringLower(encoded));
+        }
+    }
+
+    [Fact]
+    public void Text_no_listed_set_holds_becomes_a_question_mark()
+    {
+        var cs = DicomCharset.FromSpecificCharacterSet(["", "ISO 2022 IR 87"]);
+        Assert.Equal("A?B", cs.Decode(cs.Encode("A한B", DicomVR.LO), DicomVR.LO));
+    }
+
     [Fact]
     public void Sequence_items_inherit_or_override_the_parent_charset()
     {
@@ -75,5 +102,46 @@ public class CharsetTests
         parent.Set(DicomElement.Sequence(new DicomTag(0x00081115), [inherits, overrides]));
         Assert.Equal("éè", inherits.GetString(DicomTag.PatientName));
         Assert.Equal(System.Text.Encoding.GetEncoding(28595).GetString(Convert.FromHexString("e9e8")), overrides.GetString(DicomTag.PatientName));
+    }
+}
+
+/// <summary>
+/// The text of pydicom's charset files re-encodes without loss. Bytes may legitimately differ from the
+/// files' own: their writers add redundant designations (chrKoreanMulti: ESC ( B after KS X 1001, where G0
+/// is already ASCII) or return G0 to ASCII rather than to the initial JIS X 0201 (chrSQEncoding); both are
+/// valid ISO 2022, so equality is checked on the decoded text, and every character must be representable.
+/// </summary>
+public class CharsetFileReencodingTests
+{
+    public static TheoryData<string> Files() => [.. CorpusCase.All.Where(c => c.File.StartsWith("charset_files/", StringComparison.Ordinal) && c.Outcome == "parse").Select(c => c.File)];
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Text_values_re_encode_without_loss(string file)
+    {
+        var ds = DicomFile.Open(CorpusCase.Get(file).FullPath).Dataset;
+        var checkedValues = 0;
+        var stack = new Stack<DicomDataset>([ds]);
+        while (stack.Count > 0)
+        {
+            var d = stack.Pop();
+            foreach (var e in d.Elements)
+            {
+                if (e.Items is not null)
+                {
+                    e.Items.ForEach(stack.Push);
+                    continue;
+                }
+                if (!DicomVRInfo.UsesSpecificCharset(e.VR) || e.RawValue.IsEmpty)
+                {
+                    continue;
+                }
+                var raw = e.RawValue.Span;
+                var text = d.Charset.Decode(raw, e.VR);
+                Assert.Equal(text, d.Charset.Decode(d.Charset.Encode(text, e.VR), e.VR));
+                checkedValues++;
+            }
+        }
+        Assert.True(checkedValues > 0);
     }
 }

@@ -65,8 +65,9 @@ public class HostileInputTests
             try
             {
                 var parsed = streaming
-                    ? DicomReader.Read(new NonSeekableStream(data), DicomReadOptions.Streaming)
+                    ? DicomReader.Read(new NonSeekableStream(data), round % 2 == 0 ? DicomReadOptions.Streaming : new DicomReadOptions { StopAtPixelData = true })
                     : DicomReader.Read(data);
+                parsed.PixelDataStream?.CopyTo(Stream.Null);
                 _ = DicomJsonWriter.Serialize(parsed.Dataset, new DicomJsonOptions { BulkDataUri = e => e.Tag.ToString() });
                 // A mutated UID can leave fragments under a native syntax: the writer refuses that by design.
                 if (!streaming && (parsed.TransferSyntax.Encapsulated || parsed.Dataset.Find(DicomTag.PixelData)?.Fragments is null))
@@ -84,6 +85,34 @@ public class HostileInputTests
             var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             // Bound: JSON and re-encoded copies plus per-element objects; nothing proportional to a length field.
             Assert.True(allocated < 64L * data.Length + 4 * 1024 * 1024, $"{file} round {round}: {allocated} bytes allocated for {data.Length} input bytes");
+        }
+    }
+
+    [Fact]
+    public void Mutated_dicom_json_fails_only_with_our_error()
+    {
+        var json = DicomJsonWriter.Serialize(DicomFile.Open(CorpusCase.Get("test_files/rtplan.dcm").FullPath).Dataset);
+        var rng = new Random(1123);
+        const string alphabet = "{}[]\":,0123456789-.eE\\abcvrValueSQPNUSDSInlineBinary null true";
+        for (var round = 0; round < 2000; round++)
+        {
+            var chars = json.ToCharArray();
+            for (var k = 0; k < 1 + rng.Next(4); k++)
+            {
+                chars[rng.Next(chars.Length)] = alphabet[rng.Next(alphabet.Length)];
+            }
+            var text = new string(chars, 0, round % 5 == 0 ? rng.Next(chars.Length) : chars.Length);
+            try
+            {
+                _ = DicomJsonWriter.Serialize(DicomJsonReader.Parse(text));
+            }
+            catch (DicomFormatException)
+            {
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"round {round}: {ex}");
+            }
         }
     }
 

@@ -40,22 +40,42 @@ internal static class Oracles
         return (p.ExitCode, stdout.Result, stderr.Result);
     }
 
-    /// <summary>DCMTK's DICOM JSON of a file (data set only, text converted to UTF-8).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Dcm2JsonCache = new();
+
+    /// <summary>DCMTK's DICOM JSON of a file (data set only, text converted to UTF-8); memoised per path for the run.</summary>
     public static JsonNode Dcm2Json(string path)
     {
-        var (exit, stdout, stderr) = Run(Tool("dcm2json"), "-fc", path);
-        Assert.True(exit == 0, $"dcm2json failed on {path} ({exit}): {stderr}");
-        return JsonNode.Parse(stdout)!;
+        var text = Dcm2JsonCache.GetOrAdd(path, p =>
+        {
+            var (exit, stdout, stderr) = Run(Tool("dcm2json"), "-fc", p);
+            Assert.True(exit == 0, $"dcm2json failed on {p} ({exit}): {stderr}");
+            return stdout;
+        });
+        return JsonNode.Parse(text)!;
     }
 
-    /// <summary>pydicom's DICOM JSON (Dataset.to_json), the second oracle where DCMTK cannot or does not decode.</summary>
+    /// <summary>
+    /// pydicom's DICOM JSON (Dataset.to_json), the second oracle where DCMTK cannot or does not decode.
+    /// Corpus files are converted in one python3 run (start-up dominates), other paths one by one.
+    /// </summary>
     public static JsonNode PydicomJson(string path)
     {
+        if (PydicomCorpus.Value.TryGetValue(path, out var cached))
+        {
+            return JsonNode.Parse(cached)!;
+        }
         const string script = "import sys, pydicom\nds = pydicom.dcmread(sys.argv[1], force=True)\nsys.stdout.write(ds.to_json())\n";
         var (exit, stdout, stderr) = Run(Python, "-c", script, path);
         Assert.True(exit == 0, $"pydicom failed on {path} ({exit}): {stderr}");
         return JsonNode.Parse(stdout)!;
     }
+
+    private static readonly Lazy<Dictionary<string, string>> PydicomCorpus = new(() =>
+    {
+        var paths = CorpusCase.All.Where(c => c.Oracle.StartsWith("pydicom", StringComparison.Ordinal)).Select(c => c.FullPath).ToArray();
+        const string script = "import sys, json, pydicom\nout = {}\nfor p in json.loads(sys.argv[1]):\n    out[p] = pydicom.dcmread(p, force=True).to_json()\nprint(json.dumps(out))\n";
+        return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(Python3(script, System.Text.Json.JsonSerializer.Serialize(paths)))!;
+    });
 
     /// <summary>Runs a Python snippet under Debian's python3 (with pydicom); argv[1] receives <paramref name="input"/>.</summary>
     public static string Python3(string script, string input)

@@ -53,6 +53,18 @@ public class StreamingTests
     }
 
     [Fact]
+    public void References_are_stream_positions_when_reading_starts_mid_stream()
+    {
+        var bytes = File.ReadAllBytes(CorpusCase.Get("test_files/CT_small.dcm").FullPath);
+        var full = DicomReader.Read(bytes);
+        using var ms = new MemoryStream([.. new byte[100], .. bytes]);
+        ms.Position = 100;
+        var streamed = DicomReader.Read(ms, DicomReadOptions.Streaming);
+        var r = streamed.Dataset[DicomTag.PixelData].BulkData!.Value;
+        Assert.True(ms.ToArray().AsSpan((int)r.Offset, (int)r.Length).SequenceEqual(full.Dataset[DicomTag.PixelData].RawValue.Span));
+    }
+
+    [Fact]
     public void A_large_instance_streams_in_bounded_memory()
     {
         // A synthetic 512×512 CT header followed by 256 MiB of pixel data produced on the fly.
@@ -172,5 +184,38 @@ internal static class SyntheticCt
         BinaryPrimitives.WriteUInt32LittleEndian(h[8..], (uint)value.Length);
         s.Write(h);
         s.Write(value);
+    }
+}
+
+/// <summary>Ingestion hand-off: header parsed, the stream left at the Pixel Data value for the caller to copy on.</summary>
+public class StopAtPixelDataTests
+{
+    [Theory]
+    [InlineData("test_files/CT_small.dcm")]
+    [InlineData("test_files/MR_small_implicit.dcm")]
+    [InlineData("test_files/JPEG2000.dcm")]
+    [InlineData("test_files/SC_rgb_rle_2frame.dcm")]
+    public void The_rest_of_the_stream_starts_at_the_pixel_data_value(string file)
+    {
+        var bytes = File.ReadAllBytes(CorpusCase.Get(file).FullPath);
+        var full = DicomReader.Read(bytes);
+        using var input = new NonSeekableStream(bytes);
+        var header = DicomReader.Read(input, new DicomReadOptions { StopAtPixelData = true });
+        var reference = header.Dataset[DicomTag.PixelData].BulkData!.Value;
+        using var rest = new MemoryStream();
+        header.PixelDataStream!.CopyTo(rest);
+        // Whatever follows the header in the file, byte for byte, from the value's offset on.
+        Assert.True(rest.ToArray().AsSpan().SequenceEqual(bytes.AsSpan((int)reference.Offset)));
+        var pixel = full.Dataset[DicomTag.PixelData];
+        if (pixel.Fragments is null)
+        {
+            Assert.Equal(pixel.RawValue.Length, reference.Length);
+        }
+        else
+        {
+            Assert.Equal(-1, reference.Length);
+            Assert.Equal("FEFF00E0", Convert.ToHexString(rest.ToArray(), 0, 4));
+        }
+        Assert.Equal(full.Dataset.Elements.TakeWhile(e => e.Tag != DicomTag.PixelData).Count() + 1, header.Dataset.Count);
     }
 }

@@ -88,6 +88,25 @@ public class ValueTests
     }
 
     [Fact]
+    public void Private_elements_are_found_by_creator_as_pydicom_finds_them()
+    {
+        var path = CorpusCase.Get("test_files/CT_small.dcm").FullPath;
+        var ds = DicomFile.Open(path).Dataset;
+        const string script = """
+            import sys, json, pydicom
+            ds = pydicom.dcmread(sys.argv[1])
+            b = ds.private_block(0x0043, 'GEMS_PARM_01')
+            print(json.dumps([b[0x10].tag, str(b[0x10].value), b[0x13].tag]))
+            """;
+        var theirs = JsonDocument.Parse(Oracles.Python3(script, path)).RootElement;
+        var e = ds.FindPrivate(0x0043, "GEMS_PARM_01", 0x10)!;
+        Assert.Equal(theirs[0].GetUInt32(), e.Tag.Value);
+        Assert.Equal(theirs[1].GetString(), DicomValues.GetBinary<ushort>(e)[0].ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(theirs[2].GetUInt32(), ds.FindPrivate(0x0043, "GEMS_PARM_01", 0x13)!.Tag.Value);
+        Assert.Null(ds.FindPrivate(0x0043, "NO SUCH CREATOR", 0x27));
+    }
+
+    [Fact]
     public void Attribute_tags_decode_from_little_endian_pairs()
     {
         // PS3.5 §6.2 AT: (0018,00FF) is encoded 18 00 FF 00.
