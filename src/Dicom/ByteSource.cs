@@ -8,7 +8,7 @@ namespace EventSourced.Dicom;
 /// (buffered; non-seekable streams are fine). Every allocation is bounded by bytes that really
 /// arrived, so a lying length field cannot make us allocate more than the input holds.
 /// </summary>
-internal sealed class ByteSource
+internal sealed class ByteSource : IDisposable
 {
     private const int BufferSize = 64 * 1024;
     private readonly Stream? _stream;
@@ -36,8 +36,18 @@ internal sealed class ByteSource
     public ByteSource(Stream stream, long startOffset = 0)
     {
         _stream = stream;
-        _buf = new byte[BufferSize];
+        // Pooled: stream-mode values are always copied out of the buffer, never sliced from it.
+        _buf = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);
         _base = startOffset;
+    }
+
+    public void Dispose()
+    {
+        if (!_memory && _buf.Length > 0)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(_buf);
+            _buf = [];
+        }
     }
 
     public long Position => _base + _pos;

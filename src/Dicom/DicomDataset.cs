@@ -24,6 +24,10 @@ public sealed class DicomFragmentSequence
 {
     public DicomFragment OffsetTable { get; init; } = new(ReadOnlyMemory<byte>.Empty);
     public List<DicomFragment> Fragments { get; } = [];
+
+    /// <summary>The Basic Offset Table's 32-bit little-endian frame offsets (PS3.5 §A.4); empty when the table is empty.</summary>
+    public uint[] BasicOffsets() =>
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, uint>(OffsetTable.Data.Span[..(OffsetTable.Data.Length & ~3)]).ToArray();
 }
 
 /// <summary>
@@ -50,6 +54,9 @@ public sealed class DicomElement
 
     /// <summary>Encapsulated pixel data; null when native.</summary>
     public DicomFragmentSequence? Fragments { get; internal set; }
+
+    /// <summary>A BulkDataURI read from DICOM JSON (PS3.18 §F.2.6); the value itself is elsewhere.</summary>
+    public string? BulkDataUri { get; internal set; }
 
     /// <summary>Set when the value was skipped in streaming mode.</summary>
     public DicomBulkDataReference? BulkData { get; internal set; }
@@ -210,6 +217,16 @@ public sealed class DicomDataset
         return v.Length > 0 ? v[0] : null;
     }
     public List<DicomDataset> GetSequence(DicomTag tag) => Find(tag)?.Items ?? [];
+    public DicomTag[] GetTags(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetTags(e) : [];
+    public long[] GetIntegerStrings(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetIntegerStrings(e) : [];
+    public double[] GetDecimalStrings(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetDecimalStrings(e) : [];
+    public DicomPersonName? GetPersonName(DicomTag tag) => Find(tag) is { } e ? DicomValues.GetPersonNames(e).FirstOrDefault() : null;
+    public DateOnly? GetDate(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseDate(s) : null;
+    public TimeOnly? GetTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseTime(s) : null;
+    public DateTimeOffset? GetDateTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomValues.ParseDateTime(s) : null;
+
+    /// <summary>Extended Offset Table (7FE0,0001), 64-bit offsets of each frame's first fragment (PS3.5 §A.4, PS3.3 C.7.6.3.1.8).</summary>
+    public ulong[] GetExtendedOffsets() => GetValues<ulong>(DicomTag.ExtendedOffsetTable);
 
     /// <summary>Convenience setter for string VRs; encodes with this data set's character set.</summary>
     public void AddString(DicomTag tag, DicomVR vr, params string[] values) =>

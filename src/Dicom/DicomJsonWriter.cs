@@ -111,6 +111,12 @@ public static class DicomJsonWriter
 
     private static void WriteValue(Utf8JsonWriter w, DicomElement e, DicomJsonOptions options)
     {
+        if (e.BulkDataUri is not null)
+        {
+            // Read from JSON as a reference: hand it on unless the caller maps it anew.
+            w.WriteString("BulkDataURI"u8, options.BulkDataUri?.Invoke(e) ?? e.BulkDataUri);
+            return;
+        }
         if (e.Fragments is not null || e.BulkData is not null || IsBinary(e.VR))
         {
             WriteBinary(w, e, options);

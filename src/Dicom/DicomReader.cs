@@ -41,10 +41,12 @@ public sealed class DicomFile
 
     public static DicomFile Open(string path, DicomReadOptions? options = null)
     {
+        if (options?.BulkDataThreshold is null && options?.SkipPixelData != true)
+        {
+            return DicomReader.Read(File.ReadAllBytes(path), options);
+        }
         using var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        return options?.BulkDataThreshold is null && options?.SkipPixelData != true
-            ? DicomReader.Read(File.ReadAllBytes(path), options)
-            : DicomReader.Read(fs, options);
+        return DicomReader.Read(fs, options);
     }
 }
 
@@ -60,8 +62,11 @@ public static class DicomReader
         Read(new ByteSource(data), options ?? DicomReadOptions.Default);
 
     /// <summary>Reads from a forward-only stream; with a bulk threshold or SkipPixelData large values are never held.</summary>
-    public static DicomFile Read(Stream stream, DicomReadOptions? options = null) =>
-        Read(new ByteSource(stream), options ?? DicomReadOptions.Default);
+    public static DicomFile Read(Stream stream, DicomReadOptions? options = null)
+    {
+        using var src = new ByteSource(stream);
+        return Read(src, options ?? DicomReadOptions.Default);
+    }
 
     private static DicomFile Read(ByteSource src, DicomReadOptions options)
     {
@@ -98,7 +103,8 @@ public static class DicomReader
             using var inflated = new DeflateStream(src.RestAsStream(), CompressionMode.Decompress);
             try
             {
-                ReadDataset(new ByteSource(inflated, start), dataset, ts, options);
+                using var inner = new ByteSource(inflated, start);
+                ReadDataset(inner, dataset, ts, options);
             }
             catch (InvalidDataException ex)
             {
@@ -288,6 +294,10 @@ public static class DicomReader
                 continue;
             }
 
+            if (!f.ExplicitVR && vr == DicomVR.UN && tag.IsPrivate && tag.Element >= 0x1000)
+            {
+                vr = PrivateVR(ds, tag);
+            }
             if (!f.ExplicitVR && vr == DicomVR.US && tag.Group == 0x0028 && DicomDictionary.Lookup(tag)?.AlternateVR == DicomVR.SS
                 && ds.Find(DicomTag.PixelRepresentation) is { RawValue.Length: >= 2 } pr && pr.RawValue.Span[0] == 1)
             {
@@ -354,6 +364,19 @@ public static class DicomReader
             }
             ds.Set(el);
         }
+    }
+
+    /// <summary>Implicit VR private element: the VR its creator's dictionary gives (DCMTK private.dic), else UN.</summary>
+    private static DicomVR PrivateVR(DicomDataset ds, DicomTag tag)
+    {
+        var creator = ds.Find(new DicomTag(tag.Group, (ushort)(tag.Element >> 8)));
+        if (creator is null || creator.RawValue.IsEmpty)
+        {
+            return DicomVR.UN;
+        }
+        var name = System.Text.Encoding.Latin1.GetString(creator.RawValue.Span).TrimEnd(' ', '\0');
+        var entry = DicomPrivateDictionary.Lookup(tag.Group, name, (byte)tag.Element);
+        return entry is null || entry.VR == DicomVR.None ? DicomVR.UN : entry.VR;
     }
 
     /// <summary>

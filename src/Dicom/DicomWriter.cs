@@ -216,6 +216,10 @@ public static class DicomWriter
                 }
                 var e = ds.Elements[index];
                 stack.Push((ds, index + 1, null, item));
+                if (e.BulkDataUri is not null)
+                {
+                    throw new InvalidOperationException($"{e.Tag} holds only a BulkDataURI; fetch its value before writing Part 10");
+                }
                 if (e.BulkData is not null)
                 {
                     throw new InvalidOperationException($"{e.Tag} was passed over while reading (streaming mode); its value is not available to write");

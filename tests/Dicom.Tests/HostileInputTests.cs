@@ -88,6 +88,34 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void Mutated_dicom_json_fails_only_with_our_error()
+    {
+        var json = DicomJsonWriter.Serialize(DicomFile.Open(CorpusCase.Get("test_files/rtplan.dcm").FullPath).Dataset);
+        var rng = new Random(1123);
+        const string alphabet = "{}[]\":,0123456789-.eE\\abcvrValueSQPNUSDSInlineBinary null true";
+        for (var round = 0; round < 2000; round++)
+        {
+            var chars = json.ToCharArray();
+            for (var k = 0; k < 1 + rng.Next(4); k++)
+            {
+                chars[rng.Next(chars.Length)] = alphabet[rng.Next(alphabet.Length)];
+            }
+            var text = new string(chars, 0, round % 5 == 0 ? rng.Next(chars.Length) : chars.Length);
+            try
+            {
+                _ = DicomJsonWriter.Serialize(DicomJsonReader.Parse(text));
+            }
+            catch (DicomFormatException)
+            {
+            }
+            catch (Exception ex)
+            {
+                Assert.Fail($"round {round}: {ex}");
+            }
+        }
+    }
+
+    [Fact]
     public void A_huge_length_in_a_small_file_allocates_nothing_like_it()
     {
         // 1 KiB: one element claiming 0xFFFFFFF0 bytes, followed by filler.
