@@ -11,6 +11,9 @@ public sealed record RenderOptions
     /// <summary>Caller's window (WADO-RS <c>window=center,width,function</c>); overrides the header's. Monochrome only.</summary>
     public VoiWindow? Window { get; init; }
 
+    /// <summary>Ignore the header's windows and map the frame's min/max (after rescale) to 0..255 (DCMTK's +Wm).</summary>
+    public bool MinMaxWindow { get; init; }
+
     /// <summary>Which header Window Center/Width pair to use when several are present (default the first).</summary>
     public int HeaderWindowIndex { get; init; }
 
@@ -158,7 +161,7 @@ public static class DicomRenderer
             }
             return w;
         }
-        if (info.Windows.Count > 0)
+        if (info.Windows.Count > 0 && !options.MinMaxWindow)
         {
             return info.Windows[Math.Clamp(options.HeaderWindowIndex, 0, info.Windows.Count - 1)];
         }
@@ -187,8 +190,8 @@ public static class DicomRenderer
         {
             var x = StoredValue(info, code) * info.RescaleSlope + info.RescaleIntercept;
             var y = Voi(x, w);
-            var b = (byte)Math.Clamp((int)Math.Floor(y), 0, 255);
-            lut[code] = invert ? (byte)(255 - b) : b;
+            // MONOCHROME1: minimum white; inverted before truncation, as DCMTK does.
+            lut[code] = (byte)Math.Clamp((int)Math.Floor(invert ? 255 - y : y), 0, 255);
         }
         return lut;
     }
