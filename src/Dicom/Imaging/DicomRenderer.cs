@@ -91,13 +91,24 @@ public static class DicomRenderer
         options ??= RenderOptions.Default;
         var info = DicomImageInfo.FromDataset(dataset);
         info.CheckFrame(options.Frame);
-        if (info.FrameLength > Array.MaxLength)
+        // Read in chunks so that a header claiming a huge frame costs only what the stream really holds.
+        using var buffer = new MemoryStream();
+        var chunk = new byte[Math.Min(info.FrameLength, 1 << 20)];
+        while (buffer.Length < info.FrameLength)
         {
-            throw new DicomRenderException(DicomRenderError.InvalidAttribute, $"a frame of {info.FrameLength} bytes is too large");
+            var read = frame.Read(chunk, 0, (int)Math.Min(chunk.Length, info.FrameLength - buffer.Length));
+            if (read == 0)
+            {
+                throw new DicomRenderException(DicomRenderError.TruncatedPixelData,
+                    $"the stream ended after {buffer.Length} bytes of a {info.FrameLength}-byte frame");
+            }
+            if (buffer.Length + read > Array.MaxLength)
+            {
+                throw new DicomRenderException(DicomRenderError.InvalidAttribute, $"a frame of {info.FrameLength} bytes is too large to render");
+            }
+            buffer.Write(chunk, 0, read);
         }
-        var buffer = new byte[info.FrameLength];
-        var read = frame.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        return RenderFrame(info, buffer.AsSpan(0, read), options);
+        return RenderFrame(info, buffer.GetBuffer().AsSpan(0, (int)buffer.Length), options);
     }
 
     /// <summary>Renders a frame and writes it as a baseline JPEG.</summary>
@@ -113,6 +124,10 @@ public static class DicomRenderer
         {
             throw new DicomRenderException(DicomRenderError.TruncatedPixelData,
                 $"frame has {frame.Length} bytes, {info.Rows}x{info.Columns} {info.PhotometricInterpretation} at {info.BitsAllocated} bits needs {info.FrameLength}");
+        }
+        if ((long)info.Rows * info.Columns * 3 > Array.MaxLength)
+        {
+            throw new DicomRenderException(DicomRenderError.InvalidAttribute, $"{info.Columns}x{info.Rows} is too large to render");
         }
         if (options.MaxWidth is < 1 || options.MaxHeight is < 1)
         {
