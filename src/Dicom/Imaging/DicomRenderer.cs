@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace EventSourced.Dicom.Imaging;
 
@@ -143,30 +144,56 @@ public static class DicomRenderer
         var n = info.Rows * info.Columns;
         var shift = info.HighBit + 1 - info.BitsStored;
         var mask = (1 << info.BitsStored) - 1;
-        var codes = new int[n];
-        var wide = info.BitsAllocated == 16;
-        for (var i = 0; i < n; i++)
-        {
-            int raw = wide
-                ? options.SourceBigEndian ? BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(2 * i)) : BinaryPrimitives.ReadUInt16LittleEndian(frame.Slice(2 * i))
-                : frame[i];
-            codes[i] = (raw >> shift) & mask;
-        }
-        var window = ChooseWindow(info, options, codes);
-        var lut = BuildLut(info, window);
         var pixels = new byte[n];
-        for (var i = 0; i < n; i++)
+        if (info.BitsAllocated == 8)
         {
-            pixels[i] = lut[codes[i]];
+            var lut = BuildLut(info, ChooseWindow(info, options, NeedsMinMax(info, options) ? MinMax(info, frame[..n], shift, mask) : default));
+            for (var i = 0; i < n; i++)
+            {
+                pixels[i] = lut[(frame[i] >> shift) & mask];
+            }
+        }
+        else
+        {
+            // 16-bit samples in host order (little endian), swapped once when the source is big endian.
+            ReadOnlySpan<ushort> words = MemoryMarshal.Cast<byte, ushort>(frame[..(2 * n)]);
+            ushort[]? swapped = null;
+            if (options.SourceBigEndian == BitConverter.IsLittleEndian)
+            {
+                swapped = new ushort[n];
+                BinaryPrimitives.ReverseEndianness(words, swapped);
+                words = swapped;
+            }
+            var lut = BuildLut(info, ChooseWindow(info, options, NeedsMinMax(info, options) ? MinMax(info, words, shift, mask) : default));
+            for (var i = 0; i < n; i++)
+            {
+                pixels[i] = lut[(words[i] >> shift) & mask];
+            }
         }
         return new RenderedImage(info.Columns, info.Rows, 1, pixels);
+    }
+
+    private static (int Min, int Max) MinMax<T>(DicomImageInfo info, ReadOnlySpan<T> samples, int shift, int mask) where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        int lo = int.MaxValue, hi = int.MinValue;
+        foreach (var s in samples)
+        {
+            var v = StoredValue(info, (int.CreateTruncating(s) >> shift) & mask);
+            lo = Math.Min(lo, v);
+            hi = Math.Max(hi, v);
+        }
+        return (lo, hi);
     }
 
     /// <summary>Stored value of an unsigned bit pattern (two's complement when Pixel Representation is 1).</summary>
     private static int StoredValue(DicomImageInfo info, int code) =>
         info.Signed && (code & (1 << (info.BitsStored - 1))) != 0 ? code - (1 << info.BitsStored) : code;
 
-    private static VoiWindow ChooseWindow(DicomImageInfo info, RenderOptions options, int[] codes)
+    private static bool NeedsMinMax(DicomImageInfo info, RenderOptions options) =>
+        options.Window is null && (info.Windows.Count == 0 || options.MinMaxWindow);
+
+    /// <summary>The window to apply; <paramref name="storedRange"/> is the frame's stored min/max when <see cref="NeedsMinMax"/>.</summary>
+    private static VoiWindow ChooseWindow(DicomImageInfo info, RenderOptions options, (int Min, int Max) storedRange)
     {
         if (options.Window is { } w)
         {
@@ -181,13 +208,7 @@ public static class DicomRenderer
             return info.Windows[Math.Clamp(options.HeaderWindowIndex, 0, info.Windows.Count - 1)];
         }
         // No window: the frame's range after rescale; center (min+max+1)/2, width max−min+1 maps min to 0 and max to 255 (DCMTK's +Wm).
-        int lo = int.MaxValue, hi = int.MinValue;
-        foreach (var c in codes)
-        {
-            var v = StoredValue(info, c);
-            lo = Math.Min(lo, v);
-            hi = Math.Max(hi, v);
-        }
+        var (lo, hi) = storedRange;
         var a = lo * info.RescaleSlope + info.RescaleIntercept;
         var b = hi * info.RescaleSlope + info.RescaleIntercept;
         var min = Math.Min(a, b);
