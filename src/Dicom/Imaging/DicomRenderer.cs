@@ -227,7 +227,8 @@ public static class DicomRenderer
             var x = StoredValue(info, code) * info.RescaleSlope + info.RescaleIntercept;
             var y = Voi(x, w);
             // MONOCHROME1: minimum white; inverted before truncation, as DCMTK does.
-            lut[code] = (byte)Math.Clamp((int)Math.Floor(invert ? 255 - y : y), 0, 255);
+            // 1e-9 absorbs rounding error below an exact integer (e.g. 6.9999999999 for 7).
+            lut[code] = (byte)Math.Clamp((int)Math.Floor((invert ? 255 - y : y) + 1e-9), 0, 255);
         }
         return lut;
     }
@@ -251,7 +252,10 @@ public static class DicomRenderer
                 {
                     return 0;
                 }
-                return x > c - 0.5 + (width - 1) / 2 ? 255 : ((x - (c - 0.5)) / (width - 1) + 0.5) * 255;
+                // ((x − (c − 0.5)) / (w − 1) + 0.5) · 255 rearranged as (x − lower) / (w − 1) · 255, which is exact
+                // for integer x at the ends of a min/max window (the printed form gives 6.9999… for 7).
+                var lower = c - 0.5 - (width - 1) / 2;
+                return x > c - 0.5 + (width - 1) / 2 ? 255 : (x - lower) / (width - 1) * 255;
         }
     }
 
