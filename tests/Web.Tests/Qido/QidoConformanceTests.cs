@@ -7,7 +7,8 @@ using static EventSourced.Web.Tests.Qido.QidoFixture;
 namespace EventSourced.Web.Tests.Qido;
 
 /// <summary>PS3.18 §10.6 at each of the six resources: status codes, media type, JSON shape, required attributes.</summary>
-public sealed class QidoConformanceTests(QidoFixture fixture) : IClassFixture<QidoFixture>
+[Collection(QidoCollection.Name)]
+public sealed class QidoConformanceTests(QidoFixture fixture)
 {
     private HttpClient Client => fixture.Client;
 

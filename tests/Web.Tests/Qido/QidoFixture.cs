@@ -66,3 +66,10 @@ public class QidoFixture : ServiceFixture, IAsyncLifetime
 
     private Task Store(DicomDataset dataset, string callingAe) => App.StoreAsync(Tenant, QidoSupport.FromDataset(dataset, callingAe));
 }
+
+/// <summary>The QIDO test classes share one service and archive (each seeds its own tenant where it needs its own data).</summary>
+[CollectionDefinition(Name)]
+public sealed class QidoCollection : ICollectionFixture<QidoFixture>
+{
+    public const string Name = "qido";
+}

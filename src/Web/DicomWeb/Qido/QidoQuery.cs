@@ -265,7 +265,9 @@ public sealed class QidoQuery
             return null;
         }
 
-        return (whole.PadRight(14, '0') + "." + fraction.PadRight(6, '0'), whole.PadRight(14, '9') + "." + fraction.PadRight(6, '9'));
+        // Stored DT text compares as text: the lower bound is the shortest text not above every value it
+        // covers (no padded fraction: "…02" must not sort after a stored "…02"), the upper one the longest.
+        return (whole.PadRight(14, '0') + (dot < 0 ? "" : "." + fraction), whole.PadRight(14, '9') + "." + fraction.PadRight(6, '9') + "~");
     }
 
     /// <summary>HH[MM[SS]] within 00-23, 00-59, 00-60 (a leap second), PS3.5 §6.2 TM.</summary>
