@@ -184,6 +184,9 @@ public sealed class QidoConformanceTests(QidoFixture fixture)
         Assert.Equal("General Hospital", listed.Value("00080080"));
         Assert.False(listed.TryGetProperty("00101010", out _), "an attribute the study does not have");
 
+        var dotted = (await OkAsync($"/dicomweb/studies?StudyInstanceUID={CorpusStudy}&includefield=OtherPatientIDsSequence.PatientID")).EnumerateArray().Single();
+        Assert.Equal(2, dotted.GetProperty("00101002").GetProperty("Value").GetArrayLength());
+
         var all = (await OkAsync($"/dicomweb/studies?StudyInstanceUID={CorpusStudy}&includefield=all")).EnumerateArray().Single();
         HasAll(all, "00101002", "00101030", "00080080"); // OtherPatientIDsSequence, PatientWeight, InstitutionName of CT_small
         Assert.False(all.TryGetProperty("00280010", out _), "an instance attribute in a study result");

@@ -54,8 +54,28 @@ public sealed class QidoPagingAndTenancyTests(QidoFixture fixture)
     {
         var (response, body) = await fixture.Client.QidoAsync("/dicomweb/studies?limit=1000");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("299", response.Headers.GetValues("Warning").Single(), StringComparison.Ordinal);
+        Assert.Contains("lowered to the maximum of 200", response.Headers.GetValues("Warning").Single(), StringComparison.Ordinal);
         Assert.Equal(4, body.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_stored_instance_is_visible_when_the_store_returns_and_a_replacement_shows_at_once()
+    {
+        const string tenant = "qido-ryw";
+        var study = Root + ".77";
+        var client = await fixture.App.ClientForTenantAsync(tenant, "studies.read");
+        await fixture.App.StoreAsync(tenant, QidoSupport.FromDataset(QidoSupport.Synthetic(study, study + ".1", study + ".1.1",
+            ("PatientID", DicomVR.LO, "RYW"), ("Modality", DicomVR.CS, "CT"), ("InstanceNumber", DicomVR.IS, "1"))));
+        Assert.Equal("1", Assert.Single((await client.QidoAsync($"/dicomweb/instances?PatientID=RYW")).Body.EnumerateArray()).Value("00200013"));
+
+        var replaced = await fixture.App.StoreAsync(tenant, QidoSupport.FromDataset(QidoSupport.Synthetic(study, study + ".1", study + ".1.1",
+            ("PatientID", DicomVR.LO, "RYW2"), ("Modality", DicomVR.CS, "CT"), ("InstanceNumber", DicomVR.IS, "5")), length: 2000));
+        Assert.Equal(Domain.Studies.StoreOutcome.Replaced, replaced.Outcome);
+        var instance = Assert.Single((await client.QidoAsync($"/dicomweb/instances?StudyInstanceUID={study}")).Body.EnumerateArray());
+        Assert.Equal("5", instance.Value("00200013"));
+        Assert.Equal("RYW2", instance.Value("00100020"));
+        Assert.Equal("1", instance.Value("00201208"));
+        Assert.Equal(HttpStatusCode.NoContent, (await client.QidoAsync("/dicomweb/studies?PatientID=RYW")).Response.StatusCode);
     }
 
     [Fact]

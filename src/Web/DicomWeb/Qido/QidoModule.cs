@@ -95,7 +95,7 @@ public sealed class QidoModule : ICarterModule
                     .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid)
                     .Skip(query.Offset).Take(query.Limit + 1).ToListAsync(cancellation);
                 more = page.Count > query.Limit;
-                var studies = study is null ? await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), cancellation) : null;
+                var studies = study is null ? await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), x => x.Id, cancellation) : null;
                 foreach (var s in page.Take(query.Limit))
                 {
                     var dataset = SeriesDataset(new QidoDataset(), s, query, baseUrl);
@@ -116,8 +116,8 @@ public sealed class QidoModule : ICarterModule
                     .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid)
                     .Skip(query.Offset).Take(query.Limit + 1).ToListAsync(cancellation);
                 more = page.Count > query.Limit;
-                var studies = study is null ? await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), cancellation) : null;
-                var seriesDocs = series is null ? await LoadAsync<QidoSeries>(session, page.Select(x => x.SeriesKey), cancellation) : null;
+                var studies = study is null ? await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), x => x.Id, cancellation) : null;
+                var seriesDocs = series is null ? await LoadAsync<QidoSeries>(session, page.Select(x => x.SeriesKey), x => x.Id, cancellation) : null;
                 foreach (var i in page.Take(query.Limit))
                 {
                     var url = $"{baseUrl}/studies/{i.StudyInstanceUid}/series/{i.SeriesInstanceUid}/instances/{i.SopInstanceUid}";
@@ -151,11 +151,21 @@ public sealed class QidoModule : ICarterModule
             return TypedResults.NoContent();
         }
 
-        if (more || query.LimitLowered)
+        // PS3.18 §8.3.4.4.1: more matches than returned, and a limit the server lowered, are said with Warning headers.
+        var warnings = new List<string>();
+        if (query.LimitLowered)
         {
-            // PS3.18 §8.3.4.4.1: more matches than returned is said with a Warning header.
-            http.Response.Headers[HeaderNames.Warning] =
-                $"299 {http.Request.Host}: \"There are more matching results than returned; limit is at most {QidoQuery.MaxLimit}, ask again with offset={query.Offset + query.Limit}.\"";
+            warnings.Add($"299 {http.Request.Host}: \"The limit was lowered to the maximum of {QidoQuery.MaxLimit}.\"");
+        }
+
+        if (more)
+        {
+            warnings.Add($"299 {http.Request.Host}: \"There are more matching results than returned; ask again with offset={query.Offset + query.Limit}.\"");
+        }
+
+        if (warnings.Count > 0)
+        {
+            http.Response.Headers[HeaderNames.Warning] = warnings.ToArray();
         }
 
         return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), DicomJson);
@@ -183,7 +193,7 @@ public sealed class QidoModule : ICarterModule
             .SeriesComputed(series, retrieveUrl ? $"{baseUrl}/studies/{series.StudyInstanceUid}/series/{series.SeriesInstanceUid}" : null);
     }
 
-    private static async Task<Dictionary<Guid, T>> LoadAsync<T>(IQuerySession session, IEnumerable<Guid> ids, CancellationToken cancellation)
+    private static async Task<Dictionary<Guid, T>> LoadAsync<T>(IQuerySession session, IEnumerable<Guid> ids, Func<T, Guid> idOf, CancellationToken cancellation)
         where T : notnull
     {
         var distinct = ids.Distinct().ToArray();
@@ -193,7 +203,7 @@ public sealed class QidoModule : ICarterModule
         }
 
         var documents = await session.LoadManyAsync<T>(cancellation, distinct);
-        return documents.ToDictionary(d => (Guid)typeof(T).GetProperty("Id")!.GetValue(d)!);
+        return documents.ToDictionary(idOf);
     }
 
     /// <summary>application/dicom+json, application/json, or a wildcard covering them (PS3.18 §8.7.3); no Accept means any.</summary>
