@@ -50,7 +50,8 @@ public static class QidoRegistration
             .Duplicate(x => x.SeriesNumber)
             .Duplicate(x => x.SeriesDescription)
             .Duplicate(x => x.PerformedProcedureStepStartDate)
-            .Duplicate(x => x.PerformedProcedureStepStartTime);
+            .Duplicate(x => x.PerformedProcedureStepStartTime)
+            .Duplicate(x => x.NumberOfSeriesRelatedInstances);
 
         options.Schema.For<QidoInstance>()
             .MultiTenanted()

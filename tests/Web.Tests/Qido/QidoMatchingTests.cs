@@ -115,6 +115,7 @@ public sealed class QidoMatchingTests(QidoFixture fixture)
     [InlineData("/dicomweb/series?Modality=CT&PatientID=P1", "{A1}")]
     [InlineData("/dicomweb/series?Modality=CT,MR&StudyDate=20240101-", "{A1} {A2} {B1}")]
     [InlineData("/dicomweb/series?SeriesNumber=7", "{B1}")]
+    [InlineData("/dicomweb/series?NumberOfSeriesRelatedInstances=2", "{B1}")]
     [InlineData("/dicomweb/series?SeriesDescription=Ax*", "{A1}")]
     [InlineData("/dicomweb/series?PerformedProcedureStepStartDate=20240110", "{A1}")]
     [InlineData("/dicomweb/series?SeriesInstanceUID={A2},{C1}", "{A2} {C1}")]

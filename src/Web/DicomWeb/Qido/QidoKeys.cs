@@ -69,6 +69,7 @@ public static class QidoKeyCatalog
         new("0008103E", "SeriesDescription", DicomVR.LO, QidoLevel.Series, QidoMatchKind.Text, "series_description"),
         new("00400244", "PerformedProcedureStepStartDate", DicomVR.DA, QidoLevel.Series, QidoMatchKind.Date, "performed_procedure_step_start_date"),
         new("00400245", "PerformedProcedureStepStartTime", DicomVR.TM, QidoLevel.Series, QidoMatchKind.Time, "performed_procedure_step_start_time"),
+        new("00201209", "NumberOfSeriesRelatedInstances", DicomVR.IS, QidoLevel.Series, QidoMatchKind.Integer, "number_of_series_related_instances"),
         new("00080018", "SOPInstanceUID", DicomVR.UI, QidoLevel.Instance, QidoMatchKind.Uid, "sop_instance_uid"),
         new("00080016", "SOPClassUID", DicomVR.UI, QidoLevel.Instance, QidoMatchKind.Uid, "sop_class_uid"),
         new("00200013", "InstanceNumber", DicomVR.IS, QidoLevel.Instance, QidoMatchKind.Integer, "instance_number"),

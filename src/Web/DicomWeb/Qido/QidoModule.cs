@@ -60,12 +60,9 @@ public sealed class QidoModule : ICarterModule
             return Problems.BadRequest(error!);
         }
 
-        foreach (var uid in new[] { study, series }.OfType<string>())
+        if (new[] { study, series }.OfType<string>().FirstOrDefault(uid => !QidoQuery.IsUid(uid)) is { } bad)
         {
-            if (QidoQuery.Parse(new QueryCollection(new Dictionary<string, Microsoft.Extensions.Primitives.StringValues> { ["0020000D"] = uid }), QidoLevel.Study).Error is { } bad)
-            {
-                return Problems.BadRequest($"The path's UID is invalid: {bad}");
-            }
+            return Problems.BadRequest($"The path's UID '{bad}' is not a UID.");
         }
 
         await using var session = store.QuerySessionForCaller(user);

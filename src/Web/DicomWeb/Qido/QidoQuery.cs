@@ -281,7 +281,8 @@ public sealed class QidoQuery
     private static string[] Split(string value) =>
         value.Split([',', '\\'], StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
-    private static bool IsUid(string uid) =>
+    /// <summary>A UID as PS3.5 §9.1 has it: digits and dots, no empty component, at most 64 characters.</summary>
+    public static bool IsUid(string uid) =>
         uid.Length is > 0 and <= 64 && uid.All(c => c == '.' || char.IsAsciiDigit(c)) && !uid.StartsWith('.') && !uid.EndsWith('.')
         && !uid.Contains("..", StringComparison.Ordinal);
 
