@@ -51,7 +51,8 @@ public static class QidoRegistration
             .Duplicate(x => x.SeriesDescription)
             .Duplicate(x => x.PerformedProcedureStepStartDate)
             .Duplicate(x => x.PerformedProcedureStepStartTime)
-            .Duplicate(x => x.NumberOfSeriesRelatedInstances);
+            .Duplicate(x => x.NumberOfSeriesRelatedInstances)
+            .Index([x => x.StudyInstanceUid, x => x.SeriesNumber!, x => x.SeriesInstanceUid], index => index.Name = "mt_doc_qidoseries_idx_qido_order");
 
         options.Schema.For<QidoInstance>()
             .MultiTenanted()
@@ -61,7 +62,8 @@ public static class QidoRegistration
             .Duplicate(x => x.SeriesInstanceUid)
             .Duplicate(x => x.SopInstanceUid)
             .Duplicate(x => x.SopClassUid)
-            .Duplicate(x => x.InstanceNumber);
+            .Duplicate(x => x.InstanceNumber)
+            .Index([x => x.StudyInstanceUid, x => x.SeriesInstanceUid, x => x.InstanceNumber!, x => x.SopInstanceUid], index => index.Name = "mt_doc_qidoinstance_idx_qido_order");
 
         return options;
     }
