@@ -65,6 +65,10 @@ public sealed class QidoConformanceTests(QidoFixture fixture)
         Assert.Equal("3", first.Value("00201209"));
         Assert.EndsWith($"/studies/{StudyA}/series/{SeriesA1}", first.Value("00081190"));
         Assert.False(first.TryGetProperty("00100020", out _), "study attributes when the study is in the path");
+
+        var included = await OkAsync($"/dicomweb/studies/{StudyA}/series?includefield=PatientID,PatientName");
+        Assert.All(included.EnumerateArray(), s => Assert.Equal("P1", s.Value("00100020")));
+        Assert.All(included.EnumerateArray(), s => Assert.False(s.TryGetProperty("00201208", out _)));
     }
 
     [Fact]

@@ -92,13 +92,16 @@ public sealed class QidoModule : ICarterModule
                     .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid)
                     .Skip(query.Offset).Take(query.Limit + 1).ToListAsync(cancellation);
                 more = page.Count > query.Limit;
-                var studies = study is null ? await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), x => x.Id, cancellation) : null;
+                var studies = await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), x => x.Id, cancellation);
                 foreach (var s in page.Take(query.Limit))
                 {
                     var dataset = SeriesDataset(new QidoDataset(), s, query, baseUrl);
-                    if (studies is not null && studies.TryGetValue(s.StudyKey, out var parent))
+                    if (studies.TryGetValue(s.StudyKey, out var parent))
                     {
-                        StudyDataset(dataset, parent, query, baseUrl, retrieveUrl: false);
+                        // The study's attributes when the study is not in the path; else only those asked for.
+                        _ = study is null
+                            ? StudyDataset(dataset, parent, query, baseUrl, retrieveUrl: false)
+                            : dataset.Copy(parent.Attributes, query.IncludeFields, emptyIfAbsent: false);
                     }
 
                     results.Add(dataset.ToJson());
