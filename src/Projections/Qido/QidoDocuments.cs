@@ -86,9 +86,6 @@ public sealed record QidoSeries
 
     /// <summary>Series level DICOM JSON (QidoAttributes.SeriesLevel) of the latest stored instance.</summary>
     public JsonElement Attributes { get; init; }
-
-    /// <summary>SOP Instance UIDs of the series (for the count; a replacement does not add one).</summary>
-    public IReadOnlyList<string> SopInstanceUids { get; init; } = [];
 }
 
 /// <summary>An instance: its identifying attributes and its whole DICOM JSON (for metadata retrieval).</summary>

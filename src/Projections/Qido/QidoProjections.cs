@@ -95,18 +95,19 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
             ReceivedAt = stored.StoredAt,
         },
         stored.Instance,
-        stored.StoredAt);
+        stored.StoredAt,
+        1);
 
-    public QidoSeries Apply(InstanceStored stored, QidoSeries series) => Apply(series, stored.Instance, stored.StoredAt);
+    // InstanceStored is a new SOP instance of the study (StudyDecisions.Store appends it only for a SOP
+    // Instance UID the study does not hold); InstanceReplaced is new bytes for one it holds, in the same
+    // series. So the count is a count of InstanceStored, and the document needs no list of its instances.
+    public QidoSeries Apply(InstanceStored stored, QidoSeries series) => Apply(series, stored.Instance, stored.StoredAt, 1);
 
-    public QidoSeries Apply(InstanceReplaced replaced, QidoSeries series) => Apply(series, replaced.Instance, replaced.ReplacedAt);
+    public QidoSeries Apply(InstanceReplaced replaced, QidoSeries series) => Apply(series, replaced.Instance, replaced.ReplacedAt, 0);
 
-    private static QidoSeries Apply(QidoSeries series, StoredInstance instance, DateTimeOffset at)
+    private static QidoSeries Apply(QidoSeries series, StoredInstance instance, DateTimeOffset at, int added)
     {
         var header = instance.Header;
-        IReadOnlyList<string> sops = series.SopInstanceUids.Contains(instance.SopInstanceUid)
-            ? series.SopInstanceUids
-            : [.. series.SopInstanceUids.Append(instance.SopInstanceUid).Order(StringComparer.Ordinal)];
         return series with
         {
             Modality = QidoAttributes.First(header, "00080060"),
@@ -114,8 +115,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
             SeriesDescription = QidoAttributes.First(header, "0008103E"),
             PerformedProcedureStepStartDate = QidoAttributes.Date(header, "00400244"),
             PerformedProcedureStepStartTime = QidoAttributes.Time(header, "00400245"),
-            SopInstanceUids = sops,
-            NumberOfSeriesRelatedInstances = sops.Count,
+            NumberOfSeriesRelatedInstances = series.NumberOfSeriesRelatedInstances + added,
             UpdatedAt = at,
             Attributes = QidoAttributes.Select(header, QidoAttributes.SeriesLevel),
         };
