@@ -61,6 +61,7 @@ public static class EventStoreSetup
                 options.AddTenantProjections();
                 options.AddOrderProjections();
                 options.AddStudyProjections();
+                options.AddQidoProjections();
                 return options;
             })
             .UseLightweightSessions()

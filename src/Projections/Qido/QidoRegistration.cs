@@ -1,0 +1,70 @@
+using EventSourced.Projections.Qido;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace EventSourced.Projections;
+
+public static class QidoRegistration
+{
+    /// <summary>
+    /// The QIDO-RS read models, inline (read-your-writes: a study stored is visible to QIDO when its
+    /// STOW response returns), multi-tenanted (conjoined). Every matchable attribute is a duplicated
+    /// column with its own b-tree index, so the query module matches on plain columns
+    /// (docs/dicomweb-conformance.md, "QIDO-RS"); list-valued ones (modalities, AE titles, station
+    /// names) are matched by jsonb containment under a GIN index on the document.
+    /// </summary>
+    public static StoreOptions AddQidoProjections(this StoreOptions options)
+    {
+        options.Projections.Add<QidoStudyProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<QidoSeriesProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<QidoInstanceProjection>(ProjectionLifecycle.Inline);
+
+        options.Schema.For<QidoStudy>()
+            .MultiTenanted()
+            .Duplicate(x => x.StudyInstanceUid)
+            .Duplicate(x => x.PatientId)
+            .Duplicate(x => x.PatientName)
+            .Duplicate(x => x.PatientNameFuzzy)
+            .Duplicate(x => x.PatientBirthDate)
+            .Duplicate(x => x.PatientSex)
+            .Duplicate(x => x.StudyDate)
+            .Duplicate(x => x.StudyTime)
+            .Duplicate(x => x.AccessionNumber)
+            .Duplicate(x => x.StudyId)
+            .Duplicate(x => x.ReferringPhysicianName)
+            .Duplicate(x => x.ReferringPhysicianNameFuzzy)
+            .Duplicate(x => x.StudyDescription)
+            .Duplicate(x => x.InstitutionName)
+            .Duplicate(x => x.NumberOfStudyRelatedSeries)
+            .Duplicate(x => x.NumberOfStudyRelatedInstances)
+            .Duplicate(x => x.ReceivedAt)
+            .Duplicate(x => x.SizeInBytes)
+            .GinIndexJsonData();
+
+        options.Schema.For<QidoSeries>()
+            .MultiTenanted()
+            .Duplicate(x => x.StudyKey)
+            .Duplicate(x => x.StudyInstanceUid)
+            .Duplicate(x => x.SeriesInstanceUid)
+            .Duplicate(x => x.Modality)
+            .Duplicate(x => x.SeriesNumber)
+            .Duplicate(x => x.SeriesDescription)
+            .Duplicate(x => x.PerformedProcedureStepStartDate)
+            .Duplicate(x => x.PerformedProcedureStepStartTime)
+            .Duplicate(x => x.NumberOfSeriesRelatedInstances)
+            .Index([x => x.StudyInstanceUid, x => x.SeriesNumber!, x => x.SeriesInstanceUid], index => index.Name = "mt_doc_qidoseries_idx_qido_order");
+
+        options.Schema.For<QidoInstance>()
+            .MultiTenanted()
+            .Duplicate(x => x.StudyKey)
+            .Duplicate(x => x.SeriesKey)
+            .Duplicate(x => x.StudyInstanceUid)
+            .Duplicate(x => x.SeriesInstanceUid)
+            .Duplicate(x => x.SopInstanceUid)
+            .Duplicate(x => x.SopClassUid)
+            .Duplicate(x => x.InstanceNumber)
+            .Index([x => x.StudyInstanceUid, x => x.SeriesInstanceUid, x => x.InstanceNumber!, x => x.SopInstanceUid], index => index.Name = "mt_doc_qidoinstance_idx_qido_order");
+
+        return options;
+    }
+}

@@ -1,0 +1,76 @@
+using EventSourced.Projections.Qido;
+using Marten;
+using Marten.Linq.MatchesSql;
+
+namespace EventSourced.Web.DicomWeb.Qido;
+
+/// <summary>
+/// Translates a parsed query into one SQL predicate on the resource level's table (alias <c>d</c>, as
+/// Marten's LINQ names it). Conditions on the level itself use its columns; conditions on a higher
+/// level become <c>d.study_key in (select s.id from study s where s.tenant_id = d.tenant_id and …)</c>
+/// (and the same for series), so every level is matched against its own, indexed document.
+/// </summary>
+public sealed class QidoSql(IDocumentStore store)
+{
+    private string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+
+    public IQueryable<T> Filter<T>(IQueryable<T> documents, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)
+        where T : notnull
+    {
+        var clauses = new List<string>();
+        var args = new List<object>();
+
+        if (studyUid is not null)
+        {
+            clauses.Add("d.study_instance_uid = ?");
+            args.Add(studyUid);
+        }
+
+        if (seriesUid is not null)
+        {
+            clauses.Add("d.series_instance_uid = ?");
+            args.Add(seriesUid);
+        }
+
+        foreach (var condition in query.Conditions.Where(c => c.Key.Level == level))
+        {
+            clauses.Add("(" + condition.Render("d") + ")");
+            args.AddRange(condition.Args);
+        }
+
+        if (level > QidoLevel.Study)
+        {
+            SubSelect(QidoLevel.Study, "study_key", Table<QidoStudy>(), "s");
+        }
+
+        if (level > QidoLevel.Series)
+        {
+            SubSelect(QidoLevel.Series, "series_key", Table<QidoSeries>(), "se");
+        }
+
+        if (clauses.Count == 0)
+        {
+            return documents;
+        }
+
+        var sql = string.Join(" and ", clauses);
+        var parameters = args.ToArray();
+        return documents.Where(x => x.MatchesSql(sql, parameters));
+
+        void SubSelect(QidoLevel parent, string keyColumn, string table, string alias)
+        {
+            var conditions = query.Conditions.Where(c => c.Key.Level == parent).ToList();
+            if (conditions.Count == 0)
+            {
+                return;
+            }
+
+            clauses.Add($"d.{keyColumn} in (select {alias}.id from {table} {alias} where {alias}.tenant_id = d.tenant_id and "
+                + string.Join(" and ", conditions.Select(c => "(" + c.Render(alias) + ")")) + ")");
+            foreach (var c in conditions)
+            {
+                args.AddRange(c.Args);
+            }
+        }
+    }
+}
