@@ -63,11 +63,12 @@ public static class QidoSupport
         return dataset;
     }
 
-    public static async Task<InstanceStoreResponse> StoreAsync(this AppFactory app, string tenant, StoredInstance instance)
+    public static async Task<InstanceStoreResult> StoreAsync(this AppFactory app, string tenant, StoredInstance instance)
     {
-        var result = await app.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<CommandResult<InstanceStoreResponse>>(
-            tenant, new StoreInstance(instance, new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
-        return result.Value ?? throw new InvalidOperationException(result.Rejected!.Detail);
+        var response = await app.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<StoreInstancesResponse>(
+            tenant, new StoreInstances([instance], new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
+        var result = response.Results.Single();
+        return result.Rejection is null ? result : throw new InvalidOperationException(result.Rejection.Detail);
     }
 
     public static async Task<(HttpResponseMessage Response, JsonElement Body)> QidoAsync(this HttpClient client, string url, string? accept = "application/dicom+json")
