@@ -62,7 +62,31 @@ public sealed class CorpusRoundTripTests(ServiceFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.OK, wado.StatusCode);
         var parts = await PartsAsync(wado);
         Assert.Equal(bytes, Assert.Single(parts));
+
+        // Its metadata is the codec's DICOM JSON of the file, as ingestion records it (bulk data left out).
+        var metadata = await client.GetAsync(url + "/metadata");
+        Assert.Equal(HttpStatusCode.OK, metadata.StatusCode);
+        Assert.Equal("application/dicom+json", metadata.Content.Headers.ContentType?.MediaType);
+        var served = Assert.Single((await metadata.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray());
+        var expected = JsonDocument.Parse(EventSourced.Dicom.DicomJsonWriter.Serialize(
+            EventSourced.Dicom.DicomReader.Read(bytes, EventSourced.Dicom.DicomReadOptions.Streaming).Dataset,
+            new EventSourced.Dicom.DicomJsonOptions { BulkDataThreshold = 1024 })).RootElement;
+        Assert.Equal(Canonical(expected), Canonical(served));
     }
+
+    /// <summary>
+    /// JSON compared by meaning: object keys sorted (jsonb keeps its own order), strings decoded (escaping
+    /// may differ), numbers by value (jsonb normalises 1.000000e+00 to 1.000000).
+    /// </summary>
+    private static string Canonical(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => "{" + string.Join(",", element.EnumerateObject().OrderBy(p => p.Name, StringComparer.Ordinal)
+            .Select(p => p.Name + ":" + Canonical(p.Value))) + "}",
+        JsonValueKind.Array => "[" + string.Join(",", element.EnumerateArray().Select(Canonical)) + "]",
+        JsonValueKind.String => "\"" + element.GetString() + "\"",
+        JsonValueKind.Number => (element.GetDouble() + 0.0).ToString("R", System.Globalization.CultureInfo.InvariantCulture), // -0 and 0 are one value
+        _ => element.GetRawText(),
+    };
 
     /// <summary>The four top-level UIDs as DCMTK reads them; null when DCMTK cannot read the file at all.</summary>
     private static async Task<Dictionary<string, string>?> DcmtkUidsAsync(string file)

@@ -29,6 +29,84 @@ public sealed class WadoModule : ICarterModule
         group.MapGet("/{study}/series/{series}/instances/{instance}", (string study, string series, string instance, HttpContext context, CancellationToken cancellation) =>
                 Retrieve(context, study, series, instance, cancellation))
             .WithName("WadoInstance");
+
+        group.MapGet("/{study}/metadata", (string study, HttpContext context, CancellationToken cancellation) =>
+                Metadata(context, study, null, null, cancellation))
+            .WithName("WadoStudyMetadata");
+        group.MapGet("/{study}/series/{series}/metadata", (string study, string series, HttpContext context, CancellationToken cancellation) =>
+                Metadata(context, study, series, null, cancellation))
+            .WithName("WadoSeriesMetadata");
+        group.MapGet("/{study}/series/{series}/instances/{instance}/metadata", (string study, string series, string instance, HttpContext context, CancellationToken cancellation) =>
+                Metadata(context, study, series, instance, cancellation))
+            .WithName("WadoInstanceMetadata");
+    }
+
+    /// <summary>
+    /// WADO-RS metadata (PS3.18 §10.4.1.1.2): the DICOM JSON of each instance as kept by the QIDO instance
+    /// record (the header recorded at store time; bulk data left out, not referenced by BulkDataURI).
+    /// </summary>
+    private static async Task<IResult> Metadata(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
+    {
+        foreach (var uid in new[] { study, series, instance })
+        {
+            if (uid is not null && !DicomUid.IsValid(uid))
+            {
+                return Problems.BadRequest($"'{uid}' is not a valid UID.");
+            }
+        }
+
+        var accept = context.Request.GetTypedHeaders().Accept;
+        if (accept.Count > 0 && !accept.Any(a => a.MatchesAllTypes
+                || a.MediaType.Equals(DicomWebMediaTypes.DicomJson, StringComparison.OrdinalIgnoreCase)
+                || a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                || a.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "Metadata is served as application/dicom+json.");
+        }
+
+        var store = context.RequestServices.GetRequiredService<IDocumentStore>();
+        await using var session = store.QuerySessionForCaller(context.User);
+        var query = session.Query<Projections.Qido.QidoInstance>().Where(x => x.StudyInstanceUid == study);
+        if (series is not null)
+        {
+            query = query.Where(x => x.SeriesInstanceUid == series);
+        }
+
+        if (instance is not null)
+        {
+            query = query.Where(x => x.SopInstanceUid == instance);
+        }
+
+        var instances = await query
+            .OrderBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid)
+            .ToListAsync(cancellation);
+        if (instances.Count == 0)
+        {
+            return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
+        }
+
+        return new MetadataResult(instances);
+    }
+
+    private sealed class MetadataResult(IReadOnlyList<Projections.Qido.QidoInstance> instances) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.ContentType = DicomWebMediaTypes.DicomJson;
+            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body);
+            writer.WriteStartArray();
+            foreach (var instance in instances)
+            {
+                instance.Header.WriteTo(writer);
+                if (writer.BytesPending > 64 * 1024)
+                {
+                    await writer.FlushAsync(context.RequestAborted);
+                }
+            }
+
+            writer.WriteEndArray();
+            await writer.FlushAsync(context.RequestAborted);
+        }
     }
 
     private static async Task<IResult> Retrieve(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
