@@ -40,6 +40,7 @@ public static class WebSetup
         builder.Services.AddHostedService<BlobSweeper>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
+        builder.Services.AddSingleton<EventSourced.Application.Retrieval.InstanceRenderer>();
 
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Carter;
+using EventSourced.Application.Retrieval;
+using EventSourced.Dicom;
+using EventSourced.Dicom.Imaging;
+using EventSourced.Domain.Tenants;
+using EventSourced.Projections.Studies;
+using EventSourced.Web.Infrastructure;
+using Marten;
+
+namespace EventSourced.Web.DicomWeb.Wado;
+
+/// <summary>
+/// WADO-RS rendered resources (PS3.18 §10.4.1.1.3, §8.3.5): an instance or one of its frames as
+/// image/jpeg, with the <c>window</c>, <c>viewport</c> and <c>quality</c> parameters; and the instance
+/// thumbnail (§10.4.1.1.4).
+/// </summary>
+public sealed class RenderedModule : ICarterModule
+{
+    /// <summary>The thumbnail's size when the client gives no viewport.</summary>
+    public const int ThumbnailSize = 128;
+
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/dicomweb/studies/{study}/series/{series}/instances/{instance}")
+            .WithTags("DICOMweb: WADO-RS rendered").RequireAuthorization(Scopes.StudiesRead);
+        group.MapGet("/rendered", (string study, string series, string instance, HttpContext context, CancellationToken cancellation) =>
+            Render(context, study, series, instance, 1, thumbnail: false, cancellation)).WithName("WadoInstanceRendered");
+        group.MapGet("/frames/{frame:int}/rendered", (string study, string series, string instance, int frame, HttpContext context, CancellationToken cancellation) =>
+            Render(context, study, series, instance, frame, thumbnail: false, cancellation)).WithName("WadoFrameRendered");
+        group.MapGet("/thumbnail", (string study, string series, string instance, HttpContext context, CancellationToken cancellation) =>
+            Render(context, study, series, instance, 1, thumbnail: true, cancellation)).WithName("WadoInstanceThumbnail");
+    }
+
+    private static async Task<IResult> Render(HttpContext context, string study, string series, string instance, int frame, bool thumbnail, CancellationToken cancellation)
+    {
+        if (!DicomUid.IsValid(study) || !DicomUid.IsValid(series) || !DicomUid.IsValid(instance))
+        {
+            return Problems.BadRequest("The study, series and instance must be valid UIDs.");
+        }
+
+        if (frame < 1)
+        {
+            return Problems.BadRequest("Frames are numbered from 1.");
+        }
+
+        var accept = context.Request.GetTypedHeaders().Accept;
+        if (accept.Count > 0 && !accept.Any(a => a.MatchesAllTypes
+                || a.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase)
+                || a.MediaType.Equals("image/*", StringComparison.OrdinalIgnoreCase)))
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "Rendered images are served as image/jpeg.");
+        }
+
+        if (ParseRequest(context.Request.Query, frame - 1, thumbnail) is not { } request)
+        {
+            return Problems.BadRequest("window is center,width[,linear|linear-exact|sigmoid]; viewport is width,height (positive); quality is 1 to 100.");
+        }
+
+        await using var session = context.RequestServices.GetRequiredService<IDocumentStore>().QuerySessionForCaller(context.User);
+        var location = await session.LoadAsync<InstanceLocation>(instance, cancellation);
+        if (location is null || location.StudyInstanceUid != study || location.SeriesInstanceUid != series)
+        {
+            return Problems.NotFound($"No instance {instance} in series {series} of study {study}.");
+        }
+
+        return await RenderToResult(context.RequestServices.GetRequiredService<InstanceRenderer>(), location, request, cancellation);
+    }
+
+    /// <summary>Renders into memory first, so an unsupported instance still gets a clean problem response.</summary>
+    public static async Task<IResult> RenderToResult(InstanceRenderer renderer, InstanceLocation location, RenderRequest request, CancellationToken cancellation)
+    {
+        var jpeg = new MemoryStream();
+        try
+        {
+            await renderer.RenderJpegAsync(location.Sha256, location.TransferSyntaxUid, request, jpeg, cancellation);
+        }
+        catch (DicomRenderException e) when (e.IsUnsupported)
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", $"This instance cannot be rendered: {e.Message}");
+        }
+        catch (DicomRenderException e) when (e.Error == DicomRenderError.FrameOutOfRange)
+        {
+            return Problems.NotFound(e.Message);
+        }
+        catch (Exception e) when (e is DicomRenderException or DicomFormatException)
+        {
+            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "Unprocessable Entity", $"The stored instance's pixel data cannot be rendered: {e.Message}");
+        }
+
+        return TypedResults.Bytes(jpeg.ToArray(), "image/jpeg");
+    }
+
+    private static RenderRequest? ParseRequest(IQueryCollection query, int frame, bool thumbnail)
+    {
+        VoiWindow? window = null;
+        if (query["window"].ToString() is { Length: > 0 } w)
+        {
+            var parts = w.Split(',');
+            if (parts.Length is < 2 or > 3
+                || !double.TryParse(parts[0], CultureInfo.InvariantCulture, out var center)
+                || !double.TryParse(parts[1], CultureInfo.InvariantCulture, out var width) || width <= 0)
+            {
+                return null;
+            }
+
+            VoiLutFunction? function = parts.Length < 3 ? VoiLutFunction.Linear : parts[2].ToLowerInvariant() switch
+            {
+                "linear" => VoiLutFunction.Linear,
+                "linear-exact" or "linear_exact" => VoiLutFunction.LinearExact,
+                "sigmoid" => VoiLutFunction.Sigmoid,
+                _ => null,
+            };
+            if (function is null)
+            {
+                return null;
+            }
+
+            window = new VoiWindow(center, width, function.Value);
+        }
+
+        int? maxWidth = thumbnail ? ThumbnailSize : null, maxHeight = thumbnail ? ThumbnailSize : null;
+        if (query["viewport"].ToString() is { Length: > 0 } v)
+        {
+            var parts = v.Split(',');
+            if (parts.Length < 2 || !int.TryParse(parts[0], out var vw) || !int.TryParse(parts[1], out var vh) || vw < 1 || vh < 1 || vw > 8192 || vh > 8192)
+            {
+                return null;
+            }
+
+            (maxWidth, maxHeight) = (vw, vh);
+        }
+
+        var quality = 90;
+        if (query["quality"].ToString() is { Length: > 0 } q && (!int.TryParse(q, out quality) || quality is < 1 or > 100))
+        {
+            return null;
+        }
+
+        return new RenderRequest(frame, window, maxWidth, maxHeight, quality);
+    }
+}
