@@ -104,3 +104,48 @@ public sealed class RenderedTests(ServiceFixture fixture) : IClassFixture<Servic
         Assert.Equal(HttpStatusCode.NotFound, (await ct.GetAsync(ctUrl.Replace("/instances/", "/instances/9") + "/rendered")).StatusCode);
     }
 }
+
+/// <summary>Document e, "Get instance preview API".</summary>
+public sealed class PacsPreviewTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    [Fact]
+    public async Task The_preview_of_a_series_is_the_thumbnail_of_its_lowest_instance_number()
+    {
+        var client = await fixture.App.ClientForTenantAsync("preview-tests");
+        var study = EventSourced.Dicom.DicomUid.Generate();
+        var series = EventSourced.Dicom.DicomUid.Generate();
+        var instances = new List<(byte[] Bytes, string Sop, int Number)>();
+        foreach (var number in new[] { 7, 2, 5 })
+        {
+            var file = EventSourced.Dicom.DicomReader.Read(Multipart.Corpus("CT_small.dcm"));
+            var sop = EventSourced.Dicom.DicomUid.Generate();
+            file.Dataset.AddString(EventSourced.Dicom.DicomTag.StudyInstanceUID, EventSourced.Dicom.DicomVR.UI, study);
+            file.Dataset.AddString(EventSourced.Dicom.DicomTag.SeriesInstanceUID, EventSourced.Dicom.DicomVR.UI, series);
+            file.Dataset.AddString(EventSourced.Dicom.DicomTag.SOPInstanceUID, EventSourced.Dicom.DicomVR.UI, sop);
+            file.Dataset.AddString(new EventSourced.Dicom.DicomTag(0x0020, 0x0013), EventSourced.Dicom.DicomVR.IS, number.ToString());
+            // Distinct pictures: a different window centre per instance.
+            file.Dataset.AddString(new EventSourced.Dicom.DicomTag(0x0028, 0x1050), EventSourced.Dicom.DicomVR.DS, (number * 100).ToString());
+            file.Dataset.AddString(new EventSourced.Dicom.DicomTag(0x0028, 0x1051), EventSourced.Dicom.DicomVR.DS, "400");
+            instances.Add((EventSourced.Dicom.DicomWriter.ToBytes(file), sop, number));
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related([.. instances.Select(i => i.Bytes)]))).StatusCode);
+
+        var lowest = instances.Single(i => i.Number == 2).Sop;
+        var bySeries = await client.GetAsync($"/o3-dpacs-wado/preview?seriesUID={series}");
+        var byObject = await client.GetAsync($"/o3-dpacs-wado/preview?objectUID={lowest}");
+        var other = await client.GetAsync($"/o3-dpacs-wado/preview?objectUID={instances.Single(i => i.Number == 7).Sop}");
+        Assert.Equal("image/jpeg", bySeries.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(await byObject.Content.ReadAsByteArrayAsync(), await bySeries.Content.ReadAsByteArrayAsync());
+        Assert.NotEqual(await other.Content.ReadAsByteArrayAsync(), await bySeries.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Without_a_parameter_it_is_400_and_for_an_unknown_UID_404()
+    {
+        var client = await fixture.App.ClientForTenantAsync("preview-tests");
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/o3-dpacs-wado/preview")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/o3-dpacs-wado/preview?objectUID=1.2.3.4")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/o3-dpacs-wado/preview?seriesUID=1.2.3.4")).StatusCode);
+    }
+}

@@ -1,0 +1,61 @@
+using Carter;
+using EventSourced.Application.Retrieval;
+using EventSourced.Domain.Tenants;
+using EventSourced.Projections.Studies;
+using EventSourced.Web.DicomWeb.Wado;
+using EventSourced.Web.Infrastructure;
+using Marten;
+
+namespace EventSourced.Web.Pacs;
+
+/// <summary>
+/// Document e, "Get instance preview API": <c>GET /o3-dpacs-wado/preview?objectUID=|seriesUID=</c>, a JPEG
+/// thumbnail of the instance, or of the series' instance with the lowest Instance Number.
+/// </summary>
+public sealed class PacsPreviewModule : ICarterModule
+{
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/o3-dpacs-wado/preview", Preview)
+            .WithTags("PACS: preview")
+            .WithName("PacsPreview")
+            .RequireAuthorization(Scopes.StudiesRead)
+            .Produces(StatusCodes.Status200OK, contentType: "image/jpeg")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> Preview(HttpContext context, IDocumentStore store, InstanceRenderer renderer, CancellationToken cancellation)
+    {
+        // The document names the parameters objectUID and seriesUID; their case is forgiven.
+        var objectUid = Query(context.Request, "objectUID");
+        var seriesUid = Query(context.Request, "seriesUID");
+        if (objectUid is null && seriesUid is null)
+        {
+            return Problems.BadRequest("Give objectUID or seriesUID.");
+        }
+
+        await using var session = store.QuerySessionForCaller(context.User);
+        InstanceLocation? instance;
+        if (objectUid is not null)
+        {
+            // "The JPEG thumbnail of the objectUID if valued. Otherwise, if seriesUID is valued …"
+            instance = await session.LoadAsync<InstanceLocation>(objectUid, cancellation);
+        }
+        else
+        {
+            instance = await session.Query<InstanceLocation>()
+                .Where(x => x.SeriesInstanceUid == seriesUid)
+                .OrderBy(x => x.InstanceNumber).ThenBy(x => x.Id)
+                .FirstOrDefaultAsync(cancellation);
+        }
+
+        return instance is null
+            ? Problems.NotFound(objectUid is not null ? $"No instance {objectUid}." : $"No series {seriesUid}.")
+            : await RenderedModule.RenderToResult(renderer, instance,
+                new RenderRequest(MaxWidth: RenderedModule.ThumbnailSize, MaxHeight: RenderedModule.ThumbnailSize), cancellation);
+    }
+
+    private static string? Query(HttpRequest request, string name) =>
+        request.Query.FirstOrDefault(q => q.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value.ToString() is { Length: > 0 } value ? value : null;
+}
