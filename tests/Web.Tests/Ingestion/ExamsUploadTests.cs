@@ -69,3 +69,48 @@ public sealed class ExamsUploadTests(ServiceFixture fixture) : IClassFixture<Ser
         }
     }
 }
+
+/// <summary>Document c: "Exams retrieval" and "Exam retrieval".</summary>
+public sealed class ExamsQueryTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    [Fact]
+    public async Task Studies_series_and_instances_of_a_patient_and_one_exam_as_DICOM_or_JPEG()
+    {
+        var client = await fixture.App.ClientForTenantAsync("exams-query-tests");
+        var ct = Multipart.Corpus("CT_small.dcm");
+        var mr = Multipart.Corpus("MR_small.dcm");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(ct, mr))).StatusCode);
+        var file = DicomReader.Read(ct).Dataset;
+        var (patient, study, series, sop) = (file.GetString(DicomTag.PatientID)!, file.GetString(DicomTag.StudyInstanceUID)!,
+            file.GetString(DicomTag.SeriesInstanceUID)!, file.GetString(DicomTag.SOPInstanceUID)!);
+
+        // The document spells the parameter three ways.
+        foreach (var name in new[] { "PatientId", "patientId", "patientID" })
+        {
+            var studies = await client.GetFromJsonAsync<JsonElement>($"/exams/studies?{name}={Uri.EscapeDataString(patient)}");
+            var only = Assert.Single(studies.EnumerateArray());
+            Assert.Equal(study, only.GetProperty("0020000D").GetProperty("Value")[0].GetString());
+        }
+
+        var seriesList = await client.GetFromJsonAsync<JsonElement>($"/exams/studies/{study}/series?PatientId={Uri.EscapeDataString(patient)}");
+        Assert.Equal(series, Assert.Single(seriesList.EnumerateArray()).GetProperty("0020000E").GetProperty("Value")[0].GetString());
+        var instances = await client.GetFromJsonAsync<JsonElement>($"/exams/studies/{study}/series/{series}/instances?PatientId={Uri.EscapeDataString(patient)}");
+        Assert.Equal(sop, Assert.Single(instances.EnumerateArray()).GetProperty("00080018").GetProperty("Value")[0].GetString());
+
+        var none = await client.GetAsync("/exams/studies?PatientId=NOBODY");
+        Assert.Equal(HttpStatusCode.OK, none.StatusCode);
+        Assert.Empty((await none.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray());
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/exams/studies")).StatusCode);
+
+        var url = $"/exams/studies/{study}/series/{series}/instance/{sop}";
+        var dicom = await client.GetAsync(url + "?fileType=application/dicom");
+        Assert.Equal("application/dicom", dicom.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(ct, await dicom.Content.ReadAsByteArrayAsync());
+        var jpeg = await client.GetAsync(url + "?fileType=image%2Fjpeg");
+        Assert.Equal("image/jpeg", jpeg.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([0xFF, 0xD8], (await jpeg.Content.ReadAsByteArrayAsync())[..2]);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync(url)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync(url + "?fileType=image/png")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/exams/studies/{study}/series/{series}/instance/1.2.3?fileType=application/dicom")).StatusCode);
+    }
+}

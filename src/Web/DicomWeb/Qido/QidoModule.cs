@@ -45,8 +45,14 @@ public sealed class QidoModule : ICarterModule
             .WithName("QidoSearchInstancesOfSeries");
     }
 
-    private static async Task<IResult> SearchAsync(
-        HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation)
+    /// <summary>
+    /// The search itself, also used by the vendor dialects that are QIDO underneath (document c's exams
+    /// queries): <paramref name="parameters"/> replaces the request's query string, and
+    /// <paramref name="emptyAsArray"/> answers no match with 200 and <c>[]</c> instead of 204.
+    /// </summary>
+    internal static async Task<IResult> SearchAsync(
+        HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation,
+        IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomJson)
     {
         if (!AcceptsDicomJson(http.Request))
         {
@@ -54,7 +60,7 @@ public sealed class QidoModule : ICarterModule
                 $"QIDO-RS answers {DicomJson} (or application/json) only.");
         }
 
-        var (query, error) = QidoQuery.Parse(http.Request.Query, level);
+        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level);
         if (query is null)
         {
             return Problems.BadRequest(error!);
@@ -145,7 +151,7 @@ public sealed class QidoModule : ICarterModule
             }
         }
 
-        if (results.Count == 0)
+        if (results.Count == 0 && !emptyAsArray)
         {
             // PS3.18 §8.3.4.4.1 (2025b): no match is 204 No Content with an empty payload. CP-2473 would make it 200.
             return TypedResults.NoContent();
@@ -168,7 +174,7 @@ public sealed class QidoModule : ICarterModule
             http.Response.Headers[HeaderNames.Warning] = warnings.ToArray();
         }
 
-        return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), DicomJson);
+        return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), contentType);
     }
 
     private static QidoDataset StudyDataset(QidoDataset dataset, QidoStudy study, QidoQuery query, string baseUrl, bool retrieveUrl = true)
