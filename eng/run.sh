@@ -4,14 +4,7 @@
 # the first time only), and serves on http://127.0.0.1:5080 unless ASPNETCORE_URLS / --urls says otherwise.
 # Extra arguments go to the service (e.g. --urls http://127.0.0.1:6000).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-bash eng/pack-local-feed.sh
-
-if [ -z "${ConnectionStrings__EventStore:-}" ]; then
-  ConnectionStrings__EventStore="$(bash eng/local-postgres.sh)"
-  export ConnectionStrings__EventStore
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/service-env.sh"
 
 dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly
 EVENTSOURCED_SKIP_BUILD=1 bash eng/tenants.sh ensure "${EVENTSOURCED_DEV_TENANT:-dev}" --name "Development tenant"

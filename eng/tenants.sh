@@ -4,13 +4,7 @@
 #   eng/tenants.sh issue-key <tenant> [--subject S] [--scopes a,b]
 #   eng/tenants.sh revoke-key <tenant> <keyId>
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-bash eng/pack-local-feed.sh
-if [ -z "${ConnectionStrings__EventStore:-}" ]; then
-  ConnectionStrings__EventStore="$(bash eng/local-postgres.sh)"
-  export ConnectionStrings__EventStore
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/service-env.sh"
 dll="$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
 if [ -z "${EVENTSOURCED_SKIP_BUILD:-}" ]; then
   dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly >&2
