@@ -21,7 +21,7 @@ public sealed class SyntheticCorpus(int studies, int seriesPerStudy, int instanc
     public string SeriesUid(int s, int se) => $"{root}.2.{s + 1}.{se + 1}";
     public string SopUid(int s, int se, int i) => $"{root}.3.{s + 1}.{se + 1}.{i + 1}";
     public int PatientOf(int s) => s % patients;
-    public string PatientId(int p) => $"PAT{seed % 1000:D3}{p:D5}";
+    public string PatientId(int p) => $"PAT{seed}-{p:D5}"; // the full seed: the warm-up corpus (seed + 1000) never shares a patient
     public string PatientName(int p) => $"{FamilyNames[p % FamilyNames.Length]}^P{p:D5}";
     public string Accession(int s) => $"ACC{seed % 1000:D3}{s:D6}";
     public DateOnly StudyDate(int s) => new DateOnly(2024, 1, 1).AddDays(s % 366);
