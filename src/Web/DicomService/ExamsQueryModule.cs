@@ -7,7 +7,6 @@ using EventSourced.Web.DicomWeb.Qido;
 using EventSourced.Web.DicomWeb.Wado;
 using EventSourced.Web.Infrastructure;
 using Marten;
-using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.Extensions.Primitives;
 
 namespace EventSourced.Web.DicomService;
@@ -37,7 +36,7 @@ public sealed class ExamsQueryModule : ICarterModule
     /// </summary>
     private static Task<IResult> Search(HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation)
     {
-        var patient = http.Request.Query.FirstOrDefault(q => q.Key.Equals("PatientId", StringComparison.OrdinalIgnoreCase)).Value.ToString();
+        var patient = http.Request.Query["PatientId"].ToString();
         if (patient.Length == 0)
         {
             return Task.FromResult(Problems.BadRequest("The PatientId query parameter is mandatory."));
@@ -60,7 +59,7 @@ public sealed class ExamsQueryModule : ICarterModule
         string study, string series, string instance, HttpContext http, IDocumentStore store, InstanceRenderer renderer,
         EventSourced.Application.Blobs.IBlobStore blobs, CancellationToken cancellation)
     {
-        var fileType = http.Request.Query.FirstOrDefault(q => q.Key.Equals("fileType", StringComparison.OrdinalIgnoreCase)).Value.ToString();
+        var fileType = http.Request.Query["fileType"].ToString();
         if (fileType is not ("application/dicom" or "image/jpeg"))
         {
             return Problems.BadRequest("The fileType query parameter is mandatory: application/dicom or image/jpeg.");

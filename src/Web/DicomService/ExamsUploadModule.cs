@@ -6,6 +6,7 @@ using EventSourced.Application.Ingestion.ReceivingInstances;
 using EventSourced.Dicom;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
+using EventSourced.Web.DicomWeb;
 using EventSourced.Web.DicomWeb.Stow;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Security;
@@ -75,7 +76,7 @@ public sealed class ExamsUploadModule : ICarterModule
 
                 var i = outcome.Instance!;
                 response.AddStored(i.SopClassUid, i.SopInstanceUid,
-                    $"{request.Scheme}://{request.Host}{request.PathBase}/dicomweb/studies/{i.StudyInstanceUid}/series/{i.SeriesInstanceUid}/instances/{i.SopInstanceUid}");
+                    DicomWebMediaTypes.InstanceUrl(request, i.StudyInstanceUid, i.SeriesInstanceUid, i.SopInstanceUid));
             }
         }
         catch (UploadStreamException e) when (e.InnerException is BadHttpRequestException kestrel)

@@ -29,7 +29,7 @@ public sealed class PacsPreviewModule : ICarterModule
     {
         // The document names the parameters objectUID and seriesUID; their case is forgiven.
         var objectUid = Query(context.Request, "objectUID");
-        var seriesUid = Query(context.Request, "seriesUID");
+        var seriesUid = Query(context.Request, "seriesUID"); // query keys match without regard to case
         if (objectUid is null && seriesUid is null)
         {
             return Problems.BadRequest("Give objectUID or seriesUID.");
@@ -57,5 +57,5 @@ public sealed class PacsPreviewModule : ICarterModule
     }
 
     private static string? Query(HttpRequest request, string name) =>
-        request.Query.FirstOrDefault(q => q.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value.ToString() is { Length: > 0 } value ? value : null;
+        request.Query[name].ToString() is { Length: > 0 } value ? value : null;
 }

@@ -110,11 +110,13 @@ public sealed class PacsStudiesModule : ICarterModule
             : TypedResults.Ok(instances.Select(StudyInstance.From).ToList());
     }
 
+    // Query keys match without regard to case (ASP.NET Core's query collection), and repeated keys in
+    // any casing are merged into one value list.
     private static string? Single(HttpRequest request, string name) =>
-        request.Query.FirstOrDefault(q => q.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value.ToString() is { Length: > 0 } v ? v : null;
+        request.Query[name].ToString() is { Length: > 0 } v ? v : null;
 
     private static List<string> Many(HttpRequest request, string name) =>
-        [.. request.Query.Where(q => q.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).SelectMany(q => q.Value).Where(v => !string.IsNullOrEmpty(v)).Select(v => v!)];
+        [.. request.Query[name].Where(v => !string.IsNullOrEmpty(v)).Select(v => v!)];
 
     private static (T? From, T? To, bool Ok) Range<T>(string text, Func<string, T?> parse)
         where T : struct

@@ -54,7 +54,7 @@ public sealed class QidoModule : ICarterModule
         HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation,
         IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomJson)
     {
-        if (!AcceptsDicomJson(http.Request))
+        if (!DicomWebMediaTypes.AcceptsDicomJson(http.Request))
         {
             return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
                 $"QIDO-RS answers {DicomJson} (or application/json) only.");
@@ -213,18 +213,4 @@ public sealed class QidoModule : ICarterModule
     }
 
     /// <summary>application/dicom+json, application/json, or a wildcard covering them (PS3.18 §8.7.3); no Accept means any.</summary>
-    private static bool AcceptsDicomJson(HttpRequest request)
-    {
-        var accept = request.GetTypedHeaders().Accept;
-        if (accept.Count == 0)
-        {
-            return true;
-        }
-
-        return accept.Any(a => a.Quality is not 0
-            && (a.MediaType.Equals(DicomJson, StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.Equals("*/*", StringComparison.OrdinalIgnoreCase)));
-    }
 }

@@ -60,7 +60,7 @@ public sealed class StowModule : ICarterModule
             return Problems.BadRequest("The multipart/related Content-Type has no valid boundary parameter (RFC 2046 §5.1.1).");
         }
 
-        if (!AcceptsDicomJson(request))
+        if (!DicomWebMediaTypes.AcceptsDicomJson(request))
         {
             return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "The STOW-RS response is application/dicom+json.");
         }
@@ -106,7 +106,7 @@ public sealed class StowModule : ICarterModule
 
                 var instance = outcome.Instance!;
                 studies.Add(instance.StudyInstanceUid);
-                response.AddStored(instance.SopClassUid, instance.SopInstanceUid, InstanceUrl(request, instance));
+                response.AddStored(instance.SopClassUid, instance.SopInstanceUid, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid));
             }
 
             pending.Clear();
@@ -166,27 +166,11 @@ public sealed class StowModule : ICarterModule
         }
 
         var studyUrl = study ?? (studies.Count == 1 ? studies.First() : null);
-        return new StowResult(response, studyUrl is null ? null : StudyUrl(request, studyUrl));
+        return new StowResult(response, studyUrl is null ? null : DicomWebMediaTypes.StudyUrl(request, studyUrl));
     }
 
     private static StringSegment Parameter(MediaTypeHeaderValue media, string name) =>
         media.Parameters.FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value ?? StringSegment.Empty;
-
-    private static bool AcceptsDicomJson(HttpRequest request)
-    {
-        var accept = request.GetTypedHeaders().Accept;
-        return accept.Count == 0 || accept.Any(a =>
-            a.MediaType.Equals(DicomWebMediaTypes.DicomJson, StringComparison.OrdinalIgnoreCase)
-            || a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-            || a.MatchesAllTypes
-            || a.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase));
-    }
-
-    private static string StudyUrl(HttpRequest request, string study) =>
-        $"{request.Scheme}://{request.Host}{request.PathBase}/dicomweb/studies/{study}";
-
-    private static string InstanceUrl(HttpRequest request, StoredInstance instance) =>
-        $"{StudyUrl(request, instance.StudyInstanceUid)}/series/{instance.SeriesInstanceUid}/instances/{instance.SopInstanceUid}";
 
     private sealed class StowResult(StowResponse response, string? studyRetrieveUrl) : IResult
     {

@@ -47,19 +47,12 @@ public sealed class WadoModule : ICarterModule
     /// </summary>
     private static async Task<IResult> Metadata(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
     {
-        foreach (var uid in new[] { study, series, instance })
+        if (InvalidUid(study, series, instance) is { } invalid)
         {
-            if (uid is not null && !DicomUid.IsValid(uid))
-            {
-                return Problems.BadRequest($"'{uid}' is not a valid UID.");
-            }
+            return invalid;
         }
 
-        var accept = context.Request.GetTypedHeaders().Accept;
-        if (accept.Count > 0 && !accept.Any(a => a.MatchesAllTypes
-                || a.MediaType.Equals(DicomWebMediaTypes.DicomJson, StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.Equals("application/*", StringComparison.OrdinalIgnoreCase)))
+        if (!DicomWebMediaTypes.AcceptsDicomJson(context.Request))
         {
             return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "Metadata is served as application/dicom+json.");
         }
@@ -111,12 +104,9 @@ public sealed class WadoModule : ICarterModule
 
     private static async Task<IResult> Retrieve(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
     {
-        foreach (var uid in new[] { study, series, instance })
+        if (InvalidUid(study, series, instance) is { } invalid)
         {
-            if (uid is not null && !DicomUid.IsValid(uid))
-            {
-                return Problems.BadRequest($"'{uid}' is not a valid UID.");
-            }
+            return invalid;
         }
 
         if (!Negotiate(context.Request, out var wanted))
@@ -154,6 +144,11 @@ public sealed class WadoModule : ICarterModule
 
         return new MultipartDicomResult(instances, context.RequestServices.GetRequiredService<IBlobStore>());
     }
+
+    private static IResult? InvalidUid(params string?[] uids) =>
+        uids.FirstOrDefault(uid => uid is not null && !DicomUid.IsValid(uid)) is { } bad
+            ? Problems.BadRequest($"'{bad}' is not a valid UID.")
+            : null;
 
     /// <summary>
     /// Accepts multipart/related with type application/dicom (or no type), any of */*, and a
