@@ -61,5 +61,49 @@ public static class Scopes
     /// <summary>Store instances (STOW-RS and the dialects' uploads).</summary>
     public const string StudiesWrite = "studies.write";
 
-    public static readonly ImmutableHashSet<string> All = [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite];
+    /// <summary>Read delivered reports and results (document a's /results, /report, /reports; document d's results and forms).</summary>
+    public const string ReportsRead = "reports.read";
+
+    /// <summary>Deliver reports and algorithm results (the producing side: AI pipeline, reporting system).</summary>
+    public const string ReportsWrite = "reports.write";
+
+    /// <summary>Query the worklist (document c's GET /workitems, UPS-RS search and retrieve).</summary>
+    public const string WorklistRead = "worklist.read";
+
+    /// <summary>Create, change and cancel workitems (document c's POST/DELETE /workitems, UPS-RS state changes).</summary>
+    public const string WorklistWrite = "worklist.write";
+
+    /// <summary>Tenant administration: order history, callbacks received, dead letters, users and clients.</summary>
+    public const string Admin = "admin";
+
+    public static readonly ImmutableHashSet<string> All =
+        [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite, ReportsRead, ReportsWrite, WorklistRead, WorklistWrite, Admin, .. Archive.All];
+
+    /// <summary>
+    /// Document d's per-call permissions (archive API v1), held as scopes of the one principal. An
+    /// X-USERNAME user holds some of these; an API key or OAuth2 client may hold them too.
+    /// </summary>
+    public static class Archive
+    {
+        public const string UploadProject = "upload_project";
+        public const string InstanceUpload = "api_instance_upload";
+        public const string GetPatient = "api_get_patient";
+        public const string DeletePatient = "api_delete_patient";
+        public const string GetStudy = "api_get_study";
+        public const string ListStudies = "api_list_studies";
+        public const string DeleteStudy = "api_delete_study";
+        public const string GetSeries = "api_get_series";
+        public const string ListSeries = "api_list_series";
+        public const string DicomGet = "api_dicom_get";
+        public const string DeleteSeries = "api_delete_series";
+        public const string SeriesResults = "api_series_results";
+        public const string ListForms = "api_list_forms";
+        public const string AddFormSubmission = "api_add_form_submission";
+
+        public static readonly ImmutableHashSet<string> All =
+        [
+            UploadProject, InstanceUpload, GetPatient, DeletePatient, GetStudy, ListStudies, DeleteStudy,
+            GetSeries, ListSeries, DicomGet, DeleteSeries, SeriesResults, ListForms, AddFormSubmission,
+        ];
+    }
 }
