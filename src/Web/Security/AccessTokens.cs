@@ -147,6 +147,12 @@ public sealed class AccessTokenAuthenticationHandler(
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
 
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer error=\"insufficient_scope\"";
+        return base.HandleForbiddenAsync(properties);
+    }
+
     protected override Task BeforeChallengeAsync()
     {
         // RFC 6750 §3: the scheme, and error="invalid_token" when a token was presented.

@@ -46,6 +46,7 @@ public sealed class ArchiveUserAuthenticationHandler(
     public const string UsernameHeader = "X-USERNAME";
     public const string PasswordHeader = "X-PASSWORD";
     private const string ThrottledItem = "auth.archive.retry-after";
+    private static readonly Lazy<string> UnknownUserHash = new(() => Passwords.Hash(Passwords.Generate()));
 
     protected override string ChallengeDetail => "Valid X-USERNAME and X-PASSWORD headers are required.";
 
@@ -74,7 +75,15 @@ public sealed class ArchiveUserAuthenticationHandler(
 
         await using var session = store.QuerySession();
         var credential = await session.LoadAsync<ArchiveUserCredential>(user, Context.RequestAborted);
-        if (credential is null || !verified.Verify(user, password[0]!, credential.PasswordHash))
+        if (credential is null)
+        {
+            // The same slow hash as for a known user, so the answer's timing does not tell which usernames exist.
+            Passwords.Verify(password[0]!, UnknownUserHash.Value);
+            throttle.RecordFailure(user, address);
+            return AuthenticateResult.Fail("Unknown user or wrong password.");
+        }
+
+        if (!verified.Verify(user, password[0]!, credential.PasswordHash))
         {
             throttle.RecordFailure(user, address);
             return AuthenticateResult.Fail("Unknown user or wrong password.");

@@ -162,3 +162,23 @@ public sealed class ArchiveThrottleTests(ArchiveProbeFixture fixture) : IClassFi
         Assert.Equal(HttpStatusCode.OK, (await right.GetAsync(ArchiveProbeModule.Path)).StatusCode);
     }
 }
+
+public sealed class PasswordHashTests
+{
+    [Fact]
+    public void A_hash_is_salted_carries_its_parameters_and_verifies_only_the_password()
+    {
+        var first = Application.Tenants.Passwords.Hash("correct horse battery", iterations: 1000);
+        var second = Application.Tenants.Passwords.Hash("correct horse battery", iterations: 1000);
+        Assert.NotEqual(first, second); // salted
+        Assert.StartsWith("pbkdf2-sha256$1000$", first);
+        Assert.True(Application.Tenants.Passwords.Verify("correct horse battery", first));
+        Assert.False(Application.Tenants.Passwords.Verify("correct horse batterY", first));
+
+        // The stored iteration count is the one used: changing it fails verification.
+        Assert.False(Application.Tenants.Passwords.Verify("correct horse battery", first.Replace("$1000$", "$1001$")));
+        Assert.False(Application.Tenants.Passwords.Verify("correct horse battery", "sha1$1000$c2FsdA==$aGFzaA=="));
+        Assert.False(Application.Tenants.Passwords.Verify("correct horse battery", "garbage"));
+        Assert.False(Application.Tenants.Passwords.Verify("correct horse battery", "pbkdf2-sha256$1000$not base64!$aGFzaA=="));
+    }
+}

@@ -139,25 +139,53 @@ public sealed class AuthorizationMatrixTests(ArchiveProbeFixture fixture) : ICla
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact]
-    public async Task Every_scoped_endpoint_is_403_for_a_credential_without_its_scope()
+    /// <summary>The three kinds of credential, each as headers to put on a request.</summary>
+    public enum Kind { ApiKey, Bearer, ArchiveUser }
+
+    private int users;
+
+    private async Task<Action<HttpRequestMessage>> CredentialAsync(Kind kind, string tenantId, IReadOnlyList<string> scopes)
+    {
+        switch (kind)
+        {
+            case Kind.ApiKey:
+                var key = await fixture.App.IssueKeyAsync(tenantId, scopes);
+                return request => request.Headers.TryAddWithoutValidation("Authorization", key);
+            case Kind.Bearer:
+                var token = await fixture.App.TokenAsync(await fixture.App.RegisterClientAsync(tenantId, [.. scopes]));
+                return request => request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            default:
+                var user = await fixture.App.RegisterUserAsync(tenantId, $"matrix-{Interlocked.Increment(ref users)}-{Guid.NewGuid():N}", [.. scopes]);
+                return request =>
+                {
+                    request.Headers.Add("X-USERNAME", user.Username);
+                    request.Headers.Add("X-PASSWORD", user.Password);
+                };
+        }
+    }
+
+    [Theory]
+    [InlineData(Kind.ApiKey)]
+    [InlineData(Kind.Bearer)]
+    [InlineData(Kind.ArchiveUser)]
+    public async Task Every_scoped_endpoint_is_403_for_a_credential_without_its_scope(Kind kind)
     {
         var victim = new Victim("1.2.3", "1.2.3.4", "1.2.3.4.5", Guid.NewGuid(), []);
         var failures = new List<string>();
         var scoped = Routes(victim).Where(r => !r.Anonymous && r.Scopes.Count > 0).ToList();
         Assert.NotEmpty(scoped);
         Assert.All(scoped.SelectMany(r => r.Scopes), s => Assert.Contains(s, Scopes.All));
-        var keys = new Dictionary<string, string>();
+        var credentials = new Dictionary<string, Action<HttpRequestMessage>>();
         foreach (var route in scoped)
         {
             var withheld = string.Join(",", route.Scopes.Order());
-            if (!keys.TryGetValue(withheld, out var key))
+            if (!credentials.TryGetValue(withheld, out var credential))
             {
-                key = keys[withheld] = await fixture.App.IssueKeyAsync("matrix-a", [.. Scopes.All.Except(route.Scopes)]);
+                credential = credentials[withheld] = await CredentialAsync(kind, "matrix-a", [.. Scopes.All.Except(route.Scopes)]);
             }
 
             var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Url);
-            request.Headers.TryAddWithoutValidation("Authorization", key);
+            credential(request);
             var response = await fixture.App.CreateClient().SendAsync(request);
             await Expect(route, response, HttpStatusCode.Forbidden, "api_call_not_allowed", failures);
         }
@@ -165,20 +193,25 @@ public sealed class AuthorizationMatrixTests(ArchiveProbeFixture fixture) : ICla
         Assert.True(failures.Count == 0, string.Join("\n", failures));
     }
 
-    [Fact]
-    public async Task No_endpoint_gives_another_tenants_credential_anything_of_this_tenant()
+    [Theory]
+    [InlineData(Kind.ApiKey)]
+    [InlineData(Kind.Bearer)]
+    [InlineData(Kind.ArchiveUser)]
+    public async Task No_endpoint_gives_another_tenants_credential_anything_of_this_tenant(Kind kind)
     {
-        var victim = await SeedVictimAsync("matrix-victim");
-        var intruder = await fixture.App.ClientForTenantAsync("matrix-intruder");
+        var victimTenant = $"matrix-victim-{kind.ToString().ToLowerInvariant()}";
+        var victim = await SeedVictimAsync(victimTenant);
+        var intruder = await CredentialAsync(kind, $"matrix-intruder-{kind.ToString().ToLowerInvariant()}", [.. Scopes.All]);
         var failures = new List<string>();
         var checkedRoutes = 0;
         foreach (var route in Routes(victim).Where(r => !r.Anonymous))
         {
             var request = new HttpRequestMessage(new HttpMethod(route.Method), route.Url);
-            var response = await intruder.SendAsync(request);
+            intruder(request);
+            var response = await fixture.App.CreateClient().SendAsync(request);
             var body = await response.Content.ReadAsStringAsync();
             checkedRoutes++;
-            if ((int)response.StatusCode >= 500)
+            if ((int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
             {
                 failures.Add($"{route}: {(int)response.StatusCode}");
             }
@@ -193,7 +226,7 @@ public sealed class AuthorizationMatrixTests(ArchiveProbeFixture fixture) : ICla
         Assert.True(failures.Count == 0, string.Join("\n", failures));
 
         // The seed is real: the victim itself sees its marker through the same kind of request.
-        var owner = await fixture.App.ClientForTenantAsync("matrix-victim");
+        var owner = await fixture.App.ClientForTenantAsync(victimTenant);
         Assert.Contains(victim.Markers[0], await owner.GetStringAsync($"/dicomweb/studies?StudyInstanceUID={victim.StudyUid}"));
     }
 

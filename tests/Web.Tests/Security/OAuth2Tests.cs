@@ -69,7 +69,9 @@ public sealed class OAuth2Tests(ServiceFixture fixture) : IClassFixture<ServiceF
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("orders.read", body.GetProperty("scope").GetString());
         var api = Bearer(body.GetProperty("access_token").GetString()!);
-        Assert.Equal(HttpStatusCode.Forbidden, (await api.CreateAsync(Support.Orders.ExampleBody(Support.Orders.NewStudyUid()))).StatusCode);
+        var forbidden = await api.CreateAsync(Support.Orders.ExampleBody(Support.Orders.NewStudyUid()));
+        Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal("Bearer error=\"insufficient_scope\"", forbidden.Headers.WwwAuthenticate.ToString());
         Assert.Equal(HttpStatusCode.NotFound, (await api.GetAsync($"/status?order_id={Guid.NewGuid()}")).StatusCode);
     }
 
