@@ -19,6 +19,13 @@ public static class ProjectionRegistration
         options.Events.AddEventType<TenantRegistered>();
         options.Events.AddEventType<ApiKeyIssued>();
         options.Events.AddEventType<ApiKeyRevoked>();
+        options.Projections.Add<OAuthClientCredentialProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<OAuthClientCredential>().SingleTenanted();
+        options.Projections.Add<ArchiveUserCredentialProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<ArchiveUserCredential>().SingleTenanted();
+        options.Events.AddEventType<OAuthClientRegistered>();
+        options.Events.AddEventType<OAuthClientRevoked>();
+        options.Events.AddEventType<ArchiveUserRegistered>();
         return options;
     }
 

@@ -47,6 +47,9 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new TenantRegistered(Id, "t1", "Tenant one", By, At),
             new ApiKeyIssued(Id, "t1", "0123456789abcdef", "hash", "subject", [Scopes.OrdersRead], By, At),
             new ApiKeyRevoked(Id, "t1", "0123456789abcdef", By, At),
+            new OAuthClientRegistered(Id, "t1", "t1.0123456789abcdef", "hash", [Scopes.OrdersRead], By, At),
+            new OAuthClientRevoked(Id, "t1", "t1.0123456789abcdef", By, At),
+            new ArchiveUserRegistered(Id, "t1", "user1", "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==", [Scopes.Archive.GetPatient], By, At),
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
         ];
