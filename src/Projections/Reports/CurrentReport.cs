@@ -1,0 +1,105 @@
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Reports;
+using JasperFx.Events;
+using Marten.Events.Projections;
+
+namespace EventSourced.Projections.Reports;
+
+/// <summary>
+/// The served (newest) version of one report type for one order or one study group, and whether the
+/// ordering side has acknowledged it. One document per (order or group, report type); an amendment
+/// overwrites it and makes it unacknowledged again. Serves document a's <c>/results</c> and
+/// <c>/report</c> (the newest version) and the batch poll <c>GET /reports</c> (every document not yet
+/// acknowledged, in <see cref="Sequence"/> order). Inline, so an acknowledgement or a delivery is
+/// visible to the next request.
+/// </summary>
+public sealed record CurrentReport
+{
+    public Guid Id { get; init; }
+
+    /// <summary>The served delivery's id: what the poll lists and an acknowledgement names.</summary>
+    public Guid ReportId { get; init; }
+
+    public Guid? OrderId { get; init; }
+    public string? StudyInstanceUid { get; init; }
+    public Guid? StudyGroupId { get; init; }
+    public string? StudyGroup { get; init; }
+    public string ReportType { get; init; } = "";
+    public int Version { get; init; }
+    public ReportContent? Content { get; init; }
+    public DateTimeOffset FirstDeliveredAt { get; init; }
+    public DateTimeOffset DeliveredAt { get; init; }
+
+    /// <summary>The served delivery's event sequence: the poll's stable order and its paging cursor.</summary>
+    public long Sequence { get; init; }
+
+    public bool Acknowledged { get; init; }
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+
+    private static readonly Guid Namespace = new("c3a1d7e2-6f4b-4e8a-b1c9-7d2e5f8a0b36");
+
+    /// <summary>The document id of a report type of an order or group (both ids are already unique per tenant).</summary>
+    public static Guid Key(Guid orderOrGroupId, string reportType) => DeterministicGuid.Create(Namespace, $"{orderOrGroupId:N}\n{reportType}");
+}
+
+/// <summary>Deterministic: times from payloads, order from event sequences, so a rebuild reproduces the live documents.</summary>
+public partial class CurrentReportProjection : MultiStreamProjection<CurrentReport, Guid>
+{
+    public CurrentReportProjection()
+    {
+        Identity<ReportDelivered>(e => CurrentReport.Key(e.OrderId, e.ReportType));
+        Identities<ReportsAcknowledged>(e => [.. e.Reports.Select(r => CurrentReport.Key(e.OrderId, r.ReportType))]);
+        Identity<StudyGroupReportDelivered>(e => CurrentReport.Key(e.StudyGroupId, e.ReportType));
+        Identities<StudyGroupReportsAcknowledged>(e => [.. e.Reports.Select(r => CurrentReport.Key(e.StudyGroupId, r.ReportType))]);
+    }
+
+    public static CurrentReport Create(IEvent<ReportDelivered> e) => Delivered(new CurrentReport { FirstDeliveredAt = e.Data.DeliveredAt }, e);
+
+    public CurrentReport Apply(IEvent<ReportDelivered> e, CurrentReport current) => Delivered(current, e);
+
+    public static CurrentReport Create(IEvent<StudyGroupReportDelivered> e) => Delivered(new CurrentReport { FirstDeliveredAt = e.Data.DeliveredAt }, e);
+
+    public CurrentReport Apply(IEvent<StudyGroupReportDelivered> e, CurrentReport current) => Delivered(current, e);
+
+    public CurrentReport Apply(ReportsAcknowledged acknowledged, CurrentReport current) =>
+        Acknowledge(current, acknowledged.Reports, acknowledged.AcknowledgedAt);
+
+    public CurrentReport Apply(StudyGroupReportsAcknowledged acknowledged, CurrentReport current) =>
+        Acknowledge(current, acknowledged.Reports, acknowledged.AcknowledgedAt);
+
+    private static CurrentReport Delivered(CurrentReport current, IEvent<ReportDelivered> e) => current with
+    {
+        Id = CurrentReport.Key(e.Data.OrderId, e.Data.ReportType),
+        ReportId = e.Data.ReportId,
+        OrderId = e.Data.OrderId,
+        StudyInstanceUid = e.Data.StudyInstanceUid,
+        ReportType = e.Data.ReportType,
+        Version = e.Data.Version,
+        Content = e.Data.Content,
+        DeliveredAt = e.Data.DeliveredAt,
+        Sequence = e.Sequence,
+        Acknowledged = false,
+        AcknowledgedAt = null,
+    };
+
+    private static CurrentReport Delivered(CurrentReport current, IEvent<StudyGroupReportDelivered> e) => current with
+    {
+        Id = CurrentReport.Key(e.Data.StudyGroupId, e.Data.ReportType),
+        ReportId = e.Data.ReportId,
+        StudyGroupId = e.Data.StudyGroupId,
+        StudyGroup = e.Data.StudyGroup,
+        ReportType = e.Data.ReportType,
+        Version = e.Data.Version,
+        Content = e.Data.Content,
+        DeliveredAt = e.Data.DeliveredAt,
+        Sequence = e.Sequence,
+        Acknowledged = false,
+        AcknowledgedAt = null,
+    };
+
+    /// <summary>Only the served delivery is acknowledged: an acknowledgement of a version an amendment has replaced leaves the amendment unacknowledged.</summary>
+    private static CurrentReport Acknowledge(CurrentReport current, IReadOnlyList<AcknowledgedReport> reports, DateTimeOffset at) =>
+        reports.Any(r => r.ReportId == current.ReportId) && !current.Acknowledged
+            ? current with { Acknowledged = true, AcknowledgedAt = at }
+            : current;
+}
