@@ -82,7 +82,7 @@ public static class ProjectionRegistration
         options.Schema.For<CurrentReport>()
             .MultiTenanted()
             .Index(x => x.ReportId)
-            .Index(x => x.Sequence);
+            .Duplicate(x => x.PollKey);
 
         options.Events.AddEventType<ReportDelivered>();
         options.Events.AddEventType<ReportsAcknowledged>();

@@ -1,6 +1,5 @@
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Reports;
-using JasperFx.Events;
 using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Reports;
@@ -10,7 +9,7 @@ namespace EventSourced.Projections.Reports;
 /// ordering side has acknowledged it. One document per (order or group, report type); an amendment
 /// overwrites it and makes it unacknowledged again. Serves document a's <c>/results</c> and
 /// <c>/report</c> (the newest version) and the batch poll <c>GET /reports</c> (every document not yet
-/// acknowledged, in <see cref="Sequence"/> order). Inline, so an acknowledgement or a delivery is
+/// acknowledged, in <see cref="PollKey"/> order). Inline, so an acknowledgement or a delivery is
 /// visible to the next request.
 /// </summary>
 public sealed record CurrentReport
@@ -25,13 +24,25 @@ public sealed record CurrentReport
     public Guid? StudyGroupId { get; init; }
     public string? StudyGroup { get; init; }
     public string ReportType { get; init; } = "";
-    public int Version { get; init; }
+    /// <summary>1 for the first delivery of the type, n after n-1 amendments. Not named <c>Version</c>: Marten would take that for the document's revision.</summary>
+    public int ReportVersion { get; init; }
     public ReportContent? Content { get; init; }
     public DateTimeOffset FirstDeliveredAt { get; init; }
     public DateTimeOffset DeliveredAt { get; init; }
 
-    /// <summary>The served delivery's event sequence: the poll's stable order and its paging cursor.</summary>
-    public long Sequence { get; init; }
+    /// <summary>
+    /// The poll's stable order and its paging cursor: the served delivery's time (19-digit UTC ticks) and id
+    /// (a version 7 Guid, 32 hex digits), so an amendment moves to the end. Built from payload values
+    /// only: the event sequence is not known to an inline projection under quick append, and a rebuild
+    /// must reproduce the key.
+    /// </summary>
+    public string PollKey { get; init; } = "";
+
+    public static string PollKeyOf(DateTimeOffset deliveredAt, Guid reportId) =>
+        deliveredAt.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + reportId.ToString("N");
+
+    public static bool IsPollKey(string value) =>
+        value.Length == 51 && value[..19].All(char.IsAsciiDigit) && value[19..].All(char.IsAsciiHexDigitLower);
 
     public bool Acknowledged { get; init; }
     public DateTimeOffset? AcknowledgedAt { get; init; }
@@ -42,7 +53,7 @@ public sealed record CurrentReport
     public static Guid Key(Guid orderOrGroupId, string reportType) => DeterministicGuid.Create(Namespace, $"{orderOrGroupId:N}\n{reportType}");
 }
 
-/// <summary>Deterministic: times from payloads, order from event sequences, so a rebuild reproduces the live documents.</summary>
+/// <summary>Deterministic: every value from event payloads, so a rebuild reproduces the live documents.</summary>
 public partial class CurrentReportProjection : MultiStreamProjection<CurrentReport, Guid>
 {
     public CurrentReportProjection()
@@ -53,13 +64,13 @@ public partial class CurrentReportProjection : MultiStreamProjection<CurrentRepo
         Identities<StudyGroupReportsAcknowledged>(e => [.. e.Reports.Select(r => CurrentReport.Key(e.StudyGroupId, r.ReportType))]);
     }
 
-    public static CurrentReport Create(IEvent<ReportDelivered> e) => Delivered(new CurrentReport { FirstDeliveredAt = e.Data.DeliveredAt }, e);
+    public static CurrentReport Create(ReportDelivered e) => Delivered(new CurrentReport { FirstDeliveredAt = e.DeliveredAt }, e);
 
-    public CurrentReport Apply(IEvent<ReportDelivered> e, CurrentReport current) => Delivered(current, e);
+    public CurrentReport Apply(ReportDelivered e, CurrentReport current) => Delivered(current, e);
 
-    public static CurrentReport Create(IEvent<StudyGroupReportDelivered> e) => Delivered(new CurrentReport { FirstDeliveredAt = e.Data.DeliveredAt }, e);
+    public static CurrentReport Create(StudyGroupReportDelivered e) => Delivered(new CurrentReport { FirstDeliveredAt = e.DeliveredAt }, e);
 
-    public CurrentReport Apply(IEvent<StudyGroupReportDelivered> e, CurrentReport current) => Delivered(current, e);
+    public CurrentReport Apply(StudyGroupReportDelivered e, CurrentReport current) => Delivered(current, e);
 
     public CurrentReport Apply(ReportsAcknowledged acknowledged, CurrentReport current) =>
         Acknowledge(current, acknowledged.Reports, acknowledged.AcknowledgedAt);
@@ -67,32 +78,32 @@ public partial class CurrentReportProjection : MultiStreamProjection<CurrentRepo
     public CurrentReport Apply(StudyGroupReportsAcknowledged acknowledged, CurrentReport current) =>
         Acknowledge(current, acknowledged.Reports, acknowledged.AcknowledgedAt);
 
-    private static CurrentReport Delivered(CurrentReport current, IEvent<ReportDelivered> e) => current with
+    private static CurrentReport Delivered(CurrentReport current, ReportDelivered e) => current with
     {
-        Id = CurrentReport.Key(e.Data.OrderId, e.Data.ReportType),
-        ReportId = e.Data.ReportId,
-        OrderId = e.Data.OrderId,
-        StudyInstanceUid = e.Data.StudyInstanceUid,
-        ReportType = e.Data.ReportType,
-        Version = e.Data.Version,
-        Content = e.Data.Content,
-        DeliveredAt = e.Data.DeliveredAt,
-        Sequence = e.Sequence,
+        Id = CurrentReport.Key(e.OrderId, e.ReportType),
+        ReportId = e.ReportId,
+        OrderId = e.OrderId,
+        StudyInstanceUid = e.StudyInstanceUid,
+        ReportType = e.ReportType,
+        ReportVersion = e.Version,
+        Content = e.Content,
+        DeliveredAt = e.DeliveredAt,
+        PollKey = CurrentReport.PollKeyOf(e.DeliveredAt, e.ReportId),
         Acknowledged = false,
         AcknowledgedAt = null,
     };
 
-    private static CurrentReport Delivered(CurrentReport current, IEvent<StudyGroupReportDelivered> e) => current with
+    private static CurrentReport Delivered(CurrentReport current, StudyGroupReportDelivered e) => current with
     {
-        Id = CurrentReport.Key(e.Data.StudyGroupId, e.Data.ReportType),
-        ReportId = e.Data.ReportId,
-        StudyGroupId = e.Data.StudyGroupId,
-        StudyGroup = e.Data.StudyGroup,
-        ReportType = e.Data.ReportType,
-        Version = e.Data.Version,
-        Content = e.Data.Content,
-        DeliveredAt = e.Data.DeliveredAt,
-        Sequence = e.Sequence,
+        Id = CurrentReport.Key(e.StudyGroupId, e.ReportType),
+        ReportId = e.ReportId,
+        StudyGroupId = e.StudyGroupId,
+        StudyGroup = e.StudyGroup,
+        ReportType = e.ReportType,
+        ReportVersion = e.Version,
+        Content = e.Content,
+        DeliveredAt = e.DeliveredAt,
+        PollKey = CurrentReport.PollKeyOf(e.DeliveredAt, e.ReportId),
         Acknowledged = false,
         AcknowledgedAt = null,
     };

@@ -111,6 +111,7 @@ public sealed class ReportDeliveryModule : ICarterModule
         IMessageBus bus,
         CancellationToken cancellation)
     {
+        studyGroup = GroupName(studyGroup);
         if (!StudyGroup.IsValidName(studyGroup))
         {
             return Problems.BadRequest($"A study group name is 1 to {StudyGroup.MaxNameLength} characters without control characters.");
@@ -147,6 +148,7 @@ public sealed class ReportDeliveryModule : ICarterModule
 
     private static async Task<IResult> AddOrders(string studyGroup, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken cancellation)
     {
+        studyGroup = GroupName(studyGroup);
         if (!StudyGroup.IsValidName(studyGroup))
         {
             return Problems.BadRequest($"A study group name is 1 to {StudyGroup.MaxNameLength} characters without control characters.");
@@ -183,6 +185,9 @@ public sealed class ReportDeliveryModule : ICarterModule
                 : TypedResults.Ok(new StudyGroupBody(result.Value!.StudyGroup, result.Value.OrderIds));
         }
     }
+
+    /// <summary>Routing decodes every escape of a path segment but %2F (a '/' inside the name); the name is the fully decoded segment.</summary>
+    private static string GroupName(string segment) => segment.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static IResult? Check(HttpRequest request, string? reportType)
     {

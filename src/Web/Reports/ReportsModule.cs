@@ -14,6 +14,7 @@ using EventSourced.Projections.Reports;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Security;
 using Marten;
+using Marten.Linq.MatchesSql;
 using Microsoft.Extensions.Options;
 using Wolverine;
 
@@ -156,20 +157,24 @@ public sealed class ReportsModule : ICarterModule
             return Problems.Validation([("limit", $"limit must be a whole number from 1 to {options.Value.MaxPageSize}.")]);
         }
 
-        long after = 0;
-        if (cursor is not null && !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out after))
+        if (cursor is not null && !CurrentReport.IsPollKey(cursor))
         {
             return Problems.Validation([("cursor", "cursor must be a next_cursor value of an earlier page.")]);
         }
 
         await using var session = store.QuerySessionForCaller(user);
-        var page = await session.Query<CurrentReport>()
-            .Where(x => !x.Acknowledged && x.Sequence > after)
-            .OrderBy(x => x.Sequence)
+        var pending = session.Query<CurrentReport>().Where(x => !x.Acknowledged);
+        if (cursor is not null)
+        {
+            pending = pending.Where(x => x.MatchesSql("d.poll_key > ?", cursor));
+        }
+
+        var page = await pending
+            .OrderBy(x => x.PollKey)
             .Take(pageSize + 1)
             .ToListAsync(cancellation);
         var items = page.Take(pageSize).Select(PolledReport.From).ToList();
-        var next = page.Count > pageSize ? page[pageSize - 1].Sequence.ToString(CultureInfo.InvariantCulture) : null;
+        var next = page.Count > pageSize ? page[pageSize - 1].PollKey : null;
         return TypedResults.Ok(new ReportPage(organizationId!, items, next));
     }
 
@@ -266,7 +271,7 @@ public sealed class ReportsModule : ICarterModule
         }
 
         context.Response.Headers["X-Report-Id"] = report.ReportId.ToString();
-        context.Response.Headers["X-Report-Version"] = report.Version.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers["X-Report-Version"] = report.ReportVersion.ToString(CultureInfo.InvariantCulture);
         return TypedResults.Stream(stream, content.MediaType, lastModified: report.DeliveredAt,
             entityTag: new Microsoft.Net.Http.Headers.EntityTagHeaderValue($"\"{content.Blob.Sha256}\""));
     }
@@ -300,7 +305,7 @@ public sealed record PolledReport(
     [property: JsonPropertyName("url")] string Url)
 {
     public static PolledReport From(CurrentReport r) => new(
-        r.ReportId, r.OrderId, r.StudyInstanceUid, r.StudyGroup, r.ReportType, r.Version,
+        r.ReportId, r.OrderId, r.StudyInstanceUid, r.StudyGroup, r.ReportType, r.ReportVersion,
         r.Content!.MediaType, r.Content.Blob.Length, r.Content.Blob.Sha256, r.DeliveredAt,
         r.OrderId is { } order
             ? $"/results?order_id={order}&report_type={Uri.EscapeDataString(r.ReportType)}"
