@@ -170,6 +170,36 @@ public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<Reports
     }
 
     [Fact]
+    public async Task Concurrent_deliveries_of_one_type_get_distinct_versions_and_the_last_is_served()
+    {
+        var tenant = NewTenant("race");
+        var (client, orderId, _) = await OrderAsync(tenant);
+        var responses = await Task.WhenAll(Enumerable.Range(1, 6).Select(i =>
+            client.PostAsync($"/orders/{orderId}/reports?report_type=summary", ReportFiles.Content(ReportFiles.JsonReport($"r{i}"), "application/json"))));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.Created, r.StatusCode));
+
+        var bodies = await Task.WhenAll(responses.Select(async r => JsonDocument.Parse(await r.Content.ReadAsStringAsync()).RootElement.Clone()));
+        Assert.Equal(Enumerable.Range(1, 6), bodies.Select(b => b.GetProperty("version").GetInt32()).Order());
+        var newest = bodies.Single(b => b.GetProperty("version").GetInt32() == 6);
+        var served = await GetBytesAsync(client, $"/results?order_id={orderId}&report_type=summary");
+        Assert.Equal(newest.GetProperty("report_id").GetString(), served.Response.Headers.GetValues("X-Report-Id").Single());
+        var pending = Assert.Single(await PollAllAsync(client, tenant));
+        Assert.Equal(6, pending.GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_deleted_order_takes_no_report_and_joins_no_group()
+    {
+        var tenant = NewTenant("deleted");
+        var (client, orderId, studyUid) = await OrderAsync(tenant);
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/o3-dpacs-wado/orders/delete?studyUid={studyUid}")).StatusCode);
+
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/orders/{orderId}/reports?report_type=pdf", ReportFiles.Content(ReportFiles.Pdf("p"), "application/pdf"))).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync("/study-groups/late/orders", Json.Body($$"""{"order_ids":["{{orderId}}"]}""", "application/json"))).StatusCode);
+        Assert.Empty(await PollAllAsync(client, tenant));
+    }
+
+    [Fact]
     public async Task Results_by_study_uid_come_from_the_studys_most_recent_order()
     {
         var tenant = NewTenant("bystudy");
