@@ -297,6 +297,16 @@ public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<Reports
         Assert.Equal(deliveredIds.Order(), Ids(repeat.GetProperty("not_pending")).Order());
         Assert.Single(await PollAllAsync(client, tenant));
 
+        // The order's audit trail (async) shows who delivered and who acknowledged.
+        var (_, history) = await Eventually.Until(
+            () => client.GetJsonAsync($"/admin/orders/{orders[0]}/history"),
+            r => r.Status == HttpStatusCode.OK && r.Body.GetProperty("entries").GetArrayLength() == 4,
+            TimeSpan.FromSeconds(60),
+            "the order history to show two deliveries and one acknowledgement");
+        Assert.Equal(
+            ["order_created", "report_delivered", "report_delivered", "reports_acknowledged"],
+            history.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("eventType").GetString()));
+
         await using var session = fixture.App.Store.QuerySession(tenant);
         var acknowledgements = (await session.Events.FetchStreamAsync(orders[0])).Select(e => e.Data).OfType<ReportsAcknowledged>().ToList();
         var single = Assert.Single(acknowledgements); // the repeat appended nothing

@@ -17,6 +17,7 @@ public sealed record AcknowledgeReports(IReadOnlyList<ReportLocation> Reports, A
 
 public sealed record ReportsAcknowledgedResponse(IReadOnlyList<Guid> Acknowledged);
 
+/// <summary>Locks each order, then each group, in id order: two acknowledgements over the same streams cannot deadlock.</summary>
 public static class AcknowledgeReportsHandler
 {
     public static async Task<ReportsAcknowledgedResponse> Handle(
@@ -27,7 +28,7 @@ public static class AcknowledgeReportsHandler
 
         foreach (var order in command.Reports.Where(r => r.OrderId is not null).GroupBy(r => r.OrderId!.Value).OrderBy(g => g.Key))
         {
-            var stream = await session.Events.FetchForWriting<Order>(order.Key, cancellation);
+            var stream = await session.Events.FetchForExclusiveWriting<Order>(order.Key, cancellation);
             if (stream.Aggregate?.AcknowledgeReports(order.Select(r => r.ReportId), command.By, now) is { } done)
             {
                 stream.AppendOne(done);
@@ -37,7 +38,7 @@ public static class AcknowledgeReportsHandler
 
         foreach (var group in command.Reports.Where(r => r.StudyGroupId is not null).GroupBy(r => r.StudyGroupId!.Value).OrderBy(g => g.Key))
         {
-            var stream = await session.Events.FetchForWriting<StudyGroup>(group.Key, cancellation);
+            var stream = await session.Events.FetchForExclusiveWriting<StudyGroup>(group.Key, cancellation);
             if (stream.Aggregate?.AcknowledgeReports(group.Select(r => r.ReportId), command.By, now) is { } done)
             {
                 stream.AppendOne(done);

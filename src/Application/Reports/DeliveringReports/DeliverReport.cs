@@ -24,12 +24,16 @@ public sealed record ReportDeliveryResponse(
     string Sha256,
     DateTimeOffset DeliveredAt);
 
+/// <summary>
+/// The stream is locked for the append (<c>FetchForExclusiveWriting</c>): a producer delivering several
+/// reports for one order at once queues them; optimistic retries would have them refuse each other.
+/// </summary>
 public static class DeliverOrderReportHandler
 {
     public static async Task<CommandResult<ReportDeliveryResponse>> Handle(
         DeliverOrderReport command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchForWriting<Order>(command.OrderId, cancellation);
+        var stream = await session.Events.FetchForExclusiveWriting<Order>(command.OrderId, cancellation);
         if (stream.Aggregate is null)
         {
             return CommandResult<ReportDeliveryResponse>.Reject(Rejection.NotFound($"No order {command.OrderId}."));
@@ -54,7 +58,7 @@ public static class DeliverStudyGroupReportHandler
     public static async Task<CommandResult<ReportDeliveryResponse>> Handle(
         DeliverStudyGroupReport command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchForWriting<StudyGroup>(StudyGroup.StreamId(session.TenantId, command.StudyGroup), cancellation);
+        var stream = await session.Events.FetchForExclusiveWriting<StudyGroup>(StudyGroup.StreamId(session.TenantId, command.StudyGroup), cancellation);
         if (stream.Aggregate is null)
         {
             return CommandResult<ReportDeliveryResponse>.Reject(Rejection.NotFound($"No study group '{command.StudyGroup}': add orders to it first."));
