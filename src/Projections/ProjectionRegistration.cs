@@ -1,7 +1,9 @@
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
+using EventSourced.Projections.Reports;
 using EventSourced.Projections.Studies;
 using EventSourced.Projections.Tenants;
 using JasperFx.Events.Projections;
@@ -74,6 +76,26 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderDeleted>();
         options.Events.AddEventType<OrderBookedForStudy>();
         options.Events.AddEventType<StudyOrderReleased>();
+        return options;
+    }
+
+    /// <summary>Reports delivered for orders and study groups, and the batch poll's read model (issue 6 §4).</summary>
+    public static StoreOptions AddReportProjections(this StoreOptions options)
+    {
+        options.Projections.Add<StudyGroupAggregation>(ProjectionLifecycle.Live);
+
+        // Inline: an acknowledgement is read-your-writes for the next poll, a delivery for the next /results.
+        options.Projections.Add<CurrentReportProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<CurrentReport>()
+            .MultiTenanted()
+            .Index(x => x.ReportId)
+            .Duplicate(x => x.PollKey);
+
+        options.Events.AddEventType<ReportDelivered>();
+        options.Events.AddEventType<ReportsAcknowledged>();
+        options.Events.AddEventType<OrderAddedToStudyGroup>();
+        options.Events.AddEventType<StudyGroupReportDelivered>();
+        options.Events.AddEventType<StudyGroupReportsAcknowledged>();
         return options;
     }
 }

@@ -7,7 +7,7 @@ namespace EventSourced.Domain.Orders;
 /// The order aggregate: state folded from the order stream's events, and the decisions taken on it.
 /// Immutable; Create/Apply are public because Marten 9 silently skips non-public ones.
 /// </summary>
-public sealed record Order(
+public sealed partial record Order(
     Guid Id,
     string StudyInstanceUid,
     OrderStatus Status,

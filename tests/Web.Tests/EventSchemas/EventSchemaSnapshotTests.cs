@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Tests.Support;
@@ -36,6 +37,9 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.1",
             JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["00100020"] = new { vr = "LO", Value = new[] { "P1" } } }),
             new BlobRef(new string('a', 64), new string('b', 40), 1234), IngestChannel.StowRs, "CT1", "STATION1");
+        var report = new ReportContent(
+            new BlobRef(new string('c', 64), new string('d', 40), 2048), "application/dicom", ReportFormat.DicomStructuredReport,
+            "1.2.840.10008.5.1.4.1.1.88.11", "1.2.3.4.6");
         object[] events =
         [
             new OrderCreated(Id, details, ["PatientBirthDate"], At.AddMinutes(15), By, At),
@@ -52,6 +56,11 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new ArchiveUserRegistered(Id, "t1", "user1", "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==", [Scopes.Archive.GetPatient], By, At),
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
+            new ReportDelivered(Id, Id, "1.2.3", "summary", 2, Id, report, new Actor("producer", "reports-api"), At),
+            new ReportsAcknowledged(Id, [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
+            new OrderAddedToStudyGroup(Id, "group one", Id, "1.2.3", By, At),
+            new StudyGroupReportDelivered(Id, "group one", Id, "summary", 1, null, report, new Actor("producer", "reports-api"), At),
+            new StudyGroupReportsAcknowledged(Id, "group one", [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }
