@@ -48,7 +48,9 @@ public static class ProjectionRegistration
         options.Schema.For<OrderSummary>()
             .MultiTenanted()
             .Index(x => x.StudyInstanceUid)
-            .Index(x => x.CreatedAt);
+            .Index(x => x.CreatedAt)
+            .Index(x => x.WorkitemUid)
+            .Index(x => x.PatientId);
 
         options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
         options.Schema.For<OrderHistory>().MultiTenanted();
@@ -67,6 +69,12 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderDeleted>();
         options.Events.AddEventType<OrderBookedForStudy>();
         options.Events.AddEventType<StudyOrderReleased>();
+        options.Events.AddEventType<StudyImagesArrived>();
+        options.Events.AddEventType<OrderImagesArrived>();
+        options.Events.AddEventType<OrderProcedureStepStarted>();
+        options.Events.AddEventType<OrderProcedureStepCompleted>();
+        options.Events.AddEventType<OrderProcedureStepCanceled>();
+        options.Events.AddEventType<OrderCancellationRequested>();
         return options;
     }
 }

@@ -5,7 +5,9 @@ namespace EventSourced.Domain.Orders;
 /// <summary>Decisions that span the order stream and the study's order register.</summary>
 public static class OrderDecisions
 {
-    public sealed record OrderCreation(OrderCreated Created, OrderBookedForStudy Booked);
+    /// <param name="ImagesAlreadyStored">When instances of the study were stored before the order existed:
+    /// the order starts at images arriving (or ready, when their headers hold the required metadata).</param>
+    public sealed record OrderCreation(OrderCreated Created, OrderBookedForStudy Booked, OrderImagesArrived? ImagesAlreadyStored);
 
     /// <summary>
     /// Create an order for a study. <paramref name="register"/> is the study's register in this tenant,
@@ -19,7 +21,8 @@ public static class OrderDecisions
         IReadOnlyList<string> requiredMetadata,
         TimeSpan metadataDeadline,
         Actor by,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        string? workitemUid = null)
     {
         if (register?.ActiveOrderId is { } active)
         {
@@ -27,9 +30,12 @@ public static class OrderDecisions
                 $"An order with StudyInstanceUID {details.StudyInstanceUid} already exists (order {active})."));
         }
 
-        var created = new OrderCreated(orderId, details, requiredMetadata, now + metadataDeadline, by, now);
+        var created = new OrderCreated(orderId, details, requiredMetadata, now + metadataDeadline, by, now, workitemUid);
         var booked = new OrderBookedForStudy(registerId, details.StudyInstanceUid, orderId, now);
-        return (new OrderCreation(created, booked), null);
+        var images = register is { HasImages: true }
+            ? new OrderImagesArrived(orderId, details.StudyInstanceUid, [], [.. register.MetadataInHeaders], by, now)
+            : null;
+        return (new OrderCreation(created, booked, images), null);
     }
 
     /// <summary>The register event recording that one of the study's orders ended.</summary>

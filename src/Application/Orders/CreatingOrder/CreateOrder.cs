@@ -9,9 +9,15 @@ using Wolverine;
 
 namespace EventSourced.Application.Orders.CreatingOrder;
 
-public sealed record CreateOrder(OrderDetails Details, Actor By);
+/// <param name="WorkitemUid">The UPS SOP Instance UID a UPS-RS client asked for; null: the order's default.</param>
+public sealed record CreateOrder(OrderDetails Details, Actor By, string? WorkitemUid = null);
 
-public sealed record OrderCreatedResponse(Guid OrderId, string StudyInstanceUid, DateTimeOffset MetadataDueBy, IReadOnlyList<string> MissingMetadata);
+public sealed record OrderCreatedResponse(Guid OrderId, string StudyInstanceUid, DateTimeOffset MetadataDueBy, IReadOnlyList<string> MissingMetadata)
+{
+    /// <summary>The new order's UPS SOP Instance UID (not part of the PACS dialect's body).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string WorkitemUid { get; init; } = "";
+}
 
 /// <summary>
 /// The PACS order API's field rules (document e, "Create Order API"): the nine mandatory fields, and
@@ -89,7 +95,8 @@ public static class CreateOrderHandler
             options.Value.RequiredMetadataNames,
             options.Value.MetadataDeadline,
             command.By,
-            now);
+            now,
+            command.WorkitemUid);
 
         if (creation is null)
         {
@@ -97,10 +104,22 @@ public static class CreateOrderHandler
         }
 
         register.AppendOne(creation.Booked);
-        session.Events.StartStream<Order>(creation.Created.OrderId, creation.Created);
-
         var order = Order.Create(creation.Created);
-        var response = new OrderCreatedResponse(order.Id, order.StudyInstanceUid, order.MetadataDueBy, order.MissingMetadata);
+        if (creation.ImagesAlreadyStored is { } images)
+        {
+            // The study's instances came first (e.g. a modality sent before the RIS ordered): the order starts from them.
+            session.Events.StartStream<Order>(creation.Created.OrderId, creation.Created, images);
+            order = order.Apply(images);
+        }
+        else
+        {
+            session.Events.StartStream<Order>(creation.Created.OrderId, creation.Created);
+        }
+
+        var response = new OrderCreatedResponse(order.Id, order.StudyInstanceUid, order.MetadataDueBy, order.MissingMetadata)
+        {
+            WorkitemUid = order.WorkitemUid,
+        };
 
         // Durable: the outbox stores the scheduled check in the same transaction as the events, so it
         // survives a restart and is never scheduled for an order that was not committed.
