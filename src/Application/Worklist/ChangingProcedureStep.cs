@@ -11,7 +11,7 @@ public sealed record ChangeProcedureStepState(Guid OrderId, ProcedureStepState R
 /// <summary>UPS-RS Request Cancellation (PS3.18 §11.8).</summary>
 public sealed record RequestProcedureStepCancellation(Guid OrderId, string? Reason, Actor By);
 
-public static class ProcedureStepHandlers
+public static class ProcedureStepHandler
 {
     public static Task<CommandResult<ProcedureStepDecision>> Handle(
         ChangeProcedureStepState command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation) =>

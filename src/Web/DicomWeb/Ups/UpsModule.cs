@@ -348,8 +348,9 @@ public sealed class UpsModule : ICarterModule
                 return values.ToString();
             }
 
-            if (string.IsNullOrEmpty(values.ToString()) && IsUid(key))
+            if (string.IsNullOrEmpty(values.ToString()))
             {
+                // The bare form of PS3.18's {?workitem}: the query string is the UID itself.
                 return key;
             }
         }
