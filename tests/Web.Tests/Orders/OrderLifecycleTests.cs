@@ -160,6 +160,31 @@ public sealed class OrderLifecycleTests(ServiceFixture fixture) : IClassFixture<
         await EventuallyStatus(client, orderId, "ready_for_processing");
     }
 
+    [Fact]
+    public async Task Parallel_uploads_of_one_study_are_all_recorded_on_its_order()
+    {
+        const string tenant = "lifecycle-parallel";
+        var client = await fixture.App.ClientForTenantAsync(tenant);
+        var studyUid = Support.Orders.NewStudyUid();
+        var orderId = await client.CreateOkAsync(Support.Orders.MandatoryOnly(studyUid));
+        var instances = Enumerable.Range(0, 12).Select(i => Instance(studyUid, withPatientTags: i == 7)).ToList();
+
+        await Task.WhenAll(instances.Select(i => StowAsync(client, i.Bytes)));
+
+        await EventuallyStatus(client, orderId, "ready_for_processing");
+        var recorded = await Eventually.Until(
+            async () =>
+            {
+                await using var session = fixture.App.Store.QuerySession(tenant);
+                var events = await session.Events.FetchStreamAsync(orderId);
+                return events.Select(e => e.Data).OfType<OrderImagesArrived>().SelectMany(a => a.SopInstanceUids).ToHashSet();
+            },
+            sops => sops.Count == instances.Count,
+            TimeSpan.FromSeconds(60),
+            "every instance to be recorded on the order");
+        Assert.True(recorded.SetEquals(instances.Select(i => i.Sop)));
+    }
+
     private sealed class FixedClock(DateTimeOffset now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => now;
