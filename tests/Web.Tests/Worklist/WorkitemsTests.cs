@@ -145,6 +145,26 @@ public sealed class WorkitemsTests(ServiceFixture fixture) : IClassFixture<Servi
         Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync("/workitems", Body(ExampleRequest(pacsStudy)))).StatusCode);
     }
 
+    [Fact]
+    public async Task Another_tenant_s_workitems_are_invisible_in_every_dialect()
+    {
+        var mine = await fixture.App.ClientForTenantAsync("workitems-tenant-a");
+        var theirs = await fixture.App.ClientForTenantAsync("workitems-tenant-b");
+        var studyUid = Support.Orders.NewStudyUid();
+        var (_, created) = await PostAsync(mine, ExampleRequest(studyUid, "TENANT-1"));
+        Assert.Equal(studyUid, created.GetProperty("0020000D").GetProperty("Value")[0].GetString());
+        var (_, ups) = await mine.GetJsonAsync($"/dicomweb/workitems?StudyInstanceUID={studyUid}");
+        var workitemUid = ups[0].GetProperty("00080018").GetProperty("Value")[0].GetString();
+
+        var (_, list) = await theirs.GetJsonAsync("/workitems?patientID=TENANT-1");
+        Assert.Equal(0, list.GetArrayLength());
+        Assert.Equal(HttpStatusCode.NoContent, (await theirs.GetAsync("/dicomweb/workitems?PatientID=TENANT-1")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await theirs.GetAsync($"/dicomweb/workitems/{workitemUid}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await theirs.DeleteAsync($"/workitems/{studyUid}")).StatusCode);
+        // The same StudyInstanceUID is free in another tenant.
+        Assert.Equal(HttpStatusCode.OK, (await theirs.PostAsync("/workitems", Body(ExampleRequest(studyUid, "TENANT-1")))).StatusCode);
+    }
+
     private static async Task<(HttpStatusCode, JsonElement)> PostAsync(HttpClient client, JsonObject body)
     {
         var response = await client.PostAsync("/workitems", Body(body));
