@@ -75,6 +75,7 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderProcedureStepCompleted>();
         options.Events.AddEventType<OrderProcedureStepCanceled>();
         options.Events.AddEventType<OrderCancellationRequested>();
+        options.Events.AddEventType<WorkitemUidClaimed>();
         return options;
     }
 }

@@ -43,4 +43,27 @@ public static class OrderDecisions
         register is not null && register.OrderIds.Contains(orderId) && !register.DeletedOrderIds.Contains(orderId)
             ? new StudyOrderReleased(register.Id, register.StudyInstanceUid, orderId, endedAs, now)
             : null;
+
+    private static readonly Guid WorkitemUidNamespace = new("3c1d8a4e-52b7-4f0e-9d26-7a5e0b9c4f18");
+
+    /// <summary>
+    /// The stream that holds a UPS workitem UID chosen by a client: one per (tenant, UID). Starting it is
+    /// the claim; a second start of the same stream fails in the store, so two creates with one UID can
+    /// never both commit (the loser is retried and then finds it taken).
+    /// </summary>
+    public static Guid WorkitemUidStreamId(string tenantId, string workitemUid) =>
+        DeterministicGuid.ForTenant(WorkitemUidNamespace, tenantId, workitemUid);
+
+    public static (WorkitemUidClaimed? Claimed, Rejection? Rejected) ClaimWorkitemUid(
+        bool alreadyClaimed, Guid claimId, string workitemUid, Guid orderId, DateTimeOffset now) =>
+        alreadyClaimed
+            ? (null, Rejection.Conflict($"A workitem with the UID {workitemUid} already exists."))
+            : (new WorkitemUidClaimed(claimId, workitemUid, orderId, now), null);
 }
+
+/// <summary>A UPS-RS client created an order under a workitem UID of its choosing; the UID is taken for good.</summary>
+public sealed record WorkitemUidClaimed(
+    Guid ClaimId,
+    string WorkitemUid,
+    Guid OrderId,
+    DateTimeOffset ClaimedAt);

@@ -146,6 +146,17 @@ public sealed class OrderLifecycleTests
     }
 
     [Fact]
+    public void A_chosen_workitem_UID_is_claimed_once_per_tenant()
+    {
+        var claimId = OrderDecisions.WorkitemUidStreamId("t1", "1.2.3.99");
+        Assert.NotEqual(claimId, OrderDecisions.WorkitemUidStreamId("t2", "1.2.3.99"));
+        var (claimed, _) = OrderDecisions.ClaimWorkitemUid(false, claimId, "1.2.3.99", Guid.Empty, OrderSpec.T0);
+        Assert.Equal(claimId, claimed!.ClaimId);
+        var (_, rejected) = OrderDecisions.ClaimWorkitemUid(true, claimId, "1.2.3.99", Guid.Empty, OrderSpec.T0);
+        Assert.Equal(RejectionKind.Conflict, rejected!.Kind);
+    }
+
+    [Fact]
     public void The_default_workitem_UID_is_the_order_id_as_a_UUID_derived_UID()
     {
         var id = new Guid("00000000-0000-0000-0000-000000000101");

@@ -50,6 +50,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OrderProcedureStepCompleted(Id, By, At),
             new OrderProcedureStepCanceled(Id, "Patient left", By, At),
             new OrderCancellationRequested(Id, "Patient left", By, At),
+            new WorkitemUidClaimed(Id, "1.2.3.9", Id, At),
             new TenantRegistered(Id, "t1", "Tenant one", By, At),
             new ApiKeyIssued(Id, "t1", "0123456789abcdef", "hash", "subject", [Scopes.OrdersRead], By, At),
             new ApiKeyRevoked(Id, "t1", "0123456789abcdef", By, At),

@@ -97,6 +97,20 @@ public sealed class UpsRsTests(ServiceFixture fixture) : IClassFixture<ServiceFi
     }
 
     [Fact]
+    public async Task Parallel_creates_with_one_workitem_UID_give_exactly_one_workitem()
+    {
+        var client = await fixture.App.ClientForTenantAsync("ups-create-race");
+        var uid = NewUid();
+
+        var statuses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => CreateAsync(client, uid, Dataset("RACE-1", NewUid()))));
+
+        Assert.Single(statuses, r => r.StatusCode == HttpStatusCode.Created);
+        Assert.All(statuses.Where(r => r.StatusCode != HttpStatusCode.Created), r => Assert.Equal(HttpStatusCode.Conflict, r.StatusCode));
+        var (_, list) = await client.GetJsonAsync("/workitems?patientID=RACE-1");
+        Assert.Equal(1, list.GetArrayLength());
+    }
+
+    [Fact]
     public async Task Create_refuses_a_data_set_missing_what_an_order_needs_or_not_SCHEDULED()
     {
         var client = await fixture.App.ClientForTenantAsync("ups-create-invalid");

@@ -103,6 +103,19 @@ public static class CreateOrderHandler
             return (CommandResult<OrderCreatedResponse>.Reject(rejected!), []);
         }
 
+        if (command.WorkitemUid is { } workitemUid)
+        {
+            var claimId = OrderDecisions.WorkitemUidStreamId(session.TenantId, workitemUid);
+            var claimedBefore = await session.Events.FetchStreamStateAsync(claimId, cancellation) is not null;
+            var (claimed, taken) = OrderDecisions.ClaimWorkitemUid(claimedBefore, claimId, workitemUid, creation.Created.OrderId, now);
+            if (claimed is null)
+            {
+                return (CommandResult<OrderCreatedResponse>.Reject(taken!), []);
+            }
+
+            session.Events.StartStream(claimId, claimed);
+        }
+
         register.AppendOne(creation.Booked);
         var order = Order.Create(creation.Created);
         if (creation.ImagesAlreadyStored is { } images)
