@@ -202,6 +202,9 @@ public sealed class UpsRsTests(ServiceFixture fixture) : IClassFixture<ServiceFi
 
         // A completed order releases its study: a new order for it is accepted; it drops out of document c's list.
         Assert.Equal(HttpStatusCode.OK, (await client.CreateAsync(Support.Orders.ExampleBody(studyUid))).StatusCode);
+        var (_, list) = await client.GetJsonAsync("/workitems?patientID=ST-1");
+        Assert.Equal(0, list.GetArrayLength());
+        Assert.Equal("COMPLETED", await StateOf(client, uid));
         Assert.Equal(HttpStatusCode.NotFound, (await ChangeAsync(client, NewUid(), "IN PROGRESS", transaction)).StatusCode);
     }
 
