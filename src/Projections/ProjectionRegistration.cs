@@ -57,7 +57,9 @@ public static class ProjectionRegistration
         options.Schema.For<OrderSummary>()
             .MultiTenanted()
             .Index(x => x.StudyInstanceUid)
-            .Index(x => x.CreatedAt);
+            .Index(x => x.CreatedAt)
+            .Index(x => x.WorkitemUid)
+            .Index(x => x.PatientId);
 
         options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
         options.Schema.For<OrderHistory>().MultiTenanted();
@@ -76,6 +78,13 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderDeleted>();
         options.Events.AddEventType<OrderBookedForStudy>();
         options.Events.AddEventType<StudyOrderReleased>();
+        options.Events.AddEventType<StudyImagesArrived>();
+        options.Events.AddEventType<OrderImagesArrived>();
+        options.Events.AddEventType<OrderProcedureStepStarted>();
+        options.Events.AddEventType<OrderProcedureStepCompleted>();
+        options.Events.AddEventType<OrderProcedureStepCanceled>();
+        options.Events.AddEventType<OrderCancellationRequested>();
+        options.Events.AddEventType<WorkitemUidClaimed>();
         return options;
     }
 

@@ -29,10 +29,22 @@ public static class AcknowledgeReportsHandler
         foreach (var order in command.Reports.Where(r => r.OrderId is not null).GroupBy(r => r.OrderId!.Value).OrderBy(g => g.Key))
         {
             var stream = await session.Events.FetchForExclusiveWriting<Order>(order.Key, cancellation);
-            if (stream.Aggregate?.AcknowledgeReports(order.Select(r => r.ReportId), command.By, now) is { } done)
+            if (stream.Aggregate is { } current && current.AcknowledgeReports(order.Select(r => r.ReportId), command.By, now) is { } done)
             {
                 stream.AppendOne(done);
                 acknowledged.AddRange(done.Reports.Select(r => r.ReportId));
+
+                // Acknowledging every served report completes the order: like any ending, it frees the study
+                // for a new order (the register is released in the same transaction).
+                if (current.Status != OrderStatus.Completed && current.Apply(done).Status == OrderStatus.Completed)
+                {
+                    var registerId = StudyOrderRegister.StreamId(session.TenantId, current.StudyInstanceUid);
+                    var register = await session.Events.FetchForWriting<StudyOrderRegister>(registerId, cancellation);
+                    if (OrderDecisions.Release(register.Aggregate, current.Id, OrderStatus.Completed, now) is { } released)
+                    {
+                        register.AppendOne(released);
+                    }
+                }
             }
         }
 
