@@ -127,6 +127,32 @@ public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<Reports
     }
 
     [Fact]
+    public async Task A_delivered_report_makes_the_order_report_available_and_acknowledging_it_completes_the_order_and_frees_the_study()
+    {
+        var tenant = NewTenant("done");
+        var (client, orderId, studyUid) = await OrderAsync(tenant);
+        Assert.NotEqual("report_available", await client.StatusOfAsync(orderId));
+
+        var report = await DeliverOkAsync(client, $"/orders/{orderId}/reports?report_type=summary", ReportFiles.JsonReport("r"), "application/json");
+        Assert.Equal("report_available", await client.StatusOfAsync(orderId));
+
+        // While the order is active its study is taken.
+        Assert.Equal(HttpStatusCode.Conflict, (await client.CreateAsync(Support.Orders.ExampleBody(studyUid))).StatusCode);
+
+        await AcknowledgeAsync(client, tenant, [report.GetProperty("report_id").GetString()!]);
+        Assert.Equal("completed", await client.StatusOfAsync(orderId));
+        await using (var session = fixture.App.Store.QuerySession(tenant))
+        {
+            var order = await session.Events.AggregateStreamAsync<Order>(orderId);
+            Assert.Equal(OrderStatus.Completed, order!.Status);
+        }
+
+        // A completed order frees its study: a new order for it is accepted.
+        var next = await client.CreateOkAsync(Support.Orders.ExampleBody(studyUid));
+        Assert.NotEqual(orderId, next);
+    }
+
+    [Fact]
     public async Task An_amendment_is_served_instead_keeps_the_earlier_version_and_is_unacknowledged_again()
     {
         var tenant = NewTenant("amend");
