@@ -62,6 +62,7 @@ public static class EventStoreSetup
                 options.AddOrderProjections();
                 options.AddStudyProjections();
                 options.AddQidoProjections();
+                options.AddArchiveProjections();
                 return options;
             })
             .UseLightweightSessions()
