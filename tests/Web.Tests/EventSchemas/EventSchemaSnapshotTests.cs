@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using EventSourced.Domain.Archive;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Studies;
@@ -49,6 +50,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new ApiKeyRevoked(Id, "t1", "0123456789abcdef", By, At),
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
+            new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }
