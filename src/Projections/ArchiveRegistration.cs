@@ -32,9 +32,17 @@ public static class ArchiveRegistration
             .Duplicate(x => x.ArchiveSeriesUid)
             .Index([x => x.ArchiveStudyId, x => x.ArchiveSeriesUid], index => index.Name = "mt_doc_archiveseries_idx_lookup");
 
+        options.Projections.Add<ArchiveSeriesResultProjection>(ProjectionLifecycle.Inline);
+        options.Projections.Add<ArchiveFormEntryProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<ArchiveSeriesResult>().MultiTenanted().Duplicate(x => x.ArchiveSeriesId);
+        options.Schema.For<ArchiveFormEntry>().MultiTenanted().Duplicate(x => x.ArchiveSeriesId);
+
         // Erasure of personal data: the PatientID of a filing is masked like the header's.
         options.Events.AddMaskingRuleForProtectedInformation<InstanceFiledInArchive>(e => e.WithPersonalDataErased());
+        options.Events.AddMaskingRuleForProtectedInformation<SeriesFormSubmitted>(e => e.WithPersonalDataErased());
         options.Events.AddEventType<InstanceFiledInArchive>();
+        options.Events.AddEventType<SeriesResultRecorded>();
+        options.Events.AddEventType<SeriesFormSubmitted>();
         return options;
     }
 }

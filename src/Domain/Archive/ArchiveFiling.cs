@@ -72,7 +72,10 @@ public static class RetinaSopClasses
 }
 
 /// <summary>What the study knows of one archive it is filed in: the patient it is filed under, and which instances.</summary>
-public sealed record ArchiveFiling(string PatientId, System.Collections.Immutable.ImmutableHashSet<string> SopInstanceUids);
+public sealed record ArchiveFiling(
+    string PatientId,
+    System.Collections.Immutable.ImmutableHashSet<string> SopInstanceUids,
+    System.Collections.Immutable.ImmutableHashSet<string> SeriesKeys);
 
 public sealed record FilingDecision(InstanceFiledInArchive? Event, Rejection? Rejection);
 

@@ -36,8 +36,8 @@ public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary
     {
         var key = new Archive.ArchivePlacement(filed.Project, filed.Archive).Key;
         var filing = Archives.TryGetValue(key, out var existing)
-            ? existing with { SopInstanceUids = existing.SopInstanceUids.Add(filed.SopInstanceUid) }
-            : new Archive.ArchiveFiling(filed.PatientId, [filed.SopInstanceUid]);
+            ? existing with { SopInstanceUids = existing.SopInstanceUids.Add(filed.SopInstanceUid), SeriesKeys = existing.SeriesKeys.Add(filed.ArchiveSeriesUid) }
+            : new Archive.ArchiveFiling(filed.PatientId, [filed.SopInstanceUid], [filed.ArchiveSeriesUid]);
         return this with { Archives = Archives.SetItem(key, filing) };
     }
 }

@@ -70,3 +70,41 @@ public sealed record ArchiveSeries
     public DateTimeOffset FirstFiledAt { get; init; }
     public DateTimeOffset LastFiledAt { get; init; }
 }
+
+/// <summary>The latest algorithm result of a type and name for a series in an archive.</summary>
+public sealed record ArchiveSeriesResult
+{
+    public Guid Id { get; init; }
+
+    /// <summary>The ArchiveSeries it belongs to.</summary>
+    public Guid ArchiveSeriesId { get; init; }
+
+    public string ResultType { get; init; } = "";
+    public string Name { get; init; } = "";
+    public string Algorithm { get; init; } = "";
+
+    /// <summary>A scalar result: a JSON number or string.</summary>
+    public System.Text.Json.JsonElement? Value { get; init; }
+
+    /// <summary>A file result.</summary>
+    public Domain.Studies.BlobRef? File { get; init; }
+
+    public string? FileName { get; init; }
+    public DateTimeOffset RecordedAt { get; init; }
+
+    public static Guid IdOf(Guid archiveSeriesId, string resultType, string name) =>
+        DeterministicGuid.Create(archiveSeriesId, "result\n" + resultType + "\n" + name);
+}
+
+/// <summary>One reporting form submission for a series in an archive.</summary>
+public sealed record ArchiveFormEntry
+{
+    public Guid Id { get; init; }
+    public Guid ArchiveSeriesId { get; init; }
+    public string ArchiveSeriesUid { get; init; } = "";
+    public string FormName { get; init; } = "";
+    /// <summary>The submitted JSON text.</summary>
+    public string Entry { get; init; } = "";
+    public string SubmittedBy { get; init; } = "";
+    public DateTimeOffset SubmittedAt { get; init; }
+}

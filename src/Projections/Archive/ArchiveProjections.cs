@@ -77,3 +77,50 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
         LastFiledAt = filed.FiledAt,
     };
 }
+
+/// <summary>One ArchiveSeriesResult per (series, type, name): the latest recorded wins.</summary>
+public partial class ArchiveSeriesResultProjection : MultiStreamProjection<ArchiveSeriesResult, Guid>
+{
+    public ArchiveSeriesResultProjection()
+    {
+        Identity<SeriesResultRecorded>(e => ArchiveSeriesResult.IdOf(SeriesOf(e), e.ResultType, e.Name));
+    }
+
+    private static Guid SeriesOf(SeriesResultRecorded e) =>
+        ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive), e.ArchiveSeriesUid);
+
+    public static ArchiveSeriesResult Create(SeriesResultRecorded recorded) => new()
+    {
+        Id = ArchiveSeriesResult.IdOf(SeriesOf(recorded), recorded.ResultType, recorded.Name),
+        ArchiveSeriesId = SeriesOf(recorded),
+        ResultType = recorded.ResultType,
+        Name = recorded.Name,
+        Algorithm = recorded.Algorithm,
+        Value = recorded.Value,
+        File = recorded.File,
+        FileName = recorded.FileName,
+        RecordedAt = recorded.RecordedAt,
+    };
+
+    public ArchiveSeriesResult Apply(SeriesResultRecorded recorded, ArchiveSeriesResult _) => Create(recorded);
+}
+
+/// <summary>One ArchiveFormEntry per submission.</summary>
+public partial class ArchiveFormEntryProjection : MultiStreamProjection<ArchiveFormEntry, Guid>
+{
+    public ArchiveFormEntryProjection()
+    {
+        Identity<SeriesFormSubmitted>(e => e.SubmissionId);
+    }
+
+    public static ArchiveFormEntry Create(SeriesFormSubmitted submitted) => new()
+    {
+        Id = submitted.SubmissionId,
+        ArchiveSeriesId = ArchiveKeys.Series(ArchiveKeys.Study(submitted.StudyStreamId, submitted.Project, submitted.Archive), submitted.ArchiveSeriesUid),
+        ArchiveSeriesUid = submitted.ArchiveSeriesUid,
+        FormName = submitted.FormName,
+        Entry = submitted.Entry,
+        SubmittedBy = submitted.SubmittedBy.Subject,
+        SubmittedAt = submitted.SubmittedAt,
+    };
+}

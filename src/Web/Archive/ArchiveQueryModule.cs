@@ -36,8 +36,12 @@ public sealed class ArchiveQueryModule : ICarterModule
         app.MapMethodNotAllowed(path, "GET");
     }
 
-    private static ArchiveReader Reader(HttpContext context) =>
-        new(context.RequestServices.GetRequiredService<IDocumentStore>().QuerySessionForCaller(context.User), context.User.TenantId());
+    internal static ArchiveReader Reader(HttpContext context)
+    {
+        var session = context.RequestServices.GetRequiredService<IDocumentStore>().QuerySessionForCaller(context.User);
+        context.Response.RegisterForDisposeAsync(session);
+        return new(session, context.User.TenantId());
+    }
 
     private static IResult PatientNotFound(string patientId) =>
         ArchiveErrors.Error(ArchiveErrors.ObjectNotFound, "patient_not_found", $"No patient '{patientId}' in this project's archive.");

@@ -104,12 +104,15 @@ public sealed class ArchiveReader(IQuerySession session, string tenantId)
                 series.Where(s => s.Retina).Select(s => QidoKeys.Instance(s.StudyKey, s.ArchiveSeriesUid)).Distinct()))
             .ToDictionary(q => q.Id, q => q.Header);
 
+        var seriesIds = series.Select(s => s.Id).ToList();
+        var results = (await session.Query<ArchiveSeriesResult>().Where(x => seriesIds.Contains(x.ArchiveSeriesId)).ToListAsync(cancellation))
+            .GroupBy(r => r.ArchiveSeriesId).ToDictionary(g => g.Key, g => g.Count());
         return [.. series.Select(s =>
         {
             var attributes = s.Retina
                 ? retina.GetValueOrDefault(QidoKeys.Instance(s.StudyKey, s.ArchiveSeriesUid))
                 : dicomSeries.GetValueOrDefault(QidoKeys.Series(s.StudyKey, s.SeriesInstanceUid));
-            var (status, message) = ArchiveSeriesStatus.Of(s.Instances.Count, 0);
+            var (status, message) = ArchiveSeriesStatus.Of(s.Instances.Count, results.GetValueOrDefault(s.Id));
             return new ArchiveSeriesResponse(
                 s.ArchiveSeriesUid,
                 s.SopClassUid,

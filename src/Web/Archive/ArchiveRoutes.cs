@@ -17,6 +17,9 @@ public static class ArchiveRoutes
     public const string SeriesList = Prefix + "/patient/study/series/list/";
     public const string SeriesGet = Prefix + "/series/get/";
     public const string DicomGet = Prefix + "/dicom/get/";
+    public const string SeriesResults = Prefix + "/series/results/";
+    public const string FormsList = Prefix + "/patient/study/series/forms/list/";
+    public const string FormsAdd = Prefix + "/patient/study/series/forms/add/";
 
     private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 

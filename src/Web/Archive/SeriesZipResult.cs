@@ -38,57 +38,57 @@ public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, I
 
         await body.FlushPendingAsync(cancellation);
     }
+}
 
-    /// <summary>
-    /// The response body allows only asynchronous writes; <see cref="ZipArchive"/> still writes its small
-    /// records (an entry's data descriptor when its stream is disposed) synchronously. Those few bytes are
-    /// held here and go out before the next asynchronous write; file content always passes straight through.
-    /// </summary>
-    private sealed class AsyncOnlyStream(Stream inner) : Stream
+/// <summary>
+/// The response body allows only asynchronous writes; <see cref="ZipArchive"/> still writes its small
+/// records (an entry's data descriptor when its stream is disposed) synchronously. Those few bytes are
+/// held here and go out before the next asynchronous write; file content always passes straight through.
+/// </summary>
+internal sealed class AsyncOnlyStream(Stream inner) : Stream
+{
+    private readonly MemoryStream pending = new();
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => pending.Write(buffer, offset, count);
+
+    public override void Write(ReadOnlySpan<byte> buffer) => pending.Write(buffer);
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        private readonly MemoryStream pending = new();
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override void Write(byte[] buffer, int offset, int count) => pending.Write(buffer, offset, count);
-
-        public override void Write(ReadOnlySpan<byte> buffer) => pending.Write(buffer);
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            await FlushPendingAsync(cancellationToken);
-            await inner.WriteAsync(buffer, cancellationToken);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public async Task FlushPendingAsync(CancellationToken cancellation)
-        {
-            if (pending.Length > 0)
-            {
-                await inner.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellation);
-                pending.SetLength(0);
-            }
-        }
-
-        public override async Task FlushAsync(CancellationToken cancellationToken)
-        {
-            await FlushPendingAsync(cancellationToken);
-            await inner.FlushAsync(cancellationToken);
-        }
-
-        // A synchronous flush has nothing to do that may not wait for the next asynchronous write.
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
+        await FlushPendingAsync(cancellationToken);
+        await inner.WriteAsync(buffer, cancellationToken);
     }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public async Task FlushPendingAsync(CancellationToken cancellation)
+    {
+        if (pending.Length > 0)
+        {
+            await inner.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellation);
+            pending.SetLength(0);
+        }
+    }
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await FlushPendingAsync(cancellationToken);
+        await inner.FlushAsync(cancellationToken);
+    }
+
+    // A synchronous flush has nothing to do that may not wait for the next asynchronous write.
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -51,6 +51,10 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
             new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At),
+            new SeriesResultRecorded(Id, "project", "archive", "1.2.3", "1.2.3.4", ArchiveResultTypes.Cad4tb, "CAD4TB 5", "CAD4TB",
+                JsonSerializer.SerializeToElement(12.345), new BlobRef(new string('c', 64), new string('d', 40), 10), "heatmap.png", By, At),
+            new SeriesFormSubmitted(Id, Id, "project", "archive", "1.2.3", "1.2.3.4", "Retina grading",
+                """{"grade":"R1"}""", By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }
