@@ -28,6 +28,7 @@ public sealed class ArchiveQueryModule : ICarterModule
         Map(app, ArchiveRoutes.SeriesList, "ArchiveListSeries", Scopes.Archive.ListSeries, ListSeries);
         Map(app, ArchiveRoutes.SeriesGet, "ArchiveGetSeries", Scopes.Archive.GetSeries, GetSeries);
         Map(app, ArchiveRoutes.DicomGet, "ArchiveGetSeriesDicom", Scopes.Archive.DicomGet, GetSeriesDicom);
+        app.MapUnknownCalls();
     }
 
     private static void Map(IEndpointRouteBuilder app, string path, string name, string scope, Delegate handler)

@@ -23,6 +23,16 @@ public static class ArchiveRoutes
 
     private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
+    /// <summary>
+    /// Any other path under /api/v1 (an unknown call, or the delete calls not implemented yet): 404 in
+    /// the document's shape rather than a problem document. Anonymous: it reveals nothing.
+    /// </summary>
+    public static void MapUnknownCalls(this IEndpointRouteBuilder app) =>
+        app.Map(Prefix + "/{**call}", (HttpContext context) => ArchiveErrors.Error(ArchiveErrors.ObjectNotFound, "api_call_not_found",
+                $"There is no API call {context.Request.Path}."))
+            .AllowAnonymous()
+            .ExcludeFromDescription();
+
     /// <summary>Routing's own 405 has an empty body; document d's clients read error_type. Anonymous: it reveals nothing.</summary>
     public static void MapMethodNotAllowed(this IEndpointRouteBuilder app, string path, string allowed)
     {

@@ -39,8 +39,7 @@ public sealed class ArchiveUploadModule : ICarterModule
             .WithName("ArchiveUploadInstance")
             .RequireAuthorization(Scopes.Archive.UploadProject)
             .RequireAuthorization(Scopes.Archive.InstanceUpload)
-            .Accepts<IFormFile>("multipart/form-data")
-            .Produces<ArchiveUploadResponse>();
+            .Produces<ArchiveUploadResponse>(); // no Accepts(): its content-type matching would route other bodies away from the doc-d error
         app.MapMethodNotAllowed(ArchiveRoutes.InstanceUpload, "POST");
     }
 

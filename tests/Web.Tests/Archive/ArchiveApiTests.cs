@@ -169,6 +169,14 @@ public sealed class ArchiveApiTests(ServiceFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task An_unknown_call_under_api_v1_is_404_in_the_documents_shape()
+    {
+        var client = await Client();
+        await AssertErrorAsync(await client.GetAsync("/api/v1/no/such/call/"), 404, "object_not_found", "api_call_not_found");
+        await AssertErrorAsync(await client.GetAsync("/api/v1/patient/delete/?Project=p&Archive=a&PatientID=x"), 404, "object_not_found", "api_call_not_found");
+    }
+
+    [Fact]
     public async Task Each_call_needs_its_permission_and_upload_needs_both()
     {
         var instance = Create("P-PERM");
