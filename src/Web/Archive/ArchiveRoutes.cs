@@ -25,15 +25,14 @@ public static class ArchiveRoutes
 
     /// <summary>
     /// Any other path under /api/v1 (an unknown call, or the delete calls not implemented yet): 404 in
-    /// the document's shape rather than a problem document. Anonymous: it reveals nothing.
+    /// the document's shape rather than a problem document. Like every route, it needs a principal.
     /// </summary>
     public static void MapUnknownCalls(this IEndpointRouteBuilder app) =>
         app.Map(Prefix + "/{**call}", (HttpContext context) => ArchiveErrors.Error(ArchiveErrors.ObjectNotFound, "api_call_not_found",
                 $"There is no API call {context.Request.Path}."))
-            .AllowAnonymous()
             .ExcludeFromDescription();
 
-    /// <summary>Routing's own 405 has an empty body; document d's clients read error_type. Anonymous: it reveals nothing.</summary>
+    /// <summary>Routing's own 405 has an empty body; document d's clients read error_type. Like every route, it needs a principal (401 first).</summary>
     public static void MapMethodNotAllowed(this IEndpointRouteBuilder app, string path, string allowed)
     {
         app.MapMethods(path, Methods.Where(m => m != allowed), (HttpContext context) =>
@@ -42,7 +41,6 @@ public static class ArchiveRoutes
                 return ArchiveErrors.Error(ArchiveErrors.MethodNotAllowed, null,
                     $"{context.Request.Method} is not allowed on {path}; use {allowed}.");
             })
-            .AllowAnonymous()
             .ExcludeFromDescription();
     }
 }

@@ -38,6 +38,7 @@ public static class EventStoreSetup
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.Configure<EventSourced.Application.Archive.SubmittingForms.ArchiveOptions>(
             builder.Configuration.GetSection(EventSourced.Application.Archive.SubmittingForms.ArchiveOptions.Section));
+        builder.Services.Configure<EventSourced.Application.Reports.ReportOptions>(builder.Configuration.GetSection(EventSourced.Application.Reports.ReportOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
@@ -62,9 +63,11 @@ public static class EventStoreSetup
 
                 options.AddTenantProjections();
                 options.AddOrderProjections();
+                options.AddReportProjections();
                 options.AddStudyProjections();
                 options.AddQidoProjections();
                 options.AddArchiveProjections();
+                options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
                 return options;
             })
             .UseLightweightSessions()
