@@ -203,6 +203,25 @@ public sealed class ArchiveApiTests(ServiceFixture fixture) : IClassFixture<Serv
     }
 
     [Fact]
+    public async Task A_document_d_user_signs_in_with_X_USERNAME_and_X_PASSWORD_and_gets_what_its_permissions_allow()
+    {
+        var name = $"archive-user-{Guid.NewGuid():N}";
+        var user = await fixture.App.RegisterUserAsync(Tenant, name, Scopes.Archive.UploadProject, Scopes.Archive.InstanceUpload, Scopes.Archive.GetPatient);
+        var client = fixture.App.CreateClient();
+        client.DefaultRequestHeaders.Add("X-USERNAME", user.Username);
+        client.DefaultRequestHeaders.Add("X-PASSWORD", user.Password);
+
+        var instance = Create("P-USER", attributes: [("PatientName", DicomVR.PN, "Anonymous")]);
+        await client.UploadOkAsync(instance.Bytes, "proj", "arch-user");
+        var patient = await client.GetOkAsync("/api/v1/patient/get/" + Query(("Project", "proj"), ("Archive", "arch-user"), ("PatientID", "P-USER")));
+        Assert.Equal("Anonymous", patient.GetProperty("PatientName").GetString());
+
+        // Not its permission: the document's api_call_not_allowed.
+        var studies = await client.GetAsync("/api/v1/patient/studies/list/" + Query(("Project", "proj"), ("Archive", "arch-user"), ("PatientID", "P-USER")));
+        await AssertErrorAsync(studies, 403, "api_call_not_allowed", null);
+    }
+
+    [Fact]
     public async Task Re_uploading_is_idempotent_and_filing_into_a_second_archive_stores_no_second_copy()
     {
         var client = await Client();
