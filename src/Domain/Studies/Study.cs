@@ -28,6 +28,18 @@ public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary
     {
         Instances = Instances.SetItem(replaced.Instance.SopInstanceUid, new(replaced.Instance.SeriesInstanceUid, replaced.Instance.Blob.Sha256, replaced.ReplacedAt)),
     };
+
+    /// <summary>Document d: the archives (Project and Archive, see <see cref="Archive.ArchivePlacement.Key"/>) the study is filed in.</summary>
+    public ImmutableDictionary<string, Archive.ArchiveFiling> Archives { get; init; } = ImmutableDictionary<string, Archive.ArchiveFiling>.Empty;
+
+    public Study Apply(Archive.InstanceFiledInArchive filed)
+    {
+        var key = new Archive.ArchivePlacement(filed.Project, filed.Archive).Key;
+        var filing = Archives.TryGetValue(key, out var existing)
+            ? existing with { SopInstanceUids = existing.SopInstanceUids.Add(filed.SopInstanceUid), SeriesKeys = existing.SeriesKeys.Add(filed.ArchiveSeriesUid) }
+            : new Archive.ArchiveFiling(filed.PatientId, [filed.SopInstanceUid], [filed.ArchiveSeriesUid]);
+        return this with { Archives = Archives.SetItem(key, filing) };
+    }
 }
 
 public enum StoreOutcome

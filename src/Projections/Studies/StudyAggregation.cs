@@ -11,4 +11,6 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
     public Study Apply(InstanceStored stored, Study study) => study.Apply(stored);
 
     public Study Apply(InstanceReplaced replaced, Study study) => study.Apply(replaced);
+
+    public Study Apply(Domain.Archive.InstanceFiledInArchive filed, Study study) => study.Apply(filed);
 }

@@ -36,6 +36,8 @@ public static class EventStoreSetup
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        builder.Services.Configure<EventSourced.Application.Archive.SubmittingForms.ArchiveOptions>(
+            builder.Configuration.GetSection(EventSourced.Application.Archive.SubmittingForms.ArchiveOptions.Section));
         builder.Services.Configure<EventSourced.Application.Reports.ReportOptions>(builder.Configuration.GetSection(EventSourced.Application.Reports.ReportOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
@@ -64,6 +66,7 @@ public static class EventStoreSetup
                 options.AddReportProjections();
                 options.AddStudyProjections();
                 options.AddQidoProjections();
+                options.AddArchiveProjections();
                 options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
                 return options;
             })

@@ -25,6 +25,14 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
         }
 
         context.Response.StatusCode = status;
+        if (Archive.ArchiveErrors.IsArchiveRequest(context.Request) && !context.Response.HasStarted)
+        {
+            // Document d's clients read error_type: its shape there, with the status decided above.
+            await context.Response.WriteAsJsonAsync(
+                new Archive.ArchiveError(status >= 500 ? "server_error" : Archive.ArchiveErrors.InvalidPostValue, null, detail), cancellationToken);
+            return true;
+        }
+
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using EventSourced.Domain.Archive;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
@@ -63,6 +64,11 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new ArchiveUserRegistered(Id, "t1", "user1", "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==", [Scopes.Archive.GetPatient], By, At),
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
+            new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At),
+            new SeriesResultRecorded(Id, "project", "archive", "1.2.3", "1.2.3.4", ArchiveResultTypes.Cad4tb, "CAD4TB 5", "CAD4TB",
+                JsonSerializer.SerializeToElement(12.345), new BlobRef(new string('c', 64), new string('d', 40), 10), "heatmap.png", By, At),
+            new SeriesFormSubmitted(Id, Id, "project", "archive", "1.2.3", "1.2.3.4", "Retina grading",
+                """{"grade":"R1"}""", By, At),
             new ReportDelivered(Id, Id, "1.2.3", "summary", 2, Id, report, new Actor("producer", "reports-api"), At),
             new ReportsAcknowledged(Id, [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
             new OrderAddedToStudyGroup(Id, "group one", Id, "1.2.3", By, At),

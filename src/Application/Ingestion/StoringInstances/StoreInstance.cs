@@ -11,7 +11,11 @@ namespace EventSourced.Application.Ingestion.StoringInstances;
 /// Record instances of one study whose blobs are already durable (the caller committed them first: no
 /// event ever points at a missing file). One command per study and request: one lock, one commit.
 /// </summary>
-public sealed record StoreInstances(IReadOnlyList<StoredInstance> Instances, Actor By);
+public sealed record StoreInstances(IReadOnlyList<StoredInstance> Instances, Actor By)
+{
+    /// <summary>Document d's upload: also file each stored instance into this project's archive, in the same transaction.</summary>
+    public Domain.Archive.ArchivePlacement? Placement { get; init; }
+}
 
 public sealed record InstanceStoreResult(string SopInstanceUid, StoreOutcome Outcome, Rejection? Rejection);
 
@@ -48,6 +52,16 @@ public static class StoreInstancesHandler
         foreach (var instance in command.Instances)
         {
             var decision = StudyDecisions.Store(study, streamId, instance, options.Value.ReplaceWindow, command.By, now);
+            var filing = command.Placement is { } placement && decision.Outcome != StoreOutcome.Rejected
+                ? Domain.Archive.ArchiveDecisions.File(After(study, decision.Event), placement, instance, command.By, now)
+                : null;
+            if (filing?.Rejection is { } refused)
+            {
+                // Not filed, so not stored either: document d's upload answers an error and leaves nothing.
+                results.Add(new InstanceStoreResult(instance.SopInstanceUid, StoreOutcome.Rejected, refused));
+                continue;
+            }
+
             switch (decision.Event)
             {
                 case InstanceStored stored:
@@ -58,6 +72,12 @@ public static class StoreInstancesHandler
                     stream.AppendOne(replaced);
                     study = study!.Apply(replaced);
                     break;
+            }
+
+            if (filing?.Event is { } filed)
+            {
+                stream.AppendOne(filed);
+                study = study!.Apply(filed);
             }
 
             results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));
@@ -72,4 +92,11 @@ public static class StoreInstancesHandler
 
         return (new StoreInstancesResponse(studyUid, results), messages);
     }
+
+    private static Study After(Study? study, object? stored) => stored switch
+    {
+        InstanceStored s => study is null ? Study.Create(s) : study.Apply(s),
+        InstanceReplaced r => study!.Apply(r),
+        _ => study!,
+    };
 }

@@ -1,0 +1,94 @@
+using System.IO.Compression;
+using EventSourced.Application.Blobs;
+using EventSourced.Projections.Studies;
+
+namespace EventSourced.Web.Archive;
+
+/// <summary>
+/// A zip of stored DICOM files written straight to the response body: <see cref="ZipArchive"/> in Create
+/// mode on the (unseekable) body writes each entry's local header, then the file's bytes as they are read
+/// from the blob store (80 KiB at a time), then a data descriptor, and the central directory at the end.
+/// Nothing is buffered beyond the copy buffer and the zip's own records (a few dozen bytes per entry),
+/// whatever the series' size. Entries are stored, not deflated. Names: <c>{SOPInstanceUID}.dcm</c>.
+/// </summary>
+public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, IBlobStore blobs, string fileName) : IResult
+{
+    public async Task ExecuteAsync(HttpContext context)
+    {
+        var cancellation = context.RequestAborted;
+        context.Response.ContentType = "application/zip";
+        context.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        var body = new AsyncOnlyStream(context.Response.Body);
+        await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellation))
+        {
+            foreach (var instance in instances)
+            {
+                await using var blob = blobs.OpenRead(instance.Sha256)
+                    ?? throw new InvalidOperationException($"Blob {instance.Sha256} of instance {instance.Id} is missing.");
+                var entry = zip.CreateEntry($"{ArchiveQueryModule.SafeName(instance.Id)}.dcm", CompressionLevel.NoCompression);
+                entry.LastWriteTime = instance.StoredAt;
+                await using (var content = await entry.OpenAsync(cancellation))
+                {
+                    await blob.CopyToAsync(content, 81920, cancellation);
+                }
+
+                await body.FlushPendingAsync(cancellation);
+            }
+        }
+
+        await body.FlushPendingAsync(cancellation);
+    }
+}
+
+/// <summary>
+/// The response body allows only asynchronous writes; <see cref="ZipArchive"/> still writes its small
+/// records (an entry's data descriptor when its stream is disposed) synchronously. Those few bytes are
+/// held here and go out before the next asynchronous write; file content always passes straight through.
+/// </summary>
+internal sealed class AsyncOnlyStream(Stream inner) : Stream
+{
+    private readonly MemoryStream pending = new();
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => pending.Write(buffer, offset, count);
+
+    public override void Write(ReadOnlySpan<byte> buffer) => pending.Write(buffer);
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await FlushPendingAsync(cancellationToken);
+        await inner.WriteAsync(buffer, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public async Task FlushPendingAsync(CancellationToken cancellation)
+    {
+        if (pending.Length > 0)
+        {
+            await inner.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellation);
+            pending.SetLength(0);
+        }
+    }
+
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await FlushPendingAsync(cancellationToken);
+        await inner.FlushAsync(cancellationToken);
+    }
+
+    // A synchronous flush has nothing to do that may not wait for the next asynchronous write.
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
