@@ -2,6 +2,9 @@ using Carter;
 using EventSourced.Application.Blobs;
 using EventSourced.Web.Infrastructure.Blobs;
 using EventSourced.Domain.Tenants;
+using EventSourced.Web.DicomService.Callbacks;
+using EventSourced.Web.DicomWeb;
+using EventSourced.Web.Ingestion.Presigned;
 using EventSourced.Web.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -11,6 +14,9 @@ namespace EventSourced.Web.Infrastructure;
 
 public static class WebSetup
 {
+    /// <summary>The default scheme: forwards to the scheme the request's credential belongs to.</summary>
+    public const string DefaultScheme = "Credential";
+
     public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<HostOptions>(options =>
@@ -19,8 +25,11 @@ public static class WebSetup
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
 
-        builder.Services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthentication(DefaultScheme)
+            .AddPolicyScheme(DefaultScheme, "By credential", options => options.ForwardDefaultSelector = context =>
+                ViewerTokenAuthenticationHandler.Carries(context.Request) ? ViewerTokenAuthenticationHandler.SchemeName : ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddViewerTokens(builder.Configuration);
         builder.Services.AddAuthorization(options =>
         {
             // Every route needs a principal unless it says otherwise (health and the API reference).
@@ -29,6 +38,8 @@ public static class WebSetup
             {
                 options.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireClaim(Principal.ScopeClaim, scope));
             }
+
+            ViewerStudyRestriction.AddPolicy(options);
         });
 
         builder.Services.Configure<BlobStoreOptions>(builder.Configuration.GetSection(BlobStoreOptions.Section));
@@ -42,9 +53,23 @@ public static class WebSetup
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
         builder.Services.AddSingleton<EventSourced.Application.Retrieval.InstanceRenderer>();
 
+        builder.AddAccessServices();
+
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();
         builder.Services.AddCarter();
+        return builder;
+    }
+
+    /// <summary>Presigned uploads, viewer tokens (their key ring) and new-exam callback forwarding (issue 6 §3, §5, §6).</summary>
+    private static WebApplicationBuilder AddAccessServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.Configure<SigningOptions>(builder.Configuration.GetSection(SigningOptions.Section));
+        builder.Services.AddSingleton<SigningKeyRing>();
+        builder.Services.Configure<PresignedUploadOptions>(builder.Configuration.GetSection(PresignedUploadOptions.Section));
+        builder.Services.AddSingleton<IUploadUrlIssuer, LocalUploadUrlIssuer>();
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(CallbackOptions.From(builder.Configuration)));
+        builder.Services.AddHttpClient(ForwardNewExamCallbackHandler.HttpClientName);
         return builder;
     }
 
