@@ -9,7 +9,8 @@ namespace EventSourced.Application.Callbacks;
 public sealed record ReceiveNewExamCallback(NewExamNotification Notification, IReadOnlyList<string> ForwardTo, Actor By);
 
 /// <summary>One delivery of one received callback to one endpoint; durable, retried, dead-lettered after the last attempt.</summary>
-public sealed record ForwardNewExamCallback(Guid CallbackId, string Url, NewExamNotification Notification, DateTimeOffset ReceivedAt);
+/// <param name="TenantId">The tenant the callback was received for (also on the envelope; kept in the message so a dead letter names it).</param>
+public sealed record ForwardNewExamCallback(Guid CallbackId, string TenantId, string Url, NewExamNotification Notification, DateTimeOffset ReceivedAt);
 
 public static class ReceiveNewExamCallbackHandler
 {
@@ -23,7 +24,7 @@ public static class ReceiveNewExamCallbackHandler
         var now = clock.GetUtcNow();
         var received = new NewExamCallbackReceived(id, command.Notification, command.ForwardTo, command.By, now);
         var outgoing = new OutgoingMessages();
-        outgoing.AddRange(command.ForwardTo.Select(url => new ForwardNewExamCallback(id, url, command.Notification, now)));
+        outgoing.AddRange(command.ForwardTo.Select(url => new ForwardNewExamCallback(id, session.TenantId, url, command.Notification, now)));
         session.Events.StartStream(id, received);
         return (id, outgoing);
     }

@@ -10,6 +10,7 @@ using EventSourced.Web.Security;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
+using Wolverine.Persistence.Durability;
 using Wolverine.Persistence.Durability.DeadLetterManagement;
 using Wolverine.Runtime;
 
@@ -210,30 +211,63 @@ public sealed class NewExamCallbackModule : ICarterModule
             receivedAt = c.ReceivedAt,
             receivedBy = c.ReceivedBy.Subject,
             forwardTo = c.ForwardTo,
-            callback = c.Notification,
+            callback = JsonSerializer.SerializeToElement(c.Notification), // the document's field names, as received
         }));
     }
 
-    /// <summary>The caller's tenant's deliveries that exhausted their attempts (Wolverine's dead-letter storage).</summary>
+    /// <summary>The caller's tenant's deliveries that exhausted their attempts (Wolverine's dead-letter storage), newest first.</summary>
     private static async Task<IResult> DeadLetters(ClaimsPrincipal user, IWolverineRuntime runtime, CancellationToken cancellation)
     {
         var tenant = user.TenantId();
-        var results = await runtime.Storage.DeadLetters.QueryAsync(new DeadLetterEnvelopeQuery { TenantId = tenant, PageSize = 200 }, cancellation);
-        return TypedResults.Ok(results.Envelopes
-            .Where(e => e.Message is ForwardNewExamCallback && e.Envelope?.TenantId == tenant)
-            .Select(e =>
+        var results = await runtime.Storage.DeadLetters.QueryAsync(new DeadLetterEnvelopeQuery { PageSize = 500 }, cancellation);
+        var letters = new List<(DeadLetterEnvelope Letter, ForwardNewExamCallback Message)>();
+        foreach (var letter in results.Envelopes)
+        {
+            if (MessageOf(letter) is { } message && message.TenantId == tenant)
             {
-                var message = (ForwardNewExamCallback)e.Message!;
-                return new
-                {
-                    id = e.Id,
-                    callbackId = message.CallbackId,
-                    url = message.Url,
-                    studyInstanceUid = message.Notification.StudyInstanceUID,
-                    failedAt = e.FailedAt ?? e.SentAt,
-                    exceptionType = e.ExceptionType,
-                    exceptionMessage = e.ExceptionMessage,
-                };
-            }));
+                letters.Add((letter, message));
+            }
+        }
+
+        return TypedResults.Ok(letters.OrderByDescending(l => l.Letter.FailedAt ?? l.Letter.SentAt).Select(l => new
+        {
+            id = l.Letter.Id,
+            callbackId = l.Message.CallbackId,
+            url = l.Message.Url,
+            studyInstanceUid = l.Message.Notification.StudyInstanceUID,
+            failedAt = l.Letter.FailedAt ?? l.Letter.SentAt,
+            exceptionType = l.Letter.ExceptionType,
+            exceptionMessage = l.Letter.ExceptionMessage,
+        }));
+    }
+
+    private static readonly JsonSerializerOptions EnvelopeJson = new(JsonSerializerDefaults.Web);
+
+    private static ForwardNewExamCallback? MessageOf(DeadLetterEnvelope letter)
+    {
+        if (letter.Message is ForwardNewExamCallback message)
+        {
+            return message;
+        }
+
+        if (letter.Envelope?.Message is ForwardNewExamCallback inEnvelope)
+        {
+            return inEnvelope;
+        }
+
+        // Stored as the envelope's serialized body (System.Text.Json, Wolverine's default).
+        if (letter.MessageType?.Contains(nameof(ForwardNewExamCallback), StringComparison.Ordinal) == true && letter.Envelope?.Data is { Length: > 0 } data)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<ForwardNewExamCallback>(data, EnvelopeJson);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 }
