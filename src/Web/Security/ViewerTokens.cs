@@ -17,7 +17,7 @@ public sealed class ViewerTokenOptions
 }
 
 /// <summary>What a verified viewer token says.</summary>
-public sealed record ViewerTokenClaims(Guid TokenId, string TenantId, string StudyInstanceUid, string? PatientId, string? User, string Role, DateTimeOffset ExpiresAt)
+public sealed record ViewerTokenClaims(Guid TokenId, string TenantId, string StudyInstanceUid, string? User, string Role, DateTimeOffset ExpiresAt)
 {
     /// <summary>The principal's subject: the user the token names, else the token itself.</summary>
     public string Subject => string.IsNullOrEmpty(User) ? $"viewer-token:{TokenId:N}" : User;
@@ -25,7 +25,7 @@ public sealed record ViewerTokenClaims(Guid TokenId, string TenantId, string Stu
 
 /// <summary>
 /// Document c's viewer token: <c>vt_{keyId}.{payload}.{signature}</c>, the payload base64url JSON (token id,
-/// tenant, study, patient, user, role, expiry), the signature HMAC-SHA256 of the key ring over
+/// tenant, study, user, role, expiry), the signature HMAC-SHA256 of the key ring over
 /// <c>viewer-token</c>, key id and payload. Self-contained (verified without a query but the key's), and
 /// its issue is an event on the token's stream.
 /// </summary>
@@ -41,16 +41,18 @@ public sealed class ViewerTokens(SigningKeyRing keys, IDocumentStore store, IOpt
     public const string TokenIdClaim = "viewer_token";
     public const string RoleClaim = "viewer_role";
 
-    private sealed record Payload(Guid Id, string Tenant, string Study, string? Patient, string? User, string Role, long Exp);
+    // No patient identifier in the payload: a token can travel in a URL (and so into logs); the
+    // patientID given at issue is kept in the ViewerTokenIssued event only.
+    private sealed record Payload(Guid Id, string Tenant, string Study, string? User, string Role, long Exp);
 
     public async Task<(string Token, ViewerTokenClaims Claims)> IssueAsync(
         string tenantId, string studyInstanceUid, string? patientId, string? user, string role, Actor issuedBy, CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
-        var claims = new ViewerTokenClaims(Guid.NewGuid(), tenantId, studyInstanceUid, patientId, user, role,
+        var claims = new ViewerTokenClaims(Guid.NewGuid(), tenantId, studyInstanceUid, user, role,
             DateTimeOffset.FromUnixTimeSeconds((now + options.Value.Lifetime).ToUnixTimeSeconds()));
         var payload = WebEncoders.Base64UrlEncode(JsonSerializer.SerializeToUtf8Bytes(new Payload(
-            claims.TokenId, tenantId, studyInstanceUid, patientId, user, role, claims.ExpiresAt.ToUnixTimeSeconds())));
+            claims.TokenId, tenantId, studyInstanceUid, user, role, claims.ExpiresAt.ToUnixTimeSeconds())));
 
         // The key id is part of the signed text, so a signature cannot be moved to another key's id.
         var (keyId, signature) = await keys.SignAsync(Purpose, kid => kid + "." + payload, cancellation);
@@ -103,7 +105,7 @@ public sealed class ViewerTokens(SigningKeyRing keys, IDocumentStore store, IOpt
 
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(body.Exp, 0, DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
         return clock.GetUtcNow() < expiresAt
-            ? new ViewerTokenClaims(body.Id, body.Tenant, body.Study, body.Patient, body.User, body.Role, expiresAt)
+            ? new ViewerTokenClaims(body.Id, body.Tenant, body.Study, body.User, body.Role, expiresAt)
             : null;
     }
 

@@ -212,13 +212,21 @@ public sealed class ViewerTokenTests(ViewerTokenTests.Fixture fixture) : IClassF
     }
 
     [Fact]
-    public async Task The_token_payload_is_readable_but_not_a_secret_carrier()
+    public async Task The_token_payload_is_readable_and_carries_no_patient_identifier()
     {
-        var token = await TokenAsync($"studyUID={fixture.Granted.Study}&user=u1&role=diagnostic");
+        var token = await TokenAsync($"studyUID={fixture.Granted.Study}&user=u1&role=diagnostic&patientID=PAT-SECRET-7");
         var payload = JsonDocument.Parse(Encoding.UTF8.GetString(WebEncoders.Base64UrlDecode(token.Split('.')[1]))).RootElement;
         Assert.Equal(fixture.Granted.Study, payload.GetProperty("Study").GetString());
         Assert.Equal(Tenant, payload.GetProperty("Tenant").GetString());
         Assert.Equal("diagnostic", payload.GetProperty("Role").GetString());
         Assert.True(payload.GetProperty("Exp").GetInt64() > DateTimeOffset.UtcNow.AddMinutes(59).ToUnixTimeSeconds());
+        Assert.DoesNotContain("PAT-SECRET-7", payload.GetRawText(), StringComparison.Ordinal);
+
+        // The patient given at issue is recorded on the token's stream.
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        var issued = Assert.IsType<ViewerTokenIssued>((await session.Events.FetchStreamAsync(payload.GetProperty("Id").GetGuid()))[0].Data);
+        Assert.Equal("PAT-SECRET-7", issued.PatientId);
+        Assert.Equal("u1", issued.User);
+        Assert.Equal("diagnostic", issued.Role);
     }
 }
