@@ -65,7 +65,7 @@ public static class EventStoreSetup
                 options.AddStudyProjections();
                 options.AddQidoProjections();
                 options.AddAccessProjections();
-                options.Schema.For<EventSourced.Web.Security.SigningKey>().SingleTenanted();
+                options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
                 return options;
             })
             .UseLightweightSessions()

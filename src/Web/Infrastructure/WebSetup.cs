@@ -65,7 +65,7 @@ public static class WebSetup
     private static WebApplicationBuilder AddAccessServices(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<SigningOptions>(builder.Configuration.GetSection(SigningOptions.Section));
-        builder.Services.AddSingleton<SigningKeyRing>();
+        builder.Services.AddSingleton<HmacKeyRing>();
         builder.Services.Configure<PresignedUploadOptions>(builder.Configuration.GetSection(PresignedUploadOptions.Section));
         builder.Services.AddSingleton<IUploadUrlIssuer, LocalUploadUrlIssuer>();
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(CallbackOptions.From(builder.Configuration)));

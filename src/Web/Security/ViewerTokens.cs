@@ -29,7 +29,7 @@ public sealed record ViewerTokenClaims(Guid TokenId, string TenantId, string Stu
 /// <c>viewer-token</c>, key id and payload. Self-contained (verified without a query but the key's), and
 /// its issue is an event on the token's stream.
 /// </summary>
-public sealed class ViewerTokens(SigningKeyRing keys, IDocumentStore store, IOptions<ViewerTokenOptions> options, TimeProvider clock)
+public sealed class ViewerTokens(HmacKeyRing keys, IDocumentStore store, IOptions<ViewerTokenOptions> options, TimeProvider clock)
 {
     public const string Prefix = "vt_";
     public const string Purpose = "viewer-token";

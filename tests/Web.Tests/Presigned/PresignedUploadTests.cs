@@ -202,7 +202,7 @@ public sealed class PresignedUploadTests(ServiceFixture fixture) : IClassFixture
     public async Task An_expired_URL_is_403_even_with_a_valid_signature()
     {
         var (client, _) = await IssueAsync();
-        var keys = fixture.App.Services.GetRequiredService<SigningKeyRing>();
+        var keys = fixture.App.Services.GetRequiredService<HmacKeyRing>();
         var nonce = Guid.NewGuid();
         var expiresAt = DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeSeconds());
         var path = LocalUploadUrlIssuer.PathOf(nonce);

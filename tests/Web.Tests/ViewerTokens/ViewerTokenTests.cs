@@ -167,7 +167,7 @@ public sealed class ViewerTokenTests(ViewerTokenTests.Fixture fixture) : IClassF
         payload = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(WebEncoders.Base64UrlDecode(parts[1]))!;
         payload["Exp"] = JsonSerializer.SerializeToElement(DateTimeOffset.UtcNow.AddSeconds(-1).ToUnixTimeSeconds());
         var expiredPayload = WebEncoders.Base64UrlEncode(JsonSerializer.SerializeToUtf8Bytes(payload));
-        var keys = fixture.App.Services.GetRequiredService<SigningKeyRing>();
+        var keys = fixture.App.Services.GetRequiredService<HmacKeyRing>();
         var (keyId, signature) = await keys.SignAsync(Web.Security.ViewerTokens.Purpose, kid => kid + "." + expiredPayload, CancellationToken.None);
         var expired = $"vt_{keyId}.{expiredPayload}.{WebEncoders.Base64UrlEncode(signature)}";
         Assert.Equal(HttpStatusCode.Unauthorized, (await Viewer(expired).GetAsync("/dicomweb/studies")).StatusCode);

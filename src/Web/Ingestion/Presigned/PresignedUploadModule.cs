@@ -46,7 +46,7 @@ public sealed class PresignedUploadModule : ICarterModule
     }
 
     private static async Task<IResult> Upload(
-        string uploadId, HttpContext context, SigningKeyRing keys, IDocumentStore store, InstanceIngestor ingestor,
+        string uploadId, HttpContext context, HmacKeyRing keys, IDocumentStore store, InstanceIngestor ingestor,
         IOptions<IngestionOptions> ingestion, TimeProvider clock, ILogger<PresignedUploadModule> logger, CancellationToken cancellation)
     {
         var request = context.Request;
@@ -138,7 +138,7 @@ public sealed class PresignedUploadModule : ICarterModule
     }
 
     private static async Task<(bool Verified, string TenantId, Guid Nonce)> VerifyAsync(
-        HttpRequest request, string uploadId, SigningKeyRing keys, TimeProvider clock, CancellationToken cancellation)
+        HttpRequest request, string uploadId, HmacKeyRing keys, TimeProvider clock, CancellationToken cancellation)
     {
         var query = request.Query;
         if (!Guid.TryParseExact(uploadId, "N", out var nonce)

@@ -34,7 +34,7 @@ public interface IUploadUrlIssuer
 /// HMAC-SHA256 of the key ring over method, path, tenant, expiry and nonce. The issue is an event on the
 /// nonce's stream (the principal the PUT is stored under; the single use is appended after it).
 /// </summary>
-public sealed class LocalUploadUrlIssuer(SigningKeyRing keys, IDocumentStore store, IOptions<PresignedUploadOptions> options, TimeProvider clock)
+public sealed class LocalUploadUrlIssuer(HmacKeyRing keys, IDocumentStore store, IOptions<PresignedUploadOptions> options, TimeProvider clock)
     : IUploadUrlIssuer
 {
     public const string Purpose = "presigned-upload";

@@ -18,7 +18,7 @@ public sealed class SigningOptions
 }
 
 /// <summary>One HMAC-SHA256 key of the ring, persisted in PostgreSQL (Marten document, global: keys are not per tenant).</summary>
-public sealed record SigningKey
+public sealed record HmacSigningKey
 {
     public required string Id { get; init; }
     public required byte[] Secret { get; init; }
@@ -32,10 +32,10 @@ public sealed record SigningKey
 /// before its own expiry. Each use names a purpose that is part of the signed text, so an upload URL's
 /// signature can never pass for a viewer token's and the other way round.
 /// </summary>
-public sealed class SigningKeyRing(IDocumentStore store, IOptions<SigningOptions> options, TimeProvider clock)
+public sealed class HmacKeyRing(IDocumentStore store, IOptions<SigningOptions> options, TimeProvider clock)
 {
     private readonly SemaphoreSlim gate = new(1, 1);
-    private volatile IReadOnlyList<SigningKey> cached = [];
+    private volatile IReadOnlyList<HmacSigningKey> cached = [];
     private DateTimeOffset cachedAt = DateTimeOffset.MinValue;
 
     private static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(30);
@@ -56,10 +56,10 @@ public sealed class SigningKeyRing(IDocumentStore store, IOptions<SigningOptions
             && CryptographicOperations.FixedTimeEquals(Mac(key, purpose, text), signature);
     }
 
-    private static byte[] Mac(SigningKey key, string purpose, string text) =>
+    private static byte[] Mac(HmacSigningKey key, string purpose, string text) =>
         HMACSHA256.HashData(key.Secret, Encoding.UTF8.GetBytes(purpose + "\n" + text));
 
-    private async Task<SigningKey> CurrentAsync(CancellationToken cancellation)
+    private async Task<HmacSigningKey> CurrentAsync(CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
         var current = Newest(cached, now);
@@ -80,7 +80,7 @@ public sealed class SigningKeyRing(IDocumentStore store, IOptions<SigningOptions
 
             // Rotate: a new key, and the ring drops keys nothing they signed can still be valid under.
             // Two nodes rotating at once each add a key; both verify, so the race is harmless.
-            var created = new SigningKey
+            var created = new HmacSigningKey
             {
                 Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)),
                 Secret = RandomNumberGenerator.GetBytes(32),
@@ -89,7 +89,7 @@ public sealed class SigningKeyRing(IDocumentStore store, IOptions<SigningOptions
             await using var session = store.LightweightSession();
             session.Store(created);
             var horizon = now - options.Value.KeyRotation - options.Value.MaxSignedLifetime;
-            session.DeleteWhere<SigningKey>(k => k.CreatedAt < horizon);
+            session.DeleteWhere<HmacSigningKey>(k => k.CreatedAt < horizon);
             await session.SaveChangesAsync(cancellation);
             await LoadAsync(cancellation);
             return created;
@@ -100,7 +100,7 @@ public sealed class SigningKeyRing(IDocumentStore store, IOptions<SigningOptions
         }
     }
 
-    private async Task<SigningKey?> FindAsync(string keyId, CancellationToken cancellation)
+    private async Task<HmacSigningKey?> FindAsync(string keyId, CancellationToken cancellation)
     {
         if (cached.FirstOrDefault(k => k.Id == keyId) is { } known)
         {
@@ -112,16 +112,16 @@ public sealed class SigningKeyRing(IDocumentStore store, IOptions<SigningOptions
         return keys.FirstOrDefault(k => k.Id == keyId);
     }
 
-    private async Task<IReadOnlyList<SigningKey>> LoadAsync(CancellationToken cancellation)
+    private async Task<IReadOnlyList<HmacSigningKey>> LoadAsync(CancellationToken cancellation)
     {
         await using var session = store.QuerySession();
-        var keys = await session.Query<SigningKey>().ToListAsync(cancellation);
+        var keys = await session.Query<HmacSigningKey>().ToListAsync(cancellation);
         cached = [.. keys];
         cachedAt = clock.GetUtcNow();
         return cached;
     }
 
-    private SigningKey? Newest(IReadOnlyList<SigningKey> keys, DateTimeOffset now) =>
+    private HmacSigningKey? Newest(IReadOnlyList<HmacSigningKey> keys, DateTimeOffset now) =>
         keys.Where(k => now - k.CreatedAt < options.Value.KeyRotation && k.CreatedAt <= now + TimeSpan.FromMinutes(5))
             .OrderByDescending(k => k.CreatedAt)
             .FirstOrDefault();
