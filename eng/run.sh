@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the service. With no ConnectionStrings__EventStore set, starts (or reuses) the local PostgreSQL
-# of eng/local-postgres.sh. Creates the schema, seeds the development tenant (its API key is printed
-# the first time only), and serves on http://127.0.0.1:5080 unless ASPNETCORE_URLS / --urls says otherwise.
+# of eng/local-postgres.sh. Creates the schema, seeds the development tenant (its API key, an OAuth2
+# client id + secret and an X-USERNAME user + password are printed the first time only), and serves on http://127.0.0.1:5080 unless ASPNETCORE_URLS / --urls says otherwise.
 # Extra arguments go to the service (e.g. --urls http://127.0.0.1:6000).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/service-env.sh"

@@ -1,7 +1,9 @@
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
+using EventSourced.Projections.Reports;
 using EventSourced.Projections.Studies;
 using EventSourced.Projections.Tenants;
 using JasperFx.Events.Projections;
@@ -19,6 +21,13 @@ public static class ProjectionRegistration
         options.Events.AddEventType<TenantRegistered>();
         options.Events.AddEventType<ApiKeyIssued>();
         options.Events.AddEventType<ApiKeyRevoked>();
+        options.Projections.Add<OAuthClientCredentialProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<OAuthClientCredential>().SingleTenanted();
+        options.Projections.Add<ArchiveUserCredentialProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<ArchiveUserCredential>().SingleTenanted();
+        options.Events.AddEventType<OAuthClientRegistered>();
+        options.Events.AddEventType<OAuthClientRevoked>();
+        options.Events.AddEventType<ArchiveUserRegistered>();
         return options;
     }
 
@@ -48,7 +57,9 @@ public static class ProjectionRegistration
         options.Schema.For<OrderSummary>()
             .MultiTenanted()
             .Index(x => x.StudyInstanceUid)
-            .Index(x => x.CreatedAt);
+            .Index(x => x.CreatedAt)
+            .Index(x => x.WorkitemUid)
+            .Index(x => x.PatientId);
 
         options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
         options.Schema.For<OrderHistory>().MultiTenanted();
@@ -67,6 +78,33 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderDeleted>();
         options.Events.AddEventType<OrderBookedForStudy>();
         options.Events.AddEventType<StudyOrderReleased>();
+        options.Events.AddEventType<StudyImagesArrived>();
+        options.Events.AddEventType<OrderImagesArrived>();
+        options.Events.AddEventType<OrderProcedureStepStarted>();
+        options.Events.AddEventType<OrderProcedureStepCompleted>();
+        options.Events.AddEventType<OrderProcedureStepCanceled>();
+        options.Events.AddEventType<OrderCancellationRequested>();
+        options.Events.AddEventType<WorkitemUidClaimed>();
+        return options;
+    }
+
+    /// <summary>Reports delivered for orders and study groups, and the batch poll's read model (issue 6 §4).</summary>
+    public static StoreOptions AddReportProjections(this StoreOptions options)
+    {
+        options.Projections.Add<StudyGroupAggregation>(ProjectionLifecycle.Live);
+
+        // Inline: an acknowledgement is read-your-writes for the next poll, a delivery for the next /results.
+        options.Projections.Add<CurrentReportProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<CurrentReport>()
+            .MultiTenanted()
+            .Index(x => x.ReportId)
+            .Duplicate(x => x.PollKey);
+
+        options.Events.AddEventType<ReportDelivered>();
+        options.Events.AddEventType<ReportsAcknowledged>();
+        options.Events.AddEventType<OrderAddedToStudyGroup>();
+        options.Events.AddEventType<StudyGroupReportDelivered>();
+        options.Events.AddEventType<StudyGroupReportsAcknowledged>();
         return options;
     }
 }

@@ -15,7 +15,9 @@ public sealed record StudyOrderRegister(
     string StudyInstanceUid,
     Guid? ActiveOrderId,
     ImmutableList<Guid> OrderIds,
-    ImmutableHashSet<Guid> DeletedOrderIds)
+    ImmutableHashSet<Guid> DeletedOrderIds,
+    bool HasImages,
+    ImmutableSortedSet<string> MetadataInHeaders)
 {
     private static readonly Guid Namespace = new("5f0f6c1e-9a7e-4c47-8a53-0f3b7f3f6a11");
 
@@ -23,7 +25,31 @@ public sealed record StudyOrderRegister(
         DeterministicGuid.ForTenant(Namespace, tenantId, studyInstanceUid);
 
     public static StudyOrderRegister Create(OrderBookedForStudy booked) =>
-        new(booked.RegisterId, booked.StudyInstanceUid, booked.OrderId, [booked.OrderId], []);
+        new(booked.RegisterId, booked.StudyInstanceUid, booked.OrderId, [booked.OrderId], [], false, []);
+
+    /// <summary>Instances arrived before any order: the register exists from then on, holding no order.</summary>
+    public static StudyOrderRegister Create(StudyImagesArrived arrived) =>
+        new StudyOrderRegister(arrived.RegisterId, arrived.StudyInstanceUid, null, [], [], false, []).Apply(arrived);
+
+    public StudyOrderRegister Apply(StudyImagesArrived arrived) => this with
+    {
+        HasImages = true,
+        MetadataInHeaders = MetadataInHeaders.Union(arrived.MetadataInHeaders),
+    };
+
+    /// <summary>
+    /// Whether stored instances tell the register something new (the study's first images, or metadata
+    /// names not seen in its headers before): only then is <see cref="StudyImagesArrived"/> appended, so
+    /// the register stays short however many instances a study has.
+    /// </summary>
+    public static StudyImagesArrived? NoteImages(StudyOrderRegister? register, Guid registerId, string studyInstanceUid, IReadOnlyList<string> metadataInHeaders, DateTimeOffset now)
+    {
+        var known = register?.MetadataInHeaders ?? [];
+        var fresh = metadataInHeaders.Where(name => !known.Contains(name)).ToList();
+        return register is { HasImages: true } && fresh.Count == 0
+            ? null
+            : new StudyImagesArrived(registerId, studyInstanceUid, [.. known.Union(fresh)], now);
+    }
 
     public StudyOrderRegister Apply(OrderBookedForStudy booked) =>
         this with { ActiveOrderId = booked.OrderId, OrderIds = OrderIds.Add(booked.OrderId) };
@@ -45,6 +71,17 @@ public sealed record OrderBookedForStudy(
     string StudyInstanceUid,
     Guid OrderId,
     DateTimeOffset BookedAt);
+
+/// <summary>
+/// Instances of the study were stored, as far as ordering needs to know: that it has images, and which
+/// metadata names (<see cref="HeaderMetadata"/>) its headers carry. An order created later for the study
+/// starts from these facts (its <see cref="OrderImagesArrived"/> is appended at creation).
+/// </summary>
+public sealed record StudyImagesArrived(
+    Guid RegisterId,
+    string StudyInstanceUid,
+    IReadOnlyList<string> MetadataInHeaders,
+    DateTimeOffset ArrivedAt);
 
 /// <summary>
 /// One of the study's orders ended (failed, deleted, later completed). When it was the active order the

@@ -22,6 +22,32 @@ public sealed record ApiKeyIssued(
 
 public sealed record ApiKeyRevoked(Guid TenantStreamId, string TenantId, string KeyId, Actor RevokedBy, DateTimeOffset RevokedAt);
 
+/// <summary>An OAuth2 client (client credentials grant, documents a and b). The secret is 256 random bits: SHA-256 only.</summary>
+public sealed record OAuthClientRegistered(
+    Guid TenantStreamId,
+    string TenantId,
+    string ClientId,
+    string SecretHash,
+    IReadOnlyList<string> Scopes,
+    Actor RegisteredBy,
+    DateTimeOffset RegisteredAt);
+
+public sealed record OAuthClientRevoked(Guid TenantStreamId, string TenantId, string ClientId, Actor RevokedBy, DateTimeOffset RevokedAt);
+
+/// <summary>
+/// An X-USERNAME/X-PASSWORD user (document d). Usernames are unique across tenants (the headers name no
+/// tenant). The password may be chosen by a person, so it is stored as a slow salted hash with its
+/// parameters (<c>pbkdf2-sha256$iterations$salt$hash</c>).
+/// </summary>
+public sealed record ArchiveUserRegistered(
+    Guid TenantStreamId,
+    string TenantId,
+    string Username,
+    string PasswordHash,
+    IReadOnlyList<string> Permissions,
+    Actor RegisteredBy,
+    DateTimeOffset RegisteredAt);
+
 public sealed record Tenant(Guid Id, string TenantId, string DisplayName, ImmutableDictionary<string, bool> KeysActive)
 {
     private static readonly Guid Namespace = new("0b7c3f52-55a4-4d0f-9c0e-2f7d3d1c8e21");
@@ -34,6 +60,17 @@ public sealed record Tenant(Guid Id, string TenantId, string DisplayName, Immuta
     public Tenant Apply(ApiKeyIssued issued) => this with { KeysActive = KeysActive.SetItem(issued.KeyId, true) };
 
     public Tenant Apply(ApiKeyRevoked revoked) => this with { KeysActive = KeysActive.SetItem(revoked.KeyId, false) };
+
+    /// <summary>OAuth2 client id → active.</summary>
+    public ImmutableDictionary<string, bool> ClientsActive { get; init; } = ImmutableDictionary<string, bool>.Empty;
+
+    public ImmutableHashSet<string> Users { get; init; } = [];
+
+    public Tenant Apply(OAuthClientRegistered registered) => this with { ClientsActive = ClientsActive.SetItem(registered.ClientId, true) };
+
+    public Tenant Apply(OAuthClientRevoked revoked) => this with { ClientsActive = ClientsActive.SetItem(revoked.ClientId, false) };
+
+    public Tenant Apply(ArchiveUserRegistered registered) => this with { Users = Users.Add(registered.Username) };
 
     /// <summary>Tenant ids become part of URLs, logs and the store's tenant column: keep them plain.</summary>
     public static Rejection? ValidateTenantId(string tenantId) =>

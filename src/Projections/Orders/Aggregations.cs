@@ -16,11 +16,25 @@ public partial class OrderAggregation : SingleStreamProjection<Order, Guid>
     public Order Apply(OrderFailed failed, Order order) => order.Apply(failed);
 
     public Order Apply(OrderDeleted deleted, Order order) => order.Apply(deleted);
+
+    public Order Apply(OrderImagesArrived arrived, Order order) => order.Apply(arrived);
+
+    public Order Apply(OrderProcedureStepStarted started, Order order) => order.Apply(started);
+
+    public Order Apply(OrderProcedureStepCompleted completed, Order order) => order.Apply(completed);
+
+    public Order Apply(OrderProcedureStepCanceled canceled, Order order) => order.Apply(canceled);
+
+    public Order Apply(OrderCancellationRequested requested, Order order) => order.Apply(requested);
 }
 
 public partial class StudyOrderRegisterAggregation : SingleStreamProjection<StudyOrderRegister, Guid>
 {
     public static StudyOrderRegister Create(OrderBookedForStudy booked) => StudyOrderRegister.Create(booked);
+
+    public static StudyOrderRegister Create(StudyImagesArrived arrived) => StudyOrderRegister.Create(arrived);
+
+    public StudyOrderRegister Apply(StudyImagesArrived arrived, StudyOrderRegister register) => register.Apply(arrived);
 
     public StudyOrderRegister Apply(OrderBookedForStudy booked, StudyOrderRegister register) => register.Apply(booked);
 

@@ -37,6 +37,23 @@ public partial class OrderHistoryProjection : SingleStreamProjection<OrderHistor
     public OrderHistory Apply(IEvent<OrderDeleted> e, OrderHistory history) =>
         Append(history, Entry(e, e.Data.DeletedBy, e.Data.DeletedAt, "Order deleted."));
 
+    public OrderHistory Apply(IEvent<OrderImagesArrived> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.StoredBy, e.Data.ArrivedAt, e.Data.SopInstanceUids.Count == 0
+            ? $"Images of the study were already stored when the order was created; headers hold: {string.Join(", ", e.Data.MetadataInHeaders)}."
+            : $"{e.Data.SopInstanceUids.Count} instance(s) stored; headers hold: {string.Join(", ", e.Data.MetadataInHeaders)}."));
+
+    public OrderHistory Apply(IEvent<OrderProcedureStepStarted> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.StartedBy, e.Data.StartedAt, "Procedure step IN PROGRESS."));
+
+    public OrderHistory Apply(IEvent<OrderProcedureStepCompleted> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.CompletedBy, e.Data.CompletedAt, "Procedure step COMPLETED."));
+
+    public OrderHistory Apply(IEvent<OrderProcedureStepCanceled> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.CanceledBy, e.Data.CanceledAt, $"Procedure step CANCELED: {e.Data.Reason}"));
+
+    public OrderHistory Apply(IEvent<OrderCancellationRequested> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.RequestedBy, e.Data.RequestedAt, $"Cancellation requested: {e.Data.Reason}"));
+
     private static OrderHistory Append(OrderHistory history, OrderHistoryEntry entry) =>
         history with { Entries = [.. history.Entries, entry] };
 

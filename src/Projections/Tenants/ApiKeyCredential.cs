@@ -46,4 +46,10 @@ public partial class TenantAggregation : Marten.Events.Aggregation.SingleStreamP
     public Tenant Apply(ApiKeyIssued issued, Tenant tenant) => tenant.Apply(issued);
 
     public Tenant Apply(ApiKeyRevoked revoked, Tenant tenant) => tenant.Apply(revoked);
+
+    public Tenant Apply(OAuthClientRegistered registered, Tenant tenant) => tenant.Apply(registered);
+
+    public Tenant Apply(OAuthClientRevoked revoked, Tenant tenant) => tenant.Apply(revoked);
+
+    public Tenant Apply(ArchiveUserRegistered registered, Tenant tenant) => tenant.Apply(registered);
 }

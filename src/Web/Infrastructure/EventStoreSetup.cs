@@ -38,6 +38,7 @@ public static class EventStoreSetup
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        builder.Services.Configure<EventSourced.Application.Reports.ReportOptions>(builder.Configuration.GetSection(EventSourced.Application.Reports.ReportOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
@@ -62,10 +63,12 @@ public static class EventStoreSetup
 
                 options.AddTenantProjections();
                 options.AddOrderProjections();
+                options.AddReportProjections();
                 options.AddStudyProjections();
                 options.AddQidoProjections();
                 options.AddAccessProjections();
                 options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
+                options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
                 return options;
             })
             .UseLightweightSessions()

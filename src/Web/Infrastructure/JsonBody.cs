@@ -14,7 +14,7 @@ public static class JsonBody
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 32, CommentHandling = JsonCommentHandling.Disallow };
 
     public static async Task<(JsonDocument? Document, IResult? Error)> ReadObjectAsync(
-        HttpRequest request, CancellationToken cancellation, int maxBytes = DefaultMaxBytes)
+        HttpRequest request, CancellationToken cancellation, int maxBytes = DefaultMaxBytes, bool arrayOfOneObject = false)
     {
         if (!string.IsNullOrEmpty(request.ContentType) && !IsJson(request.ContentType))
         {
@@ -53,6 +53,15 @@ public static class JsonBody
         catch (JsonException e)
         {
             return (null, Problems.BadRequest($"The request body is not valid JSON: {e.Message}"));
+        }
+
+        // DICOM JSON (PS3.18 F.2) sends a data set as an array of objects: one object is taken as the data set.
+        if (arrayOfOneObject && document.RootElement is { ValueKind: JsonValueKind.Array } array
+            && array.GetArrayLength() == 1 && array[0].ValueKind == JsonValueKind.Object)
+        {
+            var inner = JsonDocument.Parse(array[0].GetRawText(), Options);
+            document.Dispose();
+            return (inner, null);
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)

@@ -14,9 +14,6 @@ namespace EventSourced.Web.Infrastructure;
 
 public static class WebSetup
 {
-    /// <summary>The default scheme: forwards to the scheme the request's credential belongs to.</summary>
-    public const string DefaultScheme = "Credential";
-
     public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<HostOptions>(options =>
@@ -25,11 +22,8 @@ public static class WebSetup
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
 
-        builder.Services.AddAuthentication(DefaultScheme)
-            .AddPolicyScheme(DefaultScheme, "By credential", options => options.ForwardDefaultSelector = context =>
-                ViewerTokenAuthenticationHandler.Carries(context.Request) ? ViewerTokenAuthenticationHandler.SchemeName : ApiKeyAuthenticationHandler.SchemeName)
-            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
-            .AddViewerTokens(builder.Configuration);
+        // API key (document e), OAuth2 bearer (a, b), X-USERNAME/X-PASSWORD (d), behind one selecting scheme.
+        builder.Services.AddPrincipalSchemes(builder.Configuration);
         builder.Services.AddAuthorization(options =>
         {
             // Every route needs a principal unless it says otherwise (health and the API reference).
@@ -52,6 +46,7 @@ public static class WebSetup
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
         builder.Services.AddSingleton<EventSourced.Application.Retrieval.InstanceRenderer>();
+        builder.Services.AddSingleton<EventSourced.Application.Reports.ReceivingReports.ReportReceiver>();
 
         builder.AddAccessServices();
 

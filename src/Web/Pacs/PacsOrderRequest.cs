@@ -10,7 +10,7 @@ namespace EventSourced.Web.Pacs;
 /// </summary>
 public static class PacsOrderRequest
 {
-    private static readonly string[] FieldNames =
+    public static readonly string[] FieldNames =
     [
         "PatientID", "PatientName", "StudyInstanceUID", "AccessionNumber", "Modality", "ScheduledStationAETitle",
         "ScheduledProcedureStepDescription", "ScheduledProcedureStepStartDate", "ScheduledProcedureStepStartTime",
@@ -49,8 +49,14 @@ public static class PacsOrderRequest
             }
         }
 
+        return (Build(values), errors);
+    }
+
+    /// <summary>The order's fields from values keyed by the document's field names (any casing); absent mandatory ones are empty.</summary>
+    public static OrderDetails Build(IReadOnlyDictionary<string, string?> values)
+    {
         string? Get(string name) => values.GetValueOrDefault(name);
-        var details = new OrderDetails
+        return new OrderDetails
         {
             PatientId = Get("PatientID") ?? "",
             PatientName = Get("PatientName") ?? "",
@@ -79,6 +85,5 @@ public static class PacsOrderRequest
             ServiceEpisodeId = Get("ServiceEpisodeID"),
             ScheduledStationName = Get("ScheduledStationName"),
         };
-        return (details, errors);
     }
 }

@@ -9,17 +9,18 @@ namespace EventSourced.Web.Security;
 
 /// <summary>
 /// The PACS dialect's scheme (document e): <c>Authorization: {APIkey}</c>, 401 when absent or wrong.
-/// Later schemes (OAuth2 bearer, X-USERNAME/X-PASSWORD, presigned URLs) produce the same principal.
+/// The other schemes (OAuth2 bearer, X-USERNAME/X-PASSWORD) produce the same principal.
 /// </summary>
 public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IDocumentStore store,
-    IProblemDetailsService problems)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    IDocumentStore store)
+    : PrincipalAuthenticationHandler(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
+
+    protected override string ChallengeDetail => "A valid API key is required in the Authorization header.";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -49,21 +50,5 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var principal = Principal.Create(SchemeName, credential.TenantId, credential.Subject, credential.Scopes);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
-    }
-
-    protected override Task HandleChallengeAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status401Unauthorized, "Unauthorized", "A valid API key is required in the Authorization header.");
-
-    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
-        WriteProblem(StatusCodes.Status403Forbidden, "Forbidden", "The credentials do not grant the scope this operation needs.");
-
-    private async Task WriteProblem(int status, string title, string detail)
-    {
-        Response.StatusCode = status;
-        await problems.WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = Context,
-            ProblemDetails = { Status = status, Title = title, Detail = detail },
-        });
     }
 }

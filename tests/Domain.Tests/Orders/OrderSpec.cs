@@ -38,6 +38,11 @@ internal static class OrderSpec
                 OrderMetadataAdded added => order.Apply(added),
                 OrderFailed failed => order.Apply(failed),
                 OrderDeleted deleted => order.Apply(deleted),
+                OrderImagesArrived arrived => order.Apply(arrived),
+                OrderProcedureStepStarted started => order.Apply(started),
+                OrderProcedureStepCompleted completed => order.Apply(completed),
+                OrderProcedureStepCanceled canceled => order.Apply(canceled),
+                OrderCancellationRequested requested => order.Apply(requested),
                 _ => throw new ArgumentException($"Not an order event: {e.GetType().Name}"),
             };
         }
@@ -58,6 +63,8 @@ internal static class OrderSpec
                 (OrderBookedForStudy booked, null) => StudyOrderRegister.Create(booked),
                 (OrderBookedForStudy booked, { } r) => r.Apply(booked),
                 (StudyOrderReleased released, { } r) => r.Apply(released),
+                (StudyImagesArrived arrived, null) => StudyOrderRegister.Create(arrived),
+                (StudyImagesArrived arrived, { } r) => r.Apply(arrived),
                 _ => throw new ArgumentException($"Not a register event here: {e.GetType().Name}"),
             };
         }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using EventSourced.Domain.Access;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Tests.Support;
@@ -37,6 +38,9 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.1",
             JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["00100020"] = new { vr = "LO", Value = new[] { "P1" } } }),
             new BlobRef(new string('a', 64), new string('b', 40), 1234), IngestChannel.StowRs, "CT1", "STATION1");
+        var report = new ReportContent(
+            new BlobRef(new string('c', 64), new string('d', 40), 2048), "application/dicom", ReportFormat.DicomStructuredReport,
+            "1.2.840.10008.5.1.4.1.1.88.11", "1.2.3.4.6");
         object[] events =
         [
             new OrderCreated(Id, details, ["PatientBirthDate"], At.AddMinutes(15), By, At),
@@ -45,11 +49,26 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OrderDeleted(Id, By, At),
             new OrderBookedForStudy(Id, "1.2.3", Id, At),
             new StudyOrderReleased(Id, "1.2.3", Id, OrderStatus.Failed, At),
+            new StudyImagesArrived(Id, "1.2.3", ["PatientBirthDate", "PatientSex"], At),
+            new OrderImagesArrived(Id, "1.2.3", ["1.2.3.4.5"], ["PatientSex"], By, At),
+            new OrderProcedureStepStarted(Id, "1.2.3.9", By, At),
+            new OrderProcedureStepCompleted(Id, By, At),
+            new OrderProcedureStepCanceled(Id, "Patient left", By, At),
+            new OrderCancellationRequested(Id, "Patient left", By, At),
+            new WorkitemUidClaimed(Id, "1.2.3.9", Id, At),
             new TenantRegistered(Id, "t1", "Tenant one", By, At),
             new ApiKeyIssued(Id, "t1", "0123456789abcdef", "hash", "subject", [Scopes.OrdersRead], By, At),
             new ApiKeyRevoked(Id, "t1", "0123456789abcdef", By, At),
+            new OAuthClientRegistered(Id, "t1", "t1.0123456789abcdef", "hash", [Scopes.OrdersRead], By, At),
+            new OAuthClientRevoked(Id, "t1", "t1.0123456789abcdef", By, At),
+            new ArchiveUserRegistered(Id, "t1", "user1", "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==", [Scopes.Archive.GetPatient], By, At),
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
+            new ReportDelivered(Id, Id, "1.2.3", "summary", 2, Id, report, new Actor("producer", "reports-api"), At),
+            new ReportsAcknowledged(Id, [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
+            new OrderAddedToStudyGroup(Id, "group one", Id, "1.2.3", By, At),
+            new StudyGroupReportDelivered(Id, "group one", Id, "summary", 1, null, report, new Actor("producer", "reports-api"), At),
+            new StudyGroupReportsAcknowledged(Id, "group one", [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
             new UploadUrlIssued(Id, "0123456789abcdef", At.AddMinutes(15), By, At),
             new UploadUrlConsumed(Id, "1.2.3", "1.2.3.4", "1.2.3.4.5", By, At),
             new ViewerTokenIssued(Id, "1.2.3", "P1", "dr.who", "patient", At.AddHours(1), By, At),

@@ -38,7 +38,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         await using (var first = new ServiceProcess(database.ConnectionString, blobRoot))
         {
             var output = await first.RunCliAsync("tenants", "ensure", "crash", "--scopes", "studies.read,studies.write");
-            key = output.Split("Authorization: ")[1].Trim();
+            key = output.Split("Authorization: ")[1].Split('\n')[0].Trim();
             await first.StartAsync();
             using (var warm = new HttpClient { BaseAddress = first.BaseAddress, Timeout = TimeSpan.FromMinutes(3) })
             {

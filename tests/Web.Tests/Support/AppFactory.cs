@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EventSourced.Web.Tests.Support;
 
 /// <summary>The real service (Program) in process, over real HTTP semantics, on a test class's own database.</summary>
-public sealed class AppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null)
+public sealed class AppFactory(string connectionString, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     : WebApplicationFactory<Program>
 {
     static AppFactory()
@@ -32,6 +32,11 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureServices(services);
         }
     }
 
@@ -79,10 +84,13 @@ public class ServiceFixture : IAsyncLifetime
 
     protected virtual IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>();
 
+    /// <summary>Test-only services (e.g. a Carter module) added to the app.</summary>
+    protected virtual Action<IServiceCollection>? Services => null;
+
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
-        App = new AppFactory(database.ConnectionString, Settings);
+        App = new AppFactory(database.ConnectionString, Settings, Services);
         App.CreateClient().Dispose(); // start the host now, not inside the first test's timing
     }
 

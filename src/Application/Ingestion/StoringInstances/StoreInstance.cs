@@ -1,7 +1,9 @@
+using EventSourced.Application.Orders.RecordingImages;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
 using Marten;
 using Microsoft.Extensions.Options;
+using Wolverine;
 
 namespace EventSourced.Application.Ingestion.StoringInstances;
 
@@ -25,7 +27,7 @@ public static class StoreInstancesHandler
     /// Two first writers of a new study race on creating the stream; the loser is retried by the
     /// Wolverine policy on <c>ExistingStreamIdCollisionException</c> and then finds it.
     /// </remarks>
-    public static async Task<StoreInstancesResponse> Handle(
+    public static async Task<(StoreInstancesResponse, OutgoingMessages)> Handle(
         StoreInstances command,
         IDocumentSession session,
         IOptions<IngestionOptions> options,
@@ -61,6 +63,13 @@ public static class StoreInstancesHandler
             results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));
         }
 
-        return new StoreInstancesResponse(studyUid, results);
+        // Cascaded through the outbox, committed with the events: the study's order moves on (Orders/RecordingImages).
+        var messages = new OutgoingMessages();
+        if (InstancesArrivedForStudy.From(command, results, now) is { } arrived)
+        {
+            messages.Add(arrived);
+        }
+
+        return (new StoreInstancesResponse(studyUid, results), messages);
     }
 }

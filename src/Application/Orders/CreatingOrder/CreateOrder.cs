@@ -9,9 +9,15 @@ using Wolverine;
 
 namespace EventSourced.Application.Orders.CreatingOrder;
 
-public sealed record CreateOrder(OrderDetails Details, Actor By);
+/// <param name="WorkitemUid">The UPS SOP Instance UID a UPS-RS client asked for; null: the order's default.</param>
+public sealed record CreateOrder(OrderDetails Details, Actor By, string? WorkitemUid = null);
 
-public sealed record OrderCreatedResponse(Guid OrderId, string StudyInstanceUid, DateTimeOffset MetadataDueBy, IReadOnlyList<string> MissingMetadata);
+public sealed record OrderCreatedResponse(Guid OrderId, string StudyInstanceUid, DateTimeOffset MetadataDueBy, IReadOnlyList<string> MissingMetadata)
+{
+    /// <summary>The new order's UPS SOP Instance UID (not part of the PACS dialect's body).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string WorkitemUid { get; init; } = "";
+}
 
 /// <summary>
 /// The PACS order API's field rules (document e, "Create Order API"): the nine mandatory fields, and
@@ -89,18 +95,44 @@ public static class CreateOrderHandler
             options.Value.RequiredMetadataNames,
             options.Value.MetadataDeadline,
             command.By,
-            now);
+            now,
+            command.WorkitemUid);
 
         if (creation is null)
         {
             return (CommandResult<OrderCreatedResponse>.Reject(rejected!), []);
         }
 
-        register.AppendOne(creation.Booked);
-        session.Events.StartStream<Order>(creation.Created.OrderId, creation.Created);
+        if (command.WorkitemUid is { } workitemUid)
+        {
+            var claimId = OrderDecisions.WorkitemUidStreamId(session.TenantId, workitemUid);
+            var claimedBefore = await session.Events.FetchStreamStateAsync(claimId, cancellation) is not null;
+            var (claimed, taken) = OrderDecisions.ClaimWorkitemUid(claimedBefore, claimId, workitemUid, creation.Created.OrderId, now);
+            if (claimed is null)
+            {
+                return (CommandResult<OrderCreatedResponse>.Reject(taken!), []);
+            }
 
+            session.Events.StartStream(claimId, claimed);
+        }
+
+        register.AppendOne(creation.Booked);
         var order = Order.Create(creation.Created);
-        var response = new OrderCreatedResponse(order.Id, order.StudyInstanceUid, order.MetadataDueBy, order.MissingMetadata);
+        if (creation.ImagesAlreadyStored is { } images)
+        {
+            // The study's instances came first (e.g. a modality sent before the RIS ordered): the order starts from them.
+            session.Events.StartStream<Order>(creation.Created.OrderId, creation.Created, images);
+            order = order.Apply(images);
+        }
+        else
+        {
+            session.Events.StartStream<Order>(creation.Created.OrderId, creation.Created);
+        }
+
+        var response = new OrderCreatedResponse(order.Id, order.StudyInstanceUid, order.MetadataDueBy, order.MissingMetadata)
+        {
+            WorkitemUid = order.WorkitemUid,
+        };
 
         // Durable: the outbox stores the scheduled check in the same transaction as the events, so it
         // survives a restart and is never scheduled for an order that was not committed.

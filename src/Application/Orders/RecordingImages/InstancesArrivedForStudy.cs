@@ -1,0 +1,66 @@
+using EventSourced.Application.Ingestion.StoringInstances;
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Orders;
+using EventSourced.Domain.Studies;
+using Marten;
+
+namespace EventSourced.Application.Orders.RecordingImages;
+
+/// <summary>
+/// Cascaded by <see cref="StoreInstancesHandler"/> through the Marten outbox, in the transaction that
+/// appends the study's <see cref="InstanceStored"/>/<see cref="InstanceReplaced"/> events: committed
+/// together or not at all, so an order is never left behind by a crash between the two. Carries the
+/// tenant on its envelope (cascaded messages inherit it).
+/// </summary>
+public sealed record InstancesArrivedForStudy(
+    string StudyInstanceUid,
+    IReadOnlyList<string> SopInstanceUids,
+    IReadOnlyList<string> MetadataInHeaders,
+    Actor StoredBy,
+    DateTimeOffset StoredAt)
+{
+    /// <summary>The message for the instances a StoreInstances command appended (stored or replaced); null when it appended none.</summary>
+    public static InstancesArrivedForStudy? From(StoreInstances command, IReadOnlyList<InstanceStoreResult> results, DateTimeOffset now)
+    {
+        var appended = command.Instances
+            .Where((_, i) => results[i].Outcome is StoreOutcome.Stored or StoreOutcome.Replaced)
+            .ToList();
+        if (appended.Count == 0)
+        {
+            return null;
+        }
+
+        var names = appended.SelectMany(i => HeaderMetadata.PresentIn(i.Header)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        return new InstancesArrivedForStudy(appended[0].StudyInstanceUid, [.. appended.Select(i => i.SopInstanceUid)], names, command.By, now);
+    }
+}
+
+public static class InstancesArrivedForStudyHandler
+{
+    /// <summary>
+    /// Records the arrival on the study's order register and on its active order. The register row is
+    /// locked for the duration (<c>FetchForExclusiveWriting</c>): arrivals for one study are recorded
+    /// one after another instead of retrying each other, and an order created concurrently for the
+    /// study conflicts with the register's append and is retried, so it then starts from these images.
+    /// </summary>
+    public static async Task Handle(InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation)
+    {
+        var registerId = StudyOrderRegister.StreamId(session.TenantId, message.StudyInstanceUid);
+        var register = await session.Events.FetchForExclusiveWriting<StudyOrderRegister>(registerId, cancellation);
+        if (StudyOrderRegister.NoteImages(register.Aggregate, registerId, message.StudyInstanceUid, message.MetadataInHeaders, message.StoredAt) is { } noted)
+        {
+            register.AppendOne(noted);
+        }
+
+        if (register.Aggregate?.ActiveOrderId is not { } orderId)
+        {
+            return;
+        }
+
+        var order = await session.Events.FetchForWriting<Order>(orderId, cancellation);
+        if (order.Aggregate?.RecordImages(message.SopInstanceUids, message.MetadataInHeaders, message.StoredBy, message.StoredAt) is { } arrived)
+        {
+            order.AppendOne(arrived);
+        }
+    }
+}

@@ -1,0 +1,25 @@
+using EventSourced.Domain.Orders;
+using EventSourced.Domain.Reports;
+using Marten.Events.Aggregation;
+
+namespace EventSourced.Projections.Orders;
+
+// The order's report events, in their own part of the live aggregation (Aggregations.cs) so the
+// report slice and the order-status slice change different files.
+public partial class OrderAggregation
+{
+    public Order Apply(ReportDelivered delivered, Order order) => order.Apply(delivered);
+
+    public Order Apply(ReportsAcknowledged acknowledged, Order order) => order.Apply(acknowledged);
+}
+
+public partial class StudyGroupAggregation : SingleStreamProjection<StudyGroup, Guid>
+{
+    public static StudyGroup Create(OrderAddedToStudyGroup added) => StudyGroup.Create(added);
+
+    public StudyGroup Apply(OrderAddedToStudyGroup added, StudyGroup group) => group.Apply(added);
+
+    public StudyGroup Apply(StudyGroupReportDelivered delivered, StudyGroup group) => group.Apply(delivered);
+
+    public StudyGroup Apply(StudyGroupReportsAcknowledged acknowledged, StudyGroup group) => group.Apply(acknowledged);
+}
