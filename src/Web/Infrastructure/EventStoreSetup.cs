@@ -2,6 +2,8 @@ using EventSourced.Application;
 using EventSourced.Application.Ingestion;
 using EventSourced.Application.Orders;
 using EventSourced.Projections;
+using EventSourced.Projections.Access;
+using EventSourced.Web.DicomService.Callbacks;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
@@ -67,6 +69,8 @@ public static class EventStoreSetup
                 options.AddStudyProjections();
                 options.AddQidoProjections();
                 options.AddArchiveProjections();
+                options.AddAccessProjections();
+                options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
                 options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
                 return options;
             })
@@ -90,6 +94,8 @@ public static class EventStoreSetup
             options.Policies.UseDurableLocalQueues();
             options.Durability.Mode = solo ? DurabilityMode.Solo : DurabilityMode.Balanced;
             options.Durability.ScheduledJobPollingTime = storeOptions.ScheduledJobPollingTime;
+
+            options.AddCallbackForwarding(CallbackOptions.From(builder.Configuration));
 
             // Two commands deciding on the same stream at once: the loser re-reads and decides again.
             options.OnException<ConcurrencyException>().Or<JasperFx.Events.ExistingStreamIdCollisionException>().Or<Marten.Exceptions.ExistingStreamIdCollisionException>()

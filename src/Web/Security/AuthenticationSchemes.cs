@@ -6,6 +6,7 @@ namespace EventSourced.Web.Security;
 
 /// <summary>
 /// The schemes, and the one default scheme that picks among them by what the request carries:
+/// <c>Authorization: Bearer vt_…</c> or <c>?token=vt_…</c> → viewer token (document c);
 /// <c>Authorization: Bearer …</c> → OAuth2 access token; any other <c>Authorization</c> → API key
 /// (document e); <c>X-USERNAME</c>/<c>X-PASSWORD</c> → archive user (document d); nothing → API key,
 /// whose challenge is then the answer (each scheme challenges and forbids in the same shapes).
@@ -27,11 +28,18 @@ public static class AuthenticationSchemes
             .AddPolicyScheme(Default, "By credential", options => options.ForwardDefaultSelector = Select)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, null)
-            .AddScheme<AuthenticationSchemeOptions, ArchiveUserAuthenticationHandler>(ArchiveUserAuthenticationHandler.SchemeName, null);
+            .AddScheme<AuthenticationSchemeOptions, ArchiveUserAuthenticationHandler>(ArchiveUserAuthenticationHandler.SchemeName, null)
+            .AddViewerTokens(configuration);
     }
 
     public static string Select(HttpContext context)
     {
+        // Document c's viewer token (Bearer vt_…, or ?token=vt_… without an Authorization header) before OAuth2's Bearer.
+        if (ViewerTokenAuthenticationHandler.Carries(context.Request))
+        {
+            return ViewerTokenAuthenticationHandler.SchemeName;
+        }
+
         var headers = context.Request.Headers;
         var authorization = headers.Authorization.ToString();
         if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || authorization.Equals("Bearer", StringComparison.OrdinalIgnoreCase))

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using EventSourced.Domain.Archive;
+using EventSourced.Domain.Access;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
@@ -74,6 +75,17 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OrderAddedToStudyGroup(Id, "group one", Id, "1.2.3", By, At),
             new StudyGroupReportDelivered(Id, "group one", Id, "summary", 1, null, report, new Actor("producer", "reports-api"), At),
             new StudyGroupReportsAcknowledged(Id, "group one", [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
+            new UploadUrlIssued(Id, "0123456789abcdef", At.AddMinutes(15), By, At),
+            new UploadUrlConsumed(Id, "1.2.3", "1.2.3.4", "1.2.3.4.5", By, At),
+            new ViewerTokenIssued(Id, "1.2.3", "P1", "dr.who", "patient", At.AddHours(1), By, At),
+            new ViewerTokenUsed(Id, "1.2.3", "GET /dicomweb/studies/1.2.3/metadata", new Actor("dr.who", "viewer-token"), At),
+            new NewExamCallbackReceived(Id, new NewExamNotification
+            {
+                SourceID = "O3PROD", StudyInstanceUID = "1.2.3", AccessionNumber = "A1", PatientID = "P1", NumberOfStudyRelatedSeries = 1,
+                NumberOfStudyRelatedInstances = 2, ModalitiesInStudy = ["CT"], AeTitles = ["AE1"], StationNames = ["S1", "S2"], EventType = "COMPLETED",
+                StudyDate = "20260102", StudyTime = "030405", StudyID = null, ReferringPhysicianName = "DOC^JOHN", StudyDescription = "Chest",
+                PatientName = "DOE^JANE", PatientBirthDate = "19700101", PatientSex = "F",
+            }, ["http://127.0.0.1:9/callback"], By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

@@ -27,6 +27,8 @@ public sealed class AuthorizationMatrixTests(ArchiveProbeFixture fixture) : ICla
         "GET /openapi/{documentName}.json", "GET /scalar/{documentName?}",
         "GET /scalar/scalar.js", "GET /scalar/scalar.aspnetcore.js", "GET /scalar/favicon.svg",
         "POST /oauth2/token", "GET /oauth2/token", "GET /.well-known/jwks.json",
+        // Document b's presigned PUT: the signed URL is the credential (every method is routed so a wrong one is 403).
+        "PUT /upload/{uploadId}", "POST /upload/{uploadId}", "GET /upload/{uploadId}", "DELETE /upload/{uploadId}", "PATCH /upload/{uploadId}",
     ];
 
     private sealed record Route(string Method, string Pattern, string Url, IReadOnlyList<string> Scopes, bool Anonymous)
@@ -42,7 +44,9 @@ public sealed class AuthorizationMatrixTests(ArchiveProbeFixture fixture) : ICla
         foreach (var endpoint in fixture.App.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>())
         {
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
-            var scopes = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().Distinct().ToList();
+            // The /dicomweb read policy is studies.read or a viewer token's study restriction: for these credentials, studies.read.
+            var scopes = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>()
+                .Select(p => p == DicomWeb.ViewerStudyRestriction.PolicyName ? Scopes.StudiesRead : p).Distinct().ToList();
             var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
             var url = Fill(endpoint.RoutePattern, victim)
                 + $"?study_uid={victim.StudyUid}&studyUid={victim.StudyUid}&StudyInstanceUID={victim.StudyUid}&order_id={victim.OrderId}&orderId={victim.OrderId}";

@@ -23,7 +23,8 @@ public sealed class QidoModule : ICarterModule
 
     public void AddRoutes(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/dicomweb").WithTags("DICOMweb: QIDO-RS").RequireAuthorization(Scopes.StudiesRead);
+        // studies.read, or a viewer token restricted to the path's or forced study (ViewerStudyRestriction).
+        var group = app.MapGroup("/dicomweb").WithTags("DICOMweb: QIDO-RS").RestrictedToViewerStudy();
 
         group.MapGet("/studies", (HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
                 SearchAsync(http, user, store, QidoLevel.Study, null, null, ct))

@@ -23,7 +23,7 @@ public sealed class RenderedModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/dicomweb/studies/{study}/series/{series}/instances/{instance}")
-            .WithTags("DICOMweb: WADO-RS rendered").RequireAuthorization(Scopes.StudiesRead);
+            .WithTags("DICOMweb: WADO-RS rendered").RestrictedToViewerStudy();
         group.MapGet("/rendered", (string study, string series, string instance, HttpContext context, CancellationToken cancellation) =>
             Render(context, study, series, instance, 1, thumbnail: false, cancellation)).WithName("WadoInstanceRendered");
         group.MapGet("/frames/{frame:int}/rendered", (string study, string series, string instance, int frame, HttpContext context, CancellationToken cancellation) =>

@@ -19,7 +19,7 @@ public sealed class WadoModule : ICarterModule
 {
     public void AddRoutes(IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/dicomweb/studies").WithTags("DICOMweb: WADO-RS").RequireAuthorization(Scopes.StudiesRead);
+        var group = app.MapGroup("/dicomweb/studies").WithTags("DICOMweb: WADO-RS").RestrictedToViewerStudy();
         group.MapGet("/{study}", (string study, HttpContext context, CancellationToken cancellation) =>
                 Retrieve(context, study, null, null, cancellation))
             .WithName("WadoStudy");
