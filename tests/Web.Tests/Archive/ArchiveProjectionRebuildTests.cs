@@ -53,14 +53,7 @@ public sealed class ArchiveProjectionRebuildTests(ArchiveFormsFixture fixture) :
         var live = await RowsAsync();
         Assert.Equal([6, 8, 4, 4], live.Select(t => t.Count));
 
-        await using (var connection = new NpgsqlConnection(fixture.ConnectionString))
-        {
-            await connection.OpenAsync();
-            foreach (var table in Tables)
-            {
-                await new NpgsqlCommand($"delete from eventsourced.{table}", connection).ExecuteNonQueryAsync();
-            }
-        }
+        await ReadModelTables.ClearAsync(fixture.ConnectionString, Tables);
 
         using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -71,24 +64,5 @@ public sealed class ArchiveProjectionRebuildTests(ArchiveFormsFixture fixture) :
         Assert.Equal(live, await RowsAsync());
     }
 
-    private async Task<List<List<string>>> RowsAsync()
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        var tables = new List<List<string>>();
-        foreach (var table in Tables)
-        {
-            await using var command = new NpgsqlCommand($"select tenant_id || ' ' || id || ' ' || data::text from eventsourced.{table} order by tenant_id, id", connection);
-            await using var reader = await command.ExecuteReaderAsync();
-            var rows = new List<string>();
-            while (await reader.ReadAsync())
-            {
-                rows.Add(reader.GetString(0));
-            }
-
-            tables.Add(rows);
-        }
-
-        return tables;
-    }
+    private Task<List<List<string>>> RowsAsync() => ReadModelTables.RowsAsync(fixture.ConnectionString, Tables);
 }

@@ -31,11 +31,7 @@ public sealed class ProjectionRebuildTests(ServiceFixture fixture) : IClassFixtu
         var live = await SummariesAsync();
         Assert.Equal(8, live.Count);
 
-        await using (var cleared = new NpgsqlConnection(fixture.ConnectionString))
-        {
-            await cleared.OpenAsync();
-            await new NpgsqlCommand("delete from eventsourced.mt_doc_ordersummary", cleared).ExecuteNonQueryAsync();
-        }
+        await ReadModelTables.ClearAsync(fixture.ConnectionString, "mt_doc_ordersummary");
 
         using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<OrderSummaryProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -43,18 +39,6 @@ public sealed class ProjectionRebuildTests(ServiceFixture fixture) : IClassFixtu
         Assert.Equal(live, await SummariesAsync());
     }
 
-    private async Task<List<string>> SummariesAsync()
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select tenant_id || ' ' || id || ' ' || data::text from eventsourced.mt_doc_ordersummary order by tenant_id, id", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return rows;
-    }
+    private async Task<List<string>> SummariesAsync() =>
+        (await ReadModelTables.RowsAsync(fixture.ConnectionString, "mt_doc_ordersummary"))[0];
 }

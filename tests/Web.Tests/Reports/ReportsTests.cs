@@ -493,11 +493,7 @@ public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<Reports
         var live = await CurrentReportsAsync();
         Assert.True(live.Count >= 4);
 
-        await using (var connection = new NpgsqlConnection(fixture.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await new NpgsqlCommand("delete from eventsourced.mt_doc_currentreport", connection).ExecuteNonQueryAsync();
-        }
+        await ReadModelTables.ClearAsync(fixture.ConnectionString, "mt_doc_currentreport");
 
         using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<CurrentReportProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
@@ -505,18 +501,6 @@ public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<Reports
         Assert.Equal(live, await CurrentReportsAsync());
     }
 
-    private async Task<List<string>> CurrentReportsAsync()
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select tenant_id || ' ' || id || ' ' || data::text from eventsourced.mt_doc_currentreport order by tenant_id, id", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        var rows = new List<string>();
-        while (await reader.ReadAsync())
-        {
-            rows.Add(reader.GetString(0));
-        }
-
-        return rows;
-    }
+    private async Task<List<string>> CurrentReportsAsync() =>
+        (await ReadModelTables.RowsAsync(fixture.ConnectionString, "mt_doc_currentreport"))[0];
 }
