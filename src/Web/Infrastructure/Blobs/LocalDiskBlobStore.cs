@@ -22,7 +22,9 @@ public sealed class BlobStoreOptions
 /// <summary>
 /// Local disk blob store: <c>{root}/objects/{sha[0..2]}/{sha[2..4]}/{sha}</c>, written through
 /// <c>{root}/tmp</c>. Commit = flush + fsync of the file, rename (atomic within one file system, never
-/// over an existing blob), fsync of the directory so the rename itself survives a power cut.
+/// over an existing blob), fsync of the directory so the rename itself survives a power cut. Committing
+/// bytes that are already stored refreshes the stored blob's modification time instead (the orphan
+/// sweeper's grace period is measured from it).
 /// </summary>
 public sealed class LocalDiskBlobStore : IBlobStore
 {
@@ -147,29 +149,79 @@ public sealed class LocalDiskBlobStore : IBlobStore
             }
 
             var (sha256, sha1, length) = await content.CompleteAsync(cancellation);
-            var final = store.PathFor(sha256)!;
-            var directory = Path.GetDirectoryName(final)!;
-            Directory.CreateDirectory(directory);
-            if (File.Exists(final))
-            {
-                File.Delete(tempPath); // same bytes are already stored
-            }
-            else
-            {
-                try
-                {
-                    File.Move(tempPath, final, overwrite: false);
-                }
-                catch (IOException) when (File.Exists(final))
-                {
-                    File.Delete(tempPath); // a concurrent write of the same bytes won the rename
-                }
 
-                FsyncDirectory(directory);
-            }
-
+            // fsync, rename and directory fsync block their thread for a disk round trip each: they run on
+            // a thread of their own, never on a thread-pool thread (under load a request's parts would
+            // otherwise starve the pool). Commits of several parts then overlap, and the file system
+            // folds their journal flushes together (group commit).
+            await Task.Factory.StartNew(() => MakeDurable(sha256), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             committed = true;
             return new BlobReference(sha256, sha1, length);
+        }
+
+        private void MakeDurable(string sha256)
+        {
+            content.FsyncAndClose();
+            var final = store.PathFor(sha256)!;
+            var directory = Path.GetDirectoryName(final)!;
+            EnsureDirectory(directory);
+            if (TryRefresh(final))
+            {
+                File.Delete(tempPath); // same bytes are already stored
+                return;
+            }
+
+            try
+            {
+                File.Move(tempPath, final, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(final))
+            {
+                File.Delete(tempPath); // a concurrent write of the same bytes won the rename
+            }
+
+            FsyncDirectory(directory);
+        }
+
+        /// <summary>
+        /// The blob is already stored: its modification time is set to now, so the orphan sweeper's grace
+        /// period starts again for the event this write is about to append. False when there is no such
+        /// blob (or the sweeper removed it a moment ago): the caller then renames its own copy into place.
+        /// </summary>
+        private static bool TryRefresh(string final)
+        {
+            try
+            {
+                File.SetLastWriteTimeUtc(final, DateTime.UtcNow);
+                return true;
+            }
+            catch (FileNotFoundException)
+            {
+                return false;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>Creates the two fan-out folders when missing, and fsyncs each parent so the new entries survive a power cut too.</summary>
+        private void EnsureDirectory(string directory)
+        {
+            if (Directory.Exists(directory))
+            {
+                return;
+            }
+
+            var parent = Path.GetDirectoryName(directory)!;
+            var parentExisted = Directory.Exists(parent);
+            Directory.CreateDirectory(directory);
+            if (!parentExisted)
+            {
+                FsyncDirectory(store.objects);
+            }
+
+            FsyncDirectory(parent);
         }
 
         public async ValueTask DisposeAsync()
@@ -203,12 +255,18 @@ public sealed class LocalDiskBlobStore : IBlobStore
             set => throw new NotSupportedException();
         }
 
+        /// <summary>Writes what is buffered to the file (not yet to disk) and returns both hashes.</summary>
         public async Task<(string Sha256, string Sha1, long Length)> CompleteAsync(CancellationToken cancellation)
         {
             await file.FlushAsync(cancellation);
-            file.Flush(flushToDisk: true);
-            await file.DisposeAsync();
             return (Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(sha1.GetHashAndReset()), length);
+        }
+
+        /// <summary>Blocking: fsync of the file's data, then close.</summary>
+        public void FsyncAndClose()
+        {
+            file.Flush(flushToDisk: true);
+            file.Dispose();
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
