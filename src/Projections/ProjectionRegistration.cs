@@ -1,4 +1,5 @@
 using EventSourced.Domain.Orders;
+using EventSourced.Projections.Blobs;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
@@ -32,6 +33,10 @@ public static class ProjectionRegistration
             .MultiTenanted()
             .Index(x => x.StudyInstanceUid)
             .Index(x => x.SeriesInstanceUid);
+
+        // Every blob an event names, for the orphan sweeper (docs/architecture.md, "Orphan blobs").
+        options.Projections.Add<ReferencedBlobProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<ReferencedBlob>().MultiTenanted();
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();

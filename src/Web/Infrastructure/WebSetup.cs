@@ -39,6 +39,8 @@ public static class WebSetup
             return new LocalDiskBlobStore(Path.GetFullPath(root, services.GetRequiredService<IWebHostEnvironment>().ContentRootPath));
         });
         builder.Services.AddHostedService<BlobSweeper>();
+        builder.Services.AddSingleton<OrphanBlobSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OrphanBlobSweeper>());
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
         builder.Services.AddSingleton<EventSourced.Application.Retrieval.InstanceRenderer>();

@@ -17,6 +17,17 @@ public sealed class BlobStoreOptions
 
     /// <summary>A temporary file untouched this long belongs to a write that will never commit.</summary>
     public TimeSpan AbandonedWriteAge { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often committed blobs that no event references are looked for; zero or less turns the orphan sweep off.</summary>
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A committed blob is an orphan only when no event references it and it was last committed longer ago
+    /// than this. It must exceed the longest time between a blob's commit and its event's append: a STOW
+    /// request holds up to 64 committed parts until it records them, so the slowest plausible upload of
+    /// 64 parts bounds it (docs/architecture.md, "Orphan blobs").
+    /// </summary>
+    public TimeSpan OrphanGracePeriod { get; set; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>
@@ -59,11 +70,65 @@ public sealed class LocalDiskBlobStore : IBlobStore
         }
     }
 
+    public IEnumerable<(string Sha256, DateTimeOffset ModifiedAt)> ListCommitted()
+    {
+        foreach (var file in Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            if (PathFor(name) == file)
+            {
+                yield return (name, new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero));
+            }
+        }
+    }
+
+    public bool DeleteIfNotModifiedSince(string sha256, DateTimeOffset notModifiedSince)
+    {
+        if (PathFor(sha256) is not { } path)
+        {
+            return false;
+        }
+
+        // Moved aside first, then its time checked again: a commit of the same bytes either refreshed the
+        // time before the move (the blob is put back) or finds no blob after it (and renames its own copy in).
+        var aside = Path.Combine(temp, $"{sha256}.{Guid.CreateVersion7():N}.sweeping");
+        try
+        {
+            File.Move(path, aside, overwrite: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+
+        if (File.GetLastWriteTimeUtc(aside) >= notModifiedSince.UtcDateTime)
+        {
+            try
+            {
+                File.Move(aside, path, overwrite: false);
+                FsyncDirectory(Path.GetDirectoryName(path)!);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(aside); // the concurrent commit's copy is in place
+            }
+
+            return false;
+        }
+
+        File.Delete(aside);
+        return true;
+    }
+
     public int SweepAbandonedWrites(TimeSpan olderThan)
     {
         var removed = 0;
         var cutoff = DateTime.UtcNow - olderThan;
-        foreach (var file in Directory.EnumerateFiles(temp, "*.partial"))
+        foreach (var file in Directory.EnumerateFiles(temp, "*.partial").Concat(Directory.EnumerateFiles(temp, "*.sweeping")))
         {
             if (File.GetLastWriteTimeUtc(file) < cutoff)
             {
