@@ -215,11 +215,11 @@ public sealed class LocalDiskBlobStore : IBlobStore
 
             var (sha256, sha1, length) = await content.CompleteAsync(cancellation);
 
-            // fsync, rename and directory fsync block their thread for a disk round trip each: they run on
-            // a thread of their own, never on a thread-pool thread (under load a request's parts would
-            // otherwise starve the pool). Commits of several parts then overlap, and the file system
-            // folds their journal flushes together (group commit).
-            await Task.Factory.StartNew(() => MakeDurable(sha256), cancellation, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // fsync, rename and directory fsync block their thread for a disk round trip each; queued as one
+            // work item, so a caller that does not await the commit at once (STOW) goes on reading its next
+            // part, the commits of several parts overlap, and the file system folds their journal flushes
+            // together (group commit). A dedicated thread per commit measured costlier (docs/benchmarks.md).
+            await Task.Run(() => MakeDurable(sha256), cancellation);
             committed = true;
             return new BlobReference(sha256, sha1, length);
         }
