@@ -1,5 +1,6 @@
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
+using EventSourced.Projections.Blobs;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
@@ -41,6 +42,10 @@ public static class ProjectionRegistration
             .MultiTenanted()
             .Index(x => x.StudyInstanceUid)
             .Index(x => x.SeriesInstanceUid);
+
+        // Every blob an event names, for the orphan sweeper (docs/architecture.md, "Orphan blobs").
+        options.Projections.Add<ReferencedBlobProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<ReferencedBlob>().MultiTenanted();
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();

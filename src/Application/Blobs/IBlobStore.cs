@@ -21,6 +21,16 @@ public interface IBlobStore
     /// <summary>Removes a blob (retention, orphan sweeping). Removing an absent blob is not an error.</summary>
     void Delete(string sha256);
 
+    /// <summary>Every committed blob with its last modification time (its commit, or the latest commit of the same bytes).</summary>
+    IEnumerable<(string Sha256, DateTimeOffset ModifiedAt)> ListCommitted();
+
+    /// <summary>
+    /// Removes a committed blob only if it has not been modified (committed again) since <paramref name="notModifiedSince"/>;
+    /// safe against a concurrent commit of the same bytes: either that commit's copy stays, or the blob is not removed.
+    /// True when removed.
+    /// </summary>
+    bool DeleteIfNotModifiedSince(string sha256, DateTimeOffset notModifiedSince);
+
     /// <summary>Removes temporary files of writes that never committed (a crash, a dropped request) older than <paramref name="olderThan"/>.</summary>
     int SweepAbandonedWrites(TimeSpan olderThan);
 }

@@ -165,6 +165,12 @@ public static class QidoAttributes
     /// <summary>The words of a name or query value, upper case and without accents (split on ^, =, space, comma).</summary>
     public static IEnumerable<string> FuzzyWords(string text)
     {
+        if (System.Text.Ascii.IsValid(text))
+        {
+            // No accents to strip: the common case skips the two Unicode normalisations.
+            return text.ToUpperInvariant().Split(['^', '=', ' ', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+
         var decomposed = text.Normalize(NormalizationForm.FormD);
         var plain = new StringBuilder(decomposed.Length);
         foreach (var c in decomposed)

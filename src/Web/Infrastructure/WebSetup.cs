@@ -22,6 +22,7 @@ public static class WebSetup
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
 
+        builder.Services.AddSingleton<ApiKeyCache>();
         // API key (document e), OAuth2 bearer (a, b), X-USERNAME/X-PASSWORD (d), behind one selecting scheme.
         builder.Services.AddPrincipalSchemes(builder.Configuration);
         builder.Services.AddAuthorization(options =>
@@ -43,6 +44,8 @@ public static class WebSetup
             return new LocalDiskBlobStore(Path.GetFullPath(root, services.GetRequiredService<IWebHostEnvironment>().ContentRootPath));
         });
         builder.Services.AddHostedService<BlobSweeper>();
+        builder.Services.AddSingleton<OrphanBlobSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<OrphanBlobSweeper>());
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
         builder.Services.AddSingleton<EventSourced.Application.Retrieval.InstanceRenderer>();

@@ -15,7 +15,9 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    IDocumentStore store)
+    IDocumentStore store,
+    ApiKeyCache cache,
+    TimeProvider clock)
     : PrincipalAuthenticationHandler(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -41,8 +43,17 @@ public sealed class ApiKeyAuthenticationHandler(
             return AuthenticateResult.Fail("Not an API key.");
         }
 
-        await using var session = store.QuerySession();
-        var credential = await session.LoadAsync<ApiKeyCredential>(keyId, Context.RequestAborted);
+        var credential = cache.Get(keyId, clock.GetUtcNow());
+        if (credential is null)
+        {
+            await using var session = store.QuerySession();
+            credential = await session.LoadAsync<ApiKeyCredential>(keyId, Context.RequestAborted);
+            if (credential is { Revoked: false })
+            {
+                cache.Set(credential, clock.GetUtcNow());
+            }
+        }
+
         if (credential is null || credential.Revoked || !ApiKeys.HashMatches(key, credential.KeyHash))
         {
             return AuthenticateResult.Fail("Unknown or revoked API key.");
@@ -50,5 +61,45 @@ public sealed class ApiKeyAuthenticationHandler(
 
         var principal = Principal.Create(SchemeName, credential.TenantId, credential.Subject, credential.Scopes);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
+    }
+}
+
+/// <summary>
+/// Valid credentials seen in the last <see cref="Lifetime"/>, by key id, so a client's burst of requests
+/// costs one database lookup rather than one each. A revocation is honoured within that lifetime
+/// (docs/architecture.md, "STOW throughput"): a revoked key keeps working for at most 10 s on a node
+/// that saw it just before. The secret is still checked against the hash on every request; unknown,
+/// wrong or revoked keys are never cached.
+/// </summary>
+public sealed class ApiKeyCache
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(10);
+    private const int MaxEntries = 10_000;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (ApiKeyCredential Credential, DateTimeOffset Until)> entries = new(StringComparer.Ordinal);
+
+    public ApiKeyCredential? Get(string keyId, DateTimeOffset now)
+    {
+        if (!entries.TryGetValue(keyId, out var entry))
+        {
+            return null;
+        }
+
+        if (entry.Until > now)
+        {
+            return entry.Credential;
+        }
+
+        entries.TryRemove(new KeyValuePair<string, (ApiKeyCredential, DateTimeOffset)>(keyId, entry));
+        return null;
+    }
+
+    public void Set(ApiKeyCredential credential, DateTimeOffset now)
+    {
+        if (entries.Count >= MaxEntries)
+        {
+            entries.Clear(); // a bound, not a policy: many distinct keys within 10 s is not the case to optimise
+        }
+
+        entries[credential.Id] = (credential, now + Lifetime);
     }
 }

@@ -70,6 +70,10 @@ public sealed class CountingBlobStore(IBlobStore inner) : IBlobStore
     public void Delete(string sha256) => inner.Delete(sha256);
 
     public int SweepAbandonedWrites(TimeSpan olderThan) => inner.SweepAbandonedWrites(olderThan);
+
+    public IEnumerable<(string Sha256, DateTimeOffset ModifiedAt)> ListCommitted() => inner.ListCommitted();
+
+    public bool DeleteIfNotModifiedSince(string sha256, DateTimeOffset notModifiedSince) => inner.DeleteIfNotModifiedSince(sha256, notModifiedSince);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using EventSourced.Application.Blobs;
 using EventSourced.Dicom;
@@ -31,13 +32,63 @@ public sealed record ReceiveFailure(ushort Reason, string Detail, string? SopCla
 /// loaded), validated, and only then committed. A part that fails leaves nothing behind. The caller
 /// then sends <c>StoreInstance</c> with the result: the blob is durable before any event names it.
 /// </summary>
+/// <param name="Durable">Completes with the instance (its blob reference filled in) once the blob is durable; faults when committing it failed.</param>
+public sealed record PendingInstance(Task<StoredInstance> Durable);
+
 public sealed class InstanceReceiver(IBlobStore blobs, IOptions<IngestionOptions> options)
 {
+    /// <summary>Receives one instance and commits its blob: when this returns an instance, its blob is durable.</summary>
     public async Task<(StoredInstance? Instance, ReceiveFailure? Failure)> ReceiveAsync(
         Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation)
     {
+        var (pending, failure) = await ReceivePendingAsync(content, expectedStudyUid, channel, callingAeTitle, cancellation);
+        return pending is null ? (null, failure) : (await pending.Durable, null);
+    }
+
+    /// <summary>
+    /// Receives and validates one instance; its blob's commit (fsync, rename, directory fsync) goes on in
+    /// the background, so a caller with more parts to read can read the next one meanwhile and the commits
+    /// of a request's parts overlap. The instance may be recorded only once <see cref="PendingInstance.Durable"/>
+    /// has completed.
+    /// </summary>
+    public async Task<(PendingInstance? Pending, ReceiveFailure? Failure)> ReceivePendingAsync(
+        Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation)
+    {
+        var write = blobs.BeginWrite();
+        var handedOver = false;
+        try
+        {
+            var (received, failure) = await ReceiveUncommittedAsync(write, content, expectedStudyUid, channel, callingAeTitle, cancellation);
+            if (received is null)
+            {
+                return (null, failure);
+            }
+
+            handedOver = true;
+            return (new PendingInstance(CommitAsync(write, received, cancellation)), null);
+        }
+        finally
+        {
+            if (!handedOver)
+            {
+                await write.DisposeAsync();
+            }
+        }
+    }
+
+    private static async Task<StoredInstance> CommitAsync(IBlobWrite write, StoredInstance received, CancellationToken cancellation)
+    {
+        await using (write)
+        {
+            var blob = await write.CommitAsync(cancellation);
+            return received with { Blob = new BlobRef(blob.Sha256, blob.Sha1, blob.Length) };
+        }
+    }
+
+    private async Task<(StoredInstance? Instance, ReceiveFailure? Failure)> ReceiveUncommittedAsync(
+        IBlobWrite write, Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation)
+    {
         var limits = options.Value;
-        await using var write = blobs.BeginWrite();
         var buffer = new byte[81920];
         long total = 0;
         int read;
@@ -87,16 +138,28 @@ public sealed class InstanceReceiver(IBlobStore blobs, IOptions<IngestionOptions
                 $"The instance belongs to study {study}, not to {expectedStudyUid} named in the request.", sopClass, sopInstance));
         }
 
-        var header = JsonSerializer.Deserialize<JsonElement>(
-            DicomJsonWriter.Serialize(dataset, new DicomJsonOptions { BulkDataThreshold = limits.HeaderBulkDataThreshold }));
-        var blob = await write.CommitAsync(cancellation);
+        var header = HeaderJson(dataset, limits.HeaderBulkDataThreshold);
         var transferSyntax = file.Meta.GetString(DicomTag.TransferSyntaxUID)?.TrimEnd('\0', ' ') ?? file.TransferSyntax.Uid;
         var stationName = dataset.GetString(StationNameTag)?.Trim();
 
+        // The blob reference is filled in by the commit (its hashes are final only then).
         return (new StoredInstance(
             study!, series!, sopInstance!, sopClass!, transferSyntax, header,
-            new BlobRef(blob.Sha256, blob.Sha1, blob.Length), channel, callingAeTitle,
+            new BlobRef("", "", total), channel, callingAeTitle,
             string.IsNullOrEmpty(stationName) ? null : stationName), null);
+    }
+
+    /// <summary>The DICOM JSON of the header, written as UTF-8 and parsed once (no string in between).</summary>
+    private static JsonElement HeaderJson(DicomDataset dataset, int bulkDataThreshold)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, MaxDepth = DicomJsonWriter.MaxJsonDepth, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            DicomJsonWriter.Write(writer, dataset, new DicomJsonOptions { BulkDataThreshold = bulkDataThreshold });
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
     }
 
     private static readonly DicomTag StationNameTag = new(0x0008, 0x1010);

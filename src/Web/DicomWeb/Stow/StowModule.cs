@@ -83,11 +83,12 @@ public sealed class StowModule : ICarterModule
         var reader = UploadMultipart.Reader(boundary, request.Body);
         var response = new StowResponse();
         var studies = new HashSet<string>();
-        var pending = new List<StoredInstance>();
+        var pending = new List<PendingInstance>();
         var parts = 0;
 
-        // Received instances (blobs already durable) are recorded in batches, one transaction per study,
-        // and always before the request ends, whichever way it ends: no blob is left without its event.
+        // Received instances are recorded in batches, one transaction per study, once their blobs are
+        // durable (the commits overlap with reading the next parts), and always before the request ends,
+        // whichever way it ends: no blob is left without its event.
         async Task FlushAsync()
         {
             if (pending.Count == 0)
@@ -95,7 +96,41 @@ public sealed class StowModule : ICarterModule
                 return;
             }
 
-            foreach (var outcome in await ingestor.StoreAsync(pending, user.TenantId(), user.Actor("stow-rs"), cancellation))
+            // The parts' commits ran while later parts were read; only durable blobs are recorded.
+            var durable = new List<StoredInstance>(pending.Count);
+            Exception? unexpected = null;
+            foreach (var part in pending)
+            {
+                try
+                {
+                    durable.Add(await part.Durable);
+                }
+                catch (IOException e)
+                {
+                    logger.LogError(e, "STOW: a received instance could not be committed to the blob store");
+                    response.AddFailed(new ReceiveFailure(ReceiveFailure.ProcessingFailure, "The instance could not be written to storage.", null, null));
+                }
+                catch (Exception e)
+                {
+                    unexpected ??= e;
+                }
+            }
+
+            pending.Clear();
+            if (durable.Count > 0)
+            {
+                await StoreDurableAsync(durable);
+            }
+
+            if (unexpected is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unexpected);
+            }
+        }
+
+        async Task StoreDurableAsync(List<StoredInstance> durable)
+        {
+            foreach (var outcome in await ingestor.StoreAsync(durable, user.TenantId(), user.Actor("stow-rs"), cancellation))
             {
                 if (outcome.Failure is { } refused)
                 {
@@ -108,8 +143,6 @@ public sealed class StowModule : ICarterModule
                 studies.Add(instance.StudyInstanceUid);
                 response.AddStored(instance.SopClassUid, instance.SopInstanceUid, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid));
             }
-
-            pending.Clear();
         }
 
         try
@@ -125,7 +158,7 @@ public sealed class StowModule : ICarterModule
                     continue;
                 }
 
-                var (received, failure) = await ingestor.ReceiveAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, cancellation);
+                var (received, failure) = await ingestor.ReceivePendingAsync(section.Body, study, IngestChannel.StowRs, callingAeTitle: null, cancellation);
                 if (received is null)
                 {
                     logger.LogInformation("STOW part {Part} failed ({Reason:X4}): {Detail}", parts, failure!.Reason, failure.Detail);
@@ -139,6 +172,10 @@ public sealed class StowModule : ICarterModule
                     await FlushAsync();
                 }
             }
+        }
+        catch (Exception) when (ObserveAbandoned(pending))
+        {
+            throw; // not reached: the filter only observes the commits an unexpected failure leaves behind
         }
         catch (UploadStreamException e) when (e.InnerException is BadHttpRequestException kestrel)
         {
@@ -167,6 +204,21 @@ public sealed class StowModule : ICarterModule
 
         var studyUrl = study ?? (studies.Count == 1 ? studies.First() : null);
         return new StowResult(response, studyUrl is null ? null : DicomWebMediaTypes.StudyUrl(request, studyUrl));
+    }
+
+    /// <summary>
+    /// The request fails unexpectedly (cancelled, our disk): the pending commits are not recorded (as
+    /// before they overlapped, a blob without its event is the orphan sweeper's), but their failures are
+    /// observed. Returns false so the exception goes on.
+    /// </summary>
+    private static bool ObserveAbandoned(List<PendingInstance> pending)
+    {
+        foreach (var part in pending)
+        {
+            _ = part.Durable.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+
+        return false;
     }
 
     private static StringSegment Parameter(MediaTypeHeaderValue media, string name) =>

@@ -5,8 +5,8 @@ namespace EventSourced.Web.Infrastructure.Blobs;
 
 /// <summary>
 /// Removes temporary files of writes that never committed (the process died between receiving and
-/// committing). Committed blobs that no event references (a crash between commit and append) are swept
-/// by the ingestion slice, which knows the references.
+/// committing). Committed blobs that no event references (a crash between commit and append) are
+/// <see cref="OrphanBlobSweeper"/>'s.
 /// </summary>
 public sealed class BlobSweeper(IBlobStore store, IOptions<BlobStoreOptions> options, ILogger<BlobSweeper> logger) : BackgroundService
 {

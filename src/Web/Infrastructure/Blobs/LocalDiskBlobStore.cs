@@ -17,12 +17,25 @@ public sealed class BlobStoreOptions
 
     /// <summary>A temporary file untouched this long belongs to a write that will never commit.</summary>
     public TimeSpan AbandonedWriteAge { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>How often committed blobs that no event references are looked for; zero or less turns the orphan sweep off.</summary>
+    public TimeSpan OrphanSweepInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// A committed blob is an orphan only when no event references it and it was last committed longer ago
+    /// than this. It must exceed the longest time between a blob's commit and its event's append: a STOW
+    /// request holds up to 64 committed parts until it records them, so the slowest plausible upload of
+    /// 64 parts bounds it (docs/architecture.md, "Orphan blobs").
+    /// </summary>
+    public TimeSpan OrphanGracePeriod { get; set; } = TimeSpan.FromHours(24);
 }
 
 /// <summary>
 /// Local disk blob store: <c>{root}/objects/{sha[0..2]}/{sha[2..4]}/{sha}</c>, written through
 /// <c>{root}/tmp</c>. Commit = flush + fsync of the file, rename (atomic within one file system, never
-/// over an existing blob), fsync of the directory so the rename itself survives a power cut.
+/// over an existing blob), fsync of the directory so the rename itself survives a power cut. Committing
+/// bytes that are already stored refreshes the stored blob's modification time instead (the orphan
+/// sweeper's grace period is measured from it).
 /// </summary>
 public sealed class LocalDiskBlobStore : IBlobStore
 {
@@ -57,11 +70,65 @@ public sealed class LocalDiskBlobStore : IBlobStore
         }
     }
 
+    public IEnumerable<(string Sha256, DateTimeOffset ModifiedAt)> ListCommitted()
+    {
+        foreach (var file in Directory.EnumerateFiles(objects, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(file);
+            if (PathFor(name) == file)
+            {
+                yield return (name, new DateTimeOffset(File.GetLastWriteTimeUtc(file), TimeSpan.Zero));
+            }
+        }
+    }
+
+    public bool DeleteIfNotModifiedSince(string sha256, DateTimeOffset notModifiedSince)
+    {
+        if (PathFor(sha256) is not { } path)
+        {
+            return false;
+        }
+
+        // Moved aside first, then its time checked again: a commit of the same bytes either refreshed the
+        // time before the move (the blob is put back) or finds no blob after it (and renames its own copy in).
+        var aside = Path.Combine(temp, $"{sha256}.{Guid.CreateVersion7():N}.sweeping");
+        try
+        {
+            File.Move(path, aside, overwrite: false);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return false;
+        }
+
+        if (File.GetLastWriteTimeUtc(aside) >= notModifiedSince.UtcDateTime)
+        {
+            try
+            {
+                File.Move(aside, path, overwrite: false);
+                FsyncDirectory(Path.GetDirectoryName(path)!);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(aside); // the concurrent commit's copy is in place
+            }
+
+            return false;
+        }
+
+        File.Delete(aside);
+        return true;
+    }
+
     public int SweepAbandonedWrites(TimeSpan olderThan)
     {
         var removed = 0;
         var cutoff = DateTime.UtcNow - olderThan;
-        foreach (var file in Directory.EnumerateFiles(temp, "*.partial"))
+        foreach (var file in Directory.EnumerateFiles(temp, "*.partial").Concat(Directory.EnumerateFiles(temp, "*.sweeping")))
         {
             if (File.GetLastWriteTimeUtc(file) < cutoff)
             {
@@ -147,29 +214,79 @@ public sealed class LocalDiskBlobStore : IBlobStore
             }
 
             var (sha256, sha1, length) = await content.CompleteAsync(cancellation);
-            var final = store.PathFor(sha256)!;
-            var directory = Path.GetDirectoryName(final)!;
-            Directory.CreateDirectory(directory);
-            if (File.Exists(final))
-            {
-                File.Delete(tempPath); // same bytes are already stored
-            }
-            else
-            {
-                try
-                {
-                    File.Move(tempPath, final, overwrite: false);
-                }
-                catch (IOException) when (File.Exists(final))
-                {
-                    File.Delete(tempPath); // a concurrent write of the same bytes won the rename
-                }
 
-                FsyncDirectory(directory);
-            }
-
+            // fsync, rename and directory fsync block their thread for a disk round trip each; queued as one
+            // work item, so a caller that does not await the commit at once (STOW) goes on reading its next
+            // part, the commits of several parts overlap, and the file system folds their journal flushes
+            // together (group commit). A dedicated thread per commit measured costlier (docs/benchmarks.md).
+            await Task.Run(() => MakeDurable(sha256), cancellation);
             committed = true;
             return new BlobReference(sha256, sha1, length);
+        }
+
+        private void MakeDurable(string sha256)
+        {
+            content.FsyncAndClose();
+            var final = store.PathFor(sha256)!;
+            var directory = Path.GetDirectoryName(final)!;
+            EnsureDirectory(directory);
+            if (TryRefresh(final))
+            {
+                File.Delete(tempPath); // same bytes are already stored
+                return;
+            }
+
+            try
+            {
+                File.Move(tempPath, final, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(final))
+            {
+                File.Delete(tempPath); // a concurrent write of the same bytes won the rename
+            }
+
+            FsyncDirectory(directory);
+        }
+
+        /// <summary>
+        /// The blob is already stored: its modification time is set to now, so the orphan sweeper's grace
+        /// period starts again for the event this write is about to append. False when there is no such
+        /// blob (or the sweeper removed it a moment ago): the caller then renames its own copy into place.
+        /// </summary>
+        private static bool TryRefresh(string final)
+        {
+            try
+            {
+                File.SetLastWriteTimeUtc(final, DateTime.UtcNow);
+                return true;
+            }
+            catch (FileNotFoundException)
+            {
+                return false;
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return false;
+            }
+        }
+
+        /// <summary>Creates the two fan-out folders when missing, and fsyncs each parent so the new entries survive a power cut too.</summary>
+        private void EnsureDirectory(string directory)
+        {
+            if (Directory.Exists(directory))
+            {
+                return;
+            }
+
+            var parent = Path.GetDirectoryName(directory)!;
+            var parentExisted = Directory.Exists(parent);
+            Directory.CreateDirectory(directory);
+            if (!parentExisted)
+            {
+                FsyncDirectory(store.objects);
+            }
+
+            FsyncDirectory(parent);
         }
 
         public async ValueTask DisposeAsync()
@@ -203,12 +320,18 @@ public sealed class LocalDiskBlobStore : IBlobStore
             set => throw new NotSupportedException();
         }
 
+        /// <summary>Writes what is buffered to the file (not yet to disk) and returns both hashes.</summary>
         public async Task<(string Sha256, string Sha1, long Length)> CompleteAsync(CancellationToken cancellation)
         {
             await file.FlushAsync(cancellation);
-            file.Flush(flushToDisk: true);
-            await file.DisposeAsync();
             return (Convert.ToHexStringLower(sha256.GetHashAndReset()), Convert.ToHexStringLower(sha1.GetHashAndReset()), length);
+        }
+
+        /// <summary>Blocking: fsync of the file's data, then close.</summary>
+        public void FsyncAndClose()
+        {
+            file.Flush(flushToDisk: true);
+            file.Dispose();
         }
 
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));

@@ -1,0 +1,23 @@
+using EventSourced.Domain.Studies;
+using Marten;
+using Marten.Events.Projections;
+
+namespace EventSourced.Projections.Blobs;
+
+/// <summary>
+/// A blob some event of this tenant names: the orphan sweeper's fast filter. History, not current state:
+/// a replaced instance's old blob stays referenced (its <see cref="InstanceStored"/> event is still
+/// replayable), so rows are only ever added. Id: the blob's SHA-256.
+/// </summary>
+public sealed record ReferencedBlob
+{
+    public string Id { get; init; } = "";
+}
+
+/// <summary>Inline: the row is written in the same transaction as the event that names the blob (an upsert, no read).</summary>
+public sealed partial class ReferencedBlobProjection : EventProjection
+{
+    public void Project(InstanceStored e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
+
+    public void Project(InstanceReplaced e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
+}

@@ -1,0 +1,106 @@
+using EventSourced.Application.Blobs;
+using EventSourced.Projections.Blobs;
+using Marten;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventSourced.Web.Infrastructure.Blobs;
+
+/// <summary>
+/// Removes committed blobs that no event references: a crash between a blob's commit and its event's
+/// append, or an upload refused after its blob was committed (a conflicting duplicate). The store is
+/// content-addressed and shared by tenants, and history must stay replayable, so "referenced" means
+/// named by any event of any tenant, replaced instances' old events included, never "in the current
+/// read model". A blob is a candidate only once its last commit is older than the grace period
+/// (<see cref="BlobStoreOptions.OrphanGracePeriod"/>), so a request between commit and append keeps its
+/// blob. Candidates are filtered through the <see cref="ReferencedBlob"/> rows (all tenants), and the
+/// ones left are checked against the events themselves before removal: an event written before the
+/// projection existed, or by a type the projection does not know, still protects its blob.
+/// </summary>
+public sealed class OrphanBlobSweeper(
+    IBlobStore blobs,
+    IDocumentStore store,
+    NpgsqlDataSource database,
+    IOptions<BlobStoreOptions> options,
+    TimeProvider clock,
+    ILogger<OrphanBlobSweeper> logger) : BackgroundService
+{
+    private const int Batch = 500;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.OrphanSweepInterval;
+        if (interval <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(interval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await SweepOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is IOException or NpgsqlException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(e, "Orphan blob sweep failed; retrying at the next interval");
+            }
+        }
+    }
+
+    /// <summary>One pass: the number of blobs removed.</summary>
+    public async Task<int> SweepOnceAsync(CancellationToken cancellation)
+    {
+        var cutoff = clock.GetUtcNow() - options.Value.OrphanGracePeriod;
+        var removed = 0;
+        foreach (var chunk in blobs.ListCommitted().Where(b => b.ModifiedAt < cutoff).Select(b => b.Sha256).Chunk(Batch))
+        {
+            var projected = await ProjectedReferencesAsync(chunk, cancellation);
+            var unprojected = chunk.Where(sha => !projected.Contains(sha)).ToArray();
+            if (unprojected.Length == 0)
+            {
+                continue;
+            }
+
+            var named = await NamedByAnyEventAsync(unprojected, cancellation);
+            foreach (var sha in unprojected.Where(sha => !named.Contains(sha)))
+            {
+                if (blobs.DeleteIfNotModifiedSince(sha, cutoff))
+                {
+                    removed++;
+                    logger.LogInformation("Removed orphan blob {Sha256}: no event references it", sha);
+                }
+            }
+        }
+
+        return removed;
+    }
+
+    private async Task<HashSet<string>> ProjectedReferencesAsync(string[] shas, CancellationToken cancellation)
+    {
+        await using var session = store.QuerySession();
+        var found = await session.Query<ReferencedBlob>()
+            .Where(r => r.AnyTenant() && r.Id.IsOneOf(shas))
+            .Select(r => r.Id)
+            .ToListAsync(cancellation);
+        return found.ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The authority: any event, of any type and tenant, archived or not, whose data names the hash.</summary>
+    private async Task<HashSet<string>> NamedByAnyEventAsync(string[] shas, CancellationToken cancellation)
+    {
+        var schema = store.Options.Events.DatabaseSchemaName;
+        await using var command = database.CreateCommand(
+            $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e where strpos(e.data::text, s) > 0)");
+        command.Parameters.AddWithValue("shas", shas);
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            named.Add(reader.GetString(0));
+        }
+
+        return named;
+    }
+}
