@@ -12,19 +12,10 @@ dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly
 harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
 
 # This product, on a database and blob folder of its own.
-cs="$(bash eng/local-postgres.sh)"; pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; password="${cs##*Password=}"
-database="bench_$(date +%s)"
-PGPASSWORD="$password" psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "create database $database" >/dev/null
-export ConnectionStrings__EventStore="Host=127.0.0.1;Port=$pgport;Database=$database;Username=postgres;Password=$password;Maximum Pool Size=100"
-export Blobs__Root="$out/ours-blobs"
-export Logging__LogLevel__Default=Warning
-key="$(EVENTSOURCED_SKIP_BUILD=1 bash eng/tenants.sh ensure bench --scopes studies.read,studies.write | grep -o 'esk_[A-Za-z0-9_-]*')"
-(cd src/Web && dotnet "$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll" --urls http://127.0.0.1:5090 > "$out/ours.log" 2>&1) &
-ours=$!
-for _ in $(seq 1 120); do curl -sf http://127.0.0.1:5090/health/ready >/dev/null && break; sleep 0.5; done
-harness --base-url http://127.0.0.1:5090/dicomweb --header "Authorization: $key" --name ours --out "$out/ours.json" "$@" >/dev/null
-kill "$ours"; wait "$ours" 2>/dev/null || true
-rm -rf "$out/ours-blobs"
+source eng/bench/ours.sh
+start_ours "$out" 5090
+harness --base-url http://127.0.0.1:5090/dicomweb --header "Authorization: $ours_key" --name ours --out "$out/ours.json" "$@" >/dev/null
+stop_ours
 
 for mode in sqlite postgresql; do
   pid="$(bash eng/bench/orthanc.sh "$mode" 8043 "$out/orthanc-$mode")"
