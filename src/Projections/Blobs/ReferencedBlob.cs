@@ -1,3 +1,5 @@
+using EventSourced.Domain.Archive;
+using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using Marten;
 using Marten.Events.Projections;
@@ -20,4 +22,18 @@ public sealed partial class ReferencedBlobProjection : EventProjection
     public void Project(InstanceStored e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
 
     public void Project(InstanceReplaced e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
+
+    // Every other event that names a blob, so the sweeper's scan of the events themselves is left for
+    // true orphans instead of running for each report and result file at every sweep.
+    public void Project(ReportDelivered e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Content.Blob.Sha256 });
+
+    public void Project(StudyGroupReportDelivered e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Content.Blob.Sha256 });
+
+    public void Project(SeriesResultRecorded e, IDocumentOperations ops)
+    {
+        if (e.File is { } file)
+        {
+            ops.Store(new ReferencedBlob { Id = file.Sha256 });
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using EventSourced.Application.Blobs;
 using EventSourced.Dicom;
@@ -85,6 +86,26 @@ public sealed class OrphanBlobSweeperTests(ServiceFixture fixture) : IClassFixtu
         Assert.Equal(1, removed);
         Assert.False(Blobs.Exists(orphan));
         Assert.All(referenced, sha => Assert.True(Blobs.Exists(sha), $"referenced blob {sha} was removed"));
+    }
+
+    [Fact]
+    public async Task A_delivered_report_s_blob_is_projected_as_referenced_and_kept()
+    {
+        const string tenant = "orphans-report";
+        var client = await fixture.App.ClientForTenantAsync(tenant);
+        var orderId = await client.CreateOkAsync(Support.Orders.ExampleBody(Support.Orders.NewStudyUid()));
+        var response = await client.PostAsync($"/orders/{orderId}/reports?report_type=pdf",
+            Reports.ReportFiles.Content(Reports.ReportFiles.Pdf($"orphans {Guid.NewGuid()}"), "application/pdf"));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var sha = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("sha256").GetString()!;
+
+        await using (var session = fixture.App.Store.QuerySession(tenant))
+        {
+            Assert.NotNull(await session.LoadAsync<ReferencedBlob>(sha));
+        }
+
+        await Sweeper(DateTimeOffset.UtcNow + Grace + TimeSpan.FromHours(1)).SweepOnceAsync(CancellationToken.None);
+        Assert.True(Blobs.Exists(sha));
     }
 
     [Fact]
