@@ -52,8 +52,9 @@ public static class StoreInstancesHandler
         foreach (var instance in command.Instances)
         {
             var decision = StudyDecisions.Store(study, streamId, instance, options.Value.ReplaceWindow, command.By, now);
+            var after = After(study, decision.Event);
             var filing = command.Placement is { } placement && decision.Outcome != StoreOutcome.Rejected
-                ? Domain.Archive.ArchiveDecisions.File(After(study, decision.Event), placement, instance, command.By, now)
+                ? Domain.Archive.ArchiveDecisions.File(after!, placement, instance, command.By, now)
                 : null;
             if (filing?.Rejection is { } refused)
             {
@@ -62,16 +63,10 @@ public static class StoreInstancesHandler
                 continue;
             }
 
-            switch (decision.Event)
+            if (decision.Event is { } appended)
             {
-                case InstanceStored stored:
-                    stream.AppendOne(stored);
-                    study = study is null ? Study.Create(stored) : study.Apply(stored);
-                    break;
-                case InstanceReplaced replaced:
-                    stream.AppendOne(replaced);
-                    study = study!.Apply(replaced);
-                    break;
+                stream.AppendOne(appended);
+                study = after;
             }
 
             if (filing?.Event is { } filed)
@@ -93,10 +88,11 @@ public static class StoreInstancesHandler
         return (new StoreInstancesResponse(studyUid, results), messages);
     }
 
-    private static Study After(Study? study, object? stored) => stored switch
+    /// <summary>The study once the decision's event (if any) is applied.</summary>
+    private static Study? After(Study? study, object? stored) => stored switch
     {
         InstanceStored s => study is null ? Study.Create(s) : study.Apply(s),
         InstanceReplaced r => study!.Apply(r),
-        _ => study!,
+        _ => study,
     };
 }
