@@ -75,6 +75,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OrderAddedToStudyGroup(Id, "group one", Id, "1.2.3", By, At),
             new StudyGroupReportDelivered(Id, "group one", Id, "summary", 1, null, report, new Actor("producer", "reports-api"), At),
             new StudyGroupReportsAcknowledged(Id, "group one", [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
+            new ReportsServedToPoller(Id, [Id], true, new Actor("consumer", "reports-api"), At),
             new UploadUrlIssued(Id, "0123456789abcdef", At.AddMinutes(15), By, At),
             new UploadUrlConsumed(Id, "1.2.3", "1.2.3.4", "1.2.3.4.5", By, At),
             new ViewerTokenIssued(Id, "1.2.3", "P1", "dr.who", "patient", At.AddHours(1), By, At),
