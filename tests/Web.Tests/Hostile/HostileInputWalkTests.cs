@@ -119,7 +119,8 @@ public sealed class HostileInputWalkTests(HostileInputFixture fixture) : IClassF
         {
             foreach (var hostile in Cases(operation))
             {
-                var eventsBefore = await LastEventAsync(database);
+                // A request Kestrel refuses reaches no route: no need to look at the events.
+                var eventsBefore = hostile.Raw is null ? await LastEventAsync(database) : 0;
                 var (status, mediaType, body) = hostile.Raw is not null
                     ? await SendRawAsync(http.BaseAddress!, hostile.Raw(operation, http.BaseAddress!, RawCredential(operation)))
                     : await SendAsync(http, hostile.Build!(operation, http.BaseAddress!, request => Credential(operation, request)));
@@ -139,7 +140,7 @@ public sealed class HostileInputWalkTests(HostileInputFixture fixture) : IClassF
                         failures.Add($"{where}: {status} {wrong}: {Shorten(body)}");
                     }
 
-                    if (await LastEventAsync(database) != eventsBefore)
+                    if (hostile.Raw is null && await LastEventAsync(database) != eventsBefore)
                     {
                         failures.Add($"{where}: {status} but events were appended");
                     }
@@ -281,7 +282,7 @@ public sealed class HostileInputWalkTests(HostileInputFixture fixture) : IClassF
         }
 
         var nested = new string('[', 5000) + new string(']', 5000);
-        var huge = "{\"a\":\"" + new string('x', 3 * 1024 * 1024) + "\"}";
+        var huge = "{\"a\":\"" + new string('x', 1536 * 1024) + "\"}"; // over every JSON bound the routes set
         foreach (var (name, bytes, type) in new (string, byte[], string?)[]
         {
             ("JSON nested 5000 deep", Encoding.UTF8.GetBytes(nested), "application/json"),
