@@ -152,7 +152,8 @@ public sealed class ArchiveQueryModule : ICarterModule
             return ArchiveErrors.Error(ArchiveErrors.ObjectNotFound, "no_dicom_available", $"No DICOM file of series '{series.ArchiveSeriesUid}' is available.");
         }
 
-        return new SeriesZipResult(locations, blobs, $"{SafeName(series.ArchiveSeriesUid)}.zip");
+        var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [series.StudyInstanceUid], cancellation);
+        return new SeriesZipResult(locations, coercion, $"{SafeName(series.ArchiveSeriesUid)}.zip");
     }
 
     /// <summary>Digits, letters, dots, dashes and underscores: what the document recommends for file names.</summary>

@@ -11,7 +11,7 @@ namespace EventSourced.Web.Archive;
 /// Nothing is buffered beyond the copy buffer and the zip's own records (a few dozen bytes per entry),
 /// whatever the series' size. Entries are stored, not deflated. Names: <c>{SOPInstanceUID}.dcm</c>.
 /// </summary>
-public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, IBlobStore blobs, string fileName) : IResult
+public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, Retrieval.CoercedRetrieval blobs, string fileName) : IResult
 {
     public async Task ExecuteAsync(HttpContext context)
     {
@@ -23,8 +23,8 @@ public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, I
         {
             foreach (var instance in instances)
             {
-                await using var blob = blobs.OpenRead(instance.Sha256)
-                    ?? throw new InvalidOperationException($"Blob {instance.Sha256} of instance {instance.Id} is missing.");
+                var (blob, _) = await blobs.OpenAsync(instance, cancellation);
+                await using var _ = blob;
                 var entry = zip.CreateEntry($"{ArchiveQueryModule.SafeName(instance.Id)}.dcm", CompressionLevel.NoCompression);
                 entry.LastWriteTime = instance.StoredAt;
                 await using (var content = await entry.OpenAsync(cancellation))

@@ -78,7 +78,9 @@ public sealed class ExamsQueryModule : ICarterModule
                 new RenderRequest(MaxWidth: RenderedModule.ThumbnailSize, MaxHeight: RenderedModule.ThumbnailSize), cancellation);
         }
 
-        var blob = blobs.OpenRead(location.Sha256) ?? throw new InvalidOperationException($"Blob {location.Sha256} of instance {instance} is missing.");
+        // Patient corrections: served with the study's current patient (Retrieval/CoercedRetrieval).
+        var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation);
+        var (blob, _) = await coercion.OpenAsync(location, cancellation);
         return TypedResults.Stream(blob, "application/dicom", $"{instance}.dcm");
     }
 }

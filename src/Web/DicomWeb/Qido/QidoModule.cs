@@ -125,16 +125,19 @@ public sealed class QidoModule : ICarterModule
                 more = page.Count > query.Limit;
                 var studies = study is null ? await LoadAsync<QidoStudy>(session, page.Select(x => x.StudyKey), x => x.Id, cancellation) : null;
                 var seriesDocs = series is null ? await LoadAsync<QidoSeries>(session, page.Select(x => x.SeriesKey), x => x.Id, cancellation) : null;
+                // Patient corrections: instance headers show the study's current patient (Retrieval/CoercedRetrieval).
+                var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(session, null, page.Select(x => x.StudyInstanceUid), cancellation);
                 foreach (var i in page.Take(query.Limit))
                 {
                     var url = $"{baseUrl}/studies/{i.StudyInstanceUid}/series/{i.SeriesInstanceUid}/instances/{i.SopInstanceUid}";
                     var dataset = new QidoDataset();
+                    var header = coercion.Header(i.StudyInstanceUid, i.Header);
                     if (query.IncludeAll)
                     {
-                        dataset.CopyAll(i.Header);
+                        dataset.CopyAll(header);
                     }
 
-                    dataset.CopyRequired(i.Header, QidoDataset.InstanceRequired, query).InstanceComputed(url);
+                    dataset.CopyRequired(header, QidoDataset.InstanceRequired, query).InstanceComputed(url);
                     if (seriesDocs is not null && seriesDocs.TryGetValue(i.SeriesKey, out var parentSeries))
                     {
                         SeriesDataset(dataset, parentSeries, query, baseUrl, retrieveUrl: false);
