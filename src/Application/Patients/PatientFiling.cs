@@ -11,7 +11,12 @@ namespace EventSourced.Application.Patients;
 public sealed record PatientKey(string? Issuer, string PatientId);
 
 /// <summary>The response of a correction: its id, for our undo route (null: nothing changed).</summary>
-public sealed record CorrectionResponse(Guid? CorrectionId);
+public sealed record CorrectionResponse(Guid? CorrectionId)
+{
+    /// <summary>An undo: the studies a later correction had changed, left as they are.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<string>? SkippedStudies { get; init; }
+}
 
 /// <summary>
 /// Loading patient streams for writing (each once per command: several studies may touch one patient),

@@ -13,8 +13,9 @@ public static class UndoCorrectionHandler
 {
     /// <summary>
     /// Appends the inverse of each change the correction made (nothing is removed from the log). Refused
-    /// (409, nothing written) when it was undone already, or when a study it changed has changed since:
-    /// undoing then would silently discard the later change.
+    /// (409, nothing written) when it was undone already. A study that a later correction has changed
+    /// since is left as that later correction put it (and named in the answer): undoing the earlier
+    /// one must not silently discard the later.
     /// </summary>
     public static async Task<CommandResult<CorrectionResponse>> Handle(
         UndoCorrection command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
@@ -32,13 +33,16 @@ public static class UndoCorrectionHandler
         }
 
         var studies = new List<(JasperFx.Events.IEventStream<Study> Stream, Study Study, StudyPatientChange Change)>();
+        var skipped = new List<string>();
         foreach (var change in correction.Recorded.Studies)
         {
             var stream = await session.Events.FetchForWriting<Study>(Study.StreamId(session.TenantId, change.StudyInstanceUid), cancellation);
             if (stream.Aggregate is not { } study || study.AssignedPatient != change.To)
             {
-                return CommandResult<CorrectionResponse>.Reject(Rejection.Conflict(
-                    $"Study {change.StudyInstanceUid} has changed since correction {command.CorrectionId}: undo the later correction first."));
+                // A later correction moved this study on (e.g. one study of a merged patient moved back):
+                // that later correction owns it now; undoing this one leaves it where it is.
+                skipped.Add(change.StudyInstanceUid);
+                continue;
             }
 
             studies.Add((stream, study, change));
@@ -71,6 +75,6 @@ public static class UndoCorrectionHandler
         }
 
         correctionStream.AppendOne(new CorrectionUndone(command.CorrectionId, command.UserName, command.By, now));
-        return CommandResult<CorrectionResponse>.Ok(new(command.CorrectionId));
+        return CommandResult<CorrectionResponse>.Ok(new(command.CorrectionId) { SkippedStudies = skipped });
     }
 }
