@@ -44,6 +44,23 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         return stream;
     }
 
+    /// <summary>
+    /// An existing patient's stream, its row locked until commit: the patient a command decides on
+    /// (merge source, update), so that concurrent commands on it queue and each decides on the state the
+    /// previous one left, instead of retrying each other. Null when the patient does not exist.
+    /// </summary>
+    public async Task<IEventStream<Patient>?> LockAsync(Guid id)
+    {
+        var stream = await session.Events.FetchForExclusiveWriting<Patient>(id, cancellation);
+        if (stream.Aggregate is null)
+        {
+            return null;
+        }
+
+        _streams[id] = stream;
+        return stream;
+    }
+
     /// <summary>The patient after the events appended to it in this command.</summary>
     public static Patient? Current(IEventStream<Patient> stream)
     {

@@ -10,8 +10,11 @@ namespace EventSourced.Projections.Qido;
 /// </summary>
 public partial class QidoStudyProjection
 {
-    public QidoStudy Apply(StudyPatientAssigned assigned, QidoStudy study) =>
-        WithAssignedPatient(study with { AssignedPatient = assigned.Patient, UpdatedAt = assigned.AssignedAt });
+    // A study stream always starts with an instance; null (no document) for a stream that did not.
+    public QidoStudy? Apply(StudyPatientAssigned assigned, QidoStudy study) =>
+        study.Attributes.ValueKind != JsonValueKind.Object
+            ? null
+            : WithAssignedPatient(study with { AssignedPatient = assigned.Patient, UpdatedAt = assigned.AssignedAt });
 
     /// <summary>Attributes and patient columns = the received attributes, coerced to the assigned patient.</summary>
     internal static QidoStudy WithAssignedPatient(QidoStudy study)

@@ -23,8 +23,8 @@ public static class MergePatientsHandler
     {
         var now = clock.GetUtcNow();
         var streams = new PatientStreams(session, cancellation);
-        var source = await streams.FetchAsync(streams.IdOf(command.Source));
-        if (source.Aggregate is not { } from)
+        var source = await streams.LockAsync(streams.IdOf(command.Source));
+        if (source?.Aggregate is not { } from)
         {
             return Reject($"No patient found with source PatientID '{command.Source.PatientId}'.");
         }
@@ -47,7 +47,7 @@ public static class MergePatientsHandler
         var studies = new List<(JasperFx.Events.IEventStream<Study> Stream, Study Study)>();
         foreach (var uid in from.Studies)
         {
-            var stream = await session.Events.FetchForWriting<Study>(Study.StreamId(session.TenantId, uid), cancellation);
+            var stream = await session.Events.FetchForExclusiveWriting<Study>(Study.StreamId(session.TenantId, uid), cancellation);
             if (stream.Aggregate is { } study)
             {
                 studies.Add((stream, study));

@@ -16,7 +16,8 @@ public static class MoveStudyHandler
         MoveStudy command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
-        var stream = await session.Events.FetchForWriting<Study>(Study.StreamId(session.TenantId, command.StudyInstanceUid), cancellation);
+        // Locked: moves of one study queue rather than retry each other.
+        var stream = await session.Events.FetchForExclusiveWriting<Study>(Study.StreamId(session.TenantId, command.StudyInstanceUid), cancellation);
         if (stream.Aggregate is not { } study)
         {
             // Document e: "409 - Conflict: study not found or multiple patients found with same PatientID".

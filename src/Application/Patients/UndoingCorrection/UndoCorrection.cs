@@ -21,7 +21,7 @@ public static class UndoCorrectionHandler
         UndoCorrection command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
     {
         var now = clock.GetUtcNow();
-        var correctionStream = await session.Events.FetchForWriting<Correction>(command.CorrectionId, cancellation);
+        var correctionStream = await session.Events.FetchForExclusiveWriting<Correction>(command.CorrectionId, cancellation);
         if (correctionStream.Aggregate is not { } correction)
         {
             return CommandResult<CorrectionResponse>.Reject(Rejection.NotFound($"No correction {command.CorrectionId}."));
@@ -36,7 +36,7 @@ public static class UndoCorrectionHandler
         var skipped = new List<string>();
         foreach (var change in correction.Recorded.Studies)
         {
-            var stream = await session.Events.FetchForWriting<Study>(Study.StreamId(session.TenantId, change.StudyInstanceUid), cancellation);
+            var stream = await session.Events.FetchForExclusiveWriting<Study>(Study.StreamId(session.TenantId, change.StudyInstanceUid), cancellation);
             if (stream.Aggregate is not { } study || study.AssignedPatient != change.To)
             {
                 // A later correction moved this study on (e.g. one study of a merged patient moved back):

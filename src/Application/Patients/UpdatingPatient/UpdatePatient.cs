@@ -16,8 +16,8 @@ public static class UpdatePatientHandler
     {
         var now = clock.GetUtcNow();
         var streams = new PatientStreams(session, cancellation);
-        var stream = await streams.FetchAsync(streams.IdOf(command.Patient));
-        if (stream.Aggregate is not { } patient)
+        var stream = await streams.LockAsync(streams.IdOf(command.Patient));
+        if (stream?.Aggregate is not { } patient)
         {
             return CommandResult<CorrectionResponse>.Reject(Rejection.Conflict($"No patient found with PatientID '{command.Patient.PatientId}'."));
         }
@@ -39,7 +39,7 @@ public static class UpdatePatientHandler
         // Every study of the patient shows the new demographics (QIDO, metadata, bytes served).
         foreach (var uid in patient.Studies)
         {
-            var study = await session.Events.FetchForWriting<Study>(Study.StreamId(session.TenantId, uid), cancellation);
+            var study = await session.Events.FetchForExclusiveWriting<Study>(Study.StreamId(session.TenantId, uid), cancellation);
             if (study.Aggregate is { } s)
             {
                 study.AppendOne(new StudyPatientAssigned(s.Id, uid, updated, s.AssignedPatient, StudyPatientChangeReason.PatientUpdated, null, command.By, now));
