@@ -84,14 +84,17 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
 
     /// <summary>
     /// The patient a correction names as its target: found, or registered from <paramref name="demographics"/>
-    /// when absent. A target that was itself merged is refused (the caller names the survivor).
+    /// when absent. A merge into a patient that was itself merged is refused (the caller names the
+    /// survivor); a study may be moved to one (moving a study back to a merged patient is how one study
+    /// of a wrong merge is separated again).
     /// </summary>
-    public async Task<(IEventStream<Patient>? Stream, Rejection? Rejection)> TargetAsync(PatientKey key, PatientDemographics demographics, Actor by, DateTimeOffset now)
+    public async Task<(IEventStream<Patient>? Stream, Rejection? Rejection)> TargetAsync(
+        PatientKey key, PatientDemographics demographics, Actor by, DateTimeOffset now, bool mergedAllowed = false)
     {
         var stream = await FetchAsync(IdOf(key));
         if (Current(stream) is { } existing)
         {
-            return existing.MergedInto is not null
+            return existing.MergedInto is not null && !mergedAllowed
                 ? (null, Rejection.Conflict($"The target patient '{key.PatientId}' was merged into '{existing.MergedIntoPatient?.PatientId}'."))
                 : (stream, null);
         }

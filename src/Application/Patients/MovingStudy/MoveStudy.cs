@@ -31,7 +31,7 @@ public static class MoveStudyHandler
             return CommandResult<CorrectionResponse>.Ok(new(null));
         }
 
-        var (target, rejected) = await streams.TargetAsync(command.Target, command.NewTarget, command.By, now);
+        var (target, rejected) = await streams.TargetAsync(command.Target, command.NewTarget, command.By, now, mergedAllowed: true);
         if (rejected is not null)
         {
             return CommandResult<CorrectionResponse>.Reject(rejected);
