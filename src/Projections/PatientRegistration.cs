@@ -26,12 +26,14 @@ public static class PatientRegistration
         options.Events.AddEventType<StudyPatientAssigned>();
         options.Events.AddEventType<CorrectionRecorded>();
         options.Events.AddEventType<CorrectionUndone>();
+        options.Events.AddEventType<Domain.Orders.OrderPatientDemographicsUpdated>();
 
         // Erasure: the demographics these events carry.
         var erased = PatientDemographics.Erased;
         options.Events.AddMaskingRuleForProtectedInformation<PatientRegistered>(e => e with { Patient = erased });
         options.Events.AddMaskingRuleForProtectedInformation<PatientDemographicsUpdated>(e => e with { Patient = erased, Previous = erased });
         options.Events.AddMaskingRuleForProtectedInformation<PatientMerged>(e => e with { Into = erased });
+        options.Events.AddMaskingRuleForProtectedInformation<Domain.Orders.OrderPatientDemographicsUpdated>(e => e with { Patient = erased });
         options.Events.AddMaskingRuleForProtectedInformation<StudyPatientAssigned>(e => e with
         {
             Patient = e.Patient is null ? null : erased,

@@ -86,8 +86,14 @@ public sealed class PacsPatientsModule : ICarterModule
                 return problem;
             }
 
+            List<Guid> orders;
+            await using (var session = store.QuerySessionForCaller(user))
+            {
+                orders = [.. await session.Query<Projections.Orders.OrderSummary>().Where(x => x.PatientId == key!.PatientId).Select(x => x.Id).ToListAsync(cancellation)];
+            }
+
             var command = new UpdatePatient(key!, v["patientName"], v.GetValueOrDefault("patientBirthDate"), v.GetValueOrDefault("patientSex"),
-                v.GetValueOrDefault("operatorName") ?? v["userName"], user.Actor(Via));
+                v.GetValueOrDefault("operatorName") ?? v["userName"], user.Actor(Via)) { OrderIds = orders };
             return Answer(await bus.InvokeForCallerAsync<CommandResult<CorrectionResponse>>(user, command, cancellation));
         }, cancellation);
 

@@ -98,6 +98,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new StudyPatientAssigned(Id, "1.2.3", Patient, null, StudyPatientChangeReason.PatientMerged, Id, By, At),
             new CorrectionRecorded(Id, CorrectionKind.PatientMerge, [new StudyPatientChange("1.2.3", null, Patient, Id, Id)], Id, "user", "operator", By, At),
             new CorrectionUndone(Id, "user", By, At),
+            new OrderPatientDemographicsUpdated(Id, Patient, By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

@@ -47,6 +47,10 @@ public sealed class PatientApiTests(ServiceFixture fixture) : IClassFixture<Serv
     {
         var client = await fixture.App.ClientForTenantAsync("patients-update");
         var (study, _, _) = await StowStudyAsync(client, "UPD-1", "OLD^NAME");
+        var order = Support.Orders.MandatoryOnly(Support.Orders.NewStudyUid());
+        order["PatientID"] = "UPD-1";
+        order["PatientName"] = "OLD^NAME";
+        await Support.Orders.CreateOkAsync(client, order);
         Assert.Equal(HttpStatusCode.Conflict, (await PostAsync(client, "patients/update", """{"patientID":"UNKNOWN","patientName":"A^B","userName":"u"}""")).StatusCode);
 
         await OkJsonAsync(await PostAsync(client, "patients/update",
@@ -60,6 +64,10 @@ public sealed class PatientApiTests(ServiceFixture fixture) : IClassFixture<Serv
         Assert.Equal("NEW^NAME", Qido.QidoSupport.Value(metadata, "00100010"));
         Assert.Equal("O", Qido.QidoSupport.Value(metadata, "00100040"));
         Assert.All(await WadoPatientsByDcmdumpAsync(client, study), p => Assert.Equal(("UPD-1", "NEW^NAME", null), p));
+
+        // The patient's order shows the new demographics in the worklist (UPS-RS search reads the order's details).
+        var workitems = JsonDocument.Parse(await client.GetStringAsync("/dicomweb/workitems?PatientID=UPD-1")).RootElement;
+        Assert.Equal("NEW^NAME", Qido.QidoSupport.Value(Assert.Single(workitems.EnumerateArray()), "00100010"));
     }
 
     [Fact]

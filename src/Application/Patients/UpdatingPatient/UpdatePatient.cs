@@ -7,7 +7,11 @@ using Marten;
 namespace EventSourced.Application.Patients.UpdatingPatient;
 
 /// <summary>Absent birth date or sex keep the patient's current value (the document lists them as updatable, not mandatory).</summary>
-public sealed record UpdatePatient(PatientKey Patient, string PatientName, string? PatientBirthDate, string? PatientSex, string? OperatorName, Actor By);
+public sealed record UpdatePatient(PatientKey Patient, string PatientName, string? PatientBirthDate, string? PatientSex, string? OperatorName, Actor By)
+{
+    /// <summary>The orders of the patient (the caller looks them up by PatientID): they show the new demographics too.</summary>
+    public IReadOnlyList<Guid> OrderIds { get; init; } = [];
+}
 
 public static class UpdatePatientHandler
 {
@@ -43,6 +47,15 @@ public static class UpdatePatientHandler
             if (study.Aggregate is { } s)
             {
                 study.AppendOne(new StudyPatientAssigned(s.Id, uid, updated, s.AssignedPatient, StudyPatientChangeReason.PatientUpdated, null, command.By, now));
+            }
+        }
+
+        foreach (var orderId in command.OrderIds.Distinct())
+        {
+            var order = await session.Events.FetchForWriting<Domain.Orders.Order>(orderId, cancellation);
+            if (order.Aggregate is not null)
+            {
+                order.AppendOne(new Domain.Orders.OrderPatientDemographicsUpdated(orderId, updated, command.By, now));
             }
         }
 
