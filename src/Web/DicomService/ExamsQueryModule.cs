@@ -3,9 +3,9 @@ using Carter;
 using EventSourced.Application.Retrieval;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
-using EventSourced.Web.DicomWeb.Qido;
-using EventSourced.Web.DicomWeb.Wado;
+using EventSourced.Web.Shared.Qido;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.Rendering;
 using Marten;
 using Microsoft.Extensions.Primitives;
 
@@ -51,7 +51,7 @@ public sealed class ExamsQueryModule : ICarterModule
             }
         }
 
-        return QidoModule.SearchAsync(http, user, store, level, study, series, cancellation,
+        return QidoSearch.SearchAsync(http, user, store, level, study, series, cancellation,
             new QueryCollection(parameters), emptyAsArray: true, contentType: "application/json");
     }
 
@@ -74,12 +74,11 @@ public sealed class ExamsQueryModule : ICarterModule
 
         if (fileType == "image/jpeg")
         {
-            return await RenderedModule.RenderToResult(renderer, location,
-                new RenderRequest(MaxWidth: RenderedModule.ThumbnailSize, MaxHeight: RenderedModule.ThumbnailSize), cancellation);
+            return await RenderedJpeg.RenderAsync(renderer, location, RenderedJpeg.Thumbnail, cancellation);
         }
 
         // Patient corrections: served with the study's current patient (Retrieval/CoercedRetrieval).
-        var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation);
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation);
         var (blob, _) = await coercion.OpenAsync(location, cancellation);
         return TypedResults.Stream(blob, "application/dicom", $"{instance}.dcm");
     }

@@ -5,6 +5,8 @@ using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Security;
+using EventSourced.Web.Shared.DicomWeb;
 using Marten;
 using Microsoft.Net.Http.Headers;
 
@@ -79,7 +81,7 @@ public sealed class WadoModule : ICarterModule
         }
 
         // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
-        var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation);
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation);
         return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })]);
     }
 
@@ -144,7 +146,7 @@ public sealed class WadoModule : ICarterModule
                 $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
         }
 
-        return new MultipartDicomResult(instances, await Retrieval.CoercedRetrieval.ForStudiesAsync(
+        return new MultipartDicomResult(instances, await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(
             session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation));
     }
 
@@ -192,7 +194,7 @@ public sealed class WadoModule : ICarterModule
         return false;
     }
 
-    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, Retrieval.CoercedRetrieval blobs) : IResult
+    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, Shared.Retrieval.CoercedRetrieval blobs) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {

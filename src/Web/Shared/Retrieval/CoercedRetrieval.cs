@@ -6,7 +6,7 @@ using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
 using Marten;
 
-namespace EventSourced.Web.Retrieval;
+namespace EventSourced.Web.Shared.Retrieval;
 
 /// <summary>
 /// Attribute coercion at retrieval (PS3.4 §B.4.1.3 / C.4.3.1.3): the stored bytes stay as received; an
@@ -58,6 +58,18 @@ public sealed class CoercedRetrieval
 
         var coerced = Coerce(bytes.GetBuffer().AsMemory(0, (int)bytes.Length), patient);
         return (new MemoryStream(coerced, writable: false), coerced.Length);
+    }
+
+    /// <summary>The file to serve, as bytes.</summary>
+    public async Task<byte[]> ReadAllAsync(InstanceLocation location, CancellationToken cancellation)
+    {
+        var (content, _) = await OpenAsync(location, cancellation);
+        await using (content)
+        {
+            var buffer = new MemoryStream();
+            await content.CopyToAsync(buffer, cancellation);
+            return buffer.ToArray();
+        }
     }
 
     /// <summary>The file with its patient attributes replaced (absent values removed), in its own transfer syntax.</summary>
