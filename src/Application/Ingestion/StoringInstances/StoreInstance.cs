@@ -86,6 +86,12 @@ public static class StoreInstancesHandler
             results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));
         }
 
+        // A new study is filed under its patient (registered when unknown; the survivor when merged).
+        if (stream.Aggregate is null && study is not null)
+        {
+            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation);
+        }
+
         // Cascaded through the outbox, committed with the events: the study's order moves on (Orders/RecordingImages).
         var messages = new OutgoingMessages();
         if (InstancesArrivedForStudy.From(command, results, now) is { } arrived)
