@@ -121,7 +121,7 @@ public static class StudyDeprecations
             .Select(i => new InstanceHidden(study.Id, i.Value.SeriesInstanceUid, i.Key))
             .ToList();
         var hiddenUids = hidden.Select(h => h.SopInstanceUid).ToHashSet(StringComparer.Ordinal);
-        return new StudyDeprecationCompleted(study.Id, deprecationId, rejectionKosSopInstanceUid, hidden, FilingsOf(filings, hiddenUids), now);
+        return new StudyDeprecationCompleted(study.Id, deprecationId, rejectionKosSopInstanceUid, hidden, FilingsOf(study, filings, hiddenUids), now);
     }
 
     /// <summary>The latest completed, not yet revoked deprecation of this scope, if any.</summary>
@@ -175,11 +175,22 @@ public static class StudyDeprecations
         return new(new StudyDeprecationRevoked(
             study.Id, deprecation.Id, author, reason, back,
             [.. filings.Where(f => backUids.Contains(f.SopInstanceUid))],
-            kos, FilingsOf(filings, kosUids), by, now), null);
+            kos, FilingsOf(study, filings, kosUids), by, now), null);
     }
 
-    private static List<ArchiveFilingHidden> FilingsOf(IReadOnlyList<InstanceFiledInArchive> filings, IReadOnlySet<string> sopInstanceUids) =>
-        [.. filings
-            .Where(f => sopInstanceUids.Contains(f.SopInstanceUid))
-            .Select(f => new ArchiveFilingHidden(f.StudyStreamId, f.Project, f.Archive, f.ArchiveSeriesUid, f.SopInstanceUid))];
+    /// <summary>The filings of the instances being hidden, per archive; the last of an archive whose every filing is then hidden empties it.</summary>
+    private static List<ArchiveFilingHidden> FilingsOf(Study study, IReadOnlyList<InstanceFiledInArchive> filings, IReadOnlySet<string> sopInstanceUids)
+    {
+        var hiddenAfter = study.HiddenInstances.Union(sopInstanceUids);
+        var result = new List<ArchiveFilingHidden>();
+        foreach (var archive in filings.Where(f => sopInstanceUids.Contains(f.SopInstanceUid)).GroupBy(f => new ArchivePlacement(f.Project, f.Archive).Key))
+        {
+            var mine = archive.OrderBy(f => f.SopInstanceUid, StringComparer.Ordinal).ToList();
+            var emptied = study.Archives.TryGetValue(archive.Key, out var filing) && filing.SopInstanceUids.All(hiddenAfter.Contains);
+            result.AddRange(mine.Select((f, i) => new ArchiveFilingHidden(
+                f.StudyStreamId, f.Project, f.Archive, f.ArchiveSeriesUid, f.SopInstanceUid, emptied && i == mine.Count - 1)));
+        }
+
+        return result;
+    }
 }

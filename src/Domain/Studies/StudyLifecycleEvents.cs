@@ -14,8 +14,12 @@ namespace EventSourced.Domain.Studies;
 /// </summary>
 public sealed record InstanceHidden(Guid StudyStreamId, string SeriesInstanceUid, string SopInstanceUid);
 
-/// <summary>One archive filing (document d) leaving the archive read models; a child like <see cref="InstanceHidden"/>.</summary>
-public sealed record ArchiveFilingHidden(Guid StudyStreamId, string Project, string Archive, string ArchiveSeriesUid, string SopInstanceUid);
+/// <summary>
+/// One archive filing (document d) leaving the archive read models; a child like <see cref="InstanceHidden"/>.
+/// <paramref name="EmptiesArchiveStudy"/> marks the last visible filing of the study in that archive: the
+/// archive's study record goes with it.
+/// </summary>
+public sealed record ArchiveFilingHidden(Guid StudyStreamId, string Project, string Archive, string ArchiveSeriesUid, string SopInstanceUid, bool EmptiesArchiveStudy);
 
 /// <summary>A deprecation of the whole study (<paramref name="SeriesInstanceUid"/> null) or of one series began; it is pending until completed.</summary>
 public sealed record StudyDeprecationStarted(

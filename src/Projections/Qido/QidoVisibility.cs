@@ -37,6 +37,11 @@ public partial class QidoStudyProjection
             study.InstanceSizes.Where(i => !gone.Contains(i.Key)).ToDictionary(), StringComparer.Ordinal);
         return study with
         {
+            // A completion is always preceded by its study's InstanceStored; a lone one (never written by
+            // the application) must still project to a storable record.
+            Attributes = study.Attributes.ValueKind == System.Text.Json.JsonValueKind.Undefined
+                ? System.Text.Json.JsonSerializer.SerializeToElement(new Dictionary<string, object>())
+                : study.Attributes,
             SeriesModalities = series,
             InstanceSizes = sizes,
             ModalitiesInStudy = [.. series.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],

@@ -235,3 +235,97 @@ public sealed class DeprecationTests(ServiceFixture fixture) : IClassFixture<Ser
         return (long)(await new NpgsqlCommand("select count(*) from eventsourced.mt_events", connection).ExecuteScalarAsync())!;
     }
 }
+
+/// <summary>Concurrent deprecations of one series: exactly one wins, and the read models equal a rebuild from the log.</summary>
+public sealed class DeprecationRaceTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    private static readonly string[] Tables =
+        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
+
+    [Fact]
+    public async Task Twenty_concurrent_deprecations_of_one_series_have_one_winner_and_read_models_equal_a_rebuild()
+    {
+        var client = await fixture.App.ClientForTenantAsync("deprecation-race");
+        var study = await UploadedStudy.UploadAsync(client, series: 2, perSeries: 2);
+        var series = study.Instances[0].Series;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => client.PostAsync("/o3-dpacs-wado/series/deprecation",
+            Json.Body($$"""{"seriesInstanceUid":"{{series}}","author":"racer{{i}}","reason":"race"}"""))));
+
+        var codes = responses.Select(r => r.StatusCode).ToList();
+        Assert.Equal(1, codes.Count(c => c == HttpStatusCode.OK));
+        Assert.All(codes.Where(c => c != HttpStatusCode.OK), c => Assert.True(c is HttpStatusCode.Conflict or HttpStatusCode.NotFound, c.ToString()));
+        await Eventually.Until(
+            async () => (await client.GetAsync($"/dicomweb/studies/{study.Study}/series/{series}/metadata")).StatusCode,
+            s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the deprecation to complete");
+
+        await using (var connection = new NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            var started = (long)(await new NpgsqlCommand("select count(*) from eventsourced.mt_events where type = 'study_deprecation_started'", connection).ExecuteScalarAsync())!;
+            var completed = (long)(await new NpgsqlCommand("select count(*) from eventsourced.mt_events where type = 'study_deprecation_completed'", connection).ExecuteScalarAsync())!;
+            Assert.Equal((1L, 1L), (started, completed));
+        }
+
+        // Restore, then compare every affected read model with a rebuild from the events.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/o3-dpacs-wado/series/deprecation/restore",
+            Json.Body($$"""{"studyInstanceUid":"{{study.Study}}","seriesInstanceUid":"{{series}}","author":"a","reason":"r"}"""))).StatusCode);
+        var second = study.Instances[2].Series;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/o3-dpacs-wado/series/deprecation",
+            Json.Body($$"""{"seriesInstanceUid":"{{second}}","author":"a","reason":"r"}"""))).StatusCode);
+        await Eventually.Until(
+            async () => (await client.GetAsync($"/dicomweb/studies/{study.Study}/series/{second}/metadata")).StatusCode,
+            s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the second deprecation to complete");
+
+        var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables);
+        await ReadModelTables.ClearAsync(fixture.ConnectionString, Tables);
+        using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables));
+    }
+}
+
+/// <summary>A deprecation held pending (StudyLifecycle:DeprecationDelay) refuses a second one with the documented 409.</summary>
+public sealed class PendingDeprecationFixture : ServiceFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["StudyLifecycle:DeprecationDelay"] = "00:00:04",
+    };
+}
+
+public sealed class PendingDeprecationTests(PendingDeprecationFixture fixture) : IClassFixture<PendingDeprecationFixture>
+{
+    [Fact]
+    public async Task A_second_deprecation_while_one_is_pending_is_409_and_the_first_completes()
+    {
+        var client = await fixture.App.ClientForTenantAsync("deprecation-pending");
+        var study = await UploadedStudy.UploadAsync(client, series: 2, perSeries: 1);
+        var (first, other) = (study.Instances[0].Series, study.Instances[1].Series);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/o3-dpacs-wado/series/deprecation",
+            Json.Body($$"""{"seriesInstanceUid":"{{first}}","author":"a","reason":"r"}"""))).StatusCode);
+        var series = await client.PostAsync("/o3-dpacs-wado/series/deprecation", Json.Body($$"""{"seriesInstanceUid":"{{other}}","author":"a","reason":"r"}"""));
+        var whole = await client.PostAsync("/o3-dpacs-wado/studies/deprecation", Json.Body($$"""{"studyInstanceUid":"{{study.Study}}","author":"a","reason":"r"}"""));
+        var restore = await client.PostAsync("/o3-dpacs-wado/studies/deprecation/restore", Json.Body($$"""{"studyInstanceUid":"{{study.Study}}","author":"a","reason":"r"}"""));
+
+        Assert.Equal(HttpStatusCode.Conflict, series.StatusCode);
+        Assert.Equal("Series has already a pending deprecation", JsonDocument.Parse(await series.Content.ReadAsStringAsync()).RootElement.GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, whole.StatusCode);
+        Assert.Equal("Study has already a pending deprecation", JsonDocument.Parse(await whole.Content.ReadAsStringAsync()).RootElement.GetProperty("title").GetString());
+        Assert.Equal(HttpStatusCode.Conflict, restore.StatusCode);
+
+        // Pending: still visible; completed: gone, and the other series can be deprecated.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/dicomweb/studies/{study.Study}/series/{first}/metadata")).StatusCode);
+        await Eventually.Until(
+            async () => (await client.GetAsync($"/dicomweb/studies/{study.Study}/series/{first}/metadata")).StatusCode,
+            s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(60), "the delayed deprecation to complete");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/o3-dpacs-wado/series/deprecation",
+            Json.Body($$"""{"seriesInstanceUid":"{{other}}","author":"a","reason":"r"}"""))).StatusCode);
+    }
+}
