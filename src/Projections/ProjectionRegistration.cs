@@ -49,6 +49,7 @@ public static class ProjectionRegistration
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
+        options.AddStudyLifecycleEvents();
         return options;
     }
 

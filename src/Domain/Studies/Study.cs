@@ -7,7 +7,7 @@ namespace EventSourced.Domain.Studies;
 /// The study aggregate, as far as storing instances needs it: which SOP instances it holds, with
 /// which bytes, since when.
 /// </summary>
-public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary<string, Study.InstanceState> Instances)
+public sealed partial record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary<string, Study.InstanceState> Instances)
 {
     private static readonly Guid Namespace = new("9d4c1c5e-0f5e-4a0e-b8f4-3c2a8f0d7b51");
 

@@ -85,6 +85,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
     {
         Identity<InstanceStored>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
+        RouteVisibility();
     }
 
     public static QidoSeries Create(InstanceStored stored) => Apply(
@@ -131,6 +132,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
     {
         Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+        RouteVisibility();
     }
 
     public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);

@@ -37,6 +37,7 @@ public static class EventStoreSetup
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        builder.Services.Configure<EventSourced.Application.Studies.StudyLifecycleOptions>(builder.Configuration.GetSection(EventSourced.Application.Studies.StudyLifecycleOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
