@@ -3,6 +3,7 @@ using Carter;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.StudyFeed;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.StudyFeed;
 using Marten;
 
 namespace EventSourced.Web.Pacs;

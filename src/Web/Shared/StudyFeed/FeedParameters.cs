@@ -1,6 +1,8 @@
 using System.Globalization;
 
-namespace EventSourced.Web.Infrastructure;
+using EventSourced.Web.Infrastructure;
+
+namespace EventSourced.Web.Shared.StudyFeed;
 
 /// <summary>The paging and waiting parameters the study-feed routes share.</summary>
 public static class FeedParameters
