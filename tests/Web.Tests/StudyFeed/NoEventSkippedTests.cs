@@ -124,6 +124,8 @@ public sealed class NoEventSkippedTests(ServiceFixture fixture, ITestOutputHelpe
         }
     }
 
+    // Each instance its own blob hash: the inline ReferencedBlob row of a shared hash would be locked by
+    // every open transaction and serialise the writers.
     private static InstanceStored Stored(Guid stream, string study, string series, string sop)
     {
         var header = JsonSerializer.SerializeToElement(new Dictionary<string, object>
@@ -134,7 +136,7 @@ public sealed class NoEventSkippedTests(ServiceFixture fixture, ITestOutputHelpe
             ["00080016"] = new { vr = "UI", Value = new[] { "1.2.840.10008.5.1.4.1.1.2" } },
         });
         var instance = new StoredInstance(study, series, sop, "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.1.2.1", header,
-            new BlobRef(new string('0', 64), new string('0', 40), 1), IngestChannel.StowRs, null, null);
+            new BlobRef(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(sop))), new string('0', 40), 1), IngestChannel.StowRs, null, null);
         return new InstanceStored(stream, instance, new Actor("gap-writer", "tests"), DateTimeOffset.UtcNow);
     }
 }
