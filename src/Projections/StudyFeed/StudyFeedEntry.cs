@@ -29,6 +29,30 @@ public enum StudyChangeKind
 
     /// <summary>An order of the study joined a study group.</summary>
     OrderAddedToStudyGroup,
+
+    /// <summary><c>patients/update</c>: the study's patient demographics changed.</summary>
+    PatientUpdated,
+
+    /// <summary><c>patients/merge</c>: the study's patient was merged into another.</summary>
+    PatientMerged,
+
+    /// <summary><c>studies/move</c>: the study was moved to another patient.</summary>
+    StudyMoved,
+
+    /// <summary>The study arrived for a patient already merged into another and was filed under the survivor.</summary>
+    FiledUnderSurvivingPatient,
+
+    /// <summary>A merge or move of the study was undone (our own route).</summary>
+    CorrectionUndone,
+
+    /// <summary>A deprecation of the study or of one of its series began (pending).</summary>
+    DeprecationStarted,
+
+    /// <summary>A deprecation completed: one entry per instance that left every read path.</summary>
+    InstanceDeprecated,
+
+    /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
+    InstanceRestored,
 }
 
 public static class StudyChangeKinds
@@ -41,6 +65,8 @@ public static class StudyChangeKinds
     {
         StudyChangeKind.InstanceStored => "create",
         StudyChangeKind.InstanceReplaced => "update",
+        StudyChangeKind.InstanceDeprecated => "delete",
+        StudyChangeKind.InstanceRestored => "create",
         _ => null,
     };
 }

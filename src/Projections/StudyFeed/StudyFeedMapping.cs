@@ -17,11 +17,14 @@ namespace EventSourced.Projections.StudyFeed;
 public static class StudyFeedMapping
 {
     /// <summary>
-    /// Order events that do not carry their StudyInstanceUID: the projection looks the study up in the
-    /// order's first event (<see cref="OrderCreated"/>, always in the log) and passes it to <see cref="Map"/>.
+    /// Events that do not carry their StudyInstanceUID: the projection looks the study up in the first
+    /// event of the stream named here (an order's <see cref="OrderCreated"/>, a study's first
+    /// <see cref="InstanceStored"/>, always in the log; see <see cref="StudyOfFirstEvent"/>) and passes it
+    /// to <see cref="Map"/>.
     /// </summary>
-    public static Guid? OrderWhoseStudyIsNeeded(object data) => data switch
+    public static Guid? StreamWhoseStudyIsNeeded(object data) => data switch
     {
+        StudyDeprecationCompleted e => e.StudyStreamId,
         OrderFailed e => e.OrderId,
         OrderDeleted e => e.OrderId,
         OrderProcedureStepStarted e => e.OrderId,
@@ -30,8 +33,17 @@ public static class StudyFeedMapping
         _ => null,
     };
 
+    /// <summary>The StudyInstanceUID a stream's first event names (an order's or a study's).</summary>
+    public static string? StudyOfFirstEvent(object data) => data switch
+    {
+        OrderCreated e => e.Details.StudyInstanceUid,
+        InstanceStored e => e.Instance.StudyInstanceUid,
+        StudyPatientAssigned e => e.StudyInstanceUid,
+        _ => null,
+    };
+
     /// <summary>The entries for one event; empty when the event is not a change of a study.</summary>
-    public static IReadOnlyList<StudyFeedEntry> Map(IEvent e, string? studyOfOrder = null) => e.Data switch
+    public static IReadOnlyList<StudyFeedEntry> Map(IEvent e, string? studyOfStream = null) => e.Data switch
     {
         InstanceStored x => [Instance(e, StudyChangeKind.InstanceStored, x.Instance, x.StoredBy, x.StoredAt)],
         InstanceReplaced x => [Instance(e, StudyChangeKind.InstanceReplaced, x.Instance, x.ReplacedBy, x.ReplacedAt) with
@@ -50,18 +62,18 @@ public static class StudyFeedMapping
             OrderId = x.OrderId,
             Details = new() { ["accessionNumber"] = x.Details.AccessionNumber },
         }],
-        OrderFailed x when studyOfOrder is not null => [Entry(e, StudyChangeKind.OrderFailed, studyOfOrder, x.FailedBy, x.FailedAt) with
+        OrderFailed x when studyOfStream is not null => [Entry(e, StudyChangeKind.OrderFailed, studyOfStream, x.FailedBy, x.FailedAt) with
         {
             OrderId = x.OrderId,
             Reason = $"{x.Reason}: {x.Detail}",
         }],
-        OrderDeleted x when studyOfOrder is not null => [Entry(e, StudyChangeKind.OrderDeleted, studyOfOrder, x.DeletedBy, x.DeletedAt) with { OrderId = x.OrderId }],
-        OrderProcedureStepStarted x when studyOfOrder is not null =>
-            [Entry(e, StudyChangeKind.ProcedureStepStarted, studyOfOrder, x.StartedBy, x.StartedAt) with { OrderId = x.OrderId }],
-        OrderProcedureStepCompleted x when studyOfOrder is not null =>
-            [Entry(e, StudyChangeKind.ProcedureStepCompleted, studyOfOrder, x.CompletedBy, x.CompletedAt) with { OrderId = x.OrderId }],
-        OrderProcedureStepCanceled x when studyOfOrder is not null =>
-            [Entry(e, StudyChangeKind.ProcedureStepCanceled, studyOfOrder, x.CanceledBy, x.CanceledAt) with { OrderId = x.OrderId, Reason = x.Reason }],
+        OrderDeleted x when studyOfStream is not null => [Entry(e, StudyChangeKind.OrderDeleted, studyOfStream, x.DeletedBy, x.DeletedAt) with { OrderId = x.OrderId }],
+        OrderProcedureStepStarted x when studyOfStream is not null =>
+            [Entry(e, StudyChangeKind.ProcedureStepStarted, studyOfStream, x.StartedBy, x.StartedAt) with { OrderId = x.OrderId }],
+        OrderProcedureStepCompleted x when studyOfStream is not null =>
+            [Entry(e, StudyChangeKind.ProcedureStepCompleted, studyOfStream, x.CompletedBy, x.CompletedAt) with { OrderId = x.OrderId }],
+        OrderProcedureStepCanceled x when studyOfStream is not null =>
+            [Entry(e, StudyChangeKind.ProcedureStepCanceled, studyOfStream, x.CanceledBy, x.CanceledAt) with { OrderId = x.OrderId, Reason = x.Reason }],
         ReportDelivered x => [Entry(e, StudyChangeKind.ReportDelivered, x.StudyInstanceUid, x.DeliveredBy, x.DeliveredAt) with
         {
             OrderId = x.OrderId,
@@ -79,11 +91,61 @@ public static class StudyFeedMapping
             Details = new() { ["studyGroup"] = x.StudyGroup },
         }],
 
-        // The study-lifecycle events (patient update/merge/move/reconcile/swap, deprecation, restore,
-        // deletion, KOS) are added here, one case each, when they exist: see docs/architecture.md,
-        // "The study feed".
+        StudyPatientAssigned x => [Entry(e, PatientChangeKind(x.Reason), x.StudyInstanceUid, x.AssignedBy, x.AssignedAt) with
+        {
+            Details = PatientChange(x),
+        }],
+        StudyDeprecationStarted x => [Entry(e, StudyChangeKind.DeprecationStarted, x.StudyInstanceUid, x.StartedBy, x.StartedAt) with
+        {
+            SeriesInstanceUid = x.SeriesInstanceUid,
+            Reason = x.Reason,
+            Details = new() { ["deprecationId"] = x.DeprecationId.ToString(), ["author"] = x.Author },
+        }],
+        StudyDeprecationCompleted x when studyOfStream is not null => [.. x.Hidden.Select(h =>
+            Entry(e, StudyChangeKind.InstanceDeprecated, studyOfStream, Actor.System("deprecation"), x.CompletedAt) with
+            {
+                SeriesInstanceUid = h.SeriesInstanceUid,
+                SopInstanceUid = h.SopInstanceUid,
+                Details = new() { ["deprecationId"] = x.DeprecationId.ToString(), ["rejectionKos"] = x.RejectionKosSopInstanceUid },
+            })],
+        StudyDeprecationRevoked x => [.. x.Restored.Select(r =>
+            Instance(e, StudyChangeKind.InstanceRestored, r.Instance, x.RevokedBy, x.RevokedAt) with
+            {
+                Reason = x.Reason,
+                Details = new() { ["deprecationId"] = x.DeprecationId.ToString(), ["author"] = x.Author },
+            })],
         _ => [],
     };
+
+    private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
+    {
+        StudyPatientChangeReason.PatientUpdated => StudyChangeKind.PatientUpdated,
+        StudyPatientChangeReason.PatientMerged => StudyChangeKind.PatientMerged,
+        StudyPatientChangeReason.StudyMoved => StudyChangeKind.StudyMoved,
+        StudyPatientChangeReason.ReceivedForMergedPatient => StudyChangeKind.FiledUnderSurvivingPatient,
+        _ => StudyChangeKind.CorrectionUndone,
+    };
+
+    private static Dictionary<string, string> PatientChange(StudyPatientAssigned x)
+    {
+        var details = new Dictionary<string, string>();
+        if (x.Previous?.PatientId is { } from)
+        {
+            details["fromPatientId"] = from;
+        }
+
+        if (x.Patient?.PatientId is { } to)
+        {
+            details["toPatientId"] = to;
+        }
+
+        if (x.CorrectionId is { } correction)
+        {
+            details["correctionId"] = correction.ToString();
+        }
+
+        return details;
+    }
 
     private static StudyFeedEntry Instance(IEvent e, StudyChangeKind kind, StoredInstance instance, Actor by, DateTimeOffset at) =>
         Entry(e, kind, instance.StudyInstanceUid, by, at) with

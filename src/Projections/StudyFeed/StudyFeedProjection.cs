@@ -1,4 +1,3 @@
-using EventSourced.Domain.Orders;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
@@ -23,16 +22,16 @@ public sealed partial class StudyFeedProjection : EventProjection
 
     public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
     {
-        string? studyOfOrder = null;
-        if (StudyFeedMapping.OrderWhoseStudyIsNeeded(e.Data) is { } orderId)
+        string? studyOfStream = null;
+        if (StudyFeedMapping.StreamWhoseStudyIsNeeded(e.Data) is { } streamId)
         {
-            // The order's first event is in the log for good (erasure masks patient data, never the study UID).
-            var created = await operations.Events.FetchStreamAsync(orderId, 1, token: cancellation);
-            studyOfOrder = created.Select(x => x.Data).OfType<OrderCreated>().FirstOrDefault()?.Details.StudyInstanceUid;
+            // The stream's first event is in the log for good (erasure masks patient data, never the study UID).
+            var first = await operations.Events.FetchStreamAsync(streamId, 1, token: cancellation);
+            studyOfStream = first.Select(x => StudyFeedMapping.StudyOfFirstEvent(x.Data)).FirstOrDefault(uid => uid is not null);
         }
 
         var tenant = operations.ForTenant(e.TenantId);
-        foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfOrder)))
+        foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfStream)))
         {
             tenant.Store(entry);
         }
