@@ -25,13 +25,13 @@ public sealed partial class UpsModule
 {
     private static readonly Dictionary<string, string> SearchKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["PatientID"] = "00100020",
-        ["PatientName"] = "00100010",
-        ["ScheduledProcedureStepStartDateTime"] = "00404005",
-        ["ProcedureStepState"] = "00741000",
-        ["AccessionNumber"] = "00080050",
-        ["StudyInstanceUID"] = "0020000D",
-        ["SOPInstanceUID"] = "00080018",
+        ["PatientID"] = DicomTags.PatientID.JsonKey(),
+        ["PatientName"] = DicomTags.PatientName.JsonKey(),
+        ["ScheduledProcedureStepStartDateTime"] = DicomTags.ScheduledProcedureStepStartDateTime.JsonKey(),
+        ["ProcedureStepState"] = DicomTags.ProcedureStepState.JsonKey(),
+        ["AccessionNumber"] = DicomTags.AccessionNumber.JsonKey(),
+        ["StudyInstanceUID"] = DicomTags.StudyInstanceUID.JsonKey(),
+        ["SOPInstanceUID"] = DicomTags.SOPInstanceUID.JsonKey(),
     };
 
     /// <summary>
@@ -78,13 +78,13 @@ public sealed partial class UpsModule
             filters[tag] = value;
         }
 
-        if (filters.TryGetValue("00741000", out var stateFilter) && ProcedureStep.FromDicom(stateFilter) is null)
+        if (filters.TryGetValue(DicomTags.ProcedureStepState.JsonKey(), out var stateFilter) && ProcedureStep.FromDicom(stateFilter) is null)
         {
             return Problems.BadRequest($"'{stateFilter}' is not a Procedure Step State (SCHEDULED, IN PROGRESS, COMPLETED, CANCELED).");
         }
 
         (string Low, string High)? range = null;
-        if (filters.TryGetValue("00404005", out var dateTime))
+        if (filters.TryGetValue(DicomTags.ScheduledProcedureStepStartDateTime.JsonKey(), out var dateTime))
         {
             range = DateTimeRange(dateTime);
             if (range is null)
@@ -95,22 +95,22 @@ public sealed partial class UpsModule
 
         await using var session = store.QuerySessionForCaller(user);
         var query = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted);
-        if (filters.TryGetValue("00100020", out var patientId) && !HasWildcard(patientId))
+        if (filters.TryGetValue(DicomTags.PatientID.JsonKey(), out var patientId) && !HasWildcard(patientId))
         {
             query = query.Where(x => x.PatientId == patientId);
         }
 
-        if (filters.TryGetValue("0020000D", out var studyUid))
+        if (filters.TryGetValue(DicomTags.StudyInstanceUID.JsonKey(), out var studyUid))
         {
             query = query.Where(x => x.StudyInstanceUid == studyUid);
         }
 
-        if (filters.TryGetValue("00080018", out var sopUid))
+        if (filters.TryGetValue(DicomTags.SOPInstanceUID.JsonKey(), out var sopUid))
         {
             query = query.Where(x => x.WorkitemUid == sopUid);
         }
 
-        if (filters.TryGetValue("00080050", out var accession) && !HasWildcard(accession))
+        if (filters.TryGetValue(DicomTags.AccessionNumber.JsonKey(), out var accession) && !HasWildcard(accession))
         {
             query = query.Where(x => x.AccessionNumber == accession);
         }
@@ -125,7 +125,7 @@ public sealed partial class UpsModule
         var matches = candidates
             .Where(o => patientId is null || Matches(patientId, o.PatientId, ignoreCase: false))
             .Where(o => accession is null || Matches(accession, o.AccessionNumber, ignoreCase: false))
-            .Where(o => !filters.TryGetValue("00100010", out var name) || Matches(name, o.Details.PatientName, ignoreCase: true))
+            .Where(o => !filters.TryGetValue(DicomTags.PatientName.JsonKey(), out var name) || Matches(name, o.Details.PatientName, ignoreCase: true))
             .Where(o => range is not { } r || (string.CompareOrdinal(o.ScheduledStartDateTime, r.Low) >= 0 && string.CompareOrdinal(o.ScheduledStartDateTime, r.High) <= 0))
             .InWorklistOrder()
             .ToList();
