@@ -4,7 +4,6 @@ using EventSourced.Application.Worklist;
 using EventSourced.Dicom;
 using EventSourced.Domain.Orders;
 using EventSourced.Web.Infrastructure;
-using EventSourced.Web.Shared.DicomWeb;
 using EventSourced.Web.Shared.Worklist;
 using Marten;
 using Wolverine;

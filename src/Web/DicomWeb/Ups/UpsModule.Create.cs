@@ -4,7 +4,6 @@ using EventSourced.Application.Common;
 using EventSourced.Application.Orders.CreatingOrder;
 using EventSourced.Dicom;
 using EventSourced.Web.Infrastructure;
-using EventSourced.Web.Shared.DicomWeb;
 using EventSourced.Web.Shared.Orders;
 using EventSourced.Web.Shared.Worklist;
 using Marten;

@@ -1,22 +1,14 @@
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Carter;
-using EventSourced.Application.Common;
-using EventSourced.Application.Orders.CreatingOrder;
-using EventSourced.Application.Worklist;
 using EventSourced.Dicom;
 using EventSourced.Domain.Orders;
-using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Shared;
 using EventSourced.Web.Shared.DicomWeb;
-using EventSourced.Web.Shared.Orders;
 using EventSourced.Web.Shared.Worklist;
 using Marten;
 using Microsoft.Net.Http.Headers;
-using Wolverine;
 
 namespace EventSourced.Web.DicomWeb.Ups;
 
@@ -25,13 +17,13 @@ public sealed partial class UpsModule
 {
     private static readonly Dictionary<string, string> SearchKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["PatientID"] = DicomTags.PatientID.JsonKey(),
-        ["PatientName"] = DicomTags.PatientName.JsonKey(),
-        ["ScheduledProcedureStepStartDateTime"] = DicomTags.ScheduledProcedureStepStartDateTime.JsonKey(),
-        ["ProcedureStepState"] = DicomTags.ProcedureStepState.JsonKey(),
-        ["AccessionNumber"] = DicomTags.AccessionNumber.JsonKey(),
-        ["StudyInstanceUID"] = DicomTags.StudyInstanceUID.JsonKey(),
-        ["SOPInstanceUID"] = DicomTags.SOPInstanceUID.JsonKey(),
+        [nameof(DicomTags.PatientID)] = DicomTags.PatientID.JsonKey(),
+        [nameof(DicomTags.PatientName)] = DicomTags.PatientName.JsonKey(),
+        [nameof(DicomTags.ScheduledProcedureStepStartDateTime)] = DicomTags.ScheduledProcedureStepStartDateTime.JsonKey(),
+        [nameof(DicomTags.ProcedureStepState)] = DicomTags.ProcedureStepState.JsonKey(),
+        [nameof(DicomTags.AccessionNumber)] = DicomTags.AccessionNumber.JsonKey(),
+        [nameof(DicomTags.StudyInstanceUID)] = DicomTags.StudyInstanceUID.JsonKey(),
+        [nameof(DicomTags.SOPInstanceUID)] = DicomTags.SOPInstanceUID.JsonKey(),
     };
 
     /// <summary>
@@ -121,11 +113,12 @@ public sealed partial class UpsModule
             query = query.Where(x => x.ProcedureStepState == state);
         }
 
+        filters.TryGetValue(DicomTags.PatientName.JsonKey(), out var patientName);
         var candidates = await query.ToListAsync(cancellation);
         var matches = candidates
             .Where(o => patientId is null || Matches(patientId, o.PatientId, ignoreCase: false))
             .Where(o => accession is null || Matches(accession, o.AccessionNumber, ignoreCase: false))
-            .Where(o => !filters.TryGetValue(DicomTags.PatientName.JsonKey(), out var name) || Matches(name, o.Details.PatientName, ignoreCase: true))
+            .Where(o => patientName is null || Matches(patientName, o.Details.PatientName, ignoreCase: true))
             .Where(o => range is not { } r || (string.CompareOrdinal(o.ScheduledStartDateTime, r.Low) >= 0 && string.CompareOrdinal(o.ScheduledStartDateTime, r.High) <= 0))
             .InWorklistOrder()
             .ToList();

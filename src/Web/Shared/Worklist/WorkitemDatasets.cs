@@ -5,7 +5,6 @@ using EventSourced.Domain.Orders;
 using EventSourced.Projections.Orders;
 using EventSourced.Web.Shared.Orders;
 using EventSourced.Dicom;
-using EventSourced.Web.Shared.DicomWeb;
 
 namespace EventSourced.Web.Shared.Worklist;
 
