@@ -1,6 +1,7 @@
 using System.Reflection;
 using EventSourced.Dicom;
 using EventSourced.Domain.Common;
+using EventSourced.Domain.Orders;
 
 namespace EventSourced.Domain.Tests.Common;
 
@@ -38,7 +39,7 @@ public sealed class TagsTests
     [Fact]
     public void Header_metadata_keywords_name_their_tags()
     {
-        foreach (var (keyword, tag) in Orders.HeaderMetadata.TagsByKeyword)
+        foreach (var (keyword, tag) in HeaderMetadata.TagsByKeyword)
         {
             Assert.Equal(DicomDictionary.TagOf(keyword)?.JsonKey(), tag);
         }
