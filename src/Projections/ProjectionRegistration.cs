@@ -97,6 +97,7 @@ public static class ProjectionRegistration
     public static StoreOptions AddReportProjections(this StoreOptions options)
     {
         options.Projections.Add<StudyGroupAggregation>(ProjectionLifecycle.Live);
+        options.Projections.Add<ReportPollerAggregation>(ProjectionLifecycle.Live);
 
         // Inline: an acknowledgement is read-your-writes for the next poll, a delivery for the next /results.
         options.Projections.Add<CurrentReportProjection>(ProjectionLifecycle.Inline);
@@ -110,6 +111,7 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderAddedToStudyGroup>();
         options.Events.AddEventType<StudyGroupReportDelivered>();
         options.Events.AddEventType<StudyGroupReportsAcknowledged>();
+        options.Events.AddEventType<ReportsServedToPoller>();
         return options;
     }
 }

@@ -42,8 +42,10 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
             [instance.SopInstanceUid] = instance.Blob.Length,
         };
 
-        return study with
+        // Patient corrections (QidoStudyCorrections.cs): the assigned patient, if any, over the received attributes.
+        return WithAssignedPatient(study with
         {
+            ReceivedAttributes = default,
             PatientId = QidoAttributes.First(header, "00100020"),
             PatientName = QidoAttributes.First(header, "00100010"),
             PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, "00100010")),
@@ -67,7 +69,7 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
             CallingAeTitles = Add(study.CallingAeTitles, instance.CallingAeTitle),
             StationNames = Add(study.StationNames, instance.StationName ?? QidoAttributes.First(header, "00081010")),
             Attributes = QidoAttributes.Select(header, QidoAttributes.StudyLevel),
-        };
+        });
     }
 
     private static IReadOnlyList<string> Add(IReadOnlyList<string> set, string? value) =>

@@ -64,6 +64,7 @@ public static class EventStoreSetup
                 options.AddReportProjections();
                 options.AddStudyProjections();
                 options.AddQidoProjections();
+                options.AddPatientProjections();
                 options.AddArchiveProjections();
                 options.AddAccessProjections();
                 options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();

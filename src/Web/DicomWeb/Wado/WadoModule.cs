@@ -80,7 +80,9 @@ public sealed class WadoModule : ICarterModule
             return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
         }
 
-        return new MetadataResult(instances);
+        // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation);
+        return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })]);
     }
 
     private sealed class MetadataResult(IReadOnlyList<Projections.Qido.QidoInstance> instances) : IResult
@@ -144,7 +146,8 @@ public sealed class WadoModule : ICarterModule
                 $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
         }
 
-        return new MultipartDicomResult(instances, context.RequestServices.GetRequiredService<IBlobStore>());
+        return new MultipartDicomResult(instances, await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(
+            session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation));
     }
 
     private static IResult? InvalidUid(params string?[] uids) =>
@@ -191,7 +194,7 @@ public sealed class WadoModule : ICarterModule
         return false;
     }
 
-    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, IBlobStore blobs) : IResult
+    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, Shared.Retrieval.CoercedRetrieval blobs) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -201,10 +204,10 @@ public sealed class WadoModule : ICarterModule
             var body = response.Body;
             foreach (var instance in instances)
             {
-                await using var blob = blobs.OpenRead(instance.Sha256)
-                    ?? throw new InvalidOperationException($"Blob {instance.Sha256} of instance {instance.Id} is missing.");
+                var (blob, length) = await blobs.OpenAsync(instance, context.RequestAborted);
+                await using var _ = blob;
                 await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-                    $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {instance.Length}\r\n\r\n"), context.RequestAborted);
+                    $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {length}\r\n\r\n"), context.RequestAborted);
                 await blob.CopyToAsync(body, context.RequestAborted);
                 await body.WriteAsync("\r\n"u8.ToArray(), context.RequestAborted);
             }
