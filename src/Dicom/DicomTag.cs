@@ -18,6 +18,9 @@ public readonly record struct DicomTag(uint Value) : IComparable<DicomTag>
 
     public int CompareTo(DicomTag other) => Value.CompareTo(other.Value);
 
+    /// <summary>The tag as a DICOM JSON attribute name: eight upper-case hex digits, e.g. <c>0020000D</c> (PS3.18 §F.2.1.1).</summary>
+    public string JsonKey() => Value.ToString("X8", CultureInfo.InvariantCulture);
+
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"({Group:X4},{Element:X4})");
 
     public static DicomTag Parse(string text)

@@ -122,7 +122,10 @@ public class DictionaryTests
         {
             // The generator writes relative to its own location: run a copy placed in a scratch tree.
             var eng = Directory.CreateDirectory(Path.Combine(tmp.FullName, "eng", "dicom"));
-            File.Copy(Path.Combine(repo, "eng", "dicom", "gen_dictionary.py"), Path.Combine(eng.FullName, "gen_dictionary.py"));
+            foreach (var input in new[] { "gen_dictionary.py", "domain_tags.txt" })
+            {
+                File.Copy(Path.Combine(repo, "eng", "dicom", input), Path.Combine(eng.FullName, input));
+            }
             var (exit, _, stderr) = Oracles.Run(Oracles.Python, Path.Combine(eng.FullName, "gen_dictionary.py"), Oracles.DcmtkDictionary);
             Assert.True(exit == 0, stderr);
             foreach (var name in new[] { "DicomDictionary.g.cs", "DicomPrivateDictionary.g.cs" })
@@ -130,6 +133,10 @@ public class DictionaryTests
                 var generated = File.ReadAllText(Path.Combine(tmp.FullName, "src", "Dicom", "Dictionary", name));
                 Assert.Equal(generated, File.ReadAllText(Path.Combine(repo, "src", "Dicom", "Dictionary", name)));
             }
+
+            // Domain's own tag table (Domain references no codec).
+            var tags = Path.Combine("src", "Domain", "Common", "Tags.g.cs");
+            Assert.Equal(File.ReadAllText(Path.Combine(tmp.FullName, tags)), File.ReadAllText(Path.Combine(repo, tags)));
         }
         finally
         {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourced.Domain.Common;
 
 namespace EventSourced.Domain.Orders;
 
@@ -11,30 +12,30 @@ public static class HeaderMetadata
 {
     public static readonly IReadOnlyDictionary<string, string> TagsByKeyword = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
     {
-        ["PatientID"] = "00100020",
-        ["PatientName"] = "00100010",
-        ["PatientBirthDate"] = "00100030",
-        ["PatientSex"] = "00100040",
-        ["PatientAge"] = "00101010",
-        ["PatientSize"] = "00101020",
-        ["PatientWeight"] = "00101030",
-        ["PregnancyStatus"] = "001021C0",
-        ["MedicalAlerts"] = "00102000",
-        ["AccessionNumber"] = "00080050",
-        ["Modality"] = "00080060",
-        ["ReferringPhysicianName"] = "00080090",
-        ["StudyDate"] = "00080020",
-        ["StudyDescription"] = "00081030",
-        ["BodyPartExamined"] = "00180015",
-        ["ViewPosition"] = "00185101",
-        ["RequestingPhysician"] = "00321032",
-        ["RequestedProcedureDescription"] = "00321060",
-        ["RequestedProcedureID"] = "00401001",
-        ["AdmissionID"] = "00380010",
-        ["CurrentPatientLocation"] = "00380300",
-        ["PatientState"] = "00380500",
-        ["PlacerOrderNumberImagingServiceRequest"] = "00402016",
-        ["ConfidentialityConstraintOnPatientDataDescription"] = "00403001",
+        [nameof(Tags.PatientID)] = Tags.PatientID,
+        [nameof(Tags.PatientName)] = Tags.PatientName,
+        [nameof(Tags.PatientBirthDate)] = Tags.PatientBirthDate,
+        [nameof(Tags.PatientSex)] = Tags.PatientSex,
+        [nameof(Tags.PatientAge)] = Tags.PatientAge,
+        [nameof(Tags.PatientSize)] = Tags.PatientSize,
+        [nameof(Tags.PatientWeight)] = Tags.PatientWeight,
+        [nameof(Tags.PregnancyStatus)] = Tags.PregnancyStatus,
+        [nameof(Tags.MedicalAlerts)] = Tags.MedicalAlerts,
+        [nameof(Tags.AccessionNumber)] = Tags.AccessionNumber,
+        [nameof(Tags.Modality)] = Tags.Modality,
+        [nameof(Tags.ReferringPhysicianName)] = Tags.ReferringPhysicianName,
+        [nameof(Tags.StudyDate)] = Tags.StudyDate,
+        [nameof(Tags.StudyDescription)] = Tags.StudyDescription,
+        [nameof(Tags.BodyPartExamined)] = Tags.BodyPartExamined,
+        [nameof(Tags.ViewPosition)] = Tags.ViewPosition,
+        [nameof(Tags.RequestingPhysician)] = Tags.RequestingPhysician,
+        [nameof(Tags.RequestedProcedureDescription)] = Tags.RequestedProcedureDescription,
+        [nameof(Tags.RequestedProcedureID)] = Tags.RequestedProcedureID,
+        [nameof(Tags.AdmissionID)] = Tags.AdmissionID,
+        [nameof(Tags.CurrentPatientLocation)] = Tags.CurrentPatientLocation,
+        [nameof(Tags.PatientState)] = Tags.PatientState,
+        [nameof(Tags.PlacerOrderNumberImagingServiceRequest)] = Tags.PlacerOrderNumberImagingServiceRequest,
+        [nameof(Tags.ConfidentialityConstraintOnPatientDataDescription)] = Tags.ConfidentialityConstraintOnPatientDataDescription,
     };
 
     /// <summary>The keywords whose attribute the DICOM JSON header (PS3.18 F.2) holds a non-empty value for, sorted.</summary>

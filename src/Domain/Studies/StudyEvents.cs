@@ -41,9 +41,11 @@ public sealed record StoredInstance(
     /// </summary>
     public static readonly IReadOnlySet<string> PatientIdentifyingTags = new HashSet<string>
     {
-        "00100010", "00100020", "00100021", "00100030", "00100032", "00100040", "00101000", "00101001",
-        "00101002", "00101005", "00101010", "00101040", "00101060", "00102154", "00102160", "00104000",
-        "00380010", "00380400", "00400006",
+        Tags.PatientName, Tags.PatientID, Tags.IssuerOfPatientID, Tags.PatientBirthDate, Tags.PatientBirthTime,
+        Tags.PatientSex, Tags.OtherPatientIDs, Tags.OtherPatientNames, Tags.OtherPatientIDsSequence,
+        Tags.PatientBirthName, Tags.PatientAge, Tags.PatientAddress, Tags.PatientMotherBirthName,
+        Tags.PatientTelephoneNumbers, Tags.EthnicGroup, Tags.PatientComments, Tags.AdmissionID,
+        Tags.PatientInstitutionResidence, Tags.ScheduledPerformingPhysicianName,
     };
 
     public StoredInstance WithPersonalDataErased()

@@ -1,21 +1,11 @@
 using System.Security.Claims;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using Carter;
 using EventSourced.Application.Common;
-using EventSourced.Application.Orders.CreatingOrder;
 using EventSourced.Application.Worklist;
 using EventSourced.Dicom;
 using EventSourced.Domain.Orders;
-using EventSourced.Domain.Tenants;
-using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
-using EventSourced.Web.Shared;
-using EventSourced.Web.Shared.DicomWeb;
-using EventSourced.Web.Shared.Orders;
 using EventSourced.Web.Shared.Worklist;
 using Marten;
-using Microsoft.Net.Http.Headers;
 using Wolverine;
 
 namespace EventSourced.Web.DicomWeb.Ups;
@@ -35,7 +25,7 @@ public sealed partial class UpsModule
 
         using (document)
         {
-            var requested = ProcedureStep.FromDicom(WorkitemDatasets.Value(document.RootElement, "00741000"));
+            var requested = ProcedureStep.FromDicom(WorkitemDatasets.Value(document.RootElement, DicomTags.ProcedureStepState.JsonKey()));
             if (requested is null)
             {
                 return Problems.BadRequest("The body must hold Procedure Step State (0074,1000): IN PROGRESS, COMPLETED or CANCELED.");
@@ -47,7 +37,7 @@ public sealed partial class UpsModule
                 return Problems.NotFound($"No workitem {workitem}.");
             }
 
-            var transactionUid = WorkitemDatasets.Value(document.RootElement, "00081195");
+            var transactionUid = WorkitemDatasets.Value(document.RootElement, DicomTags.TransactionUID.JsonKey());
             var result = await bus.InvokeForCallerAsync<CommandResult<ProcedureStepDecision>>(
                 user, new ChangeProcedureStepState(orderId.Value, requested.Value, transactionUid, user.Actor(Via)), cancellation);
             return Answer(request, result, StatusCodes.Status200OK);

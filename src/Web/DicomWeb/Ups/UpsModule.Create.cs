@@ -1,17 +1,9 @@
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Carter;
 using EventSourced.Application.Common;
 using EventSourced.Application.Orders.CreatingOrder;
-using EventSourced.Application.Worklist;
 using EventSourced.Dicom;
-using EventSourced.Domain.Orders;
-using EventSourced.Domain.Tenants;
-using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
-using EventSourced.Web.Shared;
-using EventSourced.Web.Shared.DicomWeb;
 using EventSourced.Web.Shared.Orders;
 using EventSourced.Web.Shared.Worklist;
 using Marten;
@@ -40,18 +32,18 @@ public sealed partial class UpsModule
         using (document)
         {
             var dataset = document.RootElement;
-            var workitemUid = RequestedWorkitemUid(request) ?? WorkitemDatasets.Value(dataset, "00080018");
+            var workitemUid = RequestedWorkitemUid(request) ?? WorkitemDatasets.Value(dataset, DicomTags.SOPInstanceUID.JsonKey());
             if (workitemUid is not null && !IsUid(workitemUid))
             {
                 return Problems.BadRequest($"'{workitemUid}' is not a valid workitem (SOP Instance) UID.");
             }
 
-            if (WorkitemDatasets.Value(dataset, "00741000") is { } state && state != "SCHEDULED")
+            if (WorkitemDatasets.Value(dataset, DicomTags.ProcedureStepState.JsonKey()) is { } state && state != "SCHEDULED")
             {
                 return Problems.BadRequest("A workitem is created SCHEDULED (PS3.4 CC.2.5.1.3.1): Procedure Step State (0074,1000) must be SCHEDULED or absent.");
             }
 
-            if (WorkitemDatasets.Value(dataset, "00081195") is not null)
+            if (WorkitemDatasets.Value(dataset, DicomTags.TransactionUID.JsonKey()) is not null)
             {
                 return Problems.BadRequest("A workitem is created without a Transaction UID (0008,1195) (PS3.4 Table CC.2.5-3).");
             }

@@ -1,22 +1,14 @@
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using Carter;
-using EventSourced.Application.Common;
-using EventSourced.Application.Orders.CreatingOrder;
-using EventSourced.Application.Worklist;
 using EventSourced.Dicom;
 using EventSourced.Domain.Orders;
-using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Shared;
 using EventSourced.Web.Shared.DicomWeb;
-using EventSourced.Web.Shared.Orders;
 using EventSourced.Web.Shared.Worklist;
 using Marten;
 using Microsoft.Net.Http.Headers;
-using Wolverine;
 
 namespace EventSourced.Web.DicomWeb.Ups;
 
@@ -25,13 +17,13 @@ public sealed partial class UpsModule
 {
     private static readonly Dictionary<string, string> SearchKeys = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["PatientID"] = "00100020",
-        ["PatientName"] = "00100010",
-        ["ScheduledProcedureStepStartDateTime"] = "00404005",
-        ["ProcedureStepState"] = "00741000",
-        ["AccessionNumber"] = "00080050",
-        ["StudyInstanceUID"] = "0020000D",
-        ["SOPInstanceUID"] = "00080018",
+        [nameof(DicomTags.PatientID)] = DicomTags.PatientID.JsonKey(),
+        [nameof(DicomTags.PatientName)] = DicomTags.PatientName.JsonKey(),
+        [nameof(DicomTags.ScheduledProcedureStepStartDateTime)] = DicomTags.ScheduledProcedureStepStartDateTime.JsonKey(),
+        [nameof(DicomTags.ProcedureStepState)] = DicomTags.ProcedureStepState.JsonKey(),
+        [nameof(DicomTags.AccessionNumber)] = DicomTags.AccessionNumber.JsonKey(),
+        [nameof(DicomTags.StudyInstanceUID)] = DicomTags.StudyInstanceUID.JsonKey(),
+        [nameof(DicomTags.SOPInstanceUID)] = DicomTags.SOPInstanceUID.JsonKey(),
     };
 
     /// <summary>
@@ -78,13 +70,13 @@ public sealed partial class UpsModule
             filters[tag] = value;
         }
 
-        if (filters.TryGetValue("00741000", out var stateFilter) && ProcedureStep.FromDicom(stateFilter) is null)
+        if (filters.TryGetValue(DicomTags.ProcedureStepState.JsonKey(), out var stateFilter) && ProcedureStep.FromDicom(stateFilter) is null)
         {
             return Problems.BadRequest($"'{stateFilter}' is not a Procedure Step State (SCHEDULED, IN PROGRESS, COMPLETED, CANCELED).");
         }
 
         (string Low, string High)? range = null;
-        if (filters.TryGetValue("00404005", out var dateTime))
+        if (filters.TryGetValue(DicomTags.ScheduledProcedureStepStartDateTime.JsonKey(), out var dateTime))
         {
             range = DateTimeRange(dateTime);
             if (range is null)
@@ -95,22 +87,22 @@ public sealed partial class UpsModule
 
         await using var session = store.QuerySessionForCaller(user);
         var query = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted);
-        if (filters.TryGetValue("00100020", out var patientId) && !HasWildcard(patientId))
+        if (filters.TryGetValue(DicomTags.PatientID.JsonKey(), out var patientId) && !HasWildcard(patientId))
         {
             query = query.Where(x => x.PatientId == patientId);
         }
 
-        if (filters.TryGetValue("0020000D", out var studyUid))
+        if (filters.TryGetValue(DicomTags.StudyInstanceUID.JsonKey(), out var studyUid))
         {
             query = query.Where(x => x.StudyInstanceUid == studyUid);
         }
 
-        if (filters.TryGetValue("00080018", out var sopUid))
+        if (filters.TryGetValue(DicomTags.SOPInstanceUID.JsonKey(), out var sopUid))
         {
             query = query.Where(x => x.WorkitemUid == sopUid);
         }
 
-        if (filters.TryGetValue("00080050", out var accession) && !HasWildcard(accession))
+        if (filters.TryGetValue(DicomTags.AccessionNumber.JsonKey(), out var accession) && !HasWildcard(accession))
         {
             query = query.Where(x => x.AccessionNumber == accession);
         }
@@ -121,11 +113,12 @@ public sealed partial class UpsModule
             query = query.Where(x => x.ProcedureStepState == state);
         }
 
+        filters.TryGetValue(DicomTags.PatientName.JsonKey(), out var patientName);
         var candidates = await query.ToListAsync(cancellation);
         var matches = candidates
             .Where(o => patientId is null || Matches(patientId, o.PatientId, ignoreCase: false))
             .Where(o => accession is null || Matches(accession, o.AccessionNumber, ignoreCase: false))
-            .Where(o => !filters.TryGetValue("00100010", out var name) || Matches(name, o.Details.PatientName, ignoreCase: true))
+            .Where(o => patientName is null || Matches(patientName, o.Details.PatientName, ignoreCase: true))
             .Where(o => range is not { } r || (string.CompareOrdinal(o.ScheduledStartDateTime, r.Low) >= 0 && string.CompareOrdinal(o.ScheduledStartDateTime, r.High) <= 0))
             .InWorklistOrder()
             .ToList();

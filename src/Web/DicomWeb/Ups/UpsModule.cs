@@ -1,22 +1,14 @@
 using System.Security.Claims;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Carter;
 using EventSourced.Application.Common;
-using EventSourced.Application.Orders.CreatingOrder;
-using EventSourced.Application.Worklist;
-using EventSourced.Dicom;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Tenants;
-using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
-using EventSourced.Web.Shared;
 using EventSourced.Web.Shared.DicomWeb;
-using EventSourced.Web.Shared.Orders;
 using EventSourced.Web.Shared.Worklist;
 using Marten;
 using Microsoft.Net.Http.Headers;
-using Wolverine;
 
 namespace EventSourced.Web.DicomWeb.Ups;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EventSourced.Application.Ingestion.ReceivingInstances;
+using EventSourced.Dicom;
 
 namespace EventSourced.Web.Shared.DicomWeb;
 
@@ -28,16 +29,16 @@ public sealed class StowResponse
         writer.WriteStartObject();
         if (studyRetrieveUrl is not null)
         {
-            Attribute(writer, "00081190", "UR", studyRetrieveUrl); // Retrieve URL
+            Attribute(writer, DicomTags.RetrieveURL, "UR", studyRetrieveUrl);
         }
 
         if (failed.Count > 0)
         {
-            Sequence(writer, "00081198", failed, item => // Failed SOP Sequence
+            Sequence(writer, DicomTags.FailedSOPSequence, failed, item =>
             {
-                Attribute(writer, "00081150", "UI", item.SopClass);
-                Attribute(writer, "00081155", "UI", item.SopInstance);
-                writer.WriteStartObject("00081197"); // Failure Reason
+                Attribute(writer, DicomTags.ReferencedSOPClassUID, "UI", item.SopClass);
+                Attribute(writer, DicomTags.ReferencedSOPInstanceUID, "UI", item.SopInstance);
+                writer.WriteStartObject(DicomTags.FailureReason.JsonKey());
                 writer.WriteString("vr", "US");
                 writer.WriteStartArray("Value");
                 writer.WriteNumberValue(item.Reason);
@@ -48,14 +49,14 @@ public sealed class StowResponse
 
         if (referenced.Count > 0)
         {
-            Sequence(writer, "00081199", referenced, item => // Referenced SOP Sequence
+            Sequence(writer, DicomTags.ReferencedSOPSequence, referenced, item =>
             {
-                Attribute(writer, "00081150", "UI", item.SopClass);
-                Attribute(writer, "00081155", "UI", item.SopInstance);
-                Attribute(writer, "00081190", "UR", item.RetrieveUrl);
+                Attribute(writer, DicomTags.ReferencedSOPClassUID, "UI", item.SopClass);
+                Attribute(writer, DicomTags.ReferencedSOPInstanceUID, "UI", item.SopInstance);
+                Attribute(writer, DicomTags.RetrieveURL, "UR", item.RetrieveUrl);
                 if (item.Warning is { } warning)
                 {
-                    writer.WriteStartObject("00081196"); // Warning Reason
+                    writer.WriteStartObject(DicomTags.WarningReason.JsonKey());
                     writer.WriteString("vr", "US");
                     writer.WriteStartArray("Value");
                     writer.WriteNumberValue(warning);
@@ -68,9 +69,9 @@ public sealed class StowResponse
         writer.WriteEndObject();
     }
 
-    private static void Sequence<T>(Utf8JsonWriter writer, string tag, List<T> items, Action<T> writeItem)
+    private static void Sequence<T>(Utf8JsonWriter writer, DicomTag tag, List<T> items, Action<T> writeItem)
     {
-        writer.WriteStartObject(tag);
+        writer.WriteStartObject(tag.JsonKey());
         writer.WriteString("vr", "SQ");
         writer.WriteStartArray("Value");
         foreach (var item in items)
@@ -84,9 +85,9 @@ public sealed class StowResponse
         writer.WriteEndObject();
     }
 
-    private static void Attribute(Utf8JsonWriter writer, string tag, string vr, string? value)
+    private static void Attribute(Utf8JsonWriter writer, DicomTag tag, string vr, string? value)
     {
-        writer.WriteStartObject(tag);
+        writer.WriteStartObject(tag.JsonKey());
         writer.WriteString("vr", vr);
         if (!string.IsNullOrEmpty(value))
         {

@@ -10,16 +10,21 @@ public sealed class QidoDataset
 {
     /// <summary>Study return attributes, PS3.18 Table 10.6.3-3 (StudyDescription added: every viewer asks for it).</summary>
     public static readonly string[] StudyRequired =
-        ["00080020", "00080030", "00080050", "00080090", "00081030", "00100010", "00100020", "00100030", "00100040", "0020000D", "00200010"];
+        JsonKeys(DicomTags.StudyDate, DicomTags.StudyTime, DicomTags.AccessionNumber, DicomTags.ReferringPhysicianName, DicomTags.StudyDescription, DicomTags.PatientName, DicomTags.PatientID, DicomTags.PatientBirthDate, DicomTags.PatientSex, DicomTags.StudyInstanceUID, DicomTags.StudyID);
 
     /// <summary>Series return attributes, PS3.18 Table 10.6.3-4 (StudyInstanceUID added so results of /series can be followed).</summary>
-    public static readonly string[] SeriesRequired = ["00080060", "0008103E", "0020000D", "0020000E", "00200011", "00400244", "00400245"];
+    public static readonly string[] SeriesRequired = JsonKeys(DicomTags.Modality, DicomTags.SeriesDescription, DicomTags.StudyInstanceUID, DicomTags.SeriesInstanceUID, DicomTags.SeriesNumber, DicomTags.PerformedProcedureStepStartDate, DicomTags.PerformedProcedureStepStartTime);
 
     /// <summary>Instance return attributes, PS3.18 Table 10.6.3-5 (Study and Series Instance UIDs added).</summary>
-    public static readonly string[] InstanceRequired = ["00080016", "00080018", "0020000D", "0020000E", "00200013"];
+    public static readonly string[] InstanceRequired = JsonKeys(DicomTags.SOPClassUID, DicomTags.SOPInstanceUID, DicomTags.StudyInstanceUID, DicomTags.SeriesInstanceUID, DicomTags.InstanceNumber);
 
     /// <summary>Returned only when the instance has them (Table 10.6.3-x: "if present" / only meaningful for some objects).</summary>
-    public static readonly string[] IfPresent = ["00080005", "00080201", "00400275", "00280010", "00280011", "00280100", "00280008"];
+    public static readonly string[] IfPresent = JsonKeys(DicomTags.SpecificCharacterSet, DicomTags.TimezoneOffsetFromUTC, DicomTags.RequestAttributesSequence, DicomTags.Rows, DicomTags.Columns, DicomTags.BitsAllocated, DicomTags.NumberOfFrames);
+
+    /// <summary>Pixel Data, Float and Double Float Pixel Data, and Data Set Trailing Padding: never returned.</summary>
+    private static readonly string[] BulkData = JsonKeys(DicomTags.PixelData, DicomTags.FloatPixelData, DicomTags.DoubleFloatPixelData, DicomTags.DataSetTrailingPadding);
+
+    private static string[] JsonKeys(params DicomTag[] tags) => [.. tags.Select(t => t.JsonKey())];
 
     private readonly SortedDictionary<string, JsonNode?> attributes = new(StringComparer.Ordinal);
 
@@ -57,7 +62,7 @@ public sealed class QidoDataset
             : this;
 
     private static bool IsBulkData(JsonProperty attribute) =>
-        attribute.Name is "7FE00010" or "7FE00008" or "7FE00009" or "FFFCFFFC"
+        BulkData.Contains(attribute.Name)
         || (attribute.Value.ValueKind == JsonValueKind.Object
             && attribute.Value.TryGetProperty("vr", out var vr) && vr.GetString() is "OB" or "OD" or "OF" or "OL" or "OV" or "OW" or "UN"
             && !attribute.Value.TryGetProperty("InlineBinary", out _) && !attribute.Value.TryGetProperty("BulkDataURI", out _));
@@ -66,6 +71,8 @@ public sealed class QidoDataset
         Copy(source, required, true)
             .Copy(source, IfPresent, false)
             .Copy(source, query.IncludeFields, false);
+
+    public QidoDataset Set(DicomTag tag, string vr, params JsonNode?[] values) => Set(tag.JsonKey(), vr, values);
 
     public QidoDataset Set(string tag, string vr, params JsonNode?[] values)
     {
@@ -82,22 +89,22 @@ public sealed class QidoDataset
     /// <summary>Study attributes computed over the study's instances, plus availability and where to retrieve it.</summary>
     public QidoDataset StudyComputed(QidoStudy study, string? retrieveUrl)
     {
-        Set("00080056", "CS", "ONLINE")
-            .Set("00080061", "CS", [.. study.ModalitiesInStudy.Select(m => (JsonNode?)m)])
-            .Set("00201206", "IS", study.NumberOfStudyRelatedSeries)
-            .Set("00201208", "IS", study.NumberOfStudyRelatedInstances);
-        return retrieveUrl is null ? this : Set("00081190", "UR", retrieveUrl);
+        Set(DicomTags.InstanceAvailability, "CS", "ONLINE")
+            .Set(DicomTags.ModalitiesInStudy, "CS", [.. study.ModalitiesInStudy.Select(m => (JsonNode?)m)])
+            .Set(DicomTags.NumberOfStudyRelatedSeries, "IS", study.NumberOfStudyRelatedSeries)
+            .Set(DicomTags.NumberOfStudyRelatedInstances, "IS", study.NumberOfStudyRelatedInstances);
+        return retrieveUrl is null ? this : Set(DicomTags.RetrieveURL, "UR", retrieveUrl);
     }
 
     public QidoDataset SeriesComputed(QidoSeries series, string? retrieveUrl)
     {
-        Set("00201209", "IS", series.NumberOfSeriesRelatedInstances);
-        return retrieveUrl is null ? this : Set("00081190", "UR", retrieveUrl);
+        Set(DicomTags.NumberOfSeriesRelatedInstances, "IS", series.NumberOfSeriesRelatedInstances);
+        return retrieveUrl is null ? this : Set(DicomTags.RetrieveURL, "UR", retrieveUrl);
     }
 
     public QidoDataset InstanceComputed(string retrieveUrl) => this
-        .Set("00080056", "CS", "ONLINE")
-        .Set("00081190", "UR", retrieveUrl);
+        .Set(DicomTags.InstanceAvailability, "CS", "ONLINE")
+        .Set(DicomTags.RetrieveURL, "UR", retrieveUrl);
 
     public JsonObject ToJson()
     {

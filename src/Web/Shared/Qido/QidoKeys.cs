@@ -47,33 +47,36 @@ public static class QidoKeyCatalog
 {
     private static readonly QidoKey[] Catalogued =
     [
-        new("00100020", "PatientID", DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "patient_id"),
-        new("00100010", "PatientName", DicomVR.PN, QidoLevel.Study, QidoMatchKind.PersonName, "patient_name", "patient_name_fuzzy"),
-        new("00100030", "PatientBirthDate", DicomVR.DA, QidoLevel.Study, QidoMatchKind.Date, "patient_birth_date"),
-        new("00100040", "PatientSex", DicomVR.CS, QidoLevel.Study, QidoMatchKind.Text, "patient_sex"),
-        new("0020000D", "StudyInstanceUID", DicomVR.UI, QidoLevel.Study, QidoMatchKind.Uid, "study_instance_uid"),
-        new("00080020", "StudyDate", DicomVR.DA, QidoLevel.Study, QidoMatchKind.Date, "study_date"),
-        new("00080030", "StudyTime", DicomVR.TM, QidoLevel.Study, QidoMatchKind.Time, "study_time"),
-        new("00080050", "AccessionNumber", DicomVR.SH, QidoLevel.Study, QidoMatchKind.Text, "accession_number"),
-        new("00200010", "StudyID", DicomVR.SH, QidoLevel.Study, QidoMatchKind.Text, "study_id"),
-        new("00080090", "ReferringPhysicianName", DicomVR.PN, QidoLevel.Study, QidoMatchKind.PersonName, "referring_physician_name", "referring_physician_name_fuzzy"),
-        new("00081030", "StudyDescription", DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "study_description"),
-        new("00080080", "InstitutionName", DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "institution_name"),
-        new("00080061", "ModalitiesInStudy", DicomVR.CS, QidoLevel.Study, QidoMatchKind.List, JsonList: nameof(QidoStudy.ModalitiesInStudy)),
-        new("00081010", "StationName", DicomVR.SH, QidoLevel.Study, QidoMatchKind.List, JsonList: nameof(QidoStudy.StationNames)),
-        new("00201206", "NumberOfStudyRelatedSeries", DicomVR.IS, QidoLevel.Study, QidoMatchKind.Integer, "number_of_study_related_series"),
-        new("00201208", "NumberOfStudyRelatedInstances", DicomVR.IS, QidoLevel.Study, QidoMatchKind.Integer, "number_of_study_related_instances"),
-        new("0020000E", "SeriesInstanceUID", DicomVR.UI, QidoLevel.Series, QidoMatchKind.Uid, "series_instance_uid"),
-        new("00080060", "Modality", DicomVR.CS, QidoLevel.Series, QidoMatchKind.Text, "modality"),
-        new("00200011", "SeriesNumber", DicomVR.IS, QidoLevel.Series, QidoMatchKind.Integer, "series_number"),
-        new("0008103E", "SeriesDescription", DicomVR.LO, QidoLevel.Series, QidoMatchKind.Text, "series_description"),
-        new("00400244", "PerformedProcedureStepStartDate", DicomVR.DA, QidoLevel.Series, QidoMatchKind.Date, "performed_procedure_step_start_date"),
-        new("00400245", "PerformedProcedureStepStartTime", DicomVR.TM, QidoLevel.Series, QidoMatchKind.Time, "performed_procedure_step_start_time"),
-        new("00201209", "NumberOfSeriesRelatedInstances", DicomVR.IS, QidoLevel.Series, QidoMatchKind.Integer, "number_of_series_related_instances"),
-        new("00080018", "SOPInstanceUID", DicomVR.UI, QidoLevel.Instance, QidoMatchKind.Uid, "sop_instance_uid"),
-        new("00080016", "SOPClassUID", DicomVR.UI, QidoLevel.Instance, QidoMatchKind.Uid, "sop_class_uid"),
-        new("00200013", "InstanceNumber", DicomVR.IS, QidoLevel.Instance, QidoMatchKind.Integer, "instance_number"),
+        Key(DicomTags.PatientID, DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "patient_id"),
+        Key(DicomTags.PatientName, DicomVR.PN, QidoLevel.Study, QidoMatchKind.PersonName, "patient_name", "patient_name_fuzzy"),
+        Key(DicomTags.PatientBirthDate, DicomVR.DA, QidoLevel.Study, QidoMatchKind.Date, "patient_birth_date"),
+        Key(DicomTags.PatientSex, DicomVR.CS, QidoLevel.Study, QidoMatchKind.Text, "patient_sex"),
+        Key(DicomTags.StudyInstanceUID, DicomVR.UI, QidoLevel.Study, QidoMatchKind.Uid, "study_instance_uid"),
+        Key(DicomTags.StudyDate, DicomVR.DA, QidoLevel.Study, QidoMatchKind.Date, "study_date"),
+        Key(DicomTags.StudyTime, DicomVR.TM, QidoLevel.Study, QidoMatchKind.Time, "study_time"),
+        Key(DicomTags.AccessionNumber, DicomVR.SH, QidoLevel.Study, QidoMatchKind.Text, "accession_number"),
+        Key(DicomTags.StudyID, DicomVR.SH, QidoLevel.Study, QidoMatchKind.Text, "study_id"),
+        Key(DicomTags.ReferringPhysicianName, DicomVR.PN, QidoLevel.Study, QidoMatchKind.PersonName, "referring_physician_name", "referring_physician_name_fuzzy"),
+        Key(DicomTags.StudyDescription, DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "study_description"),
+        Key(DicomTags.InstitutionName, DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "institution_name"),
+        Key(DicomTags.ModalitiesInStudy, DicomVR.CS, QidoLevel.Study, QidoMatchKind.List, jsonList: nameof(QidoStudy.ModalitiesInStudy)),
+        Key(DicomTags.StationName, DicomVR.SH, QidoLevel.Study, QidoMatchKind.List, jsonList: nameof(QidoStudy.StationNames)),
+        Key(DicomTags.NumberOfStudyRelatedSeries, DicomVR.IS, QidoLevel.Study, QidoMatchKind.Integer, "number_of_study_related_series"),
+        Key(DicomTags.NumberOfStudyRelatedInstances, DicomVR.IS, QidoLevel.Study, QidoMatchKind.Integer, "number_of_study_related_instances"),
+        Key(DicomTags.SeriesInstanceUID, DicomVR.UI, QidoLevel.Series, QidoMatchKind.Uid, "series_instance_uid"),
+        Key(DicomTags.Modality, DicomVR.CS, QidoLevel.Series, QidoMatchKind.Text, "modality"),
+        Key(DicomTags.SeriesNumber, DicomVR.IS, QidoLevel.Series, QidoMatchKind.Integer, "series_number"),
+        Key(DicomTags.SeriesDescription, DicomVR.LO, QidoLevel.Series, QidoMatchKind.Text, "series_description"),
+        Key(DicomTags.PerformedProcedureStepStartDate, DicomVR.DA, QidoLevel.Series, QidoMatchKind.Date, "performed_procedure_step_start_date"),
+        Key(DicomTags.PerformedProcedureStepStartTime, DicomVR.TM, QidoLevel.Series, QidoMatchKind.Time, "performed_procedure_step_start_time"),
+        Key(DicomTags.NumberOfSeriesRelatedInstances, DicomVR.IS, QidoLevel.Series, QidoMatchKind.Integer, "number_of_series_related_instances"),
+        Key(DicomTags.SOPInstanceUID, DicomVR.UI, QidoLevel.Instance, QidoMatchKind.Uid, "sop_instance_uid"),
+        Key(DicomTags.SOPClassUID, DicomVR.UI, QidoLevel.Instance, QidoMatchKind.Uid, "sop_class_uid"),
+        Key(DicomTags.InstanceNumber, DicomVR.IS, QidoLevel.Instance, QidoMatchKind.Integer, "instance_number"),
     ];
+
+    private static QidoKey Key(DicomTag tag, DicomVR vr, QidoLevel level, QidoMatchKind kind, string? column = null, string? fuzzyColumn = null, string? jsonList = null) =>
+        new(tag.JsonKey(), DicomDictionary.KeywordOf(tag)!, vr, level, kind, column, fuzzyColumn, jsonList);
 
     private static readonly Dictionary<string, QidoKey> ByTag = Catalogued.ToDictionary(k => k.Tag, StringComparer.Ordinal);
 
@@ -90,8 +93,6 @@ public static class QidoKeyCatalog
         return DicomDictionary.TagOf(attribute);
     }
 
-    public static string TagText(DicomTag tag) => tag.Value.ToString("X8", CultureInfo.InvariantCulture);
-
     /// <summary>The matchable key for an attribute, or the reason it cannot be matched.</summary>
     public static (QidoKey? Key, string? Error) Resolve(string attribute)
     {
@@ -105,7 +106,7 @@ public static class QidoKeyCatalog
             return (null, $"'{attribute}' is not a DICOM attribute keyword or tag.");
         }
 
-        var text = TagText(tag);
+        var text = tag.JsonKey();
         if (ByTag.TryGetValue(text, out var key))
         {
             return (key, null);

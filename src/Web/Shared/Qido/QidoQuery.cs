@@ -74,7 +74,7 @@ public sealed class QidoQuery
                         }
                         else if (QidoKeyCatalog.ParseTag(field.Split('.')[0]) is { } tag)
                         {
-                            query.IncludeFields.Add(QidoKeyCatalog.TagText(tag));
+                            query.IncludeFields.Add(tag.JsonKey());
                         }
                         else
                         {

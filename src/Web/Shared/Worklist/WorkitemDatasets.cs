@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EventSourced.Domain.Orders;
 using EventSourced.Projections.Orders;
 using EventSourced.Web.Shared.Orders;
+using EventSourced.Dicom;
 
 namespace EventSourced.Web.Shared.Worklist;
 
@@ -26,35 +27,35 @@ public static class WorkitemDatasets
         var d = order.Details;
         return new JsonObject
         {
-            ["00080005"] = Attr("CS", CharacterSet),
-            ["00080050"] = Attr("SH", d.AccessionNumber),
-            ["00080090"] = Name(d.ReferringPhysicianName),
-            ["00100010"] = Name(d.PatientName),
-            ["00100020"] = Attr("LO", d.PatientId),
-            ["00100030"] = Attr("DA", d.PatientBirthDate),
-            ["00100040"] = Attr("CS", d.PatientSex),
-            ["00102000"] = Attr("LO", d.MedicalAlerts),
-            ["001021C0"] = UnsignedShort(d.PregnancyStatus),
-            ["0020000D"] = Attr("UI", d.StudyInstanceUid),
-            ["00321032"] = Name(d.RequestingPhysician),
-            ["00321060"] = Attr("LO", d.RequestedProcedureDescription),
-            ["00380010"] = Attr("LO", d.AdmissionId),
-            ["00380300"] = Attr("LO", d.CurrentPatientLocation),
-            ["00380500"] = Attr("LO", d.PatientState),
-            ["00400100"] = Sequence(new JsonObject
+            [DicomTags.SpecificCharacterSet.JsonKey()] = Attr("CS", CharacterSet),
+            [DicomTags.AccessionNumber.JsonKey()] = Attr("SH", d.AccessionNumber),
+            [DicomTags.ReferringPhysicianName.JsonKey()] = Name(d.ReferringPhysicianName),
+            [DicomTags.PatientName.JsonKey()] = Name(d.PatientName),
+            [DicomTags.PatientID.JsonKey()] = Attr("LO", d.PatientId),
+            [DicomTags.PatientBirthDate.JsonKey()] = Attr("DA", d.PatientBirthDate),
+            [DicomTags.PatientSex.JsonKey()] = Attr("CS", d.PatientSex),
+            [DicomTags.MedicalAlerts.JsonKey()] = Attr("LO", d.MedicalAlerts),
+            [DicomTags.PregnancyStatus.JsonKey()] = UnsignedShort(d.PregnancyStatus),
+            [DicomTags.StudyInstanceUID.JsonKey()] = Attr("UI", d.StudyInstanceUid),
+            [DicomTags.RequestingPhysician.JsonKey()] = Name(d.RequestingPhysician),
+            [DicomTags.RequestedProcedureDescription.JsonKey()] = Attr("LO", d.RequestedProcedureDescription),
+            [DicomTags.AdmissionID.JsonKey()] = Attr("LO", d.AdmissionId),
+            [DicomTags.CurrentPatientLocation.JsonKey()] = Attr("LO", d.CurrentPatientLocation),
+            [DicomTags.PatientState.JsonKey()] = Attr("LO", d.PatientState),
+            [DicomTags.ScheduledProcedureStepSequence.JsonKey()] = Sequence(new JsonObject
             {
-                ["00080060"] = Attr("CS", d.Modality),
-                ["00400001"] = Attr("AE", d.ScheduledStationAETitle),
-                ["00400002"] = Attr("DA", d.ScheduledProcedureStepStartDate),
-                ["00400003"] = Attr("TM", d.ScheduledProcedureStepStartTime),
-                ["00400006"] = Name(d.ScheduledPerformingPhysiciansName),
-                ["00400007"] = Attr("LO", d.ScheduledProcedureStepDescription),
-                ["00400009"] = Attr("SH", d.ScheduledProcedureStepId),
-                ["00400010"] = Attr("SH", d.ScheduledStationName),
+                [DicomTags.Modality.JsonKey()] = Attr("CS", d.Modality),
+                [DicomTags.ScheduledStationAETitle.JsonKey()] = Attr("AE", d.ScheduledStationAETitle),
+                [DicomTags.ScheduledProcedureStepStartDate.JsonKey()] = Attr("DA", d.ScheduledProcedureStepStartDate),
+                [DicomTags.ScheduledProcedureStepStartTime.JsonKey()] = Attr("TM", d.ScheduledProcedureStepStartTime),
+                [DicomTags.ScheduledPerformingPhysicianName.JsonKey()] = Name(d.ScheduledPerformingPhysiciansName),
+                [DicomTags.ScheduledProcedureStepDescription.JsonKey()] = Attr("LO", d.ScheduledProcedureStepDescription),
+                [DicomTags.ScheduledProcedureStepID.JsonKey()] = Attr("SH", d.ScheduledProcedureStepId),
+                [DicomTags.ScheduledStationName.JsonKey()] = Attr("SH", d.ScheduledStationName),
             }),
-            ["00401001"] = Attr("SH", d.RequestedProcedureId),
-            ["00402016"] = Attr("LO", d.PlacerOrderNumberImagingServiceRequest),
-            ["00403001"] = Attr("LO", d.ConfidentialityConstraintOnPatientDataDescription),
+            [DicomTags.RequestedProcedureID.JsonKey()] = Attr("SH", d.RequestedProcedureId),
+            [DicomTags.PlacerOrderNumberImagingServiceRequest.JsonKey()] = Attr("LO", d.PlacerOrderNumberImagingServiceRequest),
+            [DicomTags.ConfidentialityConstraintOnPatientDataDescription.JsonKey()] = Attr("LO", d.ConfidentialityConstraintOnPatientDataDescription),
         };
     }
 
@@ -68,36 +69,36 @@ public static class WorkitemDatasets
         var d = order.Details;
         var dataset = new JsonObject
         {
-            ["00080005"] = Attr("CS", CharacterSet),
-            ["00080016"] = Attr("UI", UpsPushSopClassUid),
-            ["00080018"] = Attr("UI", order.WorkitemUid),
-            ["00080050"] = Attr("SH", d.AccessionNumber),
-            ["00080060"] = Attr("CS", d.Modality),
-            ["00080090"] = Name(d.ReferringPhysicianName),
-            ["00100010"] = Name(d.PatientName),
-            ["00100020"] = Attr("LO", d.PatientId),
-            ["00100030"] = Attr("DA", d.PatientBirthDate),
-            ["00100040"] = Attr("CS", d.PatientSex),
-            ["00102000"] = Attr("LO", d.MedicalAlerts),
-            ["0020000D"] = Attr("UI", d.StudyInstanceUid),
-            ["00380010"] = Attr("LO", d.AdmissionId),
-            ["00400001"] = Attr("AE", d.ScheduledStationAETitle),
-            ["00400010"] = Attr("SH", d.ScheduledStationName),
-            ["00404005"] = Attr("DT", order.ScheduledStartDateTime),
-            ["00404041"] = Attr("CS", "READY"),
-            ["0040A370"] = Sequence(new JsonObject
+            [DicomTags.SpecificCharacterSet.JsonKey()] = Attr("CS", CharacterSet),
+            [DicomTags.SOPClassUID.JsonKey()] = Attr("UI", UpsPushSopClassUid),
+            [DicomTags.SOPInstanceUID.JsonKey()] = Attr("UI", order.WorkitemUid),
+            [DicomTags.AccessionNumber.JsonKey()] = Attr("SH", d.AccessionNumber),
+            [DicomTags.Modality.JsonKey()] = Attr("CS", d.Modality),
+            [DicomTags.ReferringPhysicianName.JsonKey()] = Name(d.ReferringPhysicianName),
+            [DicomTags.PatientName.JsonKey()] = Name(d.PatientName),
+            [DicomTags.PatientID.JsonKey()] = Attr("LO", d.PatientId),
+            [DicomTags.PatientBirthDate.JsonKey()] = Attr("DA", d.PatientBirthDate),
+            [DicomTags.PatientSex.JsonKey()] = Attr("CS", d.PatientSex),
+            [DicomTags.MedicalAlerts.JsonKey()] = Attr("LO", d.MedicalAlerts),
+            [DicomTags.StudyInstanceUID.JsonKey()] = Attr("UI", d.StudyInstanceUid),
+            [DicomTags.AdmissionID.JsonKey()] = Attr("LO", d.AdmissionId),
+            [DicomTags.ScheduledStationAETitle.JsonKey()] = Attr("AE", d.ScheduledStationAETitle),
+            [DicomTags.ScheduledStationName.JsonKey()] = Attr("SH", d.ScheduledStationName),
+            [DicomTags.ScheduledProcedureStepStartDateTime.JsonKey()] = Attr("DT", order.ScheduledStartDateTime),
+            [DicomTags.InputReadinessState.JsonKey()] = Attr("CS", "READY"),
+            [DicomTags.ReferencedRequestSequence.JsonKey()] = Sequence(new JsonObject
             {
-                ["00080050"] = Attr("SH", d.AccessionNumber),
-                ["0020000D"] = Attr("UI", d.StudyInstanceUid),
-                ["00321032"] = Name(d.RequestingPhysician),
-                ["00321060"] = Attr("LO", d.RequestedProcedureDescription),
-                ["00401001"] = Attr("SH", d.RequestedProcedureId),
-                ["00402016"] = Attr("LO", d.PlacerOrderNumberImagingServiceRequest),
+                [DicomTags.AccessionNumber.JsonKey()] = Attr("SH", d.AccessionNumber),
+                [DicomTags.StudyInstanceUID.JsonKey()] = Attr("UI", d.StudyInstanceUid),
+                [DicomTags.RequestingPhysician.JsonKey()] = Name(d.RequestingPhysician),
+                [DicomTags.RequestedProcedureDescription.JsonKey()] = Attr("LO", d.RequestedProcedureDescription),
+                [DicomTags.RequestedProcedureID.JsonKey()] = Attr("SH", d.RequestedProcedureId),
+                [DicomTags.PlacerOrderNumberImagingServiceRequest.JsonKey()] = Attr("LO", d.PlacerOrderNumberImagingServiceRequest),
             }),
-            ["00741000"] = Attr("CS", order.ProcedureStepState.ToDicom()),
-            ["00741200"] = Attr("CS", "MEDIUM"),
-            ["00741202"] = Attr("LO", null),
-            ["00741204"] = Attr("LO", d.ScheduledProcedureStepDescription),
+            [DicomTags.ProcedureStepState.JsonKey()] = Attr("CS", order.ProcedureStepState.ToDicom()),
+            [DicomTags.ScheduledProcedureStepPriority.JsonKey()] = Attr("CS", "MEDIUM"),
+            [DicomTags.WorklistLabel.JsonKey()] = Attr("LO", null),
+            [DicomTags.ProcedureStepLabel.JsonKey()] = Attr("LO", d.ScheduledProcedureStepDescription),
         };
         return dataset;
     }
@@ -129,37 +130,37 @@ public static class WorkitemDatasets
     /// </summary>
     public static Dictionary<string, string?> ReadUps(JsonElement dataset)
     {
-        var request = First(dataset, "0040A370");
-        var step = First(dataset, "00400100");
+        var request = First(dataset, DicomTags.ReferencedRequestSequence.JsonKey());
+        var step = First(dataset, DicomTags.ScheduledProcedureStepSequence.JsonKey());
         string? Find(string tag, params JsonElement?[] nested) =>
             Value(dataset, tag) ?? nested.Select(n => n is { } e ? Value(e, tag) : null).FirstOrDefault(v => v is not null);
 
         var fields = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
-            ["PatientID"] = Find("00100020"),
-            ["PatientName"] = Find("00100010"),
-            ["PatientBirthDate"] = Find("00100030"),
-            ["PatientSex"] = Find("00100040"),
-            ["MedicalAlerts"] = Find("00102000"),
-            ["AdmissionID"] = Find("00380010"),
-            ["CurrentPatientLocation"] = Find("00380300"),
-            ["PatientState"] = Find("00380500"),
-            ["ReferringPhysicianName"] = Find("00080090"),
-            ["StudyInstanceUID"] = Find("0020000D", request),
-            ["AccessionNumber"] = Find("00080050", request),
-            ["RequestingPhysician"] = Find("00321032", request),
-            ["RequestedProcedureDescription"] = Find("00321060", request),
-            ["RequestedProcedureID"] = Find("00401001", request),
-            ["PlacerOrderNumberImagingServiceRequest"] = Find("00402016", request),
-            ["Modality"] = Find("00080060", step),
-            ["ScheduledStationAETitle"] = Find("00400001", step),
-            ["ScheduledStationName"] = Find("00400010", step),
-            ["ScheduledPerformingPhysiciansName"] = Find("00400006", step),
-            ["ScheduledProcedureStepID"] = Find("00400009", step),
-            ["ScheduledProcedureStepDescription"] = Find("00741204") ?? Find("00400007", step),
+            ["PatientID"] = Find(DicomTags.PatientID.JsonKey()),
+            ["PatientName"] = Find(DicomTags.PatientName.JsonKey()),
+            ["PatientBirthDate"] = Find(DicomTags.PatientBirthDate.JsonKey()),
+            ["PatientSex"] = Find(DicomTags.PatientSex.JsonKey()),
+            ["MedicalAlerts"] = Find(DicomTags.MedicalAlerts.JsonKey()),
+            ["AdmissionID"] = Find(DicomTags.AdmissionID.JsonKey()),
+            ["CurrentPatientLocation"] = Find(DicomTags.CurrentPatientLocation.JsonKey()),
+            ["PatientState"] = Find(DicomTags.PatientState.JsonKey()),
+            ["ReferringPhysicianName"] = Find(DicomTags.ReferringPhysicianName.JsonKey()),
+            ["StudyInstanceUID"] = Find(DicomTags.StudyInstanceUID.JsonKey(), request),
+            ["AccessionNumber"] = Find(DicomTags.AccessionNumber.JsonKey(), request),
+            ["RequestingPhysician"] = Find(DicomTags.RequestingPhysician.JsonKey(), request),
+            ["RequestedProcedureDescription"] = Find(DicomTags.RequestedProcedureDescription.JsonKey(), request),
+            ["RequestedProcedureID"] = Find(DicomTags.RequestedProcedureID.JsonKey(), request),
+            ["PlacerOrderNumberImagingServiceRequest"] = Find(DicomTags.PlacerOrderNumberImagingServiceRequest.JsonKey(), request),
+            ["Modality"] = Find(DicomTags.Modality.JsonKey(), step),
+            ["ScheduledStationAETitle"] = Find(DicomTags.ScheduledStationAETitle.JsonKey(), step),
+            ["ScheduledStationName"] = Find(DicomTags.ScheduledStationName.JsonKey(), step),
+            ["ScheduledPerformingPhysiciansName"] = Find(DicomTags.ScheduledPerformingPhysicianName.JsonKey(), step),
+            ["ScheduledProcedureStepID"] = Find(DicomTags.ScheduledProcedureStepID.JsonKey(), step),
+            ["ScheduledProcedureStepDescription"] = Find(DicomTags.ProcedureStepLabel.JsonKey()) ?? Find(DicomTags.ScheduledProcedureStepDescription.JsonKey(), step),
         };
 
-        if (Find("00404005") is { Length: >= 8 } start)
+        if (Find(DicomTags.ScheduledProcedureStepStartDateTime.JsonKey()) is { Length: >= 8 } start)
         {
             fields["ScheduledProcedureStepStartDate"] = start[..8];
             var time = new string(start[8..].TakeWhile(char.IsAsciiDigit).ToArray());
@@ -167,8 +168,8 @@ public static class WorkitemDatasets
         }
         else
         {
-            fields["ScheduledProcedureStepStartDate"] = Find("00400002", step);
-            fields["ScheduledProcedureStepStartTime"] = Find("00400003", step);
+            fields["ScheduledProcedureStepStartDate"] = Find(DicomTags.ScheduledProcedureStepStartDate.JsonKey(), step);
+            fields["ScheduledProcedureStepStartTime"] = Find(DicomTags.ScheduledProcedureStepStartTime.JsonKey(), step);
         }
 
         return fields;
