@@ -27,22 +27,22 @@ public sealed class QidoModule : ICarterModule
         var group = app.MapGroup("/dicomweb").WithTags("DICOMweb: QIDO-RS").RestrictedToViewerStudy();
 
         group.MapGet("/studies", (HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
-                SearchAsync(http, user, store, QidoLevel.Study, null, null, ct))
+                SearchAsync(http, user, store, QidoLevel.Study, null, null, ct, offerXml: true))
             .WithName("QidoSearchStudies");
         group.MapGet("/series", (HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
-                SearchAsync(http, user, store, QidoLevel.Series, null, null, ct))
+                SearchAsync(http, user, store, QidoLevel.Series, null, null, ct, offerXml: true))
             .WithName("QidoSearchSeries");
         group.MapGet("/studies/{study}/series", (string study, HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
-                SearchAsync(http, user, store, QidoLevel.Series, study, null, ct))
+                SearchAsync(http, user, store, QidoLevel.Series, study, null, ct, offerXml: true))
             .WithName("QidoSearchSeriesOfStudy");
         group.MapGet("/instances", (HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
-                SearchAsync(http, user, store, QidoLevel.Instance, null, null, ct))
+                SearchAsync(http, user, store, QidoLevel.Instance, null, null, ct, offerXml: true))
             .WithName("QidoSearchInstances");
         group.MapGet("/studies/{study}/instances", (string study, HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
-                SearchAsync(http, user, store, QidoLevel.Instance, study, null, ct))
+                SearchAsync(http, user, store, QidoLevel.Instance, study, null, ct, offerXml: true))
             .WithName("QidoSearchInstancesOfStudy");
         group.MapGet("/studies/{study}/series/{series}/instances", (string study, string series, HttpContext http, ClaimsPrincipal user, IDocumentStore store, CancellationToken ct) =>
-                SearchAsync(http, user, store, QidoLevel.Instance, study, series, ct))
+                SearchAsync(http, user, store, QidoLevel.Instance, study, series, ct, offerXml: true))
             .WithName("QidoSearchInstancesOfSeries");
     }
 
@@ -53,15 +53,19 @@ public sealed class QidoModule : ICarterModule
     /// </summary>
     internal static async Task<IResult> SearchAsync(
         HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation,
-        IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomJson)
+        IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomJson, bool offerXml = false)
     {
-        if (!DicomWebMediaTypes.AcceptsDicomJson(http.Request))
+        var answerAs = offerXml ? DicomWebMediaTypes.ChooseMetadata(http.Request)
+            : DicomWebMediaTypes.AcceptsDicomJson(http.Request) ? DicomJson : null;
+        if (answerAs is null)
         {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
-                $"QIDO-RS answers {DicomJson} (or application/json) only.");
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", offerXml
+                ? $"QIDO-RS answers {DicomJson} (or application/json), or multipart/related; type=\"{DicomWebMediaTypes.DicomXml}\"."
+                : $"This search answers {DicomJson} (or application/json) only.");
         }
 
-        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level);
+        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level,
+            http.RequestServices.GetRequiredService<IConfiguration>().GetValue("Qido:CaseSensitivePersonNames", false));
         if (query is null)
         {
             return Problems.BadRequest(error!);
@@ -173,6 +177,13 @@ public sealed class QidoModule : ICarterModule
         if (warnings.Count > 0)
         {
             http.Response.Headers[HeaderNames.Warning] = warnings.ToArray();
+        }
+
+        if (answerAs == DicomWebMediaTypes.DicomXml)
+        {
+            // PS3.18 §8.7.5: the XML answer is multipart/related, one Native DICOM Model document per match.
+            var matches = JsonSerializer.SerializeToElement(results).EnumerateArray().ToList();
+            return Results.Extensions.Xml(matches);
         }
 
         return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), contentType);
