@@ -55,7 +55,7 @@ public sealed class OrthancPeerTests : IAsyncLifetime
 
         // 1. Orthanc queries us (QIDO-RS through its /get proxy), with a lower-case name pattern.
         var found = await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/get",
-            new { Uri = "/studies?PatientName=doe^j*&includefield=00201208" });
+            new { Uri = "/studies", Arguments = new Dictionary<string, string> { ["PatientName"] = "doe^j*", ["includefield"] = "00201208" } });
         var study = Assert.Single(found.EnumerateArray(), s => s.GetProperty("0020000D").GetProperty("Value")[0].GetString() == ourStudy);
         Assert.Equal(8, study.GetProperty("00201208").GetProperty("Value")[0].GetInt32());
 
