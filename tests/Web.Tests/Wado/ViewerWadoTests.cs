@@ -229,3 +229,21 @@ public sealed class ViewerWadoTests(ViewerFixture fixture) : IClassFixture<Viewe
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", content)).StatusCode);
     }
 }
+
+/// <summary>The service with <c>Qido:CaseSensitivePersonNames</c> set.</summary>
+public sealed class StrictNamesFixture : ServiceFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?> { ["Qido:CaseSensitivePersonNames"] = "true" };
+}
+
+public sealed class StrictNameMatchingTests(StrictNamesFixture fixture) : IClassFixture<StrictNamesFixture>
+{
+    [Fact]
+    public async Task With_the_strict_setting_PatientName_matches_only_in_its_own_case()
+    {
+        var client = await fixture.App.ClientForTenantAsync("strict-names");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(Multipart.Corpus("CT_small.dcm")))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("/dicomweb/studies?PatientName=compressedsamples^c*")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/dicomweb/studies?PatientName=CompressedSamples^C*")).StatusCode);
+    }
+}
