@@ -208,22 +208,34 @@ public sealed class StoredPixelData : IAsyncDisposable
         return null;
     }
 
-    /// <summary>A non-sequence, non-encapsulated value in little-endian order.</summary>
-    public async Task<byte[]> ReadValueAsync(DicomElement element, CancellationToken cancellation)
+    /// <summary>
+    /// Writes a non-sequence, non-encapsulated value in little-endian order to <paramref name="output"/>, read from the
+    /// stored file in 1 MiB pieces (a whole native Pixel Data of many frames is never held in memory).
+    /// </summary>
+    public async Task CopyValueAsync(DicomElement element, Stream output, CancellationToken cancellation)
     {
-        if (element.Length > Array.MaxLength)
+        if (element.BulkData is not { } reference)
         {
-            throw Invalid($"value of {element.Length} bytes");
+            await output.WriteAsync(element.RawValue, cancellation);
+            return;
         }
 
-        var bytes = new byte[element.Length];
-        await ReadAsync(element.BulkData, element.RawValue, bytes, cancellation);
-        if (element.BulkData is not null)
+        if (reference.Offset < 0 || reference.Offset + reference.Length > blob.Length)
         {
-            SwapIfBigEndian(bytes, SwapWidth(element.VR));
+            throw Invalid("a value reaches beyond the end of the stored file");
         }
 
-        return bytes;
+        var width = SwapWidth(element.VR);
+        var buffer = new byte[1 << 20]; // a multiple of every swap width
+        blob.Seek(reference.Offset, SeekOrigin.Begin);
+        for (var left = reference.Length; left > 0;)
+        {
+            var piece = (int)Math.Min(buffer.Length, left);
+            await blob.ReadExactlyAsync(buffer.AsMemory(0, piece), cancellation);
+            SwapIfBigEndian(buffer.AsSpan(0, piece), width);
+            await output.WriteAsync(buffer.AsMemory(0, piece), cancellation);
+            left -= piece;
+        }
     }
 
     public ValueTask DisposeAsync() => blob.DisposeAsync();

@@ -147,6 +147,49 @@ public sealed class ViewerWadoTests(ViewerFixture fixture) : IClassFixture<Viewe
         Assert.Equal(HttpStatusCode.NotAcceptable, (await GetAsync(client, $"/dicomweb/studies/{study}/instances", "text/html")).StatusCode);
     }
 
+    /// <summary>DCMTK's dcm2xml (Native DICOM Model) of the same file is the oracle: same attributes, VRs, keywords and values.</summary>
+    [Theory]
+    [InlineData("CT_small.dcm")]
+    [InlineData("rtplan.dcm")]
+    public async Task The_XML_metadata_says_what_DCMTKs_dcm2xml_says(string file)
+    {
+        var (client, url, _) = await StoredAsync(file);
+        var ours = XDocument.Parse(System.Text.Encoding.UTF8.GetString(
+            Assert.Single(await PartsAsync(await GetAsync(client, $"{url}/metadata", "multipart/related; type=\"application/dicom+xml\""))).Body)).Root!;
+        var dcmtk = XDocument.Parse(await ClientTools.RunAsync("dcm2xml", ["--native-format", "+U8", Path.Combine(Multipart.CorpusFolder, file)])).Root!;
+        Assert.Equal(Lines(dcmtk), Lines(ours));
+    }
+
+    /// <summary>One line per attribute at every depth: path, tag, VR, keyword (standard tags), values (numbers parsed, binary left out).</summary>
+    private static List<string> Lines(XElement dataset, string path = "")
+    {
+        var lines = new List<string>();
+        foreach (var attribute in dataset.Elements().Where(e => e.Name.LocalName == "DicomAttribute"))
+        {
+            var tag = (string)attribute.Attribute("tag")!;
+            var vr = (string)attribute.Attribute("vr")!;
+            // File meta, our Available Transfer Syntax, and the character set (+U8 makes dcm2xml say ISO_IR 192) are not compared.
+            if (tag.StartsWith("0002", StringComparison.Ordinal) || tag is "00083002" or "00080005" || vr is "OB" or "OW" or "OF" or "OD" or "OL" or "OV" or "UN")
+            {
+                continue;
+            }
+
+            var standard = Convert.ToInt32(tag[..4], 16) % 2 == 0;
+            var values = attribute.Elements().Where(e => e.Name.LocalName is "Value" or "PersonName").Select(v => v.Name.LocalName == "PersonName"
+                ? string.Join("=", v.Elements().Select(g => string.Join("^", g.Elements().Select(c => $"{c.Name.LocalName}:{c.Value}"))))
+                : vr is "DS" or "IS" or "FL" or "FD" && double.TryParse(v.Value, System.Globalization.CultureInfo.InvariantCulture, out var number) ? number.ToString("R", System.Globalization.CultureInfo.InvariantCulture)
+                : v.Value.Trim());
+            lines.Add($"{path}{tag} {vr} {(standard ? (string?)attribute.Attribute("keyword") : "")} [{string.Join("|", values)}]");
+            var item = 0;
+            foreach (var child in attribute.Elements().Where(e => e.Name.LocalName == "Item"))
+            {
+                lines.AddRange(Lines(child, $"{path}{tag}/{++item}/"));
+            }
+        }
+
+        return lines;
+    }
+
     [Fact]
     public async Task Rendered_answers_a_lossless_PNG_that_Pillow_reads_at_the_image_size()
     {

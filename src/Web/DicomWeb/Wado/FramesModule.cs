@@ -85,7 +85,7 @@ public sealed class FramesModule : ICarterModule
             var native = BulkDataNegotiation.Choose(context.Request, StoredPixelData.ExplicitVrLittleEndian, encapsulated: false);
             return Task.FromResult<IResult>(native is null
                 ? Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", BulkDataNegotiation.NotAcceptable(StoredPixelData.ExplicitVrLittleEndian, false))
-                : new MultipartBytesResult(native.Value, [new Part(uri, c => pixels.ReadValueAsync(element, c))], pixels));
+                : new MultipartBytesResult(native.Value, [new Part(uri, null, element.Length, (output, c) => pixels.CopyValueAsync(element, output, c))], pixels));
         });
     }
 
@@ -162,7 +162,8 @@ public sealed class FramesModule : ICarterModule
 
     private static string Shorten(string text) => text.Length <= 64 ? text : text[..64] + "…";
 
-    private sealed record Part(string Location, Func<CancellationToken, Task<byte[]>> Read);
+    /// <summary>A part: read whole (a frame), or, when <see cref="Length"/> is known, copied to the response as it is read (a bulk value).</summary>
+    private sealed record Part(string Location, Func<CancellationToken, Task<byte[]>>? Read, long Length = 0, Func<Stream, CancellationToken, Task>? Copy = null);
 
     /// <summary>
     /// The parts written one at a time, each read just before it is written. Errors found before the first byte
@@ -179,10 +180,18 @@ public sealed class FramesModule : ICarterModule
             var body = response.Body;
             foreach (var part in parts)
             {
-                var bytes = await part.Read(context.RequestAborted);
+                var bytes = part.Read is null ? null : await part.Read(context.RequestAborted);
                 await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-                    $"--{boundary}\r\nContent-Type: {representation.MediaType}; transfer-syntax={representation.TransferSyntax}\r\nContent-Length: {bytes.Length}\r\nContent-Location: {part.Location}\r\n\r\n"), context.RequestAborted);
-                await body.WriteAsync(bytes, context.RequestAborted);
+                    $"--{boundary}\r\nContent-Type: {representation.MediaType}; transfer-syntax={representation.TransferSyntax}\r\nContent-Length: {bytes?.Length ?? part.Length}\r\nContent-Location: {part.Location}\r\n\r\n"), context.RequestAborted);
+                if (bytes is not null)
+                {
+                    await body.WriteAsync(bytes, context.RequestAborted);
+                }
+                else
+                {
+                    await part.Copy!(body, context.RequestAborted);
+                }
+
                 await body.WriteAsync("\r\n"u8.ToArray(), context.RequestAborted);
             }
 
