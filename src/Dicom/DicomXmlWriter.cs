@@ -32,7 +32,9 @@ public static class DicomXmlWriter
         writer.WriteAttributeString("xml", "space", null, "preserve");
         // Each level is an attribute enumerator; a sequence pushes its items, each item its attributes.
         var frames = new Stack<object>();
+        var datasets = new Stack<JsonElement>(); // the data set of each open attribute enumerator (private creators)
         frames.Push(Attributes(dataset));
+        datasets.Push(dataset);
         while (frames.Count > 0)
         {
             switch (frames.Peek())
@@ -41,6 +43,7 @@ public static class DicomXmlWriter
                     if (!attributes.MoveNext())
                     {
                         frames.Pop();
+                        datasets.Pop();
                         if (frames.Count > 0)
                         {
                             writer.WriteEndElement(); // Item
@@ -49,7 +52,7 @@ public static class DicomXmlWriter
                         continue;
                     }
 
-                    if (WriteAttribute(writer, attributes.Current) is { } items)
+                    if (WriteAttribute(writer, attributes.Current, datasets.Peek()) is { } items)
                     {
                         frames.Push(new ItemCursor(items));
                     }
@@ -67,6 +70,7 @@ public static class DicomXmlWriter
                     writer.WriteStartElement("Item", Namespace);
                     writer.WriteAttributeString("number", cursor.Number.ToString(System.Globalization.CultureInfo.InvariantCulture));
                     frames.Push(Attributes(cursor.Current));
+                    datasets.Push(cursor.Current);
                     break;
             }
         }
@@ -97,17 +101,30 @@ public static class DicomXmlWriter
         dataset.ValueKind == JsonValueKind.Object ? dataset.EnumerateObject().GetEnumerator() : Enumerable.Empty<JsonProperty>().GetEnumerator();
 
     /// <summary>Writes one attribute; for a sequence with items, leaves its element open and returns the items.</summary>
-    private static IEnumerator<JsonElement>? WriteAttribute(XmlWriter writer, JsonProperty attribute)
+    private static IEnumerator<JsonElement>? WriteAttribute(XmlWriter writer, JsonProperty attribute, JsonElement dataset)
     {
         var value = attribute.Value;
         var vr = value.ValueKind == JsonValueKind.Object && value.TryGetProperty("vr", out var v) ? v.GetString() ?? "UN" : "UN";
         writer.WriteStartElement("DicomAttribute", Namespace);
-        writer.WriteAttributeString("tag", attribute.Name);
-        writer.WriteAttributeString("vr", vr);
-        if (attribute.Name.Length == 8 && uint.TryParse(attribute.Name, System.Globalization.NumberStyles.HexNumber, null, out var tag)
-            && DicomDictionary.KeywordOf(new DicomTag(tag)) is { Length: > 0 } keyword)
+        uint tag = 0;
+        var parsed = attribute.Name.Length == 8 && uint.TryParse(attribute.Name, System.Globalization.NumberStyles.HexNumber, null, out tag);
+        var group = tag >> 16;
+        var element = tag & 0xFFFF;
+        if (parsed && group % 2 == 1 && element >= 0x1000 && PrivateCreator(dataset, group, element >> 8) is { } creator)
         {
-            writer.WriteAttributeString("keyword", keyword);
+            // PS3.19 §A.1.1: a private data element is named by its private creator and the element's low byte.
+            writer.WriteAttributeString("tag", $"{group:X4}00{element & 0xFF:X2}");
+            writer.WriteAttributeString("vr", vr);
+            writer.WriteAttributeString("privateCreator", creator);
+        }
+        else
+        {
+            writer.WriteAttributeString("tag", attribute.Name);
+            writer.WriteAttributeString("vr", vr);
+            if (parsed && DicomDictionary.KeywordOf(new DicomTag(tag)) is { Length: > 0 } keyword)
+            {
+                writer.WriteAttributeString("keyword", keyword);
+            }
         }
 
         if (value.ValueKind != JsonValueKind.Object)
@@ -158,6 +175,16 @@ public static class DicomXmlWriter
         writer.WriteEndElement();
         return null;
     }
+
+    /// <summary>The value of the private creator element (gggg,00bb) reserving block bb of the data set, or null.</summary>
+    private static string? PrivateCreator(JsonElement dataset, uint group, uint block) =>
+        dataset.ValueKind == JsonValueKind.Object
+        && dataset.TryGetProperty($"{group:X4}00{block:X2}", out var creator)
+        && creator.ValueKind == JsonValueKind.Object
+        && creator.TryGetProperty("Value", out var values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
+        && values[0].ValueKind == JsonValueKind.String
+            ? values[0].GetString()
+            : null;
 
     /// <summary>PS3.19 §A.1.5: each component group's five components as separate elements, empty ones left out.</summary>
     private static void WritePersonName(XmlWriter writer, JsonElement name, int number)
