@@ -93,7 +93,7 @@ public static class ProjectionRegistration
         return options;
     }
 
-    /// <summary>Reports delivered for orders and study groups, and the batch poll's read model (issue 6 §4).</summary>
+    /// <summary>Reports delivered for orders and study groups, and the batch poll's read model.</summary>
     public static StoreOptions AddReportProjections(this StoreOptions options)
     {
         options.Projections.Add<StudyGroupAggregation>(ProjectionLifecycle.Live);

@@ -1,10 +1,20 @@
+using EventSourced.Web.Archive;
 using EventSourced.Web.Cli;
+using EventSourced.Web.DicomService;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Ingestion;
+using EventSourced.Web.Reports;
 using JasperFx;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddEventStore();
 builder.AddWebServices();
+
+// Each dialect's services; its routes are its Carter modules (docs/architecture.md, "The map of src/Web").
+builder.AddReports();      // document a
+builder.AddIngestion();    // document b
+builder.AddDicomService(); // document c
+builder.AddArchive();      // document d
 
 var app = builder.Build();
 app.UseWebPipeline();

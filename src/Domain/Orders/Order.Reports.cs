@@ -3,7 +3,7 @@ using EventSourced.Domain.Reports;
 
 namespace EventSourced.Domain.Orders;
 
-// The order's reports (issue 6 §4). Kept apart from the order's status so the status rework can
+// The order's reports. Kept apart from the order's status so the status rework can
 // derive "report available" / "completed" from HasReport / AllReportsAcknowledged without this file
 // deciding the state machine.
 public sealed partial record Order

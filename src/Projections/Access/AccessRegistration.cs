@@ -4,7 +4,7 @@ using Marten;
 
 namespace EventSourced.Projections.Access;
 
-/// <summary>Presigned uploads, viewer tokens and new-exam callbacks (issue 6 §3, §5, §6).</summary>
+/// <summary>Presigned uploads, viewer tokens and new-exam callbacks.</summary>
 public static class AccessRegistration
 {
     public static StoreOptions AddAccessProjections(this StoreOptions options)

@@ -78,32 +78,25 @@ public partial class CurrentReportProjection : MultiStreamProjection<CurrentRepo
     public CurrentReport Apply(StudyGroupReportsAcknowledged acknowledged, CurrentReport current) =>
         Acknowledge(current, acknowledged.Reports, acknowledged.AcknowledgedAt);
 
-    private static CurrentReport Delivered(CurrentReport current, ReportDelivered e) => current with
-    {
-        Id = CurrentReport.Key(e.OrderId, e.ReportType),
-        ReportId = e.ReportId,
-        OrderId = e.OrderId,
-        StudyInstanceUid = e.StudyInstanceUid,
-        ReportType = e.ReportType,
-        ReportVersion = e.Version,
-        Content = e.Content,
-        DeliveredAt = e.DeliveredAt,
-        PollKey = CurrentReport.PollKeyOf(e.DeliveredAt, e.ReportId),
-        Acknowledged = false,
-        AcknowledgedAt = null,
-    };
+    private static CurrentReport Delivered(CurrentReport current, ReportDelivered e) =>
+        Delivery(current with { OrderId = e.OrderId, StudyInstanceUid = e.StudyInstanceUid }, CurrentReport.Key(e.OrderId, e.ReportType),
+            e.ReportId, e.ReportType, e.Version, e.Content, e.DeliveredAt);
 
-    private static CurrentReport Delivered(CurrentReport current, StudyGroupReportDelivered e) => current with
+    private static CurrentReport Delivered(CurrentReport current, StudyGroupReportDelivered e) =>
+        Delivery(current with { StudyGroupId = e.StudyGroupId, StudyGroup = e.StudyGroup }, CurrentReport.Key(e.StudyGroupId, e.ReportType),
+            e.ReportId, e.ReportType, e.Version, e.Content, e.DeliveredAt);
+
+    /// <summary>A delivery, to an order or a study group, replaces the served report and is not yet acknowledged.</summary>
+    private static CurrentReport Delivery(
+        CurrentReport current, Guid id, Guid reportId, string reportType, int version, ReportContent content, DateTimeOffset deliveredAt) => current with
     {
-        Id = CurrentReport.Key(e.StudyGroupId, e.ReportType),
-        ReportId = e.ReportId,
-        StudyGroupId = e.StudyGroupId,
-        StudyGroup = e.StudyGroup,
-        ReportType = e.ReportType,
-        ReportVersion = e.Version,
-        Content = e.Content,
-        DeliveredAt = e.DeliveredAt,
-        PollKey = CurrentReport.PollKeyOf(e.DeliveredAt, e.ReportId),
+        Id = id,
+        ReportId = reportId,
+        ReportType = reportType,
+        ReportVersion = version,
+        Content = content,
+        DeliveredAt = deliveredAt,
+        PollKey = CurrentReport.PollKeyOf(deliveredAt, reportId),
         Acknowledged = false,
         AcknowledgedAt = null,
     };

@@ -5,6 +5,8 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Security;
+using EventSourced.Web.Shared.Errors;
+using EventSourced.Web.Shared.Zip;
 using Marten;
 
 namespace EventSourced.Web.Archive;
@@ -152,7 +154,9 @@ public sealed class ArchiveQueryModule : ICarterModule
             return ArchiveErrors.Error(ArchiveErrors.ObjectNotFound, "no_dicom_available", $"No DICOM file of series '{series.ArchiveSeriesUid}' is available.");
         }
 
-        return new SeriesZipResult(locations, blobs, $"{SafeName(series.ArchiveSeriesUid)}.zip");
+        // Names: {SOPInstanceUID}.dcm.
+        var entries = locations.Select(l => ZipEntrySource.Blob($"{SafeName(l.Id)}.dcm", l.Sha256, l.StoredAt, $"instance {l.Id}")).ToList();
+        return new ZipStreamResult(entries, blobs, $"{SafeName(series.ArchiveSeriesUid)}.zip");
     }
 
     /// <summary>Digits, letters, dots, dashes and underscores: what the document recommends for file names.</summary>

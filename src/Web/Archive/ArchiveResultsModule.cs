@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json;
@@ -17,6 +16,8 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Archive;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Security;
+using EventSourced.Web.Shared.Errors;
+using EventSourced.Web.Shared.Zip;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -101,7 +102,7 @@ public sealed class ArchiveResultsModule : ICarterModule
             return TypedResults.Json(results.Select(r => new ArchiveScalarResult(r.Name, r.Algorithm, r.Value!.Value)).ToList());
         }
 
-        return new ResultsZipResult(results, blobs, $"{ArchiveQueryModule.SafeName(series.ArchiveSeriesUid)}-results.zip");
+        return new ZipStreamResult(ResultsZipEntries(results), blobs, $"{ArchiveQueryModule.SafeName(series.ArchiveSeriesUid)}-results.zip");
     }
 
     private static async Task<IResult> ListForms(HttpContext context, CancellationToken cancellation)
@@ -283,68 +284,48 @@ public sealed class ArchiveResultsModule : ICarterModule
     }
 
     /// <summary>File results as zip entries (stored, streamed); scalar results of the same request in <c>results.xml</c>.</summary>
-    private sealed class ResultsZipResult(IReadOnlyList<ArchiveSeriesResult> results, IBlobStore blobs, string fileName) : IResult
+    private static List<ZipEntrySource> ResultsZipEntries(IReadOnlyList<ArchiveSeriesResult> results)
     {
-        public async Task ExecuteAsync(HttpContext context)
+        var entries = new List<ZipEntrySource>();
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var result in results.Where(r => r.File is not null))
         {
-            var cancellation = context.RequestAborted;
-            context.Response.ContentType = "application/zip";
-            context.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
-            var body = new AsyncOnlyStream(context.Response.Body);
-            await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellation))
+            var name = result.FileName ?? ArchiveQueryModule.SafeName(result.Name);
+            for (var i = 2; !used.Add(name); i++)
             {
-                var used = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var result in results.Where(r => r.File is not null))
-                {
-                    await using var blob = blobs.OpenRead(result.File!.Sha256)
-                        ?? throw new InvalidOperationException($"Blob {result.File.Sha256} of result {result.Name} is missing.");
-                    var name = result.FileName ?? ArchiveQueryModule.SafeName(result.Name);
-                    for (var i = 2; !used.Add(name); i++)
-                    {
-                        name = $"{i}-{result.FileName ?? ArchiveQueryModule.SafeName(result.Name)}";
-                    }
-
-                    var entry = zip.CreateEntry(name, CompressionLevel.NoCompression);
-                    entry.LastWriteTime = result.RecordedAt;
-                    await using (var content = await entry.OpenAsync(cancellation))
-                    {
-                        await blob.CopyToAsync(content, 81920, cancellation);
-                    }
-
-                    await body.FlushPendingAsync(cancellation);
-                }
-
-                var scalars = results.Where(r => r.File is null).ToList();
-                if (scalars.Count > 0)
-                {
-                    var entry = zip.CreateEntry("results.xml", CompressionLevel.NoCompression);
-                    await using var content = await entry.OpenAsync(cancellation);
-                    await content.WriteAsync(Xml(scalars), cancellation);
-                }
+                name = $"{i}-{result.FileName ?? ArchiveQueryModule.SafeName(result.Name)}";
             }
 
-            await body.FlushPendingAsync(cancellation);
+            entries.Add(ZipEntrySource.Blob(name, result.File!.Sha256, result.RecordedAt, $"result {result.Name}"));
         }
 
-        private static byte[] Xml(IReadOnlyList<ArchiveSeriesResult> scalars)
+        var scalars = results.Where(r => r.File is null).ToList();
+        if (scalars.Count > 0)
         {
-            var output = new MemoryStream();
-            using (var writer = XmlWriter.Create(output, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
-            {
-                writer.WriteStartElement("results");
-                foreach (var r in scalars)
-                {
-                    writer.WriteStartElement("result");
-                    writer.WriteElementString("name", r.Name);
-                    writer.WriteElementString("algorithm", r.Algorithm);
-                    writer.WriteElementString("value", r.Value!.Value.ValueKind == JsonValueKind.String ? r.Value.Value.GetString() : r.Value.Value.GetRawText());
-                    writer.WriteEndElement();
-                }
+            entries.Add(ZipEntrySource.Bytes("results.xml", Xml(scalars)));
+        }
 
+        return entries;
+    }
+
+    private static byte[] Xml(IReadOnlyList<ArchiveSeriesResult> scalars)
+    {
+        var output = new MemoryStream();
+        using (var writer = XmlWriter.Create(output, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
+        {
+            writer.WriteStartElement("results");
+            foreach (var r in scalars)
+            {
+                writer.WriteStartElement("result");
+                writer.WriteElementString("name", r.Name);
+                writer.WriteElementString("algorithm", r.Algorithm);
+                writer.WriteElementString("value", r.Value!.Value.ValueKind == JsonValueKind.String ? r.Value.Value.GetString() : r.Value.Value.GetRawText());
                 writer.WriteEndElement();
             }
 
-            return output.ToArray();
+            writer.WriteEndElement();
         }
+
+        return output.ToArray();
     }
 }

@@ -1,3 +1,4 @@
+using EventSourced.Web.Shared.Errors;
 using Microsoft.Extensions.Primitives;
 
 namespace EventSourced.Web.Archive;

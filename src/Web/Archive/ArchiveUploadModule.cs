@@ -9,6 +9,7 @@ using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Security;
+using EventSourced.Web.Shared.Errors;
 using Microsoft.Net.Http.Headers;
 
 namespace EventSourced.Web.Archive;

@@ -3,9 +3,9 @@ using Carter;
 using EventSourced.Application.Retrieval;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
-using EventSourced.Web.DicomWeb.Qido;
-using EventSourced.Web.DicomWeb.Wado;
+using EventSourced.Web.Shared.Qido;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.Rendering;
 using Marten;
 using Microsoft.Extensions.Primitives;
 
@@ -51,7 +51,7 @@ public sealed class ExamsQueryModule : ICarterModule
             }
         }
 
-        return QidoModule.SearchAsync(http, user, store, level, study, series, cancellation,
+        return QidoSearch.SearchAsync(http, user, store, level, study, series, cancellation,
             new QueryCollection(parameters), emptyAsArray: true, contentType: "application/json");
     }
 
@@ -74,8 +74,7 @@ public sealed class ExamsQueryModule : ICarterModule
 
         if (fileType == "image/jpeg")
         {
-            return await RenderedModule.RenderToResult(renderer, location,
-                new RenderRequest(MaxWidth: RenderedModule.ThumbnailSize, MaxHeight: RenderedModule.ThumbnailSize), cancellation);
+            return await RenderedJpeg.RenderAsync(renderer, location, RenderedJpeg.Thumbnail, cancellation);
         }
 
         var blob = blobs.OpenRead(location.Sha256) ?? throw new InvalidOperationException($"Blob {location.Sha256} of instance {instance} is missing.");

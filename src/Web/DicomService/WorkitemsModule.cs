@@ -9,8 +9,8 @@ using EventSourced.Domain.Orders;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
 using EventSourced.Web.Infrastructure;
-using EventSourced.Web.Pacs;
-using EventSourced.Web.Worklist;
+using EventSourced.Web.Shared.Orders;
+using EventSourced.Web.Shared.Worklist;
 using Marten;
 using Wolverine;
 
@@ -24,7 +24,6 @@ namespace EventSourced.Web.DicomService;
 public sealed class WorkitemsModule : ICarterModule
 {
     private const string Via = "dicom-service";
-    private static readonly OrderDetailsValidator Validator = new();
 
     public void AddRoutes(IEndpointRouteBuilder app)
     {
@@ -51,39 +50,18 @@ public sealed class WorkitemsModule : ICarterModule
     private static async Task<IResult> CreateAsync(
         HttpRequest request, ClaimsPrincipal user, IMessageBus bus, IDocumentStore store, IConfiguration configuration, CancellationToken cancellation)
     {
-        var (document, error) = await JsonBody.ReadObjectAsync(request, cancellation);
-        if (document is null)
+        // "The StudyInstanceUID is created automatically by the service": when the body has none.
+        var (created, failure) = await OrderIntake.CreateFromJsonAsync(request, user, bus, Via, details => string.IsNullOrEmpty(details.StudyInstanceUid)
+            ? details with { StudyInstanceUid = DicomUid.Generate(configuration["Dicom:OrganizationUidRoot"]) }
+            : details, cancellation);
+        if (failure is not null)
         {
-            return error!;
+            return failure;
         }
 
-        using (document)
-        {
-            var (details, errors) = PacsOrderRequest.Read(document.RootElement);
-            if (string.IsNullOrEmpty(details.StudyInstanceUid))
-            {
-                // "The StudyInstanceUID is created automatically by the service": when the body has none.
-                details = details with { StudyInstanceUid = DicomUid.Generate(configuration["Dicom:OrganizationUidRoot"]) };
-            }
-
-            var validation = await Validator.ValidateAsync(details, cancellation);
-            errors.AddRange(validation.Errors.Select(e => (e.PropertyName, e.ErrorMessage)));
-            if (errors.Count > 0)
-            {
-                return Problems.Validation(errors);
-            }
-
-            var result = await bus.InvokeForCallerAsync<CommandResult<OrderCreatedResponse>>(
-                user, new CreateOrder(details, user.Actor(Via)), cancellation);
-            if (result.Rejected is { } rejected)
-            {
-                return Problems.From(rejected);
-            }
-
-            await using var session = store.QuerySessionForCaller(user);
-            var summary = await session.LoadAsync<OrderSummary>(result.Value!.OrderId, cancellation);
-            return Results.Text(WorkitemDatasets.ModalityWorklist(summary!).ToJsonString(), "application/json", statusCode: StatusCodes.Status200OK);
-        }
+        await using var session = store.QuerySessionForCaller(user);
+        var summary = await session.LoadAsync<OrderSummary>(created!.OrderId, cancellation);
+        return Results.Text(WorkitemDatasets.ModalityWorklist(summary!).ToJsonString(), "application/json", statusCode: StatusCodes.Status200OK);
     }
 
     /// <summary>The patient's workitems still to be done (active orders), as the document's example shapes them; every active workitem without patientID.</summary>

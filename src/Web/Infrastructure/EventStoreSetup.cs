@@ -3,7 +3,6 @@ using EventSourced.Application.Ingestion;
 using EventSourced.Application.Orders;
 using EventSourced.Projections;
 using EventSourced.Projections.Access;
-using EventSourced.Web.DicomService.Callbacks;
 using JasperFx;
 using JasperFx.CodeGeneration;
 using JasperFx.Events;
@@ -38,9 +37,6 @@ public static class EventStoreSetup
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
-        builder.Services.Configure<EventSourced.Application.Archive.SubmittingForms.ArchiveOptions>(
-            builder.Configuration.GetSection(EventSourced.Application.Archive.SubmittingForms.ArchiveOptions.Section));
-        builder.Services.Configure<EventSourced.Application.Reports.ReportOptions>(builder.Configuration.GetSection(EventSourced.Application.Reports.ReportOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
 
@@ -94,8 +90,6 @@ public static class EventStoreSetup
             options.Policies.UseDurableLocalQueues();
             options.Durability.Mode = solo ? DurabilityMode.Solo : DurabilityMode.Balanced;
             options.Durability.ScheduledJobPollingTime = storeOptions.ScheduledJobPollingTime;
-
-            options.AddCallbackForwarding(CallbackOptions.From(builder.Configuration));
 
             // Two commands deciding on the same stream at once: the loser re-reads and decides again.
             options.OnException<ConcurrencyException>().Or<JasperFx.Events.ExistingStreamIdCollisionException>().Or<Marten.Exceptions.ExistingStreamIdCollisionException>()

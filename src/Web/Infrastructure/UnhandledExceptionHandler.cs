@@ -1,3 +1,4 @@
+using EventSourced.Web.Shared.Errors;
 using Microsoft.AspNetCore.Diagnostics;
 
 namespace EventSourced.Web.Infrastructure;
@@ -25,11 +26,11 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
         }
 
         context.Response.StatusCode = status;
-        if (Archive.ArchiveErrors.IsArchiveRequest(context.Request) && !context.Response.HasStarted)
+        if (ArchiveErrors.IsArchiveRequest(context.Request) && !context.Response.HasStarted)
         {
             // Document d's clients read error_type: its shape there, with the status decided above.
             await context.Response.WriteAsJsonAsync(
-                new Archive.ArchiveError(status >= 500 ? "server_error" : Archive.ArchiveErrors.InvalidPostValue, null, detail), cancellationToken);
+                new ArchiveError(status >= 500 ? "server_error" : ArchiveErrors.InvalidPostValue, null, detail), cancellationToken);
             return true;
         }
 

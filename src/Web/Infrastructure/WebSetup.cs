@@ -2,9 +2,6 @@ using Carter;
 using EventSourced.Application.Blobs;
 using EventSourced.Web.Infrastructure.Blobs;
 using EventSourced.Domain.Tenants;
-using EventSourced.Web.DicomService.Callbacks;
-using EventSourced.Web.DicomWeb;
-using EventSourced.Web.Ingestion.Presigned;
 using EventSourced.Web.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -50,25 +47,14 @@ public static class WebSetup
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.ReceivingInstances.InstanceReceiver>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.InstanceIngestor>();
         builder.Services.AddSingleton<EventSourced.Application.Retrieval.InstanceRenderer>();
-        builder.Services.AddSingleton<EventSourced.Application.Reports.ReceivingReports.ReportReceiver>();
 
-        builder.AddAccessServices();
+        // The key ring that signs presigned upload URLs and viewer tokens.
+        builder.Services.Configure<SigningOptions>(builder.Configuration.GetSection(SigningOptions.Section));
+        builder.Services.AddSingleton<HmacKeyRing>();
 
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();
         builder.Services.AddCarter();
-        return builder;
-    }
-
-    /// <summary>Presigned uploads, viewer tokens (their key ring) and new-exam callback forwarding (issue 6 §3, §5, §6).</summary>
-    private static WebApplicationBuilder AddAccessServices(this WebApplicationBuilder builder)
-    {
-        builder.Services.Configure<SigningOptions>(builder.Configuration.GetSection(SigningOptions.Section));
-        builder.Services.AddSingleton<HmacKeyRing>();
-        builder.Services.Configure<PresignedUploadOptions>(builder.Configuration.GetSection(PresignedUploadOptions.Section));
-        builder.Services.AddSingleton<IUploadUrlIssuer, LocalUploadUrlIssuer>();
-        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(CallbackOptions.From(builder.Configuration)));
-        builder.Services.AddHttpClient(ForwardNewExamCallbackHandler.HttpClientName);
         return builder;
     }
 

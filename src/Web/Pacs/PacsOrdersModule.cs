@@ -5,6 +5,7 @@ using EventSourced.Application.Orders.CreatingOrder;
 using EventSourced.Application.Orders.DeletingOrder;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.Orders;
 using Wolverine;
 
 namespace EventSourced.Web.Pacs;
@@ -13,7 +14,6 @@ namespace EventSourced.Web.Pacs;
 public sealed class PacsOrdersModule : ICarterModule
 {
     private const string Via = "pacs-api";
-    private static readonly OrderDetailsValidator Validator = new();
 
     public void AddRoutes(IEndpointRouteBuilder app)
     {
@@ -36,26 +36,8 @@ public sealed class PacsOrdersModule : ICarterModule
 
     private static async Task<IResult> CreateOrder(HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken cancellation)
     {
-        var (document, error) = await JsonBody.ReadObjectAsync(request, cancellation);
-        if (document is null)
-        {
-            return error!;
-        }
-
-        using (document)
-        {
-            var (details, errors) = PacsOrderRequest.Read(document.RootElement);
-            var validation = await Validator.ValidateAsync(details, cancellation);
-            errors.AddRange(validation.Errors.Select(e => (e.PropertyName, e.ErrorMessage)));
-            if (errors.Count > 0)
-            {
-                return Problems.Validation(errors);
-            }
-
-            var result = await bus.InvokeForCallerAsync<CommandResult<OrderCreatedResponse>>(
-                user, new CreateOrder(details, user.Actor(Via)), cancellation);
-            return result.Rejected is { } rejected ? Problems.From(rejected) : TypedResults.Ok(result.Value);
-        }
+        var (created, failure) = await OrderIntake.CreateFromJsonAsync(request, user, bus, Via, details => details, cancellation);
+        return failure ?? TypedResults.Ok(created);
     }
 
     private static async Task<IResult> DeleteOrder(string? studyUid, ClaimsPrincipal user, IMessageBus bus, CancellationToken cancellation)

@@ -2,8 +2,8 @@ using Carter;
 using EventSourced.Application.Retrieval;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
-using EventSourced.Web.DicomWeb.Wado;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.Rendering;
 using Marten;
 
 namespace EventSourced.Web.Pacs;
@@ -52,8 +52,7 @@ public sealed class PacsPreviewModule : ICarterModule
 
         return instance is null
             ? Problems.NotFound(objectUid is not null ? $"No instance {objectUid}." : $"No series {seriesUid}.")
-            : await RenderedModule.RenderToResult(renderer, instance,
-                new RenderRequest(MaxWidth: RenderedModule.ThumbnailSize, MaxHeight: RenderedModule.ThumbnailSize), cancellation);
+            : await RenderedJpeg.RenderAsync(renderer, instance, RenderedJpeg.Thumbnail, cancellation);
     }
 
     private static string? Query(HttpRequest request, string name) =>

@@ -90,17 +90,8 @@ public sealed class ReportDeliveryModule : ICarterModule
             studyUid = summary.StudyInstanceUid;
         }
 
-        var (content, failure) = await ReceiveAsync(context, studyUid, cancellation);
-        if (content is null)
-        {
-            return failure!;
-        }
-
-        var result = await bus.InvokeForCallerAsync<CommandResult<ReportDeliveryResponse>>(
-            context.User, new DeliverOrderReport(id, ReportContentTypes.NormaliseReportType(reportType)!, content, context.User.Actor(Via)), cancellation);
-        return result.Rejected is { } rejected
-            ? Problems.From(rejected)
-            : TypedResults.Created($"/results?order_id={id}&report_type={Uri.EscapeDataString(result.Value!.ReportType)}", ReportDeliveredBody.From(result.Value));
+        return await DeliverAsync(context, bus, ReportRecipient.Order(id), reportType, studyUid,
+            type => $"/results?order_id={id}&report_type={Uri.EscapeDataString(type)}", cancellation);
     }
 
     private static async Task<IResult> DeliverForStudyGroup(
@@ -131,19 +122,25 @@ public sealed class ReportDeliveryModule : ICarterModule
             }
         }
 
-        var (content, failure) = await ReceiveAsync(context, null, cancellation);
+        return await DeliverAsync(context, bus, ReportRecipient.Group(studyGroup), reportType, null,
+            type => $"/report?study_group={Uri.EscapeDataString(studyGroup)}&report_type={Uri.EscapeDataString(type)}", cancellation);
+    }
+
+    /// <summary>Reads the report (a DICOM one must be of <paramref name="studyUid"/>), delivers it, answers 201 at <paramref name="location"/>.</summary>
+    private static async Task<IResult> DeliverAsync(
+        HttpContext context, IMessageBus bus, ReportRecipient recipient, string? reportType, string? studyUid, Func<string, string> location, CancellationToken cancellation)
+    {
+        var (content, failure) = await ReceiveAsync(context, studyUid, cancellation);
         if (content is null)
         {
             return failure!;
         }
 
         var result = await bus.InvokeForCallerAsync<CommandResult<ReportDeliveryResponse>>(
-            context.User, new DeliverStudyGroupReport(studyGroup, ReportContentTypes.NormaliseReportType(reportType)!, content, context.User.Actor(Via)), cancellation);
+            context.User, new DeliverReport(recipient, ReportContentTypes.NormaliseReportType(reportType)!, content, context.User.Actor(Via)), cancellation);
         return result.Rejected is { } rejected
             ? Problems.From(rejected)
-            : TypedResults.Created(
-                $"/report?study_group={Uri.EscapeDataString(studyGroup)}&report_type={Uri.EscapeDataString(result.Value!.ReportType)}",
-                ReportDeliveredBody.From(result.Value));
+            : TypedResults.Created(location(result.Value!.ReportType), ReportDeliveredBody.From(result.Value));
     }
 
     private static async Task<IResult> AddOrders(string studyGroup, HttpRequest request, ClaimsPrincipal user, IMessageBus bus, CancellationToken cancellation)

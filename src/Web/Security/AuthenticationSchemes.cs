@@ -1,4 +1,4 @@
-using EventSourced.Web.Archive;
+using EventSourced.Web.Shared.Errors;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 

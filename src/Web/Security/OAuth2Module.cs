@@ -191,7 +191,7 @@ public sealed record TokenError(
     [property: System.Text.Json.Serialization.JsonPropertyName("error_description")] string ErrorDescription);
 
 /// <summary>
-/// The short scope names of issue 6 ("status, reports, ingest, metadata, worklist, admin") accepted in a
+/// The short scope names of documents a and b ("status, reports, ingest, metadata, worklist, admin") accepted in a
 /// token request's <c>scope</c> beside the internal names, each expanding to internal scopes.
 /// </summary>
 public static class ScopeAliases

@@ -1,6 +1,6 @@
 using System.Net;
 using EventSourced.Dicom;
-using EventSourced.Web.DicomWeb.Qido;
+using EventSourced.Web.Shared.Qido;
 using Microsoft.AspNetCore.Http;
 using Npgsql;
 

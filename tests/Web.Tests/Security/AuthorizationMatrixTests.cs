@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
+using EventSourced.Web.Security;
 using EventSourced.Web.Tests.Support;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
@@ -46,7 +47,7 @@ public sealed class AuthorizationMatrixTests(ArchiveProbeFixture fixture) : ICla
             var methods = endpoint.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"];
             // The /dicomweb read policy is studies.read or a viewer token's study restriction: for these credentials, studies.read.
             var scopes = endpoint.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>()
-                .Select(p => p == DicomWeb.ViewerStudyRestriction.PolicyName ? Scopes.StudiesRead : p).Distinct().ToList();
+                .Select(p => p == ViewerStudyRestriction.PolicyName ? Scopes.StudiesRead : p).Distinct().ToList();
             var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
             var url = Fill(endpoint.RoutePattern, victim)
                 + $"?study_uid={victim.StudyUid}&studyUid={victim.StudyUid}&StudyInstanceUID={victim.StudyUid}&order_id={victim.OrderId}&orderId={victim.OrderId}";

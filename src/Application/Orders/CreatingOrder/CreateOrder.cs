@@ -9,8 +9,16 @@ using Wolverine;
 
 namespace EventSourced.Application.Orders.CreatingOrder;
 
+/// <summary>
+/// Create an order, from any dialect that takes one (document e's orders, document c's workitems,
+/// UPS-RS): the dialect maps its body onto <see cref="OrderDetails"/> and its answer from the result.
+/// </summary>
 /// <param name="WorkitemUid">The UPS SOP Instance UID a UPS-RS client asked for; null: the order's default.</param>
-public sealed record CreateOrder(OrderDetails Details, Actor By, string? WorkitemUid = null);
+public sealed record CreateOrder(OrderDetails Details, Actor By, string? WorkitemUid = null)
+{
+    /// <summary>Fields the dialect could not read into <see cref="Details"/> (e.g. a JSON object where a string belongs): reported with the validation's.</summary>
+    public IReadOnlyList<FieldError> UnreadableFields { get; init; } = [];
+}
 
 public sealed record OrderCreatedResponse(Guid OrderId, string StudyInstanceUid, DateTimeOffset MetadataDueBy, IReadOnlyList<string> MissingMetadata)
 {
@@ -75,6 +83,8 @@ public sealed class OrderDetailsValidator : AbstractValidator<OrderDetails>
 
 public static class CreateOrderHandler
 {
+    private static readonly OrderDetailsValidator Validator = new();
+
     public static async Task<(CommandResult<OrderCreatedResponse>, OutgoingMessages)> Handle(
         CreateOrder command,
         IDocumentSession session,
@@ -82,15 +92,40 @@ public static class CreateOrderHandler
         TimeProvider clock,
         CancellationToken cancellation)
     {
+        // The fields first: an invalid command appends nothing and names every bad field at once.
+        var errors = command.UnreadableFields
+            .Concat((await Validator.ValidateAsync(command.Details, cancellation)).Errors.Select(e => new FieldError(e.PropertyName, e.ErrorMessage)))
+            .ToList();
+        if (errors.Count > 0)
+        {
+            return (CommandResult<OrderCreatedResponse>.InvalidFields(errors), []);
+        }
+
         var details = command.Details;
+        var now = clock.GetUtcNow();
+        var orderId = Guid.CreateVersion7(now);
+
+        // A workitem UID the client chose is checked before the study's register: a taken UID is the conflict it hears first.
+        (Guid Id, WorkitemUidClaimed Event)? claim = null;
+        if (command.WorkitemUid is { } workitemUid)
+        {
+            var claimId = OrderDecisions.WorkitemUidStreamId(session.TenantId, workitemUid);
+            var claimedBefore = await session.Events.FetchStreamStateAsync(claimId, cancellation) is not null;
+            var (claimed, taken) = OrderDecisions.ClaimWorkitemUid(claimedBefore, claimId, workitemUid, orderId, now);
+            if (claimed is null)
+            {
+                return (CommandResult<OrderCreatedResponse>.Reject(taken!), []);
+            }
+
+            claim = (claimId, claimed);
+        }
+
         var registerId = StudyOrderRegister.StreamId(session.TenantId, details.StudyInstanceUid);
         var register = await session.Events.FetchForWriting<StudyOrderRegister>(registerId, cancellation);
-
-        var now = clock.GetUtcNow();
         var (creation, rejected) = OrderDecisions.Create(
             register.Aggregate,
             registerId,
-            Guid.CreateVersion7(now),
+            orderId,
             details,
             options.Value.RequiredMetadataNames,
             options.Value.MetadataDeadline,
@@ -103,17 +138,9 @@ public static class CreateOrderHandler
             return (CommandResult<OrderCreatedResponse>.Reject(rejected!), []);
         }
 
-        if (command.WorkitemUid is { } workitemUid)
+        if (claim is { } c)
         {
-            var claimId = OrderDecisions.WorkitemUidStreamId(session.TenantId, workitemUid);
-            var claimedBefore = await session.Events.FetchStreamStateAsync(claimId, cancellation) is not null;
-            var (claimed, taken) = OrderDecisions.ClaimWorkitemUid(claimedBefore, claimId, workitemUid, creation.Created.OrderId, now);
-            if (claimed is null)
-            {
-                return (CommandResult<OrderCreatedResponse>.Reject(taken!), []);
-            }
-
-            session.Events.StartStream(claimId, claimed);
+            session.Events.StartStream(c.Id, c.Event);
         }
 
         register.AppendOne(creation.Booked);

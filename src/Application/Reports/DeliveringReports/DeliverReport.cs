@@ -6,11 +6,16 @@ using Marten;
 
 namespace EventSourced.Application.Reports.DeliveringReports;
 
-/// <summary>A report for an order (<c>POST /orders/{orderId}/reports</c>); its content is already a durable blob.</summary>
-public sealed record DeliverOrderReport(Guid OrderId, string ReportType, ReportContent Content, Actor By);
+/// <summary>Whom a report is for: an order (<c>POST /orders/{orderId}/reports</c>) or a study group (<c>POST /study-groups/{group}/reports</c>).</summary>
+public sealed record ReportRecipient(Guid? OrderId, string? StudyGroup)
+{
+    public static ReportRecipient Order(Guid orderId) => new(orderId, null);
 
-/// <summary>A report for a study group (<c>POST /study-groups/{group}/reports</c>).</summary>
-public sealed record DeliverStudyGroupReport(string StudyGroup, string ReportType, ReportContent Content, Actor By);
+    public static ReportRecipient Group(string studyGroup) => new(null, studyGroup);
+}
+
+/// <summary>Deliver a report to its recipient; its content is already a durable blob.</summary>
+public sealed record DeliverReport(ReportRecipient For, string ReportType, ReportContent Content, Actor By);
 
 public sealed record ReportDeliveryResponse(
     Guid ReportId,
@@ -25,49 +30,49 @@ public sealed record ReportDeliveryResponse(
     DateTimeOffset DeliveredAt);
 
 /// <summary>
-/// The stream is locked for the append (<c>FetchForExclusiveWriting</c>): a producer delivering several
-/// reports for one order at once queues them; optimistic retries would have them refuse each other.
+/// The recipient's stream is locked for the append (<c>FetchForExclusiveWriting</c>): a producer
+/// delivering several reports for one order or group at once queues them; optimistic retries would have
+/// them refuse each other.
 /// </summary>
-public static class DeliverOrderReportHandler
+public static class DeliverReportHandler
 {
     public static async Task<CommandResult<ReportDeliveryResponse>> Handle(
-        DeliverOrderReport command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
+        DeliverReport command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
     {
-        var stream = await session.Events.FetchForExclusiveWriting<Order>(command.OrderId, cancellation);
-        if (stream.Aggregate is null)
+        var (reportId, now) = (Guid.CreateVersion7(), clock.GetUtcNow());
+        if (command.For.OrderId is { } orderId)
         {
-            return CommandResult<ReportDeliveryResponse>.Reject(Rejection.NotFound($"No order {command.OrderId}."));
+            var order = await session.Events.FetchForExclusiveWriting<Order>(orderId, cancellation);
+            if (order.Aggregate is null)
+            {
+                return CommandResult<ReportDeliveryResponse>.Reject(Rejection.NotFound($"No order {orderId}."));
+            }
+
+            var (delivered, rejected) = order.Aggregate.DeliverReport(reportId, command.ReportType, command.Content, command.By, now);
+            if (delivered is null)
+            {
+                return CommandResult<ReportDeliveryResponse>.Reject(rejected!);
+            }
+
+            order.AppendOne(delivered);
+            return Delivered(delivered.ReportId, ReportRecipient.Order(delivered.OrderId), delivered.ReportType, delivered.Version, delivered.Amends, delivered.Content, delivered.DeliveredAt);
         }
 
-        var (delivered, rejected) = stream.Aggregate.DeliverReport(
-            Guid.CreateVersion7(), command.ReportType, command.Content, command.By, clock.GetUtcNow());
-        if (delivered is null)
+        var name = command.For.StudyGroup!;
+        var group = await session.Events.FetchForExclusiveWriting<StudyGroup>(StudyGroup.StreamId(session.TenantId, name), cancellation);
+        if (group.Aggregate is null)
         {
-            return CommandResult<ReportDeliveryResponse>.Reject(rejected!);
+            return CommandResult<ReportDeliveryResponse>.Reject(Rejection.NotFound($"No study group '{name}': add orders to it first."));
         }
 
-        stream.AppendOne(delivered);
-        return CommandResult<ReportDeliveryResponse>.Ok(new ReportDeliveryResponse(
-            delivered.ReportId, delivered.OrderId, null, delivered.ReportType, delivered.Version, delivered.Amends,
-            delivered.Content.MediaType, delivered.Content.Blob.Length, delivered.Content.Blob.Sha256, delivered.DeliveredAt));
+        var toGroup = group.Aggregate.DeliverReport(reportId, command.ReportType, command.Content, command.By, now);
+        group.AppendOne(toGroup);
+        return Delivered(toGroup.ReportId, ReportRecipient.Group(toGroup.StudyGroup), toGroup.ReportType, toGroup.Version, toGroup.Amends, toGroup.Content, toGroup.DeliveredAt);
     }
-}
 
-public static class DeliverStudyGroupReportHandler
-{
-    public static async Task<CommandResult<ReportDeliveryResponse>> Handle(
-        DeliverStudyGroupReport command, IDocumentSession session, TimeProvider clock, CancellationToken cancellation)
-    {
-        var stream = await session.Events.FetchForExclusiveWriting<StudyGroup>(StudyGroup.StreamId(session.TenantId, command.StudyGroup), cancellation);
-        if (stream.Aggregate is null)
-        {
-            return CommandResult<ReportDeliveryResponse>.Reject(Rejection.NotFound($"No study group '{command.StudyGroup}': add orders to it first."));
-        }
-
-        var delivered = stream.Aggregate.DeliverReport(Guid.CreateVersion7(), command.ReportType, command.Content, command.By, clock.GetUtcNow());
-        stream.AppendOne(delivered);
-        return CommandResult<ReportDeliveryResponse>.Ok(new ReportDeliveryResponse(
-            delivered.ReportId, null, delivered.StudyGroup, delivered.ReportType, delivered.Version, delivered.Amends,
-            delivered.Content.MediaType, delivered.Content.Blob.Length, delivered.Content.Blob.Sha256, delivered.DeliveredAt));
-    }
+    private static CommandResult<ReportDeliveryResponse> Delivered(
+        Guid reportId, ReportRecipient recipient, string reportType, int version, Guid? amends, ReportContent content, DateTimeOffset deliveredAt) =>
+        CommandResult<ReportDeliveryResponse>.Ok(new ReportDeliveryResponse(
+            reportId, recipient.OrderId, recipient.StudyGroup, reportType, version, amends,
+            content.MediaType, content.Blob.Length, content.Blob.Sha256, deliveredAt));
 }

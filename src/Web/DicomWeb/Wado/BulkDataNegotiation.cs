@@ -1,4 +1,5 @@
 using EventSourced.Application.Retrieval;
+using EventSourced.Web.Shared.DicomWeb;
 using Microsoft.Net.Http.Headers;
 
 namespace EventSourced.Web.DicomWeb.Wado;

@@ -5,6 +5,8 @@ using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Security;
+using EventSourced.Web.Shared.DicomWeb;
 using Marten;
 
 namespace EventSourced.Web.DicomWeb.Wado;

@@ -6,6 +6,8 @@ using EventSourced.Dicom.Imaging;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Security;
+using EventSourced.Web.Shared.Rendering;
 using Marten;
 
 namespace EventSourced.Web.DicomWeb.Wado;
@@ -17,9 +19,6 @@ namespace EventSourced.Web.DicomWeb.Wado;
 /// </summary>
 public sealed class RenderedModule : ICarterModule
 {
-    /// <summary>The thumbnail's size when the client gives no viewport.</summary>
-    public const int ThumbnailSize = 128;
-
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/dicomweb/studies/{study}/series/{series}/instances/{instance}")
@@ -61,31 +60,7 @@ public sealed class RenderedModule : ICarterModule
             return Problems.NotFound($"No instance {instance} in series {series} of study {study}.");
         }
 
-        return await RenderToResult(context.RequestServices.GetRequiredService<InstanceRenderer>(), location, request, cancellation);
-    }
-
-    /// <summary>Renders into memory first, so an unsupported instance still gets a clean problem response.</summary>
-    public static async Task<IResult> RenderToResult(InstanceRenderer renderer, InstanceLocation location, RenderRequest request, CancellationToken cancellation)
-    {
-        var encoded = new MemoryStream();
-        try
-        {
-            await renderer.RenderAsync(location.Sha256, location.TransferSyntaxUid, request, encoded, cancellation);
-        }
-        catch (DicomRenderException e) when (e.IsUnsupported)
-        {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", $"This instance cannot be rendered: {e.Message}");
-        }
-        catch (DicomRenderException e) when (e.Error == DicomRenderError.FrameOutOfRange)
-        {
-            return Problems.NotFound(e.Message);
-        }
-        catch (Exception e) when (e is DicomRenderException or DicomFormatException)
-        {
-            return Problems.Create(StatusCodes.Status422UnprocessableEntity, "Unprocessable Entity", $"The stored instance's pixel data cannot be rendered: {e.Message}");
-        }
-
-        return TypedResults.Bytes(encoded.ToArray(), request.Format == RenderedFormat.Png ? "image/png" : "image/jpeg");
+        return await RenderedJpeg.RenderAsync(context.RequestServices.GetRequiredService<InstanceRenderer>(), location, request, cancellation);
     }
 
     /// <summary>image/jpeg or image/png by the Accept header's quality order; JPEG for no Accept, image/* and */*.</summary>
@@ -141,7 +116,7 @@ public sealed class RenderedModule : ICarterModule
             window = new VoiWindow(center, width, function.Value);
         }
 
-        int? maxWidth = thumbnail ? ThumbnailSize : null, maxHeight = thumbnail ? ThumbnailSize : null;
+        int? maxWidth = thumbnail ? RenderedJpeg.ThumbnailSize : null, maxHeight = thumbnail ? RenderedJpeg.ThumbnailSize : null;
         if (query["viewport"].ToString() is { Length: > 0 } v)
         {
             var parts = v.Split(',');

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using EventSourced.Dicom;
 using EventSourced.Projections.Qido;
 
-namespace EventSourced.Web.DicomWeb.Qido;
+namespace EventSourced.Web.Shared.Qido;
 
 /// <summary>One result's DICOM JSON object (PS3.18 Annex F), attributes in tag order.</summary>
 public sealed class QidoDataset

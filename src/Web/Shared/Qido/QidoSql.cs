@@ -2,7 +2,7 @@ using EventSourced.Projections.Qido;
 using Marten;
 using Marten.Linq.MatchesSql;
 
-namespace EventSourced.Web.DicomWeb.Qido;
+namespace EventSourced.Web.Shared.Qido;
 
 /// <summary>
 /// Translates a parsed query into one SQL predicate on the resource level's table (alias <c>d</c>, as

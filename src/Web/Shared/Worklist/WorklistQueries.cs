@@ -2,7 +2,7 @@ using EventSourced.Domain.Orders;
 using EventSourced.Projections.Orders;
 using Marten;
 
-namespace EventSourced.Web.Worklist;
+namespace EventSourced.Web.Shared.Worklist;
 
 /// <summary>The worklist is the order read model seen as workitems: every order, whichever dialect made it.</summary>
 public static class WorklistQueries

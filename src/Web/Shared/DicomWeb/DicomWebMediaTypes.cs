@@ -1,4 +1,4 @@
-namespace EventSourced.Web.DicomWeb;
+namespace EventSourced.Web.Shared.DicomWeb;
 
 /// <summary>Media types of PS3.18 §8.7.</summary>
 public static class DicomWebMediaTypes

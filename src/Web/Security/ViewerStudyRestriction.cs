@@ -8,7 +8,7 @@ using Marten;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Primitives;
 
-namespace EventSourced.Web.DicomWeb;
+namespace EventSourced.Web.Security;
 
 /// <summary>
 /// The one place a viewer token's study restriction is enforced: the /dicomweb QIDO-RS and WADO-RS

@@ -2,7 +2,7 @@ using System.Globalization;
 using EventSourced.Dicom;
 using EventSourced.Projections.Qido;
 
-namespace EventSourced.Web.DicomWeb.Qido;
+namespace EventSourced.Web.Shared.Qido;
 
 /// <summary>The three query levels of PS3.18 §10.6 (and PS3.4 C.6.1.1's hierarchy).</summary>
 public enum QidoLevel

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using EventSourced.Application.Ingestion.ReceivingInstances;
 
-namespace EventSourced.Web.DicomWeb.Stow;
+namespace EventSourced.Web.Shared.DicomWeb;
 
 /// <summary>The STOW-RS response data set (PS3.18 §10.5.3, Table 10.5.3-1), written as DICOM JSON.</summary>
 public sealed class StowResponse

@@ -3,8 +3,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EventSourced.Domain.Orders;
 using EventSourced.Projections.Orders;
+using EventSourced.Web.Shared.Orders;
 
-namespace EventSourced.Web.Worklist;
+namespace EventSourced.Web.Shared.Worklist;
 
 /// <summary>
 /// An order as DICOM JSON (PS3.18 F.2): the Modality Worklist shape of document c's <c>GET /workitems</c>
@@ -121,7 +122,7 @@ public static class WorkitemDatasets
 
     /// <summary>
     /// Reads a UPS-RS create data set into the order's fields, by the document's field names (as
-    /// <c>PacsOrderRequest</c> expects them). Each field is looked for where UPS puts it and, failing that,
+    /// <c>OrderFields</c> expects them). Each field is looked for where UPS puts it and, failing that,
     /// where a Modality Worklist puts it: Study Instance UID and Accession Number at the top or in the
     /// Referenced Request Sequence; the start as Scheduled Procedure Step Start DateTime (0040,4005) or
     /// the MWL date and time; the description as Procedure Step Label (0074,1204) or (0040,0007).

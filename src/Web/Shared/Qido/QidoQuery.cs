@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using EventSourced.Projections.Qido;
 
-namespace EventSourced.Web.DicomWeb.Qido;
+namespace EventSourced.Web.Shared.Qido;
 
 /// <summary>One match condition as SQL: <c>{e}</c> stands for the key's expression, <c>{a}</c> for the row alias, <c>?</c> for the arguments in order.</summary>
 public sealed record QidoCondition(QidoKey Key, string Sql, object[] Args)
@@ -19,8 +19,7 @@ public sealed record QidoCondition(QidoKey Key, string Sql, object[] Args)
 /// </summary>
 public sealed class QidoQuery
 {
-    public const int DefaultLimit = 100;
-    public const int MaxLimit = 200;
+    public const int MaxLimit = Paging.MaxLimit;
 
     public List<QidoCondition> Conditions { get; } = [];
 
@@ -29,11 +28,12 @@ public sealed class QidoQuery
 
     public bool IncludeAll { get; private set; }
     public bool FuzzyMatching { get; private set; }
-    public int Limit { get; private set; } = DefaultLimit;
-    public int Offset { get; private set; }
+    public Paging Paging { get; private set; } = Paging.Default;
+    public int Limit => Paging.Limit;
+    public int Offset => Paging.Offset;
 
     /// <summary>True when the limit asked for was above <see cref="MaxLimit"/> and was lowered.</summary>
-    public bool LimitLowered { get; private set; }
+    public bool LimitLowered => Paging.LimitLowered;
 
     /// <param name="caseSensitiveNames">
     /// Person names match case-sensitively, as PS3.4 C.2.2.2.4 reads literally. Off by default: Orthanc and dcm4chee
@@ -60,21 +60,14 @@ public sealed class QidoQuery
                 case "fuzzymatching":
                     continue;
                 case "limit":
-                    if (!int.TryParse(values[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var limit) || limit < 1)
-                    {
-                        return (null, $"limit must be a positive integer, not '{values[^1]}'.");
-                    }
-
-                    query.LimitLowered = limit > MaxLimit;
-                    query.Limit = Math.Min(limit, MaxLimit);
-                    continue;
                 case "offset":
-                    if (!int.TryParse(values[^1], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
+                    var (paging, pagingError) = name == "limit" ? query.Paging.WithLimit(values[^1]) : query.Paging.WithOffset(values[^1]);
+                    if (paging is null)
                     {
-                        return (null, $"offset must be a non-negative integer, not '{values[^1]}'.");
+                        return (null, pagingError);
                     }
 
-                    query.Offset = offset;
+                    query.Paging = paging.Value;
                     continue;
                 case "includefield":
                     foreach (var field in values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))

@@ -1,4 +1,4 @@
-namespace EventSourced.Web.Archive;
+namespace EventSourced.Web.Shared.Errors;
 
 /// <summary>
 /// Document d's error shape (archive API v1): <c>{"error_type": …, "suberror_type": …, "message": …}</c>.

@@ -1,17 +1,25 @@
 using System.IO.Compression;
 using EventSourced.Application.Blobs;
-using EventSourced.Projections.Studies;
 
-namespace EventSourced.Web.Archive;
+namespace EventSourced.Web.Shared.Zip;
+
+/// <summary>One file of a streamed zip: a stored blob (<paramref name="Sha256"/>) or bytes made for the answer (<paramref name="Content"/>).</summary>
+/// <param name="What">Names the file's owner in the error when its blob is missing.</param>
+public sealed record ZipEntrySource(string Name, DateTimeOffset? LastWriteTime, string? Sha256, byte[]? Content = null, string What = "")
+{
+    public static ZipEntrySource Blob(string name, string sha256, DateTimeOffset lastWriteTime, string what) => new(name, lastWriteTime, sha256, null, what);
+
+    public static ZipEntrySource Bytes(string name, byte[] content) => new(name, null, null, content);
+}
 
 /// <summary>
-/// A zip of stored DICOM files written straight to the response body: <see cref="ZipArchive"/> in Create
-/// mode on the (unseekable) body writes each entry's local header, then the file's bytes as they are read
-/// from the blob store (80 KiB at a time), then a data descriptor, and the central directory at the end.
-/// Nothing is buffered beyond the copy buffer and the zip's own records (a few dozen bytes per entry),
-/// whatever the series' size. Entries are stored, not deflated. Names: <c>{SOPInstanceUID}.dcm</c>.
+/// A zip written straight to the response body: <see cref="ZipArchive"/> in Create mode on the
+/// (unseekable) body writes each entry's local header, then the file's bytes as they are read from the
+/// blob store (80 KiB at a time), then a data descriptor, and the central directory at the end. Nothing
+/// is buffered beyond the copy buffer and the zip's own records (a few dozen bytes per entry), whatever
+/// the files' size. Entries are stored, not deflated.
 /// </summary>
-public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, IBlobStore blobs, string fileName) : IResult
+public sealed class ZipStreamResult(IReadOnlyList<ZipEntrySource> entries, IBlobStore blobs, string fileName) : IResult
 {
     public async Task ExecuteAsync(HttpContext context)
     {
@@ -21,14 +29,24 @@ public sealed class SeriesZipResult(IReadOnlyList<InstanceLocation> instances, I
         var body = new AsyncOnlyStream(context.Response.Body);
         await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellation))
         {
-            foreach (var instance in instances)
+            foreach (var source in entries)
             {
-                await using var blob = blobs.OpenRead(instance.Sha256)
-                    ?? throw new InvalidOperationException($"Blob {instance.Sha256} of instance {instance.Id} is missing.");
-                var entry = zip.CreateEntry($"{ArchiveQueryModule.SafeName(instance.Id)}.dcm", CompressionLevel.NoCompression);
-                entry.LastWriteTime = instance.StoredAt;
-                await using (var content = await entry.OpenAsync(cancellation))
+                var entry = zip.CreateEntry(source.Name, CompressionLevel.NoCompression);
+                if (source.LastWriteTime is { } time)
                 {
+                    entry.LastWriteTime = time;
+                }
+
+                if (source.Content is { } bytes)
+                {
+                    await using var content = await entry.OpenAsync(cancellation);
+                    await content.WriteAsync(bytes, cancellation);
+                }
+                else
+                {
+                    await using var blob = blobs.OpenRead(source.Sha256!)
+                        ?? throw new InvalidOperationException($"Blob {source.Sha256} of {source.What} is missing.");
+                    await using var content = await entry.OpenAsync(cancellation);
                     await blob.CopyToAsync(content, 81920, cancellation);
                 }
 

@@ -1,14 +1,14 @@
 using System.Text.Json;
 using EventSourced.Domain.Orders;
 
-namespace EventSourced.Web.Pacs;
+namespace EventSourced.Web.Shared.Orders;
 
 /// <summary>
 /// Maps the PACS order body (document e) onto <see cref="OrderDetails"/>. Field names match without
 /// regard to case; a string is expected, a number is taken as its text (clients send IDs as numbers);
 /// any other JSON type is an error naming the field. Unknown fields are ignored.
 /// </summary>
-public static class PacsOrderRequest
+public static class OrderFields
 {
     public static readonly string[] FieldNames =
     [

@@ -1,0 +1,203 @@
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EventSourced.Domain.Tenants;
+using EventSourced.Projections.Qido;
+using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.DicomWeb;
+using Marten;
+using Microsoft.Net.Http.Headers;
+
+namespace EventSourced.Web.Shared.Qido;
+
+/// <summary>
+/// The QIDO-RS search (PS3.18 §10.6) on the inline QIDO read models, for every dialect that is QIDO
+/// underneath: DICOMweb's six search resources and document c's exams queries. The query is
+/// translated to one SQL predicate on the level's table (MatchesSql inside a LINQ query, so Marten adds
+/// the tenant filter, the order and the paging); conditions on a higher level become a sub-select on
+/// that level's table.
+/// </summary>
+public static class QidoSearch
+{
+    /// <summary>
+    /// <paramref name="parameters"/> replaces the request's query string, and <paramref name="emptyAsArray"/>
+    /// answers no match with 200 and <c>[]</c> instead of 204.
+    /// </summary>
+    public static async Task<IResult> SearchAsync(
+        HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation,
+        IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomWebMediaTypes.DicomJson, bool offerXml = false)
+    {
+        var answerAs = offerXml ? DicomWebMediaTypes.ChooseMetadata(http.Request)
+            : DicomWebMediaTypes.AcceptsDicomJson(http.Request) ? DicomWebMediaTypes.DicomJson : null;
+        if (answerAs is null)
+        {
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", offerXml
+                ? $"QIDO-RS answers {DicomWebMediaTypes.DicomJson} (or application/json), or multipart/related; type=\"{DicomWebMediaTypes.DicomXml}\"."
+                : $"This search answers {DicomWebMediaTypes.DicomJson} (or application/json) only.");
+        }
+
+        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level,
+            http.RequestServices.GetRequiredService<IConfiguration>().GetValue("Qido:CaseSensitivePersonNames", false));
+        if (query is null)
+        {
+            return Problems.BadRequest(error!);
+        }
+
+        if (new[] { study, series }.OfType<string>().FirstOrDefault(uid => !QidoQuery.IsUid(uid)) is { } bad)
+        {
+            return Problems.BadRequest($"The path's UID '{bad}' is not a UID.");
+        }
+
+        await using var session = store.QuerySessionForCaller(user);
+        var search = new Search(session, new QidoSql(store), query, study, series,
+            $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/dicomweb", cancellation);
+        var (results, more) = level switch
+        {
+            QidoLevel.Study => await search.StudiesAsync(),
+            QidoLevel.Series => await search.SeriesAsync(),
+            _ => await search.InstancesAsync(),
+        };
+
+        if (results.Count == 0 && !emptyAsArray)
+        {
+            // PS3.18 §8.3.4.4.1 (2025b): no match is 204 No Content with an empty payload. CP-2473 would make it 200.
+            return TypedResults.NoContent();
+        }
+
+        // PS3.18 §8.3.4.4.1: more matches than returned, and a limit the server lowered, are said with Warning headers.
+        var warnings = new List<string>();
+        if (query.LimitLowered)
+        {
+            warnings.Add($"299 {http.Request.Host}: \"The limit was lowered to the maximum of {QidoQuery.MaxLimit}.\"");
+        }
+
+        if (more)
+        {
+            warnings.Add($"299 {http.Request.Host}: \"There are more matching results than returned; ask again with offset={query.Offset + query.Limit}.\"");
+        }
+
+        if (warnings.Count > 0)
+        {
+            http.Response.Headers[HeaderNames.Warning] = warnings.ToArray();
+        }
+
+        if (answerAs == DicomWebMediaTypes.DicomXml)
+        {
+            // PS3.18 §8.7.5: the XML answer is multipart/related, one Native DICOM Model document per match.
+            var matches = JsonSerializer.SerializeToElement(results).EnumerateArray().ToList();
+            return Results.Extensions.Xml(matches);
+        }
+
+        return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), contentType);
+    }
+
+    /// <summary>One search: each level pages its own table in its own order, then adds its parents' attributes.</summary>
+    private sealed record Search(IQuerySession Session, QidoSql Sql, QidoQuery Query, string? Study, string? Series, string BaseUrl, CancellationToken Cancellation)
+    {
+        public async Task<(JsonArray Results, bool More)> StudiesAsync()
+        {
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Query, QidoLevel.Study, null, null)
+                .OrderByDescending(x => x.ReceivedAt).ThenBy(x => x.StudyInstanceUid));
+            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), more);
+        }
+
+        public async Task<(JsonArray Results, bool More)> SeriesAsync()
+        {
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoSeries>(), Query, QidoLevel.Series, Study, null)
+                .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid));
+            var studies = await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id);
+            var results = new JsonArray();
+            foreach (var s in page)
+            {
+                var dataset = SeriesDataset(new QidoDataset(), s);
+                if (studies.TryGetValue(s.StudyKey, out var parent))
+                {
+                    // The study's attributes when the study is not in the path; else only those asked for.
+                    _ = Study is null
+                        ? StudyDataset(dataset, parent, retrieveUrl: false)
+                        : dataset.Copy(parent.Attributes, Query.IncludeFields, emptyIfAbsent: false);
+                }
+
+                results.Add(dataset.ToJson());
+            }
+
+            return (results, more);
+        }
+
+        public async Task<(JsonArray Results, bool More)> InstancesAsync()
+        {
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Query, QidoLevel.Instance, Study, Series)
+                .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
+            var studies = Study is null ? await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id) : null;
+            var seriesDocs = Series is null ? await LoadAsync<QidoSeries>(page.Select(x => x.SeriesKey), x => x.Id) : null;
+            var results = new JsonArray();
+            foreach (var i in page)
+            {
+                var url = $"{BaseUrl}/studies/{i.StudyInstanceUid}/series/{i.SeriesInstanceUid}/instances/{i.SopInstanceUid}";
+                var dataset = new QidoDataset();
+                if (Query.IncludeAll)
+                {
+                    dataset.CopyAll(i.Header);
+                }
+
+                dataset.CopyRequired(i.Header, QidoDataset.InstanceRequired, Query).InstanceComputed(url);
+                if (seriesDocs is not null && seriesDocs.TryGetValue(i.SeriesKey, out var parentSeries))
+                {
+                    SeriesDataset(dataset, parentSeries, retrieveUrl: false);
+                }
+
+                if (studies is not null && studies.TryGetValue(i.StudyKey, out var parentStudy))
+                {
+                    StudyDataset(dataset, parentStudy, retrieveUrl: false);
+                }
+
+                results.Add(dataset.ToJson());
+            }
+
+            return (results, more);
+        }
+
+        /// <summary>One more row than the limit tells whether there are more matches.</summary>
+        private async Task<(IReadOnlyList<T> Page, bool More)> PageAsync<T>(IQueryable<T> ordered)
+            where T : notnull
+        {
+            var rows = await ordered.Skip(Query.Offset).Take(Query.Limit + 1).ToListAsync(Cancellation);
+            return (rows.Take(Query.Limit).ToList(), rows.Count > Query.Limit);
+        }
+
+        private QidoDataset StudyDataset(QidoDataset dataset, QidoStudy study, bool retrieveUrl = true)
+        {
+            if (Query.IncludeAll)
+            {
+                dataset.CopyAll(study.Attributes);
+            }
+
+            return dataset.CopyRequired(study.Attributes, QidoDataset.StudyRequired, Query)
+                .StudyComputed(study, retrieveUrl ? $"{BaseUrl}/studies/{study.StudyInstanceUid}" : null);
+        }
+
+        private QidoDataset SeriesDataset(QidoDataset dataset, QidoSeries series, bool retrieveUrl = true)
+        {
+            if (Query.IncludeAll)
+            {
+                dataset.CopyAll(series.Attributes);
+            }
+
+            return dataset.CopyRequired(series.Attributes, QidoDataset.SeriesRequired, Query)
+                .SeriesComputed(series, retrieveUrl ? $"{BaseUrl}/studies/{series.StudyInstanceUid}/series/{series.SeriesInstanceUid}" : null);
+        }
+
+        private async Task<Dictionary<Guid, T>> LoadAsync<T>(IEnumerable<Guid> ids, Func<T, Guid> idOf)
+            where T : notnull
+        {
+            var distinct = ids.Distinct().ToArray();
+            if (distinct.Length == 0)
+            {
+                return [];
+            }
+
+            var documents = await Session.LoadManyAsync<T>(Cancellation, distinct);
+            return documents.ToDictionary(idOf);
+        }
+    }
+}
