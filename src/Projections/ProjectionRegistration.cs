@@ -6,6 +6,7 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Orders;
 using EventSourced.Projections.Reports;
 using EventSourced.Projections.Studies;
+using EventSourced.Projections.StudyFeed;
 using EventSourced.Projections.Tenants;
 using JasperFx.Events.Projections;
 using Marten;
@@ -49,6 +50,7 @@ public static class ProjectionRegistration
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
+        options.AddStudyLifecycleEvents();
         return options;
     }
 
@@ -97,6 +99,7 @@ public static class ProjectionRegistration
     public static StoreOptions AddReportProjections(this StoreOptions options)
     {
         options.Projections.Add<StudyGroupAggregation>(ProjectionLifecycle.Live);
+        options.Projections.Add<ReportPollerAggregation>(ProjectionLifecycle.Live);
 
         // Inline: an acknowledgement is read-your-writes for the next poll, a delivery for the next /results.
         options.Projections.Add<CurrentReportProjection>(ProjectionLifecycle.Inline);
@@ -110,6 +113,26 @@ public static class ProjectionRegistration
         options.Events.AddEventType<OrderAddedToStudyGroup>();
         options.Events.AddEventType<StudyGroupReportDelivered>();
         options.Events.AddEventType<StudyGroupReportsAcknowledged>();
+        options.Events.AddEventType<ReportsServedToPoller>();
+        return options;
+    }
+
+    /// <summary>
+    /// The study feed (document e's <c>studyEvents</c>, the DICOMweb change feed, study audit): an
+    /// asynchronous projection, see <see cref="StudyFeedProjection"/>. <paramref name="signal"/> wakes
+    /// waiting feed requests after each daemon commit. The daemon itself is woken by PostgreSQL
+    /// NOTIFY at each commit of events (any node), not only by its polling.
+    /// </summary>
+    public static StoreOptions AddStudyFeedProjections(this StoreOptions options, StudyFeedSignal signal)
+    {
+        options.Projections.Add(new StudyFeedProjection(), ProjectionLifecycle.Async);
+        options.Schema.For<StudyFeedEntry>()
+            .MultiTenanted()
+            .Duplicate(x => x.Sequence)
+            .Duplicate(x => x.StudyInstanceUid)
+            .Index(x => x.OccurredAt);
+        options.Projections.AsyncListeners.Add(signal);
+        options.Events.UseListenNotifyForEventAppends = true;
         return options;
     }
 }

@@ -14,6 +14,22 @@ public sealed class IngestionOptions
     /// <summary>The largest request body accepted by the upload endpoints (bytes).</summary>
     public long MaxRequestBytes { get; set; } = 16L * 1024 * 1024 * 1024;
 
+    /// <summary>
+    /// Document d's Project in which an instance received through any other channel (STOW-RS, document c's
+    /// exams upload, document b's presigned upload) is filed, so every study is readable through every
+    /// dialect. Empty (with <see cref="DefaultArchive"/>) files nothing.
+    /// </summary>
+    public string DefaultProject { get; set; } = "default";
+
+    /// <summary>Document d's Archive (in <see cref="DefaultProject"/>) for instances of the other channels.</summary>
+    public string DefaultArchive { get; set; } = "default";
+
+    /// <summary>Where the other channels file, or null when the setting is empty or not a valid name.</summary>
+    public Domain.Archive.ArchivePlacement? DefaultPlacement =>
+        Domain.Archive.ArchivePlacement.IsValidName(DefaultProject) && Domain.Archive.ArchivePlacement.IsValidName(DefaultArchive)
+            ? new Domain.Archive.ArchivePlacement(DefaultProject, DefaultArchive)
+            : null;
+
     /// <summary>Binary values longer than this are left out of the header kept in the event (bulk data excluded).</summary>
     public int HeaderBulkDataThreshold { get; set; } = 1024;
 }

@@ -7,7 +7,7 @@ namespace EventSourced.Domain.Studies;
 /// The study aggregate, as far as storing instances needs it: which SOP instances it holds, with
 /// which bytes, since when.
 /// </summary>
-public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary<string, Study.InstanceState> Instances)
+public sealed partial record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary<string, Study.InstanceState> Instances)
 {
     private static readonly Guid Namespace = new("9d4c1c5e-0f5e-4a0e-b8f4-3c2a8f0d7b51");
 
@@ -17,7 +17,10 @@ public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary
         DeterministicGuid.ForTenant(Namespace, tenantId, studyInstanceUid);
 
     public static Study Create(InstanceStored stored) =>
-        new Study(stored.StudyStreamId, stored.Instance.StudyInstanceUid, ImmutableDictionary<string, InstanceState>.Empty).Apply(stored);
+        new Study(stored.StudyStreamId, stored.Instance.StudyInstanceUid, ImmutableDictionary<string, InstanceState>.Empty)
+        {
+            ReceivedPatient = Patients.PatientHeaders.DemographicsOf(stored.Instance.Header),
+        }.Apply(stored);
 
     public Study Apply(InstanceStored stored) => this with
     {
@@ -40,6 +43,18 @@ public sealed record Study(Guid Id, string StudyInstanceUid, ImmutableDictionary
             : new Archive.ArchiveFiling(filed.PatientId, [filed.SopInstanceUid], [filed.ArchiveSeriesUid]);
         return this with { Archives = Archives.SetItem(key, filing) };
     }
+    // --- Patient corrections (StudyCorrectionEvents.cs) ---
+
+    /// <summary>The patient a correction filed the study under; null: the patient of its instances' headers.</summary>
+    public Patients.PatientDemographics? AssignedPatient { get; init; }
+
+    /// <summary>The patient of the study's first received instance, as its header says.</summary>
+    public Patients.PatientDemographics? ReceivedPatient { get; init; }
+
+    /// <summary>The patient the study is filed under now.</summary>
+    public Patients.PatientDemographics? CurrentPatient => AssignedPatient ?? ReceivedPatient;
+
+    public Study Apply(StudyPatientAssigned assigned) => this with { AssignedPatient = assigned.Patient };
 }
 
 public enum StoreOutcome

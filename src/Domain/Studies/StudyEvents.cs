@@ -14,6 +14,9 @@ public enum IngestChannel
     ExamsUpload,
     ArchiveUpload,
     PresignedPut,
+
+    /// <summary>Built by the archive itself (a Key Object Selection Document: a rejection note, a manifest).</summary>
+    Generated,
 }
 
 /// <summary>A blob as stored: content address (SHA-256), SHA-1, and size in bytes.</summary>

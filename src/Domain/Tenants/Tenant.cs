@@ -113,8 +113,11 @@ public static class Scopes
     /// <summary>Tenant administration: order history, callbacks received, dead letters, users and clients.</summary>
     public const string Admin = "admin";
 
+    /// <summary>Audit: the history of studies, patients and orders, and their state as of a time (our own routes under /audit).</summary>
+    public const string AuditRead = "audit.read";
+
     public static readonly ImmutableHashSet<string> All =
-        [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite, ReportsRead, ReportsWrite, WorklistRead, WorklistWrite, Admin, .. Archive.All];
+        [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite, ReportsRead, ReportsWrite, WorklistRead, WorklistWrite, Admin, AuditRead, .. Archive.All];
 
     /// <summary>
     /// Document d's per-call permissions (archive API v1), held as scopes of the one principal. An

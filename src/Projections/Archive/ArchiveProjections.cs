@@ -13,6 +13,7 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
     public ArchiveStudyProjection()
     {
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
+        RouteVisibility();
     }
 
     public static ArchiveStudy Create(InstanceFiledInArchive filed) => new()
@@ -46,6 +47,7 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
     public ArchiveSeriesProjection()
     {
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
+        RouteVisibility();
     }
 
     private static Guid SeriesId(InstanceFiledInArchive e) =>

@@ -60,6 +60,14 @@ public sealed record QidoStudy
 
     /// <summary>Instances of the study: SOPInstanceUID → blob size, for the counts and the study size.</summary>
     public IReadOnlyDictionary<string, long> InstanceSizes { get; init; } = new Dictionary<string, long>();
+
+    // --- Patient corrections (QidoStudyCorrections.cs) ---
+
+    /// <summary>The patient a correction filed the study under; null: the patient of the received headers.</summary>
+    public Domain.Patients.PatientDemographics? AssignedPatient { get; init; }
+
+    /// <summary>Attributes as received (latest instance), before the assigned patient is laid over them.</summary>
+    public JsonElement ReceivedAttributes { get; init; }
 }
 
 /// <summary>A series: series attributes of its latest stored instance and its instance count.</summary>

@@ -42,8 +42,10 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
             [instance.SopInstanceUid] = instance.Blob.Length,
         };
 
-        return study with
+        // Patient corrections (QidoStudyCorrections.cs): the assigned patient, if any, over the received attributes.
+        return WithAssignedPatient(study with
         {
+            ReceivedAttributes = default,
             PatientId = QidoAttributes.First(header, "00100020"),
             PatientName = QidoAttributes.First(header, "00100010"),
             PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, "00100010")),
@@ -67,7 +69,7 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
             CallingAeTitles = Add(study.CallingAeTitles, instance.CallingAeTitle),
             StationNames = Add(study.StationNames, instance.StationName ?? QidoAttributes.First(header, "00081010")),
             Attributes = QidoAttributes.Select(header, QidoAttributes.StudyLevel),
-        };
+        });
     }
 
     private static IReadOnlyList<string> Add(IReadOnlyList<string> set, string? value) =>
@@ -83,6 +85,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
     {
         Identity<InstanceStored>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
+        RouteVisibility();
     }
 
     public static QidoSeries Create(InstanceStored stored) => Apply(
@@ -129,6 +132,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
     {
         Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+        RouteVisibility();
     }
 
     public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);

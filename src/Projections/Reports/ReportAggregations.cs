@@ -23,3 +23,10 @@ public partial class StudyGroupAggregation : SingleStreamProjection<StudyGroup, 
 
     public StudyGroup Apply(StudyGroupReportsAcknowledged acknowledged, StudyGroup group) => group.Apply(acknowledged);
 }
+
+public partial class ReportPollerAggregation : SingleStreamProjection<ReportPoller, Guid>
+{
+    public static ReportPoller Create(ReportsServedToPoller served) => ReportPoller.Create(served);
+
+    public ReportPoller Apply(ReportsServedToPoller served, ReportPoller poller) => poller.Apply(served);
+}

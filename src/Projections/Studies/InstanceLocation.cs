@@ -30,6 +30,7 @@ public partial class InstanceLocationProjection : MultiStreamProjection<Instance
     {
         Identity<InstanceStored>(e => e.Instance.SopInstanceUid);
         Identity<InstanceReplaced>(e => e.Instance.SopInstanceUid);
+        RouteVisibility();
     }
 
     public static InstanceLocation Create(InstanceStored stored) => From(stored.Instance, stored.StoredAt);

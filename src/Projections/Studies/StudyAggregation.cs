@@ -14,3 +14,9 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
 
     public Study Apply(Domain.Archive.InstanceFiledInArchive filed, Study study) => study.Apply(filed);
 }
+
+/// <summary>Patient corrections of the study stream (StudyCorrectionEvents.cs).</summary>
+public partial class StudyAggregation
+{
+    public Study Apply(StudyPatientAssigned assigned, Study study) => study.Apply(assigned);
+}

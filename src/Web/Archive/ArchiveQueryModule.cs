@@ -154,8 +154,17 @@ public sealed class ArchiveQueryModule : ICarterModule
             return ArchiveErrors.Error(ArchiveErrors.ObjectNotFound, "no_dicom_available", $"No DICOM file of series '{series.ArchiveSeriesUid}' is available.");
         }
 
-        // Names: {SOPInstanceUID}.dcm.
-        var entries = locations.Select(l => ZipEntrySource.Blob($"{SafeName(l.Id)}.dcm", l.Sha256, l.StoredAt, $"instance {l.Id}")).ToList();
+        // Names: {SOPInstanceUID}.dcm. Instances of a study whose patient was corrected are served
+        // coerced (Shared/Retrieval/CoercedRetrieval), built in memory; the others stream from the blob.
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [series.StudyInstanceUid], cancellation);
+        var entries = new List<ZipEntrySource>(locations.Count);
+        foreach (var l in locations)
+        {
+            entries.Add(coercion.PatientOf(l.StudyInstanceUid) is null
+                ? ZipEntrySource.Blob($"{SafeName(l.Id)}.dcm", l.Sha256, l.StoredAt, $"instance {l.Id}")
+                : ZipEntrySource.Bytes($"{SafeName(l.Id)}.dcm", await coercion.ReadAllAsync(l, cancellation)));
+        }
+
         return new ZipStreamResult(entries, blobs, $"{SafeName(series.ArchiveSeriesUid)}.zip");
     }
 

@@ -176,7 +176,12 @@ public sealed class ArchiveResultsModule : ICarterModule
             return ArchiveErrors.Error(ArchiveErrors.InvalidPostValue, null, "Send the parameters as a form (application/x-www-form-urlencoded or multipart/form-data).");
         }
 
-        var form = await context.Request.ReadFormAsync(cancellation);
+        var (form, invalid) = await FormBody.ReadAsync(context.Request, cancellation);
+        if (form is null)
+        {
+            return ArchiveErrors.Error(ArchiveErrors.InvalidPostValue, null, invalid!);
+        }
+
         string[] names = [.. SeriesKeys, "FormName", "FormSubmission"];
         var values = names.ToDictionary(n => n, n => form[n].ToString().Trim());
         var missing = names.Where(n => values[n].Length == 0).ToList();
@@ -230,7 +235,12 @@ public sealed class ArchiveResultsModule : ICarterModule
             return Problems.Create(StatusCodes.Status415UnsupportedMediaType, "Unsupported Media Type", "Send the result as multipart/form-data.");
         }
 
-        var form = await context.Request.ReadFormAsync(cancellation);
+        var (form, invalid) = await FormBody.ReadAsync(context.Request, cancellation);
+        if (form is null)
+        {
+            return Problems.BadRequest(invalid!);
+        }
+
         string[] names = ["Project", "Archive", "StudyInstanceUID", "SeriesInstanceUID", "Type", "Name", "Algorithm"];
         var values = names.ToDictionary(n => n, n => form[n].ToString().Trim());
         var errors = names.Where(n => values[n].Length == 0).ToDictionary(n => n, n => new[] { $"{n} is required." });

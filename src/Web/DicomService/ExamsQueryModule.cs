@@ -77,7 +77,9 @@ public sealed class ExamsQueryModule : ICarterModule
             return await RenderedJpeg.RenderAsync(renderer, location, RenderedJpeg.Thumbnail, cancellation);
         }
 
-        var blob = blobs.OpenRead(location.Sha256) ?? throw new InvalidOperationException($"Blob {location.Sha256} of instance {instance} is missing.");
+        // Patient corrections: served with the study's current patient (Retrieval/CoercedRetrieval).
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation);
+        var (blob, _) = await coercion.OpenAsync(location, cancellation);
         return TypedResults.Stream(blob, "application/dicom", $"{instance}.dcm");
     }
 }

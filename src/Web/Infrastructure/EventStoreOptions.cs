@@ -16,4 +16,10 @@ public sealed class EventStoreOptions
 
     /// <summary>How often Wolverine looks for due scheduled messages (the metadata deadline's precision).</summary>
     public TimeSpan ScheduledJobPollingTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the async daemon looks for new events while busy (Marten's default: 250 ms).</summary>
+    public TimeSpan DaemonFastPollingTime { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>How often the async daemon looks for new events while idle (Marten's default: 1 s).</summary>
+    public TimeSpan DaemonSlowPollingTime { get; set; } = TimeSpan.FromMilliseconds(250);
 }

@@ -37,8 +37,10 @@ public static class EventStoreSetup
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
+        builder.Services.Configure<EventSourced.Application.Studies.StudyLifecycleOptions>(builder.Configuration.GetSection(EventSourced.Application.Studies.StudyLifecycleOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
 
         builder.Services.AddMarten(services =>
             {
@@ -64,8 +66,18 @@ public static class EventStoreSetup
                 options.AddReportProjections();
                 options.AddStudyProjections();
                 options.AddQidoProjections();
+                options.AddPatientProjections();
                 options.AddArchiveProjections();
                 options.AddAccessProjections();
+                options.AddStudyFeedProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
+
+                // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
+                // gap): the study feed's freshness (docs/architecture.md).
+                options.Projections.FastPollingTime = storeOptions.DaemonFastPollingTime;
+                options.Projections.SlowPollingTime = storeOptions.DaemonSlowPollingTime;
+
+                // The request's correlation id on every event, for the audit history.
+                options.Events.MetadataConfig.CorrelationIdEnabled = true;
                 options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
                 options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
                 return options;

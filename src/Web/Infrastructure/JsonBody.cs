@@ -14,7 +14,7 @@ public static class JsonBody
     private static readonly JsonDocumentOptions Options = new() { MaxDepth = 32, CommentHandling = JsonCommentHandling.Disallow };
 
     public static async Task<(JsonDocument? Document, IResult? Error)> ReadObjectAsync(
-        HttpRequest request, CancellationToken cancellation, int maxBytes = DefaultMaxBytes, bool arrayOfOneObject = false)
+        HttpRequest request, CancellationToken cancellation, int maxBytes = DefaultMaxBytes, bool arrayOfOneObject = false, bool allowEmpty = false)
     {
         if (!string.IsNullOrEmpty(request.ContentType) && !IsJson(request.ContentType))
         {
@@ -42,7 +42,13 @@ public static class JsonBody
 
         if (buffer.Length == 0)
         {
-            return (null, Problems.BadRequest("No request body has been provided."));
+            return allowEmpty ? (null, null) : (null, Problems.BadRequest("No request body has been provided."));
+        }
+
+        // JsonDocument checks UTF-8 only when a string is read, long after parsing: check it here, once.
+        if (!System.Text.Unicode.Utf8.IsValid(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)))
+        {
+            return (null, Problems.BadRequest("The request body is not valid UTF-8."));
         }
 
         JsonDocument document;

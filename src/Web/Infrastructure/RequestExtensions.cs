@@ -17,6 +17,10 @@ public static class RequestExtensions
     public static Task<T> InvokeForCallerAsync<T>(this IMessageBus bus, ClaimsPrincipal user, object command, CancellationToken cancellation) =>
         bus.InvokeForTenantAsync<T>(user.TenantId(), command, cancellation, InvokeTimeout);
 
+    /// <summary>Runs a command that answers nothing for the caller's tenant.</summary>
+    public static Task InvokeForCallerAsync(this IMessageBus bus, ClaimsPrincipal user, object command, CancellationToken cancellation) =>
+        bus.InvokeForTenantAsync(user.TenantId(), command, cancellation, InvokeTimeout);
+
     public static IQuerySession QuerySessionForCaller(this IDocumentStore store, ClaimsPrincipal user) =>
         store.QuerySession(user.TenantId());
 }

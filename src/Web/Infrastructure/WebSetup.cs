@@ -65,6 +65,7 @@ public static class WebSetup
         app.UseBrowserAccess();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseQueryStringGuard();
 
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") }).AllowAnonymous();

@@ -6,6 +6,7 @@ using Carter;
 using EventSourced.Application.Blobs;
 using EventSourced.Application.Reports;
 using EventSourced.Application.Reports.AcknowledgingReports;
+using EventSourced.Application.Reports.PollingReports;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
 using EventSourced.Domain.Tenants;
@@ -143,6 +144,7 @@ public sealed class ReportsModule : ICarterModule
         string? cursor,
         ClaimsPrincipal user,
         IDocumentStore store,
+        IMessageBus bus,
         IOptions<ReportOptions> options,
         CancellationToken cancellation)
     {
@@ -175,6 +177,9 @@ public sealed class ReportsModule : ICarterModule
             .ToListAsync(cancellation);
         var items = page.Take(pageSize).Select(PolledReport.From).ToList();
         var next = page.Count > pageSize ? page[pageSize - 1].PollKey : null;
+
+        // What this caller was served is a fact of its own: a bodiless acknowledgement acknowledges exactly it.
+        await bus.InvokeForCallerAsync(user, new RecordReportsServed([.. items.Select(r => r.ReportId)], cursor is not null, user.Actor(Via)), cancellation);
         return TypedResults.Ok(new ReportPage(organizationId!, items, next));
     }
 
@@ -191,30 +196,10 @@ public sealed class ReportsModule : ICarterModule
             return refused;
         }
 
-        var (document, error) = await JsonBody.ReadObjectAsync(request, cancellation);
-        if (document is null)
+        var (ids, error) = await AcknowledgedIdsAsync(request, user, store, cancellation);
+        if (ids is null)
         {
             return error!;
-        }
-
-        var ids = new List<Guid>();
-        using (document)
-        {
-            if (!document.RootElement.TryGetProperty("report_ids", out var array) || array.ValueKind != JsonValueKind.Array
-                || array.GetArrayLength() is 0 or > MaxAcknowledgedIds)
-            {
-                return Problems.Validation([("report_ids", $"report_ids must be an array of 1 to {MaxAcknowledgedIds} report ids, as listed by GET /reports.")]);
-            }
-
-            foreach (var item in array.EnumerateArray())
-            {
-                if (item.ValueKind != JsonValueKind.String || !Guid.TryParse(item.GetString(), out var id))
-                {
-                    return Problems.Validation([("report_ids", $"'{item}' is not a report id.")]);
-                }
-
-                ids.Add(id);
-            }
         }
 
         ids = [.. ids.Distinct()];
@@ -233,6 +218,79 @@ public sealed class ReportsModule : ICarterModule
             organizationId!,
             [.. ids.Where(done.Contains)],
             [.. ids.Where(id => !done.Contains(id))]));
+    }
+
+    /// <summary>
+    /// The three forms clients send: no body (what this caller was last served by the poll), the poll's own
+    /// answer echoed back (<c>reports[].report_id</c>), or <c>report_ids</c>
+    /// (docs/api-compatibility.md, "Document a: acknowledgement forms").
+    /// </summary>
+    private static async Task<(List<Guid>? Ids, IResult? Error)> AcknowledgedIdsAsync(
+        HttpRequest request, ClaimsPrincipal user, IDocumentStore store, CancellationToken cancellation)
+    {
+        if (request.ContentLength == 0 || (request.ContentLength is null && !request.Headers.TransferEncoding.Any(v => !string.IsNullOrEmpty(v))))
+        {
+            return (await LastServedAsync(user, store, cancellation), null);
+        }
+
+        var (document, error) = await JsonBody.ReadObjectAsync(request, cancellation, allowEmpty: true);
+        if (error is not null)
+        {
+            return (null, error);
+        }
+
+        if (document is null)
+        {
+            return (await LastServedAsync(user, store, cancellation), null);
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.TryGetProperty("report_ids", out var array))
+            {
+                return Ids(array, item => item, minimum: 1);
+            }
+
+            if (root.TryGetProperty("reports", out var reports))
+            {
+                // An empty poll echoed back acknowledges nothing, and is no mistake.
+                return Ids(reports, item => item.ValueKind == JsonValueKind.Object && item.TryGetProperty("report_id", out var id) ? id : item, minimum: 0);
+            }
+
+            return (null, Problems.Validation([("report_ids", $"Send no body, the poll's answer, or report_ids: an array of 1 to {MaxAcknowledgedIds} report ids.")]));
+        }
+    }
+
+    private static (List<Guid>? Ids, IResult? Error) Ids(JsonElement array, Func<JsonElement, JsonElement> id, int minimum)
+    {
+        if (array.ValueKind != JsonValueKind.Array || array.GetArrayLength() < minimum || array.GetArrayLength() > MaxAcknowledgedIds)
+        {
+            return (null, Problems.Validation([("report_ids", $"report_ids must be an array of {minimum} to {MaxAcknowledgedIds} report ids, as listed by GET /reports.")]));
+        }
+
+        var ids = new List<Guid>();
+        foreach (var item in array.EnumerateArray())
+        {
+            var value = id(item);
+            if (value.ValueKind != JsonValueKind.String || !Guid.TryParse(value.GetString(), out var parsed))
+            {
+                return (null, Problems.Validation([("report_ids", $"'{Shorten(value.GetRawText())}' is not a report id.")]));
+            }
+
+            ids.Add(parsed);
+        }
+
+        return (ids, null);
+    }
+
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "…";
+
+    private static async Task<List<Guid>> LastServedAsync(ClaimsPrincipal user, IDocumentStore store, CancellationToken cancellation)
+    {
+        await using var session = store.QuerySessionForCaller(user);
+        var poller = await session.Events.AggregateStreamAsync<ReportPoller>(ReportPoller.StreamId(user.TenantId(), user.Subject()), token: cancellation);
+        return poller is null ? [] : [.. poller.Served];
     }
 
     /// <summary>organizationId is the caller's own tenant: required (400), and another organization's is a 403.</summary>

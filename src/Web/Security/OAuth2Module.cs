@@ -4,6 +4,7 @@ using Carter;
 using EventSourced.Application.Tenants;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Tenants;
+using EventSourced.Web.Infrastructure;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -41,7 +42,12 @@ public sealed class OAuth2Module : ICarterModule
             return Error("invalid_request", "The body must be application/x-www-form-urlencoded.");
         }
 
-        var form = await request.ReadFormAsync(cancellation);
+        var (form, invalid) = await FormBody.ReadAsync(request, cancellation);
+        if (form is null)
+        {
+            return Error("invalid_request", invalid!);
+        }
+
         return await IssueAsync(request, name => form[name], store, tokens, cancellation);
     }
 

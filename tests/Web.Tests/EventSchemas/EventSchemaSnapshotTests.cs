@@ -3,7 +3,9 @@ using System.Text.Json;
 using EventSourced.Domain.Archive;
 using EventSourced.Domain.Access;
 using EventSourced.Domain.Common;
+using EventSourced.Domain.Corrections;
 using EventSourced.Domain.Orders;
+using EventSourced.Domain.Patients;
 using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
@@ -23,6 +25,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
     private static readonly DateTimeOffset At = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
     private static readonly Guid Id = new("0190a6f0-1111-7222-8333-444455556666");
     private static readonly Actor By = new("subject", "pacs-api");
+    private static readonly PatientDemographics Patient = new("P1", "ISSUER", "DOE^JANE", "19700101", "F");
 
     public static TheoryData<string> EventTypes() => [.. Samples().Keys];
 
@@ -66,6 +69,12 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new InstanceStored(Id, instance, By, At),
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
             new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At),
+            new StudyDeprecationStarted(Id, Id, "1.2.3", "1.2.3.4", "JaneDoe", "Wrong series", By, At),
+            new StudyDeprecationCompleted(Id, Id, "1.2.3.9", [new InstanceHidden(Id, "1.2.3.4", "1.2.3.4.5")],
+                [new ArchiveFilingHidden(Id, "project", "archive", "1.2.3.4", "1.2.3.4.5", true)], At),
+            new StudyDeprecationRevoked(Id, Id, "JaneDoe", "Mistake", [new InstanceStored(Id, instance, By, At)],
+                [new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
+                [new InstanceHidden(Id, "1.2.3.8", "1.2.3.9")], [], By, At),
             new SeriesResultRecorded(Id, "project", "archive", "1.2.3", "1.2.3.4", ArchiveResultTypes.Cad4tb, "CAD4TB 5", "CAD4TB",
                 JsonSerializer.SerializeToElement(12.345), new BlobRef(new string('c', 64), new string('d', 40), 10), "heatmap.png", By, At),
             new SeriesFormSubmitted(Id, Id, "project", "archive", "1.2.3", "1.2.3.4", "Retina grading",
@@ -75,6 +84,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OrderAddedToStudyGroup(Id, "group one", Id, "1.2.3", By, At),
             new StudyGroupReportDelivered(Id, "group one", Id, "summary", 1, null, report, new Actor("producer", "reports-api"), At),
             new StudyGroupReportsAcknowledged(Id, "group one", [new AcknowledgedReport(Id, "summary")], new Actor("consumer", "reports-api"), At),
+            new ReportsServedToPoller(Id, [Id], true, new Actor("consumer", "reports-api"), At),
             new UploadUrlIssued(Id, "0123456789abcdef", At.AddMinutes(15), By, At),
             new UploadUrlConsumed(Id, "1.2.3", "1.2.3.4", "1.2.3.4.5", By, At),
             new ViewerTokenIssued(Id, "1.2.3", "P1", "dr.who", "patient", At.AddHours(1), By, At),
@@ -86,6 +96,16 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
                 StudyDate = "20260102", StudyTime = "030405", StudyID = null, ReferringPhysicianName = "DOC^JOHN", StudyDescription = "Chest",
                 PatientName = "DOE^JANE", PatientBirthDate = "19700101", PatientSex = "F",
             }, ["http://127.0.0.1:9/callback"], By, At),
+            new PatientRegistered(Id, Patient, PatientOrigin.Created, By, At),
+            new PatientDemographicsUpdated(Id, Patient with { PatientName = "DOE^JOAN" }, Patient, "operator", By, At),
+            new PatientStudyLinked(Id, "1.2.3", Id, By, At),
+            new PatientStudyUnlinked(Id, "1.2.3", Id, By, At),
+            new PatientMerged(Id, Id, Patient, Id, "operator", By, At),
+            new PatientMergeUndone(Id, Id, By, At),
+            new StudyPatientAssigned(Id, "1.2.3", Patient, null, StudyPatientChangeReason.PatientMerged, Id, By, At),
+            new CorrectionRecorded(Id, CorrectionKind.PatientMerge, [new StudyPatientChange("1.2.3", null, Patient, Id, Id)], Id, "user", "operator", By, At),
+            new CorrectionUndone(Id, "user", By, At),
+            new OrderPatientDemographicsUpdated(Id, Patient, By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

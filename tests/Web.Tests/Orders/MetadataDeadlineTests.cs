@@ -8,14 +8,29 @@ using Wolverine.Tracking;
 
 namespace EventSourced.Web.Tests.Orders;
 
+/// <summary>
+/// The document's deadline (a quarter of an hour) on a clock the tests move: a deadline passes when a test
+/// says so, never because the machine was slow.
+/// </summary>
 public sealed class ShortDeadlineFixture : ServiceFixture
 {
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan Deadline = TimeSpan.FromMinutes(15);
+
+    public TestClock Clock { get; } = new();
 
     protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Orders:MetadataDeadline"] = Deadline.ToString(),
     };
+
+    protected override Action<Microsoft.Extensions.DependencyInjection.IServiceCollection>? Services => Clock.Register;
+
+    /// <summary>Moves the clock past every deadline set so far and lets the scheduled checks run.</summary>
+    public async Task PassTheDeadlineAsync()
+    {
+        Clock.Advance(Deadline + TimeSpan.FromSeconds(1));
+        await ScheduledMessages.MakeDueAsync(ConnectionString, "CheckOrderMetadataDeadline");
+    }
 }
 
 /// <summary>Document b: an order still lacking its required metadata fails at its deadline; a durable scheduled message decides it.</summary>
@@ -60,6 +75,8 @@ public sealed class MetadataDeadlineTests(ShortDeadlineFixture fixture) : IClass
         var client = await fixture.App.ClientForTenantAsync(Tenant);
         var studyUid = Support.Orders.NewStudyUid();
         var orderId = await client.CreateOkAsync(Support.Orders.MandatoryOnly(studyUid));
+        Assert.Equal("scheduled", await client.StatusOfAsync(orderId));
+        await fixture.PassTheDeadlineAsync();
 
         var (_, failed) = await Eventually.Until(
             () => client.GetJsonAsync($"/status?order_id={orderId}"),
@@ -88,6 +105,7 @@ public sealed class MetadataDeadlineTests(ShortDeadlineFixture fixture) : IClass
             Content = Json.Body("""{"PatientBirthDate":"19700101","PatientSex":"F"}""", "application/json"),
         };
         Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(patch)).StatusCode);
+        await fixture.PassTheDeadlineAsync();
 
         // The check still runs at the deadline; wait until the scheduled envelope is gone, then look.
         await Eventually.Until(

@@ -341,6 +341,95 @@ public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<Reports
         Assert.False((await session.Events.AggregateStreamAsync<Order>(orders[2]))!.AllReportsAcknowledged);
     }
 
+    private static async Task<JsonElement> PostAcknowledgementAsync(HttpClient client, string tenant, HttpContent? body)
+    {
+        var response = await client.PostAsync($"/reports?organizationId={tenant}", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task A_bodiless_acknowledgement_acknowledges_exactly_the_pages_this_caller_was_last_served()
+    {
+        var tenant = NewTenant("noack");
+        var client = await fixture.App.ClientForTenantAsync(tenant);
+        var other = await fixture.App.BearerClientAsync(tenant, Scopes.ReportsRead); // another caller of the same organization
+        var orders = new List<Guid>();
+        for (var i = 0; i < 3; i++)
+        {
+            orders.Add(await client.CreateOkAsync(Support.Orders.ExampleBody(Support.Orders.NewStudyUid())));
+        }
+
+        var early = new List<string>();
+        foreach (var order in orders)
+        {
+            early.Add((await DeliverOkAsync(client, $"/orders/{order}/reports?report_type=a", ReportFiles.JsonReport($"{order}"), "application/json"))
+                .GetProperty("report_id").GetString()!);
+        }
+
+        // Nothing served yet: a bodiless acknowledgement acknowledges nothing, whatever is pending.
+        var nothing = await PostAcknowledgementAsync(client, tenant, null);
+        Assert.Empty(nothing.GetProperty("acknowledged").EnumerateArray());
+        Assert.Equal(3, (await PollAllAsync(other, tenant)).Count);
+
+        // The caller pages through the poll (two pages), then a report arrives before its acknowledgement.
+        var served = await PollAllAsync(client, tenant, limit: 2);
+        Assert.Equal(early, served.Select(r => r.GetProperty("report_id").GetString()!));
+        var late = (await DeliverOkAsync(client, $"/orders/{orders[0]}/reports?report_type=b", ReportFiles.JsonReport("late"), "application/json"))
+            .GetProperty("report_id").GetString()!;
+
+        // The other caller polled too (and saw the late one): its poll does not widen this caller's acknowledgement.
+        Assert.Equal(4, (await PollAllAsync(other, tenant)).Count);
+
+        var ack = await PostAcknowledgementAsync(client, tenant, new ByteArrayContent([]));
+        Assert.Equal(early.Order(), Ids(ack.GetProperty("acknowledged")).Order());
+        Assert.Empty(ack.GetProperty("not_pending").EnumerateArray());
+        Assert.Equal([late], (await PollAllAsync(other, tenant)).Select(r => r.GetProperty("report_id").GetString()!));
+
+        // Repeating it acknowledges nothing new: the late report is still unseen by this caller.
+        var repeat = await PostAcknowledgementAsync(client, tenant, null);
+        Assert.Empty(repeat.GetProperty("acknowledged").EnumerateArray());
+        Assert.Equal(early.Order(), Ids(repeat.GetProperty("not_pending")).Order());
+        Assert.Equal([late], (await PollAllAsync(other, tenant)).Select(r => r.GetProperty("report_id").GetString()!));
+
+        // A new poll (no cursor) starts a new round: now the late one is served, and a bodiless POST takes it.
+        Assert.Equal([late], (await PollAllAsync(client, tenant)).Select(r => r.GetProperty("report_id").GetString()!));
+        var second = await PostAcknowledgementAsync(client, tenant, new StringContent("", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal([late], Ids(second.GetProperty("acknowledged")));
+        Assert.Empty(await PollAllAsync(other, tenant));
+
+        // What was served to whom is in the caller's own stream, with its subject.
+        await using var session = fixture.App.Store.QuerySession(tenant);
+        var rounds = (await session.Events.FetchStreamAsync(ReportPoller.StreamId(tenant, $"{tenant}-client"))).Select(e => e.Data).OfType<ReportsServedToPoller>().ToList();
+        Assert.Equal([false, true, false], rounds.Select(e => e.NextPage));
+        Assert.All(rounds, e => Assert.Equal($"{tenant}-client", e.ServedTo.Subject));
+        Assert.Equal(early, rounds.Take(2).SelectMany(e => e.ReportIds).Select(id => id.ToString()));
+    }
+
+    [Fact]
+    public async Task The_polls_own_answer_echoed_back_acknowledges_the_reports_it_lists()
+    {
+        var tenant = NewTenant("echo");
+        var (client, orderId, _) = await OrderAsync(tenant);
+        var first = (await DeliverOkAsync(client, $"/orders/{orderId}/reports?report_type=a", ReportFiles.JsonReport("a"), "application/json")).GetProperty("report_id").GetString()!;
+
+        var poll = await client.GetAsync($"/reports?organizationId={tenant}");
+        var pollText = await poll.Content.ReadAsStringAsync();
+        var late = (await DeliverOkAsync(client, $"/orders/{orderId}/reports?report_type=b", ReportFiles.JsonReport("b"), "application/json")).GetProperty("report_id").GetString()!;
+
+        var ack = await PostAcknowledgementAsync(client, tenant, new StringContent(pollText, System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal([first], Ids(ack.GetProperty("acknowledged")));
+        Assert.Equal([late], (await PollAllAsync(client, tenant)).Select(r => r.GetProperty("report_id").GetString()!));
+
+        // An empty poll echoed back is no mistake and acknowledges nothing; the list form still works beside it.
+        var empty = await PostAcknowledgementAsync(client, tenant, Json.Body($$"""{"organization_id":"{{tenant}}","reports":[],"next_cursor":null}""", "application/json"));
+        Assert.Empty(empty.GetProperty("acknowledged").EnumerateArray());
+        var listed = await AcknowledgeAsync(client, tenant, [late]);
+        Assert.Equal([late], Ids(listed.GetProperty("acknowledged")));
+        Assert.Empty(await PollAllAsync(client, tenant));
+    }
+
     [Fact]
     public async Task Another_organization_sees_nothing_and_cannot_acknowledge()
     {

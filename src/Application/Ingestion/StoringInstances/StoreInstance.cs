@@ -13,7 +13,11 @@ namespace EventSourced.Application.Ingestion.StoringInstances;
 /// </summary>
 public sealed record StoreInstances(IReadOnlyList<StoredInstance> Instances, Actor By)
 {
-    /// <summary>Document d's upload: also file each stored instance into this project's archive, in the same transaction.</summary>
+    /// <summary>
+    /// Document d's upload: also file each stored instance into this project's archive, in the same
+    /// transaction, or refuse it. Null for the other channels: they file into the configured default
+    /// archive (<see cref="IngestionOptions.DefaultPlacement"/>) where they can, and never refuse for it.
+    /// </summary>
     public Domain.Archive.ArchivePlacement? Placement { get; init; }
 }
 
@@ -49,14 +53,18 @@ public static class StoreInstancesHandler
         var study = stream.Aggregate;
         var now = clock.GetUtcNow();
         var results = new List<InstanceStoreResult>(command.Instances.Count);
+        var placement = command.Placement ?? options.Value.DefaultPlacement;
         foreach (var instance in command.Instances)
         {
             var decision = StudyDecisions.Store(study, streamId, instance, options.Value.ReplaceWindow, command.By, now);
             var after = After(study, decision.Event);
-            var filing = command.Placement is { } placement && decision.Outcome != StoreOutcome.Rejected
+            var filing = placement is not null && decision.Outcome != StoreOutcome.Rejected
                 ? Domain.Archive.ArchiveDecisions.File(after!, placement, instance, command.By, now)
                 : null;
-            if (filing?.Rejection is { } refused)
+
+            // Another channel's instance the default archive cannot take (no PatientID, or the study is filed
+            // there under another patient) is stored all the same: it is only not visible through document d.
+            if (filing?.Rejection is { } refused && command.Placement is not null)
             {
                 // Not filed, so not stored either: document d's upload answers an error and leaves nothing.
                 results.Add(new InstanceStoreResult(instance.SopInstanceUid, StoreOutcome.Rejected, refused));
@@ -76,6 +84,12 @@ public static class StoreInstancesHandler
             }
 
             results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));
+        }
+
+        // A new study is filed under its patient (registered when unknown; the survivor when merged).
+        if (stream.Aggregate is null && study is not null)
+        {
+            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation);
         }
 
         // Cascaded through the outbox, committed with the events: the study's order moves on (Orders/RecordingImages).

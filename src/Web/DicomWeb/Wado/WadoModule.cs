@@ -81,7 +81,9 @@ public sealed class WadoModule : ICarterModule
             return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
         }
 
-        return new MetadataResult(instances, mediaType == DicomWebMediaTypes.DicomXml);
+        // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation);
+        return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })], mediaType == DicomWebMediaTypes.DicomXml);
     }
 
     /// <summary>Each instance's recorded header, with a BulkDataURI for every binary value it left out (PS3.18 §10.4.1.1.2, §F.2.6).</summary>
@@ -169,7 +171,8 @@ public sealed class WadoModule : ICarterModule
                 $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
         }
 
-        return new MultipartDicomResult(instances, context.RequestServices.GetRequiredService<IBlobStore>());
+        return new MultipartDicomResult(instances, await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(
+            session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation));
     }
 
     private static IResult? InvalidUid(params string?[] uids) =>
@@ -216,7 +219,7 @@ public sealed class WadoModule : ICarterModule
         return false;
     }
 
-    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, IBlobStore blobs) : IResult
+    private sealed class MultipartDicomResult(IReadOnlyList<InstanceLocation> instances, Shared.Retrieval.CoercedRetrieval blobs) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
@@ -226,10 +229,10 @@ public sealed class WadoModule : ICarterModule
             var body = response.Body;
             foreach (var instance in instances)
             {
-                await using var blob = blobs.OpenRead(instance.Sha256)
-                    ?? throw new InvalidOperationException($"Blob {instance.Sha256} of instance {instance.Id} is missing.");
+                var (blob, length) = await blobs.OpenAsync(instance, context.RequestAborted);
+                await using var _ = blob;
                 await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-                    $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {instance.Length}\r\n\r\n"), context.RequestAborted);
+                    $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {length}\r\n\r\n"), context.RequestAborted);
                 await blob.CopyToAsync(body, context.RequestAborted);
                 await body.WriteAsync("\r\n"u8.ToArray(), context.RequestAborted);
             }

@@ -130,17 +130,20 @@ public static class QidoSearch
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
             var studies = Study is null ? await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id) : null;
             var seriesDocs = Series is null ? await LoadAsync<QidoSeries>(page.Select(x => x.SeriesKey), x => x.Id) : null;
+            // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
+            var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(Session, null, page.Select(x => x.StudyInstanceUid), Cancellation);
             var results = new JsonArray();
             foreach (var i in page)
             {
                 var url = $"{BaseUrl}/studies/{i.StudyInstanceUid}/series/{i.SeriesInstanceUid}/instances/{i.SopInstanceUid}";
                 var dataset = new QidoDataset();
+                var header = coercion.Header(i.StudyInstanceUid, i.Header);
                 if (Query.IncludeAll)
                 {
-                    dataset.CopyAll(i.Header);
+                    dataset.CopyAll(header);
                 }
 
-                dataset.CopyRequired(i.Header, QidoDataset.InstanceRequired, Query).InstanceComputed(url);
+                dataset.CopyRequired(header, QidoDataset.InstanceRequired, Query).InstanceComputed(url);
                 if (seriesDocs is not null && seriesDocs.TryGetValue(i.SeriesKey, out var parentSeries))
                 {
                     SeriesDataset(dataset, parentSeries, retrieveUrl: false);

@@ -1,0 +1,39 @@
+using EventSourced.Domain.Archive;
+using EventSourced.Domain.Studies;
+using Marten;
+
+namespace EventSourced.Application.Studies;
+
+/// <summary>
+/// What the study stream says of each SOP instance beyond the aggregate: the instance as last stored
+/// (header, blob; a replacement as an InstanceStored of its new bytes) and its archive filings. Read
+/// from the events when a rejection note is built or deprecated content comes back.
+/// </summary>
+public sealed record StudyHistory(
+    IReadOnlyDictionary<string, InstanceStored> LastStored,
+    IReadOnlyList<InstanceFiledInArchive> Filings)
+{
+    public static async Task<StudyHistory> LoadAsync(IDocumentSession session, Guid streamId, CancellationToken cancellation)
+    {
+        var events = await session.Events.FetchStreamAsync(streamId, token: cancellation);
+        var last = new Dictionary<string, InstanceStored>(StringComparer.Ordinal);
+        var filings = new Dictionary<(string, string, string), InstanceFiledInArchive>();
+        foreach (var data in events.Select(e => e.Data))
+        {
+            switch (data)
+            {
+                case InstanceStored stored:
+                    last[stored.Instance.SopInstanceUid] = stored;
+                    break;
+                case InstanceReplaced replaced:
+                    last[replaced.Instance.SopInstanceUid] = new InstanceStored(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedBy, replaced.ReplacedAt);
+                    break;
+                case InstanceFiledInArchive filed:
+                    filings.TryAdd((filed.Project, filed.Archive, filed.SopInstanceUid), filed);
+                    break;
+            }
+        }
+
+        return new StudyHistory(last, [.. filings.Values]);
+    }
+}

@@ -1,0 +1,79 @@
+using JasperFx.Events.Grouping;
+using EventSourced.Domain.Studies;
+
+namespace EventSourced.Projections.Qido;
+
+// Deprecated content leaves the QIDO records; restored content comes back through the InstanceStored
+// children of the restore event, handled by the ordinary Create/Apply. Deprecation hides whole series
+// (or whole studies), so a series record goes with any of its hidden instances.
+
+public partial class QidoStudyProjection
+{
+    public bool ShouldDelete(StudyDeprecationCompleted completed, QidoStudy study) =>
+        study.InstanceSizes.Keys.All(uid => completed.Hidden.Any(h => h.SopInstanceUid == uid));
+
+    public QidoStudy Apply(StudyDeprecationCompleted completed, QidoStudy study) => Without(study, completed.Hidden);
+
+    public static QidoStudy Create(StudyDeprecationRevoked revoked) =>
+        Restore(new QidoStudy { Id = revoked.StudyStreamId, StudyInstanceUid = revoked.Restored[0].Instance.StudyInstanceUid, ReceivedAt = revoked.Restored[0].StoredAt }, revoked);
+
+    public QidoStudy Apply(StudyDeprecationRevoked revoked, QidoStudy study) => Restore(Without(study, revoked.Hidden), revoked);
+
+    private static QidoStudy Restore(QidoStudy study, StudyDeprecationRevoked revoked) =>
+        revoked.Restored.Aggregate(study, (s, r) => Apply(s, r.Instance, r.StoredAt));
+
+    private static QidoStudy Without(QidoStudy study, IReadOnlyList<InstanceHidden> hidden)
+    {
+        if (hidden.Count == 0)
+        {
+            return study;
+        }
+
+        var gone = hidden.Select(h => h.SopInstanceUid).ToHashSet(StringComparer.Ordinal);
+        var goneSeries = hidden.Select(h => h.SeriesInstanceUid).ToHashSet(StringComparer.Ordinal);
+        var series = new SortedDictionary<string, string>(
+            study.SeriesModalities.Where(s => !goneSeries.Contains(s.Key)).ToDictionary(), StringComparer.Ordinal);
+        var sizes = new SortedDictionary<string, long>(
+            study.InstanceSizes.Where(i => !gone.Contains(i.Key)).ToDictionary(), StringComparer.Ordinal);
+        return study with
+        {
+            // A completion is always preceded by its study's InstanceStored; a lone one (never written by
+            // the application) must still project to a storable record.
+            Attributes = study.Attributes.ValueKind == System.Text.Json.JsonValueKind.Undefined
+                ? System.Text.Json.JsonSerializer.SerializeToElement(new Dictionary<string, object>())
+                : study.Attributes,
+            SeriesModalities = series,
+            InstanceSizes = sizes,
+            ModalitiesInStudy = [.. series.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],
+            NumberOfStudyRelatedSeries = series.Count,
+            NumberOfStudyRelatedInstances = sizes.Count,
+            SizeInBytes = sizes.Values.Sum(),
+        };
+    }
+}
+
+public partial class QidoSeriesProjection
+{
+    private void RouteVisibility()
+    {
+        FanOut<StudyDeprecationCompleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
+        FanOut<StudyDeprecationRevoked, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
+        FanOut<StudyDeprecationRevoked, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
+        Identity<InstanceHidden>(e => QidoKeys.Series(e.StudyStreamId, e.SeriesInstanceUid));
+    }
+
+    public bool ShouldDelete(InstanceHidden hidden) => true;
+}
+
+public partial class QidoInstanceProjection
+{
+    private void RouteVisibility()
+    {
+        FanOut<StudyDeprecationCompleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
+        FanOut<StudyDeprecationRevoked, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
+        FanOut<StudyDeprecationRevoked, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
+        Identity<InstanceHidden>(e => QidoKeys.Instance(e.StudyStreamId, e.SopInstanceUid));
+    }
+
+    public bool ShouldDelete(InstanceHidden hidden) => true;
+}

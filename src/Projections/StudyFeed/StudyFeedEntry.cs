@@ -1,0 +1,105 @@
+using System.Text.Json;
+
+namespace EventSourced.Projections.StudyFeed;
+
+/// <summary>
+/// What happened to a study, as its consumers see it. One name per kind of change; the DICOMweb change
+/// feed maps each onto its create/update/delete (<see cref="StudyChangeKinds.ChangeFeedAction"/>).
+/// </summary>
+public enum StudyChangeKind
+{
+    /// <summary>An instance was received (any channel: STOW-RS, /exams, archive upload, presigned PUT).</summary>
+    InstanceStored,
+
+    /// <summary>Different bytes for a stored SOP Instance UID within the replace window: the instance was updated.</summary>
+    InstanceReplaced,
+
+    /// <summary>Document d filed a stored instance into a project's archive.</summary>
+    InstanceFiledInArchive,
+
+    OrderCreated,
+    OrderFailed,
+    OrderDeleted,
+    ProcedureStepStarted,
+    ProcedureStepCompleted,
+    ProcedureStepCanceled,
+
+    /// <summary>A report for an order of the study was delivered (or amended).</summary>
+    ReportDelivered,
+
+    /// <summary>An order of the study joined a study group.</summary>
+    OrderAddedToStudyGroup,
+}
+
+public static class StudyChangeKinds
+{
+    /// <summary>
+    /// The DICOMweb change feed's action for an instance-level change (<c>create</c>, <c>update</c>,
+    /// <c>delete</c>); null: the change is not one of an instance and stays out of that feed.
+    /// </summary>
+    public static string? ChangeFeedAction(StudyChangeKind kind, string? sopInstanceUid) => sopInstanceUid is null ? null : kind switch
+    {
+        StudyChangeKind.InstanceStored => "create",
+        StudyChangeKind.InstanceReplaced => "update",
+        _ => null,
+    };
+}
+
+/// <summary>
+/// One change of one study, derived from one event (<see cref="StudyFeedMapping"/>). An event that
+/// concerns several studies gives several entries with the same <see cref="Sequence"/> and increasing
+/// <see cref="Index"/>. Id: <c>{Sequence}:{Index}</c>.
+/// </summary>
+public sealed record StudyFeedEntry
+{
+    public string Id { get; init; } = "";
+
+    /// <summary>The event's global sequence number: the feed's offset id.</summary>
+    public long Sequence { get; init; }
+
+    public int Index { get; init; }
+
+    public StudyChangeKind Kind { get; init; }
+
+    /// <summary>The stored event's type alias (e.g. <c>instance_stored</c>).</summary>
+    public string EventType { get; init; } = "";
+
+    public Guid StreamId { get; init; }
+
+    public long StreamVersion { get; init; }
+
+    public string StudyInstanceUid { get; init; } = "";
+
+    public string? SeriesInstanceUid { get; init; }
+
+    public string? SopInstanceUid { get; init; }
+
+    public string? SopClassUid { get; init; }
+
+    /// <summary>When it happened: the event's business timestamp (never the projection's clock).</summary>
+    public DateTimeOffset OccurredAt { get; init; }
+
+    public string Subject { get; init; } = "";
+
+    /// <summary>The API dialect or component the change came through (the event's <c>Actor.Via</c>).</summary>
+    public string Via { get; init; } = "";
+
+    /// <summary>How instances reached us (STOW-RS, exams upload, archive upload, presigned PUT); null for other changes.</summary>
+    public string? Channel { get; init; }
+
+    public Guid? OrderId { get; init; }
+
+    /// <summary>The DICOMweb change feed's action (<c>create</c>, <c>update</c>, <c>delete</c>); null: not in that feed.</summary>
+    public string? ChangeFeedAction { get; init; }
+
+    public string? Reason { get; init; }
+
+    /// <summary>Kind-specific values (report type and id, project and archive, previous hash, …).</summary>
+    public Dictionary<string, string> Details { get; init; } = [];
+
+    /// <summary>The instance's DICOM JSON header as stored (instance-level kinds only): the change feed's metadata.</summary>
+    public JsonElement? Metadata { get; init; }
+
+    /// <summary>The request's correlation id, when the write recorded one.</summary>
+    public string? CorrelationId { get; init; }
+}

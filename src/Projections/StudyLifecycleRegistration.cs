@@ -1,0 +1,17 @@
+using EventSourced.Domain.Studies;
+using Marten;
+
+namespace EventSourced.Projections;
+
+public static class StudyLifecycleRegistration
+{
+    /// <summary>The deprecation and restore events of the study stream (the projections handling them are registered with the study, QIDO and archive ones).</summary>
+    public static StoreOptions AddStudyLifecycleEvents(this StoreOptions options)
+    {
+        options.Events.AddMaskingRuleForProtectedInformation<StudyDeprecationRevoked>(e => e.WithPersonalDataErased());
+        options.Events.AddEventType<StudyDeprecationStarted>();
+        options.Events.AddEventType<StudyDeprecationCompleted>();
+        options.Events.AddEventType<StudyDeprecationRevoked>();
+        return options;
+    }
+}
