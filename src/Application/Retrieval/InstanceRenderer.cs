@@ -4,11 +4,20 @@ using EventSourced.Dicom.Imaging;
 
 namespace EventSourced.Application.Retrieval;
 
-/// <summary>What to render: a frame, a window, a size, a JPEG quality.</summary>
-public sealed record RenderRequest(int Frame = 0, VoiWindow? Window = null, int? MaxWidth = null, int? MaxHeight = null, int Quality = 90);
+/// <summary>The encoding of a rendered image.</summary>
+public enum RenderedFormat
+{
+    Jpeg,
+
+    /// <summary>Lossless; never a pass-through, so compressed pixel data (which we do not decode) cannot be had as PNG.</summary>
+    Png,
+}
+
+/// <summary>What to render: a frame, a window, a size, a JPEG quality, the encoding.</summary>
+public sealed record RenderRequest(int Frame = 0, VoiWindow? Window = null, int? MaxWidth = null, int? MaxHeight = null, int Quality = 90, RenderedFormat Format = RenderedFormat.Jpeg);
 
 /// <summary>
-/// Renders a stored instance to JPEG (WADO-RS /rendered and /thumbnail, the vendor previews). The header
+/// Renders a stored instance to JPEG or PNG (WADO-RS /rendered and /thumbnail, the vendor previews). The header
 /// is read from the blob in streaming mode and only the requested frame's bytes are read, at their
 /// offset: memory is bounded by one frame, not by the instance. A JPEG Baseline frame is passed through
 /// unchanged when no resizing is asked (it is already what the client asked for).
@@ -18,7 +27,7 @@ public sealed class InstanceRenderer(IBlobStore blobs)
     /// <summary>Instances larger than this are not loaded whole for JPEG pass-through.</summary>
     private const long MaxPassThroughBytes = 256L * 1024 * 1024;
 
-    public async Task RenderJpegAsync(string sha256, string transferSyntaxUid, RenderRequest request, Stream output, CancellationToken cancellation)
+    public async Task RenderAsync(string sha256, string transferSyntaxUid, RenderRequest request, Stream output, CancellationToken cancellation)
     {
         await using var blob = blobs.OpenRead(sha256) ?? throw new FileNotFoundException($"Blob {sha256} is missing.");
         var jpeg = new JpegEncoderOptions { Quality = Math.Clamp(request.Quality, 1, 100) };
@@ -32,14 +41,14 @@ public sealed class InstanceRenderer(IBlobStore blobs)
             var buffer = new byte[blob.Length];
             await blob.ReadExactlyAsync(buffer, cancellation);
             var file = DicomReader.Read(buffer);
-            if (request.MaxWidth is null && request.MaxHeight is null && request.Window is null)
+            if (request.Format == RenderedFormat.Jpeg && request.MaxWidth is null && request.MaxHeight is null && request.Window is null)
             {
                 await output.WriteAsync(JpegPassThrough.GetFrame(file, request.Frame), cancellation);
                 return;
             }
 
             throw new DicomRenderException(DicomRenderError.UnsupportedTransferSyntax,
-                "compressed pixel data is not decoded: a JPEG Baseline frame is served only as stored (no window, no resizing)");
+                "compressed pixel data is not decoded: a JPEG Baseline frame is served only as stored (image/jpeg, no window, no resizing)");
         }
 
         var header = DicomReader.Read(blob, DicomReadOptions.Streaming);
@@ -84,6 +93,14 @@ public sealed class InstanceRenderer(IBlobStore blobs)
             image = DicomRenderer.Render(header.Dataset, options);
         }
 
-        image.EncodeJpeg(output, jpeg); // the renderer already fitted it inside MaxWidth × MaxHeight
+        // The renderer already fitted it inside MaxWidth × MaxHeight.
+        if (request.Format == RenderedFormat.Png)
+        {
+            image.EncodePng(output);
+        }
+        else
+        {
+            image.EncodeJpeg(output, jpeg);
+        }
     }
 }

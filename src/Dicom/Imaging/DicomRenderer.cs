@@ -38,6 +38,8 @@ public sealed record RenderedImage(int Width, int Height, int Components, byte[]
 {
     public void EncodeJpeg(Stream output, JpegEncoderOptions? options = null) =>
         JpegEncoder.Encode(output, Pixels, Width, Height, Components, options);
+
+    public void EncodePng(Stream output) => PngEncoder.Encode(output, Pixels, Width, Height, Components);
 }
 
 /// <summary>

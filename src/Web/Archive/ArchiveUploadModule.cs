@@ -56,7 +56,7 @@ public sealed class ArchiveUploadModule : ICarterModule
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).ToString();
-        if (boundary.Length is 0 or > 70)
+        if (!UploadMultipart.IsAcceptableBoundary(boundary))
         {
             return Invalid("The multipart/form-data Content-Type has no valid boundary.", "no_data_submitted");
         }

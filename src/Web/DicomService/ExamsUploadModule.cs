@@ -45,7 +45,7 @@ public sealed class ExamsUploadModule : ICarterModule
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(contentType.Boundary).ToString();
-        if (boundary.Length is 0 or > 70)
+        if (!UploadMultipart.IsAcceptableBoundary(boundary))
         {
             return Problems.BadRequest("The multipart/form-data Content-Type has no valid boundary.");
         }

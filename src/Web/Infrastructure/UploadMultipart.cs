@@ -10,6 +10,15 @@ namespace EventSourced.Web.Infrastructure;
 /// </summary>
 public static class UploadMultipart
 {
+    /// <summary>
+    /// RFC 2046 §5.1.1 caps a boundary at 70 characters, but real senders exceed it (Orthanc's DICOMweb
+    /// plugin joins two UUIDs: 73). Strict in what we send, liberal in what we accept: up to this many.
+    /// </summary>
+    public const int MaxBoundaryLength = 400;
+
+    /// <summary>A boundary we read: 1 to <see cref="MaxBoundaryLength"/> characters, quotes already removed.</summary>
+    public static bool IsAcceptableBoundary(string boundary) => boundary.Length is > 0 and <= MaxBoundaryLength;
+
     public static MultipartReader Reader(string boundary, Stream body) =>
         new(boundary, body) { HeadersLengthLimit = 16 * 1024, HeadersCountLimit = 32 };
 

@@ -17,6 +17,7 @@ public static class WebSetup
             options.ShutdownTimeout = builder.Configuration.GetValue("Hosting:ShutdownTimeout", TimeSpan.FromSeconds(30)));
 
         builder.Services.AddProblemDetails();
+        builder.Services.AddBrowserAccess(builder.Configuration);
         builder.Services.AddExceptionHandler<UnhandledExceptionHandler>();
 
         builder.Services.AddSingleton<ApiKeyCache>();
@@ -61,6 +62,7 @@ public static class WebSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseBrowserAccess();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseQueryStringGuard();

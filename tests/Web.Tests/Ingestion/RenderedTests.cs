@@ -98,9 +98,12 @@ public sealed class RenderedTests(ServiceFixture fixture) : IClassFixture<Servic
         Assert.Equal(HttpStatusCode.BadRequest, (await ct.GetAsync(ctUrl + "/rendered?window=40")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await ct.GetAsync(ctUrl + "/rendered?viewport=0,10")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await ct.GetAsync(ctUrl + "/rendered?quality=101")).StatusCode);
-        var png = new HttpRequestMessage(HttpMethod.Get, ctUrl + "/rendered");
+        var gif = new HttpRequestMessage(HttpMethod.Get, ctUrl + "/rendered");
+        gif.Headers.Accept.ParseAdd("image/gif");
+        Assert.Equal(HttpStatusCode.NotAcceptable, (await ct.SendAsync(gif)).StatusCode);
+        var png = new HttpRequestMessage(HttpMethod.Get, url + "/rendered");
         png.Headers.Accept.ParseAdd("image/png");
-        Assert.Equal(HttpStatusCode.NotAcceptable, (await ct.SendAsync(png)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotAcceptable, (await client.SendAsync(png)).StatusCode); // PNG needs decoded pixels
         Assert.Equal(HttpStatusCode.NotFound, (await ct.GetAsync(ctUrl.Replace("/instances/", "/instances/9") + "/rendered")).StatusCode);
     }
 }

@@ -125,7 +125,7 @@ public sealed class QidoConformanceTests(QidoFixture fixture)
     [InlineData("application/dicom+json")]
     [InlineData("application/json")]
     [InlineData("*/*")]
-    [InlineData("application/dicom+xml, application/dicom+json;q=0.5")]
+    [InlineData("application/dicom+xml;q=0.5, application/dicom+json")]
     public async Task Json_media_types_and_wildcards_are_accepted(string accept)
     {
         var (response, _) = await Client.QidoAsync("/dicomweb/studies?PatientID=P1", accept);
@@ -134,8 +134,8 @@ public sealed class QidoConformanceTests(QidoFixture fixture)
     }
 
     [Theory]
-    [InlineData("application/dicom+xml")]
-    [InlineData("multipart/related; type=\"application/dicom+xml\"")]
+    [InlineData("multipart/related; type=\"application/dicom\"")]
+    [InlineData("application/dicom+xml;q=0")]
     [InlineData("text/html")]
     public async Task Other_media_types_are_406(string accept)
     {

@@ -41,5 +41,5 @@ public sealed class QidoModule : ICarterModule
     }
 
     private static Task<IResult> SearchAsync(HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation) =>
-        QidoSearch.SearchAsync(http, user, store, level, study, series, cancellation);
+        QidoSearch.SearchAsync(http, user, store, level, study, series, cancellation, offerXml: true);
 }

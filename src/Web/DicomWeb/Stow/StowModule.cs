@@ -53,9 +53,9 @@ public sealed class StowModule : ICarterModule
         }
 
         var boundary = HeaderUtilities.RemoveQuotes(Parameter(contentType, "boundary")).ToString();
-        if (boundary.Length is 0 or > 70)
+        if (!UploadMultipart.IsAcceptableBoundary(boundary))
         {
-            return Problems.BadRequest("The multipart/related Content-Type has no valid boundary parameter (RFC 2046 §5.1.1).");
+            return Problems.BadRequest("The multipart/related Content-Type has no valid boundary parameter.");
         }
 
         if (!DicomWebMediaTypes.AcceptsDicomJson(request))

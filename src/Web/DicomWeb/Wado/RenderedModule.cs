@@ -43,15 +43,12 @@ public sealed class RenderedModule : ICarterModule
             return Problems.BadRequest("Frames are numbered from 1.");
         }
 
-        var accept = context.Request.GetTypedHeaders().Accept;
-        if (accept.Count > 0 && !accept.Any(a => a.MatchesAllTypes
-                || a.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase)
-                || a.MediaType.Equals("image/*", StringComparison.OrdinalIgnoreCase)))
+        if (ChooseFormat(context.Request) is not { } format)
         {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "Rendered images are served as image/jpeg.");
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "Rendered images are served as image/jpeg or image/png.");
         }
 
-        if (ParseRequest(context.Request.Query, frame - 1, thumbnail) is not { } request)
+        if (ParseRequest(context.Request.Query, frame - 1, thumbnail, format) is not { } request)
         {
             return Problems.BadRequest("window is center,width[,linear|linear-exact|sigmoid]; viewport is width,height (positive); quality is 1 to 100.");
         }
@@ -66,7 +63,32 @@ public sealed class RenderedModule : ICarterModule
         return await RenderedJpeg.RenderAsync(context.RequestServices.GetRequiredService<InstanceRenderer>(), location, request, cancellation);
     }
 
-    private static RenderRequest? ParseRequest(IQueryCollection query, int frame, bool thumbnail)
+    /// <summary>image/jpeg or image/png by the Accept header's quality order; JPEG for no Accept, image/* and */*.</summary>
+    private static RenderedFormat? ChooseFormat(HttpRequest request)
+    {
+        var accept = request.GetTypedHeaders().Accept;
+        if (accept.Count == 0)
+        {
+            return RenderedFormat.Jpeg;
+        }
+
+        foreach (var a in accept.Where(a => a.Quality is not 0).OrderByDescending(a => a.Quality ?? 1))
+        {
+            if (a.MediaType.Equals("image/png", StringComparison.OrdinalIgnoreCase))
+            {
+                return RenderedFormat.Png;
+            }
+
+            if (a.MatchesAllTypes || a.MediaType.Equals("image/jpeg", StringComparison.OrdinalIgnoreCase) || a.MediaType.Equals("image/*", StringComparison.OrdinalIgnoreCase))
+            {
+                return RenderedFormat.Jpeg;
+            }
+        }
+
+        return null;
+    }
+
+    private static RenderRequest? ParseRequest(IQueryCollection query, int frame, bool thumbnail, RenderedFormat format)
     {
         VoiWindow? window = null;
         if (query["window"].ToString() is { Length: > 0 } w)
@@ -112,6 +134,6 @@ public sealed class RenderedModule : ICarterModule
             return null;
         }
 
-        return new RenderRequest(frame, window, maxWidth, maxHeight, quality);
+        return new RenderRequest(frame, window, maxWidth, maxHeight, quality, format);
     }
 }

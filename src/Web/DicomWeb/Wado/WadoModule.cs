@@ -45,7 +45,7 @@ public sealed class WadoModule : ICarterModule
 
     /// <summary>
     /// WADO-RS metadata (PS3.18 §10.4.1.1.2): the DICOM JSON of each instance as kept by the QIDO instance
-    /// record (the header recorded at store time; bulk data left out, not referenced by BulkDataURI).
+    /// record (the header recorded at store time; binary values it left out are referenced by BulkDataURI).
     /// </summary>
     private static async Task<IResult> Metadata(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
     {
@@ -54,9 +54,10 @@ public sealed class WadoModule : ICarterModule
             return invalid;
         }
 
-        if (!DicomWebMediaTypes.AcceptsDicomJson(context.Request))
+        if (DicomWebMediaTypes.ChooseMetadata(context.Request) is not { } mediaType)
         {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", "Metadata is served as application/dicom+json.");
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
+                "Metadata is served as application/dicom+json, or as multipart/related; type=\"application/dicom+xml\".");
         }
 
         var store = context.RequestServices.GetRequiredService<IDocumentStore>();
@@ -82,19 +83,43 @@ public sealed class WadoModule : ICarterModule
 
         // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
         var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation);
-        return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })]);
+        return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })], mediaType == DicomWebMediaTypes.DicomXml);
     }
 
-    private sealed class MetadataResult(IReadOnlyList<Projections.Qido.QidoInstance> instances) : IResult
+    /// <summary>Each instance's recorded header, with a BulkDataURI for every binary value it left out (PS3.18 §10.4.1.1.2, §F.2.6).</summary>
+    private static readonly System.Text.Json.JsonWriterOptions JsonOptions = new()
+    {
+        MaxDepth = DicomJsonWriter.MaxJsonDepth,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private sealed class MetadataResult(IReadOnlyList<Projections.Qido.QidoInstance> instances, bool xml) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
+            string UrlOf(Projections.Qido.QidoInstance i) =>
+                DicomWebMediaTypes.InstanceUrl(context.Request, i.StudyInstanceUid, i.SeriesInstanceUid, i.SopInstanceUid);
+            if (xml)
+            {
+                await DicomWebMediaTypes.WriteXmlPartsAsync(context.Response, instances.Select(i =>
+                {
+                    var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                    using (var json = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
+                    {
+                        BulkDataUris.Write(json, i.Header, UrlOf(i), i.TransferSyntaxUid);
+                    }
+
+                    return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth }).RootElement;
+                }));
+                return;
+            }
+
             context.Response.ContentType = DicomWebMediaTypes.DicomJson;
-            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body);
+            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, JsonOptions);
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                instance.Header.WriteTo(writer);
+                BulkDataUris.Write(writer, instance.Header, UrlOf(instance), instance.TransferSyntaxUid);
                 if (writer.BytesPending > 64 * 1024)
                 {
                     await writer.FlushAsync(context.RequestAborted);

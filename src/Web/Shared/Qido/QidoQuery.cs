@@ -35,7 +35,11 @@ public sealed class QidoQuery
     /// <summary>True when the limit asked for was above <see cref="MaxLimit"/> and was lowered.</summary>
     public bool LimitLowered => Paging.LimitLowered;
 
-    public static (QidoQuery? Query, string? Error) Parse(IQueryCollection parameters, QidoLevel level)
+    /// <param name="caseSensitiveNames">
+    /// Person names match case-sensitively, as PS3.4 C.2.2.2.4 reads literally. Off by default: Orthanc and dcm4chee
+    /// match names ignoring case, and their users type <c>doe^j*</c> for <c>DOE^JANE</c> (setting <c>Qido:CaseSensitivePersonNames</c>).
+    /// </param>
+    public static (QidoQuery? Query, string? Error) Parse(IQueryCollection parameters, QidoLevel level, bool caseSensitiveNames = false)
     {
         var query = new QidoQuery();
         var fuzzy = parameters["fuzzymatching"];
@@ -108,7 +112,7 @@ public sealed class QidoQuery
                 continue; // universal matching (PS3.4 C.2.2.2.3): return the attribute, match everything
             }
 
-            var (condition, reason) = Condition(key, value, query.FuzzyMatching);
+            var (condition, reason) = Condition(key, value, query.FuzzyMatching, caseSensitiveNames);
             if (condition is null)
             {
                 return (null, $"{key.Keyword}: {reason}");
@@ -120,7 +124,7 @@ public sealed class QidoQuery
         return (query, null);
     }
 
-    private static (QidoCondition? Condition, string? Error) Condition(QidoKey key, string value, bool fuzzy)
+    private static (QidoCondition? Condition, string? Error) Condition(QidoKey key, string value, bool fuzzy, bool caseSensitiveNames)
     {
         var wildcard = value.IndexOfAny(['*', '?']) >= 0;
         switch (key.Kind)
@@ -185,6 +189,10 @@ public sealed class QidoQuery
                     ? (new(key, string.Join(" and ", words.Select(_ => "{f} like ?")), [.. words.Select(w => "% " + Escape(w) + "%")]), null)
                     : (new(key, string.Join(" and ", words.Select(_ => "upper({e}) like ?")), [.. words.Select(w => "%" + Escape(w) + "%")]), null);
             }
+
+            case QidoMatchKind.PersonName when !caseSensitiveNames:
+                // Single value and wildcard matching (PS3.4 C.2.2.2.1, C.2.2.2.4) with case folded on both sides.
+                return wildcard ? (new(key, "upper({e}) like upper(?)", [Like(value)]), null) : (new(key, "upper({e}) = upper(?)", [value]), null);
 
             default:
                 if (key.VR == Dicom.DicomVR.CS && !wildcard && (value.Contains(',', StringComparison.Ordinal) || value.Contains('\\', StringComparison.Ordinal)))

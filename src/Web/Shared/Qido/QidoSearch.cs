@@ -25,15 +25,19 @@ public static class QidoSearch
     /// </summary>
     public static async Task<IResult> SearchAsync(
         HttpContext http, ClaimsPrincipal user, IDocumentStore store, QidoLevel level, string? study, string? series, CancellationToken cancellation,
-        IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomWebMediaTypes.DicomJson)
+        IQueryCollection? parameters = null, bool emptyAsArray = false, string contentType = DicomWebMediaTypes.DicomJson, bool offerXml = false)
     {
-        if (!DicomWebMediaTypes.AcceptsDicomJson(http.Request))
+        var answerAs = offerXml ? DicomWebMediaTypes.ChooseMetadata(http.Request)
+            : DicomWebMediaTypes.AcceptsDicomJson(http.Request) ? DicomWebMediaTypes.DicomJson : null;
+        if (answerAs is null)
         {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
-                $"QIDO-RS answers {DicomWebMediaTypes.DicomJson} (or application/json) only.");
+            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable", offerXml
+                ? $"QIDO-RS answers {DicomWebMediaTypes.DicomJson} (or application/json), or multipart/related; type=\"{DicomWebMediaTypes.DicomXml}\"."
+                : $"This search answers {DicomWebMediaTypes.DicomJson} (or application/json) only.");
         }
 
-        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level);
+        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level,
+            http.RequestServices.GetRequiredService<IConfiguration>().GetValue("Qido:CaseSensitivePersonNames", false));
         if (query is null)
         {
             return Problems.BadRequest(error!);
@@ -75,6 +79,13 @@ public static class QidoSearch
         if (warnings.Count > 0)
         {
             http.Response.Headers[HeaderNames.Warning] = warnings.ToArray();
+        }
+
+        if (answerAs == DicomWebMediaTypes.DicomXml)
+        {
+            // PS3.18 §8.7.5: the XML answer is multipart/related, one Native DICOM Model document per match.
+            var matches = JsonSerializer.SerializeToElement(results).EnumerateArray().ToList();
+            return Results.Extensions.Xml(matches);
         }
 
         return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), contentType);

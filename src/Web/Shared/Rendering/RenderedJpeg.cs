@@ -7,7 +7,7 @@ using EventSourced.Web.Infrastructure;
 namespace EventSourced.Web.Shared.Rendering;
 
 /// <summary>
-/// An instance rendered as image/jpeg, for every dialect that shows one: WADO-RS rendered and thumbnail
+/// An instance rendered as image/jpeg (or image/png when the request says so), for every dialect that shows one: WADO-RS rendered and thumbnail
 /// resources, document c's exam retrieval as JPEG, document e's preview.
 /// </summary>
 public static class RenderedJpeg
@@ -24,7 +24,7 @@ public static class RenderedJpeg
         var jpeg = new MemoryStream();
         try
         {
-            await renderer.RenderJpegAsync(location.Sha256, location.TransferSyntaxUid, request, jpeg, cancellation);
+            await renderer.RenderAsync(location.Sha256, location.TransferSyntaxUid, request, jpeg, cancellation);
         }
         catch (DicomRenderException e) when (e.IsUnsupported)
         {
@@ -39,6 +39,6 @@ public static class RenderedJpeg
             return Problems.Create(StatusCodes.Status422UnprocessableEntity, "Unprocessable Entity", $"The stored instance's pixel data cannot be rendered: {e.Message}");
         }
 
-        return TypedResults.Bytes(jpeg.ToArray(), "image/jpeg");
+        return TypedResults.Bytes(jpeg.ToArray(), request.Format == RenderedFormat.Png ? "image/png" : "image/jpeg");
     }
 }

@@ -1,0 +1,126 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using EventSourced.Web.Tests.Support;
+
+namespace EventSourced.Web.Tests.Clients;
+
+/// <summary>The Orthanc peer tests: a collection of their own, so they run beside the rest of the suite.</summary>
+[CollectionDefinition(nameof(OrthancPeerCollection))]
+public sealed class OrthancPeerCollection;
+
+/// <summary>
+/// Orthanc with its DICOMweb plugin, unchanged, configured with this service (on a real Kestrel listener) as a
+/// DICOMweb peer: it queries us (QIDO-RS), retrieves a study from us (WADO-RS), and sends us a study (STOW-RS,
+/// with its 73-character boundary and chunked transfer encoding). Both directions are compared file for file by
+/// the SHA-256 of the DICOM bytes.
+/// </summary>
+[Collection(nameof(OrthancPeerCollection))]
+public sealed class OrthancPeerTests : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+    private readonly string folder = Path.Combine(Path.GetTempPath(), "orthanc-peer-test-" + Guid.NewGuid().ToString("N"));
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await database.DisposeAsync();
+        if (Directory.Exists(folder))
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Orthanc_queries_retrieves_from_and_stores_to_this_service_file_for_file()
+    {
+        var (ourStudy, ourFiles) = await ClientTools.MakeCtStudyAsync(Path.Combine(folder, "ours"));
+        var (theirStudy, theirFiles) = await ClientTools.MakeCtStudyAsync(Path.Combine(folder, "theirs"));
+        var ourHashes = await ClientTools.FileHashesAsync(ourFiles);
+        var theirHashes = await ClientTools.FileHashesAsync(theirFiles);
+
+        await using var app = new AppFactory(database.ConnectionString);
+        app.UseKestrel(0);
+        app.StartServer();
+        var key = await app.IssueKeyAsync("orthanc-peer", [.. Domain.Tenants.Scopes.All]);
+        using var client = app.CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(ourFiles.Select(File.ReadAllBytes).ToArray()))).StatusCode);
+
+        await using var orthanc = new OrthancProcess();
+        await orthanc.StartAsync(new Uri(client.BaseAddress!, "/dicomweb/"), key);
+
+        // 1. Orthanc queries us (QIDO-RS through its /get proxy), with a lower-case name pattern.
+        var found = await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/get",
+            new { Uri = "/studies", Arguments = new Dictionary<string, string> { ["PatientName"] = "doe^j*", ["includefield"] = "00201208" } });
+        var study = Assert.Single(found.EnumerateArray(), s => s.GetProperty("0020000D").GetProperty("Value")[0].GetString() == ourStudy);
+        Assert.Equal(8, study.GetProperty("00201208").GetProperty("Value")[0].GetInt32());
+
+        // 2. Orthanc retrieves the study from us (WADO-RS) and keeps each file byte for byte.
+        await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/retrieve",
+            new { Resources = new[] { new { Study = ourStudy } } });
+        var retrieved = await OrthancFileHashesAsync(orthanc.Http, ourStudy);
+        Assert.Equal(ourHashes.OrderBy(p => p.Key), retrieved.OrderBy(p => p.Key));
+
+        // 3. Orthanc sends us a study it holds (STOW-RS), and we keep each file byte for byte.
+        foreach (var file in theirFiles)
+        {
+            var upload = new ByteArrayContent(await File.ReadAllBytesAsync(file));
+            upload.Headers.ContentType = new MediaTypeHeaderValue("application/dicom");
+            Assert.Equal(HttpStatusCode.OK, (await orthanc.Http.PostAsync("/instances", upload)).StatusCode);
+        }
+
+        var orthancStudyId = (await PostJsonAsync(orthanc.Http, "/tools/lookup", theirStudy, raw: true))[0].GetProperty("ID").GetString()!;
+        await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/stow", new { Resources = new[] { orthancStudyId } });
+        foreach (var (sop, sha) in theirHashes)
+        {
+            var bytes = await InstanceBytesAsync(client, theirStudy, sop);
+            Assert.Equal(sha, Convert.ToHexStringLower(SHA256.HashData(bytes)));
+        }
+    }
+
+    private static async Task<JsonElement> PostJsonAsync(HttpClient http, string path, object body, bool raw = false)
+    {
+        var content = raw ? new StringContent((string)body, Encoding.UTF8, "text/plain") : new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+        var response = await http.PostAsync(path, content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"Orthanc {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement;
+    }
+
+    /// <summary>The files Orthanc holds for a study: SOPInstanceUID → SHA-256 of <c>/instances/{id}/file</c>.</summary>
+    private static async Task<Dictionary<string, string>> OrthancFileHashesAsync(HttpClient http, string studyUid)
+    {
+        var lookup = await PostJsonAsync(http, "/tools/lookup", studyUid, raw: true);
+        var id = Assert.Single(lookup.EnumerateArray()).GetProperty("ID").GetString();
+        var instances = JsonDocument.Parse(await http.GetStringAsync($"/studies/{id}/instances")).RootElement;
+        var hashes = new Dictionary<string, string>();
+        foreach (var instance in instances.EnumerateArray())
+        {
+            var sop = instance.GetProperty("MainDicomTags").GetProperty("SOPInstanceUID").GetString()!;
+            var file = await http.GetByteArrayAsync($"/instances/{instance.GetProperty("ID").GetString()}/file");
+            hashes[sop] = Convert.ToHexStringLower(SHA256.HashData(file));
+        }
+
+        return hashes;
+    }
+
+    /// <summary>One instance as WADO-RS serves it: the single part of the multipart answer.</summary>
+    private static async Task<byte[]> InstanceBytesAsync(HttpClient client, string study, string sop)
+    {
+        var instances = JsonDocument.Parse(await client.GetStringAsync($"/dicomweb/studies/{study}/instances?SOPInstanceUID={sop}")).RootElement;
+        var url = new Uri(Assert.Single(instances.EnumerateArray()).GetProperty("00081190").GetProperty("Value")[0].GetString()!).PathAndQuery;
+        var response = await client.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var boundary = response.Content.Headers.ContentType!.Parameters.Single(p => p.Name == "boundary").Value!.Trim('"');
+        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, await response.Content.ReadAsStreamAsync());
+        var section = await reader.ReadNextSectionAsync();
+        Assert.NotNull(section);
+        var bytes = new MemoryStream();
+        await section.Body.CopyToAsync(bytes);
+        return bytes.ToArray();
+    }
+}
