@@ -39,9 +39,8 @@ public partial class QidoStudyProjection
         {
             // A completion is always preceded by its study's InstanceStored; a lone one (never written by
             // the application) must still project to a storable record.
-            Attributes = study.Attributes.ValueKind == System.Text.Json.JsonValueKind.Undefined
-                ? System.Text.Json.JsonSerializer.SerializeToElement(new Dictionary<string, object>())
-                : study.Attributes,
+            Attributes = Storable(study.Attributes),
+            ReceivedAttributes = Storable(study.ReceivedAttributes),
             SeriesModalities = series,
             InstanceSizes = sizes,
             ModalitiesInStudy = [.. series.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],
@@ -50,6 +49,11 @@ public partial class QidoStudyProjection
             SizeInBytes = sizes.Values.Sum(),
         };
     }
+
+    private static System.Text.Json.JsonElement Storable(System.Text.Json.JsonElement attributes) =>
+        attributes.ValueKind == System.Text.Json.JsonValueKind.Undefined
+            ? System.Text.Json.JsonSerializer.SerializeToElement(new Dictionary<string, object>())
+            : attributes;
 }
 
 public partial class QidoSeriesProjection

@@ -14,8 +14,6 @@ public enum StudyChangeKind
     /// <summary>Different bytes for a stored SOP Instance UID within the replace window: the instance was updated.</summary>
     InstanceReplaced,
 
-    /// <summary>Document d filed a stored instance into a project's archive.</summary>
-    InstanceFiledInArchive,
 
     OrderCreated,
     OrderFailed,

@@ -1,4 +1,3 @@
-using EventSourced.Domain.Archive;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
@@ -50,13 +49,8 @@ public static class StudyFeedMapping
         {
             Details = new() { ["previousSha256"] = x.PreviousSha256 },
         }],
-        InstanceFiledInArchive x => [Entry(e, StudyChangeKind.InstanceFiledInArchive, x.StudyInstanceUid, x.FiledBy, x.FiledAt) with
-        {
-            SeriesInstanceUid = x.SeriesInstanceUid,
-            SopInstanceUid = x.SopInstanceUid,
-            SopClassUid = x.SopClassUid,
-            Details = new() { ["project"] = x.Project, ["archive"] = x.Archive },
-        }],
+        // InstanceFiledInArchive is left out: every channel files into document d's default archive in the
+        // same transaction as the store, so it would repeat each InstanceStored entry (which names the channel).
         OrderCreated x => [Entry(e, StudyChangeKind.OrderCreated, x.Details.StudyInstanceUid, x.CreatedBy, x.CreatedAt) with
         {
             OrderId = x.OrderId,
