@@ -12,6 +12,7 @@ public static class StudyLifecycleRegistration
         options.Events.AddEventType<StudyDeprecationStarted>();
         options.Events.AddEventType<StudyDeprecationCompleted>();
         options.Events.AddEventType<StudyDeprecationRevoked>();
+        options.Events.AddEventType<KeyObjectSelectionCreated>();
         return options;
     }
 }

@@ -13,7 +13,7 @@ public sealed record StudyHistory(
     IReadOnlyDictionary<string, InstanceStored> LastStored,
     IReadOnlyList<InstanceFiledInArchive> Filings)
 {
-    public static async Task<StudyHistory> LoadAsync(IDocumentSession session, Guid streamId, CancellationToken cancellation)
+    public static async Task<StudyHistory> LoadAsync(IQuerySession session, Guid streamId, CancellationToken cancellation)
     {
         var events = await session.Events.FetchStreamAsync(streamId, token: cancellation);
         var last = new Dictionary<string, InstanceStored>(StringComparer.Ordinal);
