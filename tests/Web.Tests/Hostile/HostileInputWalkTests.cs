@@ -389,6 +389,14 @@ public sealed class HostileInputWalkTests(HostileInputFixture fixture) : IClassF
             return null; // RFC 6749 §5.2
         }
 
+        // Document e's createKos answers its failures with its own body: {"success": false, "errorCode": "…"}.
+        if (operation.Template == "/o3-dpacs-wado/studies/createKos" && json.ValueKind == JsonValueKind.Object
+            && json.TryGetProperty("success", out var success) && success.ValueKind == JsonValueKind.False
+            && json.TryGetProperty("errorCode", out var code) && code.ValueKind == JsonValueKind.String)
+        {
+            return null;
+        }
+
         // PS3.18: a STOW-RS failure may answer with the DICOM JSON response data set.
         if (mediaType == "application/dicom+json" && operation.Template.StartsWith("/dicomweb", StringComparison.Ordinal))
         {
