@@ -211,29 +211,7 @@ public sealed class DeprecationTests(ServiceFixture fixture) : IClassFixture<Ser
         Assert.Equal(title, JsonDocument.Parse(text).RootElement.GetProperty("title").GetString());
     }
 
-    /// <summary>The number of events once no more arrive (uploads cascade messages that append asynchronously).</summary>
-    private async Task<long> EventCountAsync()
-    {
-        var last = await RawEventCountAsync();
-        while (true)
-        {
-            await Task.Delay(500);
-            var now = await RawEventCountAsync();
-            if (now == last)
-            {
-                return now;
-            }
-
-            last = now;
-        }
-    }
-
-    private async Task<long> RawEventCountAsync()
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        return (long)(await new NpgsqlCommand("select count(*) from eventsourced.mt_events", connection).ExecuteScalarAsync())!;
-    }
+    private Task<long> EventCountAsync() => EventLog.SettledCountAsync(fixture.ConnectionString);
 }
 
 /// <summary>Concurrent deprecations of one series: exactly one wins, and the read models equal a rebuild from the log.</summary>

@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using EventSourced.Dicom;
 using EventSourced.Web.Tests.Support;
-using Npgsql;
 
 namespace EventSourced.Web.Tests.Patients;
 
@@ -190,10 +189,5 @@ public static class PatientSupport
         return open < 0 || close < 0 ? null : line[(open + 1)..close];
     }
 
-    public static async Task<long> EventCountAsync(string connectionString)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        return (long)(await new NpgsqlCommand("select count(*) from eventsourced.mt_events", connection).ExecuteScalarAsync())!;
-    }
+    public static Task<long> EventCountAsync(string connectionString) => Support.EventLog.CountAsync(connectionString);
 }
