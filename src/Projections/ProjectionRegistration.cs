@@ -50,6 +50,11 @@ public static class ProjectionRegistration
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
+
+        // Document e's pathology storage: the slide files beside their SM instances.
+        options.Projections.Add<Pathology.WholeSlideFileProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<Pathology.WholeSlideFile>().MultiTenanted();
+        options.Events.AddEventType<SlideFileStored>();
         options.AddStudyLifecycleEvents();
         return options;
     }
