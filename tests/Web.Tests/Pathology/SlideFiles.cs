@@ -1,10 +1,10 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using EventSourced.Web.Tests.Support;
 
 namespace EventSourced.Web.Tests.Pathology;
 
@@ -233,40 +233,7 @@ public static class SlideFiles
         }
     }
 
-    /// <summary>dcmdump's text; fails when DCMTK cannot parse the file.</summary>
-    public static string DcmDump(byte[] dicom) => WithFile(dicom, ".dcm", path =>
-    {
-        var (exit, stdout, stderr) = Run("dcmdump", "-q", "-Un", path);
-        Assert.True(exit == 0 && stderr.Length == 0, $"dcmdump failed ({exit}): {stderr}");
-        return stdout;
-    });
+    private static T WithFile<T>(byte[] bytes, string extension, Func<string, T> use) => ExternalTool.WithFile(bytes, extension, use);
 
-    private static T WithFile<T>(byte[] bytes, string extension, Func<string, T> use)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"slide-{Guid.NewGuid():N}{extension}");
-        File.WriteAllBytes(path, bytes);
-        try
-        {
-            return use(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
-    private static (int Exit, string Stdout, string Stderr) Run(string exe, params string[] args)
-    {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), $"{exe} timed out");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Stdout, string Stderr) Run(string exe, params string[] args) => ExternalTool.Run(exe, args);
 }

@@ -216,14 +216,8 @@ public static class SlideInstance
         return item;
     }
 
-    private static DicomDataset CodeDataset(DicomDataset parent, Code code)
-    {
-        var item = new DicomDataset(parent);
-        item.AddString(DicomTags.CodeValue, DicomVR.SH, code.Value);
-        item.AddString(DicomTags.CodingSchemeDesignator, DicomVR.SH, code.Scheme);
-        item.AddString(DicomTags.CodeMeaning, DicomVR.LO, code.Meaning);
-        return item;
-    }
+    private static DicomDataset CodeDataset(DicomDataset parent, Code code) =>
+        Common.CodeSequenceItem.Create(parent, code.Value, code.Scheme, code.Meaning);
 
     /// <summary>
     /// A sidecar (document e: an SM instance we generated earlier, sent back with its slide): its data win

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourced.Application.Common;
 using EventSourced.Dicom;
 
 namespace EventSourced.Application.Pathology.StoringSlides;
@@ -221,13 +222,15 @@ public static class SlideValues
             return $"{DicomVRInfo.Code(vr)} values are at most {max} characters.";
         }
 
-        return vr switch
+        return value.Length == 0 ? null : vr switch
         {
-            DicomVR.UI when value.Length > 0 && !DicomUid.IsValid(value) => $"'{value}' is not a valid UID.",
-            DicomVR.DA when value.Length > 0 && !DateOnly.TryParseExact(value, "yyyyMMdd", out _) => $"'{value}' is not a date (YYYYMMDD).",
-            DicomVR.IS when value.Length > 0 && !long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out _) => $"'{value}' is not an integer.",
-            DicomVR.DS when value.Length > 0 && !double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) => $"'{value}' is not a decimal.",
-            DicomVR.CS when value.Any(c => !(char.IsAsciiLetterUpper(c) || char.IsAsciiDigit(c) || c is ' ' or '_')) => $"'{value}' is not a code string (upper-case letters, digits, space, underscore).",
+            DicomVR.UI when !DicomValueRules.IsValidUid(value) => $"'{value}' is not a valid UID.",
+            DicomVR.DA when !DicomValueRules.IsValidDate(value) => $"'{value}' is not a date (YYYYMMDD).",
+            DicomVR.TM when !DicomValueRules.IsValidTime(value) => $"'{value}' is not a time (HHMMSS.FFFFFF).",
+            DicomVR.PN when !DicomValueRules.IsValidPersonName(value) => $"'{value}' is not a person name.",
+            DicomVR.CS when !DicomValueRules.IsValidCodeString(value) => $"'{value}' is not a code string (upper-case letters, digits, space, underscore).",
+            DicomVR.IS when !long.TryParse(value, System.Globalization.NumberStyles.AllowLeadingSign | System.Globalization.NumberStyles.AllowLeadingWhite | System.Globalization.NumberStyles.AllowTrailingWhite, System.Globalization.CultureInfo.InvariantCulture, out _) => $"'{value}' is not an integer.",
+            DicomVR.DS when !double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) => $"'{value}' is not a decimal.",
             _ => null,
         };
     }
