@@ -8,6 +8,9 @@ using EventSourced.Web.Infrastructure.Blobs;
 using EventSourced.Web.Tests.Deprecation;
 using EventSourced.Web.Tests.Qido;
 using EventSourced.Web.Tests.Support;
+using EventSourced.Projections.Blobs;
+using EventSourced.Projections.Pathology;
+using Marten;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSourced.Web.Tests.Pathology;
@@ -379,5 +382,26 @@ public sealed class PathologyStorageTests(PathologyFixture fixture) : IClassFixt
             status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the deprecation to hide the slide");
         var (_, found) = await client.QidoAsync($"/dicomweb/studies/{study}/instances?Modality=SM");
         Assert.True(found.ValueKind != JsonValueKind.Array || found.GetArrayLength() == 0);
+    }
+
+    [Fact]
+    public async Task Rebuilding_the_slide_file_and_blob_reference_projections_from_the_log_reproduces_them()
+    {
+        var client = await Client("patho-rebuild");
+        var container = Unique("RB");
+        var tiff = SlideFiles.TiledTiff(16, 16, seed: 15);
+        await OkAsync(await client.PostAsync(Store, SlideFiles.Form(SlideFiles.Metadata(Unique("ACC"), container), tiff, "rb.svs")));
+        await OkAsync(await client.PostAsync(Store, SlideFiles.Form(SlideFiles.Metadata(Unique("ACC"), Unique("RB")), SlideFiles.MiraxZip("RB-MRX", seed: 16).Zip, "RB-MRX.zip", "application/zip")));
+        string[] tables = ["mt_doc_wholeslidefile", "mt_doc_referencedblob"];
+        var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, tables);
+        Assert.True(live[0].Count >= 2, "the slide files are projected");
+
+        await ReadModelTables.ClearAsync(fixture.ConnectionString, tables);
+        using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
+        await daemon.RebuildProjectionAsync<WholeSlideFileProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<ReferencedBlobProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, tables));
+        Assert.Equal(tiff, (await WholeSlideAsync(client, container)).Body);
     }
 }
