@@ -35,7 +35,7 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
         var header = instance.Header;
         var series = new SortedDictionary<string, string>(study.SeriesModalities.ToDictionary(), StringComparer.Ordinal)
         {
-            [instance.SeriesInstanceUid] = QidoAttributes.First(header, "00080060") ?? "",
+            [instance.SeriesInstanceUid] = QidoAttributes.First(header, Tags.Modality) ?? "",
         };
         var sizes = new SortedDictionary<string, long>(study.InstanceSizes.ToDictionary(), StringComparer.Ordinal)
         {
@@ -46,19 +46,19 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
         return WithAssignedPatient(study with
         {
             ReceivedAttributes = default,
-            PatientId = QidoAttributes.First(header, "00100020"),
-            PatientName = QidoAttributes.First(header, "00100010"),
-            PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, "00100010")),
-            PatientBirthDate = QidoAttributes.Date(header, "00100030"),
-            PatientSex = QidoAttributes.First(header, "00100040"),
-            StudyDate = QidoAttributes.Date(header, "00080020"),
-            StudyTime = QidoAttributes.Time(header, "00080030"),
-            AccessionNumber = QidoAttributes.First(header, "00080050"),
-            StudyId = QidoAttributes.First(header, "00200010"),
-            ReferringPhysicianName = QidoAttributes.First(header, "00080090"),
-            ReferringPhysicianNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, "00080090")),
-            StudyDescription = QidoAttributes.First(header, "00081030"),
-            InstitutionName = QidoAttributes.First(header, "00080080"),
+            PatientId = QidoAttributes.First(header, Tags.PatientID),
+            PatientName = QidoAttributes.First(header, Tags.PatientName),
+            PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, Tags.PatientName)),
+            PatientBirthDate = QidoAttributes.Date(header, Tags.PatientBirthDate),
+            PatientSex = QidoAttributes.First(header, Tags.PatientSex),
+            StudyDate = QidoAttributes.Date(header, Tags.StudyDate),
+            StudyTime = QidoAttributes.Time(header, Tags.StudyTime),
+            AccessionNumber = QidoAttributes.First(header, Tags.AccessionNumber),
+            StudyId = QidoAttributes.First(header, Tags.StudyID),
+            ReferringPhysicianName = QidoAttributes.First(header, Tags.ReferringPhysicianName),
+            ReferringPhysicianNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, Tags.ReferringPhysicianName)),
+            StudyDescription = QidoAttributes.First(header, Tags.StudyDescription),
+            InstitutionName = QidoAttributes.First(header, Tags.InstitutionName),
             SeriesModalities = series,
             InstanceSizes = sizes,
             ModalitiesInStudy = [.. series.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],
@@ -67,7 +67,7 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
             SizeInBytes = sizes.Values.Sum(),
             UpdatedAt = at,
             CallingAeTitles = Add(study.CallingAeTitles, instance.CallingAeTitle),
-            StationNames = Add(study.StationNames, instance.StationName ?? QidoAttributes.First(header, "00081010")),
+            StationNames = Add(study.StationNames, instance.StationName ?? QidoAttributes.First(header, Tags.StationName)),
             Attributes = QidoAttributes.Select(header, QidoAttributes.StudyLevel),
         });
     }
@@ -113,11 +113,11 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
         var header = instance.Header;
         return series with
         {
-            Modality = QidoAttributes.First(header, "00080060"),
-            SeriesNumber = QidoAttributes.Integer(header, "00200011"),
-            SeriesDescription = QidoAttributes.First(header, "0008103E"),
-            PerformedProcedureStepStartDate = QidoAttributes.Date(header, "00400244"),
-            PerformedProcedureStepStartTime = QidoAttributes.Time(header, "00400245"),
+            Modality = QidoAttributes.First(header, Tags.Modality),
+            SeriesNumber = QidoAttributes.Integer(header, Tags.SeriesNumber),
+            SeriesDescription = QidoAttributes.First(header, Tags.SeriesDescription),
+            PerformedProcedureStepStartDate = QidoAttributes.Date(header, Tags.PerformedProcedureStepStartDate),
+            PerformedProcedureStepStartTime = QidoAttributes.Time(header, Tags.PerformedProcedureStepStartTime),
             NumberOfSeriesRelatedInstances = series.NumberOfSeriesRelatedInstances + added,
             UpdatedAt = at,
             Attributes = QidoAttributes.Select(header, QidoAttributes.SeriesLevel),
@@ -151,7 +151,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
         SeriesInstanceUid = instance.SeriesInstanceUid,
         SopInstanceUid = instance.SopInstanceUid,
         SopClassUid = instance.SopClassUid,
-        InstanceNumber = QidoAttributes.Integer(instance.Header, "00200013"),
+        InstanceNumber = QidoAttributes.Integer(instance.Header, Tags.InstanceNumber),
         TransferSyntaxUid = instance.TransferSyntaxUid,
         Blob = instance.Blob,
         Channel = instance.Channel,
