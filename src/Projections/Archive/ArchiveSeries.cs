@@ -1,5 +1,4 @@
 using EventSourced.Domain.Archive;
-using EventSourced.Domain.Common;
 using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Archive;

@@ -1,7 +1,4 @@
 using EventSourced.Domain.Common;
-using EventSourced.Domain.Studies;
-using Marten.Events.Aggregation;
-using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Qido;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
-using Marten.Events.Aggregation;
 using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Qido;
