@@ -303,6 +303,15 @@ public sealed class PathologyStorageTests(PathologyFixture fixture) : IClassFixt
         var twice = SlideFiles.Form(metadata, tiff, "a.tiff");
         twice.Add(new StringContent(metadata), "metadata");
         await AssertProblemAsync(await client.PostAsync(Store, twice), HttpStatusCode.BadRequest, "twice");
+
+        // A body cut off in the middle of the file part: 400, and the partial file is not kept.
+        var events = await EventLog.SettledCountAsync(fixture.ConnectionString);
+        var cut = new ByteArrayContent(System.Text.Encoding.ASCII.GetBytes(
+            "--cut\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n" + metadata.ReplaceLineEndings(" ")
+            + "\r\n--cut\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.svs\"\r\n\r\nII*\0partial tiff"));
+        cut.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=cut");
+        await AssertProblemAsync(await client.PostAsync(Store, cut), HttpStatusCode.BadRequest, "malformed");
+        Assert.Equal(events, await EventLog.CountAsync(fixture.ConnectionString));
     }
 
     [Fact]
