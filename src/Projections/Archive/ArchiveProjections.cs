@@ -14,6 +14,7 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
     {
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static ArchiveStudy Create(InstanceFiledInArchive filed) => new()
@@ -48,6 +49,7 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
     {
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     private static Guid SeriesId(InstanceFiledInArchive e) =>
@@ -71,7 +73,9 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
         LastFiledAt = filed.FiledAt,
     };
 
-    public ArchiveSeries Apply(InstanceFiledInArchive filed, ArchiveSeries series) => series with
+    public ArchiveSeries Apply(InstanceFiledInArchive filed, ArchiveSeries series) => Append(filed, series);
+
+    private static ArchiveSeries Append(InstanceFiledInArchive filed, ArchiveSeries series) => series with
     {
         Instances = series.Instances.Contains(filed.SopInstanceUid)
             ? series.Instances

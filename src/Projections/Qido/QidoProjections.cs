@@ -86,6 +86,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
         Identity<InstanceStored>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static QidoSeries Create(InstanceStored stored) => Apply(
@@ -133,6 +134,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
         Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);
