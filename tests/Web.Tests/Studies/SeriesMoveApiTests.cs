@@ -10,9 +10,9 @@ using EventSourced.Web.Tests.StudyFeed;
 using EventSourced.Web.Tests.Support;
 using Marten;
 using static EventSourced.Web.Tests.Patients.PatientSupport;
-using static EventSourced.Web.Tests.Patients.SeriesMoveSupport;
+using static EventSourced.Web.Tests.Studies.SeriesMoveSupport;
 
-namespace EventSourced.Web.Tests.Patients;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>
 /// Document e <c>studies/reconcile</c> and <c>studies/swap</c> through HTTP on PostgreSQL: every documented

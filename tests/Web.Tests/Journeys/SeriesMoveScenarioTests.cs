@@ -1,11 +1,12 @@
 using System.Net;
 using System.Text.Json;
 using EventSourced.Web.Tests.Qido;
+using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Support;
 using static EventSourced.Web.Tests.Patients.PatientSupport;
-using static EventSourced.Web.Tests.Patients.SeriesMoveSupport;
+using static EventSourced.Web.Tests.Studies.SeriesMoveSupport;
 
-namespace EventSourced.Web.Tests.Patients;
+namespace EventSourced.Web.Tests.Journeys;
 
 /// <summary>
 /// Two patients received as real DICOM files; merge, move one study back, reconcile two studies, swap the

@@ -5,7 +5,7 @@ using EventSourced.Dicom;
 using EventSourced.Web.Tests.Qido;
 using EventSourced.Web.Tests.Support;
 
-namespace EventSourced.Web.Tests.Patients;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>What a study should show on every read path: its patient, accession number, and series with their instances.</summary>
 public sealed record ExpectedStudy(string PatientId, string PatientName, string? AccessionNumber, IReadOnlyDictionary<string, string[]> Series)
@@ -36,7 +36,7 @@ public static class SeriesMoveSupport
             {
                 var sop = DicomUid.Generate();
                 sops.Add(sop);
-                var file = DicomReader.Read(PatientSupport.Instance(study, s, sop, patientId, patientName));
+                var file = DicomReader.Read(Patients.PatientSupport.Instance(study, s, sop, patientId, patientName));
                 file.Dataset.AddString(DicomTags.AccessionNumber, DicomVR.SH, accession);
                 file.Dataset.AddString(DicomTags.StudyDescription, DicomVR.LO, description);
                 parts.Add(DicomWriter.ToBytes(file));

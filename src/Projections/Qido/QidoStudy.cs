@@ -1,5 +1,7 @@
 using System.Text.Json;
+using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
+using Marten.Events.Aggregation;
 
 namespace EventSourced.Projections.Qido;
 
@@ -61,7 +63,7 @@ public sealed record QidoStudy
     /// <summary>Instances of the study: SOPInstanceUID → blob size, for the counts and the study size.</summary>
     public IReadOnlyDictionary<string, long> InstanceSizes { get; init; } = new Dictionary<string, long>();
 
-    // --- Patient corrections (QidoStudyCorrections.cs) ---
+    // --- Patient corrections (QidoStudy.Corrections.cs) ---
 
     /// <summary>The patient a correction filed the study under; null: the patient of the received headers.</summary>
     public Domain.Patients.PatientDemographics? AssignedPatient { get; init; }
@@ -69,59 +71,71 @@ public sealed record QidoStudy
     /// <summary>Attributes as received (latest instance), before the assigned patient is laid over them.</summary>
     public JsonElement ReceivedAttributes { get; init; }
 
-    // --- Series moves (QidoSeriesMoves.cs) ---
+    // --- Series moves (QidoStudy.SeriesMoves.cs) ---
 
     /// <summary>Instances whose series joined this study from another: SOPInstanceUID → the StudyInstanceUID their stored bytes carry (retrieval coerces them).</summary>
     public IReadOnlyDictionary<string, string> RefiledFrom { get; init; } = new Dictionary<string, string>();
 }
 
-/// <summary>A series: series attributes of its latest stored instance and its instance count.</summary>
-public sealed record QidoSeries
+/// <summary>
+/// The study document. Deterministic: times from the payloads, sets kept sorted, so a rebuild gives the
+/// same documents. The latest instance's patient/study attributes win (instances of a study normally
+/// agree; when they do not, the last stored is what QIDO shows).
+/// </summary>
+public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Guid>
 {
-    public Guid Id { get; init; }
+    public static QidoStudy Create(InstanceStored stored) =>
+        Apply(new QidoStudy { Id = stored.StudyStreamId, StudyInstanceUid = stored.Instance.StudyInstanceUid, ReceivedAt = stored.StoredAt },
+            stored.Instance, stored.StoredAt);
 
-    /// <summary>The study stream id (= QidoStudy.Id).</summary>
-    public Guid StudyKey { get; init; }
+    public QidoStudy Apply(InstanceStored stored, QidoStudy study) => Apply(study, stored.Instance, stored.StoredAt);
 
-    public required string StudyInstanceUid { get; init; }
-    public required string SeriesInstanceUid { get; init; }
-    public string? Modality { get; init; }
-    public int? SeriesNumber { get; init; }
-    public string? SeriesDescription { get; init; }
-    public string? PerformedProcedureStepStartDate { get; init; }
+    public QidoStudy Apply(InstanceReplaced replaced, QidoStudy study) => Apply(study, replaced.Instance, replaced.ReplacedAt);
 
-    /// <summary>PerformedProcedureStepStartTime as <c>HHMMSS.FFFFFF</c>.</summary>
-    public string? PerformedProcedureStepStartTime { get; init; }
+    private static QidoStudy Apply(QidoStudy study, StoredInstance instance, DateTimeOffset at)
+    {
+        var header = instance.Header;
+        var series = new SortedDictionary<string, string>(study.SeriesModalities.ToDictionary(), StringComparer.Ordinal)
+        {
+            [instance.SeriesInstanceUid] = QidoAttributes.First(header, Tags.Modality) ?? "",
+        };
+        var sizes = new SortedDictionary<string, long>(study.InstanceSizes.ToDictionary(), StringComparer.Ordinal)
+        {
+            [instance.SopInstanceUid] = instance.Blob.Length,
+        };
 
-    public int NumberOfSeriesRelatedInstances { get; init; }
-    public DateTimeOffset ReceivedAt { get; init; }
-    public DateTimeOffset UpdatedAt { get; init; }
+        // Patient corrections (QidoStudy.Corrections.cs): the assigned patient, if any, over the received attributes.
+        return WithAssignedPatient(study with
+        {
+            ReceivedAttributes = default,
+            PatientId = QidoAttributes.First(header, Tags.PatientID),
+            PatientName = QidoAttributes.First(header, Tags.PatientName),
+            PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, Tags.PatientName)),
+            PatientBirthDate = QidoAttributes.Date(header, Tags.PatientBirthDate),
+            PatientSex = QidoAttributes.First(header, Tags.PatientSex),
+            StudyDate = QidoAttributes.Date(header, Tags.StudyDate),
+            StudyTime = QidoAttributes.Time(header, Tags.StudyTime),
+            AccessionNumber = QidoAttributes.First(header, Tags.AccessionNumber),
+            StudyId = QidoAttributes.First(header, Tags.StudyID),
+            ReferringPhysicianName = QidoAttributes.First(header, Tags.ReferringPhysicianName),
+            ReferringPhysicianNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(header, Tags.ReferringPhysicianName)),
+            StudyDescription = QidoAttributes.First(header, Tags.StudyDescription),
+            InstitutionName = QidoAttributes.First(header, Tags.InstitutionName),
+            SeriesModalities = series,
+            InstanceSizes = sizes,
+            ModalitiesInStudy = [.. series.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],
+            NumberOfStudyRelatedSeries = series.Count,
+            NumberOfStudyRelatedInstances = sizes.Count,
+            SizeInBytes = sizes.Values.Sum(),
+            UpdatedAt = at,
+            CallingAeTitles = Add(study.CallingAeTitles, instance.CallingAeTitle),
+            StationNames = Add(study.StationNames, instance.StationName ?? QidoAttributes.First(header, Tags.StationName)),
+            Attributes = QidoAttributes.Select(header, QidoAttributes.StudyLevel),
+        });
+    }
 
-    /// <summary>Series level DICOM JSON (QidoAttributes.SeriesLevel) of the latest stored instance.</summary>
-    public JsonElement Attributes { get; init; }
-}
-
-/// <summary>An instance: its identifying attributes and its whole DICOM JSON (for metadata retrieval).</summary>
-public sealed record QidoInstance
-{
-    public Guid Id { get; init; }
-    public Guid StudyKey { get; init; }
-    public Guid SeriesKey { get; init; }
-    public required string StudyInstanceUid { get; init; }
-    public required string SeriesInstanceUid { get; init; }
-    public required string SopInstanceUid { get; init; }
-    public required string SopClassUid { get; init; }
-    public int? InstanceNumber { get; init; }
-    public required string TransferSyntaxUid { get; init; }
-    public required BlobRef Blob { get; init; }
-    public IngestChannel Channel { get; init; }
-    public string? CallingAeTitle { get; init; }
-    public string? StationName { get; init; }
-    public DateTimeOffset StoredAt { get; init; }
-
-    /// <summary>The previous SHA-256 when this instance replaced other bytes.</summary>
-    public string? ReplacedSha256 { get; init; }
-
-    /// <summary>The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded), as stored in the event.</summary>
-    public JsonElement Header { get; init; }
+    private static IReadOnlyList<string> Add(IReadOnlyList<string> set, string? value) =>
+        string.IsNullOrWhiteSpace(value) || set.Contains(value.Trim())
+            ? set
+            : [.. set.Append(value.Trim()).Order(StringComparer.Ordinal)];
 }
