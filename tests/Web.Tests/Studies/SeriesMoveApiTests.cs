@@ -77,6 +77,22 @@ public sealed class SeriesMoveApiTests(SeriesMoveApiTests.Fixture fixture) : ICl
         Assert.Equal("20211229", Qido.QidoSupport.Value(study, "00080020"));
         Assert.Equal("19010101", Qido.QidoSupport.Value(study, "00100030"));
 
+        // Frames under the target's path (not the source's), and document d's series zip, coerced like WADO-RS.
+        var framePath = $"/series/{source.Series[0]}/instances/{source.Sops[0]}/frames/1";
+        using (var frames = new HttpRequestMessage(HttpMethod.Get, $"/dicomweb/studies/{target}{framePath}"))
+        {
+            frames.Headers.TryAddWithoutValidation("Accept", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*");
+            Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(frames)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/dicomweb/studies/{source.Study}{framePath}")).StatusCode);
+        var zip = await client.GetAsync("/api/v1/dicom/get/" + Archive.ArchiveSupport.Query(
+            ("Project", "default"), ("Archive", "default"), ("PatientID", "RN-NEW"), ("StudyInstanceUID", target), ("SeriesInstanceUID", source.Series[1])));
+        Assert.Equal(HttpStatusCode.OK, zip.StatusCode);
+        var zipped = Pydicom([.. Archive.ArchiveSupport.Entries(await zip.Content.ReadAsByteArrayAsync()).Values]);
+        Assert.Equal(source.Sops[2..].Order(), zipped.Select(f => f["SOPInstanceUID"]!).Order());
+        Assert.All(zipped, f => Assert.Equal((target, "RN-NEW", "AN201191249"), (f["StudyInstanceUID"], f["PatientID"], f["AccessionNumber"])));
+
         // Images available: the new-exam callback's message was recorded and delivered for the target …
         var delivery = await Eventually.Until(
             () => Task.FromResult(fixture.Receiver.Deliveries.FirstOrDefault(d => JsonDocument.Parse(d.Body).RootElement.GetProperty("StudyInstanceUID").GetString() == target)),
@@ -285,19 +301,6 @@ public sealed class SeriesMoveApiTests(SeriesMoveApiTests.Fixture fixture) : ICl
 
     private static string? Study(JsonElement e) => e.GetProperty("studyInstanceUid").GetString();
 
-    private static async Task<List<JsonElement>> FeedUntilAsync(HttpClient client, Func<List<JsonElement>, bool> done)
-    {
-        var all = new List<JsonElement>();
-        var after = 0L;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!done(all) && DateTime.UtcNow < deadline)
-        {
-            var page = await StudyEventsTests.GetPageAsync(client, $"/o3-dpacs-wado/studyEvents?offsetId={after}&wait=2");
-            all.AddRange(page.GetProperty("events").EnumerateArray());
-            after = page.GetProperty("lastOffsetId").GetInt64();
-        }
-
-        Assert.True(done(all), "the feed did not show the expected entries: " + string.Join(", ", all.Select(Kind)));
-        return all;
-    }
+    private static Task<List<JsonElement>> FeedUntilAsync(HttpClient client, Func<List<JsonElement>, bool> done) =>
+        LifecycleFeedTests.ReadUntilAsync(client, done);
 }

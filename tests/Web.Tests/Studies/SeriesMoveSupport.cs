@@ -23,30 +23,13 @@ public sealed record ExpectedStudy(string PatientId, string PatientName, string?
 /// </summary>
 public static class SeriesMoveSupport
 {
-    public static async Task<(string Study, string[] Series, string[] Sops)> StowAsync(
-        HttpClient client, string patientId, string patientName, string accession, string description, int series = 1, int perSeries = 1)
-    {
-        var study = DicomUid.Generate();
-        var seriesUids = Enumerable.Range(0, series).Select(_ => DicomUid.Generate()).ToArray();
-        var sops = new List<string>();
-        var parts = new List<byte[]>();
-        foreach (var s in seriesUids)
+    public static Task<(string Study, string[] Series, string[] Sops)> StowAsync(
+        HttpClient client, string patientId, string patientName, string accession, string description, int series = 1, int perSeries = 1) =>
+        Patients.PatientSupport.StowStudyAsync(client, patientId, patientName, series: series, instancesPerSeries: perSeries, adjust: d =>
         {
-            for (var i = 0; i < perSeries; i++)
-            {
-                var sop = DicomUid.Generate();
-                sops.Add(sop);
-                var file = DicomReader.Read(Patients.PatientSupport.Instance(study, s, sop, patientId, patientName));
-                file.Dataset.AddString(DicomTags.AccessionNumber, DicomVR.SH, accession);
-                file.Dataset.AddString(DicomTags.StudyDescription, DicomVR.LO, description);
-                parts.Add(DicomWriter.ToBytes(file));
-            }
-        }
-
-        var response = await client.PostAsync("/dicomweb/studies", Multipart.Related([.. parts]));
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (study, seriesUids, [.. sops]);
-    }
+            d.AddString(DicomTags.AccessionNumber, DicomVR.SH, accession);
+            d.AddString(DicomTags.StudyDescription, DicomVR.LO, description);
+        });
 
     public static ExpectedStudy Expect(string patientId, string patientName, string? accession, params (string Series, string[] Sops)[] series) =>
         new(patientId, patientName, accession, series.ToDictionary(s => s.Series, s => s.Sops));
