@@ -1,3 +1,4 @@
+using EventSourced.Projections.Forwarding;
 using EventSourced.Application;
 using EventSourced.Application.Ingestion;
 using EventSourced.Application.Orders;
@@ -69,6 +70,7 @@ public static class EventStoreSetup
                 options.AddPatientProjections();
                 options.AddArchiveProjections();
                 options.AddAccessProjections();
+                options.AddForwardingProjections();
                 options.AddStudyFeedProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
 
                 // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
