@@ -1,4 +1,3 @@
-using EventSourced.Projections.Forwarding;
 using EventSourced.Application;
 using EventSourced.Application.Ingestion;
 using EventSourced.Application.Orders;
@@ -62,16 +61,7 @@ public static class EventStoreSetup
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
 
-                options.AddTenantProjections();
-                options.AddOrderProjections();
-                options.AddReportProjections();
-                options.AddStudyProjections();
-                options.AddQidoProjections();
-                options.AddPatientProjections();
-                options.AddArchiveProjections();
-                options.AddAccessProjections();
-                options.AddForwardingProjections();
-                options.AddStudyFeedProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
+                options.AddProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
 
                 // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
                 // gap): the study feed's freshness (docs/architecture.md).

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using EventSourced.Dicom;
 using EventSourced.Projections.Qido;
 using Marten;
 using Marten.Linq.MatchesSql;
@@ -17,7 +18,7 @@ public static class PacsSeriesLookup
     /// <summary>Container Identifier (0040,0512) of any stored instance, in the QIDO instance records' headers.</summary>
     public static async Task<IReadOnlyList<SeriesKey>> ByContainerAsync(IQuerySession session, string container, CancellationToken cancellation)
     {
-        var match = new JsonObject { ["Header"] = new JsonObject { ["00400512"] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
+        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
         return (await session.Query<QidoInstance>()
             .Where(x => x.MatchesSql("d.data @> ?::jsonb", match))
             .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid))

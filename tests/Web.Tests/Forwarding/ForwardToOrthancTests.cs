@@ -1,4 +1,5 @@
 using System.Net;
+using EventSourced.Dicom;
 using EventSourced.Domain.Forwarding;
 using EventSourced.Web.Tests.Archive;
 using EventSourced.Web.Tests.Clients;
@@ -44,7 +45,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
         await orthanc.StartAsync(new Uri(client.BaseAddress!, "/dicomweb/"), "unused");
 
         var (_, seriesList) = await client.GetJsonAsync($"/dicomweb/studies/{study}/series");
-        var series = seriesList.EnumerateArray().Select(s => s.GetProperty("0020000E").GetProperty("Value")[0].GetString()!).ToList();
+        var series = seriesList.EnumerateArray().Select(s => s.GetProperty(DicomTags.SeriesInstanceUID.JsonKey()).GetProperty("Value")[0].GetString()!).ToList();
         Assert.Equal(2, series.Count);
         var forwards = new List<Guid>();
         foreach (var uid in series)
@@ -60,7 +61,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
         }
 
         var (_, instances) = await client.GetJsonAsync($"/dicomweb/studies/{study}/instances");
-        var sops = instances.EnumerateArray().Select(i => i.GetProperty("00080018").GetProperty("Value")[0].GetString()!).ToList();
+        var sops = instances.EnumerateArray().Select(i => i.GetProperty(DicomTags.SOPInstanceUID.JsonKey()).GetProperty("Value")[0].GetString()!).ToList();
         Assert.Equal(8, sops.Count);
         var ours = await WadoHashesAsync(client, study, sops);
         var theirs = await orthanc.FileHashesAsync(study);

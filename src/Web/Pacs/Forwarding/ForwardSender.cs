@@ -4,6 +4,7 @@ using System.Text.Json;
 using EventSourced.Application.Blobs;
 using EventSourced.Application.Forwarding;
 using EventSourced.Application.Forwarding.SendingForward;
+using EventSourced.Dicom;
 using EventSourced.Domain.Forwarding;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Shared.Retrieval;
@@ -25,11 +26,10 @@ public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpC
     public const string ForwardIdHeader = "X-Forward-Id";
     public const string ContainerHeader = "X-Container-Identifier";
 
-    /// <summary>PS3.18 Table 10.5.3-1: Failed SOP Sequence in the STOW-RS response.</summary>
-    private const string FailedSopSequence = "00081198";
+    /// <summary>PS3.18 Table 10.5.3-1: the STOW-RS response's Failed SOP Sequence and Referenced SOP Sequence (the instances stored).</summary>
+    private static readonly string FailedSopSequence = DicomTags.FailedSOPSequence.JsonKey();
 
-    /// <summary>PS3.18 Table 10.5.3-1: Referenced SOP Sequence, the instances stored.</summary>
-    private const string ReferencedSopSequence = "00081199";
+    private static readonly string ReferencedSopSequence = DicomTags.ReferencedSOPSequence.JsonKey();
 
     public async Task<ForwardDelivery> SendAsync(Forward forward, string tenantId, CancellationToken cancellation)
     {
