@@ -83,6 +83,19 @@ public static class ForwardingSupport
         return hashes;
     }
 
+    /// <summary>
+    /// The forward events in the log. Refusals are checked on these rather than on the whole log's count:
+    /// storing the test's instances cascades events that may still land during the assertion.
+    /// </summary>
+    public static async Task<long> ForwardEventCountAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        return (long)(await new Npgsql.NpgsqlCommand(
+            "select count(*) from eventsourced.mt_events where type in ('forward_requested', 'series_forwarded', 'forward_failed', 'forward_retried')",
+            connection).ExecuteScalarAsync())!;
+    }
+
     /// <summary>The kinds the study's feed (document e's studyEvents) shows for it, in order.</summary>
     public static async Task<List<JsonElement>> StudyEventsAsync(HttpClient client, string study)
     {
