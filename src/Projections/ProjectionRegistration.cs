@@ -1,6 +1,7 @@
 using EventSourced.Projections.Access;
 using EventSourced.Projections.Archive;
 using EventSourced.Projections.Blobs;
+using EventSourced.Projections.Forwarding;
 using EventSourced.Projections.Orders;
 using EventSourced.Projections.Pathology;
 using EventSourced.Projections.Patients;
@@ -32,6 +33,7 @@ public static class ProjectionRegistration
         options.AddArchiveProjections();
         options.AddPathologyProjections();
         options.AddAccessProjections();
+        options.AddForwardingProjections();
         options.AddStudyFeedProjections(studyFeedSignal);
         return options;
     }

@@ -66,6 +66,18 @@ public enum StudyChangeKind
 
     /// <summary>One instance whose series left the study for another.</summary>
     InstanceRefiledOut,
+
+    /// <summary>A series (or a container's slides) was queued to be sent to a configured destination (document e's series/forward).</summary>
+    ForwardRequested,
+
+    /// <summary>A forward's attempt delivered the series to its destination.</summary>
+    SeriesForwarded,
+
+    /// <summary>A forward's attempt failed (retried later, or dead-lettered after the last attempt).</summary>
+    ForwardFailed,
+
+    /// <summary>An operator sent a dead-lettered forward again.</summary>
+    ForwardRetried,
 }
 
 public static class StudyChangeKinds

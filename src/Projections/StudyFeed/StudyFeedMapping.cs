@@ -1,4 +1,5 @@
 using EventSourced.Domain.Common;
+using EventSourced.Domain.Forwarding;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
@@ -127,8 +128,42 @@ public static class StudyFeedMapping
             SopInstanceUid = d.SopInstanceUid,
             Details = new() { ["toStudyInstanceUid"] = x.ToStudyInstanceUid, ["correctionId"] = x.CorrectionId.ToString() },
         })],
+        ForwardRequested x => Forwarding(e, StudyChangeKind.ForwardRequested, x.ForwardId, x.Series, x.RequestedBy, x.RequestedAt, null, new()
+        {
+            ["job"] = x.Job,
+            ["destination"] = x.Destination,
+            ["author"] = x.Author,
+            ["kind"] = x.Kind.ToString(),
+        }),
+        SeriesForwarded x => Forwarding(e, StudyChangeKind.SeriesForwarded, x.ForwardId, x.Series, x.ForwardedBy, x.ForwardedAt, null, new()
+        {
+            ["attempt"] = x.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["files"] = x.Files.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }),
+        ForwardFailed x => Forwarding(e, StudyChangeKind.ForwardFailed, x.ForwardId, x.Series, x.FailedBy, x.FailedAt, x.Reason, new()
+        {
+            ["attempt"] = x.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["retryAt"] = x.RetryAt?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "never: dead-lettered",
+        }),
+        ForwardRetried x => Forwarding(e, StudyChangeKind.ForwardRetried, x.ForwardId, x.Series, x.RetriedBy, x.RetriedAt, null, new()
+        {
+            ["attempt"] = x.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }),
         _ => [],
     };
+
+    /// <summary>A forward's event: one entry per series it sends (a container's slides may span series and studies).</summary>
+    private static IReadOnlyList<StudyFeedEntry> Forwarding(
+        IEvent e, StudyChangeKind kind, Guid forwardId, IReadOnlyList<ForwardedSeries> series, Actor by, DateTimeOffset at, string? reason, Dictionary<string, string> details)
+    {
+        details["forwardId"] = forwardId.ToString();
+        return [.. series.Select(s => Entry(e, kind, s.StudyInstanceUid, by, at) with
+        {
+            SeriesInstanceUid = s.SeriesInstanceUid,
+            Reason = reason,
+            Details = new(details),
+        })];
+    }
 
     private static StudyChangeKind RefilingKind(SeriesRefilingReason reason) => reason switch
     {

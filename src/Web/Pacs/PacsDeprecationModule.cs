@@ -9,7 +9,6 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Qido;
 using EventSourced.Web.Infrastructure;
 using Marten;
-using Marten.Linq.MatchesSql;
 using Wolverine;
 
 namespace EventSourced.Web.Pacs;
@@ -46,11 +45,9 @@ public sealed class PacsDeprecationModule : ICarterModule
         }
 
         await using var session = store.QuerySessionForCaller(user);
-        var found = body.Key == "seriesInstanceUid"
-            ? await session.Query<QidoSeries>().Where(x => x.SeriesInstanceUid == body.Value)
-                .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid)).ToListAsync(cancellation)
-            : await SeriesByContainerAsync(session, body.Value, cancellation);
-        var series = found.Distinct().ToList();
+        var series = body.Key == "seriesInstanceUid"
+            ? await PacsSeriesLookup.BySeriesUidAsync(session, body.Value, cancellation)
+            : await PacsSeriesLookup.ByContainerAsync(session, body.Value, cancellation);
         if (series.Count == 0)
         {
             return Problems.NotFound("Series not found: no series matches the request.");
@@ -113,7 +110,7 @@ public sealed class PacsDeprecationModule : ICarterModule
         using (document)
         {
             string[] allowed = series ? ["studyInstanceUid", "seriesInstanceUid", "author", "reason"] : ["studyInstanceUid", "author", "reason"];
-            var (fields, invalid) = Strings(document.RootElement, allowed);
+            var (fields, invalid) = PacsBody.Strings(document.RootElement, allowed);
             if (invalid is not null)
             {
                 return invalid;
@@ -145,8 +142,6 @@ public sealed class PacsDeprecationModule : ICarterModule
         }
     }
 
-    private sealed record SeriesKey(string Study, string Series);
-
     /// <summary>A validated deprecation body: which of the exclusive pair was given, its value, author and reason.</summary>
     private sealed record Body(string Key, string Value, string Author, string Reason);
 
@@ -164,7 +159,7 @@ public sealed class PacsDeprecationModule : ICarterModule
 
         using (document)
         {
-            var (fields, invalid) = Strings(document.RootElement, [first, second, "author", "reason"]);
+            var (fields, invalid) = PacsBody.Strings(document.RootElement, [first, second, "author", "reason"]);
             if (invalid is not null)
             {
                 return (null, invalid);
@@ -195,57 +190,6 @@ public sealed class PacsDeprecationModule : ICarterModule
 
             return (new Body(key, fields[key], fields["author"], fields["reason"]), null);
         }
-    }
-
-    /// <summary>The members of a JSON object, each a non-blank string of at most 1024 characters, among <paramref name="allowed"/>.</summary>
-    private static (Dictionary<string, string> Fields, IResult? Error) Strings(JsonElement root, IReadOnlyList<string> allowed)
-    {
-        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (root.ValueKind != JsonValueKind.Object)
-        {
-            return (fields, Problems.BadRequest("The request body must be a JSON object."));
-        }
-
-        foreach (var member in root.EnumerateObject())
-        {
-            if (!allowed.Contains(member.Name))
-            {
-                return (fields, Problems.BadRequest($"Unknown field '{member.Name}'; the fields are {string.Join(", ", allowed)}."));
-            }
-
-            if (member.Value.ValueKind == JsonValueKind.Null)
-            {
-                continue;
-            }
-
-            if (member.Value.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(member.Value.GetString()))
-            {
-                return (fields, Problems.BadRequest($"'{member.Name}' must be a non-empty string."));
-            }
-
-            var value = member.Value.GetString()!.Trim();
-            if (value.Length > 1024)
-            {
-                return (fields, Problems.BadRequest($"'{member.Name}' is longer than 1024 characters."));
-            }
-
-            if (!fields.TryAdd(member.Name, value))
-            {
-                return (fields, Problems.BadRequest($"'{member.Name}' is given twice."));
-            }
-        }
-
-        return (fields, null);
-    }
-
-    /// <summary>Container Identifier (0040,0512) of any stored instance, in the QIDO instance records' headers.</summary>
-    private static async Task<IReadOnlyList<SeriesKey>> SeriesByContainerAsync(IQuerySession session, string container, CancellationToken cancellation)
-    {
-        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
-        return await session.Query<QidoInstance>()
-            .Where(x => x.MatchesSql("d.data @> ?::jsonb", match))
-            .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid))
-            .ToListAsync(cancellation);
     }
 
     private static IResult Refusal(DeprecationRefusal refused, string what) => refused switch

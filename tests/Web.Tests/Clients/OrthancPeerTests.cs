@@ -54,15 +54,15 @@ public sealed class OrthancPeerTests : IAsyncLifetime
         await orthanc.StartAsync(new Uri(client.BaseAddress!, "/dicomweb/"), key);
 
         // 1. Orthanc queries us (QIDO-RS through its /get proxy), with a lower-case name pattern.
-        var found = await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/get",
+        var found = await orthanc.PostJsonAsync($"/dicom-web/servers/{OrthancProcess.PeerName}/get",
             new { Uri = "/studies", Arguments = new Dictionary<string, string> { ["PatientName"] = "doe^j*", ["includefield"] = "00201208" } });
         var study = Assert.Single(found.EnumerateArray(), s => s.GetProperty("0020000D").GetProperty("Value")[0].GetString() == ourStudy);
         Assert.Equal(8, study.GetProperty("00201208").GetProperty("Value")[0].GetInt32());
 
         // 2. Orthanc retrieves the study from us (WADO-RS) and keeps each file byte for byte.
-        await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/retrieve",
+        await orthanc.PostJsonAsync($"/dicom-web/servers/{OrthancProcess.PeerName}/retrieve",
             new { Resources = new[] { new { Study = ourStudy } } });
-        var retrieved = await OrthancFileHashesAsync(orthanc.Http, ourStudy);
+        var retrieved = await orthanc.FileHashesAsync(ourStudy);
         Assert.Equal(ourHashes.OrderBy(p => p.Key), retrieved.OrderBy(p => p.Key));
 
         // 3. Orthanc sends us a study it holds (STOW-RS), and we keep each file byte for byte.
@@ -73,8 +73,8 @@ public sealed class OrthancPeerTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.OK, (await orthanc.Http.PostAsync("/instances", upload)).StatusCode);
         }
 
-        var orthancStudyId = (await PostJsonAsync(orthanc.Http, "/tools/lookup", theirStudy, raw: true))[0].GetProperty("ID").GetString()!;
-        await PostJsonAsync(orthanc.Http, $"/dicom-web/servers/{OrthancProcess.PeerName}/stow", new { Resources = new[] { orthancStudyId } });
+        var orthancStudyId = (await orthanc.PostJsonAsync("/tools/lookup", theirStudy, raw: true))[0].GetProperty("ID").GetString()!;
+        await orthanc.PostJsonAsync($"/dicom-web/servers/{OrthancProcess.PeerName}/stow", new { Resources = new[] { orthancStudyId } });
         foreach (var (sop, sha) in theirHashes)
         {
             var bytes = await InstanceBytesAsync(client, theirStudy, sop);
@@ -82,34 +82,8 @@ public sealed class OrthancPeerTests : IAsyncLifetime
         }
     }
 
-    private static async Task<JsonElement> PostJsonAsync(HttpClient http, string path, object body, bool raw = false)
-    {
-        var content = raw ? new StringContent((string)body, Encoding.UTF8, "text/plain") : new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
-        var response = await http.PostAsync(path, content);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"Orthanc {path}: {(int)response.StatusCode} {text}");
-        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement;
-    }
-
-    /// <summary>The files Orthanc holds for a study: SOPInstanceUID → SHA-256 of <c>/instances/{id}/file</c>.</summary>
-    private static async Task<Dictionary<string, string>> OrthancFileHashesAsync(HttpClient http, string studyUid)
-    {
-        var lookup = await PostJsonAsync(http, "/tools/lookup", studyUid, raw: true);
-        var id = Assert.Single(lookup.EnumerateArray()).GetProperty("ID").GetString();
-        var instances = JsonDocument.Parse(await http.GetStringAsync($"/studies/{id}/instances")).RootElement;
-        var hashes = new Dictionary<string, string>();
-        foreach (var instance in instances.EnumerateArray())
-        {
-            var sop = instance.GetProperty("MainDicomTags").GetProperty("SOPInstanceUID").GetString()!;
-            var file = await http.GetByteArrayAsync($"/instances/{instance.GetProperty("ID").GetString()}/file");
-            hashes[sop] = Convert.ToHexStringLower(SHA256.HashData(file));
-        }
-
-        return hashes;
-    }
-
     /// <summary>One instance as WADO-RS serves it: the single part of the multipart answer.</summary>
-    private static async Task<byte[]> InstanceBytesAsync(HttpClient client, string study, string sop)
+    internal static async Task<byte[]> InstanceBytesAsync(HttpClient client, string study, string sop)
     {
         var instances = JsonDocument.Parse(await client.GetStringAsync($"/dicomweb/studies/{study}/instances?SOPInstanceUID={sop}")).RootElement;
         var url = new Uri(Assert.Single(instances.EnumerateArray()).GetProperty("00081190").GetProperty("Value")[0].GetString()!).PathAndQuery;

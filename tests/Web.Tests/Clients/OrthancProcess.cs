@@ -97,7 +97,11 @@ public sealed class OrthancProcess : IAsyncDisposable
         throw new TimeoutException($"Orthanc did not answer /system in 60 s:\n{log}");
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>The DICOMweb root a STOW-RS client sends to (<c>{root}/studies</c>).</summary>
+    public Uri DicomWebRoot => new($"http://127.0.0.1:{HttpPort}/dicom-web");
+
+    /// <summary>Kills Orthanc, keeping its storage: <see cref="StartAsync"/> again brings it back on the same port with what it held.</summary>
+    public async Task StopAsync()
     {
         Http?.Dispose();
         if (process is { HasExited: false })
@@ -107,6 +111,45 @@ public sealed class OrthancProcess : IAsyncDisposable
         }
 
         process?.Dispose();
+        process = null;
+    }
+
+    /// <summary>The files Orthanc holds for a study: SOPInstanceUID → SHA-256 of <c>/instances/{id}/file</c>, byte for byte as stored.</summary>
+    public async Task<Dictionary<string, string>> FileHashesAsync(string studyUid)
+    {
+        var lookup = await PostJsonAsync("/tools/lookup", studyUid, raw: true);
+        var id = lookup.EnumerateArray().Single(r => r.GetProperty("Type").GetString() == "Study").GetProperty("ID").GetString();
+        var instances = JsonDocument.Parse(await Http.GetStringAsync($"/studies/{id}/instances")).RootElement;
+        var hashes = new Dictionary<string, string>();
+        foreach (var instance in instances.EnumerateArray())
+        {
+            var sop = instance.GetProperty("MainDicomTags").GetProperty("SOPInstanceUID").GetString()!;
+            var file = await Http.GetByteArrayAsync($"/instances/{instance.GetProperty("ID").GetString()}/file");
+            hashes[sop] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(file));
+        }
+
+        return hashes;
+    }
+
+    /// <summary>A JSON (or, <paramref name="raw"/>, plain-text) POST to Orthanc's REST API that must succeed; its JSON answer.</summary>
+    public async Task<JsonElement> PostJsonAsync(string path, object body, bool raw = false)
+    {
+        var content = raw
+            ? new StringContent((string)body, System.Text.Encoding.UTF8, "text/plain")
+            : new StringContent(JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+        var response = await Http.PostAsync(path, content);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Orthanc {path}: {(int)response.StatusCode} {text}");
+        }
+
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
         if (Directory.Exists(folder))
         {
             Directory.Delete(folder, recursive: true);

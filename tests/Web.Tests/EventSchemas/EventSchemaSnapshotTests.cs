@@ -4,6 +4,7 @@ using EventSourced.Domain.Archive;
 using EventSourced.Domain.Access;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Corrections;
+using EventSourced.Domain.Forwarding;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Patients;
 using EventSourced.Domain.Reports;
@@ -120,6 +121,11 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new SlideFileStored(Id, "1.2.3", "1.2.3.4", "1.2.3.4.5", "I23-00102-A-1-1",
                 new SlideFile("CMU-1.mrxs", SlideFileKind.Mirax, new BlobRef(new string('e', 64), new string('f', 40), 123456), "CMU-1.mrxs", new string('9', 40)),
                 IngestChannel.PathologyUpload, "SCANNER1", By, At),
+            new ForwardRequested(Id, ForwardKind.Series, "1.2.3.4", [new ForwardedSeries("1.2.3", "1.2.3.4")], "to-peer", "http://peer/dicom-web", "john", By, At),
+            new SeriesForwarded(Id, 2, [new ForwardedSeries("1.2.3", "1.2.3.4")], 5, 2_621_440, Actor.System("forwarding"), At),
+            new ForwardFailed(Id, 1, [new ForwardedSeries("1.2.3", "1.2.3.4")], "http://peer/dicom-web answered 503 Service Unavailable.", At.AddSeconds(30),
+                Actor.System("forwarding"), At),
+            new ForwardRetried(Id, 7, [new ForwardedSeries("1.2.3", "1.2.3.4")], By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

@@ -29,7 +29,16 @@ public sealed class HostileInputFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
-        App = new AppFactory(database.ConnectionString);
+        // Forward jobs of both kinds are configured, as in a real deployment: document e's 500s for a missing
+        // forward configuration are then never an answer to bad input, and the walk accepts no 5xx at all.
+        App = new AppFactory(database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Forwarding:Nodes:peer:Url"] = "http://127.0.0.1:9/dicom-web",
+            ["Forwarding:Jobs:series:Type"] = "ForwardSeries",
+            ["Forwarding:Jobs:series:Node"] = "peer",
+            ["Forwarding:Jobs:slides:Type"] = "ForwardNonDicomSlides",
+            ["Forwarding:Jobs:slides:Endpoint"] = "http://127.0.0.1:9/slides",
+        });
         App.UseKestrel(0);
         App.StartServer();
     }

@@ -13,6 +13,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Dictionary<string, string> environment;
     private Process? process;
 
+    /// <param name="settings">More configuration, as environment variables (<c>Section__Key</c>).</param>
     public ServiceProcess(string connectionString, string blobRoot, IReadOnlyDictionary<string, string>? settings = null)
     {
         Port = FreePort();

@@ -224,20 +224,8 @@ public sealed class WadoModule : ICarterModule
         public async Task ExecuteAsync(HttpContext context)
         {
             var boundary = Guid.NewGuid().ToString("N");
-            var response = context.Response;
-            response.ContentType = $"multipart/related; type=\"{DicomWebMediaTypes.Dicom}\"; boundary={boundary}";
-            var body = response.Body;
-            foreach (var instance in instances)
-            {
-                var (blob, length) = await blobs.OpenAsync(instance, context.RequestAborted);
-                await using var _ = blob;
-                await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
-                    $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {length}\r\n\r\n"), context.RequestAborted);
-                await blob.CopyToAsync(body, context.RequestAborted);
-                await body.WriteAsync("\r\n"u8.ToArray(), context.RequestAborted);
-            }
-
-            await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"--{boundary}--\r\n"), context.RequestAborted);
+            context.Response.ContentType = Shared.Retrieval.MultipartDicom.ContentType(boundary);
+            await Shared.Retrieval.MultipartDicom.WriteAsync(context.Response.Body, boundary, instances, blobs, context.RequestAborted);
         }
     }
 }

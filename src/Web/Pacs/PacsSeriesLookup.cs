@@ -1,0 +1,27 @@
+using System.Text.Json.Nodes;
+using EventSourced.Dicom;
+using EventSourced.Projections.Qido;
+using Marten;
+using Marten.Linq.MatchesSql;
+
+namespace EventSourced.Web.Pacs;
+
+/// <summary>The series a document e request names, on the QIDO records (deprecated content is not found).</summary>
+public static class PacsSeriesLookup
+{
+    public sealed record SeriesKey(string Study, string Series);
+
+    public static async Task<IReadOnlyList<SeriesKey>> BySeriesUidAsync(IQuerySession session, string seriesUid, CancellationToken cancellation) =>
+        (await session.Query<QidoSeries>().Where(x => x.SeriesInstanceUid == seriesUid)
+            .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid)).ToListAsync(cancellation)).Distinct().ToList();
+
+    /// <summary>Container Identifier (0040,0512) of any stored instance, in the QIDO instance records' headers.</summary>
+    public static async Task<IReadOnlyList<SeriesKey>> ByContainerAsync(IQuerySession session, string container, CancellationToken cancellation)
+    {
+        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
+        return (await session.Query<QidoInstance>()
+            .Where(x => x.MatchesSql("d.data @> ?::jsonb", match))
+            .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid))
+            .ToListAsync(cancellation)).Distinct().ToList();
+    }
+}
