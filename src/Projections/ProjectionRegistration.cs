@@ -1,3 +1,4 @@
+using EventSourced.Projections.Storage;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Reports;
 using EventSourced.Projections.Blobs;
@@ -51,6 +52,7 @@ public static class ProjectionRegistration
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
         options.AddStudyLifecycleEvents();
+        options.AddStoragePlacements();
         return options;
     }
 

@@ -51,6 +51,9 @@ public enum StudyChangeKind
 
     /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
     InstanceRestored,
+
+    /// <summary><c>studies/relocation</c>: the study's blobs moved to another physical medium or bucket.</summary>
+    Relocated,
 }
 
 public static class StudyChangeKinds

@@ -89,6 +89,15 @@ public static class StudyFeedMapping
         {
             Details = PatientChange(x),
         }],
+        StudyRelocated x => [Entry(e, StudyChangeKind.Relocated, x.StudyInstanceUid, x.RelocatedBy, x.RelocatedAt) with
+        {
+            Details = new()
+            {
+                ["from"] = x.From.Name, ["fromKind"] = StorageKindName(x.From.Kind),
+                ["to"] = x.To.Name, ["toKind"] = StorageKindName(x.To.Kind),
+                ["author"] = x.Author,
+            },
+        }],
         StudyDeprecationStarted x => [Entry(e, StudyChangeKind.DeprecationStarted, x.StudyInstanceUid, x.StartedBy, x.StartedAt) with
         {
             SeriesInstanceUid = x.SeriesInstanceUid,
@@ -110,6 +119,8 @@ public static class StudyFeedMapping
             })],
         _ => [],
     };
+
+    private static string StorageKindName(StorageKind kind) => kind == StorageKind.Bucket ? "bucket" : "physicalMedium";
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
     {

@@ -198,7 +198,7 @@ public sealed class PacsDeprecationModule : ICarterModule
     }
 
     /// <summary>The members of a JSON object, each a non-blank string of at most 1024 characters, among <paramref name="allowed"/>.</summary>
-    private static (Dictionary<string, string> Fields, IResult? Error) Strings(JsonElement root, IReadOnlyList<string> allowed)
+    internal static (Dictionary<string, string> Fields, IResult? Error) Strings(JsonElement root, IReadOnlyList<string> allowed)
     {
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         if (root.ValueKind != JsonValueKind.Object)

@@ -13,7 +13,8 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Dictionary<string, string> environment;
     private Process? process;
 
-    public ServiceProcess(string connectionString, string blobRoot)
+    /// <param name="settings">More configuration, as environment variables (<c>Section__Key</c>).</param>
+    public ServiceProcess(string connectionString, string blobRoot, IReadOnlyDictionary<string, string>? settings = null)
     {
         Port = FreePort();
         environment = new()
@@ -24,6 +25,10 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["DOTNET_NOLOGO"] = "1",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
     }
 
     public int Port { get; }
@@ -81,6 +86,21 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         process?.Kill(entireProcessTree: true);
         process?.WaitForExit();
+    }
+
+    /// <summary>Waits for the process to end by itself (an injected crash); false when it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<bool> ExitedWithinAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process!.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     public ValueTask DisposeAsync()
