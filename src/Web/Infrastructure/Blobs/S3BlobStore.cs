@@ -48,9 +48,10 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     {
         try
         {
-            // A one-key listing: answered by every S3-compatible service, and refused (404 NoSuchBucket,
-            // 403) exactly when the bucket cannot be used with these credentials.
-            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix, MaxKeys = 1 }, cancellation);
+            // A listing of a prefix no blob has ('~' is not a hex digit): answered by every S3-compatible
+            // service, refused (404 NoSuchBucket, 403) exactly when the bucket cannot be used with these
+            // credentials, and never truncated (s3rver fails a truncated one-key listing).
+            await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = prefix + "~", MaxKeys = 1 }, cancellation);
             return true;
         }
         catch (Exception e) when (e is AmazonServiceException or HttpRequestException or IOException or TaskCanceledException)
