@@ -1,6 +1,5 @@
 using EventSourced.Domain.Studies;
 using Marten;
-using JasperFx.Events.Projections;
 using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Storage;
@@ -24,15 +23,4 @@ public sealed partial class StudyPlacementProjection : EventProjection
 {
     public void Project(StudyRelocated e, IDocumentOperations ops) =>
         ops.Store(new StudyPlacement { Id = e.StudyStreamId, StudyInstanceUid = e.StudyInstanceUid, Location = e.To });
-}
-
-public static class StorageRegistration
-{
-    public static StoreOptions AddStoragePlacements(this StoreOptions options)
-    {
-        options.Events.AddEventType<StudyRelocated>();
-        options.Projections.Add<StudyPlacementProjection>(ProjectionLifecycle.Inline);
-        options.Schema.For<StudyPlacement>().SingleTenanted().Index(x => x.StudyInstanceUid);
-        return options;
-    }
 }

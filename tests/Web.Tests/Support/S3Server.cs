@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -21,7 +19,7 @@ public sealed class S3Server : IAsyncDisposable
     private readonly string directory = Path.Combine(Path.GetTempPath(), "eventsourced-s3rver", Guid.NewGuid().ToString("N"));
     private Process? process;
 
-    public int Port { get; } = FreePort();
+    public int Port { get; } = ServiceProcess.FreePort();
 
     public string ServiceUrl => $"http://127.0.0.1:{Port}";
 
@@ -129,12 +127,5 @@ public sealed class S3Server : IAsyncDisposable
         }
 
         return ValueTask.CompletedTask;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -137,7 +137,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         return start;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -2,7 +2,7 @@ using System.Net;
 using EventSourced.Web.Tests.Support;
 using Npgsql;
 
-namespace EventSourced.Web.Tests.Storage;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>
 /// A relocation killed between its steps (the service's test-only <c>Storage:RelocationCrashAt</c> ends

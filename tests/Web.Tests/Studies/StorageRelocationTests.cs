@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EventSourced.Web.Tests.Support;
 
-namespace EventSourced.Web.Tests.Storage;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>The service with every kind of location: the local medium, a physical medium, two buckets on a real s3rver, and a bucket that is configured but missing on its server.</summary>
 public sealed class StorageFixture : IAsyncLifetime

@@ -6,7 +6,7 @@ using EventSourced.Dicom;
 using EventSourced.Web.Tests.Ingestion;
 using EventSourced.Web.Tests.Support;
 
-namespace EventSourced.Web.Tests.Storage;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>A study stored through STOW-RS for the storage tests: the bytes sent, by SOP Instance UID, and their SHA-256.</summary>
 public sealed record StoredStudy(string Study, string Accession, Dictionary<string, byte[]> Sent)
