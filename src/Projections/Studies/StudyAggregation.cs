@@ -22,3 +22,9 @@ public partial class StudyAggregation
 {
     public Study Apply(StudyPatientAssigned assigned, Study study) => study.Apply(assigned);
 }
+
+/// <summary>Storage relocations of the study stream (StudyStorage.cs).</summary>
+public partial class StudyAggregation
+{
+    public Study Apply(StudyRelocated relocated, Study study) => study.Apply(relocated);
+}

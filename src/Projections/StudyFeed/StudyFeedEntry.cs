@@ -78,6 +78,8 @@ public enum StudyChangeKind
 
     /// <summary>An operator sent a dead-lettered forward again.</summary>
     ForwardRetried,
+    /// <summary><c>studies/relocation</c>: the study's blobs moved to another physical medium or bucket.</summary>
+    Relocated,
 }
 
 public static class StudyChangeKinds

@@ -91,6 +91,15 @@ public static class StudyFeedMapping
         {
             Details = PatientChange(x),
         }],
+        StudyRelocated x => [Entry(e, StudyChangeKind.Relocated, x.StudyInstanceUid, x.RelocatedBy, x.RelocatedAt) with
+        {
+            Details = new()
+            {
+                ["from"] = x.From.Name, ["fromKind"] = StorageKindName(x.From.Kind),
+                ["to"] = x.To.Name, ["toKind"] = StorageKindName(x.To.Kind),
+                ["author"] = x.Author,
+            },
+        }],
         StudyDeprecationStarted x => [Entry(e, StudyChangeKind.DeprecationStarted, x.StudyInstanceUid, x.StartedBy, x.StartedAt) with
         {
             SeriesInstanceUid = x.SeriesInstanceUid,
@@ -171,6 +180,7 @@ public static class StudyFeedMapping
         SeriesRefilingReason.Swapped => StudyChangeKind.Swapped,
         _ => StudyChangeKind.CorrectionUndone,
     };
+    private static string StorageKindName(StorageKind kind) => kind == StorageKind.Bucket ? "bucket" : "physicalMedium";
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
     {

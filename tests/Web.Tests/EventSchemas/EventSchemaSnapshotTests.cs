@@ -84,6 +84,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
                 [new InstanceRefiled(Id, instance with { StudyInstanceUid = "1.2.4" }, "1.2.3", At)],
                 [new InstanceFiledInArchive(Id, "default", "default", "P1", "1.2.4", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
                 SeriesRefilingReason.Reconciled, Id, By, At),
+            new StudyRelocated(Id, "1.2.3", new StorageLocation(StorageKind.PhysicalMedium, "local"), new StorageLocation(StorageKind.Bucket, "online-bucket"), 3, "JaneDoe", By, At),
             new SeriesResultRecorded(Id, "project", "archive", "1.2.3", "1.2.3.4", ArchiveResultTypes.Cad4tb, "CAD4TB 5", "CAD4TB",
                 JsonSerializer.SerializeToElement(12.345), new BlobRef(new string('c', 64), new string('d', 40), 10), "heatmap.png", By, At),
             new SeriesFormSubmitted(Id, Id, "project", "archive", "1.2.3", "1.2.3.4", "Retina grading",

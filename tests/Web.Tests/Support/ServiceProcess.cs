@@ -91,6 +91,21 @@ public sealed class ServiceProcess : IAsyncDisposable
         process?.WaitForExit();
     }
 
+    /// <summary>Waits for the process to end by itself (an injected crash); false when it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<bool> ExitedWithinAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process!.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         if (process is { HasExited: false })
@@ -125,7 +140,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         return start;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
