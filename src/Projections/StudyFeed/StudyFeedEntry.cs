@@ -51,6 +51,12 @@ public enum StudyChangeKind
 
     /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
     InstanceRestored,
+
+    /// <summary>
+    /// Document e's <c>studies/createKos</c>: a Key Object Selection Document referencing the study's visible
+    /// instances was stored in it (the KOS instance itself also has its <see cref="InstanceStored"/> entry).
+    /// </summary>
+    KosStored,
 }
 
 public static class StudyChangeKinds

@@ -108,8 +108,29 @@ public static class StudyFeedMapping
                 Reason = x.Reason,
                 Details = new() { ["deprecationId"] = x.DeprecationId.ToString(), ["author"] = x.Author },
             })],
+        KeyObjectSelectionCreated x => [Entry(e, StudyChangeKind.KosStored, x.StudyInstanceUid, x.CreatedBy, x.CreatedAt) with
+        {
+            SeriesInstanceUid = x.SeriesInstanceUid,
+            SopInstanceUid = x.SopInstanceUid,
+            Details = KosDetails(x),
+        }],
         _ => [],
     };
+
+    private static Dictionary<string, string> KosDetails(KeyObjectSelectionCreated x)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["titleCode"] = x.TitleCodeValue,
+            ["referencedInstances"] = x.ReferencedInstances.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (x.CallingAeTitle is { } callingAe)
+        {
+            details["callingAE"] = callingAe;
+        }
+
+        return details;
+    }
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
     {
