@@ -28,7 +28,7 @@ public static class ProjectionCommands
         }
 
         Console.WriteLine(
-            $"{result.Differences.Count} difference(s) in {result.Tables.Count} read-model tables rebuilt from {result.Events} events, {result.Elapsed.TotalSeconds:F1} s.");
+            $"{result.Differences.Count} difference(s) in {result.Tables.Count} read-model tables ({result.RebuiltRows.Values.Sum()} rows) rebuilt from {result.Events} events, {result.Elapsed.TotalSeconds:F1} s.");
         return result.Differences.Count == 0 ? 0 : 1;
     }
 }

@@ -14,7 +14,8 @@ public sealed record ReadModelDifference(string Table, string Key, string Column
 }
 
 /// <summary>What <see cref="ProjectionVerifier.VerifyAsync"/> compared and found.</summary>
-public sealed record ProjectionVerification(IReadOnlyList<string> Tables, long Events, IReadOnlyList<ReadModelDifference> Differences, TimeSpan Elapsed);
+public sealed record ProjectionVerification(
+    IReadOnlyList<string> Tables, long Events, IReadOnlyDictionary<string, long> RebuiltRows, IReadOnlyList<ReadModelDifference> Differences, TimeSpan Elapsed);
 
 /// <summary>
 /// "Rebuild equals live": every projection that keeps a read model (inline and asynchronous) is rebuilt
@@ -65,7 +66,7 @@ public static class ProjectionVerifier
             var (events, lagging) = await SnapshotAsync(dataSource, live.Schema, scratch, tables, asyncShards, catchUp, cancellation);
             if (lagging.Count > 0)
             {
-                return new ProjectionVerification(tables, events, lagging, clock.Elapsed);
+                return new ProjectionVerification(tables, events, new Dictionary<string, long>(), lagging, clock.Elapsed);
             }
 
             using (var daemon = await store.BuildProjectionDaemonAsync())
@@ -77,12 +78,15 @@ public static class ProjectionVerifier
             }
 
             var differences = new List<ReadModelDifference>();
+            var rows = new Dictionary<string, long>();
             foreach (var table in tables)
             {
                 differences.AddRange(await CompareAsync(dataSource, scratch, table, cancellation));
+                await using var count = dataSource.CreateCommand($"select count(*) from \"{scratch}\".{table}");
+                rows[table] = (long)(await count.ExecuteScalarAsync(cancellation))!;
             }
 
-            return new ProjectionVerification(tables, events, differences, clock.Elapsed);
+            return new ProjectionVerification(tables, events, rows, differences, clock.Elapsed);
         }
         finally
         {

@@ -29,13 +29,14 @@ public sealed class RebuildEqualsLiveTests(ServiceFixture fixture, ITestOutputHe
         Assert.True(result.Events > 100, $"{result.Events} events");
 
         // Every kind of read model is in the comparison: inline single- and multi-stream, async, custom event projections.
-        Assert.Empty(
-            new[]
-            {
-                "mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_patientrecord", "mt_doc_ordersummary",
-                "mt_doc_orderhistory", "mt_doc_currentreport", "mt_doc_archivestudy", "mt_doc_instancelocation",
-                "mt_doc_referencedblob", "mt_doc_studyfeedentry", "mt_doc_apikeycredential",
-            }.Except(result.Tables));
+        string[] expected =
+        [
+            "mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_patientrecord", "mt_doc_ordersummary",
+            "mt_doc_orderhistory", "mt_doc_currentreport", "mt_doc_archivestudy", "mt_doc_instancelocation",
+            "mt_doc_referencedblob", "mt_doc_studyfeedentry", "mt_doc_apikeycredential",
+        ];
+        Assert.Empty(expected.Except(result.Tables));
+        Assert.All(expected, table => Assert.True(result.RebuiltRows[table] > 0, $"{table}: no row rebuilt"));
         await AssertScratchSchemasDroppedAsync(fixture.ConnectionString);
     }
 
