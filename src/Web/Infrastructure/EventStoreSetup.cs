@@ -102,15 +102,7 @@ public static class EventStoreSetup
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
 
-        options.AddTenantProjections();
-        options.AddOrderProjections();
-        options.AddReportProjections();
-        options.AddStudyProjections();
-        options.AddQidoProjections();
-        options.AddPatientProjections();
-        options.AddArchiveProjections();
-        options.AddAccessProjections();
-        options.AddStudyFeedProjections(signal);
+        options.AddProjections(signal);
 
         // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
         // gap): the study feed's freshness (docs/architecture.md).

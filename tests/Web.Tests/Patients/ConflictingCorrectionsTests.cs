@@ -6,7 +6,7 @@ using EventSourced.Web.Tests.Support;
 using Marten;
 using static EventSourced.Web.Tests.Patients.PatientSupport;
 
-namespace EventSourced.Web.Tests.Races;
+namespace EventSourced.Web.Tests.Patients;
 
 /// <summary>
 /// Twenty conflicting corrections at once (merges both ways, moves of one study to different patients, a
