@@ -7,9 +7,4 @@
 # Any other verb goes to JasperFx's own "projections" command (e.g. eng/projections.sh --rebuild).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/service-env.sh"
-dll="$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
-if [ -z "${EVENTSOURCED_SKIP_BUILD:-}" ]; then
-  dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly >&2
-fi
-cd src/Web
-exec dotnet "$dll" projections "$@"
+run_service_cli projections "$@"

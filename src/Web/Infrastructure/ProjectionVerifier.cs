@@ -228,39 +228,35 @@ public static class ProjectionVerifier
 
     private static async Task<List<string>> PrimaryKeyAsync(NpgsqlConnection connection, string schema, string table, CancellationToken cancellation)
     {
-        await using var command = new NpgsqlCommand(
+        var keys = await NamesAsync(connection, schema, table,
             """
-            select a.attname from pg_index i
+            select a.attname::text from pg_index i
             join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
             where i.indrelid = (quote_ident(@schema) || '.' || quote_ident(@table))::regclass and i.indisprimary
             order by array_position(i.indkey, a.attnum)
-            """, connection);
-        command.Parameters.AddWithValue("schema", schema);
-        command.Parameters.AddWithValue("table", table);
-        var keys = new List<string>();
-        await using var reader = await command.ExecuteReaderAsync(cancellation);
-        while (await reader.ReadAsync(cancellation))
-        {
-            keys.Add(reader.GetString(0));
-        }
-
+            """, cancellation);
         return keys.Count > 0 ? keys : throw new InvalidOperationException($"{schema}.{table} has no primary key to match rows on.");
     }
 
-    private static async Task<List<string>> ColumnsAsync(NpgsqlConnection connection, string schema, string table, CancellationToken cancellation)
+    private static Task<List<string>> ColumnsAsync(NpgsqlConnection connection, string schema, string table, CancellationToken cancellation) =>
+        NamesAsync(connection, schema, table,
+            "select column_name::text from information_schema.columns where table_schema = @schema and table_name = @table order by ordinal_position",
+            cancellation);
+
+    /// <summary>The first column of <paramref name="sql"/>'s rows, given <c>@schema</c> and <c>@table</c>.</summary>
+    private static async Task<List<string>> NamesAsync(NpgsqlConnection connection, string schema, string table, string sql, CancellationToken cancellation)
     {
-        await using var command = new NpgsqlCommand(
-            "select column_name from information_schema.columns where table_schema = @schema and table_name = @table order by ordinal_position", connection);
+        await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("schema", schema);
         command.Parameters.AddWithValue("table", table);
-        var columns = new List<string>();
+        var names = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
         {
-            columns.Add(reader.GetString(0));
+            names.Add(reader.GetString(0));
         }
 
-        return columns;
+        return names;
     }
 
     private static async Task<(long, long)> ScalarsAsync(NpgsqlConnection connection, string sql, CancellationToken cancellation)
