@@ -126,6 +126,13 @@ internal static class RebuildHistory
         await OkJsonAsync(await PostAsync(client, "studies/move", $$"""{"studyInstanceUid":"{{b}}","targetPatientID":"RB-C","patientName":"GAMMA^GIL","userName":"u"}"""));
         await OkJsonAsync(await PostAsync(client, $"corrections/{merge.GetProperty("correctionId").GetString()}/undo", """{"userName":"u"}"""));
 
+        // Series moves: a study reconciled into a new one (document e studies/reconcile).
+        var (reconciled, _, _) = await StowStudyAsync(client, "RB-R", "RHO^RAY", series: 2);
+        await OkJsonAsync(await PostAsync(client, "studies/reconcile", $$"""
+            {"sourceStudyInstanceUID":"{{reconciled}}","targetStudyInstanceUID":"{{EventSourced.Dicom.DicomUid.Generate()}}","patientID":"RB-R2","patientName":"RHO^RITA",
+             "patientBirthDate":"19010101","patientSex":"M","accessionNumber":"AN-R","studyDescription":"Reconciled","studyDate":"20211229","userName":"u"}
+            """));
+
         // Document d upload, a KOS, a series deprecated and restored, a study deprecated.
         var uploaded = await UploadedStudy.UploadAsync(client, series: 2, perSeries: 1);
         Assert.Equal(HttpStatusCode.OK, (await PostAsync(client, "studies/createKos", $$"""{"studyInstanceUid":"{{uploaded.Study}}","callingAE":"NGV"}""")).StatusCode);
