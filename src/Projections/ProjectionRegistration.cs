@@ -2,6 +2,7 @@ using EventSourced.Projections.Access;
 using EventSourced.Projections.Archive;
 using EventSourced.Projections.Blobs;
 using EventSourced.Projections.Orders;
+using EventSourced.Projections.Pathology;
 using EventSourced.Projections.Patients;
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Reports;
@@ -29,6 +30,7 @@ public static class ProjectionRegistration
         options.AddQidoProjections();
         options.AddPatientProjections();
         options.AddArchiveProjections();
+        options.AddPathologyProjections();
         options.AddAccessProjections();
         options.AddStudyFeedProjections(studyFeedSignal);
         return options;

@@ -3,6 +3,7 @@ using EventSourced.Web.Cli;
 using EventSourced.Web.DicomService;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Ingestion;
+using EventSourced.Web.Pacs;
 using EventSourced.Web.Reports;
 using JasperFx;
 
@@ -15,6 +16,7 @@ builder.AddReports();      // document a
 builder.AddIngestion();    // document b
 builder.AddDicomService(); // document c
 builder.AddArchive();      // document d
+builder.AddPacs();         // document e
 
 var app = builder.Build();
 app.UseWebPipeline();

@@ -31,14 +31,14 @@ public sealed class InstanceIngestor(InstanceReceiver receiver, IMessageBus bus)
     /// <summary>Records received instances, grouped by study; the outcomes come back in the order given.</summary>
     public async Task<IReadOnlyList<IngestOutcome>> StoreAsync(
         IReadOnlyList<StoredInstance> instances, string tenantId, Actor by, CancellationToken cancellation,
-        Domain.Archive.ArchivePlacement? placement = null)
+        Domain.Archive.ArchivePlacement? placement = null, StoredSlide? slide = null)
     {
         var outcomes = new Dictionary<StoredInstance, IngestOutcome>(ReferenceEqualityComparer.Instance);
         foreach (var study in instances.GroupBy(i => i.StudyInstanceUid))
         {
             var batch = study.ToList();
             var response = await bus.InvokeForTenantAsync<StoreInstancesResponse>(
-                tenantId, new StoreInstances(batch, by) { Placement = placement }, cancellation, InvokeTimeout);
+                tenantId, new StoreInstances(batch, by) { Placement = placement, Slide = slide }, cancellation, InvokeTimeout);
             for (var i = 0; i < batch.Count; i++)
             {
                 var result = response.Results[i];

@@ -17,6 +17,9 @@ public enum IngestChannel
 
     /// <summary>Built by the archive itself (a Key Object Selection Document: a rejection note, a manifest).</summary>
     Generated,
+
+    /// <summary>Document e's digital pathology storage: an SM instance made from the sender's metadata or sidecar.</summary>
+    PathologyUpload,
 }
 
 /// <summary>A blob as stored: content address (SHA-256), SHA-1, and size in bytes.</summary>

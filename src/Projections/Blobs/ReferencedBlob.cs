@@ -35,6 +35,8 @@ public sealed partial class ReferencedBlobProjection : EventProjection
 
     public void Project(StudyGroupReportDelivered e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Content.Blob.Sha256 });
 
+    public void Project(SlideFileStored e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.File.Blob.Sha256 });
+
     public void Project(SeriesResultRecorded e, IDocumentOperations ops)
     {
         if (e.File is { } file)

@@ -13,6 +13,8 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
     public Study Apply(InstanceReplaced replaced, Study study) => study.Apply(replaced);
 
     public Study Apply(Domain.Archive.InstanceFiledInArchive filed, Study study) => study.Apply(filed);
+
+    public Study Apply(SlideFileStored stored, Study study) => study.Apply(stored);
 }
 
 /// <summary>Patient corrections of the study stream (StudyCorrectionEvents.cs).</summary>

@@ -150,29 +150,6 @@ public sealed class ArchiveUploadModule : ICarterModule
     }
 
     /// <summary>A text field, UTF-8, read with a bound; null when it is larger.</summary>
-    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellation)
-    {
-        var buffer = new byte[MaxFieldBytes + 1];
-        var total = 0;
-        try
-        {
-            int read;
-            while (total < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(total), cancellation)) > 0)
-            {
-                total += read;
-            }
-
-            if (total > MaxFieldBytes)
-            {
-                await UploadMultipart.DrainAsync(body, cancellation);
-                return null;
-            }
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException && e is not BadHttpRequestException && !cancellation.IsCancellationRequested)
-        {
-            throw new UploadStreamException(e);
-        }
-
-        return Encoding.UTF8.GetString(buffer, 0, total);
-    }
+    private static async Task<string?> ReadFieldAsync(Stream body, CancellationToken cancellation) =>
+        await UploadMultipart.ReadBoundedAsync(body, MaxFieldBytes, cancellation) is { } bytes ? Encoding.UTF8.GetString(bytes) : null;
 }

@@ -46,6 +46,37 @@ public static class UploadMultipart
         }
     }
 
+    /// <summary>A small part (a form field, a JSON document) read whole, up to <paramref name="maxBytes"/>; null when larger (the rest is drained).</summary>
+    public static async Task<byte[]?> ReadBoundedAsync(Stream part, int maxBytes, CancellationToken cancellation)
+    {
+        var buffer = new byte[Math.Min(maxBytes + 1, 64 * 1024)];
+        var total = 0;
+        try
+        {
+            int read;
+            while ((read = await part.ReadAsync(buffer.AsMemory(total), cancellation)) > 0)
+            {
+                total += read;
+                if (total > maxBytes)
+                {
+                    await part.CopyToAsync(Stream.Null, cancellation);
+                    return null;
+                }
+
+                if (total == buffer.Length)
+                {
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, maxBytes + 1));
+                }
+            }
+        }
+        catch (Exception e) when (IsClientFault(e, cancellation))
+        {
+            throw new UploadStreamException(e);
+        }
+
+        return buffer[..total];
+    }
+
     private static bool IsClientFault(Exception e, CancellationToken cancellation) =>
         e is InvalidDataException or IOException && e is not BadHttpRequestException and not UploadStreamException && !cancellation.IsCancellationRequested;
 }

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using EventSourced.Web.Tests.Support;
 
 namespace EventSourced.Web.Tests.Deprecation;
 
@@ -77,32 +77,7 @@ print(json.dumps({'evidence': evidence, 'content': content, 'title': f'{title.Co
         }
     });
 
-    private static T WithFile<T>(byte[] bytes, Func<string, T> use)
-    {
-        var path = Path.Combine(Path.GetTempPath(), $"kos-{Guid.NewGuid():N}.dcm");
-        File.WriteAllBytes(path, bytes);
-        try
-        {
-            return use(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
+    private static T WithFile<T>(byte[] bytes, Func<string, T> use) => ExternalTool.WithFile(bytes, ".dcm", use);
 
-    private static (int Exit, string Stdout, string Stderr) Run(string exe, params string[] args)
-    {
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(60_000), $"{exe} timed out");
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Exit, string Stdout, string Stderr) Run(string exe, params string[] args) => ExternalTool.Run(exe, args);
 }

@@ -117,6 +117,9 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             },
             new CorrectionUndone(Id, "user", By, At),
             new OrderPatientDemographicsUpdated(Id, Patient, By, At),
+            new SlideFileStored(Id, "1.2.3", "1.2.3.4", "1.2.3.4.5", "I23-00102-A-1-1",
+                new SlideFile("CMU-1.mrxs", SlideFileKind.Mirax, new BlobRef(new string('e', 64), new string('f', 40), 123456), "CMU-1.mrxs", new string('9', 40)),
+                IngestChannel.PathologyUpload, "SCANNER1", By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

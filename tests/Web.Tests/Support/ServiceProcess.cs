@@ -13,7 +13,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly Dictionary<string, string> environment;
     private Process? process;
 
-    public ServiceProcess(string connectionString, string blobRoot)
+    public ServiceProcess(string connectionString, string blobRoot, IReadOnlyDictionary<string, string>? settings = null)
     {
         Port = FreePort();
         environment = new()
@@ -24,7 +24,14 @@ public sealed class ServiceProcess : IAsyncDisposable
             ["Logging__LogLevel__Default"] = "Warning",
             ["DOTNET_NOLOGO"] = "1",
         };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            environment[key] = value;
+        }
     }
+
+    /// <summary>The service's operating-system process id, once started.</summary>
+    public int ProcessId => process?.Id ?? throw new InvalidOperationException("The service is not started.");
 
     public int Port { get; }
 

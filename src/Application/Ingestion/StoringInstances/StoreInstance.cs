@@ -19,7 +19,17 @@ public sealed record StoreInstances(IReadOnlyList<StoredInstance> Instances, Act
     /// archive (<see cref="IngestionOptions.DefaultPlacement"/>) where they can, and never refuse for it.
     /// </summary>
     public Domain.Archive.ArchivePlacement? Placement { get; init; }
+
+    /// <summary>
+    /// Document e's pathology storage: the slide file the instance of this SOP Instance UID describes,
+    /// recorded (<see cref="SlideFileStored"/>) in the same transaction as the instance, or the instance
+    /// is refused with it. Null for the other channels.
+    /// </summary>
+    public StoredSlide? Slide { get; init; }
 }
+
+/// <summary>The slide file (already a durable blob) that the SM instance <paramref name="SopInstanceUid"/> describes.</summary>
+public sealed record StoredSlide(string SopInstanceUid, string ContainerIdentifier, SlideFile File);
 
 public sealed record InstanceStoreResult(string SopInstanceUid, StoreOutcome Outcome, Rejection? Rejection);
 
@@ -58,6 +68,16 @@ public static class StoreInstancesHandler
         {
             var decision = StudyDecisions.Store(study, streamId, instance, options.Value.ReplaceWindow, command.By, now);
             var after = After(study, decision.Event);
+            var slide = command.Slide is { } s && s.SopInstanceUid == instance.SopInstanceUid && decision.Outcome != StoreOutcome.Rejected
+                ? SlideDecisions.Store(after!, instance.SeriesInstanceUid, s.SopInstanceUid, s.ContainerIdentifier, s.File, instance.Channel, instance.CallingAeTitle, command.By, now)
+                : default;
+            if (slide.Rejection is { } conflicting)
+            {
+                // Not kept, so the instance is not stored either: the pathology upload answers 409 and leaves nothing.
+                results.Add(new InstanceStoreResult(instance.SopInstanceUid, StoreOutcome.Rejected, conflicting));
+                continue;
+            }
+
             var filing = placement is not null && decision.Outcome != StoreOutcome.Rejected
                 ? Domain.Archive.ArchiveDecisions.File(after!, placement, instance, command.By, now)
                 : null;
@@ -81,6 +101,12 @@ public static class StoreInstancesHandler
             {
                 stream.AppendOne(filed);
                 study = study!.Apply(filed);
+            }
+
+            if (slide.Event is { } kept)
+            {
+                stream.AppendOne(kept);
+                study = study!.Apply(kept);
             }
 
             results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));

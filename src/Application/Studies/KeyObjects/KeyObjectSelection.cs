@@ -210,14 +210,8 @@ public static class KeyObjectSelection
         return item;
     }
 
-    private static DicomDataset Code(DicomDataset parent, KeyObjectTitle title)
-    {
-        var item = new DicomDataset(parent);
-        item.AddString(DicomTags.CodeValue, DicomVR.SH, title.CodeValue);
-        item.AddString(DicomTags.CodingSchemeDesignator, DicomVR.SH, title.CodingSchemeDesignator);
-        item.AddString(DicomTags.CodeMeaning, DicomVR.LO, title.CodeMeaning);
-        return item;
-    }
+    private static DicomDataset Code(DicomDataset parent, KeyObjectTitle title) =>
+        Common.CodeSequenceItem.Create(parent, title.CodeValue, title.CodingSchemeDesignator, title.CodeMeaning);
 }
 
 /// <summary>References to stored instances.</summary>

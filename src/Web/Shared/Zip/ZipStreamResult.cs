@@ -3,13 +3,19 @@ using EventSourced.Application.Blobs;
 
 namespace EventSourced.Web.Shared.Zip;
 
-/// <summary>One file of a streamed zip: a stored blob (<paramref name="Sha256"/>) or bytes made for the answer (<paramref name="Content"/>).</summary>
+/// <summary>
+/// One file of a streamed zip: a stored blob (<paramref name="Sha256"/>), bytes made for the answer
+/// (<paramref name="Content"/>), or a stream opened when the entry is written (<paramref name="Open"/>, e.g. an
+/// entry of a stored zip).
+/// </summary>
 /// <param name="What">Names the file's owner in the error when its blob is missing.</param>
-public sealed record ZipEntrySource(string Name, DateTimeOffset? LastWriteTime, string? Sha256, byte[]? Content = null, string What = "")
+public sealed record ZipEntrySource(string Name, DateTimeOffset? LastWriteTime, string? Sha256, byte[]? Content = null, string What = "", Func<CancellationToken, Task<Stream>>? Open = null)
 {
     public static ZipEntrySource Blob(string name, string sha256, DateTimeOffset lastWriteTime, string what) => new(name, lastWriteTime, sha256, null, what);
 
     public static ZipEntrySource Bytes(string name, byte[] content) => new(name, null, null, content);
+
+    public static ZipEntrySource Opened(string name, DateTimeOffset lastWriteTime, Func<CancellationToken, Task<Stream>> open) => new(name, lastWriteTime, null, null, "", open);
 }
 
 /// <summary>
@@ -41,6 +47,12 @@ public sealed class ZipStreamResult(IReadOnlyList<ZipEntrySource> entries, IBlob
                 {
                     await using var content = await entry.OpenAsync(cancellation);
                     await content.WriteAsync(bytes, cancellation);
+                }
+                else if (source.Open is { } open)
+                {
+                    await using var opened = await open(cancellation);
+                    await using var content = await entry.OpenAsync(cancellation);
+                    await opened.CopyToAsync(content, 81920, cancellation);
                 }
                 else
                 {
