@@ -19,6 +19,12 @@ public sealed record ReferencedBlob
 /// <summary>Inline: the row is written in the same transaction as the event that names the blob (an upsert, no read).</summary>
 public sealed partial class ReferencedBlobProjection : EventProjection
 {
+    /// <summary>Declares its document, so a rebuild (and the rebuild-equals-live check) knows the table it writes.</summary>
+    public ReferencedBlobProjection()
+    {
+        RegisterPublishedType(typeof(ReferencedBlob));
+    }
+
     public void Project(InstanceStored e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
 
     public void Project(InstanceReplaced e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });

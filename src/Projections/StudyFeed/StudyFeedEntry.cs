@@ -78,8 +78,15 @@ public enum StudyChangeKind
 
     /// <summary>An operator sent a dead-lettered forward again.</summary>
     ForwardRetried,
+
     /// <summary><c>studies/relocation</c>: the study's blobs moved to another physical medium or bucket.</summary>
     Relocated,
+
+    /// <summary>
+    /// Document e's <c>studies/createKos</c>: a Key Object Selection Document referencing the study's visible
+    /// instances was stored in it (the KOS instance itself also has its <see cref="InstanceStored"/> entry).
+    /// </summary>
+    KosStored,
 }
 
 public static class StudyChangeKinds

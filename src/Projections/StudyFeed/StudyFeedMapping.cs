@@ -158,6 +158,12 @@ public static class StudyFeedMapping
         {
             ["attempt"] = x.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }),
+        KeyObjectSelectionCreated x => [Entry(e, StudyChangeKind.KosStored, x.StudyInstanceUid, x.CreatedBy, x.CreatedAt) with
+        {
+            SeriesInstanceUid = x.SeriesInstanceUid,
+            SopInstanceUid = x.SopInstanceUid,
+            Details = KosDetails(x),
+        }],
         _ => [],
     };
 
@@ -181,6 +187,21 @@ public static class StudyFeedMapping
         _ => StudyChangeKind.CorrectionUndone,
     };
     private static string StorageKindName(StorageKind kind) => kind == StorageKind.Bucket ? "bucket" : "physicalMedium";
+
+    private static Dictionary<string, string> KosDetails(KeyObjectSelectionCreated x)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["titleCode"] = x.TitleCodeValue,
+            ["referencedInstances"] = x.ReferencedInstances.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (x.CallingAeTitle is { } callingAe)
+        {
+            details["callingAE"] = callingAe;
+        }
+
+        return details;
+    }
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
     {

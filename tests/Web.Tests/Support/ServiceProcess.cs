@@ -43,11 +43,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Runs the service's CLI (e.g. <c>tenants ensure …</c>) to completion and returns its output.</summary>
     public async Task<string> RunCliAsync(params string[] args)
     {
+        var (exitCode, output, error) = await RunCliToExitAsync(args);
+        return exitCode == 0 ? output : throw new InvalidOperationException($"CLI {string.Join(' ', args)} exited {exitCode}: {error}{output}");
+    }
+
+    /// <summary>Runs the service's CLI to completion: its exit code, standard output and standard error.</summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunCliToExitAsync(params string[] args)
+    {
         using var cli = Process.Start(Start(args))!;
-        var output = await cli.StandardOutput.ReadToEndAsync();
-        var error = await cli.StandardError.ReadToEndAsync();
+        var output = cli.StandardOutput.ReadToEndAsync();
+        var error = cli.StandardError.ReadToEndAsync();
         await cli.WaitForExitAsync();
-        return cli.ExitCode == 0 ? output : throw new InvalidOperationException($"CLI {string.Join(' ', args)} exited {cli.ExitCode}: {error}{output}");
+        return (cli.ExitCode, await output, await error);
     }
 
     public async Task StartAsync()
