@@ -49,8 +49,14 @@ public enum StudyChangeKind
     /// <summary>A deprecation completed: one entry per instance that left every read path.</summary>
     InstanceDeprecated,
 
-    /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
+    /// <summary>A deprecation or a delete was undone (our own routes): one entry per instance that came back.</summary>
     InstanceRestored,
+
+    /// <summary>
+    /// Document d's delete: one entry per instance that left every read path, or one study-level entry
+    /// (no SOP Instance UID) when the content only left that Project/Archive.
+    /// </summary>
+    Deleted,
 }
 
 public static class StudyChangeKinds
@@ -64,6 +70,7 @@ public static class StudyChangeKinds
         StudyChangeKind.InstanceStored => "create",
         StudyChangeKind.InstanceReplaced => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
+        StudyChangeKind.Deleted => "delete",
         StudyChangeKind.InstanceRestored => "create",
         _ => null,
     };
