@@ -72,7 +72,7 @@ public sealed class ArchiveDeleteTests(ServiceFixture fixture) : IClassFixture<S
 
         // The study-events feed: one "Deleted" entry per instance that left, with who, how and why.
         var entries = await FeedAsync("delete-series", study.Study, 2);
-        Assert.Equal([study.Instances[0].Sop, study.Instances[1].Sop], entries.Select(e => e.SopInstanceUid).Order());
+        Assert.Equal(new[] { study.Instances[0].Sop, study.Instances[1].Sop }.Order(), entries.Select(e => e.SopInstanceUid).Order());
         Assert.All(entries, e =>
         {
             Assert.Equal("archive-api", e.Via);
@@ -233,6 +233,52 @@ public sealed class ArchiveDeleteTests(ServiceFixture fixture) : IClassFixture<S
         await DeleteOkAsync(client, "series", Params(study.PatientId, study.Study, study.Instances[0].Series));
     }
 
+    private static readonly string[] Tables =
+        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
+
+    [Fact]
+    public async Task Part_of_a_series_kept_by_another_archive_shrinks_the_series_and_read_models_equal_a_rebuild()
+    {
+        var client = await Client("delete-rebuild");
+        var kept = Create("P-REBUILD");
+        var gone = Create("P-REBUILD", kept.Study, kept.Series);
+        var other = Create("P-REBUILD", kept.Study);
+        foreach (var instance in new[] { kept, gone, other })
+        {
+            await client.UploadOkAsync(instance.Bytes, "proj", "arch");
+        }
+
+        await client.UploadOkAsync(kept.Bytes, "proj", "arch-b");
+        async Task<string> SeriesCountAsync()
+        {
+            var (_, series) = await client.QidoAsync($"/dicomweb/studies/{kept.Study}/series?SeriesInstanceUID={kept.Series}&includefield=00201209");
+            return Assert.Single(series.EnumerateArray()).GetProperty("00201209").GetProperty("Value")[0].GetRawText();
+        }
+
+        Assert.Equal("2", await SeriesCountAsync());
+
+        await DeleteOkAsync(client, "series", Params("P-REBUILD", kept.Study, kept.Series, "proj", "arch"));
+        Assert.Equal("1", await SeriesCountAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/dicomweb/studies/{kept.Study}/series/{kept.Series}/instances/{gone.Sop}")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/dicomweb/studies/{kept.Study}/series/{kept.Series}/instances/{kept.Sop}")).StatusCode);
+
+        var restored = await RestoreAsync(client, kept.Study, "proj", "arch");
+        Assert.Equal("""{"status":"Ok","restored_instances":1,"refiled_instances":2}""", await restored.Content.ReadAsStringAsync());
+        Assert.Equal("2", await SeriesCountAsync());
+        await DeleteOkAsync(client, "series", Params("P-REBUILD", kept.Study, other.Series, "proj", "arch"));
+
+        var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables);
+        await ReadModelTables.ClearAsync(fixture.ConnectionString, Tables);
+        using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables));
+    }
+
     [Fact]
     public async Task Concurrent_deletes_of_one_study_have_one_winner()
     {
@@ -259,13 +305,21 @@ public sealed class ArchiveDeleteTests(ServiceFixture fixture) : IClassFixture<S
         Assert.Equal(HttpStatusCode.OK, (await delete).StatusCode);
         Assert.All(stores, s => Assert.Equal(HttpStatusCode.OK, s.Result.StatusCode));
 
-        // The first instance is gone; each late one is on every path or on none (stored after the delete, or deleted with the study).
-        Assert.All(await study.ReadPathsAsync(client, study.Instances[0]), p => Assert.False(p.Value, p.Key));
+        // The first instance is gone; each late one is on every instance path or on none (stored after the
+        // delete, or deleted with the study). Series-level paths show the series while any late instance is in it.
+        async Task<Dictionary<string, bool>> InstancePathsAsync(Instance instance) =>
+            (await study.ReadPathsAsync(client, instance)).Where(p => !p.Key.Contains("series", StringComparison.Ordinal)).ToDictionary();
+        Assert.All(await InstancePathsAsync(study.Instances[0]), p => Assert.False(p.Value, p.Key));
+        var survivors = 0;
         foreach (var instance in late)
         {
-            var paths = await study.ReadPathsAsync(client, instance);
+            var paths = await InstancePathsAsync(instance);
             Assert.True(paths.Values.Distinct().Count() == 1, string.Join(", ", paths.Select(p => $"{p.Key}={p.Value}")));
+            survivors += paths.Values.First() ? 1 : 0;
         }
+
+        var (_, qido) = await client.QidoAsync($"/dicomweb/studies/{study.Study}/series/{study.Instances[0].Series}/instances");
+        Assert.Equal(survivors, qido.ValueKind == JsonValueKind.Array ? qido.GetArrayLength() : 0);
     }
 }
 

@@ -39,9 +39,11 @@ public static class DeleteArchiveContentHandler
         {
             var streamId = Study.StreamId(session.TenantId, studyUid);
             var stream = await session.Events.FetchForExclusiveWriting<Study>(streamId, cancellation);
-            if (stream.Aggregate?.Archives.GetValueOrDefault(command.Placement.Key)?.PatientId != command.PatientId)
+            if (stream.Aggregate is not { } study
+                || !study.Archives.TryGetValue(command.Placement.Key, out var filing)
+                || (study.AssignedPatient?.PatientId ?? filing.PatientId) != command.PatientId)
             {
-                continue; // not filed there under this patient (any more): nothing of it to delete
+                continue; // not filed there, or its patient is another now (merged, moved): nothing of it to delete
             }
 
             var history = await Studies.StudyHistory.LoadAsync(session, streamId, cancellation);
