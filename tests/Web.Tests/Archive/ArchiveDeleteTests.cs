@@ -233,9 +233,6 @@ public sealed class ArchiveDeleteTests(ServiceFixture fixture) : IClassFixture<S
         await DeleteOkAsync(client, "series", Params(study.PatientId, study.Study, study.Instances[0].Series));
     }
 
-    private static readonly string[] Tables =
-        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
-
     [Fact]
     public async Task Part_of_a_series_kept_by_another_archive_shrinks_the_series_and_read_models_equal_a_rebuild()
     {
@@ -267,16 +264,7 @@ public sealed class ArchiveDeleteTests(ServiceFixture fixture) : IClassFixture<S
         Assert.Equal("2", await SeriesCountAsync());
         await DeleteOkAsync(client, "series", Params("P-REBUILD", kept.Study, other.Series, "proj", "arch"));
 
-        var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables);
-        await ReadModelTables.ClearAsync(fixture.ConnectionString, Tables);
-        using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
-        await daemon.RebuildProjectionAsync<Projections.Qido.QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Qido.QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Qido.QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables));
+        await ReadModelTables.AssertStudyReadModelsEqualARebuildAsync(fixture.App.Store, fixture.ConnectionString);
     }
 
     [Fact]
