@@ -55,6 +55,18 @@ public enum StudyChangeKind
     /// <summary>A deprecation or a delete was undone (our own routes): one entry per instance that came back.</summary>
     InstanceRestored,
 
+    /// <summary><c>studies/reconcile</c>: series joined the study, which now has images available (one entry for the study).</summary>
+    Reconciled,
+
+    /// <summary><c>studies/swap</c>: series joined the study in exchange for its own (one entry for the study).</summary>
+    Swapped,
+
+    /// <summary>One instance whose series joined the study (reconcile, swap, or their undo).</summary>
+    InstanceRefiledIn,
+
+    /// <summary>One instance whose series left the study for another.</summary>
+    InstanceRefiledOut,
+
     /// <summary>
     /// Document d's delete: one entry per instance that left every read path, or one study-level entry
     /// (no SOP Instance UID) when the content only left that Project/Archive.
@@ -75,6 +87,8 @@ public static class StudyChangeKinds
         StudyChangeKind.InstanceDeprecated => "delete",
         StudyChangeKind.Deleted => "delete",
         StudyChangeKind.InstanceRestored => "create",
+        StudyChangeKind.InstanceRefiledIn => "create",
+        StudyChangeKind.InstanceRefiledOut => "delete",
         _ => null,
     };
 }

@@ -113,6 +113,7 @@ public static class PurgeDeletedContentHandler
         InstanceReplaced e => [e.Instance],
         StudyDeprecationRevoked e => e.Restored.Select(r => r.Instance),
         DeletedContentRestored e => e.Restored.Select(r => r.Instance),
+        SeriesRefiledIn e => e.Arrived.Select(a => a.Instance),
         _ => [],
     };
 }
