@@ -9,7 +9,9 @@ namespace EventSourced.Projections.Blobs;
 /// <summary>
 /// A blob some event of this tenant names: the orphan sweeper's fast filter. History, not current state:
 /// a replaced instance's old blob stays referenced (its <see cref="InstanceStored"/> event is still
-/// replayable), so rows are only ever added. Id: the blob's SHA-256.
+/// replayable). The one removal: a purge (<see cref="DeletedContentPurged"/>) releases the blobs of
+/// deleted content, and the sweeper then asks the events whether any live one still needs them.
+/// Id: the blob's SHA-256.
 /// </summary>
 public sealed record ReferencedBlob
 {
@@ -28,6 +30,22 @@ public sealed partial class ReferencedBlobProjection : EventProjection
     public void Project(InstanceStored e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
 
     public void Project(InstanceReplaced e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
+
+    public void Project(DeletedContentRestored e, IDocumentOperations ops)
+    {
+        foreach (var restored in e.Restored)
+        {
+            ops.Store(new ReferencedBlob { Id = restored.Instance.Blob.Sha256 });
+        }
+    }
+
+    public void Project(DeletedContentPurged e, IDocumentOperations ops)
+    {
+        foreach (var sha in e.ReleasedBlobs)
+        {
+            ops.Delete<ReferencedBlob>(sha);
+        }
+    }
 
     // Every other event that names a blob, so the sweeper's scan of the events themselves is left for
     // true orphans instead of running for each report and result file at every sweep.

@@ -52,7 +52,7 @@ public enum StudyChangeKind
     /// <summary>A deprecation completed: one entry per instance that left every read path.</summary>
     InstanceDeprecated,
 
-    /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
+    /// <summary>A deprecation or a delete was undone (our own routes): one entry per instance that came back.</summary>
     InstanceRestored,
 
     /// <summary><c>studies/reconcile</c>: series joined the study, which now has images available (one entry for the study).</summary>
@@ -87,6 +87,12 @@ public enum StudyChangeKind
     /// instances was stored in it (the KOS instance itself also has its <see cref="InstanceStored"/> entry).
     /// </summary>
     KosStored,
+
+    /// <summary>
+    /// Document d's delete: one entry per instance that left every read path, or one study-level entry
+    /// (no SOP Instance UID) when the content only left that Project/Archive.
+    /// </summary>
+    Deleted,
 }
 
 public static class StudyChangeKinds
@@ -100,6 +106,7 @@ public static class StudyChangeKinds
         StudyChangeKind.InstanceStored => "create",
         StudyChangeKind.InstanceReplaced => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
+        StudyChangeKind.Deleted => "delete",
         StudyChangeKind.InstanceRestored => "create",
         StudyChangeKind.InstanceRefiledIn => "create",
         StudyChangeKind.InstanceRefiledOut => "delete",

@@ -164,6 +164,15 @@ public static class StudyFeedMapping
             SopInstanceUid = x.SopInstanceUid,
             Details = KosDetails(x),
         }],
+        StudyContentDeleted x => x.Hidden.Count == 0
+            ? [Deleted(e, x) with { SeriesInstanceUid = x.ArchiveSeriesUid }]
+            : [.. x.Hidden.Select(h => Deleted(e, x) with { SeriesInstanceUid = h.SeriesInstanceUid, SopInstanceUid = h.SopInstanceUid })],
+        DeletedContentRestored x => [.. x.Restored.Select(r =>
+            Instance(e, StudyChangeKind.InstanceRestored, r.Instance, x.RestoredBy, x.RestoredAt) with
+            {
+                Reason = x.Reason,
+                Details = new() { ["deletionId"] = x.DeletionId.ToString() },
+            })],
         _ => [],
     };
 
@@ -186,6 +195,7 @@ public static class StudyFeedMapping
         SeriesRefilingReason.Swapped => StudyChangeKind.Swapped,
         _ => StudyChangeKind.CorrectionUndone,
     };
+
     private static string StorageKindName(StorageKind kind) => kind == StorageKind.Bucket ? "bucket" : "physicalMedium";
 
     private static Dictionary<string, string> KosDetails(KeyObjectSelectionCreated x)
@@ -202,6 +212,20 @@ public static class StudyFeedMapping
 
         return details;
     }
+
+    /// <summary>A delete's entry: one per instance that left every read path, or one for the study when it only left the archive.</summary>
+    private static StudyFeedEntry Deleted(IEvent e, StudyContentDeleted x) =>
+        Entry(e, StudyChangeKind.Deleted, x.StudyInstanceUid, x.DeletedBy, x.DeletedAt) with
+        {
+            Reason = x.Reason,
+            Details = new()
+            {
+                ["deletionId"] = x.DeletionId.ToString(),
+                ["project"] = x.Project,
+                ["archive"] = x.Archive,
+                ["restorableUntil"] = x.PurgeAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            },
+        };
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
     {
