@@ -50,6 +50,7 @@ public static class ProjectionRegistration
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
+        options.Events.AddEventType<InstanceErased>();
         options.AddStudyLifecycleEvents();
         return options;
     }

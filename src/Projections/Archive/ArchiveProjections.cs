@@ -13,8 +13,13 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
     public ArchiveStudyProjection()
     {
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
+        Identities<Domain.Studies.InstanceErased>(e => [.. e.Archives.Select(a => ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive))]);
         RouteVisibility();
     }
+
+    /// <summary>The patient was erased: the record keeps the study and loses the PatientID (as the masked filings say).</summary>
+    public ArchiveStudy? Apply(Domain.Studies.InstanceErased erased, ArchiveStudy study) =>
+        study.Project is null ? null : study with { PatientId = Domain.Orders.OrderDetails.Erased };
 
     public static ArchiveStudy Create(InstanceFiledInArchive filed) => new()
     {
@@ -47,8 +52,13 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
     public ArchiveSeriesProjection()
     {
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
+        Identities<Domain.Studies.InstanceErased>(e =>
+            [.. e.Archives.Select(a => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive), e.ArchiveSeriesUid))]);
         RouteVisibility();
     }
+
+    public ArchiveSeries? Apply(Domain.Studies.InstanceErased erased, ArchiveSeries series) =>
+        series.Project is null ? null : series with { PatientId = Domain.Orders.OrderDetails.Erased };
 
     private static Guid SeriesId(InstanceFiledInArchive e) =>
         ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive), e.ArchiveSeriesUid);

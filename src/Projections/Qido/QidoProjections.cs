@@ -85,6 +85,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
     {
         Identity<InstanceStored>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
+        Identity<InstanceErased>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         RouteVisibility();
     }
 
@@ -132,6 +133,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
     {
         Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+        Identity<InstanceErased>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         RouteVisibility();
     }
 

@@ -51,6 +51,9 @@ public enum StudyChangeKind
 
     /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
     InstanceRestored,
+
+    /// <summary>The patient's data were erased: the instance's bytes were rewritten without them (an update of the instance).</summary>
+    InstanceErased,
 }
 
 public static class StudyChangeKinds
@@ -63,6 +66,7 @@ public static class StudyChangeKinds
     {
         StudyChangeKind.InstanceStored => "create",
         StudyChangeKind.InstanceReplaced => "update",
+        StudyChangeKind.InstanceErased => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
         StudyChangeKind.InstanceRestored => "create",
         _ => null,

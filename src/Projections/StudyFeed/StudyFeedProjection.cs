@@ -31,6 +31,19 @@ public sealed partial class StudyFeedProjection : EventProjection
         }
 
         var tenant = operations.ForTenant(e.TenantId);
+        if (e.Data is Domain.Studies.InstanceErased erased)
+        {
+            // Entries written before the erasure (from the events as they were then) lose the patient's data.
+            var sop = erased.Instance.SopInstanceUid;
+            var earlier = await tenant.Query<StudyFeedEntry>()
+                .Where(x => x.StudyInstanceUid == erased.Instance.StudyInstanceUid && x.Sequence < e.Sequence && (x.SopInstanceUid == sop || x.SopInstanceUid == null))
+                .ToListAsync(cancellation);
+            foreach (var entry in earlier)
+            {
+                tenant.Store(StudyFeedMapping.Erased(entry));
+            }
+        }
+
         foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfStream)))
         {
             tenant.Store(entry);
