@@ -107,6 +107,9 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new CorrectionRecorded(Id, CorrectionKind.PatientMerge, [new StudyPatientChange("1.2.3", null, Patient, Id, Id)], Id, "user", "operator", By, At),
             new CorrectionUndone(Id, "user", By, At),
             new OrderPatientDemographicsUpdated(Id, Patient, By, At),
+            new PatientErased(Id, Id, ["1.2.3"], [Id], 4, "GDPR art. 17", By, At),
+            new OrderPatientErased(Id, Id, By, At),
+            new InstanceErased(Id, instance, new string('0', 64), [new ArchivePlacement("project", "archive")], Id, By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }
