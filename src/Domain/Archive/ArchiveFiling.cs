@@ -120,7 +120,7 @@ public static class ArchiveDecisions
     /// <summary>PatientID (0010,0020) of a DICOM JSON header, trimmed; null when absent or empty.</summary>
     public static string? PatientIdOf(JsonElement header) =>
         header.ValueKind == JsonValueKind.Object
-        && header.TryGetProperty("00100020", out var attribute)
+        && header.TryGetProperty(Tags.PatientID, out var attribute)
         && attribute.TryGetProperty("Value", out var values)
         && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
         && values[0].ValueKind == JsonValueKind.String

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EventSourced.Domain.Common;
 
 namespace EventSourced.Domain.Patients;
 
@@ -9,19 +10,10 @@ namespace EventSourced.Domain.Patients;
 /// </summary>
 public static class PatientHeaders
 {
-    public const string PatientName = "00100010";
-    public const string PatientId = "00100020";
-    public const string IssuerOfPatientId = "00100021";
-    public const string PatientBirthDate = "00100030";
-    public const string PatientSex = "00100040";
-
-    /// <summary>The attributes a patient correction replaces.</summary>
-    public static readonly IReadOnlyList<string> Tags = [PatientName, PatientId, IssuerOfPatientId, PatientBirthDate, PatientSex];
-
     /// <summary>The patient a header names; null without a PatientID.</summary>
     public static PatientDemographics? DemographicsOf(JsonElement header) =>
-        Text(header, PatientId) is { } id
-            ? new PatientDemographics(id, Text(header, IssuerOfPatientId), Name(header), Text(header, PatientBirthDate), Text(header, PatientSex))
+        Text(header, Tags.PatientID) is { } id
+            ? new PatientDemographics(id, Text(header, Tags.IssuerOfPatientID), Name(header), Text(header, Tags.PatientBirthDate), Text(header, Tags.PatientSex))
             : null;
 
     /// <summary>The header with its patient attributes replaced by <paramref name="patient"/>'s (absent values removed).</summary>
@@ -34,11 +26,11 @@ public static class PatientHeaders
 
     public static void Coerce(JsonObject header, PatientDemographics patient)
     {
-        Set(header, PatientName, "PN", patient.PatientName is null ? null : new JsonObject { ["Alphabetic"] = patient.PatientName });
-        Set(header, PatientId, "LO", patient.PatientId);
-        Set(header, IssuerOfPatientId, "LO", patient.IssuerOfPatientId);
-        Set(header, PatientBirthDate, "DA", patient.PatientBirthDate);
-        Set(header, PatientSex, "CS", patient.PatientSex);
+        Set(header, Tags.PatientName, "PN", patient.PatientName is null ? null : new JsonObject { ["Alphabetic"] = patient.PatientName });
+        Set(header, Tags.PatientID, "LO", patient.PatientId);
+        Set(header, Tags.IssuerOfPatientID, "LO", patient.IssuerOfPatientId);
+        Set(header, Tags.PatientBirthDate, "DA", patient.PatientBirthDate);
+        Set(header, Tags.PatientSex, "CS", patient.PatientSex);
     }
 
     private static void Set(JsonObject header, string tag, string vr, JsonNode? value)
@@ -64,7 +56,7 @@ public static class PatientHeaders
 
     private static string? Name(JsonElement header) =>
         header.ValueKind == JsonValueKind.Object
-        && header.TryGetProperty(PatientName, out var attribute)
+        && header.TryGetProperty(Tags.PatientName, out var attribute)
         && attribute.TryGetProperty("Value", out var values)
         && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() > 0
         && values[0].ValueKind == JsonValueKind.Object

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EventSourced.Domain.Common;
 
 namespace EventSourced.Projections.Qido;
 
@@ -19,22 +20,32 @@ public static class QidoAttributes
     /// </summary>
     public static readonly IReadOnlySet<string> StudyLevel = new HashSet<string>(StringComparer.Ordinal)
     {
-        "00080005", "00080201", // SpecificCharacterSet, TimezoneOffsetFromUTC
-        "00100010", "00100020", "00100021", "00100022", "00100024", "00100030", "00100032", "00100040",
-        "00101000", "00101001", "00101002", "00101010", "00101020", "00101030", "00102160", "00104000",
-        "0020000D", "00080020", "00080030", "00080050", "00080051", "00080090", "00080096", "00200010",
-        "00081030", "00081032", "00081048", "00081049", "00081060", "00081062", "00081080", "00321032",
-        "00321033", "00321060", "00080080",
+        Tags.SpecificCharacterSet, Tags.TimezoneOffsetFromUTC, Tags.PatientName, Tags.PatientID,
+        Tags.IssuerOfPatientID, Tags.TypeOfPatientID, Tags.IssuerOfPatientIDQualifiersSequence, Tags.PatientBirthDate,
+        Tags.PatientBirthTime, Tags.PatientSex, Tags.OtherPatientIDs, Tags.OtherPatientNames,
+        Tags.OtherPatientIDsSequence, Tags.PatientAge, Tags.PatientSize, Tags.PatientWeight, Tags.EthnicGroup,
+        Tags.PatientComments, Tags.StudyInstanceUID, Tags.StudyDate, Tags.StudyTime, Tags.AccessionNumber,
+        Tags.IssuerOfAccessionNumberSequence, Tags.ReferringPhysicianName,
+        Tags.ReferringPhysicianIdentificationSequence, Tags.StudyID, Tags.StudyDescription,
+        Tags.ProcedureCodeSequence, Tags.PhysiciansOfRecord, Tags.PhysiciansOfRecordIdentificationSequence,
+        Tags.NameOfPhysiciansReadingStudy, Tags.PhysiciansReadingStudyIdentificationSequence,
+        Tags.AdmittingDiagnosesDescription, Tags.RequestingPhysician, Tags.RequestingService,
+        Tags.RequestedProcedureDescription, Tags.InstitutionName,
     };
 
     /// <summary>Series level: the General Series module (PS3.3 C.7.3.1) and the equipment that made it.</summary>
     public static readonly IReadOnlySet<string> SeriesLevel = new HashSet<string>(StringComparer.Ordinal)
     {
-        "00080005", "00080201",
-        "0020000E", "00080060", "00200011", "0008103E", "00080021", "00080031", "00400244", "00400245",
-        "00400253", "00400254", "00400260", "00400275", "00180015", "00185100", "00200060", "00080070",
-        "00081090", "00081010", "00080080", "00081040", "00081050", "00081052", "00081070", "00081072",
-        "00081111", "00081250", "00200052", "00102210", "00280108", "00280109", "00400280",
+        Tags.SpecificCharacterSet, Tags.TimezoneOffsetFromUTC, Tags.SeriesInstanceUID, Tags.Modality,
+        Tags.SeriesNumber, Tags.SeriesDescription, Tags.SeriesDate, Tags.SeriesTime,
+        Tags.PerformedProcedureStepStartDate, Tags.PerformedProcedureStepStartTime, Tags.PerformedProcedureStepID,
+        Tags.PerformedProcedureStepDescription, Tags.PerformedProtocolCodeSequence, Tags.RequestAttributesSequence,
+        Tags.BodyPartExamined, Tags.PatientPosition, Tags.Laterality, Tags.Manufacturer, Tags.ManufacturerModelName,
+        Tags.StationName, Tags.InstitutionName, Tags.InstitutionalDepartmentName, Tags.PerformingPhysicianName,
+        Tags.PerformingPhysicianIdentificationSequence, Tags.OperatorsName, Tags.OperatorIdentificationSequence,
+        Tags.ReferencedPerformedProcedureStepSequence, Tags.RelatedSeriesSequence, Tags.FrameOfReferenceUID,
+        Tags.AnatomicalOrientationType, Tags.SmallestPixelValueInSeries, Tags.LargestPixelValueInSeries,
+        Tags.CommentsOnThePerformedProcedureStep,
     };
 
     /// <summary>The attributes of <paramref name="header"/> whose tag is in <paramref name="level"/>, as a new JSON object.</summary>

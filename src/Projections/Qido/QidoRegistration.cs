@@ -1,8 +1,7 @@
-using EventSourced.Projections.Qido;
 using JasperFx.Events.Projections;
 using Marten;
 
-namespace EventSourced.Projections;
+namespace EventSourced.Projections.Qido;
 
 public static class QidoRegistration
 {

@@ -1,3 +1,4 @@
+using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
 using Marten.Events.Projections;
 
@@ -57,7 +58,7 @@ public partial class InstanceLocationProjection : MultiStreamProjection<Instance
 
     /// <summary>IS value of (0020,0013) in the DICOM JSON header: a JSON number, or a string when it did not fit one (PS3.18 §F.2.3).</summary>
     private static long? InstanceNumberOf(StoredInstance instance) =>
-        instance.Header.TryGetProperty("00200013", out var attribute)
+        instance.Header.TryGetProperty(Tags.InstanceNumber, out var attribute)
         && attribute.TryGetProperty("Value", out var values)
         && values.GetArrayLength() > 0
             ? values[0].ValueKind switch

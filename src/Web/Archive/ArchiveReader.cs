@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using EventSourced.Application.Archive;
+using EventSourced.Dicom;
 using EventSourced.Domain.Studies;
 using EventSourced.Projections.Archive;
 using EventSourced.Projections.Qido;
@@ -116,11 +117,11 @@ public sealed class ArchiveReader(IQuerySession session, string tenantId)
             return new ArchiveSeriesResponse(
                 s.ArchiveSeriesUid,
                 s.SopClassUid,
-                ArchiveValues.Date(QidoAttributes.Date(attributes, "00080021")),
-                ArchiveValues.Time(QidoAttributes.Time(attributes, "00080031")),
-                QidoAttributes.First(attributes, "0008103E"),
-                QidoAttributes.First(attributes, "00080070"),
-                QidoAttributes.First(attributes, "00081090"),
+                ArchiveValues.Date(QidoAttributes.Date(attributes, DicomTags.SeriesDate.JsonKey())),
+                ArchiveValues.Time(QidoAttributes.Time(attributes, DicomTags.SeriesTime.JsonKey())),
+                QidoAttributes.First(attributes, DicomTags.SeriesDescription.JsonKey()),
+                QidoAttributes.First(attributes, DicomTags.Manufacturer.JsonKey()),
+                QidoAttributes.First(attributes, DicomTags.ManufacturerModelName.JsonKey()),
                 status,
                 message);
         })];

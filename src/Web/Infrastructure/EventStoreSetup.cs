@@ -61,15 +61,7 @@ public static class EventStoreSetup
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
 
-                options.AddTenantProjections();
-                options.AddOrderProjections();
-                options.AddReportProjections();
-                options.AddStudyProjections();
-                options.AddQidoProjections();
-                options.AddPatientProjections();
-                options.AddArchiveProjections();
-                options.AddAccessProjections();
-                options.AddStudyFeedProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
+                options.AddProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
 
                 // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
                 // gap): the study feed's freshness (docs/architecture.md).

@@ -241,7 +241,7 @@ public sealed class PacsDeprecationModule : ICarterModule
     /// <summary>Container Identifier (0040,0512) of any stored instance, in the QIDO instance records' headers.</summary>
     private static async Task<IReadOnlyList<SeriesKey>> SeriesByContainerAsync(IQuerySession session, string container, CancellationToken cancellation)
     {
-        var match = new JsonObject { ["Header"] = new JsonObject { ["00400512"] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
+        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
         return await session.Query<QidoInstance>()
             .Where(x => x.MatchesSql("d.data @> ?::jsonb", match))
             .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid))

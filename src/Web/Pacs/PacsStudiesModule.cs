@@ -145,10 +145,10 @@ public sealed class PacsStudiesModule : ICarterModule
         {
             var h = i.Header;
             return new(
-                Text(h, "00080032"), Text(h, "00180015"), CodeMeaningOf(h), Text(h, "00080023"), Text(h, "00080033"),
-                Text(h, "00200062"), Text(h, "00080008"), Text(h, "00200060"), Text(h, "00080060"), Number(h, "00280008"), Text(h, "00181030"),
-                Text(h, "0008103E"), i.SeriesInstanceUid, Number(h, "00200011"), i.SopClassUid, i.SopInstanceUid,
-                Text(h, "00081030"), i.StudyInstanceUid, Text(h, "00185101"));
+                Text(h, DicomTags.AcquisitionTime.JsonKey()), Text(h, DicomTags.BodyPartExamined.JsonKey()), CodeMeaningOf(h), Text(h, DicomTags.ContentDate.JsonKey()), Text(h, DicomTags.ContentTime.JsonKey()),
+                Text(h, DicomTags.ImageLaterality.JsonKey()), Text(h, DicomTags.ImageType.JsonKey()), Text(h, DicomTags.Laterality.JsonKey()), Text(h, DicomTags.Modality.JsonKey()), Number(h, DicomTags.NumberOfFrames.JsonKey()), Text(h, DicomTags.ProtocolName.JsonKey()),
+                Text(h, DicomTags.SeriesDescription.JsonKey()), i.SeriesInstanceUid, Number(h, DicomTags.SeriesNumber.JsonKey()), i.SopClassUid, i.SopInstanceUid,
+                Text(h, DicomTags.StudyDescription.JsonKey()), i.StudyInstanceUid, Text(h, DicomTags.ViewPosition.JsonKey()));
         }
 
         /// <summary>Multiple values joined with the DICOM delimiter (Image Type is typically ORIGINAL\PRIMARY\AXIAL).</summary>
@@ -163,10 +163,10 @@ public sealed class PacsStudiesModule : ICarterModule
         /// <summary>Code Meaning (0008,0104) of the view (View Code Sequence, 0054,0220), else of the anatomic region (0008,2218).</summary>
         private static string? CodeMeaningOf(JsonElement header)
         {
-            foreach (var sequence in new[] { "00540220", "00082218" })
+            foreach (var sequence in new[] { DicomTags.ViewCodeSequence.JsonKey(), DicomTags.AnatomicRegionSequence.JsonKey() })
             {
                 if (header.ValueKind == JsonValueKind.Object && header.TryGetProperty(sequence, out var a) && a.TryGetProperty("Value", out var items)
-                    && items.GetArrayLength() > 0 && Text(items[0], "00080104") is { } meaning)
+                    && items.GetArrayLength() > 0 && Text(items[0], DicomTags.CodeMeaning.JsonKey()) is { } meaning)
                 {
                     return meaning;
                 }

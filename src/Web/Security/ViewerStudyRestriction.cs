@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using EventSourced.Dicom;
 using EventSourced.Domain.Access;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Tenants;
@@ -52,7 +53,7 @@ public static class ViewerStudyRestriction
             var asked = new List<string>();
             foreach (var (name, values) in http.Request.Query)
             {
-                if (name.Equals("StudyInstanceUID", StringComparison.OrdinalIgnoreCase) || name.Equals("0020000D", StringComparison.OrdinalIgnoreCase))
+                if (name.Equals("StudyInstanceUID", StringComparison.OrdinalIgnoreCase) || name.Equals(DicomTags.StudyInstanceUID.JsonKey(), StringComparison.OrdinalIgnoreCase))
                 {
                     asked.AddRange(values.SelectMany(v => (v ?? "").Split([',', '\\'], StringSplitOptions.TrimEntries)));
                     continue;

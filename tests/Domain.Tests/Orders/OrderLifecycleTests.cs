@@ -4,7 +4,7 @@ using EventSourced.Domain.Orders;
 
 namespace EventSourced.Domain.Tests.Orders;
 
-/// <summary>The order's states, derived only from its events (issue 6 §1).</summary>
+/// <summary>The order's states, derived only from its events (docs/architecture.md, "The order's life as a process").</summary>
 public sealed class OrderLifecycleTests
 {
     private static readonly Actor Modality = new("modality", "stow-rs");

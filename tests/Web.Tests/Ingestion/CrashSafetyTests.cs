@@ -7,7 +7,7 @@ using Npgsql;
 namespace EventSourced.Web.Tests.Ingestion;
 
 /// <summary>
-/// Durability under a hard kill (issue 5, §6): four clients store instances through STOW-RS into a
+/// Durability under a hard kill: four clients store instances through STOW-RS into a
 /// separate server process, which is SIGKILLed mid-stream and restarted. Every instance acknowledged
 /// with 200 must be recorded with an intact blob, and no recorded instance may point at a missing or
 /// different file.

@@ -13,7 +13,7 @@ using Marten;
 namespace EventSourced.Web.Tests.Journeys;
 
 /// <summary>
-/// Issue 6, "done when": one order from scheduling to an acknowledged report, each step through the
+/// One order from scheduling to an acknowledged report, each step through the
 /// dialect a real client of it would use, each client holding only the OAuth2 scopes its document
 /// names: the worklist (document c) schedules the study, the modality side uploads through presigned
 /// URLs and adds the missing metadata (document b), a viewer looks at it with a study token (document

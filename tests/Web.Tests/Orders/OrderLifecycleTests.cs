@@ -9,7 +9,7 @@ using Marten;
 namespace EventSourced.Web.Tests.Orders;
 
 /// <summary>
-/// Issue 6 §1: the order's life through HTTP. Instances stored for its study (any channel) and metadata
+/// The order's life through HTTP. Instances stored for its study (any channel) and metadata
 /// (PATCH or the instances' DICOM tags) move it on; /status shows the derived state.
 /// </summary>
 public sealed class OrderLifecycleTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>

@@ -24,7 +24,7 @@ public sealed class ReportsFixture : ServiceFixture
     };
 }
 
-/// <summary>Issue 6 §4: delivering reports (order and study group), document a's results, group report, batch polling and acknowledgement.</summary>
+/// <summary>Delivering reports (order and study group), document a's results, group report, batch polling and acknowledgement.</summary>
 public sealed class ReportsTests(ReportsFixture fixture) : IClassFixture<ReportsFixture>
 {
     private static string NewTenant(string name) => $"{name}-{Guid.NewGuid():N}"[..24];

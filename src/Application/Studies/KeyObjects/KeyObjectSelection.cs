@@ -35,17 +35,17 @@ public sealed record KeyObjectStudy(string StudyInstanceUid)
     /// <summary>From an instance's DICOM JSON header (PS3.18 Annex F) as the study events carry it.</summary>
     public static KeyObjectStudy FromHeader(string studyInstanceUid, JsonElement header) => new(studyInstanceUid)
     {
-        PatientName = First(header, "00100010"),
-        PatientId = First(header, "00100020"),
-        IssuerOfPatientId = First(header, "00100021"),
-        PatientBirthDate = First(header, "00100030"),
-        PatientSex = First(header, "00100040"),
-        StudyDate = First(header, "00080020"),
-        StudyTime = First(header, "00080030"),
-        ReferringPhysicianName = First(header, "00080090"),
-        StudyId = First(header, "00200010"),
-        AccessionNumber = First(header, "00080050"),
-        StudyDescription = First(header, "00081030"),
+        PatientName = First(header, DicomTags.PatientName.JsonKey()),
+        PatientId = First(header, DicomTags.PatientID.JsonKey()),
+        IssuerOfPatientId = First(header, DicomTags.IssuerOfPatientID.JsonKey()),
+        PatientBirthDate = First(header, DicomTags.PatientBirthDate.JsonKey()),
+        PatientSex = First(header, DicomTags.PatientSex.JsonKey()),
+        StudyDate = First(header, DicomTags.StudyDate.JsonKey()),
+        StudyTime = First(header, DicomTags.StudyTime.JsonKey()),
+        ReferringPhysicianName = First(header, DicomTags.ReferringPhysicianName.JsonKey()),
+        StudyId = First(header, DicomTags.StudyID.JsonKey()),
+        AccessionNumber = First(header, DicomTags.AccessionNumber.JsonKey()),
+        StudyDescription = First(header, DicomTags.StudyDescription.JsonKey()),
     };
 
     private static string? First(JsonElement header, string tag)
@@ -228,5 +228,5 @@ public static class KeyObjectReferences
         instance.SeriesInstanceUid,
         instance.SopClassUid,
         instance.SopInstanceUid,
-        instance.Header.ValueKind == JsonValueKind.Object && instance.Header.TryGetProperty("00280010", out _));
+        instance.Header.ValueKind == JsonValueKind.Object && instance.Header.TryGetProperty(DicomTags.Rows.JsonKey(), out _));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourced.Dicom;
 
 namespace EventSourced.Web.DicomWeb.Wado;
 
@@ -23,7 +24,7 @@ public static class BulkDataUris
 
     public static bool IsBinary(string? vr) => vr is "OB" or "OW" or "OF" or "OD" or "OL" or "OV" or "UN";
 
-    private const string AvailableTransferSyntaxUid = "00083002";
+    private static readonly string AvailableTransferSyntaxUid = DicomTags.AvailableTransferSyntaxUID.JsonKey();
 
     private static void WriteDataset(Utf8JsonWriter writer, JsonElement dataset, string prefix, int depth, string? transferSyntax = null)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourced.Domain.Common;
 using EventSourced.Domain.Patients;
 using EventSourced.Domain.Studies;
 
@@ -25,11 +26,11 @@ public partial class QidoStudyProjection
         {
             ReceivedAttributes = received,
             Attributes = attributes,
-            PatientId = QidoAttributes.First(attributes, "00100020"),
-            PatientName = QidoAttributes.First(attributes, "00100010"),
-            PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(attributes, "00100010")),
-            PatientBirthDate = QidoAttributes.Date(attributes, "00100030"),
-            PatientSex = QidoAttributes.First(attributes, "00100040"),
+            PatientId = QidoAttributes.First(attributes, Tags.PatientID),
+            PatientName = QidoAttributes.First(attributes, Tags.PatientName),
+            PatientNameFuzzy = QidoAttributes.Fuzzy(QidoAttributes.PersonNameGroups(attributes, Tags.PatientName)),
+            PatientBirthDate = QidoAttributes.Date(attributes, Tags.PatientBirthDate),
+            PatientSex = QidoAttributes.First(attributes, Tags.PatientSex),
         };
     }
 }

@@ -1,11 +1,10 @@
 using EventSourced.Domain.Corrections;
 using EventSourced.Domain.Patients;
 using EventSourced.Domain.Studies;
-using EventSourced.Projections.Patients;
 using JasperFx.Events.Projections;
 using Marten;
 
-namespace EventSourced.Projections;
+namespace EventSourced.Projections.Patients;
 
 public static class PatientRegistration
 {

@@ -1,9 +1,8 @@
 using EventSourced.Domain.Archive;
-using EventSourced.Projections.Archive;
 using JasperFx.Events.Projections;
 using Marten;
 
-namespace EventSourced.Projections;
+namespace EventSourced.Projections.Archive;
 
 public static class ArchiveRegistration
 {

@@ -12,12 +12,11 @@ using EventSourced.Projections.Patients;
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Tests.Ingestion;
-using EventSourced.Web.Tests.Patients;
 using EventSourced.Web.Tests.Support;
 using Marten;
 using Npgsql;
 
-namespace EventSourced.Web.Tests.Erasure;
+namespace EventSourced.Web.Tests.Patients;
 
 /// <summary>
 /// The right to be forgotten, through HTTP on a real PostgreSQL: after an erasure no table of the

@@ -1,0 +1,49 @@
+using EventSourced.Domain.Orders;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace EventSourced.Projections.Orders;
+
+public static class OrderRegistration
+{
+    public static StoreOptions AddOrderProjections(this StoreOptions options)
+    {
+        options.Projections.Add<OrderAggregation>(ProjectionLifecycle.Live);
+        options.Projections.Add<StudyOrderRegisterAggregation>(ProjectionLifecycle.Live);
+
+        // Inline: /status and /orderId read their own writes.
+        options.Projections.Add<OrderSummaryProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<OrderSummary>()
+            .MultiTenanted()
+            .Index(x => x.StudyInstanceUid)
+            .Index(x => x.CreatedAt)
+            .Index(x => x.WorkitemUid)
+            .Index(x => x.PatientId);
+
+        options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
+        options.Schema.For<OrderHistory>().MultiTenanted();
+
+        // Erasure of personal data (a patient's deletion request): these rules rewrite the PHI of stored
+        // events in place when ApplyEventDataMasking is run for the patient's streams.
+        options.Events.AddMaskingRuleForProtectedInformation<OrderCreated>(e => e with { Details = e.Details.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<OrderMetadataAdded>(e => e with
+        {
+            Metadata = e.Metadata.ToDictionary(m => m.Key, _ => System.Text.Json.JsonSerializer.SerializeToElement(OrderDetails.Erased)),
+        });
+
+        options.Events.AddEventType<OrderCreated>();
+        options.Events.AddEventType<OrderMetadataAdded>();
+        options.Events.AddEventType<OrderFailed>();
+        options.Events.AddEventType<OrderDeleted>();
+        options.Events.AddEventType<OrderBookedForStudy>();
+        options.Events.AddEventType<StudyOrderReleased>();
+        options.Events.AddEventType<StudyImagesArrived>();
+        options.Events.AddEventType<OrderImagesArrived>();
+        options.Events.AddEventType<OrderProcedureStepStarted>();
+        options.Events.AddEventType<OrderProcedureStepCompleted>();
+        options.Events.AddEventType<OrderProcedureStepCanceled>();
+        options.Events.AddEventType<OrderCancellationRequested>();
+        options.Events.AddEventType<WorkitemUidClaimed>();
+        return options;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Studies;
+using Marten.Events.Projections;
+
+namespace EventSourced.Projections.Qido;
+
+/// <summary>An instance: its identifying attributes and its whole DICOM JSON (for metadata retrieval).</summary>
+public sealed record QidoInstance
+{
+    public Guid Id { get; init; }
+    public Guid StudyKey { get; init; }
+    public Guid SeriesKey { get; init; }
+    public required string StudyInstanceUid { get; init; }
+    public required string SeriesInstanceUid { get; init; }
+    public required string SopInstanceUid { get; init; }
+    public required string SopClassUid { get; init; }
+    public int? InstanceNumber { get; init; }
+    public required string TransferSyntaxUid { get; init; }
+    public required BlobRef Blob { get; init; }
+    public IngestChannel Channel { get; init; }
+    public string? CallingAeTitle { get; init; }
+    public string? StationName { get; init; }
+    public DateTimeOffset StoredAt { get; init; }
+
+    /// <summary>The previous SHA-256 when this instance replaced other bytes.</summary>
+    public string? ReplacedSha256 { get; init; }
+
+    /// <summary>The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded), as stored in the event.</summary>
+    public JsonElement Header { get; init; }
+}
+
+/// <summary>The instance documents: one per (study stream, SOPInstanceUID); a replacement overwrites it.</summary>
+public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance, Guid>
+{
+    public QidoInstanceProjection()
+    {
+        Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+        Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+        Identity<InstanceErased>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+        RouteVisibility();
+    }
+
+    public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);
+
+    public QidoInstance Apply(InstanceStored stored, QidoInstance current) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);
+
+    public QidoInstance Apply(InstanceReplaced replaced, QidoInstance current) =>
+        From(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedAt, replaced.PreviousSha256);
+
+    private static QidoInstance From(Guid studyStreamId, StoredInstance instance, DateTimeOffset at, string? replacedSha256) => new()
+    {
+        Id = QidoKeys.Instance(studyStreamId, instance.SopInstanceUid),
+        StudyKey = studyStreamId,
+        SeriesKey = QidoKeys.Series(studyStreamId, instance.SeriesInstanceUid),
+        StudyInstanceUid = instance.StudyInstanceUid,
+        SeriesInstanceUid = instance.SeriesInstanceUid,
+        SopInstanceUid = instance.SopInstanceUid,
+        SopClassUid = instance.SopClassUid,
+        InstanceNumber = QidoAttributes.Integer(instance.Header, Tags.InstanceNumber),
+        TransferSyntaxUid = instance.TransferSyntaxUid,
+        Blob = instance.Blob,
+        Channel = instance.Channel,
+        CallingAeTitle = instance.CallingAeTitle,
+        StationName = instance.StationName,
+        StoredAt = at,
+        ReplacedSha256 = replacedSha256,
+        Header = instance.Header,
+    };
+}

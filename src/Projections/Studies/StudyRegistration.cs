@@ -1,0 +1,37 @@
+using EventSourced.Domain.Studies;
+using JasperFx.Events.Projections;
+using Marten;
+
+namespace EventSourced.Projections.Studies;
+
+public static class StudyRegistration
+{
+    public static StoreOptions AddStudyProjections(this StoreOptions options)
+    {
+        options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
+        options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
+        options.Projections.Add<InstanceLocationProjection>(ProjectionLifecycle.Inline);
+        options.Schema.For<InstanceLocation>()
+            .MultiTenanted()
+            .Index(x => x.StudyInstanceUid)
+            .Index(x => x.SeriesInstanceUid);
+
+        options.Events.AddEventType<InstanceStored>();
+        options.Events.AddEventType<InstanceReplaced>();
+        options.Events.AddEventType<InstanceErased>();
+        options.AddStudyLifecycleEvents();
+        return options;
+    }
+
+    /// <summary>The deprecation and restore events of the study stream (the projections handling them are registered with the study, QIDO and archive ones).</summary>
+    private static StoreOptions AddStudyLifecycleEvents(this StoreOptions options)
+    {
+        options.Events.AddMaskingRuleForProtectedInformation<StudyDeprecationRevoked>(e => e.WithPersonalDataErased());
+        options.Events.AddEventType<StudyDeprecationStarted>();
+        options.Events.AddEventType<StudyDeprecationCompleted>();
+        options.Events.AddEventType<StudyDeprecationRevoked>();
+        options.Events.AddEventType<KeyObjectSelectionCreated>();
+        return options;
+    }
+}
