@@ -110,6 +110,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         var history = await (await a.GetAsync($"/audit/studies/{study}/history")).Content.ReadAsStringAsync();
         Assert.Contains("\"InstanceErased\"", history);
         Assert.DoesNotContain(Values, history.Contains);
+        Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync($"/audit/patients/{PatientId}/history")).StatusCode);
 
         // A repeated request is answered with the same erasure and rewrites nothing more.
         var again = JsonDocument.Parse(await (await a.PostAsync("/admin/patients/erase", Json.Body($$"""{"patientId":"{{PatientId}}"}""", "application/json"))).Content.ReadAsStringAsync()).RootElement;
