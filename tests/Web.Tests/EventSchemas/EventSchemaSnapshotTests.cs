@@ -109,6 +109,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OrderPatientDemographicsUpdated(Id, Patient, By, At),
             new PatientErased(Id, Id, ["1.2.3"], [Id], 4, "GDPR art. 17", By, At),
             new OrderPatientErased(Id, Id, By, At),
+            new ReportContentErased(Id, [Id], ["summary"], Id, By, At),
             new InstanceErased(Id, instance, new string('0', 64), [new ArchivePlacement("project", "archive")], Id, By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);

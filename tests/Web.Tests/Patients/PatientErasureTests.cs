@@ -52,7 +52,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
             .Select(i => (i.Series, i.Sop, Bytes: PatientSupport.Instance(study, i.Series, i.Sop, PatientId, Name, birthDate: BirthDate, sex: "F")))
             .ToList();
         Assert.Equal(HttpStatusCode.OK, (await a.PostAsync("/dicomweb/studies", Multipart.Related([.. instances.Select(i => i.Bytes)]))).StatusCode);
-        var report = await a.PostAsync($"/orders/{orderId}/reports?report_type=summary", new ByteArrayContent("""{"finding":"normal","score":0.5}"""u8.ToArray())
+        var report = await a.PostAsync($"/orders/{orderId}/reports?report_type=summary", new ByteArrayContent(Encoding.UTF8.GetBytes($$"""{"finding":"normal","patient":"{{Name}}","score":0.5}"""))
         {
             Headers = { ContentType = new("application/json") },
         });
@@ -90,6 +90,9 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         Assert.DoesNotContain(Values, v => Encoding.ASCII.GetString(served).Contains(v, StringComparison.Ordinal));
         AssertDeidentified(instances[0].Bytes, served);
 
+        // The report named the patient: its content is gone, nothing is served or polled for it.
+        Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync($"/results?order_id={orderId}&report_type=summary")).StatusCode);
+
         // The other patient and tenant B are untouched.
         var kept = await QidoAsync(a, "/dicomweb/studies?PatientID=PID-KEEP-1");
         Assert.Equal(otherStudy, kept[0].GetProperty("0020000D").GetProperty("Value")[0].GetString());
@@ -118,7 +121,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         Assert.Equal(0, again.GetProperty("instancesRewritten").GetInt32());
 
         // Rebuilt from the (masked) log, the inline read models the erasure touched come out identical.
-        string[] tables = ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_ordersummary", "mt_doc_patientrecord", "mt_doc_archivestudy", "mt_doc_archiveseries"];
+        string[] tables = ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_ordersummary", "mt_doc_patientrecord", "mt_doc_archivestudy", "mt_doc_archiveseries", "mt_doc_currentreport"];
         var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, tables);
         await ReadModelTables.ClearAsync(fixture.ConnectionString, tables);
         using (var daemon = await fixture.App.Store.BuildProjectionDaemonAsync())
@@ -131,6 +134,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
             await daemon.RebuildProjectionAsync<PatientRecordProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
             await daemon.RebuildProjectionAsync<ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
             await daemon.RebuildProjectionAsync<ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+            await daemon.RebuildProjectionAsync<Projections.Reports.CurrentReportProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
         }
 
         Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, tables));

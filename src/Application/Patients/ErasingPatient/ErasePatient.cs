@@ -7,6 +7,7 @@ using EventSourced.Domain.Archive;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Patients;
+using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -98,6 +99,14 @@ public static class ErasePatientHandler
             {
                 order.AppendOne(new OrderPatientErased(orderId, erasureId, command.By, now));
                 orders.Add(orderId);
+                var reports = (await session.Events.FetchStreamAsync(orderId, token: cancellation)).Select(e => e.Data).OfType<ReportDelivered>().ToList();
+                if (reports.Count > 0 && patient.ErasureId is null)
+                {
+                    order.AppendOne(new ReportContentErased(
+                        orderId, [.. reports.Select(r => r.ReportId)], [.. reports.Select(r => r.ReportType).Distinct().Order(StringComparer.Ordinal)], erasureId, command.By, now));
+                }
+
+                oldBlobs.UnionWith(reports.Select(r => r.Content.Blob.Sha256));
             }
         }
 
