@@ -73,6 +73,14 @@ public static partial class ConfidentialityProfile
         return JsonSerializer.SerializeToElement(node);
     }
 
+    /// <summary>PS3.18 F.2: a PN value is an object of component groups, IS/DS values are numbers.</summary>
+    private static JsonNode DummyJson(string vr, string dummy) => vr switch
+    {
+        "PN" => new JsonObject { ["Alphabetic"] = dummy },
+        "IS" or "DS" => JsonValue.Create(0),
+        _ => JsonValue.Create(dummy),
+    };
+
     private static void Apply(JsonObject dataset)
     {
         foreach (var (key, value) in dataset.ToList())
@@ -93,7 +101,7 @@ public static partial class ConfidentialityProfile
                     break;
                 case ProfileAction.Dummy when vr != "SQ":
                     dataset[key] = DummyValue(vr) is { } dummy
-                        ? new JsonObject { ["vr"] = vr, ["Value"] = new JsonArray(vr == "PN" ? new JsonObject { ["Alphabetic"] = dummy } : JsonValue.Create(dummy)) }
+                        ? new JsonObject { ["vr"] = vr, ["Value"] = new JsonArray(DummyJson(vr, dummy)) }
                         : new JsonObject { ["vr"] = vr };
                     break;
                 default:
