@@ -44,6 +44,7 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
         Identities<Domain.Studies.InstanceErased>(e =>
             [.. e.Archives.Select(a => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive), e.ArchiveSeriesUid))]);
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public ArchiveSeries? Apply(Domain.Studies.InstanceErased erased, ArchiveSeries series) =>
@@ -70,7 +71,9 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
         LastFiledAt = filed.FiledAt,
     };
 
-    public ArchiveSeries Apply(InstanceFiledInArchive filed, ArchiveSeries series) => series with
+    public ArchiveSeries Apply(InstanceFiledInArchive filed, ArchiveSeries series) => Append(filed, series);
+
+    private static ArchiveSeries Append(InstanceFiledInArchive filed, ArchiveSeries series) => series with
     {
         Instances = series.Instances.Contains(filed.SopInstanceUid)
             ? series.Instances

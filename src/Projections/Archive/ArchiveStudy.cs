@@ -36,6 +36,7 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
         Identities<Domain.Studies.InstanceErased>(e => [.. e.Archives.Select(a => ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive))]);
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     /// <summary>The patient was erased: the record keeps the study and loses the PatientID (as the masked filings say).</summary>

@@ -39,6 +39,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
         Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         Identity<InstanceErased>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);

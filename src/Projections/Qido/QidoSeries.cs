@@ -40,6 +40,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceErased>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static QidoSeries Create(InstanceStored stored) => Apply(

@@ -33,6 +33,7 @@ public partial class InstanceLocationProjection : MultiStreamProjection<Instance
         Identity<InstanceReplaced>(e => e.Instance.SopInstanceUid);
         Identity<InstanceErased>(e => e.Instance.SopInstanceUid);
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static InstanceLocation Create(InstanceStored stored) => From(stored.Instance, stored.StoredAt);

@@ -57,6 +57,18 @@ public enum StudyChangeKind
 
     /// <summary>The patient's data were erased: the instance's bytes were rewritten without them (an update of the instance).</summary>
     InstanceErased,
+
+    /// <summary><c>studies/reconcile</c>: series joined the study, which now has images available (one entry for the study).</summary>
+    Reconciled,
+
+    /// <summary><c>studies/swap</c>: series joined the study in exchange for its own (one entry for the study).</summary>
+    Swapped,
+
+    /// <summary>One instance whose series joined the study (reconcile, swap, or their undo).</summary>
+    InstanceRefiledIn,
+
+    /// <summary>One instance whose series left the study for another.</summary>
+    InstanceRefiledOut,
 }
 
 public static class StudyChangeKinds
@@ -72,6 +84,8 @@ public static class StudyChangeKinds
         StudyChangeKind.InstanceErased => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
         StudyChangeKind.InstanceRestored => "create",
+        StudyChangeKind.InstanceRefiledIn => "create",
+        StudyChangeKind.InstanceRefiledOut => "delete",
         _ => null,
     };
 }
