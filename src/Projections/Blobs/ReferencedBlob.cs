@@ -46,6 +46,7 @@ public sealed partial class ReferencedBlobProjection : EventProjection
             ops.Delete<ReferencedBlob>(sha);
         }
     }
+    public void Project(InstanceErased e, IDocumentOperations ops) => ops.Store(new ReferencedBlob { Id = e.Instance.Blob.Sha256 });
 
     // Every other event that names a blob, so the sweeper's scan of the events themselves is left for
     // true orphans instead of running for each report and result file at every sweep.

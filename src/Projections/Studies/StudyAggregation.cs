@@ -12,6 +12,8 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
 
     public Study Apply(InstanceReplaced replaced, Study study) => study.Apply(replaced);
 
+    public Study Apply(InstanceErased erased, Study study) => study.Apply(erased);
+
     public Study Apply(Domain.Archive.InstanceFiledInArchive filed, Study study) => study.Apply(filed);
 
     public Study Apply(SlideFileStored stored, Study study) => study.Apply(stored);

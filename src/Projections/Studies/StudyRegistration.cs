@@ -19,6 +19,7 @@ public static class StudyRegistration
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
+        options.Events.AddEventType<InstanceErased>();
         options.AddStudyLifecycleEvents();
         return options;
     }

@@ -55,6 +55,9 @@ public enum StudyChangeKind
     /// <summary>A deprecation or a delete was undone (our own routes): one entry per instance that came back.</summary>
     InstanceRestored,
 
+    /// <summary>The patient's data were erased: the instance's bytes were rewritten without them (an update of the instance).</summary>
+    InstanceErased,
+
     /// <summary><c>studies/reconcile</c>: series joined the study, which now has images available (one entry for the study).</summary>
     Reconciled,
 
@@ -105,6 +108,7 @@ public static class StudyChangeKinds
     {
         StudyChangeKind.InstanceStored => "create",
         StudyChangeKind.InstanceReplaced => "update",
+        StudyChangeKind.InstanceErased => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
         StudyChangeKind.Deleted => "delete",
         StudyChangeKind.InstanceRestored => "create",
@@ -200,6 +204,19 @@ public sealed partial class StudyFeedProjection : EventProjection
         }
 
         var tenant = operations.ForTenant(e.TenantId);
+        if (e.Data is Domain.Studies.InstanceErased erased)
+        {
+            // Entries written before the erasure (from the events as they were then) lose the patient's data.
+            var sop = erased.Instance.SopInstanceUid;
+            var earlier = await tenant.Query<StudyFeedEntry>()
+                .Where(x => x.StudyInstanceUid == erased.Instance.StudyInstanceUid && x.Sequence < e.Sequence && (x.SopInstanceUid == sop || x.SopInstanceUid == null))
+                .ToListAsync(cancellation);
+            foreach (var entry in earlier)
+            {
+                tenant.Store(StudyFeedMapping.Erased(entry));
+            }
+        }
+
         foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfStream)))
         {
             tenant.Store(entry);

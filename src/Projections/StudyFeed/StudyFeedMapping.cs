@@ -51,6 +51,10 @@ public static class StudyFeedMapping
         {
             Details = new() { ["previousSha256"] = x.PreviousSha256 },
         }],
+        InstanceErased x => [Instance(e, StudyChangeKind.InstanceErased, x.Instance, x.ErasedBy, x.ErasedAt) with
+        {
+            Details = new() { ["previousSha256"] = x.PreviousSha256, ["erasureId"] = x.ErasureId.ToString() },
+        }],
         // InstanceFiledInArchive is left out: every channel files into document d's default archive in the
         // same transaction as the store, so it would repeat each InstanceStored entry (which names the channel).
         OrderCreated x => [Entry(e, StudyChangeKind.OrderCreated, x.Details.StudyInstanceUid, x.CreatedBy, x.CreatedAt) with
@@ -256,6 +260,16 @@ public static class StudyFeedMapping
 
         return details;
     }
+
+    /// <summary>
+    /// An entry written before its instance's patient was erased, as the masked log would give it: the
+    /// header under the confidentiality profile, the patient ids of a correction erased.
+    /// </summary>
+    public static StudyFeedEntry Erased(StudyFeedEntry entry) => entry with
+    {
+        Metadata = entry.Metadata is { ValueKind: System.Text.Json.JsonValueKind.Object } metadata ? ConfidentialityProfile.Apply(metadata) : entry.Metadata,
+        Details = entry.Details.ToDictionary(d => d.Key, d => d.Key is "fromPatientId" or "toPatientId" ? Domain.Patients.PatientDemographics.Erased.PatientId : d.Value),
+    };
 
     private static StudyFeedEntry Instance(IEvent e, StudyChangeKind kind, StoredInstance instance, Actor by, DateTimeOffset at) =>
         Entry(e, kind, instance.StudyInstanceUid, by, at) with

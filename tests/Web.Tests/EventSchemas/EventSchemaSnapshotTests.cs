@@ -134,6 +134,10 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new ForwardFailed(Id, 1, [new ForwardedSeries("1.2.3", "1.2.3.4")], "http://peer/dicom-web answered 503 Service Unavailable.", At.AddSeconds(30),
                 Actor.System("forwarding"), At),
             new ForwardRetried(Id, 7, [new ForwardedSeries("1.2.3", "1.2.3.4")], By, At),
+            new PatientErased(Id, Id, ["1.2.3"], [Id], 4, "GDPR art. 17", By, At),
+            new OrderPatientErased(Id, Id, By, At),
+            new ReportContentErased(Id, [Id], ["summary"], Id, By, At),
+            new InstanceErased(Id, instance, new string('0', 64), [new ArchivePlacement("project", "archive")], Id, By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

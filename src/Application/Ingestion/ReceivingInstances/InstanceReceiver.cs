@@ -174,7 +174,7 @@ public sealed class InstanceReceiver(
     }
 
     /// <summary>The DICOM JSON of the header, written as UTF-8 and parsed once (no string in between).</summary>
-    private static JsonElement HeaderJson(DicomDataset dataset, int bulkDataThreshold)
+    internal static JsonElement HeaderJson(DicomDataset dataset, int bulkDataThreshold)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, MaxDepth = DicomJsonWriter.MaxJsonDepth, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
