@@ -21,11 +21,19 @@ public static class ReceiveNewExamCallbackHandler
     public static (Guid, OutgoingMessages) Handle(ReceiveNewExamCallback command, IDocumentSession session, TimeProvider clock)
     {
         var id = Guid.CreateVersion7();
-        var now = clock.GetUtcNow();
-        var received = new NewExamCallbackReceived(id, command.Notification, command.ForwardTo, command.By, now);
+        return (id, Record(session, id, command.Notification, command.ForwardTo, command.By, clock.GetUtcNow()));
+    }
+
+    /// <summary>
+    /// The callback's stream and its deliveries: the one path every image availability message takes
+    /// (a PACS's callback, and the one a reconcile sends for its target study).
+    /// </summary>
+    public static OutgoingMessages Record(IDocumentSession session, Guid id, NewExamNotification notification, IReadOnlyList<string> forwardTo, Actor by, DateTimeOffset now)
+    {
+        var received = new NewExamCallbackReceived(id, notification, forwardTo, by, now);
         var outgoing = new OutgoingMessages();
-        outgoing.AddRange(command.ForwardTo.Select(url => new ForwardNewExamCallback(id, session.TenantId, url, command.Notification, now)));
+        outgoing.AddRange(forwardTo.Select(url => new ForwardNewExamCallback(id, session.TenantId, url, notification, now)));
         session.Events.StartStream(id, received);
-        return (id, outgoing);
+        return outgoing;
     }
 }

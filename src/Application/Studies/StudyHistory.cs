@@ -28,6 +28,19 @@ public sealed record StudyHistory(
                 case InstanceReplaced replaced:
                     last[replaced.Instance.SopInstanceUid] = new InstanceStored(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedBy, replaced.ReplacedAt);
                     break;
+                case SeriesRefiledIn refiled:
+                    // Series that joined the study: as the study shows them.
+                    foreach (var arrived in refiled.Arrived)
+                    {
+                        last[arrived.Instance.SopInstanceUid] = new InstanceStored(refiled.StudyStreamId, arrived.Instance, refiled.RefiledBy, arrived.StoredAt);
+                    }
+
+                    foreach (var filed in refiled.Filed)
+                    {
+                        filings[(filed.Project, filed.Archive, filed.SopInstanceUid)] = filed;
+                    }
+
+                    break;
                 case InstanceFiledInArchive filed:
                     filings.TryAdd((filed.Project, filed.Archive, filed.SopInstanceUid), filed);
                     break;

@@ -11,7 +11,20 @@ public enum CorrectionKind
 {
     PatientMerge,
     StudyMove,
+
+    /// <summary><c>studies/reconcile</c>: the series of one study moved to another.</summary>
+    StudyReconcile,
+
+    /// <summary><c>studies/swap</c>: two studies exchanged their series.</summary>
+    StudySwap,
 }
+
+/// <summary>
+/// Series a correction moved from one study to another. <paramref name="LinkedPatientStreamId"/>: the
+/// patient the target study was newly filed under (a reconcile that created the target), unlinked on undo.
+/// </summary>
+public sealed record SeriesMove(
+    string FromStudyInstanceUid, string ToStudyInstanceUid, IReadOnlyList<string> SeriesInstanceUids, Guid? LinkedPatientStreamId);
 
 /// <summary>One study's patient as the correction changed it: From (null: as received) → To.</summary>
 public sealed record StudyPatientChange(
@@ -25,7 +38,11 @@ public sealed record CorrectionRecorded(
     string? UserName,
     string? OperatorName,
     Actor RecordedBy,
-    DateTimeOffset RecordedAt);
+    DateTimeOffset RecordedAt)
+{
+    /// <summary>The series moves of a reconcile or swap (empty for patient corrections).</summary>
+    public IReadOnlyList<SeriesMove> SeriesMoves { get; init; } = [];
+}
 
 public sealed record CorrectionUndone(Guid CorrectionId, string? UserName, Actor UndoneBy, DateTimeOffset UndoneAt);
 

@@ -26,7 +26,7 @@ public sealed partial record Study
 
     /// <summary>Instances every read path shows.</summary>
     public IEnumerable<KeyValuePair<string, InstanceState>> VisibleInstances =>
-        Instances.Where(i => !HiddenInstances.Contains(i.Key));
+        Instances.Where(i => !HiddenInstances.Contains(i.Key) && !DepartedInstances.Contains(i.Key));
 
     public Study Apply(StudyDeprecationStarted started) => this with
     {

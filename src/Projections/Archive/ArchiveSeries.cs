@@ -42,6 +42,7 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
     {
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     private static Guid SeriesId(InstanceFiledInArchive e) =>
@@ -65,7 +66,9 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
         LastFiledAt = filed.FiledAt,
     };
 
-    public ArchiveSeries Apply(InstanceFiledInArchive filed, ArchiveSeries series) => series with
+    public ArchiveSeries Apply(InstanceFiledInArchive filed, ArchiveSeries series) => Append(filed, series);
+
+    private static ArchiveSeries Append(InstanceFiledInArchive filed, ArchiveSeries series) => series with
     {
         Instances = series.Instances.Contains(filed.SopInstanceUid)
             ? series.Instances

@@ -35,6 +35,7 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
     {
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static ArchiveStudy Create(InstanceFiledInArchive filed) => new()

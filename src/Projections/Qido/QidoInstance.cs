@@ -38,6 +38,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
         Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);

@@ -70,6 +70,11 @@ public sealed record QidoStudy
 
     /// <summary>Attributes as received (latest instance), before the assigned patient is laid over them.</summary>
     public JsonElement ReceivedAttributes { get; init; }
+
+    // --- Series moves (QidoStudy.SeriesMoves.cs) ---
+
+    /// <summary>Instances whose series joined this study from another: SOPInstanceUID → the StudyInstanceUID their stored bytes carry (retrieval coerces them).</summary>
+    public IReadOnlyDictionary<string, string> RefiledFrom { get; init; } = new Dictionary<string, string>();
 }
 
 /// <summary>

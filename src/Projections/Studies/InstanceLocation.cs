@@ -32,6 +32,7 @@ public partial class InstanceLocationProjection : MultiStreamProjection<Instance
         Identity<InstanceStored>(e => e.Instance.SopInstanceUid);
         Identity<InstanceReplaced>(e => e.Instance.SopInstanceUid);
         RouteVisibility();
+        RouteSeriesMoves();
     }
 
     public static InstanceLocation Create(InstanceStored stored) => From(stored.Instance, stored.StoredAt);

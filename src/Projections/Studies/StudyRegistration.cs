@@ -31,6 +31,11 @@ public static class StudyRegistration
         options.Events.AddEventType<StudyDeprecationCompleted>();
         options.Events.AddEventType<StudyDeprecationRevoked>();
         options.Events.AddEventType<KeyObjectSelectionCreated>();
+
+        // Series moved between studies (reconcile, swap, their undo).
+        options.Events.AddMaskingRuleForProtectedInformation<SeriesRefiledIn>(e => e.WithPersonalDataErased());
+        options.Events.AddEventType<SeriesRefiledIn>();
+        options.Events.AddEventType<SeriesRefiledOut>();
         return options;
     }
 }

@@ -54,6 +54,18 @@ public enum StudyChangeKind
 
     /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
     InstanceRestored,
+
+    /// <summary><c>studies/reconcile</c>: series joined the study, which now has images available (one entry for the study).</summary>
+    Reconciled,
+
+    /// <summary><c>studies/swap</c>: series joined the study in exchange for its own (one entry for the study).</summary>
+    Swapped,
+
+    /// <summary>One instance whose series joined the study (reconcile, swap, or their undo).</summary>
+    InstanceRefiledIn,
+
+    /// <summary>One instance whose series left the study for another.</summary>
+    InstanceRefiledOut,
 }
 
 public static class StudyChangeKinds
@@ -68,6 +80,8 @@ public static class StudyChangeKinds
         StudyChangeKind.InstanceReplaced => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
         StudyChangeKind.InstanceRestored => "create",
+        StudyChangeKind.InstanceRefiledIn => "create",
+        StudyChangeKind.InstanceRefiledOut => "delete",
         _ => null,
     };
 }

@@ -38,6 +38,7 @@ public static class StudyFeedMapping
         OrderCreated e => e.Details.StudyInstanceUid,
         InstanceStored e => e.Instance.StudyInstanceUid,
         StudyPatientAssigned e => e.StudyInstanceUid,
+        SeriesRefiledIn e => e.StudyInstanceUid,
         _ => null,
     };
 
@@ -108,7 +109,32 @@ public static class StudyFeedMapping
                 Reason = x.Reason,
                 Details = new() { ["deprecationId"] = x.DeprecationId.ToString(), ["author"] = x.Author },
             })],
+        SeriesRefiledIn x => [Entry(e, RefilingKind(x.Reason), x.StudyInstanceUid, x.RefiledBy, x.RefiledAt) with
+        {
+            Details = new()
+            {
+                ["fromStudyInstanceUid"] = x.FromStudyInstanceUid,
+                ["seriesInstanceUids"] = string.Join('\\', x.SeriesInstanceUids),
+                ["correctionId"] = x.CorrectionId.ToString(),
+            },
+        }, .. x.Arrived.Select(a => Instance(e, StudyChangeKind.InstanceRefiledIn, a.Instance, x.RefiledBy, x.RefiledAt) with
+        {
+            Details = new() { ["fromStudyInstanceUid"] = x.FromStudyInstanceUid, ["correctionId"] = x.CorrectionId.ToString() },
+        })],
+        SeriesRefiledOut x => [.. x.Departed.Select(d => Entry(e, StudyChangeKind.InstanceRefiledOut, x.StudyInstanceUid, x.RefiledBy, x.RefiledAt) with
+        {
+            SeriesInstanceUid = d.SeriesInstanceUid,
+            SopInstanceUid = d.SopInstanceUid,
+            Details = new() { ["toStudyInstanceUid"] = x.ToStudyInstanceUid, ["correctionId"] = x.CorrectionId.ToString() },
+        })],
         _ => [],
+    };
+
+    private static StudyChangeKind RefilingKind(SeriesRefilingReason reason) => reason switch
+    {
+        SeriesRefilingReason.Reconciled => StudyChangeKind.Reconciled,
+        SeriesRefilingReason.Swapped => StudyChangeKind.Swapped,
+        _ => StudyChangeKind.CorrectionUndone,
     };
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch

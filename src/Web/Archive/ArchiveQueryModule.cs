@@ -160,7 +160,7 @@ public sealed class ArchiveQueryModule : ICarterModule
         var entries = new List<ZipEntrySource>(locations.Count);
         foreach (var l in locations)
         {
-            entries.Add(coercion.PatientOf(l.StudyInstanceUid) is null
+            entries.Add(!coercion.Coerces(l)
                 ? ZipEntrySource.Blob($"{SafeName(l.Id)}.dcm", l.Sha256, l.StoredAt, $"instance {l.Id}")
                 : ZipEntrySource.Bytes($"{SafeName(l.Id)}.dcm", await coercion.ReadAllAsync(l, cancellation)));
         }

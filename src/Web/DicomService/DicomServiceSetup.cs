@@ -10,6 +10,7 @@ public static class DicomServiceSetup
     {
         var callbacks = CallbackOptions.From(builder.Configuration);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(callbacks));
+        builder.Services.AddSingleton(new Application.Callbacks.NewExamCallbackTargets(callbacks.UrlList));
         builder.Services.AddHttpClient(ForwardNewExamCallbackHandler.HttpClientName);
         // Applied by Wolverine when it starts, after the host's own Wolverine configuration.
         builder.Services.ConfigureWolverine(options => options.AddCallbackForwarding(callbacks));

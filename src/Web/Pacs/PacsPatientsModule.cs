@@ -168,7 +168,7 @@ public sealed class PacsPatientsModule : ICarterModule
     /// none). Two or more (one PatientID used by several issuers) is document e's 409 "the provided
     /// patientID identifies more than one patient". Absent, a target is created with no issuer.
     /// </summary>
-    private static async Task<(PatientKey? Key, IResult? Problem)> ResolveAsync(
+    internal static async Task<(PatientKey? Key, IResult? Problem)> ResolveAsync(
         IDocumentStore store, ClaimsPrincipal user, string patientId, string role, bool mustExist, CancellationToken cancellation)
     {
         await using var session = store.QuerySessionForCaller(user);
@@ -183,7 +183,7 @@ public sealed class PacsPatientsModule : ICarterModule
         };
     }
 
-    private static async Task<IResult> WithBody(HttpRequest request, IReadOnlyList<PacsField> fields, Func<Dictionary<string, string>, Task<IResult>> then, CancellationToken cancellation)
+    internal static async Task<IResult> WithBody(HttpRequest request, IReadOnlyList<PacsField> fields, Func<Dictionary<string, string>, Task<IResult>> then, CancellationToken cancellation)
     {
         var (document, error) = await JsonBody.ReadObjectAsync(request, cancellation);
         if (document is null)
@@ -198,6 +198,6 @@ public sealed class PacsPatientsModule : ICarterModule
         }
     }
 
-    private static IResult Answer<T>(CommandResult<T> result)
+    internal static IResult Answer<T>(CommandResult<T> result)
         where T : class => result.Rejected is { } rejected ? Problems.From(rejected) : TypedResults.Ok(result.Value);
 }

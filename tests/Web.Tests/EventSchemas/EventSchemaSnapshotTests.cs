@@ -76,6 +76,13 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
                 [new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
                 [new InstanceHidden(Id, "1.2.3.8", "1.2.3.9")], [], By, At),
             new KeyObjectSelectionCreated(Id, "1.2.3", "1.2.3.8", "1.2.3.9", "113030", 4, "NGV", By, At),
+            new SeriesRefiledOut(Id, "1.2.3", "1.2.4", ["1.2.3.4"], [new InstanceHidden(Id, "1.2.3.4", "1.2.3.4.5")],
+                [new ArchiveFilingHidden(Id, "default", "default", "1.2.3.4", "1.2.3.4.5", true)], SeriesRefilingReason.Reconciled, Id, By, At),
+            new SeriesRefiledIn(Id, "1.2.4", "1.2.3", ["1.2.3.4"],
+                JsonSerializer.SerializeToElement(new Dictionary<string, object> { ["0020000D"] = new { vr = "UI", Value = new[] { "1.2.4" } } }), Patient,
+                [new InstanceRefiled(Id, instance with { StudyInstanceUid = "1.2.4" }, "1.2.3", At)],
+                [new InstanceFiledInArchive(Id, "default", "default", "P1", "1.2.4", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
+                SeriesRefilingReason.Reconciled, Id, By, At),
             new SeriesResultRecorded(Id, "project", "archive", "1.2.3", "1.2.3.4", ArchiveResultTypes.Cad4tb, "CAD4TB 5", "CAD4TB",
                 JsonSerializer.SerializeToElement(12.345), new BlobRef(new string('c', 64), new string('d', 40), 10), "heatmap.png", By, At),
             new SeriesFormSubmitted(Id, Id, "project", "archive", "1.2.3", "1.2.3.4", "Retina grading",
@@ -104,7 +111,10 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new PatientMerged(Id, Id, Patient, Id, "operator", By, At),
             new PatientMergeUndone(Id, Id, By, At),
             new StudyPatientAssigned(Id, "1.2.3", Patient, null, StudyPatientChangeReason.PatientMerged, Id, By, At),
-            new CorrectionRecorded(Id, CorrectionKind.PatientMerge, [new StudyPatientChange("1.2.3", null, Patient, Id, Id)], Id, "user", "operator", By, At),
+            new CorrectionRecorded(Id, CorrectionKind.PatientMerge, [new StudyPatientChange("1.2.3", null, Patient, Id, Id)], Id, "user", "operator", By, At)
+            {
+                SeriesMoves = [new SeriesMove("1.2.3", "1.2.4", ["1.2.3.4"], Id)],
+            },
             new CorrectionUndone(Id, "user", By, At),
             new OrderPatientDemographicsUpdated(Id, Patient, By, At),
         ];

@@ -47,7 +47,8 @@ public static class PatientSupport
 
     /// <summary>STOWs one study of <paramref name="instances"/> instances in one series (or two series when asked).</summary>
     public static async Task<(string Study, string[] Series, string[] Sops)> StowStudyAsync(
-        HttpClient client, string patientId, string patientName, string? issuer = null, int series = 1, int instancesPerSeries = 1)
+        HttpClient client, string patientId, string patientName, string? issuer = null, int series = 1, int instancesPerSeries = 1,
+        Action<DicomDataset>? adjust = null)
     {
         var study = DicomUid.Generate();
         var seriesUids = Enumerable.Range(0, series).Select(_ => DicomUid.Generate()).ToArray();
@@ -59,7 +60,15 @@ public static class PatientSupport
             {
                 var sop = DicomUid.Generate();
                 sops.Add(sop);
-                parts.Add(Instance(study, s, sop, patientId, patientName, issuer));
+                var bytes = Instance(study, s, sop, patientId, patientName, issuer);
+                if (adjust is not null)
+                {
+                    var file = DicomReader.Read(bytes);
+                    adjust(file.Dataset);
+                    bytes = DicomWriter.ToBytes(file);
+                }
+
+                parts.Add(bytes);
             }
         }
 

@@ -67,7 +67,7 @@ public sealed class LifecycleFeedTests(ServiceFixture fixture) : IClassFixture<S
 
     private static long Offset(JsonElement e) => e.GetProperty("offsetId").GetInt64();
 
-    private static async Task<List<JsonElement>> ReadUntilAsync(HttpClient client, Func<List<JsonElement>, bool> done)
+    internal static async Task<List<JsonElement>> ReadUntilAsync(HttpClient client, Func<List<JsonElement>, bool> done)
     {
         var all = new List<JsonElement>();
         var after = 0L;

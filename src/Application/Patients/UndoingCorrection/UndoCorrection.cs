@@ -1,4 +1,5 @@
 using EventSourced.Application.Common;
+using EventSourced.Application.Studies;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Corrections;
 using EventSourced.Domain.Patients;
@@ -32,8 +33,13 @@ public static class UndoCorrectionHandler
             return CommandResult<CorrectionResponse>.Reject(Rejection.Conflict($"Correction {command.CorrectionId} was undone already."));
         }
 
-        var studies = new List<(JasperFx.Events.IEventStream<Study> Stream, Study Study, StudyPatientChange Change)>();
         var skipped = new List<string>();
+        if (correction.Recorded.SeriesMoves.Count > 0 && await UndoSeriesMovesAsync(correction.Recorded, command, session, skipped, now, cancellation) is { } refused)
+        {
+            return CommandResult<CorrectionResponse>.Reject(refused);
+        }
+
+        var studies = new List<(JasperFx.Events.IEventStream<Study> Stream, Study Study, StudyPatientChange Change)>();
         foreach (var change in correction.Recorded.Studies)
         {
             var stream = await session.Events.FetchForExclusiveWriting<Study>(Study.StreamId(session.TenantId, change.StudyInstanceUid), cancellation);
@@ -76,5 +82,45 @@ public static class UndoCorrectionHandler
 
         correctionStream.AppendOne(new CorrectionUndone(command.CorrectionId, command.UserName, command.By, now));
         return CommandResult<CorrectionResponse>.Ok(new(command.CorrectionId) { SkippedStudies = skipped });
+    }
+
+    /// <summary>
+    /// A reconcile or swap undone: each move made the other way, the instances shown in their first study
+    /// exactly as they were. A move whose series are no longer all in its target (a later correction took
+    /// them on) is left as it is, its target named in the answer.
+    /// </summary>
+    private static async Task<Rejection?> UndoSeriesMovesAsync(
+        CorrectionRecorded recorded, UndoCorrection command, IDocumentSession session, List<string> skipped, DateTimeOffset now, CancellationToken cancellation)
+    {
+        var moves = new SeriesMoves(session, cancellation);
+        await moves.LockAsync([.. recorded.SeriesMoves.SelectMany(m => new[] { m.FromStudyInstanceUid, m.ToStudyInstanceUid })]);
+        if (SeriesMoves.Pending([.. recorded.SeriesMoves.SelectMany(m => new[] { moves.StudyOf(m.FromStudyInstanceUid), moves.StudyOf(m.ToStudyInstanceUid) })]) is { } pending)
+        {
+            return pending;
+        }
+
+        var inverse = new List<(SeriesRefiledOut, SeriesRefiledIn)>();
+        var streams = new PatientStreams(session, cancellation);
+        foreach (var move in recorded.SeriesMoves)
+        {
+            var series = move.SeriesInstanceUids.ToHashSet(StringComparer.Ordinal);
+            if (moves.StudyOf(move.ToStudyInstanceUid) is not { } current || moves.StudyOf(move.FromStudyInstanceUid) is null || !series.IsSubsetOf(current.VisibleSeries))
+            {
+                skipped.Add(move.ToStudyInstanceUid);
+                continue;
+            }
+
+            inverse.Add(await moves.DecideAsync(move.ToStudyInstanceUid, move.FromStudyInstanceUid, series, null, null,
+                SeriesRefilingReason.CorrectionUndone, recorded.CorrectionId, command.By, now));
+            if (move.LinkedPatientStreamId is { } linked && current.VisibleSeries.IsSubsetOf(series)
+                && PatientStreams.Current(await streams.FetchAsync(linked)) is { } patient && patient.Studies.Contains(move.ToStudyInstanceUid))
+            {
+                // The study the reconcile created is empty again: it leaves the patient it was filed under.
+                (await streams.FetchAsync(linked)).AppendOne(new PatientStudyUnlinked(linked, move.ToStudyInstanceUid, recorded.CorrectionId, command.By, now));
+            }
+        }
+
+        moves.Append(inverse);
+        return null;
     }
 }

@@ -11,18 +11,19 @@ namespace EventSourced.Web.Shared.Retrieval;
 /// <summary>
 /// Attribute coercion at retrieval (PS3.4 §B.4.1.3 / C.4.3.1.3): the stored bytes stay as received; an
 /// instance of a study whose patient was corrected (update, merge, move) is served with the study's
-/// current patient attributes — in its DICOM JSON (QIDO, WADO-RS metadata) and in the DICOM file served
+/// current patient attributes, and an instance whose series joined another study (reconcile, swap) with
+/// that study's identity and patient — in its DICOM JSON (QIDO, WADO-RS metadata) and in the DICOM file served
 /// (WADO-RS, documents c and d). Instances of uncorrected studies are served byte for byte, unparsed.
 /// </summary>
 public sealed class CoercedRetrieval
 {
     private readonly IBlobStore? _blobs;
-    private readonly IReadOnlyDictionary<string, PatientDemographics> _assigned;
+    private readonly IReadOnlyDictionary<string, QidoStudy> _corrected;
 
-    private CoercedRetrieval(IBlobStore? blobs, IReadOnlyDictionary<string, PatientDemographics> assigned)
+    private CoercedRetrieval(IBlobStore? blobs, IReadOnlyDictionary<string, QidoStudy> corrected)
     {
         _blobs = blobs;
-        _assigned = assigned;
+        _corrected = corrected;
     }
 
     /// <summary>The corrections in force for <paramref name="studyUids"/> (one indexed query).</summary>
@@ -32,10 +33,14 @@ public sealed class CoercedRetrieval
         var studies = uids.Length == 0
             ? []
             : await session.Query<QidoStudy>().Where(x => x.StudyInstanceUid.IsOneOf(uids)).ToListAsync(cancellation);
-        return new(blobs, studies.Where(s => s.AssignedPatient is not null).ToDictionary(s => s.StudyInstanceUid, s => s.AssignedPatient!, StringComparer.Ordinal));
+        return new(blobs, studies.Where(s => s.AssignedPatient is not null || s.RefiledFrom.Count > 0).ToDictionary(s => s.StudyInstanceUid, StringComparer.Ordinal));
     }
 
-    public PatientDemographics? PatientOf(string studyUid) => _assigned.GetValueOrDefault(studyUid);
+    public PatientDemographics? PatientOf(string studyUid) => _corrected.GetValueOrDefault(studyUid)?.AssignedPatient;
+
+    /// <summary>Whether the instance is served other than as stored: its study's patient was corrected, or its series joined the study from another.</summary>
+    public bool Coerces(InstanceLocation location) =>
+        _corrected.TryGetValue(location.StudyInstanceUid, out var study) && (study.AssignedPatient is not null || study.RefiledFrom.ContainsKey(location.Id));
 
     public JsonElement Header(string studyUid, JsonElement header) =>
         PatientOf(studyUid) is { } patient ? PatientHeaders.Coerce(header, patient) : header;
@@ -45,7 +50,7 @@ public sealed class CoercedRetrieval
     {
         var blob = (_blobs ?? throw new InvalidOperationException("No blob store given.")).OpenRead(location.Sha256)
             ?? throw new InvalidOperationException($"Blob {location.Sha256} of instance {location.Id} is missing.");
-        if (PatientOf(location.StudyInstanceUid) is not { } patient)
+        if (!Coerces(location))
         {
             return (blob, location.Length);
         }
@@ -56,7 +61,9 @@ public sealed class CoercedRetrieval
             await blob.CopyToAsync(bytes, cancellation);
         }
 
-        var coerced = Coerce(bytes.GetBuffer().AsMemory(0, (int)bytes.Length), patient);
+        var study = _corrected[location.StudyInstanceUid];
+        var file = bytes.GetBuffer().AsMemory(0, (int)bytes.Length);
+        var coerced = study.RefiledFrom.ContainsKey(location.Id) ? CoerceIdentity(file, study.Attributes) : Coerce(file, study.AssignedPatient!);
         return (new MemoryStream(coerced, writable: false), coerced.Length);
     }
 
@@ -82,6 +89,23 @@ public sealed class CoercedRetrieval
         Set(dataset, DicomTags.IssuerOfPatientID, DicomVR.LO, patient.IssuerOfPatientId);
         Set(dataset, DicomTags.PatientBirthDate, DicomVR.DA, patient.PatientBirthDate);
         Set(dataset, DicomTags.PatientSex, DicomVR.CS, patient.PatientSex);
+        return DicomWriter.ToBytes(dicom);
+    }
+
+    /// <summary>
+    /// The file of an instance whose series joined another study: its study and patient identity
+    /// (SeriesRefiling.IdentityTags) replaced by the study's as QIDO shows it (<paramref name="study"/>:
+    /// the study's attributes, its current patient laid over them; absent values removed).
+    /// </summary>
+    public static byte[] CoerceIdentity(ReadOnlyMemory<byte> file, JsonElement study)
+    {
+        var dicom = DicomReader.Read(file);
+        foreach (var (tag, vr) in Domain.Studies.SeriesRefiling.IdentityTags)
+        {
+            Set(dicom.Dataset, new DicomTag(uint.Parse(tag, System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture)),
+                Enum.Parse<DicomVR>(vr), Domain.Studies.SeriesRefiling.Value(study, tag));
+        }
+
         return DicomWriter.ToBytes(dicom);
     }
 

@@ -1,0 +1,119 @@
+using JasperFx.Events.Grouping;
+using EventSourced.Domain.Studies;
+
+namespace EventSourced.Projections.Qido;
+
+// Series moved between studies (StudySeriesEvents.cs): the instances leave the QIDO records of the study
+// they left (as deprecated ones do, through InstanceHidden children) and enter those of the study they
+// joined (InstanceRefiled children, shown as that study shows them). A study left without instances
+// leaves QIDO; it comes back when series join it again (an undo).
+
+public partial class QidoStudyProjection
+{
+    /// <summary>A study begun by a reconcile, or one a move had emptied and an undo fills again: it shows what joined it.</summary>
+    public static QidoStudy Create(SeriesRefiledIn refiled)
+    {
+        var first = refiled.Arrived.MinBy(a => a.StoredAt)!;
+        var study = refiled.Arrived.Aggregate(
+            new QidoStudy { Id = refiled.StudyStreamId, StudyInstanceUid = refiled.StudyInstanceUid, ReceivedAt = first.StoredAt },
+            (s, a) => Apply(s, a.Instance, a.StoredAt));
+        return study with { RefiledFrom = RefiledFrom(study.RefiledFrom, refiled) };
+    }
+
+    /// <summary>An existing study keeps its attributes (document e: "no study attribute will be changed"); what is counted over its instances follows.</summary>
+    public QidoStudy Apply(SeriesRefiledIn refiled, QidoStudy study)
+    {
+        if (study.Attributes.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            return Create(refiled);
+        }
+
+        var counted = refiled.Arrived.Aggregate(study, (s, a) => Apply(s, a.Instance, a.StoredAt));
+        return study with
+        {
+            SeriesModalities = counted.SeriesModalities,
+            InstanceSizes = counted.InstanceSizes,
+            ModalitiesInStudy = counted.ModalitiesInStudy,
+            NumberOfStudyRelatedSeries = counted.NumberOfStudyRelatedSeries,
+            NumberOfStudyRelatedInstances = counted.NumberOfStudyRelatedInstances,
+            SizeInBytes = counted.SizeInBytes,
+            RefiledFrom = RefiledFrom(study.RefiledFrom, refiled),
+        };
+    }
+
+    public bool ShouldDelete(SeriesRefiledOut refiled, QidoStudy study) =>
+        study.InstanceSizes.Keys.All(uid => refiled.Departed.Any(d => d.SopInstanceUid == uid));
+
+    public QidoStudy Apply(SeriesRefiledOut refiled, QidoStudy study)
+    {
+        var gone = refiled.Departed.Select(d => d.SopInstanceUid).ToHashSet(StringComparer.Ordinal);
+        return Without(study, refiled.Departed) with
+        {
+            RefiledFrom = new SortedDictionary<string, string>(study.RefiledFrom.Where(r => !gone.Contains(r.Key)).ToDictionary(), StringComparer.Ordinal),
+        };
+    }
+
+    private static SortedDictionary<string, string> RefiledFrom(IReadOnlyDictionary<string, string> current, SeriesRefiledIn refiled)
+    {
+        var map = new SortedDictionary<string, string>(current.ToDictionary(), StringComparer.Ordinal);
+        foreach (var arrived in refiled.Arrived)
+        {
+            if (arrived.ReceivedStudyInstanceUid == refiled.StudyInstanceUid)
+            {
+                map.Remove(arrived.Instance.SopInstanceUid);
+            }
+            else
+            {
+                map[arrived.Instance.SopInstanceUid] = arrived.ReceivedStudyInstanceUid;
+            }
+        }
+
+        return map;
+    }
+}
+
+/// <summary>
+/// The instances of one series joining a study: one child per series document (the aggregation applies
+/// one child of an event to a document, so the instances of a series travel together).
+/// </summary>
+public sealed record SeriesRefiledInto(Guid StudyStreamId, string SeriesInstanceUid, IReadOnlyList<InstanceRefiled> Instances);
+
+public partial class QidoSeriesProjection
+{
+    private void RouteSeriesMoves()
+    {
+        FanOut<SeriesRefiledOut, InstanceHidden>(e => e.Departed, FanoutMode.BeforeGrouping);
+        FanOut<SeriesRefiledIn, SeriesRefiledInto>(
+            e => e.Arrived.GroupBy(a => a.Instance.SeriesInstanceUid).Select(g => new SeriesRefiledInto(e.StudyStreamId, g.Key, [.. g])),
+            FanoutMode.BeforeGrouping);
+        Identity<SeriesRefiledInto>(e => QidoKeys.Series(e.StudyStreamId, e.SeriesInstanceUid));
+    }
+
+    public static QidoSeries Create(SeriesRefiledInto refiled) => refiled.Instances.Aggregate(
+        new QidoSeries
+        {
+            Id = QidoKeys.Series(refiled.StudyStreamId, refiled.SeriesInstanceUid),
+            StudyKey = refiled.StudyStreamId,
+            StudyInstanceUid = refiled.Instances[0].Instance.StudyInstanceUid,
+            SeriesInstanceUid = refiled.SeriesInstanceUid,
+            ReceivedAt = refiled.Instances[0].StoredAt,
+        },
+        (series, i) => Apply(series, i.Instance, i.StoredAt, 1));
+
+    public QidoSeries Apply(SeriesRefiledInto refiled, QidoSeries series) =>
+        refiled.Instances.Aggregate(series, (s, i) => Apply(s, i.Instance, i.StoredAt, 1));
+}
+
+public partial class QidoInstanceProjection
+{
+    private void RouteSeriesMoves()
+    {
+        FanOut<SeriesRefiledOut, InstanceHidden>(e => e.Departed, FanoutMode.BeforeGrouping);
+        FanOut<SeriesRefiledIn, InstanceRefiled>(e => e.Arrived, FanoutMode.BeforeGrouping);
+        Identity<InstanceRefiled>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
+    }
+
+    public static QidoInstance Create(InstanceRefiled refiled) => From(refiled.StudyStreamId, refiled.Instance, refiled.StoredAt, null);
+
+    public QidoInstance Apply(InstanceRefiled refiled, QidoInstance current) => From(refiled.StudyStreamId, refiled.Instance, refiled.StoredAt, null);
+}
