@@ -55,6 +55,8 @@ public static class WebSetup
         builder.Services.Configure<SigningOptions>(builder.Configuration.GetSection(SigningOptions.Section));
         builder.Services.AddSingleton<HmacKeyRing>();
 
+        // After Marten's and Wolverine's own hosted services (AddEventStore runs first): before Kestrel accepts.
+        builder.Services.AddHostedService<StartupWarmUp>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();
         builder.Services.AddCarter();
