@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json;
 using EventSourced.Web.Tests.Pathology;
@@ -20,8 +19,6 @@ public sealed class ForwardSlidesTests : IAsyncLifetime
 {
     private const string Tenant = "slides";
     private const string Authorization = "Bearer slide-receiver-secret";
-    private const string Scanner = "SCANNER1";
-    private const string Store = $"/o3-dpacs-wado/pathoRsListener/{Scanner}/studies";
 
     private readonly TestDatabase database = new();
 
@@ -29,36 +26,30 @@ public sealed class ForwardSlidesTests : IAsyncLifetime
 
     public Task DisposeAsync() => database.DisposeAsync();
 
-    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
-
-    private static async Task<JsonElement> UploadAsync(HttpClient client, string container, byte[] file, string fileName, string? type, string fileHash)
+    /// <summary>The scanner node pathoRsListener needs and a slides job to the receiver; retries an hour apart (the test makes them due).</summary>
+    private static Dictionary<string, string?> Settings(RecordingEndpoint receiver) => new()
     {
-        var response = await client.PostAsync(Store, SlideFiles.Form(SlideFiles.Metadata(Unique("ACC"), container), file, fileName, type, fileHash, file.Length.ToString(CultureInfo.InvariantCulture)));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
+        ["Nodes:Dicom:1:AeTitle"] = Scanner,
+        [$"Forwarding:Jobs:{SlidesJob}:Type"] = "ForwardNonDicomSlides",
+        [$"Forwarding:Jobs:{SlidesJob}:Endpoint"] = receiver.Url,
+        [$"Forwarding:Jobs:{SlidesJob}:Authorization"] = Authorization,
+        ["Forwarding:FirstRetryDelay"] = "01:00:00",
+    };
+
+    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
 
     [Fact]
     public async Task The_slide_files_of_a_container_reach_the_endpoint_byte_identical_with_the_configured_authorization_after_a_refused_first_attempt()
     {
         await using var receiver = new RecordingEndpoint(refuseFirst: 1);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Nodes:Dicom:1:AeTitle"] = Scanner,
-            [$"Forwarding:Jobs:{SlidesJob}:Type"] = "ForwardNonDicomSlides",
-            [$"Forwarding:Jobs:{SlidesJob}:Endpoint"] = receiver.Url,
-            [$"Forwarding:Jobs:{SlidesJob}:Authorization"] = Authorization,
-            ["Forwarding:FirstRetryDelay"] = "01:00:00",
-        };
-        await using var app = new AppFactory(database.ConnectionString, settings);
+        await using var app = new AppFactory(database.ConnectionString, Settings(receiver));
         var client = await app.ClientForTenantAsync(Tenant);
 
         // A tiled TIFF slide, and a DICOM series carrying the same container identifier (not a non-DICOM slide: not sent).
         var container = Unique("CNT");
         var tiff = SlideFiles.TiledTiff(48, 32, seed: 21);
         var tiffHash = SlideFiles.Sha1(tiff);
-        var slide = await UploadAsync(client, container, tiff, "slide 7.tiff", "image/tiff", tiffHash);
+        var slide = await UploadSlideAsync(client, container, tiff, "slide 7.tiff", "image/tiff", tiffHash);
         await StoreSeriesAsync(client, 1, container: container);
 
         var (status, body) = await PostForwardAsync(client, new { containerIdentifier = container, author = "jane" });
@@ -100,18 +91,11 @@ public sealed class ForwardSlidesTests : IAsyncLifetime
     public async Task A_MIRAX_slide_is_sent_as_the_zip_wholeslide_serves_and_a_container_of_DICOM_only_is_not_found()
     {
         await using var receiver = new RecordingEndpoint(refuseFirst: 0);
-        var settings = new Dictionary<string, string?>
-        {
-            ["Nodes:Dicom:1:AeTitle"] = Scanner,
-            [$"Forwarding:Jobs:{SlidesJob}:Type"] = "ForwardNonDicomSlides",
-            [$"Forwarding:Jobs:{SlidesJob}:Endpoint"] = receiver.Url,
-            [$"Forwarding:Jobs:{SlidesJob}:Authorization"] = Authorization,
-        };
-        await using var app = new AppFactory(database.ConnectionString, settings);
+        await using var app = new AppFactory(database.ConnectionString, Settings(receiver));
         var client = await app.ClientForTenantAsync(Tenant);
         var container = Unique("MRX");
         var (zip, index, slideEntries) = SlideFiles.MiraxZip("CMU-9", seed: 22);
-        await UploadAsync(client, container, zip, "CMU-9.zip", "application/zip", SlideFiles.Sha1(index));
+        await UploadSlideAsync(client, container, zip, "CMU-9.zip", "application/zip", SlideFiles.Sha1(index));
 
         // Only DICOM instances (here a CT series) under a container identifier: no non-DICOM slide, 404, nothing recorded.
         var dicomOnly = Unique("DCM");
