@@ -3,7 +3,8 @@
 #   PostgreSQL server binaries (unless EVENTSOURCED_TEST_POSTGRES names a server or Docker is used),
 #   DCMTK (dcmdump, dcm2json: the outside oracle for the DICOM codec), pydicom's test corpus, libjpeg-turbo (djpeg), Pillow and numpy (imaging oracles),
 #   the real DICOMweb peers (Node.js and npm for dicomweb-client, Orthanc with its DICOMweb plugin), and then
-#   the npm packages of tests/Web.Tests/Clients/dicomweb-client (npm ci, from its package-lock.json).
+#   the npm packages of tests/Web.Tests/Clients/dicomweb-client (npm ci, from its package-lock.json: dicomweb-client,
+#   and s3rver, the S3-compatible server the storage tests start).
 set -euo pipefail
 packages=()
 if [ -z "${EVENTSOURCED_TEST_POSTGRES:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -22,7 +23,7 @@ ls /usr/share/orthanc/plugins/libOrthancDicomWeb.so /usr/lib/orthanc/libOrthancD
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 install_npm_packages() {
   local client="$root/tests/Web.Tests/Clients/dicomweb-client"
-  [ -d "$client/node_modules/dicomweb-client" ] || (cd "$client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  [ -d "$client/node_modules/dicomweb-client" ] && [ -d "$client/node_modules/s3rver" ] || (cd "$client" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
 if [ ${#packages[@]} -eq 0 ]; then

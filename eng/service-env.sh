@@ -8,3 +8,14 @@ if [ -z "${ConnectionStrings__EventStore:-}" ]; then
   ConnectionStrings__EventStore="$(bash eng/local-postgres.sh)"
   export ConnectionStrings__EventStore
 fi
+
+# The service's command line (eng/tenants.sh, eng/projections.sh): builds unless EVENTSOURCED_SKIP_BUILD
+# is set, then runs EventSourced.Web.dll with the given arguments from src/Web (its appsettings.json).
+run_service_cli() {
+  local dll="$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
+  if [ -z "${EVENTSOURCED_SKIP_BUILD:-}" ]; then
+    dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly >&2
+  fi
+  cd src/Web
+  exec dotnet "$dll" "$@"
+}

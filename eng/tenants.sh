@@ -9,9 +9,4 @@
 #   eng/tenants.sh rotate-signing-key -                          (new access-token signing key)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/service-env.sh"
-dll="$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll"
-if [ -z "${EVENTSOURCED_SKIP_BUILD:-}" ]; then
-  dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly >&2
-fi
-cd src/Web
-exec dotnet "$dll" tenants "$@"
+run_service_cli tenants "$@"

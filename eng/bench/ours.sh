@@ -14,10 +14,13 @@ start_ours() {
   ours_key="$(EVENTSOURCED_SKIP_BUILD=1 bash "$root/eng/tenants.sh" ensure bench --scopes studies.read,studies.write | grep -o 'esk_[A-Za-z0-9_-]*' | head -1)"
   (cd "$root/src/Web" && exec dotnet "$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll" --urls "http://127.0.0.1:$port" > "$out/ours.log" 2>&1) &
   ours_pid=$!
-  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+  for _ in $(seq 1 $((2 * ${OURS_READY_TIMEOUT:-60}))); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+  curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "not ready in ${OURS_READY_TIMEOUT:-60} s" >&2; stop_ours; return 1; }
 }
 
 stop_ours() {
   kill "$ours_pid"; wait "$ours_pid" 2>/dev/null || true
+  # SIGTERM while still starting is not always heeded: make sure the port is free for the next run.
+  kill -9 "$ours_pid" 2>/dev/null || true
   rm -rf "$Blobs__Root"
 }

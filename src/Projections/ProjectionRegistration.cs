@@ -7,6 +7,7 @@ using EventSourced.Projections.Pathology;
 using EventSourced.Projections.Patients;
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Reports;
+using EventSourced.Projections.Storage;
 using EventSourced.Projections.Studies;
 using EventSourced.Projections.StudyFeed;
 using EventSourced.Projections.Tenants;
@@ -27,6 +28,7 @@ public static class ProjectionRegistration
         options.AddOrderProjections();
         options.AddReportProjections();
         options.AddStudyProjections();
+        options.AddStorageProjections();
         options.AddBlobProjections();
         options.AddQidoProjections();
         options.AddPatientProjections();

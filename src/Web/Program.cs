@@ -26,6 +26,11 @@ if (args is ["tenants", ..])
     return await TenantCommands.RunAsync(app.Services, args[1..]);
 }
 
+if (args is ["projections", "verify", ..])
+{
+    return await ProjectionCommands.VerifyAsync(app.Services, args[2..]);
+}
+
 if (args.Length == 0 || args[0].StartsWith("--", StringComparison.Ordinal))
 {
     await app.RunAsync();

@@ -9,6 +9,8 @@ using LoadHarness;
 // Usage: dotnet run -c Release --project eng/bench/LoadHarness -- --base-url URL [--header "Name: value"]
 //   [--studies 200] [--series 3] [--instances 5] [--patients 50] [--size 64] [--clients 4]
 //   [--queries 2000] [--retrievals 1000] [--seed 42] [--skip-stow] [--name label] [--out file.json]
+//   [--first-stow N]: only N STOWs, one study each, one after the other, no warm-up; prints each latency
+//   (the first request of a fresh server against the next ones).
 var options = Options.Parse(args);
 var corpus = new SyntheticCorpus(options.Studies, options.Series, options.Instances, options.Patients, options.Size, options.Seed);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -22,6 +24,23 @@ foreach (var (name, value) in options.Headers)
 }
 
 var summary = new Dictionary<string, object> { ["target"] = options.Name, ["base_url"] = options.BaseUrl, ["instances"] = corpus.InstanceCount, ["size"] = options.Size };
+
+if (options.FirstStow > 0)
+{
+    var first = new SyntheticCorpus(options.FirstStow, options.Series, options.Instances, options.FirstStow, options.Size, options.Seed);
+    var latencies = new List<double>();
+    for (var s = 0; s < options.FirstStow; s++)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.PostAsync("studies", StudyContent(first, s));
+        latencies.Add(Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 1));
+        response.EnsureSuccessStatusCode();
+    }
+
+    summary["first_stow_ms"] = latencies;
+    Console.WriteLine(JsonSerializer.Serialize(summary));
+    return;
+}
 
 // Warm-up, not measured: a study of another seed (its patient is outside the corpus, so counts hold)
 // and a few queries, so start-up costs (code generation, JIT, connection pools) stay out of the figures.
@@ -199,7 +218,7 @@ internal sealed class Recorder
 
 internal sealed record Options(
     string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
-    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out)
+    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow)
 {
     public static Options Parse(string[] args)
     {
@@ -215,6 +234,6 @@ internal sealed record Options(
 
         return new Options(baseUrl, headers, Int("studies", 200), Int("series", 3), Int("instances", 5), Int("patients", 50), Int("size", 64),
             Int("clients", 4), Int("queries", 2000), Int("retrievals", 1000), Int("seed", 42), args.Contains("--skip-stow"),
-            Value("name") ?? baseUrl, Value("out"));
+            Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0));
     }
 }

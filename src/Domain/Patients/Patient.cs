@@ -31,6 +31,16 @@ public sealed record Patient(Guid Id, PatientDemographics Demographics, Immutabl
     public Patient Apply(PatientMerged merged) => this with { MergedInto = merged.IntoPatientStreamId, MergedIntoPatient = merged.Into };
 
     public Patient Apply(PatientMergeUndone _) => this with { MergedInto = null, MergedIntoPatient = null };
+
+    /// <summary>Set once the patient's personal data were erased.</summary>
+    public Guid? ErasureId { get; init; }
+
+    public Patient Apply(PatientErased erased) => this with
+    {
+        Demographics = PatientDemographics.Erased,
+        MergedIntoPatient = MergedIntoPatient is null ? null : PatientDemographics.Erased,
+        ErasureId = erased.ErasureId,
+    };
 }
 
 /// <summary>Pure decisions about patients.</summary>

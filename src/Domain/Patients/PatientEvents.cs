@@ -42,3 +42,11 @@ public sealed record PatientMerged(
 
 /// <summary>The merge was undone: the patient is its own again.</summary>
 public sealed record PatientMergeUndone(Guid PatientStreamId, Guid CorrectionId, Actor UndoneBy, DateTimeOffset UndoneAt);
+
+/// <summary>
+/// The patient's personal data were erased at their request (right to be forgotten): the demographics of
+/// every event of the patient's, its studies' and its orders' streams are masked, the studies' instances
+/// rewritten without the PS3.15 Annex E basic profile attributes. Names what was erased, never a value.
+/// </summary>
+public sealed record PatientErased(
+    Guid PatientStreamId, Guid ErasureId, IReadOnlyList<string> StudyInstanceUids, IReadOnlyList<Guid> OrderIds, int InstancesRewritten, string? Reason, Actor ErasedBy, DateTimeOffset ErasedAt);

@@ -83,3 +83,9 @@ public sealed record StudyGroupReportsAcknowledged(
     IReadOnlyList<AcknowledgedReport> Reports,
     Actor AcknowledgedBy,
     DateTimeOffset AcknowledgedAt);
+
+/// <summary>
+/// The order's patient was erased: the contents of these deliveries (their blobs) were deleted, because a
+/// report's text may name the patient and cannot be de-identified reliably. The deliveries stay in the log.
+/// </summary>
+public sealed record ReportContentErased(Guid OrderId, IReadOnlyList<Guid> ReportIds, IReadOnlyList<string> ReportTypes, Guid ErasureId, Actor ErasedBy, DateTimeOffset ErasedAt);

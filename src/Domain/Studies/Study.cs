@@ -55,6 +55,16 @@ public sealed partial record Study(Guid Id, string StudyInstanceUid, ImmutableDi
     public Patients.PatientDemographics? CurrentPatient => AssignedPatient ?? ReceivedPatient;
 
     public Study Apply(StudyPatientAssigned assigned) => this with { AssignedPatient = assigned.Patient };
+
+    /// <summary>The patient's data were erased: the instance's bytes were rewritten, the study no longer names its patient.</summary>
+    public Study Apply(InstanceErased erased) => this with
+    {
+        Instances = Instances.SetItem(erased.Instance.SopInstanceUid, Instances.TryGetValue(erased.Instance.SopInstanceUid, out var state)
+            ? state with { Sha256 = erased.Instance.Blob.Sha256 }
+            : new(erased.Instance.SeriesInstanceUid, erased.Instance.Blob.Sha256, erased.ErasedAt)),
+        AssignedPatient = null,
+        ReceivedPatient = null,
+    };
 }
 
 public enum StoreOutcome

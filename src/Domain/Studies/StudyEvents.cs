@@ -38,32 +38,27 @@ public sealed record StoredInstance(
     string? StationName)
 {
     /// <summary>
-    /// Attributes that identify the patient (the Patient module of PS3.3 C.7.1.1 and its common
-    /// companions), removed from the stored header on an erasure request. A start: the patient slice
-    /// brings the full basic profile of PS3.15 Annex E.
+    /// The instance with its header de-identified by the Basic Application Level Confidentiality Profile
+    /// (PS3.15 Annex E, <see cref="ConfidentialityProfile"/>): the masking rule of an erasure request.
     /// </summary>
-    public static readonly IReadOnlySet<string> PatientIdentifyingTags = new HashSet<string>
-    {
-        Tags.PatientName, Tags.PatientID, Tags.IssuerOfPatientID, Tags.PatientBirthDate, Tags.PatientBirthTime,
-        Tags.PatientSex, Tags.OtherPatientIDs, Tags.OtherPatientNames, Tags.OtherPatientIDsSequence,
-        Tags.PatientBirthName, Tags.PatientAge, Tags.PatientAddress, Tags.PatientMotherBirthName,
-        Tags.PatientTelephoneNumbers, Tags.EthnicGroup, Tags.PatientComments, Tags.AdmissionID,
-        Tags.PatientInstitutionResidence, Tags.ScheduledPerformingPhysicianName,
-    };
-
-    public StoredInstance WithPersonalDataErased()
-    {
-        var header = System.Text.Json.Nodes.JsonNode.Parse(Header.GetRawText())!.AsObject();
-        foreach (var tag in PatientIdentifyingTags)
-        {
-            header.Remove(tag);
-        }
-
-        return this with { Header = JsonSerializer.SerializeToElement(header) };
-    }
+    public StoredInstance WithPersonalDataErased() => this with { Header = ConfidentialityProfile.Apply(Header) };
 }
 
 public sealed record InstanceStored(Guid StudyStreamId, StoredInstance Instance, Actor StoredBy, DateTimeOffset StoredAt);
 
 /// <summary>Different bytes for a stored SOP Instance UID within the replace window: the new bytes win, the old hash is kept here.</summary>
 public sealed record InstanceReplaced(Guid StudyStreamId, StoredInstance Instance, string PreviousSha256, Actor ReplacedBy, DateTimeOffset ReplacedAt);
+
+/// <summary>
+/// An erasure request rewrote the instance's bytes without the patient's personal data (PS3.15 Annex E
+/// basic profile, UIDs kept): <see cref="StoredInstance.Blob"/> is the rewritten blob, its header the
+/// rewritten file's; the blob of <paramref name="PreviousSha256"/> is deleted. <paramref name="Archives"/>:
+/// the document d archives the instance is filed in (their records lose the PatientID too). Carries no
+/// erased value.
+/// </summary>
+public sealed record InstanceErased(
+    Guid StudyStreamId, StoredInstance Instance, string PreviousSha256, IReadOnlyList<Archive.ArchivePlacement> Archives, Guid ErasureId, Actor ErasedBy, DateTimeOffset ErasedAt)
+{
+    /// <summary>Document d's name of the instance's series (the SOP Instance UID for the retina SOP classes).</summary>
+    public string ArchiveSeriesUid => Archive.RetinaSopClasses.All.Contains(Instance.SopClassUid) ? Instance.SopInstanceUid : Instance.SeriesInstanceUid;
+}

@@ -179,7 +179,7 @@ public static class StudyDeprecations
     }
 
     /// <summary>The filings of the instances being hidden, per archive; the last of an archive whose every filing is then hidden empties it.</summary>
-    private static List<ArchiveFilingHidden> FilingsOf(Study study, IReadOnlyList<InstanceFiledInArchive> filings, IReadOnlySet<string> sopInstanceUids)
+    internal static List<ArchiveFilingHidden> FilingsOf(Study study, IReadOnlyList<InstanceFiledInArchive> filings, IReadOnlySet<string> sopInstanceUids)
     {
         var hiddenAfter = study.HiddenInstances.Union(sopInstanceUids);
         var result = new List<ArchiveFilingHidden>();

@@ -116,8 +116,14 @@ public static class Scopes
     /// <summary>Audit: the history of studies, patients and orders, and their state as of a time (our own routes under /audit).</summary>
     public const string AuditRead = "audit.read";
 
+    /// <summary>
+    /// Erase a patient's personal data (right to be forgotten; our own route <c>POST /admin/patients/erase</c>).
+    /// The strongest scope: irreversible, so no other scope implies it and it is granted on its own.
+    /// </summary>
+    public const string PatientsErase = "patients.erase";
+
     public static readonly ImmutableHashSet<string> All =
-        [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite, ReportsRead, ReportsWrite, WorklistRead, WorklistWrite, Admin, AuditRead, .. Archive.All];
+        [OrdersRead, OrdersWrite, StudiesRead, StudiesWrite, ReportsRead, ReportsWrite, WorklistRead, WorklistWrite, Admin, AuditRead, PatientsErase, .. Archive.All];
 
     /// <summary>
     /// Document d's per-call permissions (archive API v1), held as scopes of the one principal. An

@@ -41,9 +41,14 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
     public ArchiveSeriesProjection()
     {
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
+        Identities<Domain.Studies.InstanceErased>(e =>
+            [.. e.Archives.Select(a => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive), e.ArchiveSeriesUid))]);
         RouteVisibility();
         RouteSeriesMoves();
     }
+
+    public ArchiveSeries? Apply(Domain.Studies.InstanceErased erased, ArchiveSeries series) =>
+        series.Project is null ? null : series with { PatientId = Domain.Orders.OrderDetails.Erased };
 
     private static Guid SeriesId(InstanceFiledInArchive e) =>
         ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive), e.ArchiveSeriesUid);

@@ -34,9 +34,14 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
     public ArchiveStudyProjection()
     {
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
+        Identities<Domain.Studies.InstanceErased>(e => [.. e.Archives.Select(a => ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive))]);
         RouteVisibility();
         RouteSeriesMoves();
     }
+
+    /// <summary>The patient was erased: the record keeps the study and loses the PatientID (as the masked filings say).</summary>
+    public ArchiveStudy? Apply(Domain.Studies.InstanceErased erased, ArchiveStudy study) =>
+        study.Project is null ? null : study with { PatientId = Domain.Orders.OrderDetails.Erased };
 
     public static ArchiveStudy Create(InstanceFiledInArchive filed) => new()
     {

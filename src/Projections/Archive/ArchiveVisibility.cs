@@ -4,7 +4,7 @@ using EventSourced.Domain.Studies;
 
 namespace EventSourced.Projections.Archive;
 
-// Document d's read models drop deprecated content; the restore event's InstanceFiledInArchive children
+// Document d's read models drop deprecated and deleted content; the restore event's InstanceFiledInArchive children
 // file it again through the ordinary Create/Apply.
 
 /// <summary>The last visible filing of a study in an archive was hidden: the archive's study record goes (a projection-internal child event).</summary>
@@ -17,6 +17,8 @@ public partial class ArchiveStudyProjection
         FanOut<StudyDeprecationCompleted, ArchiveStudyEmptied>(e => Emptied(e.HiddenFilings), FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, ArchiveStudyEmptied>(e => Emptied(e.HiddenFilings), FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, InstanceFiledInArchive>(e => e.Refiled, FanoutMode.BeforeGrouping);
+        FanOut<StudyContentDeleted, ArchiveStudyEmptied>(e => Emptied(e.HiddenFilings), FanoutMode.BeforeGrouping);
+        FanOut<DeletedContentRestored, InstanceFiledInArchive>(e => e.Refiled, FanoutMode.BeforeGrouping);
         Identity<ArchiveStudyEmptied>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
     }
 
@@ -36,6 +38,8 @@ public partial class ArchiveSeriesProjection
         FanOut<StudyDeprecationCompleted, ArchiveFilingHidden>(e => e.HiddenFilings, FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, ArchiveFilingHidden>(e => e.HiddenFilings, FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, InstanceFiledInArchive>(e => e.Refiled, FanoutMode.BeforeGrouping);
+        FanOut<StudyContentDeleted, ArchiveFilingHidden>(e => e.HiddenFilings, FanoutMode.BeforeGrouping);
+        FanOut<DeletedContentRestored, InstanceFiledInArchive>(e => e.Refiled, FanoutMode.BeforeGrouping);
         Identity<ArchiveFilingHidden>(e => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive), e.ArchiveSeriesUid));
     }
 

@@ -54,6 +54,9 @@ public partial class OrderHistoryProjection : SingleStreamProjection<OrderHistor
     public OrderHistory Apply(IEvent<OrderCancellationRequested> e, OrderHistory history) =>
         Append(history, Entry(e, e.Data.RequestedBy, e.Data.RequestedAt, $"Cancellation requested: {e.Data.Reason}"));
 
+    public OrderHistory Apply(IEvent<OrderPatientErased> e, OrderHistory history) =>
+        Append(history, Entry(e, e.Data.ErasedBy, e.Data.ErasedAt, $"The patient's personal data were erased (erasure {e.Data.ErasureId})."));
+
     private static OrderHistory Append(OrderHistory history, OrderHistoryEntry entry) =>
         history with { Entries = [.. history.Entries, entry] };
 

@@ -18,4 +18,13 @@ public partial class OrderSummaryProjection
         },
         UpdatedAt = updated.UpdatedAt,
     };
+
+    /// <summary>The patient was erased: the details lose who the patient was, the metadata values are erased (as the masked events say).</summary>
+    public OrderSummary? Apply(OrderPatientErased erased, OrderSummary summary) => summary.Details is null ? null : summary with
+    {
+        PatientId = OrderDetails.Erased,
+        Details = summary.Details.WithPersonalDataErased(),
+        Metadata = summary.Metadata.ToDictionary(m => m.Key, _ => System.Text.Json.JsonSerializer.SerializeToElement(OrderDetails.Erased), Order.MetadataNameComparer),
+        UpdatedAt = erased.ErasedAt,
+    };
 }

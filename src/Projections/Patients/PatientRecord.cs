@@ -66,6 +66,11 @@ public partial class PatientRecordProjection : SingleStreamProjection<PatientRec
         UpdatedAt = e.UndoneAt,
     };
 
+    public PatientRecord Apply(PatientErased e, PatientRecord record) => With(record, PatientDemographics.Erased, e.ErasedAt) with
+    {
+        MergedIntoPatientId = record.MergedIntoPatientId is null ? null : PatientDemographics.Erased.PatientId,
+    };
+
     private static PatientRecord With(PatientRecord record, PatientDemographics patient, DateTimeOffset at) => record with
     {
         PatientId = patient.PatientId,
@@ -91,6 +96,8 @@ public partial class PatientAggregation : SingleStreamProjection<Patient, Guid>
     public Patient Apply(PatientMerged e, Patient p) => p.Apply(e);
 
     public Patient Apply(PatientMergeUndone e, Patient p) => p.Apply(e);
+
+    public Patient Apply(PatientErased e, Patient p) => p.Apply(e);
 }
 
 public partial class CorrectionAggregation : SingleStreamProjection<Domain.Corrections.Correction, Guid>

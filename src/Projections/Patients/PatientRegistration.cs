@@ -26,6 +26,8 @@ public static class PatientRegistration
         options.Events.AddEventType<CorrectionRecorded>();
         options.Events.AddEventType<CorrectionUndone>();
         options.Events.AddEventType<Domain.Orders.OrderPatientDemographicsUpdated>();
+        options.Events.AddEventType<PatientErased>();
+        options.Events.AddEventType<Domain.Orders.OrderPatientErased>();
 
         // Erasure: the demographics these events carry.
         var erased = PatientDemographics.Erased;

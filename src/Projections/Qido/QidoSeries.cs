@@ -38,6 +38,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
     {
         Identity<InstanceStored>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
+        Identity<InstanceErased>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         RouteVisibility();
         RouteSeriesMoves();
     }

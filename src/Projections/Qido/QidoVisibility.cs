@@ -29,9 +29,15 @@ public partial class QidoStudyProjection
             return study;
         }
 
-        var gone = hidden.Select(h => h.SopInstanceUid).ToHashSet(StringComparer.Ordinal);
-        var goneSeries = hidden.Select(h => h.SeriesInstanceUid).ToHashSet(StringComparer.Ordinal);
-        var series = new SortedDictionary<string, string>(
+        return Without(study, hidden.Select(h => h.SopInstanceUid), hidden.Select(h => h.SeriesInstanceUid));
+    }
+
+    /// <summary>The study without the instances <paramref name="instances"/> and the series <paramref name="series"/>.</summary>
+    private static QidoStudy Without(QidoStudy study, IEnumerable<string> instances, IEnumerable<string> series)
+    {
+        var gone = instances.ToHashSet(StringComparer.Ordinal);
+        var goneSeries = series.ToHashSet(StringComparer.Ordinal);
+        var left = new SortedDictionary<string, string>(
             study.SeriesModalities.Where(s => !goneSeries.Contains(s.Key)).ToDictionary(), StringComparer.Ordinal);
         var sizes = new SortedDictionary<string, long>(
             study.InstanceSizes.Where(i => !gone.Contains(i.Key)).ToDictionary(), StringComparer.Ordinal);
@@ -41,10 +47,10 @@ public partial class QidoStudyProjection
             // the application) must still project to a storable record.
             Attributes = Storable(study.Attributes),
             ReceivedAttributes = Storable(study.ReceivedAttributes),
-            SeriesModalities = series,
+            SeriesModalities = left,
             InstanceSizes = sizes,
-            ModalitiesInStudy = [.. series.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],
-            NumberOfStudyRelatedSeries = series.Count,
+            ModalitiesInStudy = [.. left.Values.Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)],
+            NumberOfStudyRelatedSeries = left.Count,
             NumberOfStudyRelatedInstances = sizes.Count,
             SizeInBytes = sizes.Values.Sum(),
         };
@@ -63,6 +69,7 @@ public partial class QidoSeriesProjection
         FanOut<StudyDeprecationCompleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
+        RouteDeletion();
         Identity<InstanceHidden>(e => QidoKeys.Series(e.StudyStreamId, e.SeriesInstanceUid));
     }
 
@@ -76,6 +83,8 @@ public partial class QidoInstanceProjection
         FanOut<StudyDeprecationCompleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
         FanOut<StudyDeprecationRevoked, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
+        FanOut<StudyContentDeleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
+        FanOut<DeletedContentRestored, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
         Identity<InstanceHidden>(e => QidoKeys.Instance(e.StudyStreamId, e.SopInstanceUid));
     }
 

@@ -62,7 +62,11 @@ public partial class CurrentReportProjection : MultiStreamProjection<CurrentRepo
         Identities<ReportsAcknowledged>(e => [.. e.Reports.Select(r => CurrentReport.Key(e.OrderId, r.ReportType))]);
         Identity<StudyGroupReportDelivered>(e => CurrentReport.Key(e.StudyGroupId, e.ReportType));
         Identities<StudyGroupReportsAcknowledged>(e => [.. e.Reports.Select(r => CurrentReport.Key(e.StudyGroupId, r.ReportType))]);
+        Identities<ReportContentErased>(e => [.. e.ReportTypes.Select(t => CurrentReport.Key(e.OrderId, t))]);
     }
+
+    /// <summary>The patient was erased and the contents deleted: nothing is served or polled any more.</summary>
+    public bool ShouldDelete(ReportContentErased erased) => true;
 
     public static CurrentReport Create(ReportDelivered e) => Delivered(new CurrentReport { FirstDeliveredAt = e.DeliveredAt }, e);
 

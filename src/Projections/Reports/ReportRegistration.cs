@@ -20,6 +20,7 @@ public static class ReportRegistration
             .Duplicate(x => x.PollKey);
 
         options.Events.AddEventType<ReportDelivered>();
+        options.Events.AddEventType<ReportContentErased>();
         options.Events.AddEventType<ReportsAcknowledged>();
         options.Events.AddEventType<OrderAddedToStudyGroup>();
         options.Events.AddEventType<StudyGroupReportDelivered>();

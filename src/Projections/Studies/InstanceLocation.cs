@@ -31,6 +31,7 @@ public partial class InstanceLocationProjection : MultiStreamProjection<Instance
     {
         Identity<InstanceStored>(e => e.Instance.SopInstanceUid);
         Identity<InstanceReplaced>(e => e.Instance.SopInstanceUid);
+        Identity<InstanceErased>(e => e.Instance.SopInstanceUid);
         RouteVisibility();
         RouteSeriesMoves();
     }
@@ -38,6 +39,10 @@ public partial class InstanceLocationProjection : MultiStreamProjection<Instance
     public static InstanceLocation Create(InstanceStored stored) => From(stored.Instance, stored.StoredAt);
 
     public InstanceLocation Apply(InstanceReplaced replaced, InstanceLocation _) => From(replaced.Instance, replaced.ReplacedAt);
+
+    /// <summary>An erasure rewrote the bytes: the new blob, same instance (null: a hidden instance stays hidden).</summary>
+    public InstanceLocation? Apply(InstanceErased erased, InstanceLocation current) =>
+        current.Sha256.Length == 0 ? null : From(erased.Instance, current.StoredAt);
 
     private static InstanceLocation From(StoredInstance instance, DateTimeOffset at) => new()
     {

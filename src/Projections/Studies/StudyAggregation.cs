@@ -12,6 +12,8 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
 
     public Study Apply(InstanceReplaced replaced, Study study) => study.Apply(replaced);
 
+    public Study Apply(InstanceErased erased, Study study) => study.Apply(erased);
+
     public Study Apply(Domain.Archive.InstanceFiledInArchive filed, Study study) => study.Apply(filed);
 
     public Study Apply(SlideFileStored stored, Study study) => study.Apply(stored);
@@ -21,4 +23,10 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
 public partial class StudyAggregation
 {
     public Study Apply(StudyPatientAssigned assigned, Study study) => study.Apply(assigned);
+}
+
+/// <summary>Storage relocations of the study stream (StudyStorage.cs).</summary>
+public partial class StudyAggregation
+{
+    public Study Apply(StudyRelocated relocated, Study study) => study.Apply(relocated);
 }

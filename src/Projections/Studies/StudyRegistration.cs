@@ -19,11 +19,12 @@ public static class StudyRegistration
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();
+        options.Events.AddEventType<InstanceErased>();
         options.AddStudyLifecycleEvents();
         return options;
     }
 
-    /// <summary>The deprecation and restore events of the study stream (the projections handling them are registered with the study, QIDO and archive ones).</summary>
+    /// <summary>The deprecation, delete and restore events of the study stream (the projections handling them are registered with the study, QIDO and archive ones).</summary>
     private static StoreOptions AddStudyLifecycleEvents(this StoreOptions options)
     {
         options.Events.AddMaskingRuleForProtectedInformation<StudyDeprecationRevoked>(e => e.WithPersonalDataErased());
@@ -36,6 +37,10 @@ public static class StudyRegistration
         options.Events.AddMaskingRuleForProtectedInformation<SeriesRefiledIn>(e => e.WithPersonalDataErased());
         options.Events.AddEventType<SeriesRefiledIn>();
         options.Events.AddEventType<SeriesRefiledOut>();
+        options.Events.AddMaskingRuleForProtectedInformation<DeletedContentRestored>(e => e.WithPersonalDataErased());
+        options.Events.AddEventType<StudyContentDeleted>();
+        options.Events.AddEventType<DeletedContentRestored>();
+        options.Events.AddEventType<DeletedContentPurged>();
         return options;
     }
 }

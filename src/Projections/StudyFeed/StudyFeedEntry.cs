@@ -52,8 +52,11 @@ public enum StudyChangeKind
     /// <summary>A deprecation completed: one entry per instance that left every read path.</summary>
     InstanceDeprecated,
 
-    /// <summary>A deprecation was undone (our own route): one entry per instance that came back.</summary>
+    /// <summary>A deprecation or a delete was undone (our own routes): one entry per instance that came back.</summary>
     InstanceRestored,
+
+    /// <summary>The patient's data were erased: the instance's bytes were rewritten without them (an update of the instance).</summary>
+    InstanceErased,
 
     /// <summary><c>studies/reconcile</c>: series joined the study, which now has images available (one entry for the study).</summary>
     Reconciled,
@@ -78,6 +81,21 @@ public enum StudyChangeKind
 
     /// <summary>An operator sent a dead-lettered forward again.</summary>
     ForwardRetried,
+
+    /// <summary><c>studies/relocation</c>: the study's blobs moved to another physical medium or bucket.</summary>
+    Relocated,
+
+    /// <summary>
+    /// Document e's <c>studies/createKos</c>: a Key Object Selection Document referencing the study's visible
+    /// instances was stored in it (the KOS instance itself also has its <see cref="InstanceStored"/> entry).
+    /// </summary>
+    KosStored,
+
+    /// <summary>
+    /// Document d's delete: one entry per instance that left every read path, or one study-level entry
+    /// (no SOP Instance UID) when the content only left that Project/Archive.
+    /// </summary>
+    Deleted,
 }
 
 public static class StudyChangeKinds
@@ -90,7 +108,9 @@ public static class StudyChangeKinds
     {
         StudyChangeKind.InstanceStored => "create",
         StudyChangeKind.InstanceReplaced => "update",
+        StudyChangeKind.InstanceErased => "update",
         StudyChangeKind.InstanceDeprecated => "delete",
+        StudyChangeKind.Deleted => "delete",
         StudyChangeKind.InstanceRestored => "create",
         StudyChangeKind.InstanceRefiledIn => "create",
         StudyChangeKind.InstanceRefiledOut => "delete",
@@ -184,6 +204,19 @@ public sealed partial class StudyFeedProjection : EventProjection
         }
 
         var tenant = operations.ForTenant(e.TenantId);
+        if (e.Data is Domain.Studies.InstanceErased erased)
+        {
+            // Entries written before the erasure (from the events as they were then) lose the patient's data.
+            var sop = erased.Instance.SopInstanceUid;
+            var earlier = await tenant.Query<StudyFeedEntry>()
+                .Where(x => x.StudyInstanceUid == erased.Instance.StudyInstanceUid && x.Sequence < e.Sequence && (x.SopInstanceUid == sop || x.SopInstanceUid == null))
+                .ToListAsync(cancellation);
+            foreach (var entry in earlier)
+            {
+                tenant.Store(StudyFeedMapping.Erased(entry));
+            }
+        }
+
         foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfStream)))
         {
             tenant.Store(entry);

@@ -51,6 +51,10 @@ public static class StudyFeedMapping
         {
             Details = new() { ["previousSha256"] = x.PreviousSha256 },
         }],
+        InstanceErased x => [Instance(e, StudyChangeKind.InstanceErased, x.Instance, x.ErasedBy, x.ErasedAt) with
+        {
+            Details = new() { ["previousSha256"] = x.PreviousSha256, ["erasureId"] = x.ErasureId.ToString() },
+        }],
         // InstanceFiledInArchive is left out: every channel files into document d's default archive in the
         // same transaction as the store, so it would repeat each InstanceStored entry (which names the channel).
         OrderCreated x => [Entry(e, StudyChangeKind.OrderCreated, x.Details.StudyInstanceUid, x.CreatedBy, x.CreatedAt) with
@@ -90,6 +94,15 @@ public static class StudyFeedMapping
         StudyPatientAssigned x => [Entry(e, PatientChangeKind(x.Reason), x.StudyInstanceUid, x.AssignedBy, x.AssignedAt) with
         {
             Details = PatientChange(x),
+        }],
+        StudyRelocated x => [Entry(e, StudyChangeKind.Relocated, x.StudyInstanceUid, x.RelocatedBy, x.RelocatedAt) with
+        {
+            Details = new()
+            {
+                ["from"] = x.From.Name, ["fromKind"] = StorageKindName(x.From.Kind),
+                ["to"] = x.To.Name, ["toKind"] = StorageKindName(x.To.Kind),
+                ["author"] = x.Author,
+            },
         }],
         StudyDeprecationStarted x => [Entry(e, StudyChangeKind.DeprecationStarted, x.StudyInstanceUid, x.StartedBy, x.StartedAt) with
         {
@@ -149,6 +162,21 @@ public static class StudyFeedMapping
         {
             ["attempt"] = x.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture),
         }),
+        KeyObjectSelectionCreated x => [Entry(e, StudyChangeKind.KosStored, x.StudyInstanceUid, x.CreatedBy, x.CreatedAt) with
+        {
+            SeriesInstanceUid = x.SeriesInstanceUid,
+            SopInstanceUid = x.SopInstanceUid,
+            Details = KosDetails(x),
+        }],
+        StudyContentDeleted x => x.Hidden.Count == 0
+            ? [Deleted(e, x) with { SeriesInstanceUid = x.ArchiveSeriesUid }]
+            : [.. x.Hidden.Select(h => Deleted(e, x) with { SeriesInstanceUid = h.SeriesInstanceUid, SopInstanceUid = h.SopInstanceUid })],
+        DeletedContentRestored x => [.. x.Restored.Select(r =>
+            Instance(e, StudyChangeKind.InstanceRestored, r.Instance, x.RestoredBy, x.RestoredAt) with
+            {
+                Reason = x.Reason,
+                Details = new() { ["deletionId"] = x.DeletionId.ToString() },
+            })],
         _ => [],
     };
 
@@ -171,6 +199,37 @@ public static class StudyFeedMapping
         SeriesRefilingReason.Swapped => StudyChangeKind.Swapped,
         _ => StudyChangeKind.CorrectionUndone,
     };
+
+    private static string StorageKindName(StorageKind kind) => kind == StorageKind.Bucket ? "bucket" : "physicalMedium";
+
+    private static Dictionary<string, string> KosDetails(KeyObjectSelectionCreated x)
+    {
+        var details = new Dictionary<string, string>
+        {
+            ["titleCode"] = x.TitleCodeValue,
+            ["referencedInstances"] = x.ReferencedInstances.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (x.CallingAeTitle is { } callingAe)
+        {
+            details["callingAE"] = callingAe;
+        }
+
+        return details;
+    }
+
+    /// <summary>A delete's entry: one per instance that left every read path, or one for the study when it only left the archive.</summary>
+    private static StudyFeedEntry Deleted(IEvent e, StudyContentDeleted x) =>
+        Entry(e, StudyChangeKind.Deleted, x.StudyInstanceUid, x.DeletedBy, x.DeletedAt) with
+        {
+            Reason = x.Reason,
+            Details = new()
+            {
+                ["deletionId"] = x.DeletionId.ToString(),
+                ["project"] = x.Project,
+                ["archive"] = x.Archive,
+                ["restorableUntil"] = x.PurgeAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            },
+        };
 
     private static StudyChangeKind PatientChangeKind(StudyPatientChangeReason reason) => reason switch
     {
@@ -201,6 +260,16 @@ public static class StudyFeedMapping
 
         return details;
     }
+
+    /// <summary>
+    /// An entry written before its instance's patient was erased, as the masked log would give it: the
+    /// header under the confidentiality profile, the patient ids of a correction erased.
+    /// </summary>
+    public static StudyFeedEntry Erased(StudyFeedEntry entry) => entry with
+    {
+        Metadata = entry.Metadata is { ValueKind: System.Text.Json.JsonValueKind.Object } metadata ? ConfidentialityProfile.Apply(metadata) : entry.Metadata,
+        Details = entry.Details.ToDictionary(d => d.Key, d => d.Key is "fromPatientId" or "toPatientId" ? Domain.Patients.PatientDemographics.Erased.PatientId : d.Value),
+    };
 
     private static StudyFeedEntry Instance(IEvent e, StudyChangeKind kind, StoredInstance instance, Actor by, DateTimeOffset at) =>
         Entry(e, kind, instance.StudyInstanceUid, by, at) with

@@ -43,17 +43,46 @@ public sealed record ArchiveSeriesResponse(
 /// </summary>
 public sealed class ArchiveReader(IQuerySession session, string tenantId)
 {
-    public async Task<IReadOnlyList<ArchiveStudy>> StudiesOfPatientAsync(string project, string archive, string patientId, CancellationToken cancellation) =>
-        await session.Query<ArchiveStudy>()
+    /// <summary>
+    /// The studies filed in the archive whose patient is <paramref name="patientId"/> now: filed under it
+    /// and not assigned to another patient since (document e's merge and move), or assigned to it.
+    /// </summary>
+    public async Task<IReadOnlyList<ArchiveStudy>> StudiesOfPatientAsync(string project, string archive, string patientId, CancellationToken cancellation)
+    {
+        var filed = await session.Query<ArchiveStudy>()
             .Where(x => x.Project == project && x.Archive == archive && x.PatientId == patientId)
-            .OrderBy(x => x.StudyInstanceUid)
             .ToListAsync(cancellation);
+        var assigned = await session.Query<QidoStudy>()
+            .Where(x => x.AssignedPatient != null && x.AssignedPatient.PatientId == patientId)
+            .Select(x => x.Id)
+            .ToListAsync(cancellation);
+        var moved = assigned.Count == 0
+            ? []
+            : await session.Query<ArchiveStudy>()
+                .Where(x => x.Project == project && x.Archive == archive && x.StudyKey.IsOneOf(assigned.ToArray()))
+                .ToListAsync(cancellation);
+        var candidates = filed.Concat(moved).DistinctBy(x => x.Id).ToList();
+        var current = await CurrentPatientsAsync(candidates, cancellation);
+        return [.. candidates.Where(x => current[x.Id] == patientId).OrderBy(x => x.StudyInstanceUid, StringComparer.Ordinal)];
+    }
 
-    /// <summary>The study as filed in the archive, when it is filed there under this patient.</summary>
+    /// <summary>The study as filed in the archive, when its patient is <paramref name="patientId"/> now.</summary>
     public async Task<ArchiveStudy?> StudyAsync(string project, string archive, string patientId, string studyUid, CancellationToken cancellation)
     {
         var study = await session.LoadAsync<ArchiveStudy>(ArchiveKeys.Study(Study.StreamId(tenantId, studyUid), project, archive), cancellation);
-        return study is not null && study.PatientId == patientId && study.Project == project && study.Archive == archive ? study : null;
+        return study is not null && study.Project == project && study.Archive == archive
+               && (await CurrentPatientsAsync([study], cancellation))[study.Id] == patientId
+            ? study
+            : null;
+    }
+
+    /// <summary>Each archive study's PatientID now: the one a correction assigned the study to, else the one it was filed under.</summary>
+    private async Task<Dictionary<Guid, string>> CurrentPatientsAsync(IReadOnlyList<ArchiveStudy> studies, CancellationToken cancellation)
+    {
+        var assigned = (await session.LoadManyAsync<QidoStudy>(cancellation, studies.Select(s => s.StudyKey).Distinct()))
+            .Where(q => q.AssignedPatient is not null)
+            .ToDictionary(q => q.Id, q => q.AssignedPatient!.PatientId);
+        return studies.ToDictionary(s => s.Id, s => assigned.GetValueOrDefault(s.StudyKey) ?? s.PatientId);
     }
 
     public async Task<ArchiveSeries?> SeriesAsync(string project, string archive, string patientId, string studyUid, string seriesUid, CancellationToken cancellation)

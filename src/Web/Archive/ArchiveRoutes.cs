@@ -18,6 +18,12 @@ public static class ArchiveRoutes
     public const string SeriesList = Prefix + "/patient/study/series/list/";
     public const string SeriesGet = Prefix + "/series/get/";
     public const string DicomGet = Prefix + "/dicom/get/";
+    public const string PatientDelete = Prefix + "/patient/delete/";
+    public const string StudyDelete = Prefix + "/study/delete/";
+    public const string SeriesDelete = Prefix + "/series/delete/";
+
+    /// <summary>Ours, not the document's: undo a delete within the restore window (docs/api-compatibility.md).</summary>
+    public const string StudyRestore = Prefix + "/study/restore/";
     public const string SeriesResults = Prefix + "/series/results/";
     public const string FormsList = Prefix + "/patient/study/series/forms/list/";
     public const string FormsAdd = Prefix + "/patient/study/series/forms/add/";
@@ -25,7 +31,7 @@ public static class ArchiveRoutes
     private static readonly string[] Methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"];
 
     /// <summary>
-    /// Any other path under /api/v1 (an unknown call, or the delete calls not implemented yet): 404 in
+    /// Any other path under /api/v1 (an unknown call): 404 in
     /// the document's shape rather than a problem document. Like every route, it needs a principal.
     /// </summary>
     public static void MapUnknownCalls(this IEndpointRouteBuilder app) =>

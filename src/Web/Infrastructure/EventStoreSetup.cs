@@ -45,33 +45,9 @@ public static class EventStoreSetup
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
-                options.Connection(services.GetRequiredService<NpgsqlDataSource>());
-                options.DatabaseSchemaName = storeOptions.Schema;
-                options.Events.DatabaseSchemaName = storeOptions.Schema;
-
-                // Day-one, store-wide decisions (docs/architecture.md): Guid stream ids, conjoined tenancy.
-                options.Events.StreamIdentity = StreamIdentity.AsGuid;
-                options.Events.TenancyStyle = TenancyStyle.Conjoined;
-
-                // The upstream DistributedLock.Postgres that stands in for Patched.DistributedLock.Postgres
-                // cannot take the daemon's advisory locks on a DbDataSource ("Multiplexing is currently
-                // incompatible with DbDataSource") unless the locks are taken inside a transaction.
-                options.Events.UseAdvisoryLockTransaction = true;
-
-                options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
-                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
-
-                options.AddProjections(services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
-
-                // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
-                // gap): the study feed's freshness (docs/architecture.md).
-                options.Projections.FastPollingTime = storeOptions.DaemonFastPollingTime;
-                options.Projections.SlowPollingTime = storeOptions.DaemonSlowPollingTime;
-
-                // The request's correlation id on every event, for the audit history.
-                options.Events.MetadataConfig.CorrelationIdEnabled = true;
-                options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
-                options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
+                options.ConfigureEventStore(
+                    services.GetRequiredService<NpgsqlDataSource>(), storeOptions.Schema, storeOptions,
+                    services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
                 return options;
             })
             .UseLightweightSessions()
@@ -101,5 +77,42 @@ public static class EventStoreSetup
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// The whole Marten configuration (documents, events, every projection) in <paramref name="schema"/>:
+    /// the live store and the scratch store of <see cref="ProjectionVerifier"/> are configured by this one method.
+    /// </summary>
+    public static StoreOptions ConfigureEventStore(this StoreOptions options, NpgsqlDataSource dataSource, string schema,
+        EventStoreOptions storeOptions, EventSourced.Projections.StudyFeed.StudyFeedSignal signal)
+    {
+        options.Connection(dataSource);
+        options.DatabaseSchemaName = schema;
+        options.Events.DatabaseSchemaName = schema;
+
+        // Day-one, store-wide decisions (docs/architecture.md): Guid stream ids, conjoined tenancy.
+        options.Events.StreamIdentity = StreamIdentity.AsGuid;
+        options.Events.TenancyStyle = TenancyStyle.Conjoined;
+
+        // The upstream DistributedLock.Postgres that stands in for Patched.DistributedLock.Postgres
+        // cannot take the daemon's advisory locks on a DbDataSource ("Multiplexing is currently
+        // incompatible with DbDataSource") unless the locks are taken inside a transaction.
+        options.Events.UseAdvisoryLockTransaction = true;
+
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+        options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+
+        options.AddProjections(signal);
+
+        // How soon the daemon looks again when no NOTIFY woke it (a lost notification, the end of a
+        // gap): the study feed's freshness (docs/architecture.md).
+        options.Projections.FastPollingTime = storeOptions.DaemonFastPollingTime;
+        options.Projections.SlowPollingTime = storeOptions.DaemonSlowPollingTime;
+
+        // The request's correlation id on every event, for the audit history.
+        options.Events.MetadataConfig.CorrelationIdEnabled = true;
+        options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
+        options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
+        return options;
     }
 }

@@ -23,4 +23,8 @@ public static class RequestExtensions
 
     public static IQuerySession QuerySessionForCaller(this IDocumentStore store, ClaimsPrincipal user) =>
         store.QuerySession(user.TenantId());
+
+    /// <summary>A query session whose commands give up after <paramref name="commandTimeout"/> (then 503, UnhandledExceptionHandler).</summary>
+    public static IQuerySession QuerySessionForCaller(this IDocumentStore store, ClaimsPrincipal user, TimeSpan commandTimeout) =>
+        store.QuerySession(new Marten.Services.SessionOptions { TenantId = user.TenantId(), Timeout = Math.Max(1, (int)Math.Ceiling(commandTimeout.TotalSeconds)) });
 }

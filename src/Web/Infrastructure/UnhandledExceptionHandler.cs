@@ -1,26 +1,40 @@
 using EventSourced.Web.Shared.Errors;
 using Microsoft.AspNetCore.Diagnostics;
+using Npgsql;
 
 namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
 /// Last line: what escapes an endpoint becomes a problem document. Client faults the framework raises
-/// keep their 4xx; a command that did not finish in time is a 503 (retryable); anything else is a 500
-/// whose detail reveals nothing of the server.
+/// keep their 4xx; a command that did not finish in time, or a database that is slow, restarting or out
+/// of connections, is a 503 with Retry-After (retryable); anything else is a 500 whose detail reveals
+/// nothing of the server.
 /// </summary>
 public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
 {
+    /// <summary>Seconds a client is asked to wait after a 503: about the time PostgreSQL takes to restart.</summary>
+    public const int RetryAfterSeconds = 2;
+
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, "Bad Request", bad.Message),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client Closed Request", "The client went away."),
-            TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service Unavailable", "The operation did not complete in time; it may be retried."),
+            _ when DatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                "The database did not answer in time; the request may be retried after the time in Retry-After."),
             _ => (StatusCodes.Status500InternalServerError, "Internal Server Error", "An unexpected error occurred. It has been logged."),
         };
 
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            logger.LogWarning(exception, "Database unavailable on {Method} {Path}", context.Request.Method, context.Request.Path);
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Unhandled exception on {Method} {Path}", context.Request.Method, context.Request.Path);
         }
@@ -40,5 +54,30 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
             Exception = exception,
             ProblemDetails = { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    /// <summary>
+    /// A wait that ran out (command timeout, pool exhaustion, Wolverine's invoke timeout) or a database
+    /// that is going away or not yet back, anywhere in the chain of causes (Marten and Wolverine wrap
+    /// Npgsql's exceptions): transient, so a retry later can succeed.
+    /// </summary>
+    public static bool DatabaseUnavailable(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case TimeoutException:
+                case PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                    or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.TooManyConnections }:
+                case NpgsqlException { IsTransient: true }:
+                case System.Net.Sockets.SocketException:
+                    return true;
+                case AggregateException aggregate when aggregate.InnerExceptions.Any(DatabaseUnavailable):
+                    return true;
+            }
+        }
+
+        return false;
     }
 }

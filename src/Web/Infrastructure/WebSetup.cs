@@ -36,11 +36,14 @@ public static class WebSetup
         });
 
         builder.Services.Configure<BlobStoreOptions>(builder.Configuration.GetSection(BlobStoreOptions.Section));
-        builder.Services.AddSingleton<IBlobStore>(services =>
-        {
-            var root = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<BlobStoreOptions>>().Value.Root;
-            return new LocalDiskBlobStore(Path.GetFullPath(root, services.GetRequiredService<IWebHostEnvironment>().ContentRootPath));
-        });
+        // Storage locations (docs/architecture.md, "Storage locations"): the local medium at Blobs:Root, and
+        // the physical media and buckets of Storage; IBlobStore spans them all.
+        builder.Services.Configure<StorageOptions>(builder.Configuration.GetSection(StorageOptions.Section));
+        builder.Services.AddSingleton<BlobLocations>();
+        builder.Services.AddSingleton<IBlobLocations>(services => services.GetRequiredService<BlobLocations>());
+        builder.Services.AddSingleton<IBlobStore, LocatedBlobStore>();
+        builder.Services.AddSingleton<IStudyPlacement, StudyPlacementLookup>();
+        builder.Services.AddSingleton<IRelocationCheckpoints, RelocationCheckpoints>();
         builder.Services.AddHostedService<BlobSweeper>();
         builder.Services.AddSingleton<OrphanBlobSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OrphanBlobSweeper>());
@@ -52,6 +55,8 @@ public static class WebSetup
         builder.Services.Configure<SigningOptions>(builder.Configuration.GetSection(SigningOptions.Section));
         builder.Services.AddSingleton<HmacKeyRing>();
 
+        // After Marten's and Wolverine's own hosted services (AddEventStore runs first): before Kestrel accepts.
+        builder.Services.AddHostedService<StartupWarmUp>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();
         builder.Services.AddCarter();

@@ -85,7 +85,7 @@ public sealed class StoreInstanceDecisionTests
 public sealed class StoredInstanceErasureTests
 {
     [Fact]
-    public void Erasure_removes_the_patients_attributes_and_keeps_the_rest_of_the_header()
+    public void Erasure_empties_the_patients_attributes_and_keeps_the_rest_of_the_header()
     {
         var header = JsonSerializer.SerializeToElement(new Dictionary<string, object>
         {
@@ -100,7 +100,11 @@ public sealed class StoredInstanceErasureTests
 
         var erased = instance.WithPersonalDataErased();
 
-        Assert.Equal(["0020000D", "00080060"], erased.Header.EnumerateObject().Select(p => p.Name));
+        // PatientName, PatientID and PatientBirthDate are Z in the basic profile: present, without a value.
+        Assert.Equal(["00100010", "00100020", "00100030", "0020000D", "00080060"], erased.Header.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("""{"vr":"PN"}""", erased.Header.GetProperty("00100010").GetRawText());
+        Assert.Equal("""{"vr":"DA"}""", erased.Header.GetProperty("00100030").GetRawText());
+        Assert.DoesNotContain("DOE", erased.Header.GetRawText());
         Assert.Equal(instance with { Header = erased.Header }, erased);
     }
 }

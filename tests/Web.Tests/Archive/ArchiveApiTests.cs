@@ -173,7 +173,7 @@ public sealed class ArchiveApiTests(ServiceFixture fixture) : IClassFixture<Serv
     {
         var client = await Client();
         await AssertErrorAsync(await client.GetAsync("/api/v1/no/such/call/"), 404, "object_not_found", "api_call_not_found");
-        await AssertErrorAsync(await client.GetAsync("/api/v1/patient/delete/?Project=p&Archive=a&PatientID=x"), 404, "object_not_found", "api_call_not_found");
+        await AssertErrorAsync(await client.GetAsync("/api/v1/patient/remove/?Project=p&Archive=a&PatientID=x"), 404, "object_not_found", "api_call_not_found");
     }
 
     [Fact]

@@ -47,7 +47,7 @@ public static class ClientTools
     public static async Task EnsureNodePackagesAsync()
     {
         var client = Path.Combine(Folder, "dicomweb-client");
-        if (!Directory.Exists(Path.Combine(client, "node_modules", "dicomweb-client")))
+        if (!Directory.Exists(Path.Combine(client, "node_modules", "dicomweb-client")) || !Directory.Exists(Path.Combine(client, "node_modules", "s3rver")))
         {
             await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], client, TimeSpan.FromMinutes(5));
         }

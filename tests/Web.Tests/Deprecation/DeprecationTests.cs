@@ -217,9 +217,6 @@ public sealed class DeprecationTests(ServiceFixture fixture) : IClassFixture<Ser
 /// <summary>Concurrent deprecations of one series: exactly one wins, and the read models equal a rebuild from the log.</summary>
 public sealed class DeprecationRaceTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
-    private static readonly string[] Tables =
-        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
-
     [Fact]
     public async Task Twenty_concurrent_deprecations_of_one_series_have_one_winner_and_read_models_equal_a_rebuild()
     {
@@ -255,16 +252,7 @@ public sealed class DeprecationRaceTests(ServiceFixture fixture) : IClassFixture
             async () => (await client.GetAsync($"/dicomweb/studies/{study.Study}/series/{second}/metadata")).StatusCode,
             s => s == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the second deprecation to complete");
 
-        var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables);
-        await ReadModelTables.ClearAsync(fixture.ConnectionString, Tables);
-        using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
-        await daemon.RebuildProjectionAsync<Projections.Qido.QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Qido.QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Qido.QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, Tables));
+        await ReadModelTables.AssertStudyReadModelsEqualARebuildAsync(fixture.App.Store, fixture.ConnectionString);
     }
 }
 

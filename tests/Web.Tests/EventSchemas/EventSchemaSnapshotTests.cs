@@ -77,6 +77,13 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
                 [new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
                 [new InstanceHidden(Id, "1.2.3.8", "1.2.3.9")], [], By, At),
             new KeyObjectSelectionCreated(Id, "1.2.3", "1.2.3.8", "1.2.3.9", "113030", 4, "NGV", By, At),
+            new StudyContentDeleted(Id, Id, "1.2.3", "project", "archive", "1.2.3.4",
+                [new ArchiveFilingHidden(Id, "project", "archive", "1.2.3.4", "1.2.3.4.5", true)], [new InstanceHidden(Id, "1.2.3.4", "1.2.3.4.5")],
+                ["1.2.3.4"], "document d series/delete", new Actor("subject", "archive-api"), At, At.AddDays(30)),
+            new DeletedContentRestored(Id, Id, [new InstanceStored(Id, instance, By, At)],
+                [new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
+                "restore of a document d delete", new Actor("subject", "archive-api"), At),
+            new DeletedContentPurged(Id, Id, [new string('a', 64)], Actor.System("deletion"), At),
             new SeriesRefiledOut(Id, "1.2.3", "1.2.4", ["1.2.3.4"], [new InstanceHidden(Id, "1.2.3.4", "1.2.3.4.5")],
                 [new ArchiveFilingHidden(Id, "default", "default", "1.2.3.4", "1.2.3.4.5", true)], SeriesRefilingReason.Reconciled, Id, By, At),
             new SeriesRefiledIn(Id, "1.2.4", "1.2.3", ["1.2.3.4"],
@@ -84,6 +91,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
                 [new InstanceRefiled(Id, instance with { StudyInstanceUid = "1.2.4" }, "1.2.3", At)],
                 [new InstanceFiledInArchive(Id, "default", "default", "P1", "1.2.4", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At)],
                 SeriesRefilingReason.Reconciled, Id, By, At),
+            new StudyRelocated(Id, "1.2.3", new StorageLocation(StorageKind.PhysicalMedium, "local"), new StorageLocation(StorageKind.Bucket, "online-bucket"), 3, "JaneDoe", By, At),
             new SeriesResultRecorded(Id, "project", "archive", "1.2.3", "1.2.3.4", ArchiveResultTypes.Cad4tb, "CAD4TB 5", "CAD4TB",
                 JsonSerializer.SerializeToElement(12.345), new BlobRef(new string('c', 64), new string('d', 40), 10), "heatmap.png", By, At),
             new SeriesFormSubmitted(Id, Id, "project", "archive", "1.2.3", "1.2.3.4", "Retina grading",
@@ -126,6 +134,10 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new ForwardFailed(Id, 1, [new ForwardedSeries("1.2.3", "1.2.3.4")], "http://peer/dicom-web answered 503 Service Unavailable.", At.AddSeconds(30),
                 Actor.System("forwarding"), At),
             new ForwardRetried(Id, 7, [new ForwardedSeries("1.2.3", "1.2.3.4")], By, At),
+            new PatientErased(Id, Id, ["1.2.3"], [Id], 4, "GDPR art. 17", By, At),
+            new OrderPatientErased(Id, Id, By, At),
+            new ReportContentErased(Id, [Id], ["summary"], Id, By, At),
+            new InstanceErased(Id, instance, new string('0', 64), [new ArchivePlacement("project", "archive")], Id, By, At),
         ];
         return events.ToDictionary(e => e.GetType().Name);
     }

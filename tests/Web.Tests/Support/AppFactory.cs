@@ -29,6 +29,8 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         builder.UseSetting("Blobs:Root", blobRoot);
         builder.UseSetting("Logging:Console:FormatterName", "simple");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // Many short-lived hosts: each compiles only the handlers its tests use (StartupWarmUpTests turn it on).
+        builder.UseSetting("Hosting:WarmUp", "false");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);

@@ -38,4 +38,23 @@ public static class ReadModelTables
             await new NpgsqlCommand($"delete from eventsourced.{table}", connection).ExecuteNonQueryAsync();
         }
     }
+
+    /// <summary>The study content's read models: QIDO, retrieval locations and document d's archive records.</summary>
+    private static readonly string[] StudyTables =
+        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
+
+    /// <summary>Reads the study content's read models, clears them, rebuilds their projections from the events, and asserts the rows are the same.</summary>
+    public static async Task AssertStudyReadModelsEqualARebuildAsync(Marten.IDocumentStore store, string connectionString)
+    {
+        var live = await RowsAsync(connectionString, StudyTables);
+        await ClearAsync(connectionString, StudyTables);
+        using var daemon = await store.BuildProjectionDaemonAsync();
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Qido.QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Archive.ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        Assert.Equal(live, await RowsAsync(connectionString, StudyTables));
+    }
 }

@@ -43,11 +43,18 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>Runs the service's CLI (e.g. <c>tenants ensure …</c>) to completion and returns its output.</summary>
     public async Task<string> RunCliAsync(params string[] args)
     {
+        var (exitCode, output, error) = await RunCliToExitAsync(args);
+        return exitCode == 0 ? output : throw new InvalidOperationException($"CLI {string.Join(' ', args)} exited {exitCode}: {error}{output}");
+    }
+
+    /// <summary>Runs the service's CLI to completion: its exit code, standard output and standard error.</summary>
+    public async Task<(int ExitCode, string Output, string Error)> RunCliToExitAsync(params string[] args)
+    {
         using var cli = Process.Start(Start(args))!;
-        var output = await cli.StandardOutput.ReadToEndAsync();
-        var error = await cli.StandardError.ReadToEndAsync();
+        var output = cli.StandardOutput.ReadToEndAsync();
+        var error = cli.StandardError.ReadToEndAsync();
         await cli.WaitForExitAsync();
-        return cli.ExitCode == 0 ? output : throw new InvalidOperationException($"CLI {string.Join(' ', args)} exited {cli.ExitCode}: {error}{output}");
+        return (cli.ExitCode, await output, await error);
     }
 
     public async Task StartAsync()
@@ -91,6 +98,21 @@ public sealed class ServiceProcess : IAsyncDisposable
         process?.WaitForExit();
     }
 
+    /// <summary>Waits for the process to end by itself (an injected crash); false when it is still running after <paramref name="timeout"/>.</summary>
+    public async Task<bool> ExitedWithinAsync(TimeSpan timeout)
+    {
+        using var wait = new CancellationTokenSource(timeout);
+        try
+        {
+            await process!.WaitForExitAsync(wait.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     public ValueTask DisposeAsync()
     {
         if (process is { HasExited: false })
@@ -125,7 +147,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         return start;
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -35,7 +35,13 @@ public sealed record ReceiveFailure(ushort Reason, string Detail, string? SopCla
 /// <param name="Durable">Completes with the instance (its blob reference filled in) once the blob is durable; faults when committing it failed.</param>
 public sealed record PendingInstance(Task<StoredInstance> Durable);
 
-public sealed class InstanceReceiver(IBlobStore blobs, IOptions<IngestionOptions> options)
+/// <remarks>
+/// With <paramref name="locations"/> and <paramref name="placement"/> (the service passes both), an
+/// instance of a relocated study is committed at the study's location: written to the local medium's
+/// temporary file as always (streamed, hashed), then copied into the study's store when it commits.
+/// </remarks>
+public sealed class InstanceReceiver(
+    IBlobStore blobs, IOptions<IngestionOptions> options, IBlobLocations? locations = null, IStudyPlacement? placement = null)
 {
     /// <summary>Receives one instance and commits its blob: when this returns an instance, its blob is durable.</summary>
     public async Task<(StoredInstance? Instance, ReceiveFailure? Failure)> ReceiveAsync(
@@ -76,13 +82,31 @@ public sealed class InstanceReceiver(IBlobStore blobs, IOptions<IngestionOptions
         }
     }
 
-    private static async Task<StoredInstance> CommitAsync(IBlobWrite write, StoredInstance received, CancellationToken cancellation)
+    private async Task<StoredInstance> CommitAsync(IBlobWrite write, StoredInstance received, CancellationToken cancellation)
     {
         await using (write)
         {
-            var blob = await write.CommitAsync(cancellation);
+            var blob = await CommitAtPlacementAsync(write, received.StudyInstanceUid, cancellation);
             return received with { Blob = new BlobRef(blob.Sha256, blob.Sha1, blob.Length) };
         }
+    }
+
+    private async Task<BlobReference> CommitAtPlacementAsync(IBlobWrite write, string studyInstanceUid, CancellationToken cancellation)
+    {
+        if (locations is null || placement is null || locations.All.Count == 1
+            || await placement.LocationOfAsync(studyInstanceUid, cancellation) is not { } location
+            || location == locations.Local || locations.StoreAt(location) is not { } store)
+        {
+            return await write.CommitAsync(cancellation);
+        }
+
+        await using var placed = store.BeginWrite();
+        await using (var written = await write.OpenWrittenAsync(cancellation))
+        {
+            await written.CopyToAsync(placed.Content, cancellation);
+        }
+
+        return await placed.CommitAsync(cancellation);
     }
 
     private async Task<(StoredInstance? Instance, ReceiveFailure? Failure)> ReceiveUncommittedAsync(
@@ -150,7 +174,7 @@ public sealed class InstanceReceiver(IBlobStore blobs, IOptions<IngestionOptions
     }
 
     /// <summary>The DICOM JSON of the header, written as UTF-8 and parsed once (no string in between).</summary>
-    private static JsonElement HeaderJson(DicomDataset dataset, int bulkDataThreshold)
+    internal static JsonElement HeaderJson(DicomDataset dataset, int bulkDataThreshold)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true, MaxDepth = DicomJsonWriter.MaxJsonDepth, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))

@@ -1,4 +1,5 @@
 using EventSourced.Application.Blobs;
+using EventSourced.Domain.Studies;
 using EventSourced.Projections.Blobs;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,9 @@ namespace EventSourced.Web.Infrastructure.Blobs;
 /// (<see cref="BlobStoreOptions.OrphanGracePeriod"/>), so a request between commit and append keeps its
 /// blob. Candidates are filtered through the <see cref="ReferencedBlob"/> rows (all tenants), and the
 /// ones left are checked against the events themselves before removal: an event written before the
-/// projection existed, or by a type the projection does not know, still protects its blob.
+/// projection existed, or by a type the projection does not know, still protects its blob. Deleted
+/// content's blobs become candidates once purged (the purge removes their rows and releases them from
+/// its stream's events, see <see cref="NamedByAnyEventAsync"/>).
 /// </summary>
 public sealed class OrphanBlobSweeper(
     IBlobStore blobs,
@@ -26,6 +29,10 @@ public sealed class OrphanBlobSweeper(
     ILogger<OrphanBlobSweeper> logger) : BackgroundService
 {
     private const int Batch = 500;
+
+    /// <summary>Marten's default event type name (the type name in snake case), as the mt_events rows carry it.</summary>
+    private static readonly string PurgedEventType = string.Concat(nameof(DeletedContentPurged)
+        .Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -87,13 +94,22 @@ public sealed class OrphanBlobSweeper(
         return found.ToHashSet(StringComparer.Ordinal);
     }
 
-    /// <summary>The authority: any event, of any type and tenant, archived or not, whose data names the hash.</summary>
+    /// <summary>
+    /// The authority: any live event, of any type and tenant, archived or not, whose data names the hash.
+    /// An event is not live for a hash once a later purge of deleted content in its stream
+    /// (<see cref="DeletedContentPurged"/>) released that hash: the purge itself included, its stream's
+    /// earlier events no longer need the bytes. An event of another stream (another tenant holding the
+    /// same file), or a later one of the same stream (the instance stored again), still does.
+    /// </summary>
     private async Task<HashSet<string>> NamedByAnyEventAsync(string[] shas, CancellationToken cancellation)
     {
         var schema = store.Options.Events.DatabaseSchemaName;
         await using var command = database.CreateCommand(
-            $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e where strpos(e.data::text, s) > 0)");
+            $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e where strpos(e.data::text, s) > 0 " +
+            $"and not exists (select 1 from \"{schema}\".mt_events p where p.type = @purged and p.stream_id = e.stream_id " +
+            "and p.seq_id >= e.seq_id and strpos(p.data::text, s) > 0))");
         command.Parameters.AddWithValue("shas", shas);
+        command.Parameters.AddWithValue("purged", PurgedEventType);
         var named = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))

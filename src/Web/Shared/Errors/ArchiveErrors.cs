@@ -21,6 +21,9 @@ public static class ArchiveErrors
     // Parameters the call needs are missing: the document has no type for it either; ours.
     public const string MissingParameter = "missing_parameter";
 
+    // A delete or restore while a deprecation of the study is pending: the document has no type for it; ours.
+    public const string ObjectLocked = "object_locked";
+
     /// <summary>The status code each error type answers with.</summary>
     public static int StatusOf(string errorType) => errorType switch
     {
@@ -29,6 +32,7 @@ public static class ArchiveErrors
         ApiCallNotAllowed => StatusCodes.Status403Forbidden,
         AuthenticationFailed => StatusCodes.Status401Unauthorized,
         MultipleObjectsFound => StatusCodes.Status409Conflict,
+        ObjectLocked => StatusCodes.Status409Conflict,
         _ => StatusCodes.Status400BadRequest,
     };
 

@@ -19,6 +19,9 @@ namespace EventSourced.Web.Shared.Qido;
 /// </summary>
 public static class QidoSearch
 {
+    /// <summary>How long one search may wait for the database (<c>Qido:CommandTimeout</c>).</summary>
+    public static readonly TimeSpan DefaultCommandTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// <paramref name="parameters"/> replaces the request's query string, and <paramref name="emptyAsArray"/>
     /// answers no match with 200 and <c>[]</c> instead of 204.
@@ -36,8 +39,8 @@ public static class QidoSearch
                 : $"This search answers {DicomWebMediaTypes.DicomJson} (or application/json) only.");
         }
 
-        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level,
-            http.RequestServices.GetRequiredService<IConfiguration>().GetValue("Qido:CaseSensitivePersonNames", false));
+        var configuration = http.RequestServices.GetRequiredService<IConfiguration>();
+        var (query, error) = QidoQuery.Parse(parameters ?? http.Request.Query, level, configuration.GetValue("Qido:CaseSensitivePersonNames", false));
         if (query is null)
         {
             return Problems.BadRequest(error!);
@@ -48,7 +51,8 @@ public static class QidoSearch
             return Problems.BadRequest($"The path's UID '{bad}' is not a UID.");
         }
 
-        await using var session = store.QuerySessionForCaller(user);
+        // A bounded wait: a search the database cannot answer in time is a 503 with Retry-After, not a hung request.
+        await using var session = store.QuerySessionForCaller(user, configuration.GetValue("Qido:CommandTimeout", DefaultCommandTimeout));
         var search = new Search(session, new QidoSql(store), query, study, series,
             $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}/dicomweb", cancellation);
         var (results, more) = level switch
@@ -96,14 +100,14 @@ public static class QidoSearch
     {
         public async Task<(JsonArray Results, bool More)> StudiesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Query, QidoLevel.Study, null, null)
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Session.TenantId, Query, QidoLevel.Study, null, null)
                 .OrderByDescending(x => x.ReceivedAt).ThenBy(x => x.StudyInstanceUid));
             return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), more);
         }
 
         public async Task<(JsonArray Results, bool More)> SeriesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoSeries>(), Query, QidoLevel.Series, Study, null)
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoSeries>(), Session.TenantId, Query, QidoLevel.Series, Study, null)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid));
             var studies = await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id);
             var results = new JsonArray();
@@ -126,7 +130,7 @@ public static class QidoSearch
 
         public async Task<(JsonArray Results, bool More)> InstancesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Query, QidoLevel.Instance, Study, Series)
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Session.TenantId, Query, QidoLevel.Instance, Study, Series)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
             var studies = Study is null ? await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id) : null;
             var seriesDocs = Series is null ? await LoadAsync<QidoSeries>(page.Select(x => x.SeriesKey), x => x.Id) : null;

@@ -7,14 +7,17 @@ namespace EventSourced.Web.Shared.Qido;
 /// <summary>
 /// Translates a parsed query into one SQL predicate on the resource level's table (alias <c>d</c>, as
 /// Marten's LINQ names it). Conditions on the level itself use its columns; conditions on a higher
-/// level become <c>d.study_key in (select s.id from study s where s.tenant_id = d.tenant_id and …)</c>
-/// (and the same for series), so every level is matched against its own, indexed document.
+/// level become <c>d.study_key in (select s.id from study s where s.tenant_id = :tenant and …)</c>
+/// (and the same for series), so every level is matched against its own, indexed document. The
+/// sub-select names the tenant as a value, not as <c>d.tenant_id</c>: a correlated sub-select is
+/// re-run once per candidate row (a SubPlan), an uncorrelated one is run once and hashed, so a
+/// series search by a study attribute costs the same at any offset (docs/benchmarks.md).
 /// </summary>
 public sealed class QidoSql(IDocumentStore store)
 {
     private string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
-    public IQueryable<T> Filter<T>(IQueryable<T> documents, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)
+    public IQueryable<T> Filter<T>(IQueryable<T> documents, string tenantId, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)
         where T : notnull
     {
         var clauses = new List<string>();
@@ -65,8 +68,9 @@ public sealed class QidoSql(IDocumentStore store)
                 return;
             }
 
-            clauses.Add($"d.{keyColumn} in (select {alias}.id from {table} {alias} where {alias}.tenant_id = d.tenant_id and "
+            clauses.Add($"d.{keyColumn} in (select {alias}.id from {table} {alias} where {alias}.tenant_id = ? and "
                 + string.Join(" and ", conditions.Select(c => "(" + c.Render(alias) + ")")) + ")");
+            args.Add(tenantId);
             foreach (var c in conditions)
             {
                 args.AddRange(c.Args);

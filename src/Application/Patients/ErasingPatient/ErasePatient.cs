@@ -1,0 +1,230 @@
+using EventSourced.Application.Blobs;
+using EventSourced.Application.Common;
+using EventSourced.Application.Ingestion;
+using EventSourced.Application.Ingestion.ReceivingInstances;
+using EventSourced.Dicom;
+using EventSourced.Domain.Archive;
+using EventSourced.Domain.Common;
+using EventSourced.Domain.Orders;
+using EventSourced.Domain.Patients;
+using EventSourced.Domain.Reports;
+using EventSourced.Domain.Studies;
+using Marten;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventSourced.Application.Patients.ErasingPatient;
+
+/// <summary>
+/// A patient's request to be forgotten. <see cref="OrderIds"/>: the orders of the patient (the caller
+/// looks them up by PatientID and by the patient's studies), whose details are erased too.
+/// </summary>
+public sealed record ErasePatient(PatientKey Patient, string? Reason, Actor By)
+{
+    public IReadOnlyList<Guid> OrderIds { get; init; } = [];
+}
+
+/// <summary>What was erased (counts and identifiers, never an erased value).</summary>
+public sealed record PatientErasedResponse(Guid ErasureId, IReadOnlyList<string> StudyInstanceUids, IReadOnlyList<Guid> OrderIds, int InstancesRewritten, DateTimeOffset ErasedAt);
+
+public static class ErasePatientHandler
+{
+    /// <remarks>
+    /// Order of the steps, so that a failure at any point leaves nothing unreachable and a repeated request
+    /// finishes the work: (1) each instance's bytes are rewritten into a new blob, durable before an event
+    /// names it; (2) Marten masks the stored events of every stream of the patient (its own, its studies',
+    /// its orders', its corrections'), in its own transaction; (3) <see cref="InstanceErased"/>,
+    /// <see cref="OrderPatientErased"/> and <see cref="PatientErased"/> are committed (the inline read
+    /// models drop the values in that transaction; the asynchronous study feed, seeing them after the
+    /// masked events, rewrites its earlier entries); (4) the old blobs are deleted unless another stream,
+    /// of any tenant, names the same bytes. The study streams stay locked from (1) to (3), so no instance
+    /// is stored in between. A failure before (3) leaves the old blobs and the read models as they were,
+    /// with the events masked: the request is repeated. A request for an erased patient repeats (2) and (4).
+    /// </remarks>
+    public static async Task<CommandResult<PatientErasedResponse>> Handle(
+        ErasePatient command, IDocumentSession session, IBlobStore blobs, IOptions<IngestionOptions> ingestion, NpgsqlDataSource database, TimeProvider clock, CancellationToken cancellation)
+    {
+        var now = clock.GetUtcNow();
+        var streams = new PatientStreams(session, cancellation);
+        var patientStreamId = streams.IdOf(command.Patient);
+        var stream = await streams.LockAsync(patientStreamId);
+        if (stream?.Aggregate is not { } patient)
+        {
+            return CommandResult<PatientErasedResponse>.Reject(Rejection.NotFound($"No patient found with PatientID '{command.Patient.PatientId}'."));
+        }
+
+        var erasureId = patient.ErasureId ?? Guid.CreateVersion7(now);
+        var history = await session.Events.FetchStreamAsync(patientStreamId, token: cancellation);
+        var studies = history.Select(e => e.Data).OfType<PatientStudyLinked>().Select(l => l.StudyInstanceUid)
+            .Concat(patient.Studies).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var corrections = history.Select(e => e.Data switch
+        {
+            PatientStudyLinked l => l.CorrectionId,
+            PatientStudyUnlinked u => u.CorrectionId,
+            PatientMerged m => m.CorrectionId,
+            PatientMergeUndone u => u.CorrectionId,
+            _ => null,
+        }).OfType<Guid>().Distinct().ToList();
+
+        var oldBlobs = new HashSet<string>(StringComparer.Ordinal);
+        var rewritten = 0;
+        foreach (var uid in studies)
+        {
+            var study = await session.Events.FetchForExclusiveWriting<Study>(Study.StreamId(session.TenantId, uid), cancellation);
+            if (study.Aggregate is null)
+            {
+                continue;
+            }
+
+            foreach (var instance in await CurrentInstancesAsync(session, study.Id, cancellation))
+            {
+                if (await RewriteAsync(blobs, instance, ingestion.Value.HeaderBulkDataThreshold, cancellation) is not { } erased)
+                {
+                    continue;
+                }
+
+                var archives = study.Aggregate.Archives.Where(a => a.Value.SopInstanceUids.Contains(instance.SopInstanceUid))
+                    .Select(a => a.Key.Split('\n')).Select(k => new ArchivePlacement(k[0], k[1])).OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
+                study.AppendOne(new InstanceErased(study.Id, erased, instance.Blob.Sha256, archives, erasureId, command.By, now));
+                oldBlobs.Add(instance.Blob.Sha256);
+                rewritten++;
+            }
+        }
+
+        var orders = new List<Guid>();
+        foreach (var orderId in command.OrderIds.Distinct())
+        {
+            var order = await session.Events.FetchForWriting<Order>(orderId, cancellation);
+            if (order.Aggregate is not null)
+            {
+                order.AppendOne(new OrderPatientErased(orderId, erasureId, command.By, now));
+                orders.Add(orderId);
+                var reports = (await session.Events.FetchStreamAsync(orderId, token: cancellation)).Select(e => e.Data).OfType<ReportDelivered>().ToList();
+                if (reports.Count > 0 && patient.ErasureId is null)
+                {
+                    order.AppendOne(new ReportContentErased(
+                        orderId, [.. reports.Select(r => r.ReportId)], [.. reports.Select(r => r.ReportType).Distinct().Order(StringComparer.Ordinal)], erasureId, command.By, now));
+                }
+
+                oldBlobs.UnionWith(reports.Select(r => r.Content.Blob.Sha256));
+            }
+        }
+
+        if (patient.ErasureId is null)
+        {
+            stream.AppendOne(new PatientErased(patientStreamId, erasureId, studies, orders, rewritten, command.Reason, command.By, now));
+        }
+
+        var tenant = session.TenantId;
+        var masked = new List<Guid> { patientStreamId };
+        masked.AddRange(studies.Select(uid => Study.StreamId(tenant, uid)));
+        masked.AddRange(orders);
+        masked.AddRange(corrections);
+        await session.DocumentStore.Advanced.ApplyEventDataMasking(x =>
+        {
+            x.ForTenant(tenant);
+            foreach (var id in masked)
+            {
+                x.IncludeStream(id);
+            }
+
+            x.AddHeader("erasure", erasureId.ToString());
+        }, cancellation);
+        await session.SaveChangesAsync(cancellation);
+
+        foreach (var sha in await StillNamedAsync(session, database, tenant, masked, oldBlobs, cancellation))
+        {
+            oldBlobs.Remove(sha);
+        }
+
+        foreach (var sha in oldBlobs)
+        {
+            blobs.Delete(sha);
+        }
+
+        return CommandResult<PatientErasedResponse>.Ok(new(erasureId, studies, orders, rewritten, now));
+    }
+
+    /// <summary>Each SOP instance of the study with its latest stored form (stored, replaced, or already erased).</summary>
+    private static async Task<IReadOnlyCollection<StoredInstance>> CurrentInstancesAsync(IDocumentSession session, Guid studyStreamId, CancellationToken cancellation)
+    {
+        var current = new Dictionary<string, (StoredInstance Instance, bool Erased)>(StringComparer.Ordinal);
+        foreach (var e in await session.Events.FetchStreamAsync(studyStreamId, token: cancellation))
+        {
+            switch (e.Data)
+            {
+                case InstanceStored s:
+                    current[s.Instance.SopInstanceUid] = (s.Instance, false);
+                    break;
+                case InstanceReplaced r:
+                    current[r.Instance.SopInstanceUid] = (r.Instance, false);
+                    break;
+                case InstanceErased x:
+                    current[x.Instance.SopInstanceUid] = (x.Instance, true);
+                    break;
+                case StudyDeprecationRevoked revoked:
+                    foreach (var restored in revoked.Restored)
+                    {
+                        current[restored.Instance.SopInstanceUid] = (restored.Instance, false);
+                    }
+
+                    break;
+            }
+        }
+
+        return [.. current.Values.Where(v => !v.Erased).Select(v => v.Instance)];
+    }
+
+    /// <summary>The instance rewritten into a new blob, or null when its bytes are gone (nothing to rewrite).</summary>
+    private static async Task<StoredInstance?> RewriteAsync(IBlobStore blobs, StoredInstance instance, int bulkDataThreshold, CancellationToken cancellation)
+    {
+        var source = blobs.OpenRead(instance.Blob.Sha256);
+        if (source is null)
+        {
+            return null;
+        }
+
+        var bytes = new MemoryStream();
+        await using (source)
+        {
+            await source.CopyToAsync(bytes, cancellation);
+        }
+
+        var rewritten = BasicProfileRewriter.Rewrite(bytes.GetBuffer().AsMemory(0, (int)bytes.Length));
+        await using var write = blobs.BeginWrite();
+        DicomWriter.Write(write.Content, rewritten);
+        var blob = await write.CommitAsync(cancellation);
+        var station = rewritten.Dataset.GetString(DicomTags.StationName)?.Trim();
+        return instance with
+        {
+            Header = InstanceReceiver.HeaderJson(rewritten.Dataset, bulkDataThreshold),
+            Blob = new BlobRef(blob.Sha256, blob.Sha1, blob.Length),
+            StationName = string.IsNullOrEmpty(station) ? null : station,
+        };
+    }
+
+    /// <summary>Old blobs some event outside the erased streams still names (the same bytes stored by another tenant or study).</summary>
+    private static async Task<List<string>> StillNamedAsync(IDocumentSession session, NpgsqlDataSource database, string tenant, List<Guid> erasedStreams, HashSet<string> shas, CancellationToken cancellation)
+    {
+        if (shas.Count == 0)
+        {
+            return [];
+        }
+
+        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
+        await using var command = database.CreateCommand(
+            $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e " +
+            "where strpos(e.data::text, s) > 0 and not (e.tenant_id = @tenant and e.stream_id = any(@streams)))");
+        command.Parameters.AddWithValue("shas", shas.ToArray());
+        command.Parameters.AddWithValue("tenant", tenant);
+        command.Parameters.AddWithValue("streams", erasedStreams.ToArray());
+        var named = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            named.Add(reader.GetString(0));
+        }
+
+        return named;
+    }
+}

@@ -1,0 +1,58 @@
+using Marten;
+using Npgsql;
+using Wolverine.Runtime;
+
+namespace EventSourced.Web.Infrastructure;
+
+/// <summary>
+/// Does at start-up what would otherwise stall the first request of each kind: Wolverine's handler
+/// code (generated and compiled with Roslyn on a chain's first message under <c>TypeLoadMode.Dynamic</c>,
+/// seconds for the first one), Marten's storage of every document type and the event store, and the
+/// connection pool's first connections. Registered after Wolverine and Marten, so it runs once they
+/// have started and before Kestrel accepts: readiness and the first request come after it.
+/// <c>Hosting:WarmUp=false</c> skips it (the test suite's many short-lived hosts compile only what they use).
+/// </summary>
+public sealed class StartupWarmUp(IServiceProvider services, IConfiguration configuration, ILogger<StartupWarmUp> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!configuration.GetValue("Hosting:WarmUp", true))
+        {
+            return;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var compiled = services.GetRequiredService<IWolverineRuntime>() is WolverineRuntime wolverine ? CompileHandlers(wolverine.Handlers) : 0;
+
+        var store = services.GetRequiredService<IDocumentStore>();
+        foreach (var documentType in store.Options.AllKnownDocumentTypes().Select(d => d.DocumentType))
+        {
+            await store.Storage.Database.EnsureStorageExistsAsync(documentType, cancellationToken);
+        }
+
+        // Opens a few of the pool's connections (and loads PostgreSQL's types into the data source) now.
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            await using var command = dataSource.CreateCommand("select 1");
+            await command.ExecuteScalarAsync(cancellationToken);
+        }));
+
+        logger.LogInformation("Warmed up in {Elapsed} ms: {Handlers} handler chains compiled", clock.ElapsedMilliseconds, compiled);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The application's handler chains (not Wolverine's own), compiled one after the other.</summary>
+    private static int CompileHandlers(Wolverine.Runtime.Handlers.HandlerGraph handlers)
+    {
+        var ours = new[] { typeof(Program).Assembly, typeof(Application.ApplicationAssembly).Assembly };
+        var chains = handlers.Chains.Where(c => ours.Contains(c.MessageType.Assembly)).ToList();
+        foreach (var chain in chains)
+        {
+            handlers.HandlerFor(chain.MessageType);
+        }
+
+        return chains.Count;
+    }
+}
