@@ -16,28 +16,20 @@ public sealed class DicomwebClientCollection;
 [Collection(nameof(DicomwebClientCollection))]
 public sealed class DicomwebClientTests : IAsyncLifetime
 {
-    private readonly TestDatabase database = new();
-    private readonly string folder = Path.Combine(Path.GetTempPath(), "dicomweb-client-test-" + Guid.NewGuid().ToString("N"));
+    private readonly ScratchSpace scratch = new("dicomweb-client-test");
 
-    public Task InitializeAsync() => database.InitializeAsync();
+    public Task InitializeAsync() => scratch.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await database.DisposeAsync();
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => scratch.DisposeAsync();
 
     [Fact]
     public async Task OHIFs_flow_through_dicomweb_client_reads_every_frame_of_a_CT_study_byte_for_byte()
     {
         await ClientTools.EnsureNodePackagesAsync();
-        var (study, files) = await ClientTools.MakeCtStudyAsync(folder);
+        var (study, files) = await ClientTools.MakeCtStudyAsync(scratch.Folder);
         var expected = await ClientTools.FrameHashesAsync(files);
 
-        await using var app = new AppFactory(database.ConnectionString);
+        await using var app = new AppFactory(scratch.ConnectionString);
         app.UseKestrel(0);
         app.StartServer();
         var key = await app.IssueKeyAsync("dicomweb-client", [.. Domain.Tenants.Scopes.All]);

@@ -20,29 +20,21 @@ public sealed class OrthancPeerCollection;
 [Collection(nameof(OrthancPeerCollection))]
 public sealed class OrthancPeerTests : IAsyncLifetime
 {
-    private readonly TestDatabase database = new();
-    private readonly string folder = Path.Combine(Path.GetTempPath(), "orthanc-peer-test-" + Guid.NewGuid().ToString("N"));
+    private readonly ScratchSpace scratch = new("orthanc-peer-test");
 
-    public Task InitializeAsync() => database.InitializeAsync();
+    public Task InitializeAsync() => scratch.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await database.DisposeAsync();
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => scratch.DisposeAsync();
 
     [Fact]
     public async Task Orthanc_queries_retrieves_from_and_stores_to_this_service_file_for_file()
     {
-        var (ourStudy, ourFiles) = await ClientTools.MakeCtStudyAsync(Path.Combine(folder, "ours"));
-        var (theirStudy, theirFiles) = await ClientTools.MakeCtStudyAsync(Path.Combine(folder, "theirs"));
+        var (ourStudy, ourFiles) = await ClientTools.MakeCtStudyAsync(Path.Combine(scratch.Folder, "ours"));
+        var (theirStudy, theirFiles) = await ClientTools.MakeCtStudyAsync(Path.Combine(scratch.Folder, "theirs"));
         var ourHashes = await ClientTools.FileHashesAsync(ourFiles);
         var theirHashes = await ClientTools.FileHashesAsync(theirFiles);
 
-        await using var app = new AppFactory(database.ConnectionString);
+        await using var app = new AppFactory(scratch.ConnectionString);
         app.UseKestrel(0);
         app.StartServer();
         var key = await app.IssueKeyAsync("orthanc-peer", [.. Domain.Tenants.Scopes.All]);

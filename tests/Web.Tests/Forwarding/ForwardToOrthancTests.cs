@@ -19,27 +19,19 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
 {
     private const string Tenant = "forwarding";
 
-    private readonly TestDatabase database = new();
-    private readonly string folder = Path.Combine(Path.GetTempPath(), "forward-test-" + Guid.NewGuid().ToString("N"));
+    private readonly ScratchSpace scratch = new("forward-test");
 
-    public Task InitializeAsync() => database.InitializeAsync();
+    public Task InitializeAsync() => scratch.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await database.DisposeAsync();
-        if (Directory.Exists(folder))
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => scratch.DisposeAsync();
 
     [Fact]
     public async Task Forwarded_series_arrive_at_Orthanc_complete_and_byte_identical_to_what_our_WADO_RS_serves()
     {
         // pydicom's CT study: series 1 native (5 slices), series 2 JPEG Lossless by DCMTK (3 slices).
-        var (study, files) = await ClientTools.MakeCtStudyAsync(folder);
+        var (study, files) = await ClientTools.MakeCtStudyAsync(scratch.Folder);
         await using var orthanc = new OrthancProcess();
-        await using var app = new AppFactory(database.ConnectionString, SeriesJobSettings(orthanc.DicomWebRoot));
+        await using var app = new AppFactory(scratch.ConnectionString, SeriesJobSettings(orthanc.DicomWebRoot));
         var client = await app.ClientForTenantAsync(Tenant);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related([.. files.Select(File.ReadAllBytes)]))).StatusCode);
         await orthanc.StartAsync(new Uri(client.BaseAddress!, "/dicomweb/"), "unused");
@@ -85,7 +77,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
     public async Task With_Orthanc_down_the_forward_fails_retries_and_delivers_once_Orthanc_is_back()
     {
         await using var orthanc = new OrthancProcess();
-        await using var app = new AppFactory(database.ConnectionString, SeriesJobSettings(orthanc.DicomWebRoot, maxAttempts: 3));
+        await using var app = new AppFactory(scratch.ConnectionString, SeriesJobSettings(orthanc.DicomWebRoot, maxAttempts: 3));
         var client = await app.ClientForTenantAsync(Tenant);
         var instances = await StoreSeriesAsync(client, 3);
 
@@ -95,7 +87,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
         Assert.True(failed.GetProperty("nextAttemptAt").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(50), "the first retry waits the configured hour");
 
         await orthanc.StartAsync(new Uri(client.BaseAddress!, "/dicomweb/"), "unused");
-        Assert.Equal(1, await ScheduledMessages.MakeDueAsync(database.ConnectionString, "SendForward"));
+        Assert.Equal(1, await ScheduledMessages.MakeDueAsync(scratch.ConnectionString, "SendForward"));
         await UntilAsync(client, id, "delivered", 2);
 
         var ours = await WadoHashesAsync(client, instances[0].Study, instances.Select(i => i.Sop));
@@ -109,14 +101,14 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
     public async Task After_the_last_attempt_the_forward_is_dead_lettered_listed_as_failed_and_an_operator_retry_delivers_it()
     {
         await using var orthanc = new OrthancProcess();
-        await using var app = new AppFactory(database.ConnectionString, SeriesJobSettings(orthanc.DicomWebRoot, maxAttempts: 2));
+        await using var app = new AppFactory(scratch.ConnectionString, SeriesJobSettings(orthanc.DicomWebRoot, maxAttempts: 2));
         var client = await app.ClientForTenantAsync(Tenant);
         var instances = await StoreSeriesAsync(client, 2);
 
         var id = await ForwardSeriesAsync(client, instances[0].Series);
         await UntilAsync(client, id, "pending", 1);
         Assert.Equal(HttpStatusCode.Conflict, (await client.PostAsync($"/o3-dpacs-wado/forwards/{id}/retry", null)).StatusCode);
-        Assert.Equal(1, await ScheduledMessages.MakeDueAsync(database.ConnectionString, "SendForward"));
+        Assert.Equal(1, await ScheduledMessages.MakeDueAsync(scratch.ConnectionString, "SendForward"));
         var dead = await UntilAsync(client, id, "failed", 2);
         Assert.Equal(JsonValueKindNull, dead.GetProperty("nextAttemptAt").ValueKind);
 
@@ -126,7 +118,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
         Assert.DoesNotContain(pendingList.EnumerateArray(), f => f.GetProperty("forwardId").GetGuid() == id);
 
         // Nothing retries a dead letter by itself; the operator does, once the peer is back.
-        Assert.Equal(0, await ScheduledMessages.MakeDueAsync(database.ConnectionString, "SendForward"));
+        Assert.Equal(0, await ScheduledMessages.MakeDueAsync(scratch.ConnectionString, "SendForward"));
         await orthanc.StartAsync(new Uri(client.BaseAddress!, "/dicomweb/"), "unused");
         var retry = await client.PostAsync($"/o3-dpacs-wado/forwards/{id}/retry", null);
         Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
@@ -146,7 +138,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
     public async Task Forwards_queued_when_the_service_process_is_killed_are_all_delivered_by_the_next_process()
     {
         await using var orthanc = new OrthancProcess();
-        var blobRoot = Path.Combine(folder, "blobs");
+        var blobRoot = Path.Combine(scratch.Folder, "blobs");
         var settings = new Dictionary<string, string>
         {
             ["Forwarding__Nodes__peer__Url"] = orthanc.DicomWebRoot.ToString(),
@@ -158,7 +150,7 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
         var series = new List<ArchiveSupport.Instance[]>();
         var forwards = new List<Guid>();
         string key;
-        await using (var first = new ServiceProcess(database.ConnectionString, blobRoot, settings))
+        await using (var first = new ServiceProcess(scratch.ConnectionString, blobRoot, settings))
         {
             var output = await first.RunCliAsync("tenants", "ensure", Tenant, "--scopes", "studies.read,studies.write");
             key = output.Split("Authorization: ")[1].Split('\n')[0].Trim();
@@ -179,12 +171,12 @@ public sealed class ForwardToOrthancTests : IAsyncLifetime
         }
 
         await orthanc.StartAsync(new Uri("http://127.0.0.1:9/unused/"), "unused");
-        await using var second = new ServiceProcess(database.ConnectionString, blobRoot, settings);
+        await using var second = new ServiceProcess(scratch.ConnectionString, blobRoot, settings);
         await second.StartAsync();
         using var next = Client(second.BaseAddress, key);
         await Eventually.Until(async () =>
             {
-                await ScheduledMessages.MakeDueAsync(database.ConnectionString, "SendForward");
+                await ScheduledMessages.MakeDueAsync(scratch.ConnectionString, "SendForward");
                 var states = new List<string>();
                 foreach (var id in forwards)
                 {

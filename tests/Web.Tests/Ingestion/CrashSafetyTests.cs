@@ -14,19 +14,11 @@ namespace EventSourced.Web.Tests.Ingestion;
 /// </summary>
 public sealed class CrashSafetyTests : IAsyncLifetime
 {
-    private readonly TestDatabase database = new();
-    private readonly string blobRoot = Path.Combine(Path.GetTempPath(), "eventsourced-crash-blobs", Guid.NewGuid().ToString("N"));
+    private readonly ScratchSpace scratch = new("crash-blobs");
 
-    public Task InitializeAsync() => database.InitializeAsync();
+    public Task InitializeAsync() => scratch.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await database.DisposeAsync();
-        if (Directory.Exists(blobRoot))
-        {
-            Directory.Delete(blobRoot, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => scratch.DisposeAsync();
 
     [Fact]
     public async Task Every_acknowledged_instance_survives_a_SIGKILL_and_no_event_points_at_a_missing_blob()
@@ -35,7 +27,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         var acknowledged = new ConcurrentBag<string>();
         string key;
 
-        await using (var first = new ServiceProcess(database.ConnectionString, blobRoot))
+        await using (var first = new ServiceProcess(scratch.ConnectionString, scratch.Folder))
         {
             var output = await first.RunCliAsync("tenants", "ensure", "crash", "--scopes", "studies.read,studies.write");
             key = output.Split("Authorization: ")[1].Split('\n')[0].Trim();
@@ -86,7 +78,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
         }
 
         var acked = acknowledged.ToHashSet();
-        await using (var second = new ServiceProcess(database.ConnectionString, blobRoot))
+        await using (var second = new ServiceProcess(scratch.ConnectionString, scratch.Folder))
         {
             await second.StartAsync(); // recovers on the same database and blob folder
 
@@ -95,7 +87,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
             Assert.True(recorded.Count - acked.Count <= 4, $"{recorded.Count} recorded, {acked.Count} acknowledged: at most one unacknowledged in flight per client");
             foreach (var (sop, sha256) in recorded)
             {
-                var path = Path.Combine(blobRoot, "objects", sha256[..2], sha256[2..4], sha256);
+                var path = Path.Combine(scratch.Folder, "objects", sha256[..2], sha256[2..4], sha256);
                 Assert.True(File.Exists(path), $"instance {sop} points at a missing blob");
                 var bytes = await File.ReadAllBytesAsync(path);
                 Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(bytes)));
@@ -111,7 +103,7 @@ public sealed class CrashSafetyTests : IAsyncLifetime
 
     private async Task<Dictionary<string, string>> RecordedInstancesAsync()
     {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await using var connection = new NpgsqlConnection(scratch.ConnectionString);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(
             "select data->'Instance'->>'SopInstanceUid', data->'Instance'->'Blob'->>'Sha256' from eventsourced.mt_events where type = 'instance_stored'",

@@ -20,24 +20,16 @@ public sealed class PathologyStreamingTests : IAsyncLifetime
 
     private const long MaxGrowthBytes = 200L * 1000 * 1000;
 
-    private readonly TestDatabase database = new();
-    private readonly string blobRoot = Path.Combine(Path.GetTempPath(), "eventsourced-patho-blobs", Guid.NewGuid().ToString("N"));
+    private readonly ScratchSpace scratch = new("patho-blobs");
 
-    public Task InitializeAsync() => database.InitializeAsync();
+    public Task InitializeAsync() => scratch.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        await database.DisposeAsync();
-        if (Directory.Exists(blobRoot))
-        {
-            Directory.Delete(blobRoot, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => scratch.DisposeAsync();
 
     [Fact]
     public async Task A_2_GiB_slide_streams_into_the_blob_store_with_the_server_memory_growing_by_less_than_200_MB()
     {
-        await using var service = new ServiceProcess(database.ConnectionString, blobRoot, new Dictionary<string, string> { ["Nodes__Dicom__1__AeTitle"] = "SCANNER1" });
+        await using var service = new ServiceProcess(scratch.ConnectionString, scratch.Folder, new Dictionary<string, string> { ["Nodes__Dicom__1__AeTitle"] = "SCANNER1" });
         var output = await service.RunCliAsync("tenants", "ensure", "patho-stream", "--scopes", "studies.read,studies.write");
         var key = output.Split("Authorization: ")[1].Split('\n')[0].Trim();
         await service.StartAsync();
