@@ -74,11 +74,19 @@ public static class StudyRelocations
             : new(null, false);
     }
 
-    /// <summary>Every blob the study's instances name, current ones first: what a relocation must carry.</summary>
+    /// <summary>
+    /// Every blob the study holds, current ones first: what a relocation must carry. Its instances' files
+    /// (received, replaced, restored after a delete, rewritten by an erasure, or arrived with a series
+    /// refiled in from another study) and its slide files; not the files of series that left for another
+    /// study (they go with that study), of an erasure's replaced originals (removed by the erasure) or of
+    /// purged deletions (removed by the sweeper).
+    /// </summary>
     public static IReadOnlyList<string> BlobsOf(IEnumerable<object> studyEvents)
     {
         var current = new Dictionary<string, string>(StringComparer.Ordinal);
+        var slides = new Dictionary<string, string>(StringComparer.Ordinal);
         var earlier = new HashSet<string>(StringComparer.Ordinal);
+        var gone = new HashSet<string>(StringComparer.Ordinal);
         foreach (var data in studyEvents)
         {
             switch (data)
@@ -90,10 +98,41 @@ public static class StudyRelocations
                     current[replaced.Instance.SopInstanceUid] = replaced.Instance.Blob.Sha256;
                     earlier.Add(replaced.PreviousSha256);
                     break;
+                case InstanceErased erased:
+                    current[erased.Instance.SopInstanceUid] = erased.Instance.Blob.Sha256;
+                    gone.Add(erased.PreviousSha256);
+                    break;
+                case SeriesRefiledIn refiled:
+                    foreach (var arrived in refiled.Arrived)
+                    {
+                        current[arrived.Instance.SopInstanceUid] = arrived.Instance.Blob.Sha256;
+                    }
+
+                    break;
+                case SeriesRefiledOut departed:
+                    foreach (var hidden in departed.Departed)
+                    {
+                        current.Remove(hidden.SopInstanceUid);
+                    }
+
+                    break;
+                case DeletedContentRestored restored:
+                    foreach (var instance in restored.Restored)
+                    {
+                        current[instance.Instance.SopInstanceUid] = instance.Instance.Blob.Sha256;
+                    }
+
+                    break;
+                case DeletedContentPurged purged:
+                    gone.UnionWith(purged.ReleasedBlobs);
+                    break;
+                case SlideFileStored slide:
+                    slides[slide.SopInstanceUid] = slide.File.Blob.Sha256;
+                    break;
             }
         }
 
-        var live = current.Values.Distinct(StringComparer.Ordinal).ToList();
-        return [.. live, .. earlier.Where(sha => !live.Contains(sha, StringComparer.Ordinal))];
+        var live = current.Values.Concat(slides.Values).Where(sha => !gone.Contains(sha)).Distinct(StringComparer.Ordinal).ToList();
+        return [.. live, .. earlier.Where(sha => !live.Contains(sha, StringComparer.Ordinal) && !gone.Contains(sha))];
     }
 }
