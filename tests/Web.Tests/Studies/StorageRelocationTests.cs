@@ -48,6 +48,28 @@ public sealed class StorageFixture : IAsyncLifetime
 public sealed class StorageRelocationTests(StorageFixture fixture) : IClassFixture<StorageFixture>
 {
     [Fact]
+    public async Task A_pathology_study_moves_with_its_slide_file_and_still_serves_it()
+    {
+        var client = await fixture.App.ClientForTenantAsync("storage-slides");
+        var tiff = Pathology.SlideFiles.TiledTiff(64, 48, seed: 11);
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(tiff));
+        var stored = await client.PostAsync("/o3-dpacs-wado/pathoRsListener/PATHOLOGY/studies",
+            Pathology.SlideFiles.Form(Pathology.SlideFiles.Metadata("ACC-SLIDE-RELOC", "CONT-RELOC-1"), tiff, "reloc.tif", fileHash: Pathology.SlideFiles.Sha1(tiff)));
+        Assert.True(stored.StatusCode == HttpStatusCode.OK, await stored.Content.ReadAsStringAsync());
+        Assert.Contains(sha256, Relocation.BlobsOnDisk(fixture.App.BlobRoot));
+
+        var moved = await Relocation.PostAsync(client, new { accessionNumber = "ACC-SLIDE-RELOC", physicalMediumName = "archive", author = "JaneDoe" });
+        Assert.True(moved.StatusCode == HttpStatusCode.OK, await moved.Content.ReadAsStringAsync());
+
+        // The slide file went with its study (copied, verified, the old copy removed), and is served from there.
+        Assert.Contains(sha256, Relocation.BlobsOnDisk(fixture.ArchiveRoot));
+        Assert.DoesNotContain(sha256, Relocation.BlobsOnDisk(fixture.App.BlobRoot));
+        var slide = await client.GetAsync("/o3-dpacs-wado/wholeslide?barcode=CONT-RELOC-1");
+        Assert.Equal(HttpStatusCode.OK, slide.StatusCode);
+        Assert.Equal(tiff, await slide.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task A_study_moves_to_a_bucket_takes_new_instances_there_and_moves_back_to_a_physical_medium_byte_identical()
     {
         var client = await fixture.App.ClientForTenantAsync("storage-journey");
