@@ -9,6 +9,7 @@ using EventSourced.Dicom;
 using EventSourced.Domain.Forwarding;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Pacs.Pathology;
 using Marten;
 using Microsoft.Extensions.Options;
 using Wolverine;
@@ -57,9 +58,12 @@ public sealed class PacsForwardModule : ICarterModule
         try
         {
             await using var session = store.QuerySessionForCaller(user);
+            // The non-DICOM variant names the container's pathology slides (their files are what is sent); a
+            // container holding only DICOM instances (a DICOM WSI included) has none: 404.
             var series = body.Kind == ForwardKind.Series
                 ? await PacsSeriesLookup.BySeriesUidAsync(session, body.Key, cancellation)
-                : await PacsSeriesLookup.ByContainerAsync(session, body.Key, cancellation);
+                : [.. (await PathologySlides.OfContainerAsync(session, body.Key, cancellation))
+                    .Select(s => new PacsSeriesLookup.SeriesKey(s.Instance.StudyInstanceUid, s.Instance.SeriesInstanceUid)).Distinct()];
             if (series.Count == 0)
             {
                 return Problems.NotFound(body.Kind == ForwardKind.Series ? "Not found: series not found." : "Not found: container identifier not found.");

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.IO.Compression;
 using System.Security.Claims;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -13,12 +12,10 @@ using EventSourced.Dicom;
 using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Pathology;
-using EventSourced.Projections.Qido;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Pacs.Pathology;
 using EventSourced.Web.Security;
-using EventSourced.Web.Shared.Zip;
 using Marten;
-using Marten.Linq.MatchesSql;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -293,12 +290,7 @@ public sealed class PacsPathologyModule : ICarterModule
         var barcode = barcodes[0]!;
         await using var session = store.QuerySessionForCaller(request.HttpContext.User);
         // Container Identifier (0040,0512) of the visible instances: a deprecated slide is no longer found.
-        var match = new JsonObject
-        {
-            ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(barcode) } },
-        }.ToJsonString();
-        var found = await session.Query<QidoInstance>()
-            .Where(x => x.MatchesSql("d.data @> ?::jsonb", match))
+        var found = await PacsSeriesLookup.WithContainer(session, barcode)
             .Where(x => x.SopClassUid == SlideInstance.SopClassUid || x.SopClassUid == WholeSlideMicroscopySopClass)
             .ToListAsync(cancellation);
 
@@ -323,7 +315,7 @@ public sealed class PacsPathologyModule : ICarterModule
             return BlobResult(blobs, baseline.Blob.Sha256, "application/dicom", $"{baseline.SopInstanceUid}.dcm");
         }
 
-        var kept = await session.LoadAsync<WholeSlideFile>(WholeSlideFile.IdOf(slide[0].StudyKey, slide[0].SopInstanceUid), cancellation);
+        var kept = await WholeSlideFile.OfInstanceAsync(session, slide[0], cancellation);
         if (kept is null)
         {
             return Problems.NotFound($"The slide '{barcode}' has no slide file stored.");
@@ -349,24 +341,15 @@ public sealed class PacsPathologyModule : ICarterModule
             ? TypedResults.Stream(stream, contentType, fileName)
             : throw new InvalidOperationException($"Blob {sha256} of a whole slide is missing.");
 
-    /// <summary>A MIRAX slide: the .mrxs and its data folder, read from the stored zip and written as a new streamed zip.</summary>
+    /// <summary>A MIRAX slide: the .mrxs and its data folder, as <see cref="PathologySlides.WriteMiraxZipAsync"/> writes them.</summary>
     private sealed class MiraxZipResult(SlideFile file, IBlobStore blobs) : IResult
     {
         public async Task ExecuteAsync(HttpContext context)
         {
-            var cancellation = context.RequestAborted;
-            var stored = blobs.OpenRead(file.Blob.Sha256) ?? throw new InvalidOperationException($"Blob {file.Blob.Sha256} of a MIRAX slide is missing.");
-            await using var seekable = await SeekableZip.OpenAsync(stored, cancellation);
-            using var zip = new ZipArchive(seekable, ZipArchiveMode.Read);
-            var index = file.MiraxIndexEntry!;
-            var root = index.Contains('/') ? index[..(index.LastIndexOf('/') + 1)] : "";
-            var entries = zip.Entries
-                .Where(e => MiraxArchive.BelongsTo(e, index))
-                .OrderBy(e => e.FullName != index)
-                .ThenBy(e => e.FullName, StringComparer.Ordinal)
-                .Select(e => ZipEntrySource.Opened(e.FullName[root.Length..], e.LastWriteTime, c => e.OpenAsync(c)))
-                .ToList();
-            await new ZipStreamResult(entries, blobs, Path.GetFileNameWithoutExtension(file.FileName) + ".zip").ExecuteAsync(context);
+            var stored = PathologySlides.OpenStored(blobs, file) ?? throw new InvalidOperationException($"Blob {file.Blob.Sha256} of a MIRAX slide is missing.");
+            context.Response.ContentType = "application/zip";
+            context.Response.Headers.ContentDisposition = $"attachment; filename=\"{PathologySlides.ServedName(file)}\"";
+            await PathologySlides.WriteMiraxZipAsync(context.Response.Body, stored, file, blobs, context.RequestAborted);
         }
     }
 }

@@ -16,12 +16,15 @@ public static class PacsSeriesLookup
             .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid)).ToListAsync(cancellation)).Distinct().ToList();
 
     /// <summary>Container Identifier (0040,0512) of any stored instance, in the QIDO instance records' headers.</summary>
-    public static async Task<IReadOnlyList<SeriesKey>> ByContainerAsync(IQuerySession session, string container, CancellationToken cancellation)
-    {
-        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
-        return (await session.Query<QidoInstance>()
-            .Where(x => x.MatchesSql("d.data @> ?::jsonb", match))
+    public static async Task<IReadOnlyList<SeriesKey>> ByContainerAsync(IQuerySession session, string container, CancellationToken cancellation) =>
+        (await WithContainer(session, container)
             .Select(x => new SeriesKey(x.StudyInstanceUid, x.SeriesInstanceUid))
             .ToListAsync(cancellation)).Distinct().ToList();
+
+    /// <summary>The visible instances whose Container Identifier (0040,0512) is <paramref name="container"/> (a deprecated instance is not one).</summary>
+    public static IQueryable<QidoInstance> WithContainer(IQuerySession session, string container)
+    {
+        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
+        return session.Query<QidoInstance>().Where(x => x.MatchesSql("d.data @> ?::jsonb", match));
     }
 }

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.StudyFeed;
-using EventSourced.Web.Tests.Deprecation;
+using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Ingestion;
 using EventSourced.Web.Tests.Qido;
 using EventSourced.Web.Tests.Support;

@@ -27,6 +27,7 @@ public sealed class ForwardStatusCodeTests : IAsyncLifetime
     {
         [$"Forwarding:Jobs:{SlidesJob}:Type"] = "ForwardNonDicomSlides",
         [$"Forwarding:Jobs:{SlidesJob}:Endpoint"] = "http://127.0.0.1:9/slides",
+        ["Nodes:Dicom:1:AeTitle"] = Scanner,
     };
 
     [Fact]
@@ -35,6 +36,7 @@ public sealed class ForwardStatusCodeTests : IAsyncLifetime
         await using var app = new AppFactory(database.ConnectionString, BothJobs());
         var client = await app.ClientForTenantAsync(Tenant);
         var stored = await StoreSeriesAsync(client, 1, container: "CNT-KNOWN");
+        var slide = await UploadSlideAsync(client, "CNT-SLIDE", Pathology.SlideFiles.TiledTiff(16, 16), "s.tiff");
         Assert.Equal(0, await ForwardEventCountAsync(database.ConnectionString));
 
         object[] bad =
@@ -64,9 +66,13 @@ public sealed class ForwardStatusCodeTests : IAsyncLifetime
         var (seriesStatus, seriesBody) = await PostForwardAsync(client, new { seriesInstanceUID = "1.2.3.999", author = "john" });
         Assert.Equal(HttpStatusCode.NotFound, seriesStatus);
         Assert.Contains("series not found", seriesBody.GetProperty("detail").GetString());
-        var (containerStatus, containerBody) = await PostForwardAsync(client, new { containerIdentifier = "CNT-UNKNOWN", author = "john" });
-        Assert.Equal(HttpStatusCode.NotFound, containerStatus);
-        Assert.Contains("container identifier not found", containerBody.GetProperty("detail").GetString());
+        // An unknown container, and one holding only DICOM instances (no non-DICOM slide): 404.
+        foreach (var container in new[] { "CNT-UNKNOWN", "CNT-KNOWN" })
+        {
+            var (containerStatus, containerBody) = await PostForwardAsync(client, new { containerIdentifier = container, author = "john" });
+            Assert.Equal(HttpStatusCode.NotFound, containerStatus);
+            Assert.Contains("container identifier not found", containerBody.GetProperty("detail").GetString());
+        }
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/o3-dpacs-wado/forwards/{Guid.NewGuid()}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.PostAsync($"/o3-dpacs-wado/forwards/{Guid.NewGuid()}/retry", null)).StatusCode);
@@ -77,12 +83,12 @@ public sealed class ForwardStatusCodeTests : IAsyncLifetime
 
         // Both variants accepted: 200, one ForwardRequested each, listed as pending (the peer is unreachable).
         var bySeries = await ForwardSeriesAsync(client, stored[0].Series);
-        var (containerOk, containerOkBody) = await PostForwardAsync(client, new { containerIdentifier = "CNT-KNOWN", author = "john" });
+        var (containerOk, containerOkBody) = await PostForwardAsync(client, new { containerIdentifier = "CNT-SLIDE", author = "john" });
         Assert.Equal(HttpStatusCode.OK, containerOk);
         var byContainer = Guid.Parse(Assert.Single(containerOkBody.GetProperty("forwards").EnumerateArray()).GetString()!);
         var (_, all) = await client.GetJsonAsync("/o3-dpacs-wado/forwards");
         Assert.Equal(new[] { bySeries, byContainer }.Order(), all.EnumerateArray().Select(f => f.GetProperty("forwardId").GetGuid()).Order());
-        Assert.Equal(stored[0].Series, Assert.Single((await ForwardAsync(client, byContainer)).GetProperty("series").EnumerateArray()).GetProperty("seriesInstanceUid").GetString());
+        Assert.Equal(slide.GetProperty("SeriesInstanceUID").GetString(), Assert.Single((await ForwardAsync(client, byContainer)).GetProperty("series").EnumerateArray()).GetProperty("seriesInstanceUid").GetString());
 
         // A reader without studies.write cannot forward.
         var reader = await app.ClientForTenantAsync(Tenant, Domain.Tenants.Scopes.StudiesRead);

@@ -5,6 +5,7 @@ using System.Text.Json;
 using EventSourced.Dicom;
 using EventSourced.Web.Tests.Archive;
 using EventSourced.Web.Tests.Clients;
+using EventSourced.Web.Tests.Pathology;
 using EventSourced.Web.Tests.Support;
 
 namespace EventSourced.Web.Tests.Forwarding;
@@ -14,6 +15,21 @@ public static class ForwardingSupport
 {
     public const string SeriesJob = "to-peer";
     public const string SlidesJob = "to-slides";
+
+    /// <summary>The DICOM node (<c>Nodes:Dicom</c>) pathoRsListener's CALLING_AET names.</summary>
+    public const string Scanner = "SCANNER1";
+
+    /// <summary>Stores a slide through document e's pathoRsListener under <paramref name="container"/>; its 200 body.</summary>
+    public static async Task<JsonElement> UploadSlideAsync(HttpClient client, string container, byte[] file, string fileName, string? type = null, string? fileHash = null)
+    {
+        var metadata = SlideFiles.Metadata("ACC-" + Guid.NewGuid().ToString("N")[..8], container);
+        var response = await client.PostAsync(
+            $"/o3-dpacs-wado/pathoRsListener/{Scanner}/studies",
+            SlideFiles.Form(metadata, file, fileName, type, fileHash, file.Length.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
 
     /// <summary>A Forward Series job to the DICOMweb node at <paramref name="node"/>; retries an hour apart (tests make them due).</summary>
     public static Dictionary<string, string?> SeriesJobSettings(Uri node, int maxAttempts = 3) => new()

@@ -33,20 +33,19 @@ public sealed class SeriesMoveScenarioTests(ServiceFixture fixture) : IClassFixt
             [b2.Study] = Expect("SS-B", "BETA^BOB", "ACC-B2", (b2.Series[0], [b2.Sops[0]]), (b2.Series[1], [b2.Sops[1]])),
         };
 
-        // Document d files a study under the PatientID it was received with; series that join a study are
-        // filed under that study's. (Patient corrections do not refile document d's records.)
-        var archive = new Dictionary<string, string> { [a1.Study] = "SS-A", [a2.Study] = "SS-A", [b1.Study] = "SS-B", [b2.Study] = "SS-B" };
-        var gone = new HashSet<string>();
+        // Document d lists a study under the patient it is filed under now (merges and moves included);
+        // a study that left every read path is looked for under the patient it last had.
+        var gone = new Dictionary<string, string>();
         async Task CheckAsync()
         {
             foreach (var (study, view) in views)
             {
-                await AssertShowsAsync(client, study, view, archive[study]);
+                await AssertShowsAsync(client, study, view, view.PatientId);
             }
 
-            foreach (var study in gone)
+            foreach (var (study, patientId) in gone)
             {
-                await AssertGoneAsync(client, study, archive[study]);
+                await AssertGoneAsync(client, study, patientId);
             }
         }
 
@@ -68,8 +67,8 @@ public sealed class SeriesMoveScenarioTests(ServiceFixture fixture) : IClassFixt
         await OkJsonAsync(await PostAsync(client, "studies/reconcile",
             $$"""{"sourceStudyInstanceUID":"{{b1.Study}}","targetStudyInstanceUID":"{{b2.Study}}","patientID":"SS-B","accessionNumber":"IGNORED","userName":"john"}"""));
         views[b2.Study] = views[b2.Study] with { Series = new Dictionary<string, string[]>(views[b2.Study].Series) { [b1.Series[0]] = b1.Sops } };
+        gone[b1.Study] = views[b1.Study].PatientId;
         views.Remove(b1.Study);
-        gone.Add(b1.Study);
         await CheckAsync();
 
         // 4. Swap a1 (SS-A) and a2 (SS-B by the merge): each study keeps its patient and accession number and shows the other's series.

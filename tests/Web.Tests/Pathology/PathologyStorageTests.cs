@@ -5,7 +5,7 @@ using System.Text.Json;
 using EventSourced.Application.Blobs;
 using EventSourced.Dicom;
 using EventSourced.Web.Infrastructure.Blobs;
-using EventSourced.Web.Tests.Deprecation;
+using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Qido;
 using EventSourced.Web.Tests.Support;
 using EventSourced.Projections.Blobs;

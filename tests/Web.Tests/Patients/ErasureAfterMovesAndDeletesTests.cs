@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using EventSourced.Web.Tests.Archive;
-using EventSourced.Web.Tests.Deprecation;
+using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Support;
 using static EventSourced.Web.Tests.Patients.PatientSupport;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Tests.Archive;
-using EventSourced.Web.Tests.Deprecation;
+using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Reports;
 using EventSourced.Web.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

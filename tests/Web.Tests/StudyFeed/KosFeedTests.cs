@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text.Json;
-using EventSourced.Web.Tests.Deprecation;
+using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Support;
 
 namespace EventSourced.Web.Tests.StudyFeed;

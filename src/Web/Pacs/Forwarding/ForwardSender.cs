@@ -6,7 +6,9 @@ using EventSourced.Application.Forwarding;
 using EventSourced.Application.Forwarding.SendingForward;
 using EventSourced.Dicom;
 using EventSourced.Domain.Forwarding;
+using EventSourced.Domain.Studies;
 using EventSourced.Projections.Studies;
+using EventSourced.Web.Pacs.Pathology;
 using EventSourced.Web.Shared.Retrieval;
 using Marten;
 using Microsoft.Extensions.Options;
@@ -17,8 +19,9 @@ namespace EventSourced.Web.Pacs.Forwarding;
 /// One attempt of a forward, to the destination its job names now (a corrected configuration serves the
 /// next attempt). A series goes to the peer's STOW-RS (<c>POST {node}/studies</c>) as one multipart/related
 /// request per series, each instance as our WADO-RS serves it (the patient identity corrected, else the
-/// stored bytes). A container's slides go to the job's endpoint, one POST per file, the stored bytes as
-/// received, with the configured Authorization header.
+/// stored bytes). A container's pathology slides go to the job's endpoint, one POST per slide, as
+/// <c>wholeslide</c> serves them (the file as received; a MIRAX slide as the zip of its index and data
+/// folder), with the configured Authorization header.
 /// </summary>
 public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpClientFactory clients, IOptions<ForwardingOptions> options) : IForwardSender
 {
@@ -40,6 +43,11 @@ public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpC
         }
 
         await using var session = store.QuerySession(tenantId);
+        if (forward.Kind == ForwardKind.NonDicomSlides)
+        {
+            return await PostSlidesAsync(forward, destination, session, cancellation);
+        }
+
         var files = 0;
         long bytes = 0;
         foreach (var series in forward.Series)
@@ -53,9 +61,7 @@ public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpC
                 throw new ForwardSendException($"Series {series.SeriesInstanceUid} has no retrievable instance (deprecated since the request?).");
             }
 
-            bytes += forward.Kind == ForwardKind.Series
-                ? await StowAsync(forward, destination, instances, await CoercedRetrieval.ForStudiesAsync(session, blobs, [series.StudyInstanceUid], cancellation), cancellation)
-                : await PostFilesAsync(forward, destination, instances, cancellation);
+            bytes += await StowAsync(forward, destination, instances, await CoercedRetrieval.ForStudiesAsync(session, blobs, [series.StudyInstanceUid], cancellation), cancellation);
             files += instances.Count;
         }
 
@@ -76,31 +82,35 @@ public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpC
         return content.Written;
     }
 
-    private async Task<long> PostFilesAsync(Forward forward, ForwardDestination destination, IReadOnlyList<InstanceLocation> instances, CancellationToken cancellation)
+    /// <summary>
+    /// The container's slide files as they are now (a slide deprecated since the request is not sent), one POST
+    /// each: a single-file slide as stored, a MIRAX slide as the zip <c>wholeslide</c> serves.
+    /// </summary>
+    private async Task<ForwardDelivery> PostSlidesAsync(Forward forward, ForwardDestination destination, IQuerySession session, CancellationToken cancellation)
     {
-        long total = 0;
-        foreach (var instance in instances)
+        var slides = await PathologySlides.OfContainerAsync(session, forward.Key, cancellation);
+        if (slides.Count == 0)
         {
-            var blob = blobs.OpenRead(instance.Sha256)
-                ?? throw new ForwardSendException($"The stored file of instance {instance.Id} is missing.");
-            using var request = new HttpRequestMessage(HttpMethod.Post, destination.Url)
-            {
-                Content = new StreamContent(blob)
-                {
-                    Headers =
-                    {
-                        ContentType = new MediaTypeHeaderValue("application/dicom"),
-                        ContentLength = instance.Length,
-                        ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"\"{instance.Id}.dcm\"" },
-                    },
-                },
-            };
-            request.Headers.Add(ContainerHeader, forward.Key);
-            await SendAsync(forward, destination, request, cancellation);
-            total += instance.Length;
+            throw new ForwardSendException($"Container {forward.Key} has no slide file (deprecated since the request?).");
         }
 
-        return total;
+        long total = 0;
+        foreach (var slide in slides)
+        {
+            var file = slide.File.File;
+            var stored = PathologySlides.OpenStored(blobs, file)
+                ?? throw new ForwardSendException($"The stored file of slide {slide.Instance.SopInstanceUid} is missing.");
+            HttpContent content = file.Kind == SlideFileKind.Mirax
+                ? new MiraxZipContent(stored, file, blobs)
+                : new StreamContent(stored) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream"), ContentLength = file.Blob.Length } };
+            content.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileName = $"\"{PathologySlides.ServedName(file)}\"" };
+            using var request = new HttpRequestMessage(HttpMethod.Post, destination.Url) { Content = content };
+            request.Headers.Add(ContainerHeader, forward.Key);
+            await SendAsync(forward, destination, request, cancellation);
+            total += content is MiraxZipContent zip ? zip.Written : file.Blob.Length;
+        }
+
+        return new ForwardDelivery(slides.Count, total);
     }
 
     /// <summary>Sends with the forward's id and the job's Authorization header; anything but a 2xx in time is a failed attempt.</summary>
@@ -170,6 +180,43 @@ public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpC
         dataset.TryGetProperty(tag, out var sequence) && sequence.TryGetProperty("Value", out var items) && items.ValueKind == JsonValueKind.Array
             ? items.GetArrayLength()
             : 0;
+
+    /// <summary>A MIRAX slide's zip, written as the HTTP client sends it (chunked: its length is known once written).</summary>
+    private sealed class MiraxZipContent : HttpContent
+    {
+        private readonly Stream stored;
+        private readonly SlideFile file;
+        private readonly IBlobStore blobs;
+
+        public MiraxZipContent(Stream stored, SlideFile file, IBlobStore blobs)
+        {
+            (this.stored, this.file, this.blobs) = (stored, file, blobs);
+            Headers.ContentType = new MediaTypeHeaderValue("application/zip");
+        }
+
+        public long Written { get; private set; }
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            Written = await PathologySlides.WriteMiraxZipAsync(stream, stored, file, blobs, cancellationToken);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                stored.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
 
     /// <summary>The request body, written blob by blob as the HTTP client sends it (chunked: a coerced file's length is known only once built).</summary>
     private sealed class MultipartDicomContent : HttpContent

@@ -29,10 +29,15 @@ public sealed class ZipStreamResult(IReadOnlyList<ZipEntrySource> entries, IBlob
 {
     public async Task ExecuteAsync(HttpContext context)
     {
-        var cancellation = context.RequestAborted;
         context.Response.ContentType = "application/zip";
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
-        var body = new AsyncOnlyStream(context.Response.Body);
+        await WriteAsync(context.Response.Body, entries, blobs, context.RequestAborted);
+    }
+
+    /// <summary>Writes the zip of <paramref name="entries"/> to <paramref name="target"/> (a response body, a request's content); the bytes written.</summary>
+    public static async Task<long> WriteAsync(Stream target, IReadOnlyList<ZipEntrySource> entries, IBlobStore blobs, CancellationToken cancellation)
+    {
+        var body = new AsyncOnlyStream(target);
         await using (var zip = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellation))
         {
             foreach (var source in entries)
@@ -67,6 +72,7 @@ public sealed class ZipStreamResult(IReadOnlyList<ZipEntrySource> entries, IBlob
         }
 
         await body.FlushPendingAsync(cancellation);
+        return body.Written;
     }
 }
 
@@ -78,6 +84,9 @@ public sealed class ZipStreamResult(IReadOnlyList<ZipEntrySource> entries, IBlob
 internal sealed class AsyncOnlyStream(Stream inner) : Stream
 {
     private readonly MemoryStream pending = new();
+
+    /// <summary>The bytes passed on to the inner stream.</summary>
+    public long Written { get; private set; }
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -93,6 +102,7 @@ internal sealed class AsyncOnlyStream(Stream inner) : Stream
     {
         await FlushPendingAsync(cancellationToken);
         await inner.WriteAsync(buffer, cancellationToken);
+        Written += buffer.Length;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -103,6 +113,7 @@ internal sealed class AsyncOnlyStream(Stream inner) : Stream
         if (pending.Length > 0)
         {
             await inner.WriteAsync(pending.GetBuffer().AsMemory(0, (int)pending.Length), cancellation);
+            Written += pending.Length;
             pending.SetLength(0);
         }
     }

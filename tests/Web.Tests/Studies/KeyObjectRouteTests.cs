@@ -4,7 +4,7 @@ using EventSourced.Web.Tests.Qido;
 using EventSourced.Web.Tests.Support;
 using Npgsql;
 
-namespace EventSourced.Web.Tests.Deprecation;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>Document e's "KOS APIs": createKos stores a manifest KOS in the study, kos generates one without storing it.</summary>
 public sealed class KeyObjectRouteTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>

@@ -5,7 +5,7 @@ using EventSourced.Web.Tests.Qido;
 using EventSourced.Web.Tests.Support;
 using Npgsql;
 
-namespace EventSourced.Web.Tests.Deprecation;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>Document e's series and study deprecation, and our restore: every read path, the rejection note, the documented errors.</summary>
 public sealed class DeprecationTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>

@@ -4,7 +4,7 @@ using System.Text.Json;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Tests.Support;
 
-namespace EventSourced.Web.Tests.Presigned;
+namespace EventSourced.Web.Tests.Access;
 
 /// <summary>The PUT body is bounded by <c>Ingestion:MaxInstanceBytes</c>: a larger instance is 413 and stores nothing.</summary>
 public sealed class PresignedSizeLimitTests(PresignedSizeLimitTests.Fixture fixture) : IClassFixture<PresignedSizeLimitTests.Fixture>

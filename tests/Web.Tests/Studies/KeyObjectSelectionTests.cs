@@ -1,7 +1,7 @@
 using EventSourced.Application.Studies.KeyObjects;
 using EventSourced.Dicom;
 
-namespace EventSourced.Web.Tests.Deprecation;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>The KOS builder alone (a pure function), read back by DCMTK and pydicom.</summary>
 public sealed class KeyObjectSelectionTests

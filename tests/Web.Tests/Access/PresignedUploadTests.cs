@@ -13,7 +13,7 @@ using Marten;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace EventSourced.Web.Tests.Presigned;
+namespace EventSourced.Web.Tests.Access;
 
 /// <summary>
 /// Document b: <c>GET /upload</c> hands out a signed, expiring, single-use URL; <c>PUT</c> of one instance to

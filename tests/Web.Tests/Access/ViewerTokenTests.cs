@@ -11,7 +11,7 @@ using Marten;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace EventSourced.Web.Tests.ViewerTokens;
+namespace EventSourced.Web.Tests.Access;
 
 /// <summary>
 /// Document c: <c>GET /token</c> issues a signed, expiring token granting QIDO-RS and WADO-RS of exactly one

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using EventSourced.Web.Tests.Support;
 
-namespace EventSourced.Web.Tests.Deprecation;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>Outside readers of a Key Object Selection Document: DCMTK's dcmdump and pydicom.</summary>
 public static class KeyObjectOracle

@@ -6,7 +6,7 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Web.Tests.Support;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace EventSourced.Web.Tests.Presigned;
+namespace EventSourced.Web.Tests.Access;
 
 /// <summary>
 /// The signing keys rotate and live in PostgreSQL: a URL signed by a key that has since been replaced

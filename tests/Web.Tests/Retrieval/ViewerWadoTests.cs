@@ -7,7 +7,7 @@ using EventSourced.Web.Tests.Clients;
 using EventSourced.Web.Tests.Support;
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace EventSourced.Web.Tests.Wado;
+namespace EventSourced.Web.Tests.Retrieval;
 
 /// <summary>The service with a browser origin configured (CORS) and default matching settings.</summary>
 public sealed class ViewerFixture : ServiceFixture

@@ -4,7 +4,7 @@ using EventSourced.Dicom;
 using EventSourced.Web.Tests.Archive;
 using EventSourced.Web.Tests.Support;
 
-namespace EventSourced.Web.Tests.Deprecation;
+namespace EventSourced.Web.Tests.Studies;
 
 /// <summary>A study of real DICOM files (pydicom's CT_small re-identified) uploaded through document d, so every read model holds it.</summary>
 public sealed record UploadedStudy(string PatientId, string Study, IReadOnlyList<ArchiveSupport.Instance> Instances)
