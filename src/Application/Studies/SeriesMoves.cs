@@ -69,6 +69,12 @@ public sealed class SeriesMoves(IDocumentSession session, CancellationToken canc
                     shown[replaced.Instance.SopInstanceUid] = new(streamId, replaced.Instance, replaced.Instance.StudyInstanceUid, replaced.ReplacedAt);
                     identity = SeriesRefiling.IdentityOf(replaced.Instance.Header);
                     break;
+                case InstanceErased erased:
+                    // The patient's data were erased: the instance moves as rewritten, never with the removed bytes.
+                    shown[erased.Instance.SopInstanceUid] = shown.TryGetValue(erased.Instance.SopInstanceUid, out var before)
+                        ? before with { Instance = erased.Instance }
+                        : new(streamId, erased.Instance, erased.Instance.StudyInstanceUid, erased.ErasedAt);
+                    break;
                 case SeriesRefiledIn refiled:
                     arrivedIdentity ??= refiled.Identity;
                     foreach (var arrived in refiled.Arrived)

@@ -6,7 +6,7 @@ namespace EventSourced.Application.Studies;
 
 /// <summary>
 /// What the study stream says of each SOP instance beyond the aggregate: the instance as last stored
-/// (header, blob; a replacement as an InstanceStored of its new bytes) and its archive filings. Read
+/// (header, blob; a replacement or an erasure as an InstanceStored of its new bytes) and its archive filings. Read
 /// from the events when a rejection note is built or deprecated content comes back.
 /// </summary>
 public sealed record StudyHistory(
@@ -27,6 +27,11 @@ public sealed record StudyHistory(
                     break;
                 case InstanceReplaced replaced:
                     last[replaced.Instance.SopInstanceUid] = new InstanceStored(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedBy, replaced.ReplacedAt);
+                    break;
+                case InstanceErased erased:
+                    // The patient's data were erased: what comes back later (a restore) is the rewritten instance, never the removed bytes.
+                    last[erased.Instance.SopInstanceUid] = new InstanceStored(erased.StudyStreamId, erased.Instance, erased.ErasedBy,
+                        last.TryGetValue(erased.Instance.SopInstanceUid, out var before) ? before.StoredAt : erased.ErasedAt);
                     break;
                 case SeriesRefiledIn refiled:
                     // Series that joined the study: as the study shows them.

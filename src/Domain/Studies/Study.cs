@@ -56,15 +56,22 @@ public sealed partial record Study(Guid Id, string StudyInstanceUid, ImmutableDi
 
     public Study Apply(StudyPatientAssigned assigned) => this with { AssignedPatient = assigned.Patient };
 
-    /// <summary>The patient's data were erased: the instance's bytes were rewritten, the study no longer names its patient.</summary>
-    public Study Apply(InstanceErased erased) => this with
+    /// <summary>
+    /// The patient's data were erased: the instance's bytes were rewritten, the study no longer names its
+    /// patient. An instance a delete removed stays removed; its restore brings back the rewritten bytes.
+    /// </summary>
+    public Study Apply(InstanceErased erased)
     {
-        Instances = Instances.SetItem(erased.Instance.SopInstanceUid, Instances.TryGetValue(erased.Instance.SopInstanceUid, out var state)
-            ? state with { Sha256 = erased.Instance.Blob.Sha256 }
-            : new(erased.Instance.SeriesInstanceUid, erased.Instance.Blob.Sha256, erased.ErasedAt)),
-        AssignedPatient = null,
-        ReceivedPatient = null,
-    };
+        var uid = erased.Instance.SopInstanceUid;
+        var sha = erased.Instance.Blob.Sha256;
+        return this with
+        {
+            Instances = Instances.TryGetValue(uid, out var state) ? Instances.SetItem(uid, state with { Sha256 = sha }) : Instances,
+            Deletions = [.. Deletions.Select(d => d.Removed.TryGetValue(uid, out var removed) ? d with { Removed = d.Removed.SetItem(uid, removed with { Sha256 = sha }) } : d)],
+            AssignedPatient = null,
+            ReceivedPatient = null,
+        };
+    }
 }
 
 public enum StoreOutcome

@@ -217,6 +217,20 @@ public sealed partial class StudyFeedProjection : EventProjection
             }
         }
 
+        if (e.Data is Domain.Patients.PatientErased patientErased && patientErased.StudyInstanceUids.Count > 0)
+        {
+            // Every earlier entry of the patient's studies (their events are masked): an instance whose series
+            // left the study before the erasure had no InstanceErased of its own there.
+            var studies = patientErased.StudyInstanceUids.ToArray();
+            var earlier = await tenant.Query<StudyFeedEntry>()
+                .Where(x => x.StudyInstanceUid.IsOneOf(studies) && x.Sequence < e.Sequence)
+                .ToListAsync(cancellation);
+            foreach (var entry in earlier)
+            {
+                tenant.Store(StudyFeedMapping.Erased(entry));
+            }
+        }
+
         foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfStream)))
         {
             tenant.Store(entry);

@@ -157,11 +157,13 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         }
     }
 
-    /// <summary>Every row of every table of every schema whose text (bytea as hex) holds one of the values, except tenant B's own rows.</summary>
-    private async Task<List<string>> HitsAsync()
+    private Task<List<string>> HitsAsync() => HitsAsync(fixture.ConnectionString, Values, TenantB);
+
+    /// <summary>Every row of every table of every schema whose text (bytea as hex) holds one of the values, except <paramref name="exceptTenant"/>'s own rows.</summary>
+    internal static async Task<List<string>> HitsAsync(string connectionString, string[] values, string? exceptTenant = null)
     {
-        var patterns = Values.SelectMany(v => new[] { $"%{v}%", $"%{Convert.ToHexStringLower(Encoding.ASCII.GetBytes(v))}%" }).ToArray();
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        var patterns = values.SelectMany(v => new[] { $"%{v}%", $"%{Convert.ToHexStringLower(Encoding.ASCII.GetBytes(v))}%" }).ToArray();
+        await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var tables = new List<(string Schema, string Table, bool Tenanted)>();
         await using (var command = new NpgsqlCommand(
@@ -183,7 +185,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         var hits = new List<string>();
         foreach (var (schema, table, tenanted) in tables)
         {
-            var tenantFilter = tenanted ? $" and t.tenant_id is distinct from '{TenantB}'" : "";
+            var tenantFilter = tenanted && exceptTenant is not null ? $" and t.tenant_id is distinct from '{exceptTenant}'" : "";
             await using var command = new NpgsqlCommand($"""select left(t::text, 300) from "{schema}"."{table}" t where t::text ilike any(@patterns){tenantFilter}""", connection);
             command.Parameters.AddWithValue("patterns", patterns);
             await using var reader = await command.ExecuteReaderAsync();
@@ -202,20 +204,22 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         return await session.Query<Projections.StudyFeed.StudyFeedEntry>().CountAsync(x => x.Kind == Projections.StudyFeed.StudyChangeKind.InstanceErased);
     }
 
-    private IEnumerable<(string Path, string Sha256)> BlobsHolding()
+    private IEnumerable<(string Path, string Sha256)> BlobsHolding() => BlobsHolding(fixture.App.BlobRoot, Values);
+
+    internal static IEnumerable<(string Path, string Sha256)> BlobsHolding(string blobRoot, string[] values)
     {
-        foreach (var path in Directory.EnumerateFiles(fixture.App.BlobRoot, "*", SearchOption.AllDirectories))
+        foreach (var path in Directory.EnumerateFiles(blobRoot, "*", SearchOption.AllDirectories))
         {
             var bytes = File.ReadAllBytes(path);
             var text = Encoding.Latin1.GetString(bytes);
-            if (Values.Any(v => text.Contains(v, StringComparison.OrdinalIgnoreCase)))
+            if (values.Any(v => text.Contains(v, StringComparison.OrdinalIgnoreCase)))
             {
                 yield return (path, Convert.ToHexStringLower(SHA256.HashData(bytes)));
             }
         }
     }
 
-    private static async Task<JsonElement> QidoAsync(HttpClient client, string url)
+    internal static async Task<JsonElement> QidoAsync(HttpClient client, string url)
     {
         var response = await client.GetAsync(url);
         if (response.StatusCode == HttpStatusCode.NoContent)
@@ -228,7 +232,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
-    private static async Task<byte[]> RetrieveAsync(HttpClient client, string study, string series, string sop)
+    internal static async Task<byte[]> RetrieveAsync(HttpClient client, string study, string series, string sop)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, $"/dicomweb/studies/{study}/series/{series}/instances/{sop}");
         request.Headers.TryAddWithoutValidation("Accept", "multipart/related; type=\"application/dicom\"; transfer-syntax=*");

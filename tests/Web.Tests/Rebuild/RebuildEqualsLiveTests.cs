@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Tests.Archive;
 using EventSourced.Web.Tests.Studies;
 using EventSourced.Web.Tests.Reports;
 using EventSourced.Web.Tests.Support;
@@ -146,5 +147,18 @@ internal static class RebuildHistory
         await Eventually.Until(
             async () => (await client.GetAsync($"/dicomweb/studies/{a}/metadata")).StatusCode,
             status => status == HttpStatusCode.NotFound, TimeSpan.FromSeconds(30), "the study deprecation to complete");
+
+        // Document d deletes: a series deleted and restored, the other deleted and left so.
+        var deleted = await UploadedStudy.UploadAsync(client, series: 2, perSeries: 1);
+        await ArchiveDeleteTests.DeleteOkAsync(client, "series", ArchiveDeleteTests.Params(deleted.PatientId, deleted.Study, deleted.Instances[0].Series));
+        Assert.Equal(HttpStatusCode.OK, (await ArchiveDeleteTests.RestoreAsync(client, deleted.Study)).StatusCode);
+        await ArchiveDeleteTests.DeleteOkAsync(client, "series", ArchiveDeleteTests.Params(deleted.PatientId, deleted.Study, deleted.Instances[1].Series));
+
+        // Erasures: the patient of that study (one series deleted), and the patient of the reconciled study (its series moved in).
+        foreach (var patient in new[] { deleted.PatientId, "RB-R2" })
+        {
+            var erased = await client.PostAsync("/admin/patients/erase", Json.Body($$"""{"patientId":"{{patient}}","reason":"request"}""", "application/json"));
+            Assert.True(erased.StatusCode == HttpStatusCode.OK, $"erase {patient}: {(int)erased.StatusCode} {await erased.Content.ReadAsStringAsync()}");
+        }
     }
 }

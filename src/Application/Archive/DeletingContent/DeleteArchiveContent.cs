@@ -111,6 +111,7 @@ public static class PurgeDeletedContentHandler
     {
         InstanceStored e => [e.Instance],
         InstanceReplaced e => [e.Instance],
+        InstanceErased e => [e.Instance],
         StudyDeprecationRevoked e => e.Restored.Select(r => r.Instance),
         DeletedContentRestored e => e.Restored.Select(r => r.Instance),
         SeriesRefiledIn e => e.Arrived.Select(a => a.Instance),

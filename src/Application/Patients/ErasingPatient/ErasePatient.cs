@@ -36,8 +36,9 @@ public static class ErasePatientHandler
     /// its orders', its corrections'), in its own transaction; (3) <see cref="InstanceErased"/>,
     /// <see cref="OrderPatientErased"/> and <see cref="PatientErased"/> are committed (the inline read
     /// models drop the values in that transaction; the asynchronous study feed, seeing them after the
-    /// masked events, rewrites its earlier entries); (4) the old blobs are deleted unless another stream,
-    /// of any tenant, names the same bytes. The study streams stay locked from (1) to (3), so no instance
+    /// masked events, rewrites its earlier entries); (4) the old blobs (every blob the studies' events named,
+    /// but the rewritten ones) are deleted unless another stream, of any tenant, names the same bytes: a
+    /// study a series moved to, say (the events of patients erased earlier, up to their erasure, do not count). The study streams stay locked from (1) to (3), so no instance
     /// is stored in between. A failure before (3) leaves the old blobs and the read models as they were,
     /// with the events masked: the request is repeated. A request for an erased patient repeats (2) and (4).
     /// </remarks>
@@ -76,9 +77,11 @@ public static class ErasePatientHandler
                 continue;
             }
 
-            foreach (var instance in await CurrentInstancesAsync(session, study.Id, cancellation))
+            var (current, named) = await CurrentInstancesAsync(session, study.Id, cancellation);
+            oldBlobs.UnionWith(named);
+            foreach (var (instance, refiled) in current)
             {
-                if (await RewriteAsync(blobs, instance, ingestion.Value.HeaderBulkDataThreshold, cancellation) is not { } erased)
+                if (await RewriteAsync(blobs, instance, refiled, ingestion.Value.HeaderBulkDataThreshold, cancellation) is not { } erased)
                 {
                     continue;
                 }
@@ -132,7 +135,16 @@ public static class ErasePatientHandler
         }, cancellation);
         await session.SaveChangesAsync(cancellation);
 
-        foreach (var sha in await StillNamedAsync(session, database, tenant, masked, oldBlobs, cancellation))
+        // The events of patients erased earlier, up to their erasure, name bytes only their since-rewritten or departed instances had.
+        var erasureEvents = await session.Events.QueryAllRawEvents()
+            .Where(e => e.EventTypeName == "patient_erased" || e.EventTypeName == "instance_erased").ToListAsync(cancellation);
+        var lastEventOf = erasureEvents
+            .GroupBy(e => e.Data switch { PatientErased p => p.ErasureId, InstanceErased i => i.ErasureId, _ => Guid.Empty })
+            .ToDictionary(g => g.Key, g => g.Max(e => e.Sequence));
+        var erasedEarlier = erasureEvents.Select(e => e.Data).OfType<PatientErased>().Where(p => p.ErasureId != erasureId)
+            .SelectMany(p => p.StudyInstanceUids.Select(uid => (Stream: Study.StreamId(tenant, uid), Sequence: lastEventOf[p.ErasureId])))
+            .ToList();
+        foreach (var sha in await StillNamedAsync(session, database, tenant, masked, erasedEarlier, oldBlobs, cancellation))
         {
             oldBlobs.Remove(sha);
         }
@@ -145,38 +157,79 @@ public static class ErasePatientHandler
         return CommandResult<PatientErasedResponse>.Ok(new(erasureId, studies, orders, rewritten, now));
     }
 
-    /// <summary>Each SOP instance of the study with its latest stored form (stored, replaced, or already erased).</summary>
-    private static async Task<IReadOnlyCollection<StoredInstance>> CurrentInstancesAsync(IDocumentSession session, Guid studyStreamId, CancellationToken cancellation)
+    /// <summary>
+    /// Each SOP instance filed under the study now, with its latest form (stored, replaced, restored, arrived by
+    /// a series move, or already erased): what the study received and kept, and what series moves brought in
+    /// (<c>Refiled</c>: shown with the study's identity, not the one its bytes carry). Instances whose series
+    /// left for another study are no longer the patient's: that study's patient holds them.
+    /// </summary>
+    /// <c>Named</c>: every blob the stream's events gave an instance before this erasure (a departed series' too).
+    private static async Task<(IReadOnlyCollection<(StoredInstance Instance, bool Refiled)> Current, IReadOnlySet<string> Named)> CurrentInstancesAsync(
+        IDocumentSession session, Guid studyStreamId, CancellationToken cancellation)
     {
-        var current = new Dictionary<string, (StoredInstance Instance, bool Erased)>(StringComparer.Ordinal);
+        var current = new Dictionary<string, (StoredInstance Instance, bool Erased, bool Refiled)>(StringComparer.Ordinal);
+        var named = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in await session.Events.FetchStreamAsync(studyStreamId, token: cancellation))
         {
             switch (e.Data)
             {
                 case InstanceStored s:
-                    current[s.Instance.SopInstanceUid] = (s.Instance, false);
+                    named.Add(s.Instance.Blob.Sha256);
+                    current[s.Instance.SopInstanceUid] = (s.Instance, false, false);
                     break;
                 case InstanceReplaced r:
-                    current[r.Instance.SopInstanceUid] = (r.Instance, false);
+                    named.Add(r.Instance.Blob.Sha256);
+                    named.Add(r.PreviousSha256);
+                    current[r.Instance.SopInstanceUid] = (r.Instance, false, false);
                     break;
                 case InstanceErased x:
-                    current[x.Instance.SopInstanceUid] = (x.Instance, true);
+                    current[x.Instance.SopInstanceUid] = current.TryGetValue(x.Instance.SopInstanceUid, out var before) ? before with { Instance = x.Instance, Erased = true } : (x.Instance, true, false);
                     break;
-                case StudyDeprecationRevoked revoked:
-                    foreach (var restored in revoked.Restored)
+                case SeriesRefiledIn moved:
+                    foreach (var arrived in moved.Arrived)
                     {
-                        current[restored.Instance.SopInstanceUid] = (restored.Instance, false);
+                        named.Add(arrived.Instance.Blob.Sha256);
+                        current[arrived.Instance.SopInstanceUid] = (arrived.Instance, false, arrived.ReceivedStudyInstanceUid != moved.StudyInstanceUid);
                     }
 
+                    break;
+                case SeriesRefiledOut moved:
+                    foreach (var departed in moved.Departed)
+                    {
+                        current.Remove(departed.SopInstanceUid);
+                    }
+
+                    break;
+                case StudyDeprecationRevoked revoked:
+                    Restore(revoked.Restored);
+                    break;
+                case DeletedContentRestored restored:
+                    Restore(restored.Restored);
                     break;
             }
         }
 
-        return [.. current.Values.Where(v => !v.Erased).Select(v => v.Instance)];
+        named.ExceptWith(current.Values.Where(v => v.Erased).Select(v => v.Instance.Blob.Sha256));
+        return ([.. current.Values.Where(v => !v.Erased).Select(v => (v.Instance, v.Refiled))], named);
+
+        void Restore(IEnumerable<InstanceStored> restored)
+        {
+            foreach (var back in restored)
+            {
+                named.Add(back.Instance.Blob.Sha256);
+                current[back.Instance.SopInstanceUid] = current.TryGetValue(back.Instance.SopInstanceUid, out var before)
+                    ? before with { Instance = back.Instance, Erased = before.Erased && before.Instance.Blob.Sha256 == back.Instance.Blob.Sha256 }
+                    : (back.Instance, false, false);
+            }
+        }
     }
 
     /// <summary>The instance rewritten into a new blob, or null when its bytes are gone (nothing to rewrite).</summary>
-    private static async Task<StoredInstance?> RewriteAsync(IBlobStore blobs, StoredInstance instance, int bulkDataThreshold, CancellationToken cancellation)
+    /// <remarks>
+    /// An instance that joined the study by a series move keeps the study's identity in its header (its bytes
+    /// carry the study they were received in; retrieval coerces them), with the patient's values erased.
+    /// </remarks>
+    private static async Task<StoredInstance?> RewriteAsync(IBlobStore blobs, StoredInstance instance, bool refiled, int bulkDataThreshold, CancellationToken cancellation)
     {
         var source = blobs.OpenRead(instance.Blob.Sha256);
         if (source is null)
@@ -195,16 +248,21 @@ public static class ErasePatientHandler
         DicomWriter.Write(write.Content, rewritten);
         var blob = await write.CommitAsync(cancellation);
         var station = rewritten.Dataset.GetString(DicomTags.StationName)?.Trim();
+        var header = InstanceReceiver.HeaderJson(rewritten.Dataset, bulkDataThreshold);
         return instance with
         {
-            Header = InstanceReceiver.HeaderJson(rewritten.Dataset, bulkDataThreshold),
+            Header = refiled ? SeriesRefiling.Rewrite(header, SeriesRefiling.IdentityOf(instance.WithPersonalDataErased().Header)) : header,
             Blob = new BlobRef(blob.Sha256, blob.Sha1, blob.Length),
             StationName = string.IsNullOrEmpty(station) ? null : station,
         };
     }
 
-    /// <summary>Old blobs some event outside the erased streams still names (the same bytes stored by another tenant or study).</summary>
-    private static async Task<List<string>> StillNamedAsync(IDocumentSession session, NpgsqlDataSource database, string tenant, List<Guid> erasedStreams, HashSet<string> shas, CancellationToken cancellation)
+    /// <summary>
+    /// Old blobs some event outside the erased streams still names (the same bytes stored by another tenant or
+    /// study, or shown by the study a series moved to), not counting the events of earlier erasures' studies up to that erasure.
+    /// </summary>
+    private static async Task<List<string>> StillNamedAsync(
+        IDocumentSession session, NpgsqlDataSource database, string tenant, List<Guid> erasedStreams, List<(Guid Stream, long Sequence)> erasedEarlier, HashSet<string> shas, CancellationToken cancellation)
     {
         if (shas.Count == 0)
         {
@@ -214,10 +272,13 @@ public static class ErasePatientHandler
         var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
         await using var command = database.CreateCommand(
             $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e " +
-            "where strpos(e.data::text, s) > 0 and not (e.tenant_id = @tenant and e.stream_id = any(@streams)))");
+            "where strpos(e.data::text, s) > 0 and not (e.tenant_id = @tenant and e.stream_id = any(@streams)) " +
+            "and not exists (select 1 from unnest(@earlier_streams, @earlier_seqs) as b(stream, seq) where e.tenant_id = @tenant and e.stream_id = b.stream and e.seq_id <= b.seq))");
         command.Parameters.AddWithValue("shas", shas.ToArray());
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("streams", erasedStreams.ToArray());
+        command.Parameters.AddWithValue("earlier_streams", erasedEarlier.Select(e => e.Stream).ToArray());
+        command.Parameters.AddWithValue("earlier_seqs", erasedEarlier.Select(e => e.Sequence).ToArray());
         var named = new List<string>();
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         while (await reader.ReadAsync(cancellation))
