@@ -45,6 +45,7 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
             [.. e.Archives.Select(a => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive), e.ArchiveSeriesUid))]);
         RouteVisibility();
         RouteSeriesMoves();
+        CustomGrouping(FanOutChildren.KeepEvery);
     }
 
     public ArchiveSeries? Apply(Domain.Studies.InstanceErased erased, ArchiveSeries series) =>

@@ -37,6 +37,7 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
         Identities<Domain.Studies.InstanceErased>(e => [.. e.Archives.Select(a => ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive))]);
         RouteVisibility();
         RouteSeriesMoves();
+        CustomGrouping(FanOutChildren.KeepEvery);
     }
 
     /// <summary>The patient was erased: the record keeps the study and loses the PatientID (as the masked filings say).</summary>

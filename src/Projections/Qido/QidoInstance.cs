@@ -40,6 +40,7 @@ public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance
         Identity<InstanceErased>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
         RouteVisibility();
         RouteSeriesMoves();
+        CustomGrouping(FanOutChildren.KeepEvery);
     }
 
     public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);

@@ -41,6 +41,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
         Identity<InstanceErased>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         RouteVisibility();
         RouteSeriesMoves();
+        CustomGrouping(FanOutChildren.KeepEvery);
     }
 
     public static QidoSeries Create(InstanceStored stored) => Apply(
