@@ -72,36 +72,27 @@ public partial class QidoStudyProjection
     }
 }
 
-/// <summary>
-/// The instances of one series joining a study: one child per series document (the aggregation applies
-/// one child of an event to a document, so the instances of a series travel together).
-/// </summary>
-public sealed record SeriesRefiledInto(Guid StudyStreamId, string SeriesInstanceUid, IReadOnlyList<InstanceRefiled> Instances);
-
 public partial class QidoSeriesProjection
 {
     private void RouteSeriesMoves()
     {
         FanOut<SeriesRefiledOut, InstanceHidden>(e => e.Departed, FanoutMode.BeforeGrouping);
-        FanOut<SeriesRefiledIn, SeriesRefiledInto>(
-            e => e.Arrived.GroupBy(a => a.Instance.SeriesInstanceUid).Select(g => new SeriesRefiledInto(e.StudyStreamId, g.Key, [.. g])),
-            FanoutMode.BeforeGrouping);
-        Identity<SeriesRefiledInto>(e => QidoKeys.Series(e.StudyStreamId, e.SeriesInstanceUid));
+        FanOut<SeriesRefiledIn, InstanceRefiled>(e => e.Arrived, FanoutMode.BeforeGrouping);
+        Identity<InstanceRefiled>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
     }
 
-    public static QidoSeries Create(SeriesRefiledInto refiled) => refiled.Instances.Aggregate(
+    public static QidoSeries Create(InstanceRefiled refiled) => Apply(
         new QidoSeries
         {
-            Id = QidoKeys.Series(refiled.StudyStreamId, refiled.SeriesInstanceUid),
+            Id = QidoKeys.Series(refiled.StudyStreamId, refiled.Instance.SeriesInstanceUid),
             StudyKey = refiled.StudyStreamId,
-            StudyInstanceUid = refiled.Instances[0].Instance.StudyInstanceUid,
-            SeriesInstanceUid = refiled.SeriesInstanceUid,
-            ReceivedAt = refiled.Instances[0].StoredAt,
+            StudyInstanceUid = refiled.Instance.StudyInstanceUid,
+            SeriesInstanceUid = refiled.Instance.SeriesInstanceUid,
+            ReceivedAt = refiled.StoredAt,
         },
-        (series, i) => Apply(series, i.Instance, i.StoredAt, 1));
+        refiled.Instance, refiled.StoredAt, 1);
 
-    public QidoSeries Apply(SeriesRefiledInto refiled, QidoSeries series) =>
-        refiled.Instances.Aggregate(series, (s, i) => Apply(s, i.Instance, i.StoredAt, 1));
+    public QidoSeries Apply(InstanceRefiled refiled, QidoSeries series) => Apply(series, refiled.Instance, refiled.StoredAt, 1);
 }
 
 public partial class QidoInstanceProjection
