@@ -3,7 +3,6 @@ using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
 using Marten;
 using Microsoft.Extensions.Options;
-using Wolverine;
 
 namespace EventSourced.Application.Ingestion.StoringInstances;
 
@@ -45,7 +44,7 @@ public static class StoreInstancesHandler
     /// Two first writers of a new study race on creating the stream; the loser is retried by the
     /// Wolverine policy on <c>ExistingStreamIdCollisionException</c> and then finds it.
     /// </remarks>
-    public static async Task<(StoreInstancesResponse, OutgoingMessages)> Handle(
+    public static async Task<StoreInstancesResponse> Handle(
         StoreInstances command,
         IDocumentSession session,
         IOptions<IngestionOptions> options,
@@ -118,14 +117,14 @@ public static class StoreInstancesHandler
             await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation);
         }
 
-        // Cascaded through the outbox, committed with the events: the study's order moves on (Orders/RecordingImages).
-        var messages = new OutgoingMessages();
+        // Recorded in this transaction, with the events: the study's order moves on (Orders/RecordingImages).
+        // Not cascaded: a durable message would cost every STOW a second transaction and an envelope row.
         if (InstancesArrivedForStudy.From(command, results, now) is { } arrived)
         {
-            messages.Add(arrived);
+            await InstancesArrivedForStudyHandler.RecordAsync(arrived, session, cancellation);
         }
 
-        return (new StoreInstancesResponse(studyUid, results), messages);
+        return new StoreInstancesResponse(studyUid, results);
     }
 
     /// <summary>The study once the decision's event (if any) is applied.</summary>

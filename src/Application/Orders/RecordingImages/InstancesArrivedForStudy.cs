@@ -7,10 +7,10 @@ using Marten;
 namespace EventSourced.Application.Orders.RecordingImages;
 
 /// <summary>
-/// Cascaded by <see cref="StoreInstancesHandler"/> through the Marten outbox, in the transaction that
-/// appends the study's <see cref="InstanceStored"/>/<see cref="InstanceReplaced"/> events: committed
-/// together or not at all, so an order is never left behind by a crash between the two. Carries the
-/// tenant on its envelope (cascaded messages inherit it).
+/// Recorded by <see cref="StoreInstancesHandler"/> in the transaction that appends the study's
+/// <see cref="InstanceStored"/>/<see cref="InstanceReplaced"/> events (<see cref="InstancesArrivedForStudyHandler.RecordAsync"/>):
+/// committed together or not at all, so an order is never left behind by a crash between the two. Series
+/// moves cascade it as a message through the Marten outbox (it carries the tenant on its envelope).
 /// </summary>
 public sealed record InstancesArrivedForStudy(
     string StudyInstanceUid,
@@ -43,7 +43,16 @@ public static class InstancesArrivedForStudyHandler
     /// one after another instead of retrying each other, and an order created concurrently for the
     /// study conflicts with the register's append and is retried, so it then starts from these images.
     /// </summary>
-    public static async Task Handle(InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation)
+    public static Task Handle(InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation) =>
+        RecordAsync(message, session, cancellation);
+
+    /// <summary>
+    /// The arrival recorded in <paramref name="session"/>'s transaction. <see cref="StoreInstancesHandler"/>
+    /// calls it directly, after locking the study's stream (the study, then its register: no writer takes
+    /// them the other way round), so a STOW commits its events and the register's in one transaction
+    /// instead of a second, cascaded one.
+    /// </summary>
+    public static async Task RecordAsync(InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation)
     {
         var registerId = StudyOrderRegister.StreamId(session.TenantId, message.StudyInstanceUid);
         var register = await session.Events.FetchForExclusiveWriting<StudyOrderRegister>(registerId, cancellation);
