@@ -109,6 +109,23 @@ public sealed class OrderLifecycleTests(ServiceFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_STOW_response_returns_with_the_order_and_the_register_already_noting_the_images()
+    {
+        // Recorded in the STOW's own transaction, not by a message handled after it: no waiting.
+        const string tenant = "lifecycle-stow-atonce";
+        var client = await fixture.App.ClientForTenantAsync(tenant);
+        var studyUid = Support.Orders.NewStudyUid();
+        var orderId = await client.CreateOkAsync(Support.Orders.MandatoryOnly(studyUid));
+
+        await StowAsync(client, Instance(studyUid, withPatientTags: false).Bytes);
+
+        Assert.Equal("images_arriving", await client.StatusOfAsync(orderId));
+        await using var session = fixture.App.Store.QuerySession(tenant);
+        var register = await session.Events.AggregateStreamAsync<StudyOrderRegister>(StudyOrderRegister.StreamId(tenant, studyUid));
+        Assert.True(register is { HasImages: true });
+    }
+
+    [Fact]
     public async Task An_order_created_for_a_study_already_holding_images_starts_from_them()
     {
         const string tenant = "lifecycle-images-first";
