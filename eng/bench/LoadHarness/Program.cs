@@ -13,6 +13,8 @@ using LoadHarness;
 //   (the first request of a fresh server against the next ones).
 //   [--server-pid PID] [--db-pid PID]: CPU time (utime+stime from /proc, ms) of the server process and of
 //   a PostgreSQL postmaster with its children, per phase, written as "<phase>.server_cpu_ms" / "db_cpu_ms".
+//   [--bad-load SECONDS [--client-timeout 30] [--events file.jsonl]]: --clients clients loop over mixed
+//   STOW/QIDO/WADO for SECONDS, every response recorded, then every acknowledged instance retrieved (BadLoad).
 var options = Options.Parse(args);
 var corpus = new SyntheticCorpus(options.Studies, options.Series, options.Instances, options.Patients, options.Size, options.Seed);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -27,6 +29,20 @@ foreach (var (name, value) in options.Headers)
 
 var summary = new Dictionary<string, object> { ["target"] = options.Name, ["base_url"] = options.BaseUrl, ["instances"] = corpus.InstanceCount, ["size"] = options.Size };
 var cpu = new ProcessCpu(options.ServerPid, options.DbPid);
+
+if (options.BadLoad > 0)
+{
+    var result = await BadLoad.RunAsync(http.BaseAddress!, options.Headers, corpus, options.Clients, options.BadLoad,
+        TimeSpan.FromSeconds(options.ClientTimeout), options.Events);
+    var text = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(text);
+    if (options.Out is not null)
+    {
+        await File.WriteAllTextAsync(options.Out, text);
+    }
+
+    return;
+}
 
 if (options.FirstStow > 0)
 {
@@ -166,25 +182,7 @@ if (options.Out is not null)
     await File.WriteAllTextAsync(options.Out, json);
 }
 
-static HttpContent StudyContent(SyntheticCorpus corpus, int s)
-{
-    const string boundary = "bench-boundary-7d3f";
-    var body = new MemoryStream();
-    for (var se = 0; se < corpus.SeriesPerStudy; se++)
-    {
-        for (var i = 0; i < corpus.InstancesPerSeries; i++)
-        {
-            body.Write(Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
-            body.Write(corpus.Instance(s, se, i));
-            body.Write("\r\n"u8);
-        }
-    }
-
-    body.Write(Encoding.ASCII.GetBytes($"--{boundary}--\r\n"));
-    var content = new ByteArrayContent(body.ToArray());
-    content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/related; type=\"application/dicom\"; boundary={boundary}");
-    return content;
-}
+static HttpContent StudyContent(SyntheticCorpus corpus, int s) => Stow.Content(corpus, s);
 
 internal sealed class Recorder
 {
@@ -224,7 +222,8 @@ internal sealed class Recorder
 
 internal sealed record Options(
     string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
-    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow, int? ServerPid, int? DbPid)
+    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow, int? ServerPid, int? DbPid,
+    int BadLoad, int ClientTimeout, string? Events)
 {
     public static Options Parse(string[] args)
     {
@@ -241,7 +240,8 @@ internal sealed record Options(
         return new Options(baseUrl, headers, Int("studies", 200), Int("series", 3), Int("instances", 5), Int("patients", 50), Int("size", 64),
             Int("clients", 4), Int("queries", 2000), Int("retrievals", 1000), Int("seed", 42), args.Contains("--skip-stow"),
             Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0),
-            int.TryParse(Value("server-pid"), out var server) ? server : null, int.TryParse(Value("db-pid"), out var db) ? db : null);
+            int.TryParse(Value("server-pid"), out var server) ? server : null, int.TryParse(Value("db-pid"), out var db) ? db : null,
+            Int("bad-load", 0), Int("client-timeout", 30), Value("events"));
     }
 }
 
