@@ -12,6 +12,7 @@
 # last failed response; JSON and the per-response log (events.jsonl) in eng/bench/results/bad-load-<time>/.
 #   eng/bench/bad-load.sh [--clients 32] [--restart-clients 16] [--seconds 30] [--client-timeout 30]
 # Environment: BAD_LOAD_PORT (service, 5095), BAD_LOAD_PG_PORT (its cluster, 5096), PG_BIN,
+# BAD_LOAD_READY_TIMEOUT (s the service may take to start, 240),
 # EVENTSOURCED_SKIP_BUILD=1 to skip the builds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -64,7 +65,7 @@ export Blobs__Root="$cluster/blobs" Logging__LogLevel__Default=Warning
 key="$(bash eng/tenants.sh ensure bench --scopes studies.read,studies.write | grep -o 'esk_[A-Za-z0-9_-]*' | head -1)"
 (cd src/Web && exec dotnet "$root/src/Web/bin/Release/net10.0/EventSourced.Web.dll" --urls "http://127.0.0.1:$port" > "$out/service.log" 2>&1) &
 service_pid=$!
-for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
+for _ in $(seq 1 $((2 * ${BAD_LOAD_READY_TIMEOUT:-240}))); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
 curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null || { echo "service not ready; see $out/service.log" >&2; exit 1; }
 
 harness() {
@@ -79,8 +80,9 @@ restart_seconds=$((seconds + 20))
 echo "restarts: $restart_clients clients, $restart_seconds s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 harness --bad-load "$restart_seconds" --clients "$restart_clients" --seed 202 --out "$out/restarts.json" --events "$out/restarts.jsonl" &
 load_pid=$!
-sleep 10; echo "fast $(date +%s%3N)" >> "$out/restarts.txt"; pg_ctl_ restart -m fast
-sleep 15; echo "immediate $(date +%s%3N)" >> "$out/restarts.txt"; pg_ctl_ restart -m immediate
+restart() { local began; began="$(date +%s%3N)"; pg_ctl_ restart -m "$1"; echo "$1 $began $(date +%s%3N)" >> "$out/restarts.txt"; }
+sleep 10; restart fast
+sleep 15; restart immediate
 wait "$load_pid"
 echo "service still the same process: $( [ -d "/proc/$service_pid" ] && echo yes || echo no) (pid $service_pid)"
 
@@ -99,11 +101,12 @@ verdict("overload")
 r = verdict("restarts")
 events = [json.loads(l) for l in (out / "restarts.jsonl").read_text().splitlines()]
 for line in (out / "restarts.txt").read_text().splitlines():
-    mode, at_ms = line.split(); t = (int(at_ms) - r["started_unix_ms"]) / 1000
+    mode, at_ms, back_ms = line.split(); t = (int(at_ms) - r["started_unix_ms"]) / 1000
     failed = [e for e in events if not 200 <= e["status"] < 300 and t - 1 <= e["at_s"] <= t + 12]
     last = max((e["at_s"] for e in failed), default=None)
     print(f"\nrestart -m {mode} at {t:.1f} s: {len(failed)} failed responses, "
-          + (f"the last {last - t:.2f} s after the restart began" if last is not None else "none"))
+          + (f"the last {last - t:.2f} s after the restart began" if last is not None else "none")
+          + f"; pg_ctl restart returned (PostgreSQL accepting connections) after {(int(back_ms) - int(at_ms)) / 1000:.2f} s")
     print("  | second | " + " | ".join(["2xx", "503", "other 5xx", "4xx", "no answer"]) + " |\n  |---:|---:|---:|---:|---:|---:|")
     end = int((last if last is not None else t) - t) + 3
     for s in range(-1, end):
