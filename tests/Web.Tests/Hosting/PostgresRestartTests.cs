@@ -20,7 +20,8 @@ public sealed class OwnPostgresFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Cluster = await PostgresCluster.StartAsync();
+        // Durable, as in production: the crash-like restart must not lose an acknowledged commit.
+        Cluster = await PostgresCluster.StartAsync(durable: true);
         await using (var connection = new NpgsqlConnection(Cluster.AdminConnectionString))
         {
             await connection.OpenAsync();

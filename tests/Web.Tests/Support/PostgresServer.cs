@@ -101,8 +101,11 @@ public static class PostgresServer
                 ?? throw new InvalidOperationException("No PostgreSQL server binaries under /usr/lib/postgresql/*/bin, no Docker engine and no EVENTSOURCED_TEST_POSTGRES: the tests need a real PostgreSQL.");
         }
 
-        /// <summary>A new cluster in a temp folder on a free loopback port, throwaway settings (no fsync).</summary>
-        public static async Task<(string Bin, string Root, bool AsRoot, int Port)> CreateAsync()
+        /// <summary>
+        /// A new cluster in a temp folder on a free loopback port: throwaway settings (no fsync, commits not
+        /// waited for), or durable ones for a test that crashes its server and counts what survived.
+        /// </summary>
+        public static async Task<(string Bin, string Root, bool AsRoot, int Port)> CreateAsync(bool durable = false)
         {
             var bin = Binaries();
             RemoveStaleClusters(bin);
@@ -120,9 +123,9 @@ public static class PostgresServer
             await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], asRoot);
             var port = FreePort();
             // Throwaway data: durability settings off for speed; never do this outside tests.
+            var durability = durable ? "" : "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
             await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"),
-                $"\nport = {port}\nunix_socket_directories = '{root}'\nlisten_addresses = '127.0.0.1'\nfsync = off\nsynchronous_commit = off\n" +
-                "full_page_writes = off\nmax_connections = 400\nshared_buffers = 128MB\n");
+                $"\nport = {port}\nunix_socket_directories = '{root}'\nlisten_addresses = '127.0.0.1'\n{durability}max_connections = 400\nshared_buffers = 128MB\n");
             return (bin, root, asRoot, port);
         }
 
@@ -242,9 +245,10 @@ public sealed class PostgresCluster : IDisposable
     /// <summary>A connection string to the cluster's <c>postgres</c> database.</summary>
     public string AdminConnectionString { get; }
 
-    public static async Task<PostgresCluster> StartAsync()
+    /// <summary>Starts a new cluster; <paramref name="durable"/>: fsync and synchronous commit on, as in production.</summary>
+    public static async Task<PostgresCluster> StartAsync(bool durable = false)
     {
-        var (bin, root, asRoot, port) = await PostgresServer.LocalClusterAccess.CreateAsync();
+        var (bin, root, asRoot, port) = await PostgresServer.LocalClusterAccess.CreateAsync(durable);
         var cluster = new PostgresCluster(bin, root, asRoot, port);
         await cluster.PgCtlAsync("start");
         return cluster;
