@@ -62,27 +62,24 @@ public sealed class WadoModule : ICarterModule
 
         var store = context.RequestServices.GetRequiredService<IDocumentStore>();
         await using var session = store.QuerySessionForCaller(context.User);
-        var query = session.Query<Projections.Qido.QidoInstance>().Where(x => x.StudyInstanceUid == study);
-        if (series is not null)
-        {
-            query = query.Where(x => x.SeriesInstanceUid == series);
-        }
 
-        if (instance is not null)
-        {
-            query = query.Where(x => x.SopInstanceUid == instance);
-        }
-
-        var instances = await query
-            .OrderBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid)
-            .ToListAsync(cancellation);
+        // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
+        // QIDO order index) and the study's record, whose corrections the headers served carry.
+        var batch = session.CreateBatchQuery();
+        var found = batch.Query<Projections.Qido.QidoInstance>(
+            "where tenant_id = ? and study_instance_uid = ?" + (series is null ? "" : " and series_instance_uid = ?") + (instance is null ? "" : " and sop_instance_uid = ?")
+            + " order by series_instance_uid, instance_number, sop_instance_uid",
+            [session.TenantId, study, .. series is null ? Array.Empty<object>() : [series], .. instance is null ? Array.Empty<object>() : [instance]]);
+        var studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
+        await batch.Execute(cancellation);
+        var instances = await found;
         if (instances.Count == 0)
         {
             return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
         }
 
         // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
-        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation);
+        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), study, studyRecord, cancellation);
         return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })], mediaType == DicomWebMediaTypes.DicomXml);
     }
 
@@ -146,23 +143,45 @@ public sealed class WadoModule : ICarterModule
 
         var store = context.RequestServices.GetRequiredService<IDocumentStore>();
         await using var session = store.QuerySessionForCaller(context.User);
+        var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
+        if (instance is not null)
+        {
+            return await RetrieveInstance(session, blobs, study, series!, instance, wanted, cancellation);
+        }
+
         var query = session.Query<InstanceLocation>().Where(x => x.StudyInstanceUid == study);
         if (series is not null)
         {
             query = query.Where(x => x.SeriesInstanceUid == series);
         }
 
-        if (instance is not null)
-        {
-            query = query.Where(x => x.Id == instance);
-        }
-
         var instances = await query
             .OrderBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.Id)
             .ToListAsync(cancellation);
+        return await Answer(instances, wanted, series ?? study,
+            () => Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation));
+    }
+
+    /// <summary>
+    /// One instance, the hot path of a viewer: its location and its study's record are both read by key
+    /// in one round trip (no query to translate), and a file of an uncorrected study is streamed as stored.
+    /// </summary>
+    private static async Task<IResult> RetrieveInstance(IQuerySession session, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
+    {
+        var batch = session.CreateBatchQuery();
+        var location = batch.Load<InstanceLocation>(instance);
+        var studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
+        await batch.Execute(cancellation);
+        IReadOnlyList<InstanceLocation> instances = await location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];
+        return await Answer(instances, wanted, instance,
+            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, study, studyRecord, cancellation));
+    }
+
+    private static async Task<IResult> Answer(IReadOnlyList<InstanceLocation> instances, string? wanted, string asked, Func<Task<Shared.Retrieval.CoercedRetrieval>> coercion)
+    {
         if (instances.Count == 0)
         {
-            return Problems.NotFound($"No instances for {(instance ?? series ?? study)}.");
+            return Problems.NotFound($"No instances for {asked}.");
         }
 
         if (wanted is not null && instances.Any(i => i.TransferSyntaxUid != wanted))
@@ -171,8 +190,7 @@ public sealed class WadoModule : ICarterModule
                 $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
         }
 
-        return new MultipartDicomResult(instances, await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(
-            session, context.RequestServices.GetRequiredService<IBlobStore>(), [study], cancellation));
+        return new MultipartDicomResult(instances, await coercion());
     }
 
     private static IResult? InvalidUid(params string?[] uids) =>

@@ -5,6 +5,7 @@ using EventSourced.Domain.Patients;
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
 using Marten;
+using Marten.Services.BatchQuerying;
 
 namespace EventSourced.Web.Shared.Retrieval;
 
@@ -33,8 +34,29 @@ public sealed class CoercedRetrieval
         var studies = uids.Length == 0
             ? []
             : await session.Query<QidoStudy>().Where(x => x.StudyInstanceUid.IsOneOf(uids)).ToListAsync(cancellation);
-        return new(blobs, studies.Where(s => s.AssignedPatient is not null || s.RefiledFrom.Count > 0).ToDictionary(s => s.StudyInstanceUid, StringComparer.Ordinal));
+        return From(blobs, studies);
     }
+
+    /// <summary>
+    /// Queues the study record of <paramref name="studyUid"/> on <paramref name="batch"/> by its key (the study
+    /// stream's id, computed from tenant and UID), so a retrieval reads its documents and the corrections in
+    /// force in one round trip. Finish with <see cref="ForStudyAsync"/> once the batch has run.
+    /// </summary>
+    public static Task<QidoStudy?> QueueStudy(IBatchedQuery batch, string tenantId, string studyUid) =>
+        batch.Load<QidoStudy>(Domain.Studies.Study.StreamId(tenantId, studyUid));
+
+    /// <summary>
+    /// The corrections in force for one study from its record queued by <see cref="QueueStudy"/>. A study
+    /// record not found under the computed key (or under it with another UID) is looked up by its UID,
+    /// so the answer never depends on how the record was keyed.
+    /// </summary>
+    public static async Task<CoercedRetrieval> ForStudyAsync(IQuerySession session, IBlobStore? blobs, string studyUid, Task<QidoStudy?> queued, CancellationToken cancellation) =>
+        await queued is { } study && study.StudyInstanceUid == studyUid
+            ? From(blobs, [study])
+            : await ForStudiesAsync(session, blobs, [studyUid], cancellation);
+
+    private static CoercedRetrieval From(IBlobStore? blobs, IEnumerable<QidoStudy> studies) =>
+        new(blobs, studies.Where(s => s.AssignedPatient is not null || s.RefiledFrom.Count > 0).ToDictionary(s => s.StudyInstanceUid, StringComparer.Ordinal));
 
     public PatientDemographics? PatientOf(string studyUid) => _corrected.GetValueOrDefault(studyUid)?.AssignedPatient;
 

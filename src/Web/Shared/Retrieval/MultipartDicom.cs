@@ -10,6 +10,8 @@ namespace EventSourced.Web.Shared.Retrieval;
 /// </summary>
 public static class MultipartDicom
 {
+    private static readonly ReadOnlyMemory<byte> LineBreak = "\r\n"u8.ToArray();
+
     public static string ContentType(string boundary) => $"multipart/related; type=\"{DicomWebMediaTypes.Dicom}\"; boundary={boundary}";
 
     /// <param name="transferSyntaxParameter">
@@ -29,7 +31,7 @@ public static class MultipartDicom
             await body.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
                 $"--{boundary}\r\nContent-Type: {DicomWebMediaTypes.Dicom}{(transferSyntaxParameter ? "; transfer-syntax=" + instance.TransferSyntaxUid : "")}\r\nContent-Length: {length}\r\n\r\n"), cancellation);
             await blob.CopyToAsync(body, cancellation);
-            await body.WriteAsync("\r\n"u8.ToArray(), cancellation);
+            await body.WriteAsync(LineBreak, cancellation);
             total += length;
         }
 
