@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using LoadHarness;
@@ -86,11 +85,11 @@ if (verb == "load")
     var bodies = Channel.CreateBounded<(int First, int Count, byte[] Body)>(clients * 2);
     var producer = Task.Run(async () =>
     {
-        // Bodies are built ahead on one thread pool worker per batch, in order.
+        // One producer builds the bodies ahead, in order, while the clients send.
         for (var s = from; s < from + studies; s += perRequest)
         {
             var n = Math.Min(perRequest, from + studies - s);
-            await bodies.Writer.WriteAsync((s, n, Body(corpus, s, n)));
+            await bodies.Writer.WriteAsync((s, n, corpus.StowBody(s, n, Boundary)));
         }
 
         bodies.Writer.Complete();
@@ -237,24 +236,4 @@ static double Percentile(List<double> values, double q)
     }
 
     return sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)], 1);
-}
-
-static byte[] Body(SyntheticCorpus corpus, int first, int count)
-{
-    var body = new MemoryStream();
-    for (var s = first; s < first + count; s++)
-    {
-        for (var se = 0; se < corpus.SeriesPerStudy; se++)
-        {
-            for (var i = 0; i < corpus.InstancesPerSeries; i++)
-            {
-                body.Write(Encoding.ASCII.GetBytes($"--{Boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
-                body.Write(corpus.Instance(s, se, i));
-                body.Write("\r\n"u8);
-            }
-        }
-    }
-
-    body.Write(Encoding.ASCII.GetBytes($"--{Boundary}--\r\n"));
-    return body.ToArray();
 }
