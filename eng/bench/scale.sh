@@ -23,7 +23,9 @@
 # Each point's figures are written to the results folder as soon as they are taken
 # (<label>-*.json/txt, then table.md rebuilt), so a run cut short keeps the points it reached.
 # samples.tsv: every 5 s, time, server VmRSS and VmHWM (kB), server CPU ticks (utime+stime), load average.
-# After the 100,000-or-nearest point the size at 1,000,000 is projected; above --max-gb the run stops.
+# After the first point past 50,000 instances the size at 1,000,000 is projected; above --max-gb the run stops.
+# To end a run early, stop its `ScaleRun.dll load` process (kill <pid>): the script then measures the
+# point at the size reached and writes its figures as usual.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
