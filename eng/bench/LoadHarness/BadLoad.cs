@@ -188,19 +188,7 @@ internal static class Stow
     public static HttpContent Content(SyntheticCorpus corpus, int s)
     {
         const string boundary = "bench-boundary-7d3f";
-        var body = new MemoryStream();
-        for (var se = 0; se < corpus.SeriesPerStudy; se++)
-        {
-            for (var i = 0; i < corpus.InstancesPerSeries; i++)
-            {
-                body.Write(System.Text.Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
-                body.Write(corpus.Instance(s, se, i));
-                body.Write("\r\n"u8);
-            }
-        }
-
-        body.Write(System.Text.Encoding.ASCII.GetBytes($"--{boundary}--\r\n"));
-        var content = new ByteArrayContent(body.ToArray());
+        var content = new ByteArrayContent(corpus.StowBody(s, 1, boundary));
         content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/related; type=\"application/dicom\"; boundary={boundary}");
         return content;
     }

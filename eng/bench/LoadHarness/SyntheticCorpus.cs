@@ -27,6 +27,27 @@ public sealed class SyntheticCorpus(int studies, int seriesPerStudy, int instanc
     public DateOnly StudyDate(int s) => new DateOnly(2024, 1, 1).AddDays(s % 366);
     public string Modality(int s, int se) => Modalities[(s + se) % Modalities.Length];
 
+    /// <summary>A STOW-RS body (multipart/related, application/dicom parts) of every instance of <paramref name="count"/> studies from <paramref name="first"/>.</summary>
+    public byte[] StowBody(int first, int count, string boundary)
+    {
+        var body = new MemoryStream();
+        for (var s = first; s < first + count; s++)
+        {
+            for (var se = 0; se < seriesPerStudy; se++)
+            {
+                for (var i = 0; i < instancesPerSeries; i++)
+                {
+                    body.Write(System.Text.Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
+                    body.Write(Instance(s, se, i));
+                    body.Write("\r\n"u8);
+                }
+            }
+        }
+
+        body.Write(System.Text.Encoding.ASCII.GetBytes($"--{boundary}--\r\n"));
+        return body.ToArray();
+    }
+
     public byte[] Instance(int s, int se, int i)
     {
         var p = PatientOf(s);
