@@ -15,7 +15,7 @@ namespace EventSourced.Web.Tests.Nodes;
 /// processes, real HTTP; docs/architecture.md, "Running at larger scale".
 /// </summary>
 [Collection(nameof(TwoNodesTests))]
-public sealed class TwoNodesTests(NodePair nodes) : IClassFixture<NodePair>
+public sealed class TwoNodesTests(NodePair nodes, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<NodePair>
 {
     [Fact]
     public async Task A_STOW_on_one_node_is_found_and_retrieved_on_the_other_at_once()
@@ -162,7 +162,7 @@ public sealed class TwoNodesTests(NodePair nodes) : IClassFixture<NodePair>
         }
 
         // The bound itself (10 s) is not asserted against the wall clock of a loaded machine; the time is reported.
-        Console.WriteLine($"Revoked API key refused by both nodes {revokedAt.Elapsed.TotalSeconds:F1} s after the revocation (bound {ApiKeyCache.Lifetime.TotalSeconds} s).");
+        output.WriteLine($"Revoked API key refused by both nodes {revokedAt.Elapsed.TotalSeconds:F1} s after the revocation (bound {ApiKeyCache.Lifetime.TotalSeconds} s).");
     }
 
     [Fact]
