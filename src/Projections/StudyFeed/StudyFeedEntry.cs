@@ -170,7 +170,12 @@ public sealed record StudyFeedEntry
     /// <summary>Kind-specific values (report type and id, project and archive, previous hash, …).</summary>
     public Dictionary<string, string> Details { get; init; } = [];
 
-    /// <summary>The instance's DICOM JSON header as stored (instance-level kinds only): the change feed's metadata.</summary>
+    /// <summary>
+    /// The instance's DICOM JSON header (instance-level kinds only): the change feed's metadata. Never
+    /// stored with the entry (the entry's event holds it, as masked by any erasure since); a reader gets it
+    /// with <see cref="StudyFeedReader.WithMetadataAsync"/>.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public JsonElement? Metadata { get; init; }
 
     /// <summary>The request's correlation id, when the write recorded one.</summary>

@@ -263,11 +263,11 @@ public static class StudyFeedMapping
 
     /// <summary>
     /// An entry written before its instance's patient was erased, as the masked log would give it: the
-    /// header under the confidentiality profile, the patient ids of a correction erased.
+    /// patient ids of a correction erased (the header is not stored with the entry: it is read back from
+    /// the masked event).
     /// </summary>
     public static StudyFeedEntry Erased(StudyFeedEntry entry) => entry with
     {
-        Metadata = entry.Metadata is { ValueKind: System.Text.Json.JsonValueKind.Object } metadata ? ConfidentialityProfile.Apply(metadata) : entry.Metadata,
         Details = entry.Details.ToDictionary(d => d.Key, d => d.Key is "fromPatientId" or "toPatientId" ? Domain.Patients.PatientDemographics.Erased.PatientId : d.Value),
     };
 

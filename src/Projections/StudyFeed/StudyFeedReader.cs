@@ -14,6 +14,28 @@ public static class StudyFeedReader
 {
     public static readonly ShardName Shard = new(StudyFeedProjection.ProjectionName, "All", 1);
 
+    /// <summary>
+    /// The entries with their <see cref="StudyFeedEntry.Metadata"/>: the header is not stored with an entry
+    /// but read back from its event (one query for all of them), as the log holds it now, so an erasure's
+    /// masking shows without rewriting the feed.
+    /// </summary>
+    public static async Task<IReadOnlyList<StudyFeedEntry>> WithMetadataAsync(
+        IQuerySession session, IReadOnlyList<StudyFeedEntry> entries, CancellationToken cancellation)
+    {
+        var sequences = entries.Where(x => x.SopInstanceUid is not null).Select(x => x.Sequence).Distinct().ToArray();
+        if (sequences.Length == 0)
+        {
+            return entries;
+        }
+
+        var events = await session.Events.QueryAllRawEvents().Where(x => x.Sequence.IsOneOf(sequences)).ToListAsync(cancellation);
+        var headers = events
+            .SelectMany(e => StudyFeedMapping.Numbered(StudyFeedMapping.Map(e)))
+            .Where(x => x.Metadata is not null)
+            .ToDictionary(x => x.Id, x => x.Metadata);
+        return [.. entries.Select(x => headers.TryGetValue(x.Id, out var header) ? x with { Metadata = header } : x)];
+    }
+
     /// <summary>The sequence number below which every event has been projected into the feed.</summary>
     public static async Task<long> SettledThroughAsync(IDocumentStore store, CancellationToken cancellation) =>
         await store.Advanced.ProjectionProgressFor(Shard, token: cancellation);

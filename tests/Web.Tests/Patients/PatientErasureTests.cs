@@ -82,6 +82,12 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         Assert.True(blobHits.Count == 0, $"Blobs still holding the patient's data: {string.Join(", ", blobHits.Select(f => f.Path))}");
         Assert.Contains(BlobsHolding(), f => f.Sha256 == sharedSha);
 
+        // The change feed's metadata is read from the events, as masked: every instance, never the patient.
+        var changes = await (await a.GetAsync("/dicomweb/changefeed?includemetadata=true&limit=200")).Content.ReadAsStringAsync();
+        Assert.All(instances, i => Assert.Contains($"\"{i.Sop}\"", changes));
+        Assert.Contains("\"00080018\"", changes);
+        Assert.DoesNotContain(Values, changes.Contains);
+
         // The study's non-identifying data still serve: QIDO series and instances, WADO-RS bytes with the pixel data.
         Assert.Equal(2, (await QidoAsync(a, $"/dicomweb/studies/{study}/series")).GetArrayLength());
         Assert.Equal(4, (await QidoAsync(a, $"/dicomweb/studies/{study}/instances")).GetArrayLength());

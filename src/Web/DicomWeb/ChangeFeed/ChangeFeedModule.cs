@@ -102,9 +102,17 @@ public sealed class ChangeFeedModule : ICarterModule
         var history = sops.Length == 0 ? [] : await session.Query<StudyFeedEntry>()
             .Where(x => x.ChangeFeedAction != null && x.Sequence <= settled && x.SopInstanceUid!.IsOneOf(sops))
             .ToListAsync(cancellation);
-        var latest = history
+        var latestEntries = history
             .GroupBy(x => (x.StudyInstanceUid, x.SeriesInstanceUid, x.SopInstanceUid))
-            .ToDictionary(g => g.Key, g => g.OrderBy(x => x.Sequence).ThenBy(x => x.Index).Last());
+            .Select(g => g.OrderBy(x => x.Sequence).ThenBy(x => x.Index).Last())
+            .ToList();
+        if (includeMetadata)
+        {
+            latestEntries = [.. await StudyFeedReader.WithMetadataAsync(session, [.. latestEntries.Where(x => x.ChangeFeedAction != "delete")], cancellation),
+                .. latestEntries.Where(x => x.ChangeFeedAction == "delete")];
+        }
+
+        var latest = latestEntries.ToDictionary(x => (x.StudyInstanceUid, x.SeriesInstanceUid, x.SopInstanceUid));
 
         return [.. page.Select(entry =>
         {
