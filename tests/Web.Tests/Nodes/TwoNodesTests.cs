@@ -139,8 +139,8 @@ public sealed class TwoNodesTests(NodePair nodes, Xunit.Abstractions.ITestOutput
     [Fact]
     public async Task A_revoked_API_key_is_refused_by_both_nodes_within_the_key_cache_bound()
     {
-        var output = await nodes.One.RunCliAsync("tenants", "issue-key", NodePair.Tenant, "--scopes", "studies.read");
-        var key = output.Split("Authorization: ")[1].Split('\n')[0].Trim();
+        var cli = await nodes.One.RunCliAsync("tenants", "issue-key", NodePair.Tenant, "--scopes", "studies.read");
+        var key = cli.Split("Authorization: ")[1].Split('\n')[0].Trim();
         Assert.True(Application.Tenants.ApiKeys.TryGetKeyId(key, out var keyId));
         using var one = nodes.Client(nodes.One, key);
         using var two = nodes.Client(nodes.Two, key);
@@ -168,8 +168,8 @@ public sealed class TwoNodesTests(NodePair nodes, Xunit.Abstractions.ITestOutput
     [Fact]
     public async Task Failed_sign_ins_on_one_node_throttle_the_username_on_the_other()
     {
-        var output = await nodes.One.RunCliAsync("tenants", "add-user", NodePair.Tenant, "throttled@nodes");
-        var password = output.Split("X-PASSWORD: ")[1].Split('\n')[0].Trim();
+        var cli = await nodes.One.RunCliAsync("tenants", "add-user", NodePair.Tenant, "throttled@nodes");
+        var password = cli.Split("X-PASSWORD: ")[1].Split('\n')[0].Trim();
         var path = EventSourced.Web.Archive.ArchiveRoutes.PatientGet;
 
         // Five failures, spread over both nodes: the limit counts them together.
