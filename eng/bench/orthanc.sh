@@ -5,10 +5,10 @@
 set -euo pipefail
 mode="$1"; port="$2"; folder="$3"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-if ! command -v Orthanc >/dev/null; then
+plugins=/usr/share/orthanc/plugins
+if ! command -v Orthanc >/dev/null || [ ! -f "$plugins/libOrthancDicomWeb.so" ] || [ ! -f "$plugins/libOrthancPostgreSQLIndex.so" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq orthanc orthanc-dicomweb orthanc-postgresql >/dev/null
 fi
-plugins=/usr/share/orthanc/plugins
 rm -rf "$folder"; mkdir -p "$folder/storage" "$folder/index"
 postgres=""
 plugin_list="\"$plugins/libOrthancDicomWeb.so\""
@@ -39,7 +39,13 @@ JSON
 Orthanc "$folder/orthanc.json" > "$folder/orthanc.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 120); do
-  if curl -sf "http://127.0.0.1:$port/system" >/dev/null; then echo "$pid"; exit 0; fi
+  if curl -sf "http://127.0.0.1:$port/system" >/dev/null; then
+    # Orthanc falls back to SQLite when a plugin does not load: a PostgreSQL run must really use it.
+    if [ "$mode" = "postgresql" ] && ! grep -q "Using a custom database from plugins" "$folder/orthanc.log"; then
+      echo "Orthanc did not load its PostgreSQL index; see $folder/orthanc.log" >&2; kill "$pid"; exit 1
+    fi
+    echo "$pid"; exit 0
+  fi
   sleep 0.5
 done
 echo "Orthanc did not start; see $folder/orthanc.log" >&2

@@ -11,6 +11,10 @@ using LoadHarness;
 //   [--queries 2000] [--retrievals 1000] [--seed 42] [--skip-stow] [--name label] [--out file.json]
 //   [--first-stow N]: only N STOWs, one study each, one after the other, no warm-up; prints each latency
 //   (the first request of a fresh server against the next ones).
+//   [--server-pid PID] [--db-pid PID]: CPU time (utime+stime from /proc, ms) of the server process and of
+//   a PostgreSQL postmaster with its children, per phase, written as "<phase>.server_cpu_ms" / "db_cpu_ms".
+//   [--bad-load SECONDS [--client-timeout 30] [--events file.jsonl]]: --clients clients loop over mixed
+//   STOW/QIDO/WADO for SECONDS, every response recorded, then every acknowledged instance retrieved (BadLoad).
 var options = Options.Parse(args);
 var corpus = new SyntheticCorpus(options.Studies, options.Series, options.Instances, options.Patients, options.Size, options.Seed);
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -24,6 +28,21 @@ foreach (var (name, value) in options.Headers)
 }
 
 var summary = new Dictionary<string, object> { ["target"] = options.Name, ["base_url"] = options.BaseUrl, ["instances"] = corpus.InstanceCount, ["size"] = options.Size };
+var cpu = new ProcessCpu(options.ServerPid, options.DbPid);
+
+if (options.BadLoad > 0)
+{
+    var result = await BadLoad.RunAsync(http.BaseAddress!, options.Headers, corpus, options.Clients, options.BadLoad,
+        TimeSpan.FromSeconds(options.ClientTimeout), options.Events);
+    var text = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(text);
+    if (options.Out is not null)
+    {
+        await File.WriteAllTextAsync(options.Out, text);
+    }
+
+    return;
+}
 
 if (options.FirstStow > 0)
 {
@@ -57,6 +76,7 @@ if (!options.SkipStow)
 {
     var stow = new Recorder();
     var next = -1;
+    var cpuBefore = cpu.Read();
     var clock = Stopwatch.StartNew();
     await Parallel.ForEachAsync(Enumerable.Range(0, options.Clients), async (_, ct) =>
     {
@@ -74,7 +94,7 @@ if (!options.SkipStow)
         }
     });
     clock.Stop();
-    summary["stow"] = stow.Summary(clock.Elapsed, corpus.SeriesPerStudy * corpus.InstancesPerSeries, "instances_per_s");
+    summary["stow"] = cpu.AddTo(stow.Summary(clock.Elapsed, corpus.SeriesPerStudy * corpus.InstancesPerSeries, "instances_per_s"), cpuBefore);
 }
 
 // QIDO-RS: a fixed mix.
@@ -97,6 +117,7 @@ foreach (var (name, _) in mix)
 }
 
 var all = new Recorder();
+var qidoCpuBefore = cpu.Read();
 var qidoClock = Stopwatch.StartNew();
 await Parallel.ForEachAsync(queries, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (q, ct) =>
 {
@@ -110,7 +131,7 @@ await Parallel.ForEachAsync(queries, new ParallelOptions { MaxDegreeOfParallelis
     all.Add(elapsed, response.IsSuccessStatusCode);
 });
 qidoClock.Stop();
-summary["qido"] = all.Summary(qidoClock.Elapsed, 1, "queries_per_s");
+summary["qido"] = cpu.AddTo(all.Summary(qidoClock.Elapsed, 1, "queries_per_s"), qidoCpuBefore);
 summary["qido_by_query"] = qido.ToDictionary(q => q.Key, q => q.Value.Summary(null, 1, null));
 
 // Counts: every patient's study count equals the corpus.
@@ -139,6 +160,7 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
 {
     var recorder = new Recorder();
     var urls = Enumerable.Range(0, options.Retrievals).Select(_ => url(random)).ToArray();
+    var cpuBefore = cpu.Read();
     var clock = Stopwatch.StartNew();
     await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (u, ct) =>
     {
@@ -150,7 +172,7 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
         recorder.Add(Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
     });
     clock.Stop();
-    summary[name] = recorder.Summary(clock.Elapsed, 1, "requests_per_s");
+    summary[name] = cpu.AddTo(recorder.Summary(clock.Elapsed, 1, "requests_per_s"), cpuBefore);
 }
 
 var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
@@ -160,25 +182,7 @@ if (options.Out is not null)
     await File.WriteAllTextAsync(options.Out, json);
 }
 
-static HttpContent StudyContent(SyntheticCorpus corpus, int s)
-{
-    const string boundary = "bench-boundary-7d3f";
-    var body = new MemoryStream();
-    for (var se = 0; se < corpus.SeriesPerStudy; se++)
-    {
-        for (var i = 0; i < corpus.InstancesPerSeries; i++)
-        {
-            body.Write(Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
-            body.Write(corpus.Instance(s, se, i));
-            body.Write("\r\n"u8);
-        }
-    }
-
-    body.Write(Encoding.ASCII.GetBytes($"--{boundary}--\r\n"));
-    var content = new ByteArrayContent(body.ToArray());
-    content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/related; type=\"application/dicom\"; boundary={boundary}");
-    return content;
-}
+static HttpContent StudyContent(SyntheticCorpus corpus, int s) => Stow.Content(corpus, s);
 
 internal sealed class Recorder
 {
@@ -218,7 +222,8 @@ internal sealed class Recorder
 
 internal sealed record Options(
     string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
-    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow)
+    int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow, int? ServerPid, int? DbPid,
+    int BadLoad, int ClientTimeout, string? Events)
 {
     public static Options Parse(string[] args)
     {
@@ -234,6 +239,73 @@ internal sealed record Options(
 
         return new Options(baseUrl, headers, Int("studies", 200), Int("series", 3), Int("instances", 5), Int("patients", 50), Int("size", 64),
             Int("clients", 4), Int("queries", 2000), Int("retrievals", 1000), Int("seed", 42), args.Contains("--skip-stow"),
-            Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0));
+            Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0),
+            int.TryParse(Value("server-pid"), out var server) ? server : null, int.TryParse(Value("db-pid"), out var db) ? db : null,
+            Int("bad-load", 0), Int("client-timeout", 30), Value("events"));
+    }
+}
+
+/// <summary>
+/// CPU time of the measured processes from /proc (Linux clock ticks, 100 per second): the server, and a
+/// PostgreSQL postmaster with its live backends plus the reaped ones (cutime/cstime).
+/// </summary>
+internal sealed class ProcessCpu(int? serverPid, int? dbPid)
+{
+    private const double MsPerTick = 10;
+
+    public (double Server, double Db) Read() =>
+        (serverPid is { } s ? Ticks(s, children: false) * MsPerTick : 0, dbPid is { } d ? Ticks(d, children: true) * MsPerTick : 0);
+
+    public Dictionary<string, object> AddTo(Dictionary<string, object> summary, (double Server, double Db) before)
+    {
+        var after = Read();
+        var requests = (int)summary["requests"];
+        var units = summary.TryGetValue("instances_per_s", out var rate) && summary.TryGetValue("seconds", out var seconds)
+            ? (double)rate * (double)seconds : requests;
+        if (serverPid is not null)
+        {
+            summary["server_cpu_ms"] = Math.Round(after.Server - before.Server);
+            summary["server_cpu_ms_per_unit"] = units == 0 ? 0 : Math.Round((after.Server - before.Server) / units, 3);
+        }
+
+        if (dbPid is not null)
+        {
+            summary["db_cpu_ms"] = Math.Round(after.Db - before.Db);
+            summary["db_cpu_ms_per_unit"] = units == 0 ? 0 : Math.Round((after.Db - before.Db) / units, 3);
+        }
+
+        return summary;
+    }
+
+    private static long Ticks(int pid, bool children)
+    {
+        var (own, reaped, _) = Stat(pid);
+        var total = own + (children ? reaped : 0);
+        if (children)
+        {
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (int.TryParse(Path.GetFileName(dir), out var child) && Stat(child) is var (childOwn, _, parent) && parent == pid)
+                {
+                    total += childOwn;
+                }
+            }
+        }
+
+        return total;
+    }
+
+    private static (long Own, long Reaped, int Parent) Stat(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            var f = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(f[11]) + long.Parse(f[12]), long.Parse(f[13]) + long.Parse(f[14]), int.Parse(f[1]));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return (0, 0, -1);
+        }
     }
 }

@@ -6,9 +6,9 @@ namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
 /// Last line: what escapes an endpoint becomes a problem document. Client faults the framework raises
-/// keep their 4xx; a command that did not finish in time, or a database that is slow, restarting or out
-/// of connections, is a 503 with Retry-After (retryable); anything else is a 500 whose detail reveals
-/// nothing of the server.
+/// keep their 4xx; a command that did not finish in time, a database that is slow, restarting or out
+/// of connections, or a write that still collided with concurrent writers after Wolverine's retries, is a
+/// 503 with Retry-After (retryable); anything else is a 500 whose detail reveals nothing of the server.
 /// </summary>
 public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, ILogger<UnhandledExceptionHandler> logger) : IExceptionHandler
 {
@@ -23,12 +23,14 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client Closed Request", "The client went away."),
             _ when DatabaseUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
                 "The database did not answer in time; the request may be retried after the time in Retry-After."),
+            _ when WriteContention(exception) => (StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                "Too many concurrent writes to the same record; the request may be retried after the time in Retry-After."),
             _ => (StatusCodes.Status500InternalServerError, "Internal Server Error", "An unexpected error occurred. It has been logged."),
         };
 
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
-            logger.LogWarning(exception, "Database unavailable on {Method} {Path}", context.Request.Method, context.Request.Path);
+            logger.LogWarning(exception, "Database unavailable or contended on {Method} {Path}", context.Request.Method, context.Request.Path);
             if (!context.Response.HasStarted)
             {
                 context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -74,6 +76,31 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
                 case System.Net.Sockets.SocketException:
                     return true;
                 case AggregateException aggregate when aggregate.InnerExceptions.Any(DatabaseUnavailable):
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Concurrent writers of one stream (say, many first studies of one patient at once) that still
+    /// collided when Wolverine's retries ran out (an optimistic version conflict, a stream two writers
+    /// started, a serialization failure or a deadlock): nothing was written, and the same request later
+    /// succeeds. Routes that give a conflict its own meaning (a single-use URL) catch it before this.
+    /// </summary>
+    public static bool WriteContention(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case JasperFx.ConcurrencyException:
+                case JasperFx.Events.ExistingStreamIdCollisionException:
+                case Marten.Exceptions.ExistingStreamIdCollisionException:
+                case PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }:
+                    return true;
+                case AggregateException aggregate when aggregate.InnerExceptions.Any(WriteContention):
                     return true;
             }
         }

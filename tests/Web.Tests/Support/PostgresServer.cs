@@ -52,7 +52,7 @@ public static class PostgresServer
         }
 
         Source = "local cluster";
-        return await LocalCluster.StartAsync();
+        return await LocalClusterAccess.StartAsync();
     }
 
     private static bool DockerEngineMayAnswer()
@@ -81,18 +81,33 @@ public static class PostgresServer
         }
     }
 
-    private static class LocalCluster
+    internal static class LocalClusterAccess
     {
         private const string Prefix = "eventsourced-test-pg-";
 
         public static async Task<string> StartAsync()
         {
+            var cluster = await PostgresCluster.StartAsync();
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => cluster.Dispose();
+            return cluster.AdminConnectionString;
+        }
+
+        public static string Binaries()
+        {
             var bin = Directory.Exists("/usr/lib/postgresql")
                 ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "initdb"))).Order().LastOrDefault()
                 : null;
-            bin = Environment.GetEnvironmentVariable("PG_BIN") ?? bin
+            return Environment.GetEnvironmentVariable("PG_BIN") ?? bin
                 ?? throw new InvalidOperationException("No PostgreSQL server binaries under /usr/lib/postgresql/*/bin, no Docker engine and no EVENTSOURCED_TEST_POSTGRES: the tests need a real PostgreSQL.");
+        }
 
+        /// <summary>
+        /// A new cluster in a temp folder on a free loopback port: throwaway settings (no fsync, commits not
+        /// waited for), or durable ones for a test that crashes its server and counts what survived.
+        /// </summary>
+        public static async Task<(string Bin, string Root, bool AsRoot, int Port)> CreateAsync(bool durable = false)
+        {
+            var bin = Binaries();
             RemoveStaleClusters(bin);
 
             var root = Path.Combine(Path.GetTempPath(), Prefix + Guid.NewGuid().ToString("N")[..12]);
@@ -108,12 +123,14 @@ public static class PostgresServer
             await RunAsync(Path.Combine(bin, "initdb"), ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"], asRoot);
             var port = FreePort();
             // Throwaway data: durability settings off for speed; never do this outside tests.
-            var serverOptions = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB";
-            await RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", data, "-l", Path.Combine(root, "server.log"), "-o", serverOptions, "-w", "-t", "60", "start"], asRoot);
-
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => Stop(bin, root, asRoot);
-            return $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=20";
+            var durability = durable ? "" : "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n";
+            await File.AppendAllTextAsync(Path.Combine(data, "postgresql.conf"),
+                $"\nport = {port}\nunix_socket_directories = '{root}'\nlisten_addresses = '127.0.0.1'\n{durability}max_connections = 400\nshared_buffers = 128MB\n");
+            return (bin, root, asRoot, port);
         }
+
+        public static Task PgCtlAsync(string bin, string root, bool asRoot, params string[] arguments) =>
+            RunAsync(Path.Combine(bin, "pg_ctl"), ["-D", Path.Combine(root, "data"), "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", .. arguments], asRoot);
 
         /// <summary>Clusters left by a test process that was killed before its exit handler ran.</summary>
         private static void RemoveStaleClusters(string bin)
@@ -143,7 +160,7 @@ public static class PostgresServer
             }
         }
 
-        private static void Stop(string bin, string root, bool asRoot)
+        public static void Stop(string bin, string root, bool asRoot)
         {
             try
             {
@@ -206,6 +223,41 @@ public static class PostgresServer
             }
         }
     }
+}
+
+/// <summary>
+/// A PostgreSQL cluster of one's own (the local-cluster way: initdb + pg_ctl, as <c>postgres</c> when
+/// running as root), for the shared server of the run and for tests that stop and restart their server,
+/// which no test may do to the shared one.
+/// </summary>
+public sealed class PostgresCluster : IDisposable
+{
+    private readonly string bin;
+    private readonly string root;
+    private readonly bool asRoot;
+
+    private PostgresCluster(string bin, string root, bool asRoot, int port)
+    {
+        (this.bin, this.root, this.asRoot) = (bin, root, asRoot);
+        AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=20";
+    }
+
+    /// <summary>A connection string to the cluster's <c>postgres</c> database.</summary>
+    public string AdminConnectionString { get; }
+
+    /// <summary>Starts a new cluster; <paramref name="durable"/>: fsync and synchronous commit on, as in production.</summary>
+    public static async Task<PostgresCluster> StartAsync(bool durable = false)
+    {
+        var (bin, root, asRoot, port) = await PostgresServer.LocalClusterAccess.CreateAsync(durable);
+        var cluster = new PostgresCluster(bin, root, asRoot, port);
+        await cluster.PgCtlAsync("start");
+        return cluster;
+    }
+
+    /// <summary><c>pg_ctl</c> on this cluster, waiting for it: <c>stop -m fast</c>, <c>start</c>, <c>restart -m immediate</c>.</summary>
+    public Task PgCtlAsync(params string[] arguments) => PostgresServer.LocalClusterAccess.PgCtlAsync(bin, root, asRoot, arguments);
+
+    public void Dispose() => PostgresServer.LocalClusterAccess.Stop(bin, root, asRoot);
 }
 
 /// <summary>A database of its own for one test class: created before its tests, dropped after.</summary>
