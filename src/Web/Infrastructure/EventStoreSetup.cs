@@ -32,7 +32,13 @@ public static class EventStoreSetup
         }
 
         var storeOptions = builder.Configuration.GetSection(EventStoreOptions.Section).Get<EventStoreOptions>() ?? new EventStoreOptions();
-        var solo = string.Equals(storeOptions.NodeMode, "Solo", StringComparison.OrdinalIgnoreCase);
+        var solo = storeOptions.NodeMode.ToLowerInvariant() switch
+        {
+            "solo" => true,
+            "balanced" => false,
+            _ => throw new InvalidOperationException(
+                $"EventStore:NodeMode is '{storeOptions.NodeMode}': 'Solo' (one node, the default) or 'Balanced' (several nodes on one database)."),
+        };
 
         builder.Services.Configure<EventStoreOptions>(builder.Configuration.GetSection(EventStoreOptions.Section));
         builder.Services.Configure<OrderOptions>(builder.Configuration.GetSection(OrderOptions.Section));
@@ -121,6 +127,9 @@ public static class EventStoreSetup
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Schema.For<EventSourced.Web.Security.HmacSigningKey>().SingleTenanted();
         options.Schema.For<EventSourced.Web.Security.SigningKeyDocument>().SingleTenanted();
+
+        // Failed sign-ins, counted across nodes (not events: operational state that leaves with its window).
+        options.Storage.ExtendedSchemaObjects.Add(EventSourced.Web.Security.LoginThrottle.Table(schema));
         return options;
     }
 }

@@ -30,7 +30,7 @@ public sealed class ArchiveLoginOptions
 /// <summary>
 /// Document d's <c>X-USERNAME</c>/<c>X-PASSWORD</c>. Users are global by name and carry their tenant and
 /// permissions. Failed attempts are throttled per username and per client address (see
-/// <see cref="LoginThrottle"/>): while throttled the answer is 429 with Retry-After, and the password is
+/// <see cref="LoginThrottle"/>, shared by every node through the database): while throttled the answer is 429 with Retry-After, and the password is
 /// not even checked.
 /// </summary>
 public sealed class ArchiveUserAuthenticationHandler(
@@ -66,9 +66,10 @@ public sealed class ArchiveUserAuthenticationHandler(
 
         var user = username[0]!;
         var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (throttle.RetryAfter(user, address) is { } wait)
+        var recent = await throttle.CheckAsync(user, address, Context.RequestAborted);
+        if (recent.RetryAfter is { } wait)
         {
-            throttle.RecordFailure(user, address);
+            await throttle.RecordFailureAsync(recent, Context.RequestAborted);
             Context.Items[ThrottledItem] = wait;
             return AuthenticateResult.Fail("Too many failed attempts.");
         }
@@ -79,17 +80,17 @@ public sealed class ArchiveUserAuthenticationHandler(
         {
             // The same slow hash as for a known user, so the answer's timing does not tell which usernames exist.
             Passwords.Verify(password[0]!, UnknownUserHash.Value);
-            throttle.RecordFailure(user, address);
+            await throttle.RecordFailureAsync(recent, Context.RequestAborted);
             return AuthenticateResult.Fail("Unknown user or wrong password.");
         }
 
         if (!verified.Verify(user, password[0]!, credential.PasswordHash))
         {
-            throttle.RecordFailure(user, address);
+            await throttle.RecordFailureAsync(recent, Context.RequestAborted);
             return AuthenticateResult.Fail("Unknown user or wrong password.");
         }
 
-        throttle.RecordSuccess(user);
+        await throttle.RecordSuccessAsync(recent, Context.RequestAborted);
         var principal = Principal.Create(SchemeName, credential.TenantId, credential.Id, credential.Permissions);
         return AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName));
     }
@@ -106,94 +107,6 @@ public sealed class ArchiveUserAuthenticationHandler(
 
     /// <summary>Our error_type for a throttled sign-in (document d names none); answered with 429.</summary>
     public const string ArchiveErrorsTooManyAttempts = "too_many_attempts";
-}
-
-/// <summary>
-/// Failed sign-ins, in memory, per process (a deployment of N processes allows up to N times the limit;
-/// docs/architecture.md). A key (username, or client address) with at least its limit of failures in
-/// the sliding window is throttled until the oldest counted failure leaves the window; attempts while
-/// throttled count as failures, so a client that keeps trying keeps itself locked out. A successful
-/// sign-in clears the username's failures (not the address's).
-/// </summary>
-public sealed class LoginThrottle(IOptions<ArchiveLoginOptions> options, TimeProvider time)
-{
-    private const int MaxRemembered = 64;
-    private readonly ConcurrentDictionary<string, Queue<DateTimeOffset>> failures = new();
-
-    public TimeSpan? RetryAfter(string username, string address)
-    {
-        var user = Wait("user:" + username, options.Value.MaxFailuresPerUser);
-        var ip = Wait("ip:" + address, options.Value.MaxFailuresPerAddress);
-        return user is null ? ip : ip is null ? user : user > ip ? user : ip;
-    }
-
-    public void RecordFailure(string username, string address)
-    {
-        Add("user:" + username);
-        Add("ip:" + address);
-    }
-
-    public void RecordSuccess(string username) => failures.TryRemove("user:" + username, out _);
-
-    private TimeSpan? Wait(string key, int limit)
-    {
-        if (!failures.TryGetValue(key, out var queue))
-        {
-            return null;
-        }
-
-        var now = time.GetUtcNow();
-        lock (queue)
-        {
-            Prune(queue, now);
-            if (queue.Count < limit)
-            {
-                return null;
-            }
-
-            // Throttled until fewer than `limit` failures remain in the window.
-            return queue.ElementAt(queue.Count - limit) + options.Value.FailureWindow - now;
-        }
-    }
-
-    private void Add(string key)
-    {
-        var queue = failures.GetOrAdd(key, _ => new Queue<DateTimeOffset>());
-        var now = time.GetUtcNow();
-        lock (queue)
-        {
-            Prune(queue, now);
-            queue.Enqueue(now);
-            while (queue.Count > MaxRemembered)
-            {
-                queue.Dequeue();
-            }
-        }
-
-        // Forget idle keys now and then, so memory stays bounded by recent activity.
-        if (failures.Count > 10_000)
-        {
-            foreach (var (k, q) in failures)
-            {
-                lock (q)
-                {
-                    Prune(q, now);
-                    if (q.Count == 0)
-                    {
-                        failures.TryRemove(k, out _);
-                    }
-                }
-            }
-        }
-    }
-
-    private void Prune(Queue<DateTimeOffset> queue, DateTimeOffset now)
-    {
-        while (queue.Count > 0 && queue.Peek() + options.Value.FailureWindow <= now)
-        {
-            queue.Dequeue();
-        }
-    }
 }
 
 /// <summary>

@@ -57,7 +57,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         return (cli.ExitCode, await output, await error);
     }
 
-    public async Task StartAsync()
+    /// <param name="readyWithin">How long to wait for /health/ready (default 90 s; a loaded CI machine may need more).</param>
+    public async Task StartAsync(TimeSpan? readyWithin = null)
     {
         process = Process.Start(Start(["--urls", BaseAddress.ToString()]))!;
         process.OutputDataReceived += (_, _) => { };
@@ -65,7 +66,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var wait = readyWithin ?? TimeSpan.FromSeconds(90);
+        var deadline = DateTime.UtcNow + wait;
         while (DateTime.UtcNow < deadline)
         {
             if (process.HasExited)
@@ -88,7 +90,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             await Task.Delay(250);
         }
 
-        throw new TimeoutException("The service did not become ready in 90 s.");
+        throw new TimeoutException($"The service did not become ready in {wait.TotalSeconds} s.");
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing, no draining.</summary>
