@@ -35,7 +35,7 @@
 # load was given (studies are numbered, their UIDs follow the number), the harness with the next seed.
 # A point whose label is measured again is first renamed after the size it was taken at (at-1000000 →
 # at-709581, with its load-to-1000000 files). If the blob folder is gone (runs before the folder was
-# kept removed it), the last point's blob bytes are added to what is on disk, and run.txt says so.
+# kept removed it), the last point's blob bytes (blob-base.txt) are added to what is on disk; run.txt says so.
 # --bin-root DIR (repeatable, searched in order; default this checkout): where the Release builds of
 # src/Web, eng/bench/LoadHarness and eng/bench/ScaleRun are taken from.
 set -euo pipefail
@@ -70,20 +70,16 @@ if [ -n "$resume" ]; then
   [ -n "$database" ] && [ -n "$EVENTSOURCED_PG_PORT" ] || { echo "no 'database: … on port …' line in $out/run.txt" >&2; exit 2; }
   export OURS_DATABASE="$database" OURS_PG_ROOT="$data_root" OURS_LOG="$out/ours-resume-$(date -u +%H%M%S).log"
   last="$(ls "$out" | sed -n 's/^at-\([0-9]*\)-instances\.txt$/\1/p' | sort -n | tail -1)"
-  if [ ! -d "$out/ours-blobs" ]; then # looked at before the server starts (it creates the folder)
-    blob_base="$(cat "$out/at-$last-blob-bytes.txt")"; blob_disk_base="$(cat "$out/at-$last-blob-disk-bytes.txt")"
-    echo "$(date -u +%T) blob folder $out/ours-blobs was removed after the earlier run: adding at-$last's $blob_base B" \
-      "($blob_disk_base B on disk, $(cat "$out/at-$last-instances.txt") instances) to the new folder's bytes" | tee -a "$out/run.txt"
-    mkdir -p "$out/ours-blobs"
+  if [ ! -d "$out/ours-blobs" ] && [ ! -f "$out/blob-base.txt" ]; then # looked at before the server starts (it creates the folder)
+    echo "$(cat "$out/at-$last-blob-bytes.txt") $(cat "$out/at-$last-blob-disk-bytes.txt")" > "$out/blob-base.txt"
+    echo "$(date -u +%T) blob folder $out/ours-blobs was removed after the earlier run: adding at-$last's bytes" \
+      "($(cat "$out/blob-base.txt"): apparent, on disk; $(cat "$out/at-$last-instances.txt") instances) to the new folder's (blob-base.txt)" | tee -a "$out/run.txt"
   fi
+  [ ! -f "$out/blob-base.txt" ] || read -r blob_base blob_disk_base < "$out/blob-base.txt"
 else
   export EVENTSOURCED_PG_PORT="${EVENTSOURCED_PG_PORT:-5179}"
   out="$root/eng/bench/results/$(date -u +%Y%m%dT%H%M%SZ)-scale"; mkdir -p "$out"
 fi
-export OURS_KEEP_BLOBS=1 OURS_BIN_ROOT
-web_dll="$(built src/Web/bin/Release/net10.0/EventSourced.Web.dll)"; OURS_BIN_ROOT="${web_dll%/src/Web/bin/Release/net10.0/EventSourced.Web.dll}"
-harness_dll="$(built eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll)"
-scalerun_dll="$(built eng/bench/ScaleRun/bin/Release/net10.0/ScaleRun.dll)"
 echo "results: $out"
 if [ "$skip_build" = 0 ]; then
   bash eng/pack-local-feed.sh
@@ -91,6 +87,10 @@ if [ "$skip_build" = 0 ]; then
     nice -n 10 dotnet build "$project" -c Release --nologo -v q -clp:ErrorsOnly
   done
 fi
+export OURS_KEEP_BLOBS=1 OURS_BIN_ROOT
+web_dll="$(built src/Web/bin/Release/net10.0/EventSourced.Web.dll)"; OURS_BIN_ROOT="${web_dll%/src/Web/bin/Release/net10.0/EventSourced.Web.dll}"
+harness_dll="$(built eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll)"
+scalerun_dll="$(built eng/bench/ScaleRun/bin/Release/net10.0/ScaleRun.dll)"
 
 # Our own cluster, with slow plans logged.
 pg_was_running=0
