@@ -63,25 +63,11 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
     /// that is going away or not yet back, anywhere in the chain of causes (Marten and Wolverine wrap
     /// Npgsql's exceptions): transient, so a retry later can succeed.
     /// </summary>
-    public static bool DatabaseUnavailable(Exception exception)
-    {
-        for (Exception? e = exception; e is not null; e = e.InnerException)
-        {
-            switch (e)
-            {
-                case TimeoutException:
-                case PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
-                    or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.TooManyConnections }:
-                case NpgsqlException { IsTransient: true }:
-                case System.Net.Sockets.SocketException:
-                    return true;
-                case AggregateException aggregate when aggregate.InnerExceptions.Any(DatabaseUnavailable):
-                    return true;
-            }
-        }
-
-        return false;
-    }
+    public static bool DatabaseUnavailable(Exception exception) => AnyCause(exception, e => e is TimeoutException
+        or PostgresException { SqlState: PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.TooManyConnections }
+        or NpgsqlException { IsTransient: true }
+        or System.Net.Sockets.SocketException);
 
     /// <summary>
     /// Concurrent writers of one stream (say, many first studies of one patient at once) that still
@@ -89,19 +75,22 @@ public sealed class UnhandledExceptionHandler(IProblemDetailsService problems, I
     /// started, a serialization failure or a deadlock): nothing was written, and the same request later
     /// succeeds. Routes that give a conflict its own meaning (a single-use URL) catch it before this.
     /// </summary>
-    public static bool WriteContention(Exception exception)
+    public static bool WriteContention(Exception exception) => AnyCause(exception, e => e is JasperFx.ConcurrencyException
+        or JasperFx.Events.ExistingStreamIdCollisionException
+        or Marten.Exceptions.ExistingStreamIdCollisionException
+        or PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected });
+
+    /// <summary>
+    /// Whether <paramref name="matches"/> holds for the exception or any of its causes: the chain of inner
+    /// exceptions and every branch of an <see cref="AggregateException"/> (Marten and Wolverine wrap Npgsql's).
+    /// </summary>
+    private static bool AnyCause(Exception exception, Func<Exception, bool> matches)
     {
         for (Exception? e = exception; e is not null; e = e.InnerException)
         {
-            switch (e)
+            if (matches(e) || (e is AggregateException aggregate && aggregate.InnerExceptions.Any(inner => AnyCause(inner, matches))))
             {
-                case JasperFx.ConcurrencyException:
-                case JasperFx.Events.ExistingStreamIdCollisionException:
-                case Marten.Exceptions.ExistingStreamIdCollisionException:
-                case PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected }:
-                    return true;
-                case AggregateException aggregate when aggregate.InnerExceptions.Any(WriteContention):
-                    return true;
+                return true;
             }
         }
 
