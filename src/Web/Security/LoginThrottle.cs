@@ -32,6 +32,7 @@ public sealed class LoginThrottle(NpgsqlDataSource dataSource, IOptions<EventSto
         table.AddColumn<string>("key").NotNull();
         table.AddColumn<DateTimeOffset>("at").NotNull();
         table.Indexes.Add(new IndexDefinition($"ix_{TableName}_key_at") { Columns = ["key", "at"] });
+        table.Indexes.Add(new IndexDefinition($"ix_{TableName}_at") { Columns = ["at"] });
         return table;
     }
 
@@ -74,14 +75,15 @@ public sealed class LoginThrottle(NpgsqlDataSource dataSource, IOptions<EventSto
             keys.Add(recent.AddressKey);
         }
 
-        // The keys' failures that left the window go with the new one: the table holds recent activity only.
+        // Every failure that left the window goes with the new one, whichever key it counted for: the table
+        // holds recent activity only, so keys that failed once and never came back (a spray of usernames)
+        // do not pile up.
         var now = time.GetUtcNow();
         await using var command = dataSource.CreateCommand(
             $"""
-             with gone as (delete from {store.Value.Schema}.{TableName} where key = any(@all) and at <= @since)
+             with gone as (delete from {store.Value.Schema}.{TableName} where at <= @since)
              insert into {store.Value.Schema}.{TableName} (key, at) select k, @now from unnest(@keys) as k
              """);
-        command.Parameters.AddWithValue("all", new[] { recent.UserKey, recent.AddressKey });
         command.Parameters.AddWithValue("since", now - options.Value.FailureWindow);
         command.Parameters.AddWithValue("keys", keys.ToArray());
         command.Parameters.AddWithValue("now", now);
