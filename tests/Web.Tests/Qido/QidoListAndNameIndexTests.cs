@@ -4,6 +4,7 @@ using EventSourced.Dicom;
 using EventSourced.Projections.Qido;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Shared.Qido;
+using EventSourced.Web.Tests.Support;
 using Marten;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -156,7 +157,17 @@ public sealed class QidoListAndNameIndexTests(QidoFixture fixture) : IAsyncLifet
     }
 
     [Fact]
-    public async Task The_array_columns_hold_the_documents_lists()
+    public Task The_array_columns_hold_the_documents_lists() => AssertColumnsHoldTheListsAsync();
+
+    [Fact]
+    public async Task A_rebuild_of_the_projections_fills_the_array_columns_again()
+    {
+        await ReadModelTables.AssertStudyReadModelsEqualARebuildAsync(fixture.App.Store, fixture.ConnectionString);
+        await AssertColumnsHoldTheListsAsync();
+        Assert.Equal([L1], await AnswerAsync("/dicomweb/studies?StationName=MR_2", "0020000D"));
+    }
+
+    private async Task AssertColumnsHoldTheListsAsync()
     {
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);
         await connection.OpenAsync();
