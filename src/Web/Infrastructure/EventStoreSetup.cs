@@ -70,9 +70,12 @@ public static class EventStoreSetup
             options.ApplicationAssembly = typeof(Program).Assembly;
             options.Discovery.IncludeAssembly(typeof(ApplicationAssembly).Assembly);
 
-            // Dynamic code generation at start-up (docs/architecture.md, "Code generation").
-            options.UseRuntimeCompilation();
-            options.CodeGeneration.TypeLoadMode = TypeLoadMode.Dynamic;
+            // Handler code generated before the build (src/Web/Generated, written by eng/codegen.sh, committed) and
+            // loaded, not compiled: no Roslyn in the service (docs/architecture.md, "Code generation: Static").
+            // Dynamic needs a runtime compiler registered by whoever asks for it (the test hosts do).
+            options.CodeGeneration.TypeLoadMode = builder.Configuration.GetValue("Hosting:CodeGeneration", TypeLoadMode.Static);
+            options.CodeGeneration.GeneratedNamespace = typeof(Program).Assembly.GetName().Name + ".Generated";
+            options.CodeGeneration.GeneratedCodeOutputPath = Path.Combine(builder.Environment.ContentRootPath, "Generated");
 
             options.Policies.AutoApplyTransactions();
             // Without durable local queues a scheduled local message lives in memory and dies with the process.

@@ -5,11 +5,12 @@ using Wolverine.Runtime;
 namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
-/// Does at start-up what would otherwise stall the first request of each kind: Wolverine's handler
-/// code (generated and compiled with Roslyn on a chain's first message under <c>TypeLoadMode.Dynamic</c>,
-/// seconds for the first one), Marten's storage of every document type and the event store, and the
-/// connection pool's first connections. Registered after Wolverine and Marten, so it runs once they
-/// have started and before Kestrel accepts: readiness and the first request come after it.
+/// Does at start-up what would otherwise stall the first request of each kind: attaching each Wolverine
+/// handler chain to its handler type (pre-generated and loaded under <c>TypeLoadMode.Static</c>, the
+/// service's mode; generated and compiled with Roslyn under <c>Dynamic</c>, the test hosts' mode), Marten's
+/// storage of every document type and the event store, and the connection pool's first connections.
+/// Registered after Wolverine and Marten, so it runs once they have started and before Kestrel accepts:
+/// readiness and the first request come after it.
 /// <c>Hosting:WarmUp=false</c> skips it (the test suite's many short-lived hosts compile only what they use).
 /// </summary>
 public sealed class StartupWarmUp(IServiceProvider services, IConfiguration configuration, ILogger<StartupWarmUp> logger) : IHostedService
@@ -22,7 +23,7 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var compiled = services.GetRequiredService<IWolverineRuntime>() is WolverineRuntime wolverine ? CompileHandlers(wolverine.Handlers) : 0;
+        var attached = services.GetRequiredService<IWolverineRuntime>() is WolverineRuntime wolverine ? AttachHandlers(wolverine.Handlers) : 0;
 
         var store = services.GetRequiredService<IDocumentStore>();
         foreach (var documentType in store.Options.AllKnownDocumentTypes().Select(d => d.DocumentType))
@@ -38,17 +39,16 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
             await command.ExecuteScalarAsync(cancellationToken);
         }));
 
-        ReleaseCompilerGarbage();
-        logger.LogInformation("Warmed up in {Elapsed} ms: {Handlers} handler chains compiled", clock.ElapsedMilliseconds, compiled);
+        ReleaseStartupGarbage();
+        logger.LogInformation("Warmed up in {Elapsed} ms: {Handlers} handler chains attached", clock.ElapsedMilliseconds, attached);
     }
 
     /// <summary>
-    /// Roslyn's compilations leave garbage behind: managed (collected, but the GC keeps the pages committed)
-    /// and native (the JIT's scratch memory for Roslyn's own methods, freed into glibc's heap, which keeps it).
-    /// Handing both back once at start-up lowers the resident memory the service runs with by about 50 MB
-    /// (docs/benchmarks.md, "Read path and memory").
+    /// Start-up leaves garbage behind: managed (collected, but the GC keeps the pages committed) and native
+    /// (scratch memory freed into glibc's heap, which keeps it). Handing both back once lowers the resident
+    /// memory the service starts its work with (docs/benchmarks.md, "Read path and memory").
     /// </summary>
-    private static void ReleaseCompilerGarbage()
+    private static void ReleaseStartupGarbage()
     {
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         if (!OperatingSystem.IsLinux())
@@ -71,8 +71,8 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>The application's handler chains (not Wolverine's own), compiled one after the other.</summary>
-    private static int CompileHandlers(Wolverine.Runtime.Handlers.HandlerGraph handlers)
+    /// <summary>The application's handler chains (not Wolverine's own), attached one after the other.</summary>
+    private static int AttachHandlers(Wolverine.Runtime.Handlers.HandlerGraph handlers)
     {
         var ours = new[] { typeof(Program).Assembly, typeof(Application.ApplicationAssembly).Assembly };
         var chains = handlers.Chains.Where(c => ours.Contains(c.MessageType.Assembly)).ToList();

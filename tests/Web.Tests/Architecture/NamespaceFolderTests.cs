@@ -9,7 +9,7 @@ namespace EventSourced.Web.Tests.Architecture;
 /// </summary>
 public sealed partial class NamespaceFolderTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
+    internal static readonly string RepoRoot = FindRepoRoot();
 
     public static TheoryData<string, string> Projects() => new()
     {

@@ -6,6 +6,7 @@ using Marten;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Wolverine;
 
 namespace EventSourced.Web.Tests.Support;
 
@@ -31,9 +32,18 @@ public sealed class AppFactory(string connectionString, IReadOnlyDictionary<stri
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         // Many short-lived hosts: each compiles only the handlers its tests use (StartupWarmUpTests turn it on).
         builder.UseSetting("Hosting:WarmUp", "false");
+        // The service loads the committed pre-generated handler code (TypeLoadMode.Static); test hosts generate
+        // and compile it from the handlers as they are, so a changed handler is tested before eng/codegen.sh runs
+        // (GeneratedCodeTests says when the committed code is stale; StaticCodeGenerationTests boots it as shipped).
+        builder.UseSetting("Hosting:CodeGeneration", nameof(JasperFx.CodeGeneration.TypeLoadMode.Dynamic));
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (settings?.GetValueOrDefault("Hosting:CodeGeneration") is not nameof(JasperFx.CodeGeneration.TypeLoadMode.Static))
+        {
+            builder.ConfigureServices(s => s.AddWolverineRuntimeCompilation());
         }
 
         if (services is not null)
