@@ -10,7 +10,9 @@ public static class QidoRegistration
     /// STOW response returns), multi-tenanted (conjoined). Every matchable attribute is a duplicated
     /// column with its own b-tree index, so the query module matches on plain columns
     /// (docs/dicomweb-conformance.md, "QIDO-RS"); list-valued ones (modalities, AE titles, station
-    /// names) are matched by jsonb containment under a GIN index on the document.
+    /// names) are matched by jsonb containment under a GIN index on the document. The composite indexes
+    /// that give QIDO its order (study, series, instance) also serve the lookups by study alone, so the
+    /// study UID has no index of its own (<see cref="CompositeIndexes"/>).
     /// </summary>
     public static StoreOptions AddQidoProjections(this StoreOptions options)
     {
@@ -40,10 +42,12 @@ public static class QidoRegistration
             .Duplicate(x => x.SizeInBytes)
             .GinIndexJsonData();
 
+        // Lookups by study alone use the composites below (study, series, instance order).
+        options.DuplicateLeadingColumnOfComposite<QidoSeries>(nameof(QidoSeries.StudyInstanceUid));
+        options.DuplicateLeadingColumnOfComposite<QidoInstance>(nameof(QidoInstance.StudyInstanceUid));
         options.Schema.For<QidoSeries>()
             .MultiTenanted()
             .Duplicate(x => x.StudyKey)
-            .Duplicate(x => x.StudyInstanceUid)
             .Duplicate(x => x.SeriesInstanceUid)
             .Duplicate(x => x.Modality)
             .Duplicate(x => x.SeriesNumber)
@@ -57,7 +61,6 @@ public static class QidoRegistration
             .MultiTenanted()
             .Duplicate(x => x.StudyKey)
             .Duplicate(x => x.SeriesKey)
-            .Duplicate(x => x.StudyInstanceUid)
             .Duplicate(x => x.SeriesInstanceUid)
             .Duplicate(x => x.SopInstanceUid)
             .Duplicate(x => x.SopClassUid)
