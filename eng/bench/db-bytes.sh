@@ -7,7 +7,7 @@
 # (index, bytes, idx_scan after the run) and summary.txt (bytes per instance, STOW figures, load).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-out="$1"; port="$2"; shift 2; mkdir -p "$out"
+out="$1"; port="$2"; shift 2; mkdir -p "$out"; out="$(cd "$out" && pwd)"
 cs="$(bash "$root/eng/local-postgres.sh")"
 pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
 postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
