@@ -40,7 +40,7 @@ public static class QidoRegistration
             .Duplicate(x => x.NumberOfStudyRelatedInstances)
             .Duplicate(x => x.ReceivedAt)
             .Duplicate(x => x.SizeInBytes)
-            .GinIndexJsonData(index => index.Mask = QidoStudyContainment.Target("?") + " jsonb_path_ops");
+            .GinIndexJsonData();
 
         // Lookups by study alone use the composites below (study, series, instance order).
         options.DuplicateLeadingColumnOfComposite<QidoSeries>(nameof(QidoSeries.StudyInstanceUid));

@@ -87,7 +87,7 @@ public sealed class PacsStudiesModule : ICarterModule
             return query;
         }
 
-        var any = "(" + string.Join(" or ", values.Select(_ => QidoStudyContainment.Target("d.data") + " @> ?::jsonb")) + ")";
+        var any = "(" + string.Join(" or ", values.Select(_ => "d.data @> ?::jsonb")) + ")";
         var parameters = values.Select(v => (object)new JsonObject { [list] = new JsonArray(v) }.ToJsonString()).ToArray();
         return query.Where(x => x.MatchesSql(include ? any : $"not {any}", parameters));
     }

@@ -1,4 +1,3 @@
-using EventSourced.Projections.Qido;
 using EventSourced.Web.Tests.Support;
 using Npgsql;
 
@@ -8,9 +7,8 @@ namespace EventSourced.Web.Tests.Hosting;
 /// The storage decisions of docs/architecture.md ("Storage settings") hold on a database the service
 /// created, survive Marten's schema application at the next start, and reach a database created before
 /// them: a lookup index that a composite already serves is not created (or is dropped), the composites
-/// keep their columns, the study GIN index holds the document without its header copies and maps (and
-/// list matching is planned on it), and the headers stay compressed by PostgreSQL's default (pglz). A
-/// Marten or Weasel upgrade that puts an index back, or changes the compression, fails here.
+/// keep their columns, and the headers stay compressed by PostgreSQL's default (pglz). A Marten or
+/// Weasel upgrade that puts an index back, or changes the compression, fails here.
 /// </summary>
 public sealed class StorageSettingsTests : IAsyncLifetime
 {
@@ -94,8 +92,6 @@ public sealed class StorageSettingsTests : IAsyncLifetime
             Assert.EndsWith($"USING btree ({columns})", definition);
         }
 
-        Assert.Contains($"USING gin (({QidoStudyContainment.Target("data")}) jsonb_path_ops)", indexes["mt_doc_qidostudy_idx_data"]);
-
         // The headers' columns keep the default compression (pglz, measured smaller than lz4 on these rows).
         await using var connection = new NpgsqlConnection(database.ConnectionString);
         await connection.OpenAsync();
@@ -116,33 +112,6 @@ public sealed class StorageSettingsTests : IAsyncLifetime
         }
 
         Assert.Equal(new Dictionary<string, string> { ["mt_events"] = "default", ["mt_doc_qidoinstance"] = "default" }, compression);
-    }
-
-    [Fact]
-    public async Task List_matching_on_studies_is_planned_on_the_study_gin_index()
-    {
-        await using (var app = new AppFactory(database.ConnectionString))
-        {
-            app.CreateClient().Dispose();
-        }
-
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using (var off = new NpgsqlCommand("set enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync();
-        }
-
-        await using var explain = new NpgsqlCommand(
-            $"explain select d.id from {Schema}.mt_doc_qidostudy d where {QidoStudyContainment.Target("d.data")} @> '{{\"ModalitiesInStudy\":[\"CT\"]}}'::jsonb", connection);
-        var plan = new List<string>();
-        await using var reader = await explain.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            plan.Add(reader.GetString(0));
-        }
-
-        Assert.Contains(plan, line => line.Contains("mt_doc_qidostudy_idx_data", StringComparison.Ordinal));
     }
 
     private async Task<Dictionary<string, string>> IndexesAsync()

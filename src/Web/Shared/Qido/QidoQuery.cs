@@ -171,8 +171,7 @@ public sealed class QidoQuery
                     return (new(key, $"({clauses})", [.. items.Select(Like)]), null);
                 }
 
-                // The study table's GIN index is on this expression (QidoStudyContainment), not on the whole document.
-                var containment = string.Join(" or ", items.Select(_ => QidoStudyContainment.Target("{a}.data") + " @> ?::jsonb"));
+                var containment = string.Join(" or ", items.Select(_ => "{a}.data @> ?::jsonb"));
                 return (new(key, $"({containment})", [.. items.Select(i => JsonSerializer.Serialize(new Dictionary<string, string[]> { [key.JsonList!] = [i] }))]), null);
             }
 
