@@ -48,6 +48,9 @@ public static class EventStoreSetup
         builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
 
+        // Before Marten's schema migration (hosted services start in the order they were added).
+        builder.Services.AddHostedService<QidoSchemaUpgrade.OnStartup>();
+
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
