@@ -45,7 +45,7 @@ public static class EventStoreSetup
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.Configure<EventSourced.Application.Studies.StudyLifecycleOptions>(builder.Configuration.GetSection(EventSourced.Application.Studies.StudyLifecycleOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddSingleton(_ => DataSource(connectionString, storeOptions));
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
 
         builder.Services.AddMarten(services =>
@@ -92,6 +92,25 @@ public static class EventStoreSetup
     /// The whole Marten configuration (documents, events, every projection) in <paramref name="schema"/>:
     /// the live store and the scratch store of <see cref="ProjectionVerifier"/> are configured by this one method.
     /// </summary>
+    /// <summary>
+    /// The one data source of the service. Statements are prepared automatically (EventStoreOptions.MaxAutoPrepare)
+    /// unless the connection string says otherwise: Marten sends its SQL unprepared, and parsing and planning
+    /// every per-instance upsert was a large part of PostgreSQL's CPU per stored instance (docs/benchmarks.md,
+    /// "STOW: one event row per instance, prepared statements"). Prepared statements survive a pooled
+    /// connection's return (Npgsql then resets the session without DISCARD ALL).
+    /// </summary>
+    private static NpgsqlDataSource DataSource(string connectionString, EventStoreOptions storeOptions)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0 && storeOptions.MaxAutoPrepare > 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = storeOptions.MaxAutoPrepare;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = storeOptions.AutoPrepareMinUsages;
+        }
+
+        return builder.Build();
+    }
+
     public static StoreOptions ConfigureEventStore(this StoreOptions options, NpgsqlDataSource dataSource, string schema,
         EventStoreOptions storeOptions, EventSourced.Projections.StudyFeed.StudyFeedSignal signal)
     {
