@@ -1,16 +1,29 @@
 using JasperFx.Events.Projections;
 using Marten;
+using NpgsqlTypes;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
 
 namespace EventSourced.Projections.Qido;
 
 public static class QidoRegistration
 {
+    /// <summary>The b-tree the case-folded PatientName match uses: <c>upper(d.patient_name) like upper(?)</c> and <c>= upper(?)</c>.</summary>
+    public const string PatientNameUpperIndex = "mt_doc_qidostudy_idx_patient_name_upper";
+
+    /// <summary>The trigram GIN the fuzzy PatientName match uses: <c>d.patient_name_fuzzy like '% WORD%'</c>.</summary>
+    public const string PatientNameFuzzyTrigramIndex = "mt_doc_qidostudy_idx_patient_name_fuzzy_trgm";
+
     /// <summary>
     /// The QIDO-RS read models, inline (read-your-writes: a study stored is visible to QIDO when its
     /// STOW response returns), multi-tenanted (conjoined). Every matchable attribute is a duplicated
     /// column with its own b-tree index, so the query module matches on plain columns
-    /// (docs/dicomweb-conformance.md, "QIDO-RS"); list-valued ones (modalities, AE titles, station
-    /// names) are matched by jsonb containment under a GIN index on the document.
+    /// (docs/dicomweb-conformance.md, "QIDO-RS"). The list-valued keys (modalities in study, station
+    /// names) are <c>text[]</c> columns under GIN indexes: PostgreSQL keeps element statistics for
+    /// arrays (it has none for jsonb containment), so it knows whether a station is on three studies or
+    /// on all of them and plans the series search accordingly (docs/benchmarks.md). Person names have
+    /// the indexes their generated SQL can use: <c>upper(patient_name) text_pattern_ops</c> for the
+    /// case-folded single value and prefix, a trigram GIN for the fuzzy word-start search.
     /// </summary>
     public static StoreOptions AddQidoProjections(this StoreOptions options)
     {
@@ -38,7 +51,23 @@ public static class QidoRegistration
             .Duplicate(x => x.NumberOfStudyRelatedInstances)
             .Duplicate(x => x.ReceivedAt)
             .Duplicate(x => x.SizeInBytes)
+            .Duplicate(x => x.ModalitiesInStudy, pgType: "text[]", dbType: NpgsqlDbType.Array | NpgsqlDbType.Text, configure: index => index.Method = IndexMethod.gin)
+            .Duplicate(x => x.StationNames, pgType: "text[]", dbType: NpgsqlDbType.Array | NpgsqlDbType.Text, configure: index => index.Method = IndexMethod.gin)
+            .Index(x => x.PatientName!, index =>
+            {
+                index.Name = PatientNameUpperIndex;
+                index.Mask = "upper(?) text_pattern_ops";
+            })
+            .Index(x => x.PatientNameFuzzy!, index =>
+            {
+                index.Name = PatientNameFuzzyTrigramIndex;
+                index.Method = IndexMethod.gin;
+                index.Mask = "? gin_trgm_ops";
+            })
             .GinIndexJsonData();
+
+        // The trigram operator class of the fuzzy name index (a trusted extension: the database owner may create it).
+        options.Storage.ExtendedSchemaObjects.Add(new Extension("pg_trgm"));
 
         options.Schema.For<QidoSeries>()
             .MultiTenanted()

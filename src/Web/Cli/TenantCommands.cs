@@ -1,6 +1,7 @@
 using EventSourced.Application.Tenants;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Tenants;
+using EventSourced.Web.Infrastructure;
 using Marten;
 
 namespace EventSourced.Web.Cli;
@@ -43,6 +44,8 @@ public static class TenantCommands
             return 2;
         }
 
+        await QidoSchemaUpgrade.ApplyAsync(services.GetRequiredService<Npgsql.NpgsqlDataSource>(), store.Options.DatabaseSchemaName,
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(nameof(QidoSchemaUpgrade)), CancellationToken.None);
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var tenantId = positional[1];
         switch (positional[0])

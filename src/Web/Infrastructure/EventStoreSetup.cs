@@ -48,6 +48,9 @@ public static class EventStoreSetup
         builder.Services.AddSingleton(_ => DataSource(connectionString, storeOptions));
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
 
+        // Before Marten's schema migration (hosted services start in the order they were added).
+        builder.Services.AddHostedService<QidoSchemaUpgrade.OnStartup>();
+
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
@@ -89,10 +92,6 @@ public static class EventStoreSetup
     }
 
     /// <summary>
-    /// The whole Marten configuration (documents, events, every projection) in <paramref name="schema"/>:
-    /// the live store and the scratch store of <see cref="ProjectionVerifier"/> are configured by this one method.
-    /// </summary>
-    /// <summary>
     /// The one data source of the service. Statements are prepared automatically (EventStoreOptions.MaxAutoPrepare)
     /// unless the connection string says otherwise: Marten sends its SQL unprepared, and parsing and planning
     /// every per-instance upsert was a large part of PostgreSQL's CPU per stored instance (docs/benchmarks.md,
@@ -111,6 +110,10 @@ public static class EventStoreSetup
         return builder.Build();
     }
 
+    /// <summary>
+    /// The whole Marten configuration (documents, events, every projection) in <paramref name="schema"/>:
+    /// the live store and the scratch store of <see cref="ProjectionVerifier"/> are configured by this one method.
+    /// </summary>
     public static StoreOptions ConfigureEventStore(this StoreOptions options, NpgsqlDataSource dataSource, string schema,
         EventStoreOptions storeOptions, EventSourced.Projections.StudyFeed.StudyFeedSignal signal)
     {

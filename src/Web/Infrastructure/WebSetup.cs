@@ -44,6 +44,8 @@ public static class WebSetup
         builder.Services.AddSingleton<IBlobStore, LocatedBlobStore>();
         builder.Services.AddSingleton<IStudyPlacement, StudyPlacementLookup>();
         builder.Services.AddSingleton<IRelocationCheckpoints, RelocationCheckpoints>();
+        // Retrieval's per-study derivations, served only while the study stream is unchanged (docs/architecture.md).
+        builder.Services.AddSingleton<EventSourced.Web.Shared.Retrieval.StudyRetrievalCache>();
         builder.Services.AddHostedService<BlobSweeper>();
         builder.Services.AddSingleton<OrphanBlobSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OrphanBlobSweeper>());

@@ -193,6 +193,41 @@ public sealed class TwoNodesTests(NodePair nodes, Xunit.Abstractions.ITestOutput
         Assert.NotEqual(HttpStatusCode.TooManyRequests, (await other.GetAsync(path)).StatusCode);
     }
 
+    [Fact]
+    public async Task Metadata_and_files_kept_on_one_node_follow_a_store_a_merge_and_a_move_made_on_the_other_at_once()
+    {
+        using var one = nodes.Client(nodes.One);
+        using var two = nodes.Client(nodes.Two);
+        var (patientA, patientB) = ("NC-A-" + Guid.NewGuid().ToString("N")[..6], "NC-B-" + Guid.NewGuid().ToString("N")[..6]);
+        var source = await Patients.PatientSupport.StowStudyAsync(one, patientA, "ALPHA^ANN");
+        var target = await Patients.PatientSupport.StowStudyAsync(one, patientB, "BETA^BOB");
+
+        // Node two renders and keeps the study's metadata and its corrections (none), reading each twice.
+        Assert.Equal([source.Sops[0]], (await Retrieval.RetrievalCacheTests.MetadataAsync(two, source.Study)).Keys);
+        Assert.Equal(patientA, (await Retrieval.RetrievalCacheTests.InstanceAsync(two, source.Study, source.Series[0], source.Sops[0]))!.GetString(EventSourced.Dicom.DicomTags.PatientID));
+
+        // A STOW on node one: node two's next metadata has the new instance.
+        var added = SyntheticInstances.Create(source.Study);
+        Assert.Equal(HttpStatusCode.OK, (await one.PostAsync("/dicomweb/studies", Multipart.Related(added.Bytes))).StatusCode);
+        Assert.Equal(new[] { source.Sops[0], added.Sop }.Order(), (await Retrieval.RetrievalCacheTests.MetadataAsync(two, source.Study)).Keys.Order());
+
+        // A merge on node one: node two's next metadata and file carry the surviving patient.
+        await Patients.PatientSupport.OkJsonAsync(await Patients.PatientSupport.PostAsync(one, "patients/merge",
+            $$"""{"sourcePatientID":"{{patientA}}","targetPatientID":"{{patientB}}","userName":"u"}"""));
+        var merged = await Retrieval.RetrievalCacheTests.MetadataAsync(two, source.Study);
+        Assert.Equal(patientB, merged[source.Sops[0]]);
+        Assert.Equal(patientB, (await Retrieval.RetrievalCacheTests.InstanceAsync(two, source.Study, source.Series[0], source.Sops[0]))!.GetString(EventSourced.Dicom.DicomTags.PatientID));
+
+        // A move on node one: node two serves the series under the target, with the target's identity in the file.
+        Assert.Single(await Retrieval.RetrievalCacheTests.MetadataAsync(two, target.Study));
+        await Patients.PatientSupport.OkJsonAsync(await Patients.PatientSupport.PostAsync(one, "studies/reconcile",
+            $$"""{"sourceStudyInstanceUID":"{{source.Study}}","targetStudyInstanceUID":"{{target.Study}}","patientID":"{{patientB}}","userName":"u"}"""));
+        Assert.Empty(await Retrieval.RetrievalCacheTests.MetadataAsync(two, source.Study));
+        Assert.Contains(source.Sops[0], (await Retrieval.RetrievalCacheTests.MetadataAsync(two, target.Study)).Keys);
+        var moved = await Retrieval.RetrievalCacheTests.InstanceAsync(two, target.Study, source.Series[0], source.Sops[0]);
+        Assert.Equal(target.Study, moved!.GetString(EventSourced.Dicom.DicomTags.StudyInstanceUID));
+    }
+
     private static HttpClient User(ServiceProcess node, string username, string password)
     {
         var http = NodePair.Anonymous(node);

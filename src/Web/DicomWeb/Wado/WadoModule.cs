@@ -62,6 +62,22 @@ public sealed class WadoModule : ICarterModule
 
         var store = context.RequestServices.GetRequiredService<IDocumentStore>();
         await using var session = store.QuerySessionForCaller(context.User);
+        var xml = mediaType == DicomWebMediaTypes.DicomXml;
+
+        // A study's DICOM JSON is rendered once per state of its stream (Shared/Retrieval/StudyRetrievalCache):
+        // the state is read first, in its own round trip; an unchanged study is answered from the rendering.
+        var cache = context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
+        var wholeStudy = series is null && instance is null && !xml;
+        var key = wholeStudy ? new RenderedMetadataKey(session.TenantId, study, DicomWebMediaTypes.StudyUrl(context.Request, study)) : null;
+        Shared.Retrieval.StudyStamp? stamp = null;
+        if (key is not null)
+        {
+            stamp = Shared.Retrieval.StudyStamp.Of(await session.Events.FetchStreamStateAsync(Domain.Studies.Study.StreamId(session.TenantId, study), cancellation));
+            if (cache.TryGet<byte[]>(key, stamp, out var rendered))
+            {
+                return new RenderedJsonResult(rendered);
+            }
+        }
 
         // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
         // QIDO order index) and the study's record, whose corrections the headers served carry.
@@ -80,7 +96,48 @@ public sealed class WadoModule : ICarterModule
 
         // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
         var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), study, studyRecord, cancellation);
-        return new MetadataResult([.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })], mediaType == DicomWebMediaTypes.DicomXml);
+        IReadOnlyList<Projections.Qido.QidoInstance> served = [.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })];
+        if (key is null || served.Count > MaxRenderedInstances)
+        {
+            return new MetadataResult(served, xml);
+        }
+
+        var json = RenderJson(served, context.Request);
+        cache.Set(key, stamp, json, json.Length);
+        return new RenderedJsonResult(json);
+    }
+
+    /// <summary>A study with more instances than this is streamed as it is written, neither built in memory nor kept.</summary>
+    private const int MaxRenderedInstances = 2000;
+
+    /// <summary>Tenant, study and the URL the BulkDataURIs of the rendering start with (scheme, host and path base of the request).</summary>
+    private sealed record RenderedMetadataKey(string TenantId, string Study, string StudyUrl);
+
+    private static byte[] RenderJson(IReadOnlyList<Projections.Qido.QidoInstance> instances, HttpRequest request)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(instances.Count * 4096);
+        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
+        {
+            writer.WriteStartArray();
+            foreach (var instance in instances)
+            {
+                BulkDataUris.Write(writer, instance.Header, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid), instance.TransferSyntaxUid);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private sealed class RenderedJsonResult(byte[] json) : IResult
+    {
+        public Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.ContentType = DicomWebMediaTypes.DicomJson;
+            context.Response.ContentLength = json.Length;
+            return context.Response.Body.WriteAsync(json, context.RequestAborted).AsTask();
+        }
     }
 
     /// <summary>Each instance's recorded header, with a BulkDataURI for every binary value it left out (PS3.18 §10.4.1.1.2, §F.2.6).</summary>
@@ -146,7 +203,7 @@ public sealed class WadoModule : ICarterModule
         var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
         if (instance is not null)
         {
-            return await RetrieveInstance(session, blobs, study, series!, instance, wanted, cancellation);
+            return await RetrieveInstance(session, blobs, context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>(), study, series!, instance, wanted, cancellation);
         }
 
         var query = session.Query<InstanceLocation>().Where(x => x.StudyInstanceUid == study);
@@ -163,18 +220,21 @@ public sealed class WadoModule : ICarterModule
     }
 
     /// <summary>
-    /// One instance, the hot path of a viewer: its location and its study's record are both read by key
-    /// in one round trip (no query to translate), and a file of an uncorrected study is streamed as stored.
+    /// One instance, the hot path of a viewer: its study stream's state and its location are read by key in one
+    /// round trip (the state first), the study's corrections come from <see cref="Shared.Retrieval.StudyRetrievalCache"/>
+    /// while that state is unchanged (else from its record, and kept), and a file of an uncorrected study is
+    /// streamed as stored.
     /// </summary>
-    private static async Task<IResult> RetrieveInstance(IQuerySession session, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
+    private static async Task<IResult> RetrieveInstance(IQuerySession session, IBlobStore blobs, Shared.Retrieval.StudyRetrievalCache cache, string study, string series, string instance, string? wanted, CancellationToken cancellation)
     {
         var batch = session.CreateBatchQuery();
+        var state = batch.Events.FetchStreamState(Domain.Studies.Study.StreamId(session.TenantId, study));
         var location = batch.Load<InstanceLocation>(instance);
-        var studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
         await batch.Execute(cancellation);
         IReadOnlyList<InstanceLocation> instances = await location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];
+        var stamp = Shared.Retrieval.StudyStamp.Of(await state);
         return await Answer(instances, wanted, instance,
-            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, study, studyRecord, cancellation));
+            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, cache, study, stamp, cancellation));
     }
 
     private static async Task<IResult> Answer(IReadOnlyList<InstanceLocation> instances, string? wanted, string asked, Func<Task<Shared.Retrieval.CoercedRetrieval>> coercion)

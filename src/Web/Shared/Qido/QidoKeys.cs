@@ -27,11 +27,11 @@ public enum QidoMatchKind
 
 /// <summary>
 /// A matchable attribute: its tag, VR and level, and the SQL expression it is matched on. Catalogued
-/// attributes have a duplicated, indexed column (or, for the list-valued ones, a jsonb array under the
-/// document's GIN index); any other string attribute of the level is matched on the DICOM JSON kept in
-/// the document (Attributes / Header), without an index.
+/// attributes have a duplicated, indexed column (for the list-valued ones a <c>text[]</c> column under a
+/// GIN index); any other string attribute of the level is matched on the DICOM JSON kept in the
+/// document (Attributes / Header), without an index.
 /// </summary>
-public sealed record QidoKey(string Tag, string Keyword, DicomVR VR, QidoLevel Level, QidoMatchKind Kind, string? Column = null, string? FuzzyColumn = null, string? JsonList = null)
+public sealed record QidoKey(string Tag, string Keyword, DicomVR VR, QidoLevel Level, QidoMatchKind Kind, string? Column = null, string? FuzzyColumn = null)
 {
     /// <summary>The SQL expression of the value for a row aliased <paramref name="alias"/>.</summary>
     public string Expression(string alias) => Column is not null
@@ -59,8 +59,8 @@ public static class QidoKeyCatalog
         Key(DicomTags.ReferringPhysicianName, DicomVR.PN, QidoLevel.Study, QidoMatchKind.PersonName, "referring_physician_name", "referring_physician_name_fuzzy"),
         Key(DicomTags.StudyDescription, DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "study_description"),
         Key(DicomTags.InstitutionName, DicomVR.LO, QidoLevel.Study, QidoMatchKind.Text, "institution_name"),
-        Key(DicomTags.ModalitiesInStudy, DicomVR.CS, QidoLevel.Study, QidoMatchKind.List, jsonList: nameof(QidoStudy.ModalitiesInStudy)),
-        Key(DicomTags.StationName, DicomVR.SH, QidoLevel.Study, QidoMatchKind.List, jsonList: nameof(QidoStudy.StationNames)),
+        Key(DicomTags.ModalitiesInStudy, DicomVR.CS, QidoLevel.Study, QidoMatchKind.List, "modalities_in_study"),
+        Key(DicomTags.StationName, DicomVR.SH, QidoLevel.Study, QidoMatchKind.List, "station_names"),
         Key(DicomTags.NumberOfStudyRelatedSeries, DicomVR.IS, QidoLevel.Study, QidoMatchKind.Integer, "number_of_study_related_series"),
         Key(DicomTags.NumberOfStudyRelatedInstances, DicomVR.IS, QidoLevel.Study, QidoMatchKind.Integer, "number_of_study_related_instances"),
         Key(DicomTags.SeriesInstanceUID, DicomVR.UI, QidoLevel.Series, QidoMatchKind.Uid, "series_instance_uid"),
@@ -75,8 +75,8 @@ public static class QidoKeyCatalog
         Key(DicomTags.InstanceNumber, DicomVR.IS, QidoLevel.Instance, QidoMatchKind.Integer, "instance_number"),
     ];
 
-    private static QidoKey Key(DicomTag tag, DicomVR vr, QidoLevel level, QidoMatchKind kind, string? column = null, string? fuzzyColumn = null, string? jsonList = null) =>
-        new(tag.JsonKey(), DicomDictionary.KeywordOf(tag)!, vr, level, kind, column, fuzzyColumn, jsonList);
+    private static QidoKey Key(DicomTag tag, DicomVR vr, QidoLevel level, QidoMatchKind kind, string? column = null, string? fuzzyColumn = null) =>
+        new(tag.JsonKey(), DicomDictionary.KeywordOf(tag)!, vr, level, kind, column, fuzzyColumn);
 
     private static readonly Dictionary<string, QidoKey> ByTag = Catalogued.ToDictionary(k => k.Tag, StringComparer.Ordinal);
 

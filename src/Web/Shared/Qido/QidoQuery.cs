@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using EventSourced.Projections.Qido;
 
 namespace EventSourced.Web.Shared.Qido;
@@ -164,15 +163,17 @@ public sealed class QidoQuery
 
             case QidoMatchKind.List:
             {
+                // A multi-valued attribute matches when one of its values does, and a list of values when
+                // any of them does (PS3.4 C.2.2.2.1, C.2.2.2.2): exact values by array overlap, which the
+                // GIN index serves and the array's element statistics estimate; wildcards element by element.
                 var items = Split(value);
                 if (items.Any(i => i.IndexOfAny(['*', '?']) >= 0))
                 {
-                    var clauses = string.Join(" or ", items.Select(_ => $"exists (select 1 from jsonb_array_elements_text({{a}}.data -> '{key.JsonList}') v(x) where x like ?)"));
+                    var clauses = string.Join(" or ", items.Select(_ => "exists (select 1 from unnest({e}) v(x) where x like ?)"));
                     return (new(key, $"({clauses})", [.. items.Select(Like)]), null);
                 }
 
-                var containment = string.Join(" or ", items.Select(_ => "{a}.data @> ?::jsonb"));
-                return (new(key, $"({containment})", [.. items.Select(i => JsonSerializer.Serialize(new Dictionary<string, string[]> { [key.JsonList!] = [i] }))]), null);
+                return (new(key, "{e} && ?", [items]), null);
             }
 
             case QidoMatchKind.PersonName when fuzzy:

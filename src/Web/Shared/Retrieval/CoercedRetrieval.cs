@@ -55,6 +55,31 @@ public sealed class CoercedRetrieval
             ? From(blobs, [study])
             : await ForStudiesAsync(session, blobs, [studyUid], cancellation);
 
+    /// <summary>
+    /// The corrections in force for one study as of <paramref name="stamp"/> (its stream's state, read in the
+    /// request's round trip before anything else): kept in <paramref name="cache"/> from an earlier request at the
+    /// same state, else read from its record (one more round trip) and kept.
+    /// </summary>
+    public static async Task<CoercedRetrieval> ForStudyAsync(
+        IQuerySession session, IBlobStore? blobs, StudyRetrievalCache cache, string studyUid, StudyStamp? stamp, CancellationToken cancellation)
+    {
+        var key = new CorrectionsKey(session.TenantId, studyUid);
+        if (!cache.TryGet<Corrections>(key, stamp, out var known))
+        {
+            var read = await ForStudyAsync(session, blobs, studyUid,
+                session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(session.TenantId, studyUid), cancellation), cancellation);
+            known = new Corrections(read._corrected.GetValueOrDefault(studyUid));
+            cache.Set(key, stamp, known, 512 + (known.Study?.RefiledFrom.Count ?? 0) * 160 + (known.Study?.Attributes.ValueKind == JsonValueKind.Object ? known.Study.Attributes.GetRawText().Length * 2 : 0));
+        }
+
+        return From(blobs, known.Study is null ? [] : [known.Study]);
+    }
+
+    private sealed record CorrectionsKey(string TenantId, string StudyUid);
+
+    /// <summary>The study's record when it is corrected (an assigned patient, refiled series); null when it is served as stored.</summary>
+    private sealed record Corrections(QidoStudy? Study);
+
     private static CoercedRetrieval From(IBlobStore? blobs, IEnumerable<QidoStudy> studies) =>
         new(blobs, studies.Where(s => s.AssignedPatient is not null || s.RefiledFrom.Count > 0).ToDictionary(s => s.StudyInstanceUid, StringComparer.Ordinal));
 

@@ -1,0 +1,148 @@
+using EventSourced.Projections.Qido;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventSourced.Web.Infrastructure;
+
+/// <summary>
+/// Brings a QIDO study table created before its list-valued keys became <c>text[]</c> columns (station
+/// names, modalities in study) and before the person-name indexes up to date, before Marten compares the
+/// schema. Marten would add the columns itself, but as one statement that rewrites every study row and
+/// builds the indexes inside its migration's command timeout (30 s): on an archive of a million
+/// instances under load that timed out and stopped the start-up. Here the columns are added empty, filled
+/// in batches of <see cref="BatchSize"/> rows in key order (each batch its own short transaction: a stop
+/// half-way resumes where it was), and the indexes built with no time limit, with the very definitions
+/// Marten generates (QidoRegistration), so Marten then finds nothing to change. A database without the
+/// table (a new one) or already upgraded costs one catalogue query.
+/// </summary>
+public static class QidoSchemaUpgrade
+{
+    public const int BatchSize = 5000;
+
+    /// <summary>The columns, each filled from the document's JSON array of the same member.</summary>
+    private static readonly (string Column, string Member)[] ListColumns =
+    [
+        ("station_names", nameof(QidoStudy.StationNames)),
+        ("modalities_in_study", nameof(QidoStudy.ModalitiesInStudy)),
+    ];
+
+    /// <summary>The indexes Marten declares for the study table (QidoRegistration), in the DDL Marten writes for them.</summary>
+    private static string[] Indexes(string table) =>
+    [
+        $"CREATE INDEX IF NOT EXISTS mt_doc_qidostudy_idx_station_names ON {table} USING gin (station_names)",
+        $"CREATE INDEX IF NOT EXISTS mt_doc_qidostudy_idx_modalities_in_study ON {table} USING gin (modalities_in_study)",
+        $"CREATE INDEX IF NOT EXISTS {QidoRegistration.PatientNameUpperIndex} ON {table} USING btree (upper((patient_name)) text_pattern_ops)",
+        $"CREATE INDEX IF NOT EXISTS {QidoRegistration.PatientNameFuzzyTrigramIndex} ON {table} USING gin ((patient_name_fuzzy) gin_trgm_ops)",
+    ];
+
+    /// <summary>Upgrades <c>{schema}.mt_doc_qidostudy</c> if it exists and needs it; returns the rows filled.</summary>
+    public static async Task<long> ApplyAsync(NpgsqlDataSource dataSource, string schema, ILogger logger, CancellationToken cancellation)
+    {
+        var table = $"{schema}.mt_doc_qidostudy";
+        await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        if (await ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation))
+        {
+            return 0;
+        }
+
+        var missing = 0L;
+        foreach (var (column, _) in ListColumns)
+        {
+            missing += await ScalarAsync<long>(connection,
+                $"select count(*) from information_schema.columns where table_schema = '{schema}' and table_name = 'mt_doc_qidostudy' and column_name = '{column}'", cancellation) == 0 ? 1 : 0;
+        }
+
+        var indexes = Indexes(table);
+        var present = await ScalarAsync<long>(connection,
+            $"select count(*) from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_qidostudy' and indexname = any(@names)", cancellation,
+            ("names", new[] { "mt_doc_qidostudy_idx_station_names", "mt_doc_qidostudy_idx_modalities_in_study", QidoRegistration.PatientNameUpperIndex, QidoRegistration.PatientNameFuzzyTrigramIndex }));
+        if (missing == 0 && present == indexes.Length)
+        {
+            return 0;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        logger.LogWarning("Upgrading {Table}: list-valued keys to text[] columns, person-name indexes", table);
+        await ExecuteAsync(connection, "CREATE EXTENSION IF NOT EXISTS pg_trgm", cancellation);
+        foreach (var (column, _) in ListColumns)
+        {
+            await ExecuteAsync(connection, $"alter table {table} add column if not exists {column} text[] NULL", cancellation);
+        }
+
+        // Key order in batches; a row written meanwhile by the new code already has its arrays.
+        var fill = string.Join(", ", ListColumns.Select(c => $"{c.Column} = array(select jsonb_array_elements_text(d.data -> '{c.Member}'))"));
+        var unfilled = string.Join(" or ", ListColumns.Select(c => $"d.{c.Column} is null"));
+        var filled = 0L;
+        (string Tenant, Guid Id)? after = null;
+        while (true)
+        {
+            await using var batch = connection.CreateCommand();
+            batch.CommandTimeout = 0;
+            batch.CommandText = $"""
+                with keys as (select tenant_id, id from {table} {(after is null ? "" : "where (tenant_id, id) > (@tenant, @id)")} order by tenant_id, id limit {BatchSize}),
+                     done as (update {table} d set {fill} from keys where d.tenant_id = keys.tenant_id and d.id = keys.id and ({unfilled}) returning 1)
+                select (select count(*) from done), (select tenant_id from keys order by tenant_id desc, id desc limit 1), (select id from keys order by tenant_id desc, id desc limit 1)
+                """;
+            if (after is { } key)
+            {
+                batch.Parameters.AddWithValue("tenant", key.Tenant);
+                batch.Parameters.AddWithValue("id", key.Id);
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellation);
+            await reader.ReadAsync(cancellation);
+            filled += reader.GetInt64(0);
+            if (reader.IsDBNull(1))
+            {
+                break;
+            }
+
+            after = (reader.GetString(1), reader.GetGuid(2));
+        }
+
+        foreach (var index in indexes)
+        {
+            await ExecuteAsync(connection, index, cancellation);
+        }
+
+        await ExecuteAsync(connection, $"analyze {table}", cancellation);
+        logger.LogWarning("Upgraded {Table}: {Rows} rows filled in {Seconds:0.0} s", table, filled, clock.Elapsed.TotalSeconds);
+        return filled;
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellation)
+    {
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellation);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellation, params (string Name, object Value)[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return (T)(await command.ExecuteScalarAsync(cancellation))!;
+    }
+
+    /// <summary>
+    /// Runs the upgrade when the host starts, before Marten applies its schema: in the starting phase,
+    /// which every hosted service passes before any is started, and registered ahead of Marten.
+    /// </summary>
+    public sealed class OnStartup(NpgsqlDataSource dataSource, IOptions<EventStoreOptions> options, ILogger<OnStartup> logger) : IHostedLifecycleService
+    {
+        public Task StartingAsync(CancellationToken cancellationToken) => ApplyAsync(dataSource, options.Value.Schema, logger, cancellationToken);
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Text.Json;
+using EventSourced.Dicom;
+using EventSourced.Web.Tests.Archive;
+using EventSourced.Web.Tests.Ingestion;
+using EventSourced.Web.Tests.Patients;
+using EventSourced.Web.Tests.Studies;
+using EventSourced.Web.Tests.Support;
+
+namespace EventSourced.Web.Tests.Retrieval;
+
+/// <summary>
+/// WADO-RS study metadata is rendered once per study version and an instance's corrections are read once per
+/// study version (Shared/Retrieval/StudyRetrievalCache): every change of the study — a merge, a move of series
+/// into it or out of it, a deprecation, its restore, a delete — shows in the very next retrieval after it,
+/// although the same retrievals were answered (and kept) just before it.
+/// </summary>
+public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    /// <summary>The study's metadata, read twice (the second answer comes from what the first kept, and must equal it): SOP Instance UID → PatientID.</summary>
+    internal static async Task<Dictionary<string, string?>> MetadataAsync(HttpClient client, string study)
+    {
+        var first = await MetadataOnceAsync(client, study);
+        var second = await MetadataOnceAsync(client, study);
+        Assert.Equal(first.Status, second.Status);
+        if (first.Status == HttpStatusCode.NotFound)
+        {
+            return [];
+        }
+
+        Assert.Equal(HttpStatusCode.OK, first.Status);
+        Assert.Equal(first.Body, second.Body);
+        return JsonDocument.Parse(first.Body).RootElement.EnumerateArray().ToDictionary(
+            i => i.GetProperty(DicomTags.SOPInstanceUID.JsonKey()).GetProperty("Value")[0].GetString()!,
+            i => i.TryGetProperty(DicomTags.PatientID.JsonKey(), out var id) && id.TryGetProperty("Value", out var v) ? v[0].GetString() : null);
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> MetadataOnceAsync(HttpClient client, string study)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/dicomweb/studies/{study}/metadata");
+        request.Headers.Accept.ParseAdd("application/dicom+json");
+        var response = await client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>The instance's file as WADO-RS serves it, read twice (both answers equal); null for a 404.</summary>
+    internal static async Task<DicomDataset?> InstanceAsync(HttpClient client, string study, string series, string sop)
+    {
+        var url = $"/dicomweb/studies/{study}/series/{series}/instances/{sop}";
+        var first = await client.GetAsync(url);
+        var second = await client.GetAsync(url);
+        Assert.Equal(first.StatusCode, second.StatusCode);
+        if (first.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        var bytes = Assert.Single(await CorpusRoundTripTests.PartsAsync(first));
+        Assert.Equal(bytes, Assert.Single(await CorpusRoundTripTests.PartsAsync(second)));
+        return DicomReader.Read(bytes).Dataset;
+    }
+
+    [Fact]
+    public async Task A_merge_and_a_move_of_series_show_in_the_very_next_metadata_and_files()
+    {
+        var client = await fixture.App.ClientForTenantAsync("retrieval-cache-corrections");
+        var (patientA, patientB) = ("RC-A-" + Guid.NewGuid().ToString("N")[..6], "RC-B-" + Guid.NewGuid().ToString("N")[..6]);
+        var source = await PatientSupport.StowStudyAsync(client, patientA, "ALPHA^ANN", instancesPerSeries: 2);
+        var target = await PatientSupport.StowStudyAsync(client, patientB, "BETA^BOB");
+        Assert.All((await MetadataAsync(client, source.Study)).Values, id => Assert.Equal(patientA, id));
+        Assert.Equal(patientA, (await InstanceAsync(client, source.Study, source.Series[0], source.Sops[0]))!.GetString(DicomTags.PatientID));
+        Assert.Equal(patientB, (await InstanceAsync(client, target.Study, target.Series[0], target.Sops[0]))!.GetString(DicomTags.PatientID));
+
+        // A merge: the source study is filed under the target patient; its stored files are not rewritten, what is served is.
+        await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "patients/merge",
+            $$"""{"sourcePatientID":"{{patientA}}","targetPatientID":"{{patientB}}","userName":"u"}"""));
+        Assert.All((await MetadataAsync(client, source.Study)).Values, id => Assert.Equal(patientB, id));
+        Assert.Equal(patientB, (await InstanceAsync(client, source.Study, source.Series[0], source.Sops[0]))!.GetString(DicomTags.PatientID));
+
+        // A move: the source's series joins the target study; the source serves nothing, the target serves the
+        // joined instances with its own identity written into their files.
+        await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "studies/reconcile",
+            $$"""{"sourceStudyInstanceUID":"{{source.Study}}","targetStudyInstanceUID":"{{target.Study}}","patientID":"{{patientB}}","userName":"u"}"""));
+        Assert.Empty(await MetadataAsync(client, source.Study));
+        Assert.Null(await InstanceAsync(client, source.Study, source.Series[0], source.Sops[0]));
+        Assert.Equal(source.Sops.Append(target.Sops[0]).Order(), (await MetadataAsync(client, target.Study)).Keys.Order());
+        var moved = await InstanceAsync(client, target.Study, source.Series[0], source.Sops[0]);
+        Assert.Equal(target.Study, moved!.GetString(DicomTags.StudyInstanceUID));
+        Assert.Equal(patientB, moved.GetString(DicomTags.PatientID));
+    }
+
+    [Fact]
+    public async Task A_deprecation_its_restore_and_a_delete_show_in_the_very_next_metadata_and_files()
+    {
+        var client = await fixture.App.ClientForTenantAsync("retrieval-cache-lifecycle");
+        var study = await UploadedStudy.UploadAsync(client, series: 2, perSeries: 2);
+        var (gone, kept) = (study.Instances.Where(i => i.Series == study.Instances[0].Series).ToList(), study.Instances[2]);
+        Assert.Equal(study.Instances.Select(i => i.Sop).Order(), (await MetadataAsync(client, study.Study)).Keys.Order());
+        Assert.NotNull(await InstanceAsync(client, study.Study, gone[0].Series, gone[0].Sop));
+
+        // Deprecation completes in the background: once QIDO (never kept) no longer lists the series, neither
+        // may the metadata or WADO-RS.
+        await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "series/deprecation",
+            $$"""{"seriesInstanceUid":"{{gone[0].Series}}","author":"JaneDoe","reason":"Wrong series"}"""));
+        await Eventually.Until(
+            async () => (await client.GetAsync($"/dicomweb/studies/{study.Study}/series/{gone[0].Series}/instances")).StatusCode,
+            status => status == HttpStatusCode.NoContent, TimeSpan.FromSeconds(30), "the deprecation to complete");
+        var afterDeprecation = await MetadataAsync(client, study.Study);
+        Assert.DoesNotContain(afterDeprecation.Keys, gone.Select(i => i.Sop).Contains);
+        Assert.Contains(kept.Sop, afterDeprecation.Keys);
+        Assert.Null(await InstanceAsync(client, study.Study, gone[0].Series, gone[0].Sop));
+
+        // The restore answers once it is committed: the next retrieval has the series again.
+        await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "series/deprecation/restore",
+            $$"""{"studyInstanceUid":"{{study.Study}}","seriesInstanceUid":"{{gone[0].Series}}","author":"JaneDoe","reason":"Deprecated by mistake"}"""));
+        Assert.Superset(gone.Select(i => i.Sop).ToHashSet(), (await MetadataAsync(client, study.Study)).Keys.ToHashSet());
+        Assert.NotNull(await InstanceAsync(client, study.Study, gone[0].Series, gone[0].Sop));
+
+        // Document d's series delete.
+        await ArchiveDeleteTests.DeleteOkAsync(client, "series", ArchiveDeleteTests.Params(study.PatientId, study.Study, gone[0].Series));
+        Assert.DoesNotContain((await MetadataAsync(client, study.Study)).Keys, gone.Select(i => i.Sop).Contains);
+        Assert.Null(await InstanceAsync(client, study.Study, gone[0].Series, gone[0].Sop));
+        Assert.NotNull(await InstanceAsync(client, study.Study, kept.Series, kept.Sop));
+    }
+
+    [Fact]
+    public async Task An_instance_stored_into_a_study_shows_in_the_very_next_metadata_and_tenants_never_share_a_rendering()
+    {
+        var client = await fixture.App.ClientForTenantAsync("retrieval-cache-store");
+        var other = await fixture.App.ClientForTenantAsync("retrieval-cache-other");
+        var first = SyntheticInstances.Create();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(first.Bytes))).StatusCode);
+        Assert.Equal([first.Sop], (await MetadataAsync(client, first.Study)).Keys);
+
+        // The same study UID in another tenant is another study: its own instance only, and the first tenant's
+        // kept rendering is not the answer.
+        var elsewhere = SyntheticInstances.Create(first.Study);
+        Assert.Equal(HttpStatusCode.OK, (await other.PostAsync("/dicomweb/studies", Multipart.Related(elsewhere.Bytes))).StatusCode);
+        Assert.Equal([elsewhere.Sop], (await MetadataAsync(other, first.Study)).Keys);
+        Assert.Equal([first.Sop], (await MetadataAsync(client, first.Study)).Keys);
+
+        var second = SyntheticInstances.Create(first.Study);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(second.Bytes))).StatusCode);
+        Assert.Equal(new[] { first.Sop, second.Sop }.Order(), (await MetadataAsync(client, first.Study)).Keys.Order());
+    }
+}
