@@ -64,6 +64,11 @@ public sealed class SeriesMoves(IDocumentSession session, CancellationToken canc
                 case InstanceStored stored:
                     shown[stored.Instance.SopInstanceUid] = new(streamId, stored.Instance, stored.Instance.StudyInstanceUid, stored.StoredAt);
                     identity = SeriesRefiling.IdentityOf(stored.Instance.Header);
+                    foreach (var filed in stored.Filings())
+                    {
+                        filings[(filed.Project, filed.Archive, filed.SopInstanceUid)] = filed;
+                    }
+
                     break;
                 case InstanceReplaced replaced:
                     shown[replaced.Instance.SopInstanceUid] = new(streamId, replaced.Instance, replaced.Instance.StudyInstanceUid, replaced.ReplacedAt);

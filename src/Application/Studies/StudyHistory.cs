@@ -23,7 +23,12 @@ public sealed record StudyHistory(
             switch (data)
             {
                 case InstanceStored stored:
-                    last[stored.Instance.SopInstanceUid] = stored;
+                    last[stored.Instance.SopInstanceUid] = stored with { FiledIn = null }; // its filing goes to Filings
+                    foreach (var filed in stored.Filings())
+                    {
+                        filings.TryAdd((filed.Project, filed.Archive, filed.SopInstanceUid), filed);
+                    }
+
                     break;
                 case InstanceReplaced replaced:
                     last[replaced.Instance.SopInstanceUid] = new InstanceStored(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedBy, replaced.ReplacedAt);

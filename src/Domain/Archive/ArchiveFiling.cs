@@ -44,6 +44,15 @@ public sealed record InstanceFiledInArchive(
 }
 
 /// <summary>
+/// The part of an <see cref="InstanceFiledInArchive"/> that an <see cref="Studies.InstanceStored"/> carrying it does not
+/// already hold: the placement and the PatientID it was filed under (trimmed, as the decision read it).
+/// </summary>
+public sealed record InstanceFiling(string Project, string Archive, string PatientId)
+{
+    public InstanceFiling WithPersonalDataErased() => this with { PatientId = Orders.OrderDetails.Erased };
+}
+
+/// <summary>
 /// Document d: "Api calls related to retina do not use the SeriesInstanceUID of the file for the
 /// SeriesInstanceUID. Instead, the SOPInstanceUID of the file … is used." Which files are "retina" the
 /// document leaves open; ours: the ophthalmic image storage SOP classes of PS3.4 Annex B (photography,

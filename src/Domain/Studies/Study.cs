@@ -22,10 +22,10 @@ public sealed partial record Study(Guid Id, string StudyInstanceUid, ImmutableDi
             ReceivedPatient = Patients.PatientHeaders.DemographicsOf(stored.Instance.Header),
         }.Apply(stored);
 
-    public Study Apply(InstanceStored stored) => this with
+    public Study Apply(InstanceStored stored) => stored.Filings().Aggregate(this with
     {
         Instances = Instances.SetItem(stored.Instance.SopInstanceUid, new(stored.Instance.SeriesInstanceUid, stored.Instance.Blob.Sha256, stored.StoredAt)),
-    };
+    }, (study, filed) => study.Apply(filed));
 
     public Study Apply(InstanceReplaced replaced) => this with
     {

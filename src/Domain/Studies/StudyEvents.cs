@@ -44,7 +44,36 @@ public sealed record StoredInstance(
     public StoredInstance WithPersonalDataErased() => this with { Header = ConfidentialityProfile.Apply(Header) };
 }
 
-public sealed record InstanceStored(Guid StudyStreamId, StoredInstance Instance, Actor StoredBy, DateTimeOffset StoredAt);
+public sealed record InstanceStored(Guid StudyStreamId, StoredInstance Instance, Actor StoredBy, DateTimeOffset StoredAt)
+{
+    /// <summary>
+    /// The archive of document d the instance was filed in as it was stored (every channel files a new
+    /// instance into one, by the same actor at the same time): one event row instead of an
+    /// <see cref="Archive.InstanceFiledInArchive"/> beside it. Null in events written before, which have that
+    /// event beside them, and when the instance was not filed.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Archive.InstanceFiling? FiledIn { get; init; }
+
+    /// <summary>The filing this event carries, as the <see cref="Archive.InstanceFiledInArchive"/> it stands for; empty when none.</summary>
+    public IReadOnlyList<Archive.InstanceFiledInArchive> Filings() => FiledIn is { } f
+        ? [new Archive.InstanceFiledInArchive(
+            StudyStreamId, f.Project, f.Archive, f.PatientId, Instance.StudyInstanceUid, Instance.SeriesInstanceUid,
+            Instance.SopInstanceUid, Instance.SopClassUid,
+            Archive.RetinaSopClasses.ArchiveSeriesUid(Instance.SopClassUid, Instance.SeriesInstanceUid, Instance.SopInstanceUid),
+            StoredBy, StoredAt)]
+        : [];
+
+    /// <summary>
+    /// This event carrying <paramref name="filed"/>, or null when the filing is not the one of this store
+    /// (another instance, actor or time): then it is appended as its own event.
+    /// </summary>
+    public InstanceStored? Carrying(Archive.InstanceFiledInArchive filed)
+    {
+        var carrying = this with { FiledIn = new Archive.InstanceFiling(filed.Project, filed.Archive, filed.PatientId) };
+        return carrying.Filings()[0] == filed ? carrying : null;
+    }
+}
 
 /// <summary>Different bytes for a stored SOP Instance UID within the replace window: the new bytes win, the old hash is kept here.</summary>
 public sealed record InstanceReplaced(Guid StudyStreamId, StoredInstance Instance, string PreviousSha256, Actor ReplacedBy, DateTimeOffset ReplacedAt);

@@ -17,9 +17,11 @@ public static class ArchiveRegistration
         options.Projections.Add<ArchiveStudyProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<ArchiveSeriesProjection>(ProjectionLifecycle.Inline);
 
+        // The first column of each lookup has no index of its own: the composite serves it (CompositeIndexes).
+        options.DuplicateLeadingColumnOfComposite<ArchiveStudy>(nameof(ArchiveStudy.Project));
+        options.DuplicateLeadingColumnOfComposite<ArchiveSeries>(nameof(ArchiveSeries.ArchiveStudyId));
         options.Schema.For<ArchiveStudy>()
             .MultiTenanted()
-            .Duplicate(x => x.Project)
             .Duplicate(x => x.Archive)
             .Duplicate(x => x.PatientId)
             .Duplicate(x => x.StudyInstanceUid)
@@ -27,7 +29,6 @@ public static class ArchiveRegistration
 
         options.Schema.For<ArchiveSeries>()
             .MultiTenanted()
-            .Duplicate(x => x.ArchiveStudyId)
             .Duplicate(x => x.ArchiveSeriesUid)
             .Index([x => x.ArchiveStudyId, x => x.ArchiveSeriesUid], index => index.Name = "mt_doc_archiveseries_idx_lookup");
 

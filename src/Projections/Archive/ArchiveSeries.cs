@@ -1,3 +1,4 @@
+using JasperFx.Events.Grouping;
 using EventSourced.Domain.Archive;
 using Marten.Events.Projections;
 
@@ -40,6 +41,8 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
 {
     public ArchiveSeriesProjection()
     {
+        // A new instance's filing travels in its InstanceStored (InstanceStored.FiledIn); projected as the same child.
+        FanOut<Domain.Studies.InstanceStored, InstanceFiledInArchive>(e => e.Filings(), FanoutMode.BeforeGrouping);
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
         Identities<Domain.Studies.InstanceErased>(e =>
             [.. e.Archives.Select(a => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive), e.ArchiveSeriesUid))]);

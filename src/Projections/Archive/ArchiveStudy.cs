@@ -1,3 +1,4 @@
+using JasperFx.Events.Grouping;
 using EventSourced.Domain.Archive;
 using Marten.Events.Projections;
 
@@ -33,6 +34,8 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
 {
     public ArchiveStudyProjection()
     {
+        // A new instance's filing travels in its InstanceStored (InstanceStored.FiledIn); projected as the same child.
+        FanOut<Domain.Studies.InstanceStored, InstanceFiledInArchive>(e => e.Filings(), FanoutMode.BeforeGrouping);
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
         Identities<Domain.Studies.InstanceErased>(e => [.. e.Archives.Select(a => ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive))]);
         RouteVisibility();

@@ -23,7 +23,9 @@ public static class QidoRegistration
     /// arrays (it has none for jsonb containment), so it knows whether a station is on three studies or
     /// on all of them and plans the series search accordingly (docs/benchmarks.md). Person names have
     /// the indexes their generated SQL can use: <c>upper(patient_name) text_pattern_ops</c> for the
-    /// case-folded single value and prefix, a trigram GIN for the fuzzy word-start search.
+    /// case-folded single value and prefix, a trigram GIN for the fuzzy word-start search. The composite
+    /// indexes that give QIDO its order (study, series, instance) also serve the lookups by study alone,
+    /// so the study UID has no index of its own (<see cref="CompositeIndexes"/>).
     /// </summary>
     public static StoreOptions AddQidoProjections(this StoreOptions options)
     {
@@ -69,10 +71,12 @@ public static class QidoRegistration
         // The trigram operator class of the fuzzy name index (a trusted extension: the database owner may create it).
         options.Storage.ExtendedSchemaObjects.Add(new Extension("pg_trgm"));
 
+        // Lookups by study alone use the composites below (study, series, instance order).
+        options.DuplicateLeadingColumnOfComposite<QidoSeries>(nameof(QidoSeries.StudyInstanceUid));
+        options.DuplicateLeadingColumnOfComposite<QidoInstance>(nameof(QidoInstance.StudyInstanceUid));
         options.Schema.For<QidoSeries>()
             .MultiTenanted()
             .Duplicate(x => x.StudyKey)
-            .Duplicate(x => x.StudyInstanceUid)
             .Duplicate(x => x.SeriesInstanceUid)
             .Duplicate(x => x.Modality)
             .Duplicate(x => x.SeriesNumber)
@@ -86,7 +90,6 @@ public static class QidoRegistration
             .MultiTenanted()
             .Duplicate(x => x.StudyKey)
             .Duplicate(x => x.SeriesKey)
-            .Duplicate(x => x.StudyInstanceUid)
             .Duplicate(x => x.SeriesInstanceUid)
             .Duplicate(x => x.SopInstanceUid)
             .Duplicate(x => x.SopClassUid)

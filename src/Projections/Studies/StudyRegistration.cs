@@ -9,7 +9,7 @@ public static class StudyRegistration
     public static StoreOptions AddStudyProjections(this StoreOptions options)
     {
         options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
-        options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased(), FiledIn = e.FiledIn?.WithPersonalDataErased() });
         options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
         options.Projections.Add<InstanceLocationProjection>(ProjectionLifecycle.Inline);
         options.Schema.For<InstanceLocation>()

@@ -14,6 +14,17 @@ public sealed class EventStoreOptions
     /// </summary>
     public string NodeMode { get; set; } = "Solo";
 
+    /// <summary>
+    /// Npgsql's automatic preparation (<c>Max Auto Prepare</c>): up to this many SQL statements per connection
+    /// are prepared once they have run <see cref="AutoPrepareMinUsages"/> times, so PostgreSQL stops parsing and
+    /// planning every upsert, append and load of the write path anew. 0 turns it off; a non-zero value in
+    /// the connection string wins.
+    /// </summary>
+    public int MaxAutoPrepare { get; set; } = 64;
+
+    /// <summary>How often a statement runs on a connection before it is prepared (Npgsql's <c>Auto Prepare Min Usages</c>).</summary>
+    public int AutoPrepareMinUsages { get; set; } = 2;
+
     /// <summary>How often Wolverine looks for due scheduled messages (the metadata deadline's precision).</summary>
     public TimeSpan ScheduledJobPollingTime { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -45,7 +45,7 @@ public static class EventStoreSetup
         builder.Services.Configure<IngestionOptions>(builder.Configuration.GetSection(IngestionOptions.Section));
         builder.Services.Configure<EventSourced.Application.Studies.StudyLifecycleOptions>(builder.Configuration.GetSection(EventSourced.Application.Studies.StudyLifecycleOptions.Section));
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
+        builder.Services.AddSingleton(_ => DataSource(connectionString, storeOptions));
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
 
         // Before Marten's schema migration (hosted services start in the order they were added).
@@ -92,6 +92,25 @@ public static class EventStoreSetup
         });
 
         return builder;
+    }
+
+    /// <summary>
+    /// The one data source of the service. Statements are prepared automatically (EventStoreOptions.MaxAutoPrepare)
+    /// unless the connection string says otherwise: Marten sends its SQL unprepared, and parsing and planning
+    /// every per-instance upsert was a large part of PostgreSQL's CPU per stored instance (docs/benchmarks.md,
+    /// "STOW: one event row per instance, prepared statements"). Prepared statements survive a pooled
+    /// connection's return (Npgsql then resets the session without DISCARD ALL).
+    /// </summary>
+    private static NpgsqlDataSource DataSource(string connectionString, EventStoreOptions storeOptions)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0 && storeOptions.MaxAutoPrepare > 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = storeOptions.MaxAutoPrepare;
+            builder.ConnectionStringBuilder.AutoPrepareMinUsages = storeOptions.AutoPrepareMinUsages;
+        }
+
+        return builder.Build();
     }
 
     /// <summary>

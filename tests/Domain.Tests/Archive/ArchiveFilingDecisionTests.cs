@@ -36,6 +36,33 @@ public sealed class ArchiveFilingDecisionTests
     }
 
     [Fact]
+    public void An_InstanceStored_carrying_its_filing_stands_for_the_pair_of_events_written_before()
+    {
+        var first = Instance("1.2.3.1.1", "P1");
+        var retina = Instance("1.2.3.1.7", "P1", "1.2.840.10008.5.1.4.1.1.77.1.5.1");
+        var filed = ArchiveDecisions.File(Stored(first), Here, first, Uploader, T0).Event!;
+        var carrying = new InstanceStored(StreamId, first, Uploader, T0).Carrying(filed)!;
+        Assert.Equal<InstanceFiledInArchive>([filed], carrying.Filings());
+        Assert.Equal(new InstanceFiling("proj", "arch", "P1"), carrying.FiledIn);
+
+        // The study aggregate reads either shape to the same state.
+        var pair = Stored(first).Apply(filed);
+        var folded = Study.Create(carrying);
+        Assert.Equal(pair.Archives["proj\narch"].SopInstanceUids, folded.Archives["proj\narch"].SopInstanceUids);
+        Assert.Equal(pair.Archives["proj\narch"].SeriesKeys, folded.Archives["proj\narch"].SeriesKeys);
+        Assert.Equal(pair.Archives["proj\narch"].PatientId, folded.Archives["proj\narch"].PatientId);
+
+        var retinaFiled = ArchiveDecisions.File(folded.Apply(new InstanceStored(StreamId, retina, Uploader, T0)), Here, retina, Uploader, T0).Event!;
+        Assert.Equal("1.2.3.1.7", new InstanceStored(StreamId, retina, Uploader, T0).Carrying(retinaFiled)!.Filings()[0].ArchiveSeriesUid);
+
+        // A filing by another actor, at another time or of another instance is not carried: it stays an event of its own.
+        Assert.Null(new InstanceStored(StreamId, first, new Actor("other", "stow-rs"), T0).Carrying(filed));
+        Assert.Null(new InstanceStored(StreamId, first, Uploader, T0.AddSeconds(1)).Carrying(filed));
+        Assert.Null(new InstanceStored(StreamId, retina, Uploader, T0).Carrying(filed));
+        Assert.Empty(new InstanceStored(StreamId, first, Uploader, T0).Filings());
+    }
+
+    [Fact]
     public void A_retina_instance_is_keyed_by_its_SOPInstanceUID()
     {
         var instance = Instance("1.2.3.1.7", "P1", "1.2.840.10008.5.1.4.1.1.77.1.5.1");

@@ -55,9 +55,73 @@ public sealed class OneArchiveForEveryChannelTests(ServiceFixture fixture) : ICl
         // Filed by the channel's own actor, in the study's stream, in the same transaction as the store.
         await using var session = fixture.App.Store.QuerySession(Tenant);
         var events = await session.Events.FetchStreamAsync(Domain.Studies.Study.StreamId(Tenant, first.Study));
-        var filed = events.Select(e => e.Data).OfType<InstanceFiledInArchive>().ToList();
+        // Carried by each InstanceStored (one row per instance), not appended beside it.
+        Assert.Empty(events.Select(e => e.Data).OfType<InstanceFiledInArchive>());
+        var filed = events.Select(e => e.Data).OfType<Domain.Studies.InstanceStored>().SelectMany(e => e.Filings()).ToList();
         Assert.Equal(3, filed.Count);
         Assert.All(filed, f => Assert.Equal(("default", "default", "stow-rs"), (f.Project, f.Archive, f.FiledBy.Via)));
+    }
+
+    [Fact]
+    public async Task Filings_stored_as_events_of_their_own_before_InstanceStored_carried_them_still_project_alike()
+    {
+        // A study stored now: each InstanceStored carries its filing.
+        var client = await fixture.App.ClientForTenantAsync(Tenant);
+        var patient = "P-SHAPE-" + Guid.NewGuid().ToString("N")[..8];
+        var first = Create(patient);
+        var second = Create(patient, first.Study, first.Series);
+        var retina = Create(patient, first.Study, template: "SC_rgb_small_odd.dcm", sopClass: OphthalmicPhotography8Bit);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(first.Bytes, second.Bytes, retina.Bytes))).StatusCode);
+        List<Domain.Studies.InstanceStored> stored;
+        await using (var session = fixture.App.Store.QuerySession(Tenant))
+        {
+            stored = [.. (await session.Events.FetchStreamAsync(Domain.Studies.Study.StreamId(Tenant, first.Study)))
+                .Select(e => e.Data).OfType<Domain.Studies.InstanceStored>()];
+        }
+
+        Assert.Equal(3, stored.Count(e => e.FiledIn is not null));
+
+        // The same facts in the shape the log holds from before: InstanceStored, then InstanceFiledInArchive beside it.
+        const string legacy = "one-archive-legacy";
+        var legacyStream = Domain.Studies.Study.StreamId(legacy, first.Study);
+        await using (var session = fixture.App.Store.LightweightSession(legacy))
+        {
+            var events = stored.SelectMany(e => new object[]
+            {
+                e with { StudyStreamId = legacyStream, FiledIn = null },
+                e.Filings()[0] with { StudyStreamId = legacyStream },
+            });
+            session.Events.StartStream<Domain.Studies.Study>(legacyStream, events);
+            await session.SaveChangesAsync();
+        }
+
+        // Document d's records, and what the study aggregate decides from, read alike from either shape.
+        var now = await ArchiveRecordsAsync(Tenant, Domain.Studies.Study.StreamId(Tenant, first.Study));
+        var before = await ArchiveRecordsAsync(legacy, legacyStream);
+        Assert.Equal(3, now.Count); // the study, its series, the retina instance's series of its own
+        Assert.Equal(now, before);
+        await using (var session = fixture.App.Store.QuerySession(legacy))
+        {
+            var study = await session.Events.AggregateStreamAsync<Domain.Studies.Study>(legacyStream);
+            var filing = study!.Archives[new ArchivePlacement("default", "default").Key];
+            Assert.Equal(patient, filing.PatientId);
+            Assert.Equal(new[] { first.Sop, second.Sop, retina.Sop }.Order(), filing.SopInstanceUids.Order());
+            Assert.Equal(new[] { first.Series, retina.Sop }.Order(), filing.SeriesKeys.Order());
+        }
+    }
+
+    /// <summary>Document d's study and series records of a study, without the keys derived from the tenant.</summary>
+    private async Task<List<string>> ArchiveRecordsAsync(string tenant, Guid studyStream)
+    {
+        await using var session = fixture.App.Store.QuerySession(tenant);
+        var studies = await session.Query<Projections.Archive.ArchiveStudy>().Where(s => s.StudyKey == studyStream).ToListAsync();
+        var series = await session.Query<Projections.Archive.ArchiveSeries>().Where(s => s.StudyKey == studyStream).ToListAsync();
+        return
+        [
+            .. studies.Select(s => System.Text.Json.JsonSerializer.Serialize(s with { Id = Guid.Empty, StudyKey = Guid.Empty })),
+            .. series.Select(s => System.Text.Json.JsonSerializer.Serialize(s with { Id = Guid.Empty, ArchiveStudyId = Guid.Empty, StudyKey = Guid.Empty }))
+                .Order(StringComparer.Ordinal),
+        ];
     }
 
     [Fact]
@@ -71,6 +135,7 @@ public sealed class OneArchiveForEveryChannelTests(ServiceFixture fixture) : ICl
         await using var session = fixture.App.Store.QuerySession(Tenant);
         var events = await session.Events.FetchStreamAsync(Domain.Studies.Study.StreamId(Tenant, anonymous.Study));
         Assert.Empty(events.Select(e => e.Data).OfType<InstanceFiledInArchive>());
+        Assert.All(events.Select(e => e.Data).OfType<Domain.Studies.InstanceStored>(), e => Assert.Null(e.FiledIn));
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OAuthClientRegistered(Id, "t1", "t1.0123456789abcdef", "hash", [Scopes.OrdersRead], By, At),
             new OAuthClientRevoked(Id, "t1", "t1.0123456789abcdef", By, At),
             new ArchiveUserRegistered(Id, "t1", "user1", "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==", [Scopes.Archive.GetPatient], By, At),
-            new InstanceStored(Id, instance, By, At),
+            new InstanceStored(Id, instance, By, At) { FiledIn = new InstanceFiling("project", "archive", "P1") },
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
             new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At),
             new StudyDeprecationStarted(Id, Id, "1.2.3", "1.2.3.4", "JaneDoe", "Wrong series", By, At),

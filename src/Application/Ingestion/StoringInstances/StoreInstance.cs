@@ -90,13 +90,21 @@ public static class StoreInstancesHandler
                 continue;
             }
 
-            if (decision.Event is { } appended)
+            // A new instance's filing is carried by its InstanceStored: one event row per instance, not two.
+            var filed = filing?.Event;
+            if (decision.Event is InstanceStored stored && filed is not null && stored.Carrying(filed) is { } carrying)
+            {
+                stream.AppendOne(carrying);
+                study = After(study, carrying);
+                filed = null;
+            }
+            else if (decision.Event is { } appended)
             {
                 stream.AppendOne(appended);
                 study = after;
             }
 
-            if (filing?.Event is { } filed)
+            if (filed is not null)
             {
                 stream.AppendOne(filed);
                 study = study!.Apply(filed);
