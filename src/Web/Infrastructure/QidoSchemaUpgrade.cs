@@ -26,13 +26,13 @@ public static class QidoSchemaUpgrade
         ("modalities_in_study", nameof(QidoStudy.ModalitiesInStudy)),
     ];
 
-    /// <summary>The indexes Marten declares for the study table (QidoRegistration), in the DDL Marten writes for them.</summary>
-    private static string[] Indexes(string table) =>
+    /// <summary>The indexes Marten declares for the study table (QidoRegistration), each by name with the DDL Marten writes for it.</summary>
+    private static (string Name, string Definition)[] Indexes(string table) =>
     [
-        $"CREATE INDEX IF NOT EXISTS mt_doc_qidostudy_idx_station_names ON {table} USING gin (station_names)",
-        $"CREATE INDEX IF NOT EXISTS mt_doc_qidostudy_idx_modalities_in_study ON {table} USING gin (modalities_in_study)",
-        $"CREATE INDEX IF NOT EXISTS {QidoRegistration.PatientNameUpperIndex} ON {table} USING btree (upper((patient_name)) text_pattern_ops)",
-        $"CREATE INDEX IF NOT EXISTS {QidoRegistration.PatientNameFuzzyTrigramIndex} ON {table} USING gin ((patient_name_fuzzy) gin_trgm_ops)",
+        ("mt_doc_qidostudy_idx_station_names", $"ON {table} USING gin (station_names)"),
+        ("mt_doc_qidostudy_idx_modalities_in_study", $"ON {table} USING gin (modalities_in_study)"),
+        (QidoRegistration.PatientNameUpperIndex, $"ON {table} USING btree (upper((patient_name)) text_pattern_ops)"),
+        (QidoRegistration.PatientNameFuzzyTrigramIndex, $"ON {table} USING gin ((patient_name_fuzzy) gin_trgm_ops)"),
     ];
 
     /// <summary>Upgrades <c>{schema}.mt_doc_qidostudy</c> if it exists and needs it; returns the rows filled.</summary>
@@ -55,7 +55,7 @@ public static class QidoSchemaUpgrade
         var indexes = Indexes(table);
         var present = await ScalarAsync<long>(connection,
             $"select count(*) from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_qidostudy' and indexname = any(@names)", cancellation,
-            ("names", new[] { "mt_doc_qidostudy_idx_station_names", "mt_doc_qidostudy_idx_modalities_in_study", QidoRegistration.PatientNameUpperIndex, QidoRegistration.PatientNameFuzzyTrigramIndex }));
+            ("names", indexes.Select(i => i.Name).ToArray()));
         if (missing == 0 && present == indexes.Length)
         {
             return 0;
@@ -100,9 +100,9 @@ public static class QidoSchemaUpgrade
             after = (reader.GetString(1), reader.GetGuid(2));
         }
 
-        foreach (var index in indexes)
+        foreach (var (name, definition) in indexes)
         {
-            await ExecuteAsync(connection, index, cancellation);
+            await ExecuteAsync(connection, $"CREATE INDEX IF NOT EXISTS {name} {definition}", cancellation);
         }
 
         await ExecuteAsync(connection, $"analyze {table}", cancellation);
