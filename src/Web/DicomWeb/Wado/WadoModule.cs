@@ -121,7 +121,7 @@ public sealed class WadoModule : ICarterModule
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                BulkDataUris.Write(writer, instance.Header, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid), instance.TransferSyntaxUid);
+                WriteInstance(writer, instance, request);
             }
 
             writer.WriteEndArray();
@@ -129,6 +129,10 @@ public sealed class WadoModule : ICarterModule
 
         return buffer.WrittenSpan.ToArray();
     }
+
+    /// <summary>One instance's DICOM JSON: its recorded header with BulkDataURIs under its WADO-RS URL.</summary>
+    private static void WriteInstance(System.Text.Json.Utf8JsonWriter writer, Projections.Qido.QidoInstance instance, HttpRequest request) =>
+        BulkDataUris.Write(writer, instance.Header, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid), instance.TransferSyntaxUid);
 
     private sealed class RenderedJsonResult(byte[] json) : IResult
     {
@@ -151,8 +155,6 @@ public sealed class WadoModule : ICarterModule
     {
         public async Task ExecuteAsync(HttpContext context)
         {
-            string UrlOf(Projections.Qido.QidoInstance i) =>
-                DicomWebMediaTypes.InstanceUrl(context.Request, i.StudyInstanceUid, i.SeriesInstanceUid, i.SopInstanceUid);
             if (xml)
             {
                 await DicomWebMediaTypes.WriteXmlPartsAsync(context.Response, instances.Select(i =>
@@ -160,7 +162,7 @@ public sealed class WadoModule : ICarterModule
                     var buffer = new System.Buffers.ArrayBufferWriter<byte>();
                     using (var json = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
                     {
-                        BulkDataUris.Write(json, i.Header, UrlOf(i), i.TransferSyntaxUid);
+                        WriteInstance(json, i, context.Request);
                     }
 
                     return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth }).RootElement;
@@ -173,7 +175,7 @@ public sealed class WadoModule : ICarterModule
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                BulkDataUris.Write(writer, instance.Header, UrlOf(instance), instance.TransferSyntaxUid);
+                WriteInstance(writer, instance, context.Request);
                 if (writer.BytesPending > 64 * 1024)
                 {
                     await writer.FlushAsync(context.RequestAborted);
