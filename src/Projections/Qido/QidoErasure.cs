@@ -22,11 +22,3 @@ public partial class QidoSeriesProjection
     public QidoSeries? Apply(InstanceErased erased, QidoSeries series) =>
         series.Attributes.ValueKind != JsonValueKind.Object ? null : Apply(series, erased.Instance, erased.ErasedAt, 0);
 }
-
-public partial class QidoInstanceProjection
-{
-    public QidoInstance? Apply(InstanceErased erased, QidoInstance current) =>
-        current.Header.ValueKind != JsonValueKind.Object
-            ? null
-            : From(erased.StudyStreamId, erased.Instance, current.StoredAt, current.ReplacedSha256);
-}

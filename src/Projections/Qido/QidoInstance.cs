@@ -1,7 +1,6 @@
 using System.Text.Json;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
-using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Qido;
 
@@ -30,27 +29,10 @@ public sealed record QidoInstance
     public JsonElement Header { get; init; }
 }
 
-/// <summary>The instance documents: one per (study stream, SOPInstanceUID); a replacement overwrites it.</summary>
-public partial class QidoInstanceProjection : MultiStreamProjection<QidoInstance, Guid>
+/// <summary>The instance documents: one per (study stream, SOPInstanceUID); a replacement overwrites it (written by <see cref="Studies.InstanceRecordsProjection"/>).</summary>
+public static class QidoInstances
 {
-    public QidoInstanceProjection()
-    {
-        Identity<InstanceStored>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
-        Identity<InstanceReplaced>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
-        Identity<InstanceErased>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
-        RouteVisibility();
-        RouteSeriesMoves();
-        CustomGrouping(FanOutChildren.KeepEvery);
-    }
-
-    public static QidoInstance Create(InstanceStored stored) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);
-
-    public QidoInstance Apply(InstanceStored stored, QidoInstance current) => From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null);
-
-    public QidoInstance Apply(InstanceReplaced replaced, QidoInstance current) =>
-        From(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedAt, replaced.PreviousSha256);
-
-    private static QidoInstance From(Guid studyStreamId, StoredInstance instance, DateTimeOffset at, string? replacedSha256) => new()
+    public static QidoInstance From(Guid studyStreamId, StoredInstance instance, DateTimeOffset at, string? replacedSha256) => new()
     {
         Id = QidoKeys.Instance(studyStreamId, instance.SopInstanceUid),
         StudyKey = studyStreamId,

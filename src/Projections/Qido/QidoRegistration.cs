@@ -31,7 +31,6 @@ public static class QidoRegistration
     {
         options.Projections.Add<QidoStudyProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<QidoSeriesProjection>(ProjectionLifecycle.Inline);
-        options.Projections.Add<QidoInstanceProjection>(ProjectionLifecycle.Inline);
 
         options.Schema.For<QidoStudy>()
             .MultiTenanted()

@@ -94,17 +94,3 @@ public partial class QidoSeriesProjection
 
     public QidoSeries Apply(InstanceRefiled refiled, QidoSeries series) => Apply(series, refiled.Instance, refiled.StoredAt, 1);
 }
-
-public partial class QidoInstanceProjection
-{
-    private void RouteSeriesMoves()
-    {
-        FanOut<SeriesRefiledOut, InstanceHidden>(e => e.Departed, FanoutMode.BeforeGrouping);
-        FanOut<SeriesRefiledIn, InstanceRefiled>(e => e.Arrived, FanoutMode.BeforeGrouping);
-        Identity<InstanceRefiled>(e => QidoKeys.Instance(e.StudyStreamId, e.Instance.SopInstanceUid));
-    }
-
-    public static QidoInstance Create(InstanceRefiled refiled) => From(refiled.StudyStreamId, refiled.Instance, refiled.StoredAt, null);
-
-    public QidoInstance Apply(InstanceRefiled refiled, QidoInstance current) => From(refiled.StudyStreamId, refiled.Instance, refiled.StoredAt, null);
-}

@@ -75,18 +75,3 @@ public partial class QidoSeriesProjection
 
     public bool ShouldDelete(InstanceHidden hidden) => true;
 }
-
-public partial class QidoInstanceProjection
-{
-    private void RouteVisibility()
-    {
-        FanOut<StudyDeprecationCompleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
-        FanOut<StudyDeprecationRevoked, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
-        FanOut<StudyDeprecationRevoked, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
-        FanOut<StudyContentDeleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
-        FanOut<DeletedContentRestored, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
-        Identity<InstanceHidden>(e => QidoKeys.Instance(e.StudyStreamId, e.SopInstanceUid));
-    }
-
-    public bool ShouldDelete(InstanceHidden hidden) => true;
-}

@@ -1,6 +1,5 @@
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
-using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Studies;
 
@@ -25,26 +24,10 @@ public sealed record InstanceLocation
     public DateTimeOffset StoredAt { get; init; }
 }
 
-public partial class InstanceLocationProjection : MultiStreamProjection<InstanceLocation, string>
+/// <summary>The location documents: one per SOP Instance UID and tenant (written by <see cref="InstanceRecordsProjection"/>).</summary>
+public static class InstanceLocations
 {
-    public InstanceLocationProjection()
-    {
-        Identity<InstanceStored>(e => e.Instance.SopInstanceUid);
-        Identity<InstanceReplaced>(e => e.Instance.SopInstanceUid);
-        Identity<InstanceErased>(e => e.Instance.SopInstanceUid);
-        RouteVisibility();
-        RouteSeriesMoves();
-    }
-
-    public static InstanceLocation Create(InstanceStored stored) => From(stored.Instance, stored.StoredAt);
-
-    public InstanceLocation Apply(InstanceReplaced replaced, InstanceLocation _) => From(replaced.Instance, replaced.ReplacedAt);
-
-    /// <summary>An erasure rewrote the bytes: the new blob, same instance (null: a hidden instance stays hidden).</summary>
-    public InstanceLocation? Apply(InstanceErased erased, InstanceLocation current) =>
-        current.Sha256.Length == 0 ? null : From(erased.Instance, current.StoredAt);
-
-    private static InstanceLocation From(StoredInstance instance, DateTimeOffset at) => new()
+    public static InstanceLocation From(StoredInstance instance, DateTimeOffset at) => new()
     {
         Id = instance.SopInstanceUid,
         StudyInstanceUid = instance.StudyInstanceUid,

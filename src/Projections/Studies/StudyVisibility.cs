@@ -17,19 +17,3 @@ public partial class StudyAggregation
 
     public Study Apply(DeletedContentPurged purged, Study study) => study.Apply(purged);
 }
-
-/// <summary>Deprecated instances are not retrievable; restored ones are again (the restore event's InstanceStored children).</summary>
-public partial class InstanceLocationProjection
-{
-    private void RouteVisibility()
-    {
-        FanOut<StudyDeprecationCompleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
-        FanOut<StudyDeprecationRevoked, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
-        FanOut<StudyDeprecationRevoked, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
-        FanOut<StudyContentDeleted, InstanceHidden>(e => e.Hidden, FanoutMode.BeforeGrouping);
-        FanOut<DeletedContentRestored, InstanceStored>(e => e.Restored, FanoutMode.BeforeGrouping);
-        Identity<InstanceHidden>(e => e.SopInstanceUid);
-    }
-
-    public bool ShouldDelete(InstanceHidden hidden) => true;
-}

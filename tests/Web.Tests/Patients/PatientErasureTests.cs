@@ -134,8 +134,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         {
             await daemon.RebuildProjectionAsync<QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
             await daemon.RebuildProjectionAsync<QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-            await daemon.RebuildProjectionAsync<QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-            await daemon.RebuildProjectionAsync<InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+            await daemon.RebuildProjectionAsync<Projections.Studies.InstanceRecordsProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
             await daemon.RebuildProjectionAsync<OrderSummaryProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
             await daemon.RebuildProjectionAsync<PatientRecordProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
             await daemon.RebuildProjectionAsync<ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);

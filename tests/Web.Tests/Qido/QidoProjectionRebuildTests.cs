@@ -54,7 +54,7 @@ public sealed class QidoProjectionRebuildTests(ServiceFixture fixture) : IClassF
         using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
         await daemon.RebuildProjectionAsync<QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceRecordsProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
 
         Assert.Equal(live, await RowsAsync());
     }

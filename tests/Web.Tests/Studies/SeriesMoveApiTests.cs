@@ -290,8 +290,7 @@ public sealed class SeriesMoveApiTests(SeriesMoveApiTests.Fixture fixture) : ICl
         using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();
         await daemon.RebuildProjectionAsync<QidoStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
         await daemon.RebuildProjectionAsync<QidoSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<QidoInstanceProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
-        await daemon.RebuildProjectionAsync<InstanceLocationProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
+        await daemon.RebuildProjectionAsync<Projections.Studies.InstanceRecordsProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
         await daemon.RebuildProjectionAsync<ArchiveStudyProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
         await daemon.RebuildProjectionAsync<ArchiveSeriesProjection>(TimeSpan.FromMinutes(1), CancellationToken.None);
         Assert.Equal(live, await ReadModelTables.RowsAsync(fixture.ConnectionString, tables));
