@@ -23,7 +23,7 @@ namespace EventSourced.Projections.Studies;
 /// </summary>
 public sealed partial class InstanceRecordsProjection : EventProjection, IJasperFxProjection<IDocumentOperations>, IInlineProjection<IDocumentOperations>
 {
-    private (string Table, ISerializer Serializer)? locationTable;
+    private LocationTarget? locationTarget;
 
     public InstanceRecordsProjection()
     {
@@ -37,6 +37,7 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
     Task IJasperFxProjection<IDocumentOperations>.ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
         ApplyBatchAsync(operations, events, cancellation);
 
+    /// <summary>One event as a batch of its own (the inline and rebuild paths above hand over whole batches).</summary>
     public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation) =>
         new(ApplyBatchAsync(operations, [e], cancellation));
 
@@ -62,12 +63,16 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
         }
     }
 
-    /// <summary>The events that change the two documents, children of the lifecycle events in their place (as the aggregations' fan-outs put them).</summary>
+    /// <summary>
+    /// The events that change the two documents, the lifecycle events' children in their place, in the order the
+    /// aggregations' fan-outs put them (each fan-out inserted its children right after the parent, so a revoke's
+    /// restored instances came before its hidden rejection note; they are different instances either way).
+    /// </summary>
     private static IEnumerable<object> Steps(object data) => data switch
     {
         InstanceStored or InstanceReplaced or InstanceErased => [data],
         StudyDeprecationCompleted completed => completed.Hidden,
-        StudyDeprecationRevoked revoked => [.. revoked.Hidden, .. revoked.Restored],
+        StudyDeprecationRevoked revoked => [.. revoked.Restored, .. revoked.Hidden],
         StudyContentDeleted deleted => deleted.Hidden,
         DeletedContentRestored restored => restored.Restored,
         SeriesRefiledOut departed => departed.Departed.Select(h => new Departed(h)),
@@ -79,8 +84,10 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
     private sealed record Departed(InstanceHidden Instance);
 
     /// <summary>The location table of this store (the live schema, or a rebuild's scratch schema), and the store's serializer.</summary>
-    private (string Table, ISerializer Serializer) LocationTable(IDocumentOperations operations) =>
-        locationTable ??= (
+    private sealed record LocationTarget(string Table, ISerializer Serializer);
+
+    private LocationTarget LocationTable(IDocumentOperations operations) =>
+        locationTarget ??= new(
             ((StoreOptions)operations.DocumentStore.Options).Storage.FindFeature(typeof(InstanceLocation))
                 .Objects.OfType<Weasel.Postgresql.Tables.Table>().First().Identifier.QualifiedName,
             operations.DocumentStore.Options.Serializer());
@@ -184,7 +191,7 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             }
         }
 
-        public void Write(IDocumentOperations tenant, string tenantId, (string Table, ISerializer Serializer) locationTable)
+        public void Write(IDocumentOperations tenant, string tenantId, LocationTarget target)
         {
             foreach (var (id, known) in instances.Where(i => i.Value.Changed))
             {
@@ -213,8 +220,8 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             foreach (var location in newLocations.Values)
             {
                 tenant.QueueSqlCommand(
-                    $"insert into {locationTable.Table} (tenant_id, id, data, mt_version) values (?, ?, ?::jsonb, ?) on conflict (tenant_id, id) do nothing",
-                    tenantId, location.Id, locationTable.Serializer.ToJson(location), Guid.NewGuid());
+                    $"insert into {target.Table} (tenant_id, id, data, mt_version) values (?, ?, ?::jsonb, ?) on conflict (tenant_id, id) do nothing",
+                    tenantId, location.Id, target.Serializer.ToJson(location), Guid.NewGuid());
             }
         }
     }
