@@ -50,15 +50,21 @@ public static class MultipartDicom
     {
         var (blob, length) = await blobs.OpenAsync(instance, cancellation);
         await using var _ = blob;
+        var whole = blob is FileStream file && length <= WholeFileLimit ? file.SafeFileHandle : null;
+        if (whole is not null && RandomAccess.GetLength(whole) < length)
+        {
+            throw new InvalidOperationException($"The file of instance {instance.Id} is shorter than its recorded {length} bytes.");
+        }
+
         var head = PartHead(boundary, instance, length, transferSyntaxParameter: true);
         var closing = Closing(boundary);
         response.ContentType = ContentType(boundary);
         response.ContentLength = head.Length + length + LineBreak.Length + closing.Length;
         var writer = response.BodyWriter;
         writer.Write(head);
-        if (blob is FileStream file && length <= WholeFileLimit)
+        if (whole is not null)
         {
-            ReadInto(writer, file.SafeFileHandle, (int)length);
+            ReadInto(writer, whole, (int)length);
         }
         else
         {
