@@ -88,8 +88,7 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
 
     private LocationTarget LocationTable(IDocumentOperations operations) =>
         locationTarget ??= new(
-            ((StoreOptions)operations.DocumentStore.Options).Storage.FindFeature(typeof(InstanceLocation))
-                .Objects.OfType<Weasel.Postgresql.Tables.Table>().First().Identifier.QualifiedName,
+            operations.DocumentStore.Options.FindOrResolveDocumentType(typeof(InstanceLocation)).TableName.QualifiedName,
             operations.DocumentStore.Options.Serializer());
 
     /// <summary>One batch's view of the documents it touches: known (loaded or written here) or not read at all.</summary>
