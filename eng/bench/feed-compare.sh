@@ -9,6 +9,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out="$1"; port="$2"; shift 2; mkdir -p "$out"; out="$(cd "$out" && pwd)"
+[ $# -gt 0 ] || set -- --studies 20
 a="${OURS_BIN_ROOT_A:-/work/wt/base}"
 harness="${OURS_HARNESS:-$a/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll}"
 source "$root/eng/bench/ours.sh"
@@ -23,7 +24,7 @@ OURS_BIN_ROOT="$a" start_ours "$out" "$port"
 database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
 key="$(OURS_DATABASE=$database all_scopes_key "$a")"
 dotnet "$harness" --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name ours \
-  --queries 1 --retrievals 1 --out "$out/harness.json" "${@:---studies 20}" >/dev/null
+  --queries 1 --retrievals 1 --out "$out/harness.json" "$@" >/dev/null
 /usr/bin/python3 "$root/eng/bench/feed-compare.py" write "http://127.0.0.1:$port" "$key" >/dev/null
 settle "$key"
 /usr/bin/python3 "$root/eng/bench/feed-compare.py" capture "http://127.0.0.1:$port" "$key" "$out/a.json"
