@@ -68,29 +68,25 @@ if mode == "write":
 elif mode == "capture":
     out = {}
     target = json.loads(request("GET", "/o3-dpacs-wado/studyEvents?offsetId=0&limit=1"))["settledOffsetId"]
-    for limit in (7, 1000):
-        after, pages = 0, []
+    def walk(url, entries, advance):
+        """Every page from position 0 until an empty one: the bodies as received."""
+        position, pages = 0, []
         while True:
-            body = request("GET", f"/o3-dpacs-wado/studyEvents?offsetId={after}&limit={limit}")
+            body = request("GET", url(position))
             page = json.loads(body)
             pages.append(body.decode())
-            if not page["events"]:
-                break
-            after = page["lastOffsetId"]
-        out[f"studyEvents limit={limit}"] = pages
-    stamps = []
+            if not entries(page):
+                return pages
+            position = advance(page, position)
+
+    for limit in (7, 1000):
+        out[f"studyEvents limit={limit}"] = walk(
+            lambda after: f"/o3-dpacs-wado/studyEvents?offsetId={after}&limit={limit}", lambda p: p["events"], lambda p, _: p["lastOffsetId"])
     for metadata in ("true", "false"):
         for limit in (13, 200):
-            offset, pages = 0, []
-            while True:
-                body = request("GET", f"/dicomweb/changefeed?offset={offset}&limit={limit}&includemetadata={metadata}")
-                page = json.loads(body)
-                pages.append(body.decode())
-                if not page:
-                    break
-                stamps += [e["Timestamp"] for e in page]
-                offset += len(page)
-            out[f"changefeed metadata={metadata} limit={limit}"] = pages
+            out[f"changefeed metadata={metadata} limit={limit}"] = walk(
+                lambda offset: f"/dicomweb/changefeed?offset={offset}&limit={limit}&includemetadata={metadata}", lambda p: p, lambda p, offset: offset + len(p))
+    stamps = [e["Timestamp"] for page in out["changefeed metadata=false limit=200"] for e in json.loads(page)]
     stamps.sort()
     window = f"startTime={urllib.parse.quote(stamps[len(stamps) // 3])}&endTime={urllib.parse.quote(stamps[2 * len(stamps) // 3])}"
     out["changefeed window"] = request("GET", f"/dicomweb/changefeed?{window}&limit=200").decode()

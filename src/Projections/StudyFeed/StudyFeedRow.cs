@@ -33,10 +33,18 @@ public sealed record StudyFeedRow
     [JsonIgnore]
     public DateTimeOffset OccurredAt { get; init; }
 
-    public static long IdOf(long sequence, int index) => checked((sequence << IndexBits) | (uint)index);
+    /// <summary>Sequence numbers from here on have no id (2^39, about 550 billion events).</summary>
+    public const long SequenceLimit = 1L << (63 - IndexBits);
 
-    /// <summary>The highest id an event of this sequence number can have: every entry up to that event is at or below it.</summary>
-    public static long LastIdOf(long sequence) => IdOf(sequence, (1 << IndexBits) - 1);
+    public static long IdOf(long sequence, int index) => sequence is >= 0 and < SequenceLimit
+        ? (sequence << IndexBits) | (uint)index
+        : throw new ArgumentOutOfRangeException(nameof(sequence), sequence, $"A study-feed entry's sequence number is below {SequenceLimit}.");
+
+    /// <summary>
+    /// The highest id an event of this sequence number can have: every entry up to that event is at or below
+    /// it (a sequence number past the last one an id can hold: every entry).
+    /// </summary>
+    public static long LastIdOf(long sequence) => sequence >= SequenceLimit ? long.MaxValue : IdOf(sequence, (1 << IndexBits) - 1);
 
     public static long SequenceOf(long id) => id >> IndexBits;
 
