@@ -180,9 +180,9 @@ public sealed class LocalDiskBlobStore : IBlobStore
     }
 
     /// <summary>
-    /// One <c>syncfs(2)</c> through the descriptor of the group's first file still open (opened before any
-    /// of the group's bytes were written, so a write-back error since then is reported through it). Throws
-    /// for the group.
+    /// One <c>syncfs(2)</c> through the descriptor of the group's first file still open (opened before the
+    /// bytes of every blob the group commits were written, so a write-back error on the volume since then
+    /// is reported through it; Linux 5.8 and later). Throws for the group.
     /// </summary>
     private static void SyncFileSystem(Write[] writes, BlobCommit[] outcomes)
     {
