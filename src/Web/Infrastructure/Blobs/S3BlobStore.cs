@@ -62,21 +62,6 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     public IBlobWrite BeginWrite() => new Write(this, staging.BeginWrite());
 
-    /// <summary>The group is staged durably together (the local store's group commit), then each distinct staged blob uploaded, concurrently.</summary>
-    public async Task<IReadOnlyList<BlobCommit>> CommitAllAsync(IReadOnlyList<IBlobWrite> writes, CancellationToken cancellation)
-    {
-        if (!writes.All(write => write is Write own && own.Store == this))
-        {
-            return await IBlobStore.CommitEachAsync(writes, cancellation);
-        }
-
-        var staged = await staging.CommitAllAsync([.. writes.Select(write => ((Write)write).Staged)], cancellation);
-        var uploads = staged.Where(commit => commit.Blob is not null).Select(commit => commit.Blob!.Sha256).Distinct()
-            .ToDictionary(sha256 => sha256, sha256 => UploadOrFailureAsync(sha256, cancellation));
-        await Task.WhenAll(uploads.Values);
-        return [.. staged.Select(commit => commit.Blob is { } blob && uploads[blob.Sha256].Result is { } failure ? new BlobCommit(null, failure) : commit)];
-    }
-
     public Stream? OpenRead(string sha256)
     {
         if (!IsHash(sha256))
@@ -217,19 +202,6 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
     }
 
-    private async Task<IOException?> UploadOrFailureAsync(string sha256, CancellationToken cancellation)
-    {
-        try
-        {
-            await UploadAsync(sha256, cancellation);
-            return null;
-        }
-        catch (IOException e)
-        {
-            return e;
-        }
-    }
-
     private async Task UploadAsync(string sha256, CancellationToken cancellation)
     {
         var opened = staging.OpenRead(sha256);
@@ -264,10 +236,6 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     private sealed class Write(S3BlobStore store, IBlobWrite staged) : IBlobWrite
     {
-        public S3BlobStore Store => store;
-
-        public IBlobWrite Staged => staged;
-
         public Stream Content => staged.Content;
 
         public Task<Stream> OpenWrittenAsync(CancellationToken cancellation) => staged.OpenWrittenAsync(cancellation);
