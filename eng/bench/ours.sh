@@ -6,7 +6,7 @@
 # Optional, to resume an earlier run (eng/bench/scale.sh --resume): OURS_DATABASE (reuse that database:
 # not created, a new key issued for its tenant `bench`), OURS_PG_ROOT (the checkout whose
 # eng/local-postgres.sh cluster holds it), OURS_BIN_ROOT (the checkout whose Release build runs),
-# OURS_LOG (the server's log), OURS_KEEP_BLOBS=1 (stop_ours leaves the blob folder), OURS_CS_EXTRA (appended to
+# OURS_LOG (the server's log), OURS_BLOBS (the blob folder, default <out-dir>/ours-blobs), OURS_KEEP_BLOBS=1 (stop_ours leaves the blob folder), OURS_CS_EXTRA (appended to
 # the connection string, e.g. ";Max Auto Prepare=0" to try a driver setting).
 start_ours() {
   local out="$1" port="$2" cs pgport password database bin="${OURS_BIN_ROOT:-$root}" verb=ensure
@@ -16,7 +16,7 @@ start_ours() {
     PGPASSWORD="$password" psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "create database $database" >/dev/null
   fi
   export ConnectionStrings__EventStore="Host=127.0.0.1;Port=$pgport;Database=$database;Username=postgres;Password=$password;Maximum Pool Size=100${OURS_CS_EXTRA:-}"
-  export Blobs__Root="$out/ours-blobs"
+  export Blobs__Root="${OURS_BLOBS:-$out/ours-blobs}"
   export Logging__LogLevel__Default=Warning
   # eng/tenants.sh's command line, run from the checkout being measured (already built).
   ours_key="$(cd "$bin/src/Web" && dotnet "$bin/src/Web/bin/Release/net10.0/EventSourced.Web.dll" tenants "$verb" bench --scopes studies.read,studies.write | grep -o 'esk_[A-Za-z0-9_-]*' | head -1)"

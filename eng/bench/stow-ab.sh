@@ -8,7 +8,10 @@
 # top-level statements and the commits of the measured phase. One line per run on stdout:
 #   side inst/s server_ms/inst db_ms/inst statements/request commits/request load_before load_after
 # Environment: STOW_AB_PORT (6400), EVENTSOURCED_PG_PORT (the cluster's port), STOW_AB_A_CS_EXTRA /
-# STOW_AB_B_CS_EXTRA (appended to side A's / B's connection string: a driver setting tried on one side).
+# STOW_AB_B_CS_EXTRA (appended to side A's / B's connection string: a driver setting tried on one side),
+# STOW_AB_KEEP_BLOBS=1 (each run's blob folder is kept until all runs are done: on ext4 without a journal a
+# folder removed just before a run leaves thousands of recently freed inodes that the next run's file
+# creations scan past, a cost that lands on whichever side runs next).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 a="$1"; b="$2"; pairs="${3:-3}"; studies="${4:-200}"; port="${STOW_AB_PORT:-6400}"
@@ -25,6 +28,7 @@ for pair in $(seq 1 "$pairs"); do
   for side in A B; do
     [ "$side" = A ] && bin="$a" || bin="$b"
     [ "$side" = A ] && extra="${STOW_AB_A_CS_EXTRA:-}" || extra="${STOW_AB_B_CS_EXTRA:-}"
+    if [ -n "${STOW_AB_KEEP_BLOBS:-}" ]; then export OURS_BLOBS="$out/$side$pair-blobs" OURS_KEEP_BLOBS=1; fi
     OURS_BIN_ROOT="$bin" OURS_CS_EXTRA="$extra" start_ours "$out" "$port"
     database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
     harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --studies 8 --seed 7 \
@@ -53,3 +57,4 @@ print(f'{name} {s["instances_per_s"]} {s["server_cpu_ms"] / n:.2f} {s["db_cpu_ms
 PY
   done
 done
+if [ -n "${STOW_AB_KEEP_BLOBS:-}" ]; then rm -rf "$out"/*-blobs; fi

@@ -3,6 +3,9 @@ namespace EventSourced.Application.Blobs;
 /// <summary>A stored blob's identity: content-addressed by SHA-256 (lower-case hex), with its SHA-1 (the pathology API asks for it) and length.</summary>
 public sealed record BlobReference(string Sha256, string Sha1, long Length);
 
+/// <summary>One write's outcome in a group commit: its durable blob, or the I/O failure that kept it from being committed.</summary>
+public sealed record BlobCommit(BlobReference? Blob, IOException? Failure);
+
 /// <summary>
 /// Where instances, reports and other files live. Content-addressed: writing the same bytes twice stores
 /// them once. A blob is durable (fsynced, atomically renamed into place) before <see cref="IBlobWrite.CommitAsync"/>
@@ -12,6 +15,32 @@ public interface IBlobStore
 {
     /// <summary>Starts a write: bytes written to <see cref="IBlobWrite.Content"/> go to a temporary file and through both hashes in one pass.</summary>
     IBlobWrite BeginWrite();
+
+    /// <summary>
+    /// Commits several writes of this store together (one request's parts), with the same guarantee as
+    /// <see cref="IBlobWrite.CommitAsync"/> for each: when this returns, every blob reported committed is
+    /// durable under its address, and only then may an event name it. A store whose durable step has a
+    /// fixed cost (a blocked thread, a directory fsync) pays it once for the group. The outcomes come back
+    /// in the order of <paramref name="writes"/>; a write that failed is not committed (the others are).
+    /// When it throws, nothing may be recorded: some blobs may already be committed (orphans, for the
+    /// sweeper), the rest stay temporary until their writes are disposed. The writes are not disposed here.
+    /// </summary>
+    Task<IReadOnlyList<BlobCommit>> CommitAllAsync(IReadOnlyList<IBlobWrite> writes, CancellationToken cancellation) =>
+        CommitEachAsync(writes, cancellation);
+
+    /// <summary>Each write committed on its own, concurrently: the group commit of a store that has nothing to share between them.</summary>
+    static async Task<IReadOnlyList<BlobCommit>> CommitEachAsync(IReadOnlyList<IBlobWrite> writes, CancellationToken cancellation) =>
+        await Task.WhenAll(writes.Select(async write =>
+        {
+            try
+            {
+                return new BlobCommit(await write.CommitAsync(cancellation), null);
+            }
+            catch (IOException e)
+            {
+                return new BlobCommit(null, e);
+            }
+        }));
 
     /// <summary>The blob's bytes, or null when no blob has that SHA-256.</summary>
     Stream? OpenRead(string sha256);

@@ -23,10 +23,14 @@ public sealed class InstanceIngestor(InstanceReceiver receiver, IMessageBus bus)
         Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation) =>
         receiver.ReceiveAsync(content, expectedStudyUid, channel, callingAeTitle, cancellation);
 
-    /// <summary>Receives one instance; its blob's commit goes on in the background (see <see cref="InstanceReceiver.ReceivePendingAsync"/>).</summary>
+    /// <summary>Receives one instance without committing its blob (see <see cref="InstanceReceiver.ReceivePendingAsync"/>).</summary>
     public Task<(PendingInstance? Pending, ReceiveFailure? Failure)> ReceivePendingAsync(
         Stream content, string? expectedStudyUid, IngestChannel channel, string? callingAeTitle, CancellationToken cancellation) =>
         receiver.ReceivePendingAsync(content, expectedStudyUid, channel, callingAeTitle, cancellation);
+
+    /// <summary>Commits received instances' blobs together (see <see cref="InstanceReceiver.CommitAsync"/>).</summary>
+    public Task<IReadOnlyList<(StoredInstance? Instance, IOException? Failure)>> CommitAsync(IReadOnlyList<PendingInstance> pending, CancellationToken cancellation) =>
+        receiver.CommitAsync(pending, cancellation);
 
     /// <summary>Records received instances, grouped by study; the outcomes come back in the order given.</summary>
     public async Task<IReadOnlyList<IngestOutcome>> StoreAsync(

@@ -9,7 +9,8 @@ public static class BlobRegistration
     {
         // Every blob an event names, for the orphan sweeper (docs/architecture.md, "Orphan blobs").
         options.Projections.Add<ReferencedBlobProjection>(ProjectionLifecycle.Inline);
-        options.Schema.For<ReferencedBlob>().MultiTenanted();
+        // No version or timestamp columns: the row's presence is all it says.
+        options.Schema.For<ReferencedBlob>().MultiTenanted().Metadata(m => m.DisableInformationalFields());
         return options;
     }
 }

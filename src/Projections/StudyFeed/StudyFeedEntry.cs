@@ -121,7 +121,9 @@ public static class StudyChangeKinds
 /// <summary>
 /// One change of one study, derived from one event (<see cref="StudyFeedMapping"/>). An event that
 /// concerns several studies gives several entries with the same <see cref="Sequence"/> and increasing
-/// <see cref="Index"/>. Id: <c>{Sequence}:{Index}</c>.
+/// <see cref="Index"/>. Id: <c>{Sequence}:{Index}</c>. Not stored: the database keeps a
+/// <see cref="StudyFeedRow"/> per entry, and a reader maps the entry again from its event
+/// (<see cref="StudyFeedReader"/>), as the log holds it now.
 /// </summary>
 public sealed record StudyFeedEntry
 {
@@ -171,11 +173,9 @@ public sealed record StudyFeedEntry
     public Dictionary<string, string> Details { get; init; } = [];
 
     /// <summary>
-    /// The instance's DICOM JSON header (instance-level kinds only): the change feed's metadata. Never
-    /// stored with the entry (the entry's event holds it, as masked by any erasure since); a reader gets it
-    /// with <see cref="StudyFeedReader.WithMetadataAsync"/>.
+    /// The instance's DICOM JSON header (instance-level kinds only): the change feed's metadata, as the
+    /// entry's event holds it now (masked by any erasure since).
     /// </summary>
-    [System.Text.Json.Serialization.JsonIgnore]
     public JsonElement? Metadata { get; init; }
 
     /// <summary>The request's correlation id, when the write recorded one.</summary>
@@ -196,6 +196,9 @@ public sealed partial class StudyFeedProjection : EventProjection
     public StudyFeedProjection()
     {
         Name = ProjectionName;
+
+        // Declared, so a rebuild (and the rebuild-equals-live check) knows the table it writes.
+        RegisterPublishedType(typeof(StudyFeedRow));
     }
 
     public override async ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation)
@@ -208,37 +211,12 @@ public sealed partial class StudyFeedProjection : EventProjection
             studyOfStream = first.Select(x => StudyFeedMapping.StudyOfFirstEvent(x.Data)).FirstOrDefault(uid => uid is not null);
         }
 
+        // Only the row of each entry: the rest is read from the event when the feed is served, as the log holds
+        // it then, so an erasure's masking shows without rewriting the entries written before it.
         var tenant = operations.ForTenant(e.TenantId);
-        if (e.Data is Domain.Studies.InstanceErased erased)
-        {
-            // Entries written before the erasure (from the events as they were then) lose the patient's data.
-            var sop = erased.Instance.SopInstanceUid;
-            var earlier = await tenant.Query<StudyFeedEntry>()
-                .Where(x => x.StudyInstanceUid == erased.Instance.StudyInstanceUid && x.Sequence < e.Sequence && (x.SopInstanceUid == sop || x.SopInstanceUid == null))
-                .ToListAsync(cancellation);
-            foreach (var entry in earlier)
-            {
-                tenant.Store(StudyFeedMapping.Erased(entry));
-            }
-        }
-
-        if (e.Data is Domain.Patients.PatientErased patientErased && patientErased.StudyInstanceUids.Count > 0)
-        {
-            // Every earlier entry of the patient's studies (their events are masked): an instance whose series
-            // left the study before the erasure had no InstanceErased of its own there.
-            var studies = patientErased.StudyInstanceUids.ToArray();
-            var earlier = await tenant.Query<StudyFeedEntry>()
-                .Where(x => x.StudyInstanceUid.IsOneOf(studies) && x.Sequence < e.Sequence)
-                .ToListAsync(cancellation);
-            foreach (var entry in earlier)
-            {
-                tenant.Store(StudyFeedMapping.Erased(entry));
-            }
-        }
-
         foreach (var entry in StudyFeedMapping.Numbered(StudyFeedMapping.Map(e, studyOfStream)))
         {
-            tenant.Store(entry);
+            tenant.Store(StudyFeedRow.For(entry));
         }
     }
 }

@@ -261,16 +261,6 @@ public static class StudyFeedMapping
         return details;
     }
 
-    /// <summary>
-    /// An entry written before its instance's patient was erased, as the masked log would give it: the
-    /// patient ids of a correction erased (the header is not stored with the entry: it is read back from
-    /// the masked event).
-    /// </summary>
-    public static StudyFeedEntry Erased(StudyFeedEntry entry) => entry with
-    {
-        Details = entry.Details.ToDictionary(d => d.Key, d => d.Key is "fromPatientId" or "toPatientId" ? Domain.Patients.PatientDemographics.Erased.PatientId : d.Value),
-    };
-
     private static StudyFeedEntry Instance(IEvent e, StudyChangeKind kind, StoredInstance instance, Actor by, DateTimeOffset at) =>
         Entry(e, kind, instance.StudyInstanceUid, by, at) with
         {

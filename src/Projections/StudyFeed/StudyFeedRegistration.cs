@@ -14,11 +14,23 @@ public static class StudyFeedRegistration
     public static StoreOptions AddStudyFeedProjections(this StoreOptions options, StudyFeedSignal signal)
     {
         options.Projections.Add(new StudyFeedProjection(), ProjectionLifecycle.Async);
-        options.Schema.For<StudyFeedEntry>()
+
+        // Every member in a column (the document is empty, StudyFeedRow): the id orders and pages the feed,
+        // the study (audit) and the time (the change feed's window) are indexed, the instance and the action
+        // are read with them. No version or timestamp columns: a row is written once and never loaded.
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType == typeof(StudyFeedRow))
+            {
+                mapping.DuplicateField(nameof(StudyFeedRow.SopInstanceUid));
+                mapping.DuplicateField(nameof(StudyFeedRow.ChangeFeedAction));
+            }
+        });
+        options.Schema.For<StudyFeedRow>()
             .MultiTenanted()
-            .Duplicate(x => x.Sequence)
             .Duplicate(x => x.StudyInstanceUid)
-            .Index(x => x.OccurredAt);
+            .Duplicate(x => x.OccurredAt)
+            .Metadata(m => m.DisableInformationalFields());
         options.Projections.AsyncListeners.Add(signal);
         options.Events.UseListenNotifyForEventAppends = true;
         return options;

@@ -108,10 +108,7 @@ public sealed class AuditModule : ICarterModule
         }
 
         var settled = await StudyFeedReader.SettledThroughAsync(store, cancellation);
-        var entries = await session.Query<StudyFeedEntry>()
-            .Where(x => x.StudyInstanceUid.IsOneOf(studies) && x.Sequence <= settled)
-            .OrderBy(x => x.Sequence).ThenBy(x => x.Index)
-            .ToListAsync(cancellation);
+        var entries = await StudyFeedReader.ForStudiesAsync(session, settled, studies, cancellation);
         return [.. entries.Select(e => new AuditChange(
             e.Sequence, e.StreamVersion, e.EventType, e.Kind.ToString(), e.StudyInstanceUid, e.SeriesInstanceUid, e.SopInstanceUid,
             e.OccurredAt, e.Subject, e.Channel ?? e.Via, e.Reason, e.CorrelationId, e.Details))];

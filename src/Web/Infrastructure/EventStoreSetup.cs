@@ -50,6 +50,7 @@ public static class EventStoreSetup
 
         // Before Marten's schema migration (hosted services start in the order they were added).
         builder.Services.AddHostedService<QidoSchemaUpgrade.OnStartup>();
+        builder.Services.AddHostedService<FeedAndBlobSchemaUpgrade.OnStartup>();
 
         builder.Services.AddMarten(services =>
             {

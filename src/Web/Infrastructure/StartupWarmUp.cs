@@ -39,6 +39,9 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
             await command.ExecuteScalarAsync(cancellationToken);
         }));
 
+        // Retrieval's own pool (Shared/Retrieval/RetrievalReads) likewise, its statements prepared.
+        await services.GetRequiredService<EventSourced.Web.Shared.Retrieval.RetrievalReads>().WarmUpAsync(4, cancellationToken);
+
         ReleaseStartupGarbage();
         logger.LogInformation("Warmed up in {Elapsed} ms: {Handlers} handler chains attached", clock.ElapsedMilliseconds, attached);
     }

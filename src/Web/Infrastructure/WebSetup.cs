@@ -46,6 +46,9 @@ public static class WebSetup
         builder.Services.AddSingleton<IRelocationCheckpoints, RelocationCheckpoints>();
         // Retrieval's per-study derivations, served only while the study stream is unchanged (docs/architecture.md).
         builder.Services.AddSingleton<EventSourced.Web.Shared.Retrieval.StudyRetrievalCache>();
+        // Its reads by key on a pool of their own (prepared, no session reset): the fixed cost of a warm retrieval.
+        builder.Services.AddSingleton(_ => new EventSourced.Web.Shared.Retrieval.RetrievalConnections(builder.Configuration.GetConnectionString("EventStore")!));
+        builder.Services.AddSingleton<EventSourced.Web.Shared.Retrieval.RetrievalReads>();
         builder.Services.AddHostedService<BlobSweeper>();
         builder.Services.AddSingleton<OrphanBlobSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<OrphanBlobSweeper>());

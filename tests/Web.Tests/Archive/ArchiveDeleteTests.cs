@@ -48,7 +48,8 @@ public sealed class ArchiveDeleteTests(ServiceFixture fixture) : IClassFixture<S
         await Eventually.Until(async () =>
             {
                 await using var session = fixture.App.Store.QuerySession(tenant);
-                return await session.Query<StudyFeedEntry>().Where(e => e.StudyInstanceUid == study && e.Kind == StudyChangeKind.Deleted).ToListAsync();
+                var settled = await StudyFeedReader.SettledThroughAsync(fixture.App.Store, CancellationToken.None);
+                return (await StudyFeedReader.ForStudiesAsync(session, settled, [study], CancellationToken.None)).Where(e => e.Kind == StudyChangeKind.Deleted).ToList();
             },
             entries => entries.Count >= atLeast, TimeSpan.FromSeconds(30), "the feed's deleted entries");
 

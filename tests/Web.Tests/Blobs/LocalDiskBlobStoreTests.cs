@@ -4,12 +4,18 @@ using EventSourced.Web.Infrastructure.Blobs;
 
 namespace EventSourced.Web.Tests.Blobs;
 
-public sealed class LocalDiskBlobStoreTests : IDisposable
+/// <summary>The local disk store on real files, its group commits made durable file by file (each file and folder fsynced).</summary>
+public class LocalDiskBlobStoreTests : IDisposable
 {
     private readonly string root = Path.Combine(Path.GetTempPath(), "eventsourced-blob-tests", Guid.NewGuid().ToString("N"));
     private readonly LocalDiskBlobStore store;
 
-    public LocalDiskBlobStoreTests() => store = new LocalDiskBlobStore(root);
+    public LocalDiskBlobStoreTests()
+        : this(BlobGroupSync.Files)
+    {
+    }
+
+    protected LocalDiskBlobStoreTests(BlobGroupSync groupSync) => store = new LocalDiskBlobStore(root, groupSync);
 
     public void Dispose() => Directory.Delete(root, recursive: true);
 
@@ -55,6 +61,85 @@ public sealed class LocalDiskBlobStoreTests : IDisposable
 
         Assert.Single(references.Distinct());
         Assert.Single(Directory.GetFiles(Path.Combine(root, "objects"), "*", SearchOption.AllDirectories));
+        Assert.Empty(TempFiles());
+    }
+
+    private async Task<IBlobWrite> WrittenAsync(byte[] bytes)
+    {
+        var write = store.BeginWrite();
+        await write.Content.WriteAsync(bytes);
+        return write;
+    }
+
+    private string ObjectPath(string sha256) => Path.Combine(root, "objects", sha256[..2], sha256[2..4], sha256);
+
+    private static string Sha256(byte[] bytes) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+
+    [Fact]
+    public async Task A_group_commit_stores_each_blob_under_its_address_once_and_refreshes_bytes_already_stored()
+    {
+        var (first, second, stored) = (Bytes(20_000, 11), Bytes(30_000, 12), Bytes(40_000, 13));
+        var earlier = await StoreAsync(stored);
+        File.SetLastWriteTimeUtc(ObjectPath(earlier.Sha256), DateTime.UtcNow.AddDays(-3));
+
+        // The same bytes twice in one group, and bytes an earlier commit stored: one blob each.
+        var writes = new[] { await WrittenAsync(first), await WrittenAsync(second), await WrittenAsync(first), await WrittenAsync(stored) };
+        var outcomes = await store.CommitAllAsync(writes, CancellationToken.None);
+        foreach (var write in writes)
+        {
+            await write.DisposeAsync();
+        }
+
+        Assert.All(outcomes, outcome => Assert.Null(outcome.Failure));
+        Assert.Equal([Sha256(first), Sha256(second), Sha256(first), Sha256(stored)], outcomes.Select(o => o.Blob!.Sha256));
+        Assert.Equal([first.Length, second.Length, first.Length, stored.Length], outcomes.Select(o => o.Blob!.Length));
+        foreach (var bytes in new[] { first, second, stored })
+        {
+            Assert.Equal(bytes, await File.ReadAllBytesAsync(ObjectPath(Sha256(bytes))));
+        }
+
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(root, "objects"), "*", SearchOption.AllDirectories).Length);
+        Assert.True(File.GetLastWriteTimeUtc(ObjectPath(earlier.Sha256)) > DateTime.UtcNow.AddMinutes(-5), "the stored blob's grace period starts again");
+        Assert.Empty(TempFiles());
+    }
+
+    [Fact]
+    public async Task A_blob_whose_folder_cannot_be_made_fails_alone_and_names_nothing()
+    {
+        var (blocked, fine) = (Bytes(10_000, 21), Bytes(10_000, 22));
+        var sha = Sha256(blocked);
+        Assert.NotEqual(sha[..2], Sha256(fine)[..2]);
+        await File.WriteAllTextAsync(Path.Combine(root, "objects", sha[..2]), "a file where the fan-out folder goes");
+
+        var writes = new[] { await WrittenAsync(blocked), await WrittenAsync(fine) };
+        var outcomes = await store.CommitAllAsync(writes, CancellationToken.None);
+        foreach (var write in writes)
+        {
+            await write.DisposeAsync();
+        }
+
+        Assert.IsAssignableFrom<IOException>(outcomes[0].Failure);
+        Assert.Null(outcomes[0].Blob);
+        Assert.False(store.Exists(sha));
+        Assert.Equal(Sha256(fine), outcomes[1].Blob!.Sha256);
+        Assert.Equal(fine, await File.ReadAllBytesAsync(ObjectPath(Sha256(fine))));
+        Assert.Empty(TempFiles()); // the failed write's temporary file went with its dispose
+
+        // Once the obstacle is gone the same bytes commit.
+        File.Delete(Path.Combine(root, "objects", sha[..2]));
+        Assert.Equal(sha, (await StoreAsync(blocked)).Sha256);
+        Assert.Equal(blocked, await File.ReadAllBytesAsync(ObjectPath(sha)));
+    }
+
+    [Fact]
+    public async Task A_fan_out_folder_removed_behind_the_store_is_made_again()
+    {
+        var bytes = Bytes(5_000, 31);
+        var sha = (await StoreAsync(bytes)).Sha256;
+        Directory.Delete(Path.Combine(root, "objects", sha[..2]), recursive: true);
+
+        Assert.Equal(sha, (await StoreAsync(bytes)).Sha256);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(ObjectPath(sha)));
         Assert.Empty(TempFiles());
     }
 
@@ -131,3 +216,6 @@ public sealed class LocalDiskBlobStoreTests : IDisposable
         return output.Split(' ')[0];
     }
 }
+
+/// <summary>The same, its group commits made durable by <c>syncfs(2)</c> (the service's default on Linux).</summary>
+public sealed class LocalDiskBlobStoreFileSystemSyncTests() : LocalDiskBlobStoreTests(BlobGroupSync.FileSystem);

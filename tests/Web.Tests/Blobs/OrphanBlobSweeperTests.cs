@@ -101,7 +101,7 @@ public sealed class OrphanBlobSweeperTests(ServiceFixture fixture) : IClassFixtu
 
         await using (var session = fixture.App.Store.QuerySession(tenant))
         {
-            Assert.NotNull(await session.LoadAsync<ReferencedBlob>(sha));
+            Assert.NotNull(await session.LoadAsync<ReferencedBlob>(ReferencedBlob.IdOf(sha)));
         }
 
         await Sweeper(DateTimeOffset.UtcNow + Grace + TimeSpan.FromHours(1)).SweepOnceAsync(CancellationToken.None);
@@ -116,7 +116,7 @@ public sealed class OrphanBlobSweeperTests(ServiceFixture fixture) : IClassFixtu
         await StowAsync("orphans-c", bytes);
         await using (var session = fixture.App.Store.LightweightSession("orphans-c"))
         {
-            session.Delete<ReferencedBlob>(Sha(bytes));
+            session.Delete<ReferencedBlob>(ReferencedBlob.IdOf(Sha(bytes)));
             await session.SaveChangesAsync();
         }
 

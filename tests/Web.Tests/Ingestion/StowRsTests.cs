@@ -209,5 +209,46 @@ public sealed class StowRsTests(ServiceFixture fixture) : IClassFixture<ServiceF
             ? Directory.GetFiles(Path.Combine(fixture.App.BlobRoot, "objects"), "*", SearchOption.AllDirectories).Length
             : 0;
 
+    [Fact]
+    public async Task A_part_whose_blob_cannot_be_written_fails_with_0110_and_names_nothing_while_the_others_are_stored()
+    {
+        var client = await Client();
+        string obstacle;
+        (byte[] Bytes, string Study, string Series, string Sop) blocked;
+        do
+        {
+            // A regular file where the instance's fan-out folder goes: its blob's commit fails, as on a failing disk.
+            blocked = SyntheticInstances.Create();
+            var sha = Convert.ToHexStringLower(SHA256.HashData(blocked.Bytes));
+            obstacle = Path.Combine(fixture.App.BlobRoot, "objects", sha[..2], sha[2..4]);
+        }
+        while (Directory.Exists(obstacle));
+
+        var fine = SyntheticInstances.Create();
+        Directory.CreateDirectory(Path.GetDirectoryName(obstacle)!);
+        await File.WriteAllTextAsync(obstacle, "not a folder");
+        try
+        {
+            var response = await client.PostAsync("/dicomweb/studies", Multipart.Related(blocked.Bytes, fine.Bytes));
+
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            var body = await Body(response);
+            var failed = Assert.Single(Items(body, "00081198"));
+            Assert.Equal(0x0110, failed.GetProperty("00081197").GetProperty("Value")[0].GetInt32());
+            Assert.Equal(blocked.Sop, Value(failed, "00081155"));
+            Assert.Equal(fine.Sop, Value(Assert.Single(Items(body, "00081199")), "00081155"));
+            await using var session = fixture.App.Store.QuerySession(Tenant);
+            Assert.Empty(await session.Events.FetchStreamAsync(Study.StreamId(Tenant, blocked.Study)));
+            Assert.Single((await session.Events.FetchStreamAsync(Study.StreamId(Tenant, fine.Study))).Select(e => e.Data).OfType<InstanceStored>());
+            AssertNoTemporaryFiles();
+        }
+        finally
+        {
+            File.Delete(obstacle);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(blocked.Bytes))).StatusCode);
+    }
+
     private void AssertNoTemporaryFiles() => Assert.Empty(Directory.GetFiles(Path.Combine(fixture.App.BlobRoot, "tmp")));
 }

@@ -228,6 +228,31 @@ public sealed class TwoNodesTests(NodePair nodes, Xunit.Abstractions.ITestOutput
         Assert.Equal(target.Study, moved!.GetString(EventSourced.Dicom.DicomTags.StudyInstanceUID));
     }
 
+    [Fact]
+    public async Task A_series_deleted_on_one_node_is_no_longer_served_by_the_other_from_its_warm_reads()
+    {
+        using var one = nodes.Client(nodes.One);
+        using var two = nodes.Client(nodes.Two);
+        var study = await Studies.UploadedStudy.UploadAsync(one, series: 2, perSeries: 1);
+        var (gone, kept) = (study.Instances[0], study.Instances[1]);
+
+        // Node two keeps the study's rendering and corrections: each retrieval read twice, the second by its warm reads.
+        Assert.Equal(study.Instances.Select(i => i.Sop).Order(), (await Retrieval.RetrievalCacheTests.MetadataAsync(two, study.Study)).Keys.Order());
+        Assert.NotNull(await Retrieval.RetrievalCacheTests.InstanceAsync(two, study.Study, gone.Series, gone.Sop));
+        Assert.NotNull(await Retrieval.RetrievalCacheTests.InstanceAsync(two, study.Study, kept.Series, kept.Sop));
+
+        // Document d's series delete on node one: node two's very next retrievals no longer have it.
+        await Archive.ArchiveDeleteTests.DeleteOkAsync(one, "series", Archive.ArchiveDeleteTests.Params(study.PatientId, study.Study, gone.Series));
+        Assert.Null(await Retrieval.RetrievalCacheTests.InstanceAsync(two, study.Study, gone.Series, gone.Sop));
+        Assert.Equal([kept.Sop], (await Retrieval.RetrievalCacheTests.MetadataAsync(two, study.Study)).Keys);
+
+        // The instance still served is answered whole with its length: Content-Length is the body's.
+        var response = await two.GetAsync($"/dicomweb/studies/{study.Study}/series/{kept.Series}/instances/{kept.Sop}");
+        var body = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(body.Length, response.Content.Headers.ContentLength);
+        Assert.Equal(kept.Sop, EventSourced.Dicom.DicomReader.Read(Assert.Single(await Ingestion.CorpusRoundTripTests.PartsAsync(response))).Dataset.GetString(EventSourced.Dicom.DicomTags.SOPInstanceUID));
+    }
+
     private static HttpClient User(ServiceProcess node, string username, string password)
     {
         var http = NodePair.Anonymous(node);

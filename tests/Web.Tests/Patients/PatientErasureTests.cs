@@ -207,7 +207,9 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
     private async Task<int> CountErasedFeedEntriesAsync()
     {
         await using var session = fixture.App.Store.QuerySession(TenantA);
-        return await session.Query<Projections.StudyFeed.StudyFeedEntry>().CountAsync(x => x.Kind == Projections.StudyFeed.StudyChangeKind.InstanceErased);
+        var settled = await Projections.StudyFeed.StudyFeedReader.SettledThroughAsync(fixture.App.Store, CancellationToken.None);
+        var feed = await Projections.StudyFeed.StudyFeedReader.ReadAsync(session, settled, 0, 10_000, CancellationToken.None);
+        return feed.Entries.Count(x => x.Kind == Projections.StudyFeed.StudyChangeKind.InstanceErased);
     }
 
     private IEnumerable<(string Path, string Sha256)> BlobsHolding() => BlobsHolding(fixture.App.BlobRoot, Values);

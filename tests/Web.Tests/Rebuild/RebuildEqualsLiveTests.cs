@@ -34,7 +34,7 @@ public sealed class RebuildEqualsLiveTests(ServiceFixture fixture, ITestOutputHe
         [
             "mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_patientrecord", "mt_doc_ordersummary",
             "mt_doc_orderhistory", "mt_doc_currentreport", "mt_doc_archivestudy", "mt_doc_instancelocation",
-            "mt_doc_referencedblob", "mt_doc_studyfeedentry", "mt_doc_apikeycredential",
+            "mt_doc_referencedblob", "mt_doc_studyfeedrow", "mt_doc_apikeycredential",
         ];
         Assert.Empty(expected.Except(result.Tables));
         Assert.All(expected, table => Assert.True(result.RebuiltRows[table] > 0, $"{table}: no row rebuilt"));

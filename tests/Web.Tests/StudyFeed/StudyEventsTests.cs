@@ -124,6 +124,22 @@ public sealed class StudyEventsTests(ServiceFixture fixture) : IClassFixture<Ser
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(450), TimeSpan.FromSeconds(5));
     }
 
+    [Theory]
+    [InlineData(1L << 39)]
+    [InlineData(1L << 40)]
+    [InlineData(long.MaxValue)]
+    public async Task An_offset_past_every_event_is_an_empty_page(long offset)
+    {
+        var client = await fixture.App.ClientForTenantAsync("feed-far");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(SyntheticInstances.Create().Bytes))).StatusCode);
+        Assert.NotEmpty(await ReadAllAsync(client, expected: 1));
+
+        var page = await GetPageAsync(client, $"/o3-dpacs-wado/studyEvents?offsetId={offset}");
+        Assert.Empty(page.GetProperty("events").EnumerateArray());
+        Assert.Equal(offset, page.GetProperty("lastOffsetId").GetInt64());
+        Assert.False(page.GetProperty("hasMore").GetBoolean());
+    }
+
     public static async Task<JsonElement> GetPageAsync(HttpClient client, string url)
     {
         var response = await client.GetAsync(url);

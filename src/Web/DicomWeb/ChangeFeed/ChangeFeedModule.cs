@@ -52,20 +52,8 @@ public sealed class ChangeFeedModule : ICarterModule
 
         var settled = await StudyFeedReader.SettledThroughAsync(store, cancellation);
         await using var session = store.QuerySessionForCaller(request.HttpContext.User);
-        var query = session.Query<StudyFeedEntry>().Where(x => x.ChangeFeedAction != null && x.Sequence <= settled);
-        if (start is { } from)
-        {
-            query = query.Where(x => x.OccurredAt >= from);
-        }
-
-        if (end is { } to)
-        {
-            query = query.Where(x => x.OccurredAt < to);
-        }
-
-        var page = await query.OrderBy(x => x.Sequence).ThenBy(x => x.Index)
-            .Skip(checked((int)Math.Min(offset, int.MaxValue))).Take(limit).ToListAsync(cancellation);
-        return TypedResults.Json(await ShapeAsync(session, page, settled, includeMetadata, cancellation));
+        var read = await StudyFeedReader.ChangesAsync(session, settled, start, end, checked((int)Math.Min(offset, int.MaxValue)), limit, cancellation);
+        return TypedResults.Json(Shape(read, includeMetadata));
     }
 
     private static async Task<IResult> Latest(HttpRequest request, IDocumentStore store, CancellationToken cancellation)
@@ -77,17 +65,14 @@ public sealed class ChangeFeedModule : ICarterModule
 
         var settled = await StudyFeedReader.SettledThroughAsync(store, cancellation);
         await using var session = store.QuerySessionForCaller(request.HttpContext.User);
-        var latest = await session.Query<StudyFeedEntry>()
-            .Where(x => x.ChangeFeedAction != null && x.Sequence <= settled)
-            .OrderByDescending(x => x.Sequence).ThenByDescending(x => x.Index)
-            .FirstOrDefaultAsync(cancellation);
-        if (latest is null)
+        var latest = await StudyFeedReader.LatestChangeAsync(session, settled, cancellation);
+        if (latest.Page.Count == 0)
         {
             // The service answers an empty feed's latest with an empty object rather than an error.
             return TypedResults.Json(new Dictionary<string, object>());
         }
 
-        return TypedResults.Json((await ShapeAsync(session, [latest], settled, includeMetadata, cancellation))[0]);
+        return TypedResults.Json(Shape(latest, includeMetadata)[0]);
     }
 
     /// <summary>
@@ -95,26 +80,15 @@ public sealed class ChangeFeedModule : ICarterModule
     /// ones, <c>deleted</c> for all of them once its latest entry is a delete. Metadata: the instance's
     /// current DICOM JSON, only while it exists.
     /// </summary>
-    private static async Task<List<ChangeFeedEntry>> ShapeAsync(
-        IQuerySession session, IReadOnlyList<StudyFeedEntry> page, long settled, bool includeMetadata, CancellationToken cancellation)
+    private static List<ChangeFeedEntry> Shape(ChangeFeedRead read, bool includeMetadata)
     {
-        var sops = page.Select(x => x.SopInstanceUid!).Distinct().ToArray();
-        var history = sops.Length == 0 ? [] : await session.Query<StudyFeedEntry>()
-            .Where(x => x.ChangeFeedAction != null && x.Sequence <= settled && x.SopInstanceUid!.IsOneOf(sops))
-            .ToListAsync(cancellation);
-        var latestEntries = history
+        var latestEntries = read.History
             .GroupBy(x => (x.StudyInstanceUid, x.SeriesInstanceUid, x.SopInstanceUid))
             .Select(g => g.OrderBy(x => x.Sequence).ThenBy(x => x.Index).Last())
             .ToList();
-        if (includeMetadata)
-        {
-            latestEntries = [.. await StudyFeedReader.WithMetadataAsync(session, [.. latestEntries.Where(x => x.ChangeFeedAction != "delete")], cancellation),
-                .. latestEntries.Where(x => x.ChangeFeedAction == "delete")];
-        }
-
         var latest = latestEntries.ToDictionary(x => (x.StudyInstanceUid, x.SeriesInstanceUid, x.SopInstanceUid));
 
-        return [.. page.Select(entry =>
+        return [.. read.Page.Select(entry =>
         {
             var last = latest.GetValueOrDefault((entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid), entry);
             var state = last.ChangeFeedAction == "delete" ? "deleted" : last.Id == entry.Id ? "current" : "replaced";

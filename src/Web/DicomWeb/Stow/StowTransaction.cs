@@ -13,10 +13,12 @@ using Microsoft.Net.Http.Headers;
 namespace EventSourced.Web.DicomWeb.Stow;
 
 /// <summary>
-/// One STOW-RS request's parts, received one at a time (each written to disk as it arrives) and recorded
-/// in batches: one transaction per study, once their blobs are durable (the commits overlap with reading
-/// the next parts), and always before the request ends, whichever way it ends: no blob is left without
-/// its event.
+/// One STOW-RS request's parts, received one at a time (each written to a temporary file as it arrives)
+/// and recorded in batches: the batch's blobs committed together (one group commit: the durable step paid
+/// once per batch, not per part), then one transaction per study, always before the request ends,
+/// whichever way it ends. A request that fails before a batch's commit leaves no blob behind (the
+/// temporary files are removed); one that fails between the commit and the record leaves orphans for
+/// the sweeper; no event ever names a blob that is not durable.
 /// </summary>
 public sealed class StowTransaction(InstanceIngestor ingestor, ILogger logger, HttpRequest request, ClaimsPrincipal user, CancellationToken cancellation)
 {
@@ -28,6 +30,18 @@ public sealed class StowTransaction(InstanceIngestor ingestor, ILogger logger, H
     private readonly List<PendingInstance> pending = [];
 
     public async Task<IResult> RunAsync(MultipartReader reader, string? study)
+    {
+        try
+        {
+            return await ReceiveAsync(reader, study);
+        }
+        finally
+        {
+            await AbandonPendingAsync(); // none left unless the request failed unexpectedly (cancelled, our disk)
+        }
+    }
+
+    private async Task<IResult> ReceiveAsync(MultipartReader reader, string? study)
     {
         var parts = 0;
         try
@@ -58,10 +72,6 @@ public sealed class StowTransaction(InstanceIngestor ingestor, ILogger logger, H
                 }
             }
         }
-        catch (Exception) when (ObserveAbandoned())
-        {
-            throw; // not reached: the filter only observes the commits an unexpected failure leaves behind
-        }
         catch (UploadStreamException e) when (e.InnerException is BadHttpRequestException kestrel)
         {
             await FlushAsync();
@@ -91,7 +101,7 @@ public sealed class StowTransaction(InstanceIngestor ingestor, ILogger logger, H
         return new StowResult(response, studyUrl is null ? null : DicomWebMediaTypes.StudyUrl(request, studyUrl));
     }
 
-    /// <summary>Records the pending parts whose commits ran while later parts were read; only durable blobs are recorded.</summary>
+    /// <summary>Commits the pending parts' blobs together, then records them: only durable blobs are recorded.</summary>
     private async Task FlushAsync()
     {
         if (pending.Count == 0)
@@ -100,35 +110,43 @@ public sealed class StowTransaction(InstanceIngestor ingestor, ILogger logger, H
         }
 
         var durable = new List<StoredInstance>(pending.Count);
-        Exception? unexpected = null;
-        foreach (var part in pending)
+        try
         {
-            try
+            var outcomes = await ingestor.CommitAsync(pending, cancellation);
+            for (var i = 0; i < outcomes.Count; i++)
             {
-                durable.Add(await part.Durable);
-            }
-            catch (IOException e)
-            {
-                logger.LogError(e, "STOW: a received instance could not be committed to the blob store");
-                response.AddFailed(new ReceiveFailure(ReceiveFailure.ProcessingFailure, "The instance could not be written to storage.", null, null));
-            }
-            catch (Exception e)
-            {
-                unexpected ??= e;
+                if (outcomes[i].Instance is { } instance)
+                {
+                    durable.Add(instance);
+                    continue;
+                }
+
+                logger.LogError(outcomes[i].Failure, "STOW: instance {Sop} could not be committed to the blob store", pending[i].SopInstanceUid);
+                response.AddFailed(CouldNotBeWritten(pending[i]));
             }
         }
+        catch (IOException e)
+        {
+            logger.LogError(e, "STOW: {Count} received instance(s) could not be committed to the blob store", pending.Count);
+            durable.Clear();
+            foreach (var part in pending)
+            {
+                response.AddFailed(CouldNotBeWritten(part));
+            }
+        }
+        finally
+        {
+            await AbandonPendingAsync();
+        }
 
-        pending.Clear();
         if (durable.Count > 0)
         {
             await StoreDurableAsync(durable);
         }
-
-        if (unexpected is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unexpected);
-        }
     }
+
+    private static ReceiveFailure CouldNotBeWritten(PendingInstance part) =>
+        new(ReceiveFailure.ProcessingFailure, "The instance could not be written to storage.", part.SopClassUid, part.SopInstanceUid);
 
     private async Task StoreDurableAsync(List<StoredInstance> durable)
     {
@@ -147,19 +165,15 @@ public sealed class StowTransaction(InstanceIngestor ingestor, ILogger logger, H
         }
     }
 
-    /// <summary>
-    /// The request fails unexpectedly (cancelled, our disk): the pending commits are not recorded (as
-    /// before they overlapped, a blob without its event is the orphan sweeper's), but their failures are
-    /// observed. Returns false so the exception goes on.
-    /// </summary>
-    private bool ObserveAbandoned()
+    /// <summary>Disposes the pending parts: a temporary file whose blob was not committed is removed.</summary>
+    private async Task AbandonPendingAsync()
     {
         foreach (var part in pending)
         {
-            _ = part.Durable.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            await part.DisposeAsync();
         }
 
-        return false;
+        pending.Clear();
     }
 
     private sealed class StowResult(StowResponse response, string? studyRetrieveUrl) : IResult

@@ -3,6 +3,7 @@ using Carter;
 using EventSourced.Application.Blobs;
 using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
+using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
 using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Security;
@@ -70,24 +71,36 @@ public sealed class WadoModule : ICarterModule
         var wholeStudy = series is null && instance is null && !xml;
         var key = wholeStudy ? new RenderedMetadataKey(session.TenantId, study, DicomWebMediaTypes.StudyUrl(context.Request, study)) : null;
         Shared.Retrieval.StudyStamp? stamp = null;
-        if (key is not null)
+        var batch = session.CreateBatchQuery();
+        Task<JasperFx.Events.StreamState>? state = null;
+        if (key is not null && cache.Holds(key))
         {
-            stamp = Shared.Retrieval.StudyStamp.Of(await session.Events.FetchStreamStateAsync(Domain.Studies.Study.StreamId(session.TenantId, study), cancellation));
+            // Most likely unchanged: the stamp alone, by key, on retrieval's own pool.
+            stamp = await context.RequestServices.GetRequiredService<Shared.Retrieval.RetrievalReads>().StudyStampAsync(session.TenantId, study, cancellation);
             if (cache.TryGet<byte[]>(key, stamp, out var rendered))
             {
                 return new RenderedJsonResult(rendered);
             }
         }
+        else if (key is not null)
+        {
+            // Nothing kept: the stamp travels first in the round trip that reads what it stamps.
+            state = batch.Events.FetchStreamState(Domain.Studies.Study.StreamId(session.TenantId, study));
+        }
 
         // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
         // QIDO order index) and the study's record, whose corrections the headers served carry.
-        var batch = session.CreateBatchQuery();
         var found = batch.Query<Projections.Qido.QidoInstance>(
             "where tenant_id = ? and study_instance_uid = ?" + (series is null ? "" : " and series_instance_uid = ?") + (instance is null ? "" : " and sop_instance_uid = ?")
             + " order by series_instance_uid, instance_number, sop_instance_uid",
             [session.TenantId, study, .. series is null ? Array.Empty<object>() : [series], .. instance is null ? Array.Empty<object>() : [instance]]);
         var studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
         await batch.Execute(cancellation);
+        if (state is not null)
+        {
+            stamp = Shared.Retrieval.StudyStamp.Of(await state);
+        }
+
         var instances = await found;
         if (instances.Count == 0)
         {
@@ -205,7 +218,7 @@ public sealed class WadoModule : ICarterModule
         var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
         if (instance is not null)
         {
-            return await RetrieveInstance(session, blobs, context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>(), study, series!, instance, wanted, cancellation);
+            return await RetrieveInstance(context.RequestServices, session, blobs, study, series!, instance, wanted, cancellation);
         }
 
         var query = session.Query<InstanceLocation>().Where(x => x.StudyInstanceUid == study);
@@ -225,18 +238,34 @@ public sealed class WadoModule : ICarterModule
     /// One instance, the hot path of a viewer: its study stream's state and its location are read by key in one
     /// round trip (the state first), the study's corrections come from <see cref="Shared.Retrieval.StudyRetrievalCache"/>
     /// while that state is unchanged (else from its record, and kept), and a file of an uncorrected study is
-    /// streamed as stored.
+    /// streamed as stored. Once corrections of the study are kept, the round trip is
+    /// <see cref="Shared.Retrieval.RetrievalReads"/>' prepared pair; before, a Marten batch that reads the study's
+    /// record too.
     /// </summary>
-    private static async Task<IResult> RetrieveInstance(IQuerySession session, IBlobStore blobs, Shared.Retrieval.StudyRetrievalCache cache, string study, string series, string instance, string? wanted, CancellationToken cancellation)
+    private static async Task<IResult> RetrieveInstance(IServiceProvider services, IQuerySession session, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
     {
-        var batch = session.CreateBatchQuery();
-        var state = batch.Events.FetchStreamState(Domain.Studies.Study.StreamId(session.TenantId, study));
-        var location = batch.Load<InstanceLocation>(instance);
-        await batch.Execute(cancellation);
-        IReadOnlyList<InstanceLocation> instances = await location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];
-        var stamp = Shared.Retrieval.StudyStamp.Of(await state);
+        var cache = services.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
+        Shared.Retrieval.StudyStamp? stamp;
+        InstanceLocation? location;
+        Task<QidoStudy?>? studyRecord = null;
+        if (Shared.Retrieval.CoercedRetrieval.Kept(cache, session.TenantId, study))
+        {
+            (stamp, location) = await services.GetRequiredService<Shared.Retrieval.RetrievalReads>().InstanceAsync(session.TenantId, study, instance, cancellation);
+        }
+        else
+        {
+            var batch = session.CreateBatchQuery();
+            var state = batch.Events.FetchStreamState(Domain.Studies.Study.StreamId(session.TenantId, study));
+            var loaded = batch.Load<InstanceLocation>(instance);
+            studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
+            await batch.Execute(cancellation);
+            stamp = Shared.Retrieval.StudyStamp.Of(await state);
+            location = await loaded;
+        }
+
+        IReadOnlyList<InstanceLocation> instances = location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];
         return await Answer(instances, wanted, instance,
-            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, cache, study, stamp, cancellation));
+            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, cache, study, stamp, studyRecord, cancellation));
     }
 
     private static async Task<IResult> Answer(IReadOnlyList<InstanceLocation> instances, string? wanted, string asked, Func<Task<Shared.Retrieval.CoercedRetrieval>> coercion)
@@ -304,6 +333,12 @@ public sealed class WadoModule : ICarterModule
         public async Task ExecuteAsync(HttpContext context)
         {
             var boundary = Guid.NewGuid().ToString("N");
+            if (instances is [var one])
+            {
+                await Shared.Retrieval.MultipartDicom.WriteOneAsync(context.Response, boundary, one, blobs, context.RequestAborted);
+                return;
+            }
+
             context.Response.ContentType = Shared.Retrieval.MultipartDicom.ContentType(boundary);
             await Shared.Retrieval.MultipartDicom.WriteAsync(context.Response.Body, boundary, instances, blobs, context.RequestAborted);
         }

@@ -17,7 +17,7 @@ public sealed class BlobLocations : IBlobLocations, IDisposable
         var options = storage.Value;
         var localRoot = Path.GetFullPath(blobs.Value.Root, environment.ContentRootPath);
         Local = new StorageLocation(StorageKind.PhysicalMedium, options.LocalMediumName);
-        Add(Local, new LocalDiskBlobStore(localRoot));
+        Add(Local, new LocalDiskBlobStore(localRoot, blobs.Value.GroupSync));
         foreach (var (name, medium) in options.PhysicalMedia)
         {
             if (string.IsNullOrWhiteSpace(medium.Root))
@@ -25,7 +25,7 @@ public sealed class BlobLocations : IBlobLocations, IDisposable
                 throw new InvalidOperationException($"Storage:PhysicalMedia:{name}:Root is required.");
             }
 
-            Add(new StorageLocation(StorageKind.PhysicalMedium, name), new LocalDiskBlobStore(Path.GetFullPath(medium.Root, environment.ContentRootPath)));
+            Add(new StorageLocation(StorageKind.PhysicalMedium, name), new LocalDiskBlobStore(Path.GetFullPath(medium.Root, environment.ContentRootPath), blobs.Value.GroupSync));
         }
 
         foreach (var (name, bucket) in options.Buckets)
@@ -87,6 +87,9 @@ public sealed class LocatedBlobStore(BlobLocations locations, ILogger<LocatedBlo
     private IEnumerable<IBlobStore> Stores => locations.All.Select(l => locations.StoreAt(l)!);
 
     public IBlobWrite BeginWrite() => locations.LocalStore.BeginWrite();
+
+    public Task<IReadOnlyList<BlobCommit>> CommitAllAsync(IReadOnlyList<IBlobWrite> writes, CancellationToken cancellation) =>
+        locations.LocalStore.CommitAllAsync(writes, cancellation);
 
     public Stream? OpenRead(string sha256)
     {

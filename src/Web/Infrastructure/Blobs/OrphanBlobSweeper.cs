@@ -87,11 +87,12 @@ public sealed class OrphanBlobSweeper(
     private async Task<HashSet<string>> ProjectedReferencesAsync(string[] shas, CancellationToken cancellation)
     {
         await using var session = store.QuerySession();
-        var found = await session.Query<ReferencedBlob>()
-            .Where(r => r.AnyTenant() && r.Id.IsOneOf(shas))
+        var ids = shas.Select(ReferencedBlob.IdOf).Distinct().ToArray();
+        var found = (await session.Query<ReferencedBlob>()
+            .Where(r => r.AnyTenant() && r.Id.IsOneOf(ids))
             .Select(r => r.Id)
-            .ToListAsync(cancellation);
-        return found.ToHashSet(StringComparer.Ordinal);
+            .ToListAsync(cancellation)).ToHashSet();
+        return shas.Where(sha => found.Contains(ReferencedBlob.IdOf(sha))).ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>

@@ -60,20 +60,25 @@ public sealed class CoercedRetrieval
     /// request's round trip before anything else): kept in <paramref name="cache"/> from an earlier request at the
     /// same state, else read from its record (one more round trip) and kept.
     /// </summary>
+    /// <param name="queued">The study's record queued by <see cref="QueueStudy"/> on the round trip that read
+    /// <paramref name="stamp"/> (after it), when <see cref="Kept"/> said nothing was kept; else null.</param>
     public static async Task<CoercedRetrieval> ForStudyAsync(
-        IQuerySession session, IBlobStore? blobs, StudyRetrievalCache cache, string studyUid, StudyStamp? stamp, CancellationToken cancellation)
+        IQuerySession session, IBlobStore? blobs, StudyRetrievalCache cache, string studyUid, StudyStamp? stamp, Task<QidoStudy?>? queued, CancellationToken cancellation)
     {
         var key = new CorrectionsKey(session.TenantId, studyUid);
         if (!cache.TryGet<Corrections>(key, stamp, out var known))
         {
             var read = await ForStudyAsync(session, blobs, studyUid,
-                session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(session.TenantId, studyUid), cancellation), cancellation);
+                queued ?? session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(session.TenantId, studyUid), cancellation), cancellation);
             known = new Corrections(read._corrected.GetValueOrDefault(studyUid));
             cache.Set(key, stamp, known, 512 + (known.Study?.RefiledFrom.Count ?? 0) * 160 + (known.Study?.Attributes.ValueKind == JsonValueKind.Object ? known.Study.Attributes.GetRawText().Length * 2 : 0));
         }
 
         return From(blobs, known.Study is null ? [] : [known.Study]);
     }
+
+    /// <summary>Whether corrections of the study are kept at some stamp (the next retrieval most likely needs no record read).</summary>
+    public static bool Kept(StudyRetrievalCache cache, string tenantId, string studyUid) => cache.Holds(new CorrectionsKey(tenantId, studyUid));
 
     private sealed record CorrectionsKey(string TenantId, string StudyUid);
 

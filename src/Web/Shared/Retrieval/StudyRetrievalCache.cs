@@ -50,6 +50,12 @@ public sealed class StudyRetrievalCache : IDisposable
     }
 
     /// <summary>
+    /// Whether something is kept under <paramref name="key"/>, at whatever stamp: a request that will most likely be
+    /// answered from it reads the stamp alone first; one that will not reads the stamp with the read models.
+    /// </summary>
+    public bool Holds(object key) => cache.TryGetValue(key, out _);
+
+    /// <summary>
     /// Keeps <paramref name="value"/> as derived at <paramref name="stamp"/>. The stamp must have been read before
     /// the read models the value was derived from (a later commit then leaves the value newer than its stamp, never
     /// older, and the next request, reading the newer stamp, derives again).
