@@ -40,6 +40,28 @@ public static partial class DicomDictionary
 
     public static int Count => Exact.Length + Ranged.Length;
 
+    private static DicomDictionaryEntry[] CreateExact()
+    {
+        var entries = new List<DicomDictionaryEntry>(5000);
+        for (var rows = new DictionaryRows(ExactRows); rows.MoveNext();)
+        {
+            entries.Add(rows.Entry(rows.Hex(), hasRetired: true));
+        }
+        return [.. entries];
+    }
+
+    private static DicomRangeEntry[] CreateRanged()
+    {
+        var entries = new List<DicomRangeEntry>();
+        for (var rows = new DictionaryRows(RangedRows); rows.MoveNext();)
+        {
+            var (groupFrom, groupTo, groupParity) = ((ushort)rows.Hex(), (ushort)rows.Hex(), rows.Char());
+            var (elementFrom, elementTo, elementParity) = ((ushort)rows.Hex(), (ushort)rows.Hex(), rows.Char());
+            entries.Add(new(groupFrom, groupTo, groupParity, elementFrom, elementTo, elementParity, rows.Entry(rows.Hex(), hasRetired: true)));
+        }
+        return [.. entries];
+    }
+
     /// <summary>Looks a tag up, exact entries first, then repeating groups, then other ranges (private creators, group lengths).</summary>
     public static DicomDictionaryEntry? Lookup(DicomTag tag)
     {

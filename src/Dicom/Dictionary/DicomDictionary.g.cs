@@ -3,5009 +3,5009 @@ namespace EventSourced.Dicom;
 
 public static partial class DicomDictionary
 {
-    private static DicomDictionaryEntry[] CreateExact() =>
-    [
-        new(0x00000000u, "CommandGroupLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00000002u, "AffectedSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00000003u, "RequestedSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00000100u, "CommandField", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00000110u, "MessageID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00000120u, "MessageIDBeingRespondedTo", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00000600u, "MoveDestination", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00000700u, "Priority", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00000800u, "CommandDataSetType", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00000900u, "Status", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00000901u, "OffendingElement", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x00000902u, "ErrorComment", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00000903u, "ErrorID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001000u, "AffectedSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00001001u, "RequestedSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00001002u, "EventTypeID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001005u, "AttributeIdentifierList", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x00001008u, "ActionTypeID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001020u, "NumberOfRemainingSuboperations", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001021u, "NumberOfCompletedSuboperations", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001022u, "NumberOfFailedSuboperations", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001023u, "NumberOfWarningSuboperations", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00001030u, "MoveOriginatorApplicationEntityTitle", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00001031u, "MoveOriginatorMessageID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00020000u, "FileMetaInformationGroupLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00020001u, "FileMetaInformationVersion", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00020002u, "MediaStorageSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020003u, "MediaStorageSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020010u, "TransferSyntaxUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020012u, "ImplementationClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020013u, "ImplementationVersionName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00020016u, "SourceApplicationEntityTitle", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00020017u, "SendingApplicationEntityTitle", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00020018u, "ReceivingApplicationEntityTitle", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00020026u, "SourcePresentationAddress", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00020027u, "SendingPresentationAddress", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00020028u, "ReceivingPresentationAddress", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00020031u, "RTVMetaInformationVersion", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00020032u, "RTVCommunicationSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020033u, "RTVCommunicationSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020035u, "RTVSourceIdentifier", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00020036u, "RTVFlowIdentifier", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00020037u, "RTVFlowRTPSamplingRate", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00020038u, "RTVFlowActualFrameDuration", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00020100u, "PrivateInformationCreatorUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00020102u, "PrivateInformation", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00041130u, "FileSetID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00041141u, "FileSetDescriptorFileID", DicomVR.CS, DicomVR.None, 1, 8, 1, false),
-        new(0x00041142u, "SpecificCharacterSetOfFileSetDescriptorFile", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00041200u, "OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00041202u, "OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00041212u, "FileSetConsistencyFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00041220u, "DirectoryRecordSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00041400u, "OffsetOfTheNextDirectoryRecord", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00041410u, "RecordInUseFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00041420u, "OffsetOfReferencedLowerLevelDirectoryEntity", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00041430u, "DirectoryRecordType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00041432u, "PrivateRecordUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00041500u, "ReferencedFileID", DicomVR.CS, DicomVR.None, 1, 8, 1, false),
-        new(0x00041510u, "ReferencedSOPClassUIDInFile", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00041511u, "ReferencedSOPInstanceUIDInFile", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00041512u, "ReferencedTransferSyntaxUIDInFile", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0004151Au, "ReferencedRelatedGeneralSOPClassUIDInFile", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00060001u, "CurrentFrameFunctionalGroupsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080005u, "SpecificCharacterSet", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00080006u, "LanguageCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080008u, "ImageType", DicomVR.CS, DicomVR.None, 2, 0, 1, false),
-        new(0x00080012u, "InstanceCreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00080013u, "InstanceCreationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00080014u, "InstanceCreatorUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080015u, "InstanceCoercionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00080016u, "SOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080017u, "AcquisitionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080018u, "SOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080019u, "PyramidUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0008001Au, "RelatedGeneralSOPClassUID", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x0008001Bu, "OriginalSpecializedSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080020u, "StudyDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00080021u, "SeriesDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00080022u, "AcquisitionDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00080023u, "ContentDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x0008002Au, "AcquisitionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00080030u, "StudyTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00080031u, "SeriesTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00080032u, "AcquisitionTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00080033u, "ContentTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00080050u, "AccessionNumber", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00080051u, "IssuerOfAccessionNumberSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080052u, "QueryRetrieveLevel", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080053u, "QueryRetrieveView", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080054u, "RetrieveAETitle", DicomVR.AE, DicomVR.None, 1, 0, 1, false),
-        new(0x00080055u, "StationAETitle", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00080056u, "InstanceAvailability", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080058u, "FailedSOPInstanceUIDList", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00080060u, "Modality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080061u, "ModalitiesInStudy", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00080062u, "SOPClassesInStudy", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00080063u, "AnatomicRegionsInStudyCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080064u, "ConversionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080068u, "PresentationIntentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080070u, "Manufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080080u, "InstitutionName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080081u, "InstitutionAddress", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00080082u, "InstitutionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080090u, "ReferringPhysicianName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00080092u, "ReferringPhysicianAddress", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00080094u, "ReferringPhysicianTelephoneNumbers", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00080096u, "ReferringPhysicianIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008009Cu, "ConsultingPhysicianName", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x0008009Du, "ConsultingPhysicianIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080100u, "CodeValue", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00080101u, "ExtendedCodeValue", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080102u, "CodingSchemeDesignator", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00080103u, "CodingSchemeVersion", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00080104u, "CodeMeaning", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080105u, "MappingResource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080106u, "ContextGroupVersion", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00080107u, "ContextGroupLocalVersion", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00080108u, "ExtendedCodeMeaning", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00080109u, "CodingSchemeResourcesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008010Au, "CodingSchemeURLType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0008010Bu, "ContextGroupExtensionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0008010Cu, "CodingSchemeUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0008010Du, "ContextGroupExtensionCreatorUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0008010Eu, "CodingSchemeURL", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x0008010Fu, "ContextIdentifier", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080110u, "CodingSchemeIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080112u, "CodingSchemeRegistry", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080114u, "CodingSchemeExternalID", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00080115u, "CodingSchemeName", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00080116u, "CodingSchemeResponsibleOrganization", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00080117u, "ContextUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080118u, "MappingResourceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00080119u, "LongCodeValue", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x00080120u, "URNCodeValue", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00080121u, "EquivalentCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080122u, "MappingResourceName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080123u, "ContextGroupIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080124u, "MappingResourceIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080201u, "TimezoneOffsetFromUTC", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00080220u, "ResponsibleGroupCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080221u, "EquipmentModality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080222u, "ManufacturerRelatedModelGroup", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080300u, "PrivateDataElementCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080301u, "PrivateGroupReference", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00080302u, "PrivateCreatorReference", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00080303u, "BlockIdentifyingInformationStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080304u, "NonidentifyingPrivateElements", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00080305u, "DeidentificationActionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00080306u, "IdentifyingPrivateElements", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00080307u, "DeidentificationAction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00080308u, "PrivateDataElement", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00080309u, "PrivateDataElementValueMultiplicity", DicomVR.UL, DicomVR.None, 1, 3, 1, false),
-        new(0x0008030Au, "PrivateDataElementValueRepresentation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0008030Bu, "PrivateDataElementNumberOfItems", DicomVR.UL, DicomVR.None, 1, 2, 1, false),
-        new(0x0008030Cu, "PrivateDataElementName", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x0008030Du, "PrivateDataElementKeyword", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x0008030Eu, "PrivateDataElementDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0008030Fu, "PrivateDataElementEncoding", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00080310u, "PrivateDataElementDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081010u, "StationName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00081030u, "StudyDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00081032u, "ProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008103Eu, "SeriesDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0008103Fu, "SeriesDescriptionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081040u, "InstitutionalDepartmentName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00081041u, "InstitutionalDepartmentTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081048u, "PhysiciansOfRecord", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x00081049u, "PhysiciansOfRecordIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081050u, "PerformingPhysicianName", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x00081052u, "PerformingPhysicianIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081060u, "NameOfPhysiciansReadingStudy", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x00081062u, "PhysiciansReadingStudyIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081070u, "OperatorsName", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x00081072u, "OperatorIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081080u, "AdmittingDiagnosesDescription", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00081084u, "AdmittingDiagnosesCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081088u, "PyramidDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00081090u, "ManufacturerModelName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00081110u, "ReferencedStudySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081111u, "ReferencedPerformedProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081115u, "ReferencedSeriesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081120u, "ReferencedPatientSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081125u, "ReferencedVisitSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081134u, "ReferencedStereometricInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008113Au, "ReferencedWaveformSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081140u, "ReferencedImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008114Au, "ReferencedInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008114Bu, "ReferencedRealWorldValueMappingInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081150u, "ReferencedSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00081155u, "ReferencedSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00081156u, "DefinitionSourceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008115Au, "SOPClassesSupported", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00081160u, "ReferencedFrameNumber", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00081161u, "SimpleFrameList", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x00081162u, "CalculatedFrameList", DicomVR.UL, DicomVR.None, 3, 0, 3, false),
-        new(0x00081163u, "TimeRange", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00081164u, "FrameExtractionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081167u, "MultiFrameSourceSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00081190u, "RetrieveURL", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00081195u, "TransactionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00081196u, "WarningReason", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00081197u, "FailureReason", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00081198u, "FailedSOPSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081199u, "ReferencedSOPSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0008119Au, "OtherFailuresSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081200u, "StudiesContainingOtherReferencedInstancesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00081250u, "RelatedSeriesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082111u, "DerivationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00082112u, "SourceImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082120u, "StageName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00082122u, "StageNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082124u, "NumberOfStages", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082127u, "ViewName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00082128u, "ViewNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082129u, "NumberOfEventTimers", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0008212Au, "NumberOfViewsInStage", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082130u, "EventElapsedTimes", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00082132u, "EventTimerNames", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00082133u, "EventTimerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082134u, "EventTimeOffset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00082135u, "EventCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082142u, "StartTrim", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082143u, "StopTrim", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082144u, "RecommendedDisplayFrameRate", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00082218u, "AnatomicRegionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082220u, "AnatomicRegionModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082228u, "PrimaryAnatomicStructureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00082230u, "PrimaryAnatomicStructureModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00083001u, "AlternateRepresentationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00083002u, "AvailableTransferSyntaxUID", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00083010u, "IrradiationEventUID", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00083011u, "SourceIrradiationEventSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00083012u, "RadiopharmaceuticalAdministrationEventUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00089007u, "FrameType", DicomVR.CS, DicomVR.None, 4, 4, 1, false),
-        new(0x00089092u, "ReferencedImageEvidenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089121u, "ReferencedRawDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089123u, "CreatorVersionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00089124u, "DerivationImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089154u, "SourceImageEvidenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089205u, "PixelPresentation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00089206u, "VolumetricProperties", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00089207u, "VolumeBasedCalculationTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00089208u, "ComplexImageComponent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00089209u, "AcquisitionContrast", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00089215u, "DerivationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089237u, "ReferencedPresentationStateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089410u, "ReferencedOtherPlaneSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089458u, "FrameDisplaySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00089459u, "RecommendedDisplayFrameRateInFloat", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00089460u, "SkipFrameRangeFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00100010u, "PatientName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00100020u, "PatientID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100021u, "IssuerOfPatientID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100022u, "TypeOfPatientID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00100024u, "IssuerOfPatientIDQualifiersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100026u, "SourcePatientGroupIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100027u, "GroupOfPatientsIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100028u, "SubjectRelativePositionInImage", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00100030u, "PatientBirthDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00100032u, "PatientBirthTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00100033u, "PatientBirthDateInAlternativeCalendar", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100034u, "PatientDeathDateInAlternativeCalendar", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100035u, "PatientAlternativeCalendar", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00100040u, "PatientSex", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00100050u, "PatientInsurancePlanCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100101u, "PatientPrimaryLanguageCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100102u, "PatientPrimaryLanguageModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100200u, "QualityControlSubject", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00100201u, "QualityControlSubjectTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100212u, "StrainDescription", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x00100213u, "StrainNomenclature", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100214u, "StrainStockNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100215u, "StrainSourceRegistryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100216u, "StrainStockSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100217u, "StrainSource", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100218u, "StrainAdditionalInformation", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00100219u, "StrainCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100221u, "GeneticModificationsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00100222u, "GeneticModificationsDescription", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x00100223u, "GeneticModificationsNomenclature", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00100229u, "GeneticModificationsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00101001u, "OtherPatientNames", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x00101002u, "OtherPatientIDsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00101005u, "PatientBirthName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00101010u, "PatientAge", DicomVR.AS, DicomVR.None, 1, 1, 1, false),
-        new(0x00101020u, "PatientSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00101021u, "PatientSizeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00101022u, "PatientBodyMassIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00101023u, "MeasuredAPDimension", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00101024u, "MeasuredLateralDimension", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00101030u, "PatientWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00101040u, "PatientAddress", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00101060u, "PatientMotherBirthName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00101080u, "MilitaryRank", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00101081u, "BranchOfService", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00101100u, "ReferencedPatientPhotoSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00102000u, "MedicalAlerts", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00102110u, "Allergies", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00102150u, "CountryOfResidence", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00102152u, "RegionOfResidence", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00102154u, "PatientTelephoneNumbers", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00102155u, "PatientTelecomInformation", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00102160u, "EthnicGroup", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00102180u, "Occupation", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x001021A0u, "SmokingStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001021B0u, "AdditionalPatientHistory", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x001021C0u, "PregnancyStatus", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x001021D0u, "LastMenstrualDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x001021F0u, "PatientReligiousPreference", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00102201u, "PatientSpeciesDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00102202u, "PatientSpeciesCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00102203u, "PatientSexNeutered", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00102210u, "AnatomicalOrientationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00102292u, "PatientBreedDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00102293u, "PatientBreedCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00102294u, "BreedRegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00102295u, "BreedRegistrationNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00102296u, "BreedRegistryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00102297u, "ResponsiblePerson", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00102298u, "ResponsiblePersonRole", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00102299u, "ResponsibleOrganization", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00104000u, "PatientComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00109431u, "ExaminedBodyThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00120010u, "ClinicalTrialSponsorName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120020u, "ClinicalTrialProtocolID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120021u, "ClinicalTrialProtocolName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120030u, "ClinicalTrialSiteID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120031u, "ClinicalTrialSiteName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120040u, "ClinicalTrialSubjectID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120042u, "ClinicalTrialSubjectReadingID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120050u, "ClinicalTrialTimePointID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120051u, "ClinicalTrialTimePointDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00120052u, "LongitudinalTemporalOffsetFromEvent", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00120053u, "LongitudinalTemporalEventType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00120060u, "ClinicalTrialCoordinatingCenterName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120062u, "PatientIdentityRemoved", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00120063u, "DeidentificationMethod", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00120064u, "DeidentificationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00120071u, "ClinicalTrialSeriesID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120072u, "ClinicalTrialSeriesDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120081u, "ClinicalTrialProtocolEthicsCommitteeName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120082u, "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00120083u, "ConsentForClinicalTrialUseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00120084u, "DistributionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00120085u, "ConsentForDistributionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00120086u, "EthicsCommitteeApprovalEffectivenessStartDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00120087u, "EthicsCommitteeApprovalEffectivenessEndDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00140025u, "ComponentManufacturingProcedure", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00140028u, "ComponentManufacturer", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00140030u, "MaterialThickness", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00140032u, "MaterialPipeDiameter", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00140034u, "MaterialIsolationDiameter", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00140042u, "MaterialGrade", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00140044u, "MaterialPropertiesDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00140046u, "MaterialNotes", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00140050u, "ComponentShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00140052u, "CurvatureType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00140054u, "OuterDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00140056u, "InnerDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00140100u, "ComponentWelderIDs", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00140101u, "SecondaryApprovalStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00140102u, "SecondaryReviewDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00140103u, "SecondaryReviewTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00140104u, "SecondaryReviewerName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00140105u, "RepairID", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00140106u, "MultipleComponentApprovalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00140107u, "OtherApprovalStatus", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00140108u, "OtherSecondaryApprovalStatus", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00141010u, "ActualEnvironmentalConditions", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00141020u, "ExpiryDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00141040u, "EnvironmentalConditions", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00142002u, "EvaluatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00142004u, "EvaluatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00142006u, "EvaluatorName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00142008u, "EvaluationAttempt", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00142012u, "IndicationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00142014u, "IndicationNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00142016u, "IndicationLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00142018u, "IndicationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x0014201Au, "IndicationType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x0014201Cu, "IndicationDisposition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014201Eu, "IndicationROISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00142030u, "IndicationPhysicalPropertySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00142032u, "PropertyLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00142202u, "CoordinateSystemNumberOfAxes", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00142204u, "CoordinateSystemAxesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00142206u, "CoordinateSystemAxisDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00142208u, "CoordinateSystemDataSetMapping", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014220Au, "CoordinateSystemAxisNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014220Cu, "CoordinateSystemAxisType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014220Eu, "CoordinateSystemAxisUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00142210u, "CoordinateSystemAxisValues", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00142220u, "CoordinateSystemTransformSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00142222u, "TransformDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00142224u, "TransformNumberOfAxes", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00142226u, "TransformOrderOfAxes", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00142228u, "TransformedAxisUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014222Au, "CoordinateSystemTransformRotationAndScaleMatrix", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0014222Cu, "CoordinateSystemTransformTranslationMatrix", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00143011u, "InternalDetectorFrameTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143012u, "NumberOfFramesIntegrated", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143020u, "DetectorTemperatureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00143022u, "SensorName", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00143024u, "HorizontalOffsetOfSensor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143026u, "VerticalOffsetOfSensor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143028u, "SensorTemperature", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143040u, "DarkCurrentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00143050u, "DarkCurrentCounts", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0x00143060u, "GainCorrectionReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00143070u, "AirCounts", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0x00143071u, "KVUsedInGainCalibration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143072u, "MAUsedInGainCalibration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143073u, "NumberOfFramesUsedForIntegration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143074u, "FilterMaterialUsedInGainCalibration", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00143075u, "FilterThicknessUsedInGainCalibration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00143076u, "DateOfGainCalibration", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00143077u, "TimeOfGainCalibration", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00143080u, "BadPixelImage", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00143099u, "CalibrationNotes", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00143100u, "LinearityCorrectionTechnique", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00143101u, "BeamHardeningCorrectionTechnique", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00144002u, "PulserEquipmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144004u, "PulserType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144006u, "PulserNotes", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00144008u, "ReceiverEquipmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0014400Au, "AmplifierType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014400Cu, "ReceiverNotes", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x0014400Eu, "PreAmplifierEquipmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0014400Fu, "PreAmplifierNotes", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00144010u, "TransmitTransducerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144011u, "ReceiveTransducerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144012u, "NumberOfElements", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00144013u, "ElementShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144014u, "ElementDimensionA", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144015u, "ElementDimensionB", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144016u, "ElementPitchA", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144017u, "MeasuredBeamDimensionA", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144018u, "MeasuredBeamDimensionB", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144019u, "LocationOfMeasuredBeamDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014401Au, "NominalFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014401Bu, "MeasuredCenterFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014401Cu, "MeasuredBandwidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014401Du, "ElementPitchB", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144020u, "PulserSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144022u, "PulseWidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144024u, "ExcitationFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144026u, "ModulationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144028u, "Damping", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144030u, "ReceiverSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144031u, "AcquiredSoundpathLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144032u, "AcquisitionCompressionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144033u, "AcquisitionSampleSize", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144034u, "RectifierSmoothing", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144035u, "DACSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144036u, "DACType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144038u, "DACGainPoints", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0014403Au, "DACTimePoints", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0014403Cu, "DACAmplitude", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00144040u, "PreAmplifierSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144050u, "TransmitTransducerSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144051u, "ReceiveTransducerSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144052u, "IncidentAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144054u, "CouplingTechnique", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00144056u, "CouplingMedium", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00144057u, "CouplingVelocity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144058u, "ProbeCenterLocationX", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144059u, "ProbeCenterLocationZ", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014405Au, "SoundPathLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014405Cu, "DelayLawIdentifier", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00144060u, "GateSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144062u, "GateThreshold", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144064u, "VelocityOfSound", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144070u, "CalibrationSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144072u, "CalibrationProcedure", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00144074u, "ProcedureVersion", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00144076u, "ProcedureCreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00144078u, "ProcedureExpirationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x0014407Au, "ProcedureLastModifiedDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x0014407Cu, "CalibrationTime", DicomVR.TM, DicomVR.None, 1, 0, 1, false),
-        new(0x0014407Eu, "CalibrationDate", DicomVR.DA, DicomVR.None, 1, 0, 1, false),
-        new(0x00144080u, "ProbeDriveEquipmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144081u, "DriveType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144082u, "ProbeDriveNotes", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00144083u, "DriveProbeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144084u, "ProbeInductance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144085u, "ProbeResistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144086u, "ReceiveProbeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144087u, "ProbeDriveSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144088u, "BridgeResistors", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144089u, "ProbeOrientationAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014408Bu, "UserSelectedGainY", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014408Cu, "UserSelectedPhase", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014408Du, "UserSelectedOffsetX", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014408Eu, "UserSelectedOffsetY", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00144091u, "ChannelSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00144092u, "ChannelThreshold", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014409Au, "ScannerSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0014409Bu, "ScanProcedure", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x0014409Cu, "TranslationRateX", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014409Du, "TranslationRateY", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014409Fu, "ChannelOverlap", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x001440A0u, "ImageQualityIndicatorType", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x001440A1u, "ImageQualityIndicatorMaterial", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x001440A2u, "ImageQualityIndicatorSize", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00145002u, "LINACEnergy", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145004u, "LINACOutput", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145100u, "ActiveAperture", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00145101u, "TotalAperture", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145102u, "ApertureElevation", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145103u, "MainLobeAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145104u, "MainRoofAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145105u, "ConnectorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145106u, "WedgeModelNumber", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00145107u, "WedgeAngleFloat", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145108u, "WedgeRoofAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145109u, "WedgeElement1Position", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014510Au, "WedgeMaterialVelocity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014510Bu, "WedgeMaterial", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x0014510Cu, "WedgeOffsetZ", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014510Du, "WedgeOriginOffsetX", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014510Eu, "WedgeTimeDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014510Fu, "WedgeName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00145110u, "WedgeManufacturerName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00145111u, "WedgeDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00145112u, "NominalBeamAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145113u, "WedgeOffsetX", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145114u, "WedgeOffsetY", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145115u, "WedgeTotalLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145116u, "WedgeInContactLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145117u, "WedgeFrontGap", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145118u, "WedgeTotalHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00145119u, "WedgeFrontHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014511Au, "WedgeRearHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014511Bu, "WedgeTotalWidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014511Cu, "WedgeInContactWidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014511Du, "WedgeChamferHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014511Eu, "WedgeCurve", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0014511Fu, "RadiusAlongWedge", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160001u, "WhitePoint", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160002u, "PrimaryChromaticities", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x00160003u, "BatteryLevel", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160004u, "ExposureTimeInSeconds", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160005u, "FNumber", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160006u, "OECFRows", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160007u, "OECFColumns", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160008u, "OECFColumnNames", DicomVR.UC, DicomVR.None, 1, 0, 1, false),
-        new(0x00160009u, "OECFValues", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0016000Au, "SpatialFrequencyResponseRows", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016000Bu, "SpatialFrequencyResponseColumns", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016000Cu, "SpatialFrequencyResponseColumnNames", DicomVR.UC, DicomVR.None, 1, 0, 1, false),
-        new(0x0016000Du, "SpatialFrequencyResponseValues", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0016000Eu, "ColorFilterArrayPatternRows", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016000Fu, "ColorFilterArrayPatternColumns", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160010u, "ColorFilterArrayPatternValues", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00160011u, "FlashFiringStatus", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160012u, "FlashReturnStatus", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160013u, "FlashMode", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160014u, "FlashFunctionPresent", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160015u, "FlashRedEyeMode", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160016u, "ExposureProgram", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160017u, "SpectralSensitivity", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160018u, "PhotographicSensitivity", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160019u, "SelfTimerMode", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016001Au, "SensitivityType", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0016001Bu, "StandardOutputSensitivity", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016001Cu, "RecommendedExposureIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016001Du, "ISOSpeed", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016001Eu, "ISOSpeedLatitudeyyy", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016001Fu, "ISOSpeedLatitudezzz", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160020u, "EXIFVersion", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160021u, "ShutterSpeedValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160022u, "ApertureValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160023u, "BrightnessValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160024u, "ExposureBiasValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160025u, "MaxApertureValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160026u, "SubjectDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160027u, "MeteringMode", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160028u, "LightSource", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160029u, "FocalLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016002Au, "SubjectArea", DicomVR.IS, DicomVR.None, 2, 4, 1, false),
-        new(0x0016002Bu, "MakerNote", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00160030u, "Temperature", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160031u, "Humidity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160032u, "Pressure", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160033u, "WaterDepth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160034u, "Acceleration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160035u, "CameraElevationAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160036u, "FlashEnergy", DicomVR.DS, DicomVR.None, 1, 2, 1, false),
-        new(0x00160037u, "SubjectLocation", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00160038u, "PhotographicExposureIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160039u, "SensingMethod", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0016003Au, "FileSource", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0016003Bu, "SceneType", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160041u, "CustomRendered", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160042u, "ExposureMode", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160043u, "WhiteBalance", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160044u, "DigitalZoomRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160045u, "FocalLengthIn35mmFilm", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160046u, "SceneCaptureType", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160047u, "GainControl", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160048u, "Contrast", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160049u, "Saturation", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0016004Au, "Sharpness", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0016004Bu, "DeviceSettingDescription", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x0016004Cu, "SubjectDistanceRange", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0016004Du, "CameraOwnerName", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0016004Eu, "LensSpecification", DicomVR.DS, DicomVR.None, 4, 4, 1, false),
-        new(0x0016004Fu, "LensMake", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160050u, "LensModel", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160051u, "LensSerialNumber", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160061u, "InteroperabilityIndex", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160062u, "InteroperabilityVersion", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00160070u, "GPSVersionID", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00160071u, "GPSLatitudeRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160072u, "GPSLatitude", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x00160073u, "GPSLongitudeRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160074u, "GPSLongitude", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x00160075u, "GPSAltitudeRef", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00160076u, "GPSAltitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160077u, "GPSTimeStamp", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160078u, "GPSSatellites", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160079u, "GPSStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016007Au, "GPSMeasureMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016007Bu, "GPSDOP", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016007Cu, "GPSSpeedRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016007Du, "GPSSpeed", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016007Eu, "GPSTrackRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016007Fu, "GPSTrack", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160080u, "GPSImgDirectionRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160081u, "GPSImgDirection", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160082u, "GPSMapDatum", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00160083u, "GPSDestLatitudeRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160084u, "GPSDestLatitude", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x00160085u, "GPSDestLongitudeRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160086u, "GPSDestLongitude", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x00160087u, "GPSDestBearingRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160088u, "GPSDestBearing", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00160089u, "GPSDestDistanceRef", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016008Au, "GPSDestDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0016008Bu, "GPSProcessingMethod", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x0016008Cu, "GPSAreaInformation", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x0016008Du, "GPSDateStamp", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0016008Eu, "GPSDifferential", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00161001u, "LightSourcePolarization", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00161002u, "EmitterColorTemperature", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00161003u, "ContactMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00161004u, "ImmersionMedia", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00161005u, "OpticalMagnificationFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180010u, "ContrastBolusAgent", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00180012u, "ContrastBolusAgentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00180013u, "ContrastBolusT1Relaxivity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00180014u, "ContrastBolusAdministrationRouteSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00180015u, "BodyPartExamined", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180020u, "ScanningSequence", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00180021u, "SequenceVariant", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00180022u, "ScanOptions", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00180023u, "MRAcquisitionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180024u, "SequenceName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00180025u, "AngioFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180026u, "InterventionDrugInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00180027u, "InterventionDrugStopTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00180028u, "InterventionDrugDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180029u, "InterventionDrugCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018002Au, "AdditionalDrugSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00180031u, "Radiopharmaceutical", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00180034u, "InterventionDrugName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00180035u, "InterventionDrugStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00180036u, "InterventionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00180038u, "InterventionStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018003Au, "InterventionDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00180040u, "CineRate", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180042u, "InitialCineRunState", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180050u, "SliceThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180060u, "KVP", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180070u, "CountsAccumulated", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180071u, "AcquisitionTerminationCondition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180072u, "EffectiveDuration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180073u, "AcquisitionStartCondition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180074u, "AcquisitionStartConditionData", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180075u, "AcquisitionTerminationConditionData", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180080u, "RepetitionTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180081u, "EchoTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180082u, "InversionTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180083u, "NumberOfAverages", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180084u, "ImagingFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180085u, "ImagedNucleus", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00180086u, "EchoNumbers", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00180087u, "MagneticFieldStrength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180088u, "SpacingBetweenSlices", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180089u, "NumberOfPhaseEncodingSteps", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180090u, "DataCollectionDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180091u, "EchoTrainLength", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180093u, "PercentSampling", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180094u, "PercentPhaseFieldOfView", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00180095u, "PixelBandwidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181000u, "DeviceSerialNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181002u, "DeviceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00181003u, "DeviceID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181004u, "PlateID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181005u, "GeneratorID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181006u, "GridID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181007u, "CassetteID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181008u, "GantryID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181009u, "UniqueDeviceIdentifier", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018100Au, "UDISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018100Bu, "ManufacturerDeviceClassUID", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00181010u, "SecondaryCaptureDeviceID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181012u, "DateOfSecondaryCapture", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00181014u, "TimeOfSecondaryCapture", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00181016u, "SecondaryCaptureDeviceManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181018u, "SecondaryCaptureDeviceManufacturerModelName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181019u, "SecondaryCaptureDeviceSoftwareVersions", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00181020u, "SoftwareVersions", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00181022u, "VideoImageFormatAcquired", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181023u, "DigitalImageFormatAcquired", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181030u, "ProtocolName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181040u, "ContrastBolusRoute", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181041u, "ContrastBolusVolume", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181042u, "ContrastBolusStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00181043u, "ContrastBolusStopTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00181044u, "ContrastBolusTotalDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181045u, "SyringeCounts", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181046u, "ContrastFlowRate", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181047u, "ContrastFlowDuration", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181048u, "ContrastBolusIngredient", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181049u, "ContrastBolusIngredientConcentration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181050u, "SpatialResolution", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181060u, "TriggerTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181061u, "TriggerSourceOrType", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181062u, "NominalInterval", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181063u, "FrameTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181064u, "CardiacFramingType", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181065u, "FrameTimeVector", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181066u, "FrameDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181067u, "ImageTriggerDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181068u, "MultiplexGroupTimeOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181069u, "TriggerTimeOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018106Au, "SynchronizationTrigger", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018106Cu, "SynchronizationChannel", DicomVR.US, DicomVR.None, 2, 2, 1, false),
-        new(0x0018106Eu, "TriggerSamplePosition", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00181070u, "RadiopharmaceuticalRoute", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181071u, "RadiopharmaceuticalVolume", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181072u, "RadiopharmaceuticalStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00181073u, "RadiopharmaceuticalStopTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00181074u, "RadionuclideTotalDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181075u, "RadionuclideHalfLife", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181076u, "RadionuclidePositronFraction", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181077u, "RadiopharmaceuticalSpecificActivity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181078u, "RadiopharmaceuticalStartDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00181079u, "RadiopharmaceuticalStopDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00181080u, "BeatRejectionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181081u, "LowRRValue", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181082u, "HighRRValue", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181083u, "IntervalsAcquired", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181084u, "IntervalsRejected", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181085u, "PVCRejection", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181086u, "SkipBeats", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181088u, "HeartRate", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181090u, "CardiacNumberOfImages", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181094u, "TriggerWindow", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181100u, "ReconstructionDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181110u, "DistanceSourceToDetector", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181111u, "DistanceSourceToPatient", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181114u, "EstimatedRadiographicMagnificationFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181120u, "GantryDetectorTilt", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181121u, "GantryDetectorSlew", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181130u, "TableHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181131u, "TableTraverse", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181134u, "TableMotion", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181135u, "TableVerticalIncrement", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181136u, "TableLateralIncrement", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181137u, "TableLongitudinalIncrement", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181138u, "TableAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018113Au, "TableType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181140u, "RotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181142u, "RadialPosition", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181143u, "ScanArc", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181144u, "AngularStep", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181145u, "CenterOfRotationOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181147u, "FieldOfViewShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181149u, "FieldOfViewDimensions", DicomVR.IS, DicomVR.None, 1, 2, 1, false),
-        new(0x00181150u, "ExposureTime", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181151u, "XRayTubeCurrent", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181152u, "Exposure", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181153u, "ExposureInuAs", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181154u, "AveragePulseWidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181155u, "RadiationSetting", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181156u, "RectificationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018115Au, "RadiationMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018115Eu, "ImageAndFluoroscopyAreaDoseProduct", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181160u, "FilterType", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181161u, "TypeOfFilters", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00181162u, "IntensifierSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181164u, "ImagerPixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00181166u, "Grid", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181170u, "GeneratorPower", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181180u, "CollimatorGridName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181181u, "CollimatorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181182u, "FocalDistance", DicomVR.IS, DicomVR.None, 1, 2, 1, false),
-        new(0x00181183u, "XFocusCenter", DicomVR.DS, DicomVR.None, 1, 2, 1, false),
-        new(0x00181184u, "YFocusCenter", DicomVR.DS, DicomVR.None, 1, 2, 1, false),
-        new(0x00181190u, "FocalSpots", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181191u, "AnodeTargetMaterial", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811A0u, "BodyPartThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811A2u, "CompressionForce", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811A3u, "CompressionPressure", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811A4u, "PaddleDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x001811A5u, "CompressionContactArea", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B0u, "AcquisitionMode", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B1u, "DoseModeName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B2u, "AcquiredSubtractionMaskFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B3u, "FluoroscopyPersistenceFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B4u, "FluoroscopyLastImageHoldPersistenceFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B5u, "UpperLimitNumberOfPersistentFluoroscopyFrames", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B6u, "ContrastBolusAutoInjectionTriggerFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B7u, "ContrastBolusInjectionDelay", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B8u, "XAAcquisitionPhaseDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x001811B9u, "XAAcquisitionFrameRate", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x001811BAu, "XAPlaneDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x001811BBu, "AcquisitionFieldOfViewLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x001811BCu, "XRayFilterDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x001811BDu, "XAAcquisitionDuration", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x001811BEu, "ReconstructionPipelineType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811BFu, "ImageFilterDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x001811C0u, "AppliedMaskSubtractionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x001811C1u, "RequestedSeriesDescriptionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00181200u, "DateOfLastCalibration", DicomVR.DA, DicomVR.None, 1, 0, 1, false),
-        new(0x00181201u, "TimeOfLastCalibration", DicomVR.TM, DicomVR.None, 1, 0, 1, false),
-        new(0x00181202u, "DateTimeOfLastCalibration", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00181203u, "CalibrationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00181210u, "ConvolutionKernel", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00181242u, "ActualFrameDuration", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181243u, "CountRate", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181244u, "PreferredPlaybackSequencing", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00181250u, "ReceiveCoilName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181251u, "TransmitCoilName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181260u, "PlateType", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181261u, "PhosphorType", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181271u, "WaterEquivalentDiameter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00181272u, "WaterEquivalentDiameterCalculationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00181300u, "ScanVelocity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181301u, "WholeBodyTechnique", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181302u, "ScanLength", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181310u, "AcquisitionMatrix", DicomVR.US, DicomVR.None, 4, 4, 1, false),
-        new(0x00181312u, "InPlanePhaseEncodingDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181314u, "FlipAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181315u, "VariableFlipAngleFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181316u, "SAR", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181318u, "dBdt", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181320u, "B1rms", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00181400u, "AcquisitionDeviceProcessingDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181401u, "AcquisitionDeviceProcessingCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00181402u, "CassetteOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181403u, "CassetteSize", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181404u, "ExposuresOnPlate", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00181405u, "RelativeXRayExposure", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181411u, "ExposureIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181412u, "TargetExposureIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181413u, "DeviationIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181450u, "ColumnAngulation", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181460u, "TomoLayerHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181470u, "TomoAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181480u, "TomoTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181490u, "TomoType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181491u, "TomoClass", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181495u, "NumberOfTomosynthesisSourceImages", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181500u, "PositionerMotion", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181508u, "PositionerType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181510u, "PositionerPrimaryAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181511u, "PositionerSecondaryAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181520u, "PositionerPrimaryAngleIncrement", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181521u, "PositionerSecondaryAngleIncrement", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00181530u, "DetectorPrimaryAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181531u, "DetectorSecondaryAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181600u, "ShutterShape", DicomVR.CS, DicomVR.None, 1, 3, 1, false),
-        new(0x00181602u, "ShutterLeftVerticalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181604u, "ShutterRightVerticalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181606u, "ShutterUpperHorizontalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181608u, "ShutterLowerHorizontalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181610u, "CenterOfCircularShutter", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00181612u, "RadiusOfCircularShutter", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181620u, "VerticesOfThePolygonalShutter", DicomVR.IS, DicomVR.None, 2, 0, 2, false),
-        new(0x00181622u, "ShutterPresentationValue", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00181623u, "ShutterOverlayGroup", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00181624u, "ShutterPresentationColorCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00181630u, "OutlineShapeType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181631u, "OutlineLeftVerticalEdge", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00181632u, "OutlineRightVerticalEdge", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00181633u, "OutlineUpperHorizontalEdge", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00181634u, "OutlineLowerHorizontalEdge", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00181635u, "CenterOfCircularOutline", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00181636u, "DiameterOfCircularOutline", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00181637u, "NumberOfPolygonalVertices", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00181638u, "VerticesOfThePolygonalOutline", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00181700u, "CollimatorShape", DicomVR.CS, DicomVR.None, 1, 3, 1, false),
-        new(0x00181702u, "CollimatorLeftVerticalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181704u, "CollimatorRightVerticalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181706u, "CollimatorUpperHorizontalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181708u, "CollimatorLowerHorizontalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181710u, "CenterOfCircularCollimator", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00181712u, "RadiusOfCircularCollimator", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181720u, "VerticesOfThePolygonalCollimator", DicomVR.IS, DicomVR.None, 2, 0, 2, false),
-        new(0x00181800u, "AcquisitionTimeSynchronized", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181801u, "TimeSource", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00181802u, "TimeDistributionProtocol", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00181803u, "NTPSourceAddress", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00182001u, "PageNumberVector", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00182002u, "FrameLabelVector", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00182003u, "FramePrimaryAngleVector", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00182004u, "FrameSecondaryAngleVector", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00182005u, "SliceLocationVector", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00182006u, "DisplayWindowLabelVector", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00182010u, "NominalScannedPixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00182020u, "DigitizingDeviceTransportDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00182030u, "RotationOfScannedFilm", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00182041u, "BiopsyTargetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00182042u, "TargetUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00182043u, "LocalizingCursorPosition", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00182044u, "CalculatedTargetPosition", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x00182045u, "TargetLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00182046u, "DisplayedZValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00183100u, "IVUSAcquisition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00183101u, "IVUSPullbackRate", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00183102u, "IVUSGatedRate", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00183103u, "IVUSPullbackStartFrameNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00183104u, "IVUSPullbackStopFrameNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00183105u, "LesionNumber", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00185000u, "OutputPower", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00185010u, "TransducerData", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00185011u, "TransducerIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00185012u, "FocusDepth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185020u, "ProcessingFunction", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00185022u, "MechanicalIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185024u, "BoneThermalIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185026u, "CranialThermalIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185027u, "SoftTissueThermalIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185028u, "SoftTissueFocusThermalIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185029u, "SoftTissueSurfaceThermalIndex", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185050u, "DepthOfScanField", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185100u, "PatientPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185101u, "ViewPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00185104u, "ProjectionEponymousNameCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00186000u, "Sensitivity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00186011u, "SequenceOfUltrasoundRegions", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00186012u, "RegionSpatialFormat", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00186014u, "RegionDataType", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00186016u, "RegionFlags", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186018u, "RegionLocationMinX0", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018601Au, "RegionLocationMinY0", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018601Cu, "RegionLocationMaxX1", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018601Eu, "RegionLocationMaxY1", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186020u, "ReferencePixelX0", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186022u, "ReferencePixelY0", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186024u, "PhysicalUnitsXDirection", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00186026u, "PhysicalUnitsYDirection", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00186028u, "ReferencePixelPhysicalValueX", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0018602Au, "ReferencePixelPhysicalValueY", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0018602Cu, "PhysicalDeltaX", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0018602Eu, "PhysicalDeltaY", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00186030u, "TransducerFrequency", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186031u, "TransducerType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00186032u, "PulseRepetitionFrequency", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186034u, "DopplerCorrectionAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00186036u, "SteeringAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00186039u, "DopplerSampleVolumeXPosition", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018603Bu, "DopplerSampleVolumeYPosition", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018603Du, "TMLinePositionX0", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018603Fu, "TMLinePositionY0", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186041u, "TMLinePositionX1", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186043u, "TMLinePositionY1", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186044u, "PixelComponentOrganization", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00186046u, "PixelComponentMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186048u, "PixelComponentRangeStart", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018604Au, "PixelComponentRangeStop", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0018604Cu, "PixelComponentPhysicalUnits", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0018604Eu, "PixelComponentDataType", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00186050u, "NumberOfTableBreakPoints", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186052u, "TableOfXBreakPoints", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x00186054u, "TableOfYBreakPoints", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x00186056u, "NumberOfTableEntries", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00186058u, "TableOfPixelValues", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x0018605Au, "TableOfParameterValues", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00186060u, "RWaveTimeVector", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00186070u, "ActiveImageAreaOverlayGroup", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00187000u, "DetectorConditionsNominalFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187001u, "DetectorTemperature", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187004u, "DetectorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187005u, "DetectorConfiguration", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187006u, "DetectorDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00187008u, "DetectorMode", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018700Au, "DetectorID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x0018700Cu, "DateOfLastDetectorCalibration", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x0018700Eu, "TimeOfLastDetectorCalibration", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00187010u, "ExposuresOnDetectorSinceLastCalibration", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187011u, "ExposuresOnDetectorSinceManufactured", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187012u, "DetectorTimeSinceLastExposure", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187014u, "DetectorActiveTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187016u, "DetectorActivationOffsetFromExposure", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018701Au, "DetectorBinning", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00187020u, "DetectorElementPhysicalSize", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00187022u, "DetectorElementSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00187024u, "DetectorActiveShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187026u, "DetectorActiveDimensions", DicomVR.DS, DicomVR.None, 1, 2, 1, false),
-        new(0x00187028u, "DetectorActiveOrigin", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x0018702Au, "DetectorManufacturerName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0018702Bu, "DetectorManufacturerModelName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00187030u, "FieldOfViewOrigin", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00187032u, "FieldOfViewRotation", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187034u, "FieldOfViewHorizontalFlip", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187036u, "PixelDataAreaOriginRelativeToFOV", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00187038u, "PixelDataAreaRotationAngleRelativeToFOV", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00187040u, "GridAbsorbingMaterial", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00187041u, "GridSpacingMaterial", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00187042u, "GridThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187044u, "GridPitch", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187046u, "GridAspectRatio", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00187048u, "GridPeriod", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018704Cu, "GridFocalDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187050u, "FilterMaterial", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00187052u, "FilterThicknessMinimum", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00187054u, "FilterThicknessMaximum", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00187056u, "FilterBeamPathLengthMinimum", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00187058u, "FilterBeamPathLengthMaximum", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00187060u, "ExposureControlMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187062u, "ExposureControlModeDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00187064u, "ExposureStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00187065u, "PhototimerSetting", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00188150u, "ExposureTimeInuS", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00188151u, "XRayTubeCurrentInuA", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189004u, "ContentQualification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189005u, "PulseSequenceName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00189006u, "MRImagingModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189008u, "EchoPulseSequence", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189009u, "InversionRecovery", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189010u, "FlowCompensation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189011u, "MultipleSpinEcho", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189012u, "MultiPlanarExcitation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189014u, "PhaseContrast", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189015u, "TimeOfFlightContrast", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189016u, "Spoiling", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189017u, "SteadyStatePulseSequence", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189018u, "EchoPlanarPulseSequence", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189019u, "TagAngleFirstAxis", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189020u, "MagnetizationTransfer", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189021u, "T2Preparation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189022u, "BloodSignalNulling", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189024u, "SaturationRecovery", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189025u, "SpectrallySelectedSuppression", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189026u, "SpectrallySelectedExcitation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189027u, "SpatialPresaturation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189028u, "Tagging", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189029u, "OversamplingPhase", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189030u, "TagSpacingFirstDimension", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189032u, "GeometryOfKSpaceTraversal", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189033u, "SegmentedKSpaceTraversal", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189034u, "RectilinearPhaseEncodeReordering", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189035u, "TagThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189036u, "PartialFourierDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189037u, "CardiacSynchronizationTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189041u, "ReceiveCoilManufacturerName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189042u, "MRReceiveCoilSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189043u, "ReceiveCoilType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189044u, "QuadratureReceiveCoil", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189045u, "MultiCoilDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189046u, "MultiCoilConfiguration", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189047u, "MultiCoilElementName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00189048u, "MultiCoilElementUsed", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189049u, "MRTransmitCoilSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189050u, "TransmitCoilManufacturerName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189051u, "TransmitCoilType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189052u, "SpectralWidth", DicomVR.FD, DicomVR.None, 1, 2, 1, false),
-        new(0x00189053u, "ChemicalShiftReference", DicomVR.FD, DicomVR.None, 1, 2, 1, false),
-        new(0x00189054u, "VolumeLocalizationTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189058u, "MRAcquisitionFrequencyEncodingSteps", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189059u, "Decoupling", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189060u, "DecoupledNucleus", DicomVR.CS, DicomVR.None, 1, 2, 1, false),
-        new(0x00189061u, "DecouplingFrequency", DicomVR.FD, DicomVR.None, 1, 2, 1, false),
-        new(0x00189062u, "DecouplingMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189063u, "DecouplingChemicalShiftReference", DicomVR.FD, DicomVR.None, 1, 2, 1, false),
-        new(0x00189064u, "KSpaceFiltering", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189065u, "TimeDomainFiltering", DicomVR.CS, DicomVR.None, 1, 2, 1, false),
-        new(0x00189066u, "NumberOfZeroFills", DicomVR.US, DicomVR.None, 1, 2, 1, false),
-        new(0x00189067u, "BaselineCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189069u, "ParallelReductionFactorInPlane", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189070u, "CardiacRRIntervalSpecified", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189073u, "AcquisitionDuration", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189074u, "FrameAcquisitionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189075u, "DiffusionDirectionality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189076u, "DiffusionGradientDirectionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189077u, "ParallelAcquisition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189078u, "ParallelAcquisitionTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189079u, "InversionTimes", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x00189080u, "MetaboliteMapDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00189081u, "PartialFourier", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189082u, "EffectiveEchoTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189083u, "MetaboliteMapCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189084u, "ChemicalShiftSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189085u, "CardiacSignalSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189087u, "DiffusionBValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189089u, "DiffusionGradientOrientation", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189090u, "VelocityEncodingDirection", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189091u, "VelocityEncodingMinimumValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189092u, "VelocityEncodingAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189093u, "NumberOfKSpaceTrajectories", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189094u, "CoverageOfKSpace", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189095u, "SpectroscopyAcquisitionPhaseRows", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189098u, "TransmitterFrequency", DicomVR.FD, DicomVR.None, 1, 2, 1, false),
-        new(0x00189100u, "ResonantNucleus", DicomVR.CS, DicomVR.None, 1, 2, 1, false),
-        new(0x00189101u, "FrequencyCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189103u, "MRSpectroscopyFOVGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189104u, "SlabThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189105u, "SlabOrientation", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189106u, "MidSlabPosition", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189107u, "MRSpatialSaturationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189112u, "MRTimingAndRelatedParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189114u, "MREchoSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189115u, "MRModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189117u, "MRDiffusionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189118u, "CardiacSynchronizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189119u, "MRAveragesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189125u, "MRFOVGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189126u, "VolumeLocalizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189127u, "SpectroscopyAcquisitionDataColumns", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189147u, "DiffusionAnisotropyType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189151u, "FrameReferenceDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189152u, "MRMetaboliteMapSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189155u, "ParallelReductionFactorOutOfPlane", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189159u, "SpectroscopyAcquisitionOutOfPlanePhaseSteps", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189168u, "ParallelReductionFactorSecondInPlane", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189169u, "CardiacBeatRejectionTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189170u, "RespiratoryMotionCompensationTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189171u, "RespiratorySignalSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189172u, "BulkMotionCompensationTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189173u, "BulkMotionSignalSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189174u, "ApplicableSafetyStandardAgency", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189175u, "ApplicableSafetyStandardDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189176u, "OperatingModeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189177u, "OperatingModeType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189178u, "OperatingMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189179u, "SpecificAbsorptionRateDefinition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189180u, "GradientOutputType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189181u, "SpecificAbsorptionRateValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189182u, "GradientOutput", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189183u, "FlowCompensationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189184u, "TaggingDelay", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189185u, "RespiratoryMotionCompensationTechniqueDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00189186u, "RespiratorySignalSourceID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00189197u, "MRVelocityEncodingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189198u, "FirstOrderPhaseCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189199u, "WaterReferencedPhaseCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189200u, "MRSpectroscopyAcquisitionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189214u, "RespiratoryCyclePosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189217u, "VelocityEncodingMaximumValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189218u, "TagSpacingSecondDimension", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189219u, "TagAngleSecondAxis", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189220u, "FrameAcquisitionDuration", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189226u, "MRImageFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189227u, "MRSpectroscopyFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189231u, "MRAcquisitionPhaseEncodingStepsInPlane", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189232u, "MRAcquisitionPhaseEncodingStepsOutOfPlane", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189234u, "SpectroscopyAcquisitionPhaseColumns", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189236u, "CardiacCyclePosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189239u, "SpecificAbsorptionRateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189240u, "RFEchoTrainLength", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189241u, "GradientEchoTrainLength", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189250u, "ArterialSpinLabelingContrast", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189251u, "MRArterialSpinLabelingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189252u, "ASLTechniqueDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189253u, "ASLSlabNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189254u, "ASLSlabThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189255u, "ASLSlabOrientation", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189256u, "ASLMidSlabPosition", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189257u, "ASLContext", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189258u, "ASLPulseTrainDuration", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189259u, "ASLCrusherFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018925Au, "ASLCrusherFlowLimit", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0018925Bu, "ASLCrusherDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0018925Cu, "ASLBolusCutoffFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018925Du, "ASLBolusCutoffTimingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018925Eu, "ASLBolusCutoffTechnique", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0018925Fu, "ASLBolusCutoffDelayTime", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189260u, "ASLSlabSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189295u, "ChemicalShiftMinimumIntegrationLimitInppm", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189296u, "ChemicalShiftMaximumIntegrationLimitInppm", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189297u, "WaterReferenceAcquisition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189298u, "EchoPeakPosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189301u, "CTAcquisitionTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189302u, "AcquisitionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189303u, "TubeAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189304u, "CTAcquisitionDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189305u, "RevolutionTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189306u, "SingleCollimationWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189307u, "TotalCollimationWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189308u, "CTTableDynamicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189309u, "TableSpeed", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189310u, "TableFeedPerRotation", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189311u, "SpiralPitchFactor", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189312u, "CTGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189313u, "DataCollectionCenterPatient", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189314u, "CTReconstructionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189315u, "ReconstructionAlgorithm", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189316u, "ConvolutionKernelGroup", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189317u, "ReconstructionFieldOfView", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00189318u, "ReconstructionTargetCenterPatient", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189319u, "ReconstructionAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189320u, "ImageFilter", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00189321u, "CTExposureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189322u, "ReconstructionPixelSpacing", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00189323u, "ExposureModulationType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00189325u, "CTXRayDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189326u, "CTPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189327u, "TablePosition", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189328u, "ExposureTimeInms", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189329u, "CTImageFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189330u, "XRayTubeCurrentInmA", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189332u, "ExposureInmAs", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189333u, "ConstantVolumeFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189334u, "FluoroscopyFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189335u, "DistanceSourceToDataCollectionCenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189337u, "ContrastBolusAgentNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189338u, "ContrastBolusIngredientCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189340u, "ContrastAdministrationProfileSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189341u, "ContrastBolusUsageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189342u, "ContrastBolusAgentAdministered", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189343u, "ContrastBolusAgentDetected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189344u, "ContrastBolusAgentPhase", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189345u, "CTDIvol", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189346u, "CTDIPhantomTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189351u, "CalciumScoringMassFactorPatient", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189352u, "CalciumScoringMassFactorDevice", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x00189353u, "EnergyWeightingFactor", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189360u, "CTAdditionalXRaySourceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189361u, "MultienergyCTAcquisition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189362u, "MultienergyCTAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189363u, "MultienergyCTProcessingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189364u, "MultienergyCTCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189365u, "MultienergyCTXRaySourceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189366u, "XRaySourceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189367u, "XRaySourceID", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x00189368u, "MultienergySourceTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189369u, "SourceStartDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018936Au, "SourceEndDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018936Bu, "SwitchingPhaseNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0018936Cu, "SwitchingPhaseNominalDuration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018936Du, "SwitchingPhaseTransitionDuration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018936Eu, "EffectiveBinEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018936Fu, "MultienergyCTXRayDetectorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189370u, "XRayDetectorIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189371u, "XRayDetectorID", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x00189372u, "MultienergyDetectorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189373u, "XRayDetectorLabel", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00189374u, "NominalMaxEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189375u, "NominalMinEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189376u, "ReferencedXRayDetectorIndex", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00189377u, "ReferencedXRaySourceIndex", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00189378u, "ReferencedPathIndex", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00189379u, "MultienergyCTPathSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018937Au, "MultienergyCTPathIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0018937Bu, "MultienergyAcquisitionDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018937Cu, "MonoenergeticEnergyEquivalent", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0018937Du, "MaterialCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018937Eu, "DecompositionMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018937Fu, "DecompositionDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189380u, "DecompositionAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189381u, "DecompositionMaterialSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189382u, "MaterialAttenuationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189383u, "PhotonEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189384u, "XRayMassAttenuationCoefficient", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189401u, "ProjectionPixelCalibrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189402u, "DistanceSourceToIsocenter", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189403u, "DistanceObjectToTableTop", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189404u, "ObjectPixelSpacingInCenterOfBeam", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00189405u, "PositionerPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189406u, "TablePositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189407u, "CollimatorShapeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189410u, "PlanesInAcquisition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189412u, "XAXRFFrameCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189417u, "FrameAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189420u, "XRayReceptorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189423u, "AcquisitionProtocolName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189424u, "AcquisitionProtocolDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189425u, "ContrastBolusIngredientOpaque", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189426u, "DistanceReceptorPlaneToDetectorHousing", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189427u, "IntensifierActiveShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189428u, "IntensifierActiveDimensions", DicomVR.FL, DicomVR.None, 1, 2, 1, false),
-        new(0x00189429u, "PhysicalDetectorSize", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00189430u, "PositionOfIsocenterProjection", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00189432u, "FieldOfViewSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189433u, "FieldOfViewDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189434u, "ExposureControlSensingRegionsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189435u, "ExposureControlSensingRegionShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189436u, "ExposureControlSensingRegionLeftVerticalEdge", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189437u, "ExposureControlSensingRegionRightVerticalEdge", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189438u, "ExposureControlSensingRegionUpperHorizontalEdge", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189439u, "ExposureControlSensingRegionLowerHorizontalEdge", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189440u, "CenterOfCircularExposureControlSensingRegion", DicomVR.SS, DicomVR.None, 2, 2, 1, false),
-        new(0x00189441u, "RadiusOfCircularExposureControlSensingRegion", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189442u, "VerticesOfThePolygonalExposureControlSensingRegion", DicomVR.SS, DicomVR.None, 2, 0, 1, false),
-        new(0x00189447u, "ColumnAngulationPatient", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189449u, "BeamAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189451u, "FrameDetectorParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189452u, "CalculatedAnatomyThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189455u, "CalibrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189456u, "ObjectThicknessSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189457u, "PlaneIdentification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189461u, "FieldOfViewDimensionsInFloat", DicomVR.FL, DicomVR.None, 1, 2, 1, false),
-        new(0x00189462u, "IsocenterReferenceSystemSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189463u, "PositionerIsocenterPrimaryAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189464u, "PositionerIsocenterSecondaryAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189465u, "PositionerIsocenterDetectorRotationAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189466u, "TableXPositionToIsocenter", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189467u, "TableYPositionToIsocenter", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189468u, "TableZPositionToIsocenter", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189469u, "TableHorizontalRotationAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189470u, "TableHeadTiltAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189471u, "TableCradleTiltAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189472u, "FrameDisplayShutterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189473u, "AcquiredImageAreaDoseProduct", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189474u, "CArmPositionerTabletopRelationship", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189476u, "XRayGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189477u, "IrradiationEventIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189504u, "XRay3DFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189506u, "ContributingSourcesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189507u, "XRay3DAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189508u, "PrimaryPositionerScanArc", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189509u, "SecondaryPositionerScanArc", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189510u, "PrimaryPositionerScanStartAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189511u, "SecondaryPositionerScanStartAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189514u, "PrimaryPositionerIncrement", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189515u, "SecondaryPositionerIncrement", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00189516u, "StartAcquisitionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189517u, "EndAcquisitionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189518u, "PrimaryPositionerIncrementSign", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189519u, "SecondaryPositionerIncrementSign", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189524u, "ApplicationName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189525u, "ApplicationVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189526u, "ApplicationManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189527u, "AlgorithmType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189528u, "AlgorithmDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189530u, "XRay3DReconstructionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189531u, "ReconstructionDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189538u, "PerProjectionAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189541u, "DetectorPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189542u, "XRayAcquisitionDoseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189543u, "XRaySourceIsocenterPrimaryAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189544u, "XRaySourceIsocenterSecondaryAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189545u, "BreastSupportIsocenterPrimaryAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189546u, "BreastSupportIsocenterSecondaryAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189547u, "BreastSupportXPositionToIsocenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189548u, "BreastSupportYPositionToIsocenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189549u, "BreastSupportZPositionToIsocenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189550u, "DetectorIsocenterPrimaryAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189551u, "DetectorIsocenterSecondaryAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189552u, "DetectorXPositionToIsocenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189553u, "DetectorYPositionToIsocenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189554u, "DetectorZPositionToIsocenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189555u, "XRayGridSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189556u, "XRayFilterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189557u, "DetectorActiveAreaTLHCPosition", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00189558u, "DetectorActiveAreaOrientation", DicomVR.FD, DicomVR.None, 6, 6, 1, false),
-        new(0x00189559u, "PositionerPrimaryAngleDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189601u, "DiffusionBMatrixSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189602u, "DiffusionBValueXX", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189603u, "DiffusionBValueXY", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189604u, "DiffusionBValueXZ", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189605u, "DiffusionBValueYY", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189606u, "DiffusionBValueYZ", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189607u, "DiffusionBValueZZ", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189621u, "FunctionalMRSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189622u, "FunctionalSettlingPhaseFramesPresent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189623u, "FunctionalSyncPulse", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189624u, "SettlingPhaseFrame", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189701u, "DecayCorrectionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189715u, "StartDensityThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189716u, "StartRelativeDensityDifferenceThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189717u, "StartCardiacTriggerCountThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189718u, "StartRespiratoryTriggerCountThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189719u, "TerminationCountsThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189720u, "TerminationDensityThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189721u, "TerminationRelativeDensityThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189722u, "TerminationTimeThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189723u, "TerminationCardiacTriggerCountThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189724u, "TerminationRespiratoryTriggerCountThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189725u, "DetectorGeometry", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189726u, "TransverseDetectorSeparation", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189727u, "AxialDetectorDimension", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189729u, "RadiopharmaceuticalAgentNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189732u, "PETFrameAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189733u, "PETDetectorMotionDetailsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189734u, "PETTableDynamicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189735u, "PETPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189736u, "PETFrameCorrectionFactorsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189737u, "RadiopharmaceuticalUsageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189738u, "AttenuationCorrectionSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189739u, "NumberOfIterations", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189740u, "NumberOfSubsets", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189749u, "PETReconstructionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189751u, "PETFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189755u, "TimeOfFlightInformationUsed", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189756u, "ReconstructionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189758u, "DecayCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189759u, "AttenuationCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189760u, "ScatterCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189761u, "DeadTimeCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189762u, "GantryMotionCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189763u, "PatientMotionCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189764u, "CountLossNormalizationCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189765u, "RandomsCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189766u, "NonUniformRadialSamplingCorrected", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189767u, "SensitivityCalibrated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189768u, "DetectorNormalizationCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189769u, "IterativeReconstructionMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189770u, "AttenuationCorrectionTemporalRelationship", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189771u, "PatientPhysiologicalStateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189772u, "PatientPhysiologicalStateCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189801u, "DepthsOfFocus", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x00189803u, "ExcludedIntervalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189804u, "ExclusionStartDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189805u, "ExclusionDuration", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189806u, "USImageDescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189807u, "ImageDataTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189808u, "DataType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189809u, "TransducerScanPatternCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018980Bu, "AliasedDataType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018980Cu, "PositionMeasuringDeviceUsed", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018980Du, "TransducerGeometryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018980Eu, "TransducerBeamSteeringCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018980Fu, "TransducerApplicationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189810u, "ZeroVelocityPixelValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00189900u, "ReferenceLocationLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189901u, "ReferenceLocationDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189902u, "ReferenceBasisCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189903u, "ReferenceGeometryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189904u, "OffsetDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189905u, "OffsetDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189906u, "PotentialScheduledProtocolCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189907u, "PotentialRequestedProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189908u, "PotentialReasonsForProcedure", DicomVR.UC, DicomVR.None, 1, 0, 1, false),
-        new(0x00189909u, "PotentialReasonsForProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018990Au, "PotentialDiagnosticTasks", DicomVR.UC, DicomVR.None, 1, 0, 1, false),
-        new(0x0018990Bu, "ContraindicationsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018990Cu, "ReferencedDefinedProtocolSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018990Du, "ReferencedPerformedProtocolSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018990Eu, "PredecessorProtocolSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018990Fu, "ProtocolPlanningInformation", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189910u, "ProtocolDesignRationale", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189911u, "PatientSpecificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189912u, "ModelSpecificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189913u, "ParametersSpecificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189914u, "InstructionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189915u, "InstructionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189916u, "InstructionText", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189917u, "InstructionDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189918u, "InstructionPerformedFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189919u, "InstructionPerformedDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018991Au, "InstructionPerformanceComment", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018991Bu, "PatientPositioningInstructionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018991Cu, "PositioningMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018991Du, "PositioningLandmarkSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018991Eu, "TargetFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0018991Fu, "AcquisitionProtocolElementSpecificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189920u, "AcquisitionProtocolElementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189921u, "ProtocolElementNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00189922u, "ProtocolElementName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189923u, "ProtocolElementCharacteristicsSummary", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189924u, "ProtocolElementPurpose", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189930u, "AcquisitionMotion", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189931u, "AcquisitionStartLocationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189932u, "AcquisitionEndLocationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189933u, "ReconstructionProtocolElementSpecificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189934u, "ReconstructionProtocolElementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189935u, "StorageProtocolElementSpecificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189936u, "StorageProtocolElementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189937u, "RequestedSeriesDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00189938u, "SourceAcquisitionProtocolElementNumber", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00189939u, "SourceAcquisitionBeamNumber", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x0018993Au, "SourceReconstructionProtocolElementNumber", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x0018993Bu, "ReconstructionStartLocationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018993Cu, "ReconstructionEndLocationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018993Du, "ReconstructionAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018993Eu, "ReconstructionTargetCenterLocationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00189941u, "ImageFilterDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00189942u, "CTDIvolNotificationTrigger", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189943u, "DLPNotificationTrigger", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189944u, "AutoKVPSelectionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00189945u, "AutoKVPUpperBound", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189946u, "AutoKVPLowerBound", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00189947u, "ProtocolDefinedPatientPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0018A001u, "ContributingEquipmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0018A002u, "ContributionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0018A003u, "ContributionDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x0020000Du, "StudyInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0020000Eu, "SeriesInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00200010u, "StudyID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00200011u, "SeriesNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200012u, "AcquisitionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200013u, "InstanceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200019u, "ItemNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200020u, "PatientOrientation", DicomVR.CS, DicomVR.None, 2, 2, 1, false),
-        new(0x00200027u, "PyramidLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00200032u, "ImagePositionPatient", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x00200037u, "ImageOrientationPatient", DicomVR.DS, DicomVR.None, 6, 6, 1, false),
-        new(0x00200052u, "FrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00200060u, "Laterality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200062u, "ImageLaterality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200100u, "TemporalPositionIdentifier", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200105u, "NumberOfTemporalPositions", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200110u, "TemporalResolution", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00200200u, "SynchronizationFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00200242u, "SOPInstanceUIDOfConcatenationSource", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00201002u, "ImagesInAcquisition", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0020103Fu, "TargetPositionReferenceIndicator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00201040u, "PositionReferenceIndicator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00201041u, "SliceLocation", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00201200u, "NumberOfPatientRelatedStudies", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00201202u, "NumberOfPatientRelatedSeries", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00201204u, "NumberOfPatientRelatedInstances", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00201206u, "NumberOfStudyRelatedSeries", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00201208u, "NumberOfStudyRelatedInstances", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00201209u, "NumberOfSeriesRelatedInstances", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00204000u, "ImageComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00209056u, "StackID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00209057u, "InStackPositionNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209071u, "FrameAnatomySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209072u, "FrameLaterality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00209111u, "FrameContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209113u, "PlanePositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209116u, "PlaneOrientationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209128u, "TemporalPositionIndex", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209153u, "NominalCardiacTriggerDelayTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209154u, "NominalCardiacTriggerTimePriorToRPeak", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209155u, "ActualCardiacTriggerTimePriorToRPeak", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209156u, "FrameAcquisitionNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00209157u, "DimensionIndexValues", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x00209158u, "FrameComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00209161u, "ConcatenationUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00209162u, "InConcatenationNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00209163u, "InConcatenationTotalNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00209164u, "DimensionOrganizationUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00209165u, "DimensionIndexPointer", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x00209167u, "FunctionalGroupPointer", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x00209170u, "UnassignedSharedConvertedAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209171u, "UnassignedPerFrameConvertedAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209172u, "ConversionSourceAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209213u, "DimensionIndexPrivateCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00209221u, "DimensionOrganizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209222u, "DimensionIndexSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209228u, "ConcatenationFrameOffsetNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209238u, "FunctionalGroupPrivateCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00209241u, "NominalPercentageOfCardiacPhase", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209245u, "NominalPercentageOfRespiratoryPhase", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209246u, "StartingRespiratoryAmplitude", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209247u, "StartingRespiratoryPhase", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00209248u, "EndingRespiratoryAmplitude", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00209249u, "EndingRespiratoryPhase", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00209250u, "RespiratoryTriggerType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00209251u, "RRIntervalTimeNominal", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209252u, "ActualCardiacTriggerDelayTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209253u, "RespiratorySynchronizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209254u, "RespiratoryIntervalTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209255u, "NominalRespiratoryTriggerDelayTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209256u, "RespiratoryTriggerDelayThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209257u, "ActualRespiratoryTriggerDelayTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00209301u, "ImagePositionVolume", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00209302u, "ImageOrientationVolume", DicomVR.FD, DicomVR.None, 6, 6, 1, false),
-        new(0x00209307u, "UltrasoundAcquisitionGeometry", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00209308u, "ApexPosition", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00209309u, "VolumeToTransducerMappingMatrix", DicomVR.FD, DicomVR.None, 16, 16, 1, false),
-        new(0x0020930Au, "VolumeToTableMappingMatrix", DicomVR.FD, DicomVR.None, 16, 16, 1, false),
-        new(0x0020930Bu, "VolumeToTransducerRelationship", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0020930Cu, "PatientFrameOfReferenceSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0020930Du, "TemporalPositionTimeOffset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0020930Eu, "PlanePositionVolumeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0020930Fu, "PlaneOrientationVolumeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209310u, "TemporalPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209311u, "DimensionOrganizationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00209312u, "VolumeFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00209313u, "TableFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00209421u, "DimensionDescriptionLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00209450u, "PatientOrientationInFrameSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209453u, "FrameLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00209518u, "AcquisitionIndex", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00209529u, "ContributingSOPInstancesReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00209536u, "ReconstructionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00220001u, "LightPathFilterPassThroughWavelength", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00220002u, "LightPathFilterPassBand", DicomVR.US, DicomVR.None, 2, 2, 1, false),
-        new(0x00220003u, "ImagePathFilterPassThroughWavelength", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00220004u, "ImagePathFilterPassBand", DicomVR.US, DicomVR.None, 2, 2, 1, false),
-        new(0x00220005u, "PatientEyeMovementCommanded", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00220006u, "PatientEyeMovementCommandCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220007u, "SphericalLensPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220008u, "CylinderLensPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220009u, "CylinderAxis", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0022000Au, "EmmetropicMagnification", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0022000Bu, "IntraOcularPressure", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0022000Cu, "HorizontalFieldOfView", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0022000Du, "PupilDilated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0022000Eu, "DegreeOfDilation", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220010u, "StereoBaselineAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220011u, "StereoBaselineDisplacement", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220012u, "StereoHorizontalPixelOffset", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220013u, "StereoVerticalPixelOffset", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220014u, "StereoRotation", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220015u, "AcquisitionDeviceTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220016u, "IlluminationTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220017u, "LightPathFilterTypeStackCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220018u, "ImagePathFilterTypeStackCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220019u, "LensesCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022001Au, "ChannelDescriptionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022001Bu, "RefractiveStateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022001Cu, "MydriaticAgentCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022001Du, "RelativeImagePositionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022001Eu, "CameraAngleOfView", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220020u, "StereoPairsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220021u, "LeftImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220022u, "RightImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220028u, "StereoPairsPresent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00220030u, "AxialLengthOfTheEye", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220031u, "OphthalmicFrameLocationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220032u, "ReferenceCoordinates", DicomVR.FL, DicomVR.None, 2, 0, 2, false),
-        new(0x00220035u, "DepthSpatialResolution", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220036u, "MaximumDepthDistortion", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220037u, "AlongScanSpatialResolution", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220038u, "MaximumAlongScanDistortion", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220039u, "OphthalmicImageOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00220041u, "DepthOfTransverseImage", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220042u, "MydriaticAgentConcentrationUnitsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00220048u, "AcrossScanSpatialResolution", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220049u, "MaximumAcrossScanDistortion", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0022004Eu, "MydriaticAgentConcentration", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00220055u, "IlluminationWaveLength", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220056u, "IlluminationPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220057u, "IlluminationBandwidth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00220058u, "MydriaticAgentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221007u, "OphthalmicAxialMeasurementsRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221008u, "OphthalmicAxialMeasurementsLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221009u, "OphthalmicAxialMeasurementsDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221010u, "OphthalmicAxialLengthMeasurementsType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221012u, "OphthalmicAxialLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221019u, "OphthalmicAxialLength", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221024u, "LensStatusCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221025u, "VitreousStatusCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221028u, "IOLFormulaCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221029u, "IOLFormulaDetail", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221033u, "KeratometerIndex", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221035u, "SourceOfOphthalmicAxialLengthCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221036u, "SourceOfCornealSizeDataCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221037u, "TargetRefraction", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221039u, "RefractiveProcedureOccurred", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221040u, "RefractiveSurgeryTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221044u, "OphthalmicUltrasoundMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221045u, "SurgicallyInducedAstigmatismSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221046u, "TypeOfOpticalCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221047u, "ToricIOLPowerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221048u, "PredictedToricErrorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221049u, "PreSelectedForImplantation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0022104Au, "ToricIOLPowerForExactEmmetropiaSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022104Bu, "ToricIOLPowerForExactTargetRefractionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221050u, "OphthalmicAxialLengthMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221053u, "IOLPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221054u, "PredictedRefractiveError", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221059u, "OphthalmicAxialLengthVelocity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221065u, "LensStatusDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221066u, "VitreousStatusDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221090u, "IOLPowerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221092u, "LensConstantSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221093u, "IOLManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221095u, "ImplantName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221096u, "KeratometryMeasurementTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221097u, "ImplantPartNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221100u, "ReferencedOphthalmicAxialMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221101u, "OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221103u, "RefractiveErrorBeforeRefractiveSurgeryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221121u, "IOLPowerForExactEmmetropia", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221122u, "IOLPowerForExactTargetRefraction", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221125u, "AnteriorChamberDepthDefinitionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221127u, "LensThicknessSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221128u, "AnteriorChamberDepthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022112Au, "CalculationCommentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0022112Bu, "CalculationCommentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0022112Cu, "CalculationComment", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00221130u, "LensThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221131u, "AnteriorChamberDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221132u, "SourceOfLensThicknessDataCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221133u, "SourceOfAnteriorChamberDepthDataCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221134u, "SourceOfRefractiveMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221135u, "SourceOfRefractiveMeasurementsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221140u, "OphthalmicAxialLengthMeasurementModified", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221150u, "OphthalmicAxialLengthDataSourceCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221155u, "SignalToNoiseRatio", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221159u, "OphthalmicAxialLengthDataSourceDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221210u, "OphthalmicAxialLengthMeasurementsTotalLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221211u, "OphthalmicAxialLengthMeasurementsSegmentalLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221212u, "OphthalmicAxialLengthMeasurementsLengthSummationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221220u, "UltrasoundOphthalmicAxialLengthMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221225u, "OpticalOphthalmicAxialLengthMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221230u, "UltrasoundSelectedOphthalmicAxialLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221250u, "OphthalmicAxialLengthSelectionMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221255u, "OpticalSelectedOphthalmicAxialLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221257u, "SelectedSegmentalOphthalmicAxialLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221260u, "SelectedTotalOphthalmicAxialLengthSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221262u, "OphthalmicAxialLengthQualityMetricSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221300u, "IntraocularLensCalculationsRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221310u, "IntraocularLensCalculationsLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221330u, "ReferencedOphthalmicAxialLengthMeasurementQCImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221415u, "OphthalmicMappingDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221420u, "AcquisitionMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221423u, "AcquisitionMethodAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221436u, "OphthalmicThicknessMapTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221443u, "OphthalmicThicknessMappingNormalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221445u, "RetinalThicknessDefinitionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221450u, "PixelValueMappingToCodedConceptSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221452u, "MappedPixelValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00221454u, "PixelValueMappingExplanation", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221458u, "OphthalmicThicknessMapQualityThresholdSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221460u, "OphthalmicThicknessMapThresholdQualityRating", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221463u, "AnatomicStructureReferencePoint", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00221465u, "RegistrationToLocalizerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221466u, "RegisteredLocalizerUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221467u, "RegisteredLocalizerTopLeftHandCorner", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00221468u, "RegisteredLocalizerBottomRightHandCorner", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00221470u, "OphthalmicThicknessMapQualityRatingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221472u, "RelevantOPTAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221512u, "TransformationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221513u, "TransformationAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221515u, "OphthalmicAxialLengthMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221517u, "OphthalmicFOV", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221518u, "TwoDimensionalToThreeDimensionalMapSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221525u, "WideFieldOphthalmicPhotographyQualityRatingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221526u, "WideFieldOphthalmicPhotographyQualityThresholdSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221527u, "WideFieldOphthalmicPhotographyThresholdQualityRating", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221528u, "XCoordinatesCenterPixelViewAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221529u, "YCoordinatesCenterPixelViewAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221530u, "NumberOfMapPoints", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221531u, "TwoDimensionalToThreeDimensionalMapData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00221612u, "DerivationAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221615u, "OphthalmicImageTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221616u, "OphthalmicImageTypeDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00221618u, "ScanPatternTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221620u, "ReferencedSurfaceMeshIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221622u, "OphthalmicVolumetricPropertiesFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221624u, "OphthalmicAnatomicReferencePointXCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221626u, "OphthalmicAnatomicReferencePointYCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221628u, "OphthalmicEnFaceImageQualityRatingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221630u, "QualityThreshold", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00221640u, "OCTBscanAnalysisAcquisitionParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00221642u, "NumberOfBscansPerFrame", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221643u, "BscanSlabThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221644u, "DistanceBetweenBscanSlabs", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221645u, "BscanCycleTime", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221646u, "BscanCycleTimeVector", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00221649u, "AscanRate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221650u, "BscanRate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00221658u, "SurfaceMeshZPixelOffset", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240010u, "VisualFieldHorizontalExtent", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240011u, "VisualFieldVerticalExtent", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240012u, "VisualFieldShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240016u, "ScreeningTestModeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240018u, "MaximumStimulusLuminance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240020u, "BackgroundLuminance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240021u, "StimulusColorCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240024u, "BackgroundIlluminationColorCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240025u, "StimulusArea", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240028u, "StimulusPresentationTime", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240032u, "FixationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240033u, "FixationMonitoringCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240034u, "VisualFieldCatchTrialSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240035u, "FixationCheckedQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240036u, "PatientNotProperlyFixatedQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240037u, "PresentedVisualStimuliDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240038u, "NumberOfVisualStimuli", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240039u, "ExcessiveFixationLossesDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240040u, "ExcessiveFixationLosses", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240042u, "StimuliRetestingQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240044u, "CommentsOnPatientPerformanceOfVisualField", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00240045u, "FalseNegativesEstimateFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240046u, "FalseNegativesEstimate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240048u, "NegativeCatchTrialsQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240050u, "FalseNegativesQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240051u, "ExcessiveFalseNegativesDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240052u, "ExcessiveFalseNegatives", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240053u, "FalsePositivesEstimateFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240054u, "FalsePositivesEstimate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240055u, "CatchTrialsDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240056u, "PositiveCatchTrialsQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240057u, "TestPointNormalsDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240058u, "TestPointNormalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240059u, "GlobalDeviationProbabilityNormalsFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240060u, "FalsePositivesQuantity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00240061u, "ExcessiveFalsePositivesDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240062u, "ExcessiveFalsePositives", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240063u, "VisualFieldTestNormalsFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240064u, "ResultsNormalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240065u, "AgeCorrectedSensitivityDeviationAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240066u, "GlobalDeviationFromNormal", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240067u, "GeneralizedDefectSensitivityDeviationAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240068u, "LocalizedDeviationFromNormal", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240069u, "PatientReliabilityIndicator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00240070u, "VisualFieldMeanSensitivity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240071u, "GlobalDeviationProbability", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240072u, "LocalDeviationProbabilityNormalsFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240073u, "LocalizedDeviationProbability", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240074u, "ShortTermFluctuationCalculated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240075u, "ShortTermFluctuation", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240076u, "ShortTermFluctuationProbabilityCalculated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240077u, "ShortTermFluctuationProbability", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240078u, "CorrectedLocalizedDeviationFromNormalCalculated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240079u, "CorrectedLocalizedDeviationFromNormal", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240080u, "CorrectedLocalizedDeviationFromNormalProbabilityCalculated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240081u, "CorrectedLocalizedDeviationFromNormalProbability", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240083u, "GlobalDeviationProbabilitySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240085u, "LocalizedDeviationProbabilitySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240086u, "FovealSensitivityMeasured", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240087u, "FovealSensitivity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240088u, "VisualFieldTestDuration", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240089u, "VisualFieldTestPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240090u, "VisualFieldTestPointXCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240091u, "VisualFieldTestPointYCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240092u, "AgeCorrectedSensitivityDeviationValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240093u, "StimulusResults", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240094u, "SensitivityValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240095u, "RetestStimulusSeen", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240096u, "RetestSensitivityValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240097u, "VisualFieldTestPointNormalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240098u, "QuantifiedDefect", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240100u, "AgeCorrectedSensitivityDeviationProbabilityValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240102u, "GeneralizedDefectCorrectedSensitivityDeviationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240103u, "GeneralizedDefectCorrectedSensitivityDeviationValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240104u, "GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240105u, "MinimumSensitivityValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240106u, "BlindSpotLocalized", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240107u, "BlindSpotXCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240108u, "BlindSpotYCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240110u, "VisualAcuityMeasurementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240112u, "RefractiveParametersUsedOnPatientSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240113u, "MeasurementLaterality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240114u, "OphthalmicPatientClinicalInformationLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240115u, "OphthalmicPatientClinicalInformationRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240117u, "FovealPointNormativeDataFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240118u, "FovealPointProbabilityValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240120u, "ScreeningBaselineMeasured", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240122u, "ScreeningBaselineMeasuredSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240124u, "ScreeningBaselineType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240126u, "ScreeningBaselineValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240202u, "AlgorithmSource", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00240306u, "DataSetName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00240307u, "DataSetVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00240308u, "DataSetSource", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00240309u, "DataSetDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00240317u, "VisualFieldTestReliabilityGlobalIndexSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240320u, "VisualFieldGlobalResultsIndexSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240325u, "DataObservationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00240338u, "IndexNormalsFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00240341u, "IndexProbability", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00240344u, "IndexProbabilitySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00280002u, "SamplesPerPixel", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280003u, "SamplesPerPixelUsed", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280004u, "PhotometricInterpretation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280006u, "PlanarConfiguration", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280008u, "NumberOfFrames", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280009u, "FrameIncrementPointer", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x0028000Au, "FrameDimensionPointer", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x00280010u, "Rows", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280011u, "Columns", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280014u, "UltrasoundColorDataPresent", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280030u, "PixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00280031u, "ZoomFactor", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00280032u, "ZoomCenter", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00280034u, "PixelAspectRatio", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00280051u, "CorrectedImage", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00280100u, "BitsAllocated", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280101u, "BitsStored", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280102u, "HighBit", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280103u, "PixelRepresentation", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00280106u, "SmallestImagePixelValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00280107u, "LargestImagePixelValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00280108u, "SmallestPixelValueInSeries", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00280109u, "LargestPixelValueInSeries", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00280120u, "PixelPaddingValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00280121u, "PixelPaddingRangeLimit", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00280122u, "FloatPixelPaddingValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00280123u, "DoubleFloatPixelPaddingValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00280124u, "FloatPixelPaddingRangeLimit", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00280125u, "DoubleFloatPixelPaddingRangeLimit", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00280300u, "QualityControlImage", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280301u, "BurnedInAnnotation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280302u, "RecognizableVisualFeatures", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280303u, "LongitudinalTemporalInformationModified", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280304u, "ReferencedColorPaletteInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00280A02u, "PixelSpacingCalibrationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00280A04u, "PixelSpacingCalibrationDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00281040u, "PixelIntensityRelationship", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281041u, "PixelIntensityRelationshipSign", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281050u, "WindowCenter", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00281051u, "WindowWidth", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00281052u, "RescaleIntercept", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281053u, "RescaleSlope", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281054u, "RescaleType", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00281055u, "WindowCenterWidthExplanation", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00281056u, "VOILUTFunction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281090u, "RecommendedViewingMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281101u, "RedPaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.SS, 3, 3, 1, false),
-        new(0x00281102u, "GreenPaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.SS, 3, 3, 1, false),
-        new(0x00281103u, "BluePaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.SS, 3, 3, 1, false),
-        new(0x00281104u, "AlphaPaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00281199u, "PaletteColorLookupTableUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00281201u, "RedPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281202u, "GreenPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281203u, "BluePaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281204u, "AlphaPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281221u, "SegmentedRedPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281222u, "SegmentedGreenPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281223u, "SegmentedBluePaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281224u, "SegmentedAlphaPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00281230u, "StoredValueColorRangeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00281231u, "MinimumStoredValueMapped", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00281232u, "MaximumStoredValueMapped", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00281300u, "BreastImplantPresent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281350u, "PartialView", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281351u, "PartialViewDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00281352u, "PartialViewCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028135Au, "SpatialLocationsPreserved", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281401u, "DataFrameAssignmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00281402u, "DataPathAssignment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281403u, "BitsMappedToColorLookupTable", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00281404u, "BlendingLUT1Sequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00281405u, "BlendingLUT1TransferFunction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281406u, "BlendingWeightConstant", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00281407u, "BlendingLookupTableDescriptor", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00281408u, "BlendingLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x0028140Bu, "EnhancedPaletteColorLookupTableSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028140Cu, "BlendingLUT2Sequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028140Du, "BlendingLUT2TransferFunction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0028140Eu, "DataPathID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0028140Fu, "RGBLUTTransferFunction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00281410u, "AlphaLUTTransferFunction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00282000u, "ICCProfile", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00282002u, "ColorSpace", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00282110u, "LossyImageCompression", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00282112u, "LossyImageCompressionRatio", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00282114u, "LossyImageCompressionMethod", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00283000u, "ModalityLUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00283002u, "LUTDescriptor", DicomVR.US, DicomVR.SS, 3, 3, 1, false),
-        new(0x00283003u, "LUTExplanation", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00283004u, "ModalityLUTType", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00283006u, "LUTData", DicomVR.OW, DicomVR.US, 1, 0, 1, false),
-        new(0x00283010u, "VOILUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00283110u, "SoftcopyVOILUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00286010u, "RepresentativeFrameNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00286020u, "FrameNumbersOfInterest", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00286022u, "FrameOfInterestDescription", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00286023u, "FrameOfInterestType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00286040u, "RWavePointer", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00286100u, "MaskSubtractionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00286101u, "MaskOperation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00286102u, "ApplicableFrameRange", DicomVR.US, DicomVR.None, 2, 0, 2, false),
-        new(0x00286110u, "MaskFrameNumbers", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00286112u, "ContrastFrameAveraging", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00286114u, "MaskSubPixelShift", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00286120u, "TIDOffset", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00286190u, "MaskOperationExplanation", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00287000u, "EquipmentAdministratorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287001u, "NumberOfDisplaySubsystems", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00287002u, "CurrentConfigurationID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00287003u, "DisplaySubsystemID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00287004u, "DisplaySubsystemName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00287005u, "DisplaySubsystemDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00287006u, "SystemStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00287007u, "SystemStatusComment", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00287008u, "TargetLuminanceCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287009u, "LuminanceCharacteristicsID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0028700Au, "DisplaySubsystemConfigurationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028700Bu, "ConfigurationID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0028700Cu, "ConfigurationName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x0028700Du, "ConfigurationDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0028700Eu, "ReferencedTargetLuminanceCharacteristicsID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0028700Fu, "QAResultsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287010u, "DisplaySubsystemQAResultsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287011u, "ConfigurationQAResultsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287012u, "MeasurementEquipmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287013u, "MeasurementFunctions", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00287014u, "MeasurementEquipmentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00287015u, "VisualEvaluationResultSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287016u, "DisplayCalibrationResultSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287017u, "DDLValue", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00287018u, "CIExyWhitePoint", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00287019u, "DisplayFunctionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0028701Au, "GammaValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0028701Bu, "NumberOfLuminancePoints", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0028701Cu, "LuminanceResponseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028701Du, "TargetMinimumLuminance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0028701Eu, "TargetMaximumLuminance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0028701Fu, "LuminanceValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00287020u, "LuminanceResponseDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00287021u, "WhitePointFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00287022u, "DisplayDeviceTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287023u, "DisplaySubsystemSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287024u, "LuminanceResultSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287025u, "AmbientLightValueSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00287026u, "MeasuredCharacteristics", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00287027u, "LuminanceUniformityResultSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287028u, "VisualEvaluationTestSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287029u, "TestResult", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0028702Au, "TestResultComment", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0028702Bu, "TestImageValidation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0028702Cu, "TestPatternCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028702Du, "MeasurementPatternCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0028702Eu, "VisualEvaluationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00287FE0u, "PixelDataProviderURL", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00289001u, "DataPointRows", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00289002u, "DataPointColumns", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00289003u, "SignalDomainColumns", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00289108u, "DataRepresentation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00289110u, "PixelMeasuresSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289132u, "FrameVOILUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289145u, "PixelValueTransformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289235u, "SignalDomainRows", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00289411u, "DisplayFilterPercentage", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00289415u, "FramePixelShiftSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289416u, "SubtractionItemID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00289422u, "PixelIntensityRelationshipLUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289443u, "FramePixelDataPropertiesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289444u, "GeometricalProperties", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00289445u, "GeometricMaximumDistortion", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00289446u, "ImageProcessingApplied", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00289454u, "MaskSelectionMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00289474u, "LUTFunction", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00289478u, "MaskVisibilityPercentage", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00289501u, "PixelShiftSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289502u, "RegionPixelShiftSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289503u, "VerticesOfTheRegion", DicomVR.SS, DicomVR.None, 2, 0, 2, false),
-        new(0x00289505u, "MultiFramePresentationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00289506u, "PixelShiftFrameRange", DicomVR.US, DicomVR.None, 2, 0, 2, false),
-        new(0x00289507u, "LUTFrameRange", DicomVR.US, DicomVR.None, 2, 0, 2, false),
-        new(0x00289520u, "ImageToEquipmentMappingMatrix", DicomVR.DS, DicomVR.None, 16, 16, 1, false),
-        new(0x00289537u, "EquipmentCoordinateSystemIdentification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00321031u, "RequestingPhysicianIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00321032u, "RequestingPhysician", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00321033u, "RequestingService", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00321034u, "RequestingServiceCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00321060u, "RequestedProcedureDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00321064u, "RequestedProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00321065u, "RequestedLateralityCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00321066u, "ReasonForVisit", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00321067u, "ReasonForVisitCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00321070u, "RequestedContrastAgent", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00340001u, "FlowIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00340002u, "FlowIdentifier", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00340003u, "FlowTransferSyntaxUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00340004u, "FlowRTPSamplingRate", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00340005u, "SourceIdentifier", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00340007u, "FrameOriginTimestamp", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00340008u, "IncludesImagingSubject", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00340009u, "FrameUsefulnessGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0034000Au, "RealTimeBulkDataFlowSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0034000Bu, "CameraPositionGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0034000Cu, "IncludesInformation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0034000Du, "TimeOfFrameGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00380004u, "ReferencedPatientAliasSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00380008u, "VisitStatusID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00380010u, "AdmissionID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380014u, "IssuerOfAdmissionIDSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00380016u, "RouteOfAdmissions", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380020u, "AdmittingDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00380021u, "AdmittingTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00380050u, "SpecialNeeds", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380060u, "ServiceEpisodeID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380062u, "ServiceEpisodeDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380064u, "IssuerOfServiceEpisodeIDSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00380100u, "PertinentDocumentsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00380101u, "PertinentResourcesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00380102u, "ResourceDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380300u, "CurrentPatientLocation", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380400u, "PatientInstitutionResidence", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380500u, "PatientState", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00380502u, "PatientClinicalTrialParticipationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00384000u, "VisitComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0004u, "WaveformOriginality", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0005u, "NumberOfWaveformChannels", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0010u, "NumberOfWaveformSamples", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x003A001Au, "SamplingFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0020u, "MultiplexGroupLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0200u, "ChannelDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0202u, "WaveformChannelNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0203u, "ChannelLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0205u, "ChannelStatus", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x003A0208u, "ChannelSourceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0209u, "ChannelSourceModifiersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A020Au, "SourceWaveformSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A020Cu, "ChannelDerivationDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0210u, "ChannelSensitivity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0211u, "ChannelSensitivityUnitsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0212u, "ChannelSensitivityCorrectionFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0213u, "ChannelBaseline", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0214u, "ChannelTimeSkew", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0215u, "ChannelSampleSkew", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0218u, "ChannelOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A021Au, "WaveformBitsStored", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0220u, "FilterLowFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0221u, "FilterHighFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0222u, "NotchFilterFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0223u, "NotchFilterBandwidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0230u, "WaveformDataDisplayScale", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0231u, "WaveformDisplayBackgroundCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x003A0240u, "WaveformPresentationGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0241u, "PresentationGroupNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0242u, "ChannelDisplaySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0244u, "ChannelRecommendedDisplayCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x003A0245u, "ChannelPosition", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0246u, "DisplayShadingFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0247u, "FractionalChannelDisplayScale", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0248u, "AbsoluteChannelDisplayScale", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0300u, "MultiplexedAudioChannelsDescriptionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0301u, "ChannelIdentificationCode", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0302u, "ChannelMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0310u, "MultiplexGroupUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0311u, "PowerlineFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0312u, "ChannelImpedanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0313u, "ImpedanceValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0314u, "ImpedanceMeasurementDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0315u, "ImpedanceMeasurementFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x003A0316u, "ImpedanceMeasurementCurrentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400001u, "ScheduledStationAETitle", DicomVR.AE, DicomVR.None, 1, 0, 1, false),
-        new(0x00400002u, "ScheduledProcedureStepStartDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00400003u, "ScheduledProcedureStepStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00400004u, "ScheduledProcedureStepEndDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00400005u, "ScheduledProcedureStepEndTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00400006u, "ScheduledPerformingPhysicianName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00400007u, "ScheduledProcedureStepDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400008u, "ScheduledProtocolCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400009u, "ScheduledProcedureStepID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x0040000Au, "StageCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040000Bu, "ScheduledPerformingPhysicianIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400010u, "ScheduledStationName", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x00400011u, "ScheduledProcedureStepLocation", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00400012u, "PreMedication", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400020u, "ScheduledProcedureStepStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400026u, "OrderPlacerIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400027u, "OrderFillerIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400031u, "LocalNamespaceEntityID", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00400032u, "UniversalEntityID", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00400033u, "UniversalEntityIDType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400035u, "IdentifierTypeCode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400036u, "AssigningFacilitySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400039u, "AssigningJurisdictionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040003Au, "AssigningAgencyOrDepartmentCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400100u, "ScheduledProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400220u, "ReferencedNonImageCompositeSOPInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400241u, "PerformedStationAETitle", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00400242u, "PerformedStationName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00400243u, "PerformedLocation", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00400244u, "PerformedProcedureStepStartDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00400245u, "PerformedProcedureStepStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00400250u, "PerformedProcedureStepEndDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00400251u, "PerformedProcedureStepEndTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00400252u, "PerformedProcedureStepStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400253u, "PerformedProcedureStepID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00400254u, "PerformedProcedureStepDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400255u, "PerformedProcedureTypeDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400260u, "PerformedProtocolCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400261u, "PerformedProtocolType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400270u, "ScheduledStepAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400275u, "RequestAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400280u, "CommentsOnThePerformedProcedureStep", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00400281u, "PerformedProcedureStepDiscontinuationReasonCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400293u, "QuantitySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400294u, "Quantity", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400295u, "MeasuringUnitsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400296u, "BillingItemSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400302u, "EntranceDose", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00400303u, "ExposedArea", DicomVR.US, DicomVR.None, 1, 2, 1, false),
-        new(0x00400306u, "DistanceSourceToEntrance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400310u, "CommentsOnRadiationDose", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00400312u, "XRayOutput", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400314u, "HalfValueLayer", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400316u, "OrganDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400318u, "OrganExposed", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00400320u, "BillingProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400321u, "FilmConsumptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400324u, "BillingSuppliesAndDevicesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400340u, "PerformedSeriesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400400u, "CommentsOnTheScheduledProcedureStep", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00400440u, "ProtocolContextSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400441u, "ContentItemModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400500u, "ScheduledSpecimenSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400512u, "ContainerIdentifier", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400513u, "IssuerOfTheContainerIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400515u, "AlternateContainerIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400518u, "ContainerTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040051Au, "ContainerDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400520u, "ContainerComponentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400551u, "SpecimenIdentifier", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400554u, "SpecimenUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00400555u, "AcquisitionContextSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400556u, "AcquisitionContextDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00400560u, "SpecimenDescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400562u, "IssuerOfTheSpecimenIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040059Au, "SpecimenTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400600u, "SpecimenShortDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00400602u, "SpecimenDetailedDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00400610u, "SpecimenPreparationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400612u, "SpecimenPreparationStepContentItemSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400620u, "SpecimenLocalizationContentItemSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00400710u, "WholeSlideMicroscopyImageFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040071Au, "ImageCenterPointCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040072Au, "XOffsetInSlideCoordinateSystem", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040073Au, "YOffsetInSlideCoordinateSystem", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040074Au, "ZOffsetInSlideCoordinateSystem", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x004008EAu, "MeasurementUnitsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00401001u, "RequestedProcedureID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00401002u, "ReasonForTheRequestedProcedure", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00401003u, "RequestedProcedurePriority", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00401004u, "PatientTransportArrangements", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00401005u, "RequestedProcedureLocation", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00401008u, "ConfidentialityCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00401009u, "ReportingPriority", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x0040100Au, "ReasonForRequestedProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00401010u, "NamesOfIntendedRecipientsOfResults", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x00401011u, "IntendedRecipientsOfResultsIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00401012u, "ReasonForPerformedProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00401101u, "PersonIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00401102u, "PersonAddress", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00401103u, "PersonTelephoneNumbers", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00401104u, "PersonTelecomInformation", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00401400u, "RequestedProcedureComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00402004u, "IssueDateOfImagingServiceRequest", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00402005u, "IssueTimeOfImagingServiceRequest", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00402008u, "OrderEnteredBy", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00402009u, "OrderEntererLocation", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00402010u, "OrderCallbackPhoneNumber", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00402011u, "OrderCallbackTelecomInformation", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00402016u, "PlacerOrderNumberImagingServiceRequest", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00402017u, "FillerOrderNumberImagingServiceRequest", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00402400u, "ImagingServiceRequestComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00403001u, "ConfidentialityConstraintOnPatientDataDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00404005u, "ScheduledProcedureStepStartDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404008u, "ScheduledProcedureStepExpirationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404009u, "HumanPerformerCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404010u, "ScheduledProcedureStepModificationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404011u, "ExpectedCompletionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404018u, "ScheduledWorkitemCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404019u, "PerformedWorkitemCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404021u, "InputInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404025u, "ScheduledStationNameCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404026u, "ScheduledStationClassCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404027u, "ScheduledStationGeographicLocationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404028u, "PerformedStationNameCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404029u, "PerformedStationClassCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404030u, "PerformedStationGeographicLocationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404033u, "OutputInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404034u, "ScheduledHumanPerformersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404035u, "ActualHumanPerformersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404036u, "HumanPerformerOrganization", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00404037u, "HumanPerformerName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00404040u, "RawDataHandling", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00404041u, "InputReadinessState", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00404050u, "PerformedProcedureStepStartDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404051u, "PerformedProcedureStepEndDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404052u, "ProcedureStepCancellationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00404070u, "OutputDestinationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404071u, "DICOMStorageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404072u, "STOWRSStorageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00404073u, "StorageURL", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00404074u, "XDSStorageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00408302u, "EntranceDoseInmGy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00408303u, "EntranceDoseDerivation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00409092u, "ParametricMapFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00409094u, "ReferencedImageRealWorldValueMappingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00409096u, "RealWorldValueMappingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00409098u, "PixelValueMappingCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00409210u, "LUTLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00409211u, "RealWorldValueLastValueMapped", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00409212u, "RealWorldValueLUTData", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x00409213u, "DoubleFloatRealWorldValueLastValueMapped", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00409214u, "DoubleFloatRealWorldValueFirstValueMapped", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00409216u, "RealWorldValueFirstValueMapped", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00409220u, "QuantityDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00409224u, "RealWorldValueIntercept", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00409225u, "RealWorldValueSlope", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A010u, "RelationshipType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A027u, "VerifyingOrganization", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A030u, "VerificationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A032u, "ObservationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A033u, "ObservationStartDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A040u, "ValueType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A043u, "ConceptNameCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A050u, "ContinuityOfContent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A073u, "VerifyingObserverSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A075u, "VerifyingObserverName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A078u, "AuthorObserverSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A07Au, "ParticipantSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A07Cu, "CustodialOrganizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A080u, "ParticipationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A082u, "ParticipationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A084u, "ObserverType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A088u, "VerifyingObserverIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A0B0u, "ReferencedWaveformChannels", DicomVR.US, DicomVR.None, 2, 0, 2, false),
-        new(0x0040A120u, "DateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A121u, "Date", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A122u, "Time", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A123u, "PersonName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A124u, "UID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A130u, "TemporalRangeType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A132u, "ReferencedSamplePositions", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A138u, "ReferencedTimeOffsets", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A13Au, "ReferencedDateTime", DicomVR.DT, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A160u, "TextValue", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A161u, "FloatingPointValue", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A162u, "RationalNumeratorValue", DicomVR.SL, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A163u, "RationalDenominatorValue", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A168u, "ConceptCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A170u, "PurposeOfReferenceCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A171u, "ObservationUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A180u, "AnnotationGroupNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A195u, "ModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A300u, "MeasuredValueSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A301u, "NumericValueQualifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A30Au, "NumericValue", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x0040A360u, "PredecessorDocumentsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A370u, "ReferencedRequestSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A372u, "PerformedProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A375u, "CurrentRequestedProcedureEvidenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A385u, "PertinentOtherEvidenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A390u, "HL7StructuredDocumentReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A491u, "CompletionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A492u, "CompletionFlagDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A493u, "VerificationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A494u, "ArchiveRequested", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A496u, "PreliminaryFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A504u, "ContentTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A525u, "IdenticalDocumentsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A730u, "ContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A801u, "TabulatedValuesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A802u, "NumberOfTableRows", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A803u, "NumberOfTableColumns", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A804u, "TableRowNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A805u, "TableColumnNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A806u, "TableRowDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A807u, "TableColumnDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040A808u, "CellValuesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040B020u, "WaveformAnnotationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040DB00u, "TemplateIdentifier", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040DB73u, "ReferencedContentItemIdentifier", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x0040E001u, "HL7InstanceIdentifier", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E004u, "HL7DocumentEffectiveTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E006u, "HL7DocumentTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E008u, "DocumentClassCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E010u, "RetrieveURI", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E011u, "RetrieveLocationUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E020u, "TypeOfInstances", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E021u, "DICOMRetrievalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E022u, "DICOMMediaRetrievalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E023u, "WADORetrievalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E024u, "XDSRetrievalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E025u, "WADORSRetrievalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E030u, "RepositoryUniqueID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0040E031u, "HomeCommunityID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00420010u, "DocumentTitle", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00420011u, "EncapsulatedDocument", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00420012u, "MIMETypeOfEncapsulatedDocument", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00420013u, "SourceInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00420014u, "ListOfMIMETypes", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00420015u, "EncapsulatedDocumentLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00440001u, "ProductPackageIdentifier", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00440002u, "SubstanceAdministrationApproval", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00440003u, "ApprovalStatusFurtherDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440004u, "ApprovalStatusDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440007u, "ProductTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440008u, "ProductName", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00440009u, "ProductDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x0044000Au, "ProductLotIdentifier", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0044000Bu, "ProductExpirationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440010u, "SubstanceAdministrationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440011u, "SubstanceAdministrationNotes", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00440012u, "SubstanceAdministrationDeviceID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00440013u, "ProductParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440019u, "SubstanceAdministrationParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440100u, "ApprovalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440101u, "AssertionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440102u, "AssertionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00440103u, "AsserterIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440104u, "AssertionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440105u, "AssertionExpirationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440106u, "AssertionComments", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00440107u, "RelatedAssertionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00440108u, "ReferencedAssertionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00440109u, "ApprovalSubjectSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0044010Au, "OrganizationalRoleCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460012u, "LensDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00460014u, "RightLensSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460015u, "LeftLensSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460016u, "UnspecifiedLateralityLensSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460018u, "CylinderSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460028u, "PrismSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460030u, "HorizontalPrismPower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460032u, "HorizontalPrismBase", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460034u, "VerticalPrismPower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460036u, "VerticalPrismBase", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460038u, "LensSegmentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460040u, "OpticalTransmittance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460042u, "ChannelWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460044u, "PupilSize", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460046u, "CornealSize", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460047u, "CornealSizeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460050u, "AutorefractionRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460052u, "AutorefractionLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460060u, "DistancePupillaryDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460062u, "NearPupillaryDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460063u, "IntermediatePupillaryDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460064u, "OtherPupillaryDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460070u, "KeratometryRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460071u, "KeratometryLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460074u, "SteepKeratometricAxisSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460075u, "RadiusOfCurvature", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460076u, "KeratometricPower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460077u, "KeratometricAxis", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460080u, "FlatKeratometricAxisSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460092u, "BackgroundColor", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460094u, "Optotype", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460095u, "OptotypePresentation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460097u, "SubjectiveRefractionRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460098u, "SubjectiveRefractionLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460100u, "AddNearSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460101u, "AddIntermediateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460102u, "AddOtherSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460104u, "AddPower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460106u, "ViewingDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460110u, "CorneaMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460111u, "SourceOfCorneaMeasurementDataCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460112u, "SteepCornealAxisSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460113u, "FlatCornealAxisSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460114u, "CornealPower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460115u, "CornealAxis", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460116u, "CorneaMeasurementMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460117u, "RefractiveIndexOfCornea", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460118u, "RefractiveIndexOfAqueousHumor", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460121u, "VisualAcuityTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460122u, "VisualAcuityRightEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460123u, "VisualAcuityLeftEyeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460124u, "VisualAcuityBothEyesOpenSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460125u, "ViewingDistanceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460135u, "VisualAcuityModifiers", DicomVR.SS, DicomVR.None, 2, 2, 1, false),
-        new(0x00460137u, "DecimalVisualAcuity", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460139u, "OptotypeDetailedDefinition", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00460145u, "ReferencedRefractiveMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460146u, "SpherePower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460147u, "CylinderPower", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00460201u, "CornealTopographySurface", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460202u, "CornealVertexLocation", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00460203u, "PupilCentroidXCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460204u, "PupilCentroidYCoordinate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460205u, "EquivalentPupilRadius", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460207u, "CornealTopographyMapTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460208u, "VerticesOfTheOutlineOfPupil", DicomVR.IS, DicomVR.None, 2, 0, 2, false),
-        new(0x00460210u, "CornealTopographyMappingNormalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460211u, "MaximumCornealCurvatureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460212u, "MaximumCornealCurvature", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460213u, "MaximumCornealCurvatureLocation", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00460215u, "MinimumKeratometricSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460218u, "SimulatedKeratometricCylinderSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460220u, "AverageCornealPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460224u, "CornealISValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460227u, "AnalyzedArea", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460230u, "SurfaceRegularityIndex", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460232u, "SurfaceAsymmetryIndex", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460234u, "CornealEccentricityIndex", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460236u, "KeratoconusPredictionIndex", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460238u, "DecimalPotentialVisualAcuity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460242u, "CornealTopographyMapQualityEvaluation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460244u, "SourceImageCornealProcessedDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00460247u, "CornealPointLocation", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x00460248u, "CornealPointEstimated", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00460249u, "AxialPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460250u, "TangentialPower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460251u, "RefractivePower", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460252u, "RelativeElevation", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00460253u, "CornealWavefront", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480001u, "ImagedVolumeWidth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480002u, "ImagedVolumeHeight", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480003u, "ImagedVolumeDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480006u, "TotalPixelMatrixColumns", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480007u, "TotalPixelMatrixRows", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480008u, "TotalPixelMatrixOriginSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00480010u, "SpecimenLabelInImage", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480011u, "FocusMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480012u, "ExtendedDepthOfField", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480013u, "NumberOfFocalPlanes", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00480014u, "DistanceBetweenFocalPlanes", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480015u, "RecommendedAbsentPixelCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00480100u, "IlluminatorTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00480102u, "ImageOrientationSlide", DicomVR.DS, DicomVR.None, 6, 6, 1, false),
-        new(0x00480105u, "OpticalPathSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00480106u, "OpticalPathIdentifier", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00480107u, "OpticalPathDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00480108u, "IlluminationColorCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00480110u, "SpecimenReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00480111u, "CondenserLensPower", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480112u, "ObjectiveLensPower", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480113u, "ObjectiveLensNumericalAperture", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480120u, "PaletteColorLookupTableSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00480207u, "OpticalPathIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0048021Au, "PlanePositionSlideSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0048021Eu, "ColumnPositionInTotalImagePixelMatrix", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x0048021Fu, "RowPositionInTotalImagePixelMatrix", DicomVR.SL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480301u, "PixelOriginInterpretation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00480302u, "NumberOfOpticalPaths", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00480303u, "TotalPixelMatrixFocalPlanes", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00500004u, "CalibrationImage", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00500010u, "DeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00500012u, "ContainerComponentTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00500013u, "ContainerComponentThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00500014u, "DeviceLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00500015u, "ContainerComponentWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00500016u, "DeviceDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00500017u, "DeviceDiameterUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00500018u, "DeviceVolume", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00500019u, "InterMarkerDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x0050001Au, "ContainerComponentMaterial", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0050001Bu, "ContainerComponentID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0050001Cu, "ContainerComponentLength", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0050001Du, "ContainerComponentDiameter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0050001Eu, "ContainerComponentDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00500020u, "DeviceDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00500021u, "LongDeviceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00520001u, "ContrastBolusIngredientPercentByVolume", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00520002u, "OCTFocalDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520003u, "BeamSpotSize", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520004u, "EffectiveRefractiveIndex", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520006u, "OCTAcquisitionDomain", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00520007u, "OCTOpticalCenterWavelength", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520008u, "AxialResolution", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520009u, "RangingDepth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520011u, "ALineRate", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520012u, "ALinesPerFrame", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00520013u, "CatheterRotationalRate", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520014u, "ALinePixelSpacing", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520016u, "ModeOfPercutaneousAccessSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00520025u, "IntravascularOCTFrameTypeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00520026u, "OCTZOffsetApplied", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00520027u, "IntravascularFrameContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00520028u, "IntravascularLongitudinalDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520029u, "IntravascularOCTFrameContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00520030u, "OCTZOffsetCorrection", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x00520031u, "CatheterDirectionOfRotation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00520033u, "SeamLineLocation", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520034u, "FirstALineLocation", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00520036u, "SeamLineIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00520038u, "NumberOfPaddedALines", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00520039u, "InterpolationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0052003Au, "RefractiveIndexApplied", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540010u, "EnergyWindowVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540011u, "NumberOfEnergyWindows", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540012u, "EnergyWindowInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540013u, "EnergyWindowRangeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540014u, "EnergyWindowLowerLimit", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540015u, "EnergyWindowUpperLimit", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540016u, "RadiopharmaceuticalInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540017u, "ResidualSyringeCounts", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540018u, "EnergyWindowName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00540020u, "DetectorVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540021u, "NumberOfDetectors", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540022u, "DetectorInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540030u, "PhaseVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540031u, "NumberOfPhases", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540032u, "PhaseInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540033u, "NumberOfFramesInPhase", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540036u, "PhaseDelay", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540038u, "PauseBetweenFrames", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540039u, "PhaseDescription", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540050u, "RotationVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540051u, "NumberOfRotations", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540052u, "RotationInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540053u, "NumberOfFramesInRotation", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540060u, "RRIntervalVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540061u, "NumberOfRRIntervals", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540062u, "GatedInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540063u, "DataInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540070u, "TimeSlotVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540071u, "NumberOfTimeSlots", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540072u, "TimeSlotInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540073u, "TimeSlotTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540080u, "SliceVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540081u, "NumberOfSlices", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540090u, "AngularViewVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540100u, "TimeSliceVector", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00540101u, "NumberOfTimeSlices", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540200u, "StartAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540202u, "TypeOfDetectorMotion", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540210u, "TriggerVector", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00540211u, "NumberOfTriggersInPhase", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540220u, "ViewCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540222u, "ViewModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540300u, "RadionuclideCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540302u, "AdministrationRouteCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540304u, "RadiopharmaceuticalCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540306u, "CalibrationDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540308u, "EnergyWindowNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00540400u, "ImageID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00540410u, "PatientOrientationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540412u, "PatientOrientationModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540414u, "PatientGantryRelationshipCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00540500u, "SliceProgressionDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00540501u, "ScanProgressionDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541000u, "SeriesType", DicomVR.CS, DicomVR.None, 2, 2, 1, false),
-        new(0x00541001u, "Units", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541002u, "CountsSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541004u, "ReprojectionMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541006u, "SUVType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541100u, "RandomsCorrectionMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541101u, "AttenuationCorrectionMethod", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00541102u, "DecayCorrection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541103u, "ReconstructionMethod", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00541104u, "DetectorLinesOfResponseUsed", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00541105u, "ScatterCorrectionMethod", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00541200u, "AxialAcceptance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541201u, "AxialMash", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00541202u, "TransverseMash", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541203u, "DetectorElementSize", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00541210u, "CoincidenceWindowWidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541220u, "SecondaryCountsType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00541300u, "FrameReferenceTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541310u, "PrimaryPromptsCountsAccumulated", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541311u, "SecondaryCountsAccumulated", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00541320u, "SliceSensitivityFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541321u, "DecayFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541322u, "DoseCalibrationFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541323u, "ScatterFractionFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541324u, "DeadTimeFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00541330u, "ImageIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00603000u, "HistogramSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00603002u, "HistogramNumberOfBins", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00603004u, "HistogramFirstBinValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00603006u, "HistogramLastBinValue", DicomVR.US, DicomVR.SS, 1, 1, 1, false),
-        new(0x00603008u, "HistogramBinWidth", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00603010u, "HistogramExplanation", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00603020u, "HistogramData", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x00620001u, "SegmentationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00620002u, "SegmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00620003u, "SegmentedPropertyCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00620004u, "SegmentNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00620005u, "SegmentLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00620006u, "SegmentDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00620007u, "SegmentationAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00620008u, "SegmentAlgorithmType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00620009u, "SegmentAlgorithmName", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x0062000Au, "SegmentIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0062000Bu, "ReferencedSegmentNumber", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x0062000Cu, "RecommendedDisplayGrayscaleValue", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0062000Du, "RecommendedDisplayCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x0062000Eu, "MaximumFractionalValue", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0062000Fu, "SegmentedPropertyTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00620010u, "SegmentationFractionalType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00620011u, "SegmentedPropertyTypeModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00620012u, "UsedSegmentsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00620013u, "SegmentsOverlap", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00620020u, "TrackingID", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00620021u, "TrackingUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00640002u, "DeformableRegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00640003u, "SourceFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00640005u, "DeformableRegistrationGridSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00640007u, "GridDimensions", DicomVR.UL, DicomVR.None, 3, 3, 1, false),
-        new(0x00640008u, "GridResolution", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00640009u, "VectorGridData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x0064000Fu, "PreDeformationMatrixRegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00640010u, "PostDeformationMatrixRegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660001u, "NumberOfSurfaces", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660002u, "SurfaceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660003u, "SurfaceNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660004u, "SurfaceComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00660009u, "SurfaceProcessing", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0066000Au, "SurfaceProcessingRatio", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0066000Bu, "SurfaceProcessingDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0066000Cu, "RecommendedPresentationOpacity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0066000Du, "RecommendedPresentationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0066000Eu, "FiniteVolume", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00660010u, "Manifold", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00660011u, "SurfacePointsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660012u, "SurfacePointsNormalsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660013u, "SurfaceMeshPrimitivesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660015u, "NumberOfSurfacePoints", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660016u, "PointCoordinatesData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00660017u, "PointPositionAccuracy", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x00660018u, "MeanPointDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660019u, "MaximumPointDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x0066001Au, "PointsBoundingBoxCoordinates", DicomVR.FL, DicomVR.None, 6, 6, 1, false),
-        new(0x0066001Bu, "AxisOfRotation", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x0066001Cu, "CenterOfRotation", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x0066001Eu, "NumberOfVectors", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0066001Fu, "VectorDimensionality", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00660020u, "VectorAccuracy", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00660021u, "VectorCoordinateData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00660022u, "DoublePointCoordinatesData", DicomVR.OD, DicomVR.None, 1, 1, 1, false),
-        new(0x00660026u, "TriangleStripSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660027u, "TriangleFanSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660028u, "LineSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0066002Au, "SurfaceCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0066002Bu, "ReferencedSurfaceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0066002Cu, "ReferencedSurfaceNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0066002Du, "SegmentSurfaceGenerationAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0066002Eu, "SegmentSurfaceSourceInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0066002Fu, "AlgorithmFamilyCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660030u, "AlgorithmNameCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660031u, "AlgorithmVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00660032u, "AlgorithmParameters", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00660034u, "FacetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660035u, "SurfaceProcessingAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660036u, "AlgorithmName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00660037u, "RecommendedPointRadius", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660038u, "RecommendedLineThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660040u, "LongPrimitivePointIndexList", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660041u, "LongTrianglePointIndexList", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660042u, "LongEdgePointIndexList", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660043u, "LongVertexPointIndexList", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660101u, "TrackSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660102u, "TrackSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660103u, "RecommendedDisplayCIELabValueList", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x00660104u, "TrackingAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660105u, "TrackSetNumber", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660106u, "TrackSetLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00660107u, "TrackSetDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00660108u, "TrackSetAnatomicalTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660121u, "MeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660124u, "TrackSetStatisticsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660125u, "FloatingPointValues", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00660129u, "TrackPointIndexList", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00660130u, "TrackStatisticsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660132u, "MeasurementValuesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660133u, "DiffusionAcquisitionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00660134u, "DiffusionModelCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686210u, "ImplantSize", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00686221u, "ImplantTemplateVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00686222u, "ReplacedImplantTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686223u, "ImplantType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00686224u, "DerivationImplantTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686225u, "OriginalImplantTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686226u, "EffectiveDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00686230u, "ImplantTargetAnatomySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686260u, "InformationFromManufacturerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686265u, "NotificationFromManufacturerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686270u, "InformationIssueDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x00686280u, "InformationSummary", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x006862A0u, "ImplantRegulatoryDisapprovalCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006862A5u, "OverallTemplateSpatialTolerance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x006862C0u, "HPGLDocumentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006862D0u, "HPGLDocumentID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x006862D5u, "HPGLDocumentLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x006862E0u, "ViewOrientationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006862F0u, "ViewOrientationModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006862F2u, "HPGLDocumentScaling", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00686300u, "HPGLDocument", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00686310u, "HPGLContourPenNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00686320u, "HPGLPenSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686330u, "HPGLPenNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00686340u, "HPGLPenLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00686345u, "HPGLPenDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00686346u, "RecommendedRotationPoint", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00686347u, "BoundingRectangle", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x00686350u, "ImplantTemplate3DModelSurfaceNumber", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00686360u, "SurfaceModelDescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686380u, "SurfaceModelLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00686390u, "SurfaceModelScalingFactor", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x006863A0u, "MaterialsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006863A4u, "CoatingMaterialsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006863A8u, "ImplantTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006863ACu, "FixationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006863B0u, "MatingFeatureSetsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006863C0u, "MatingFeatureSetID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x006863D0u, "MatingFeatureSetLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x006863E0u, "MatingFeatureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006863F0u, "MatingFeatureID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00686400u, "MatingFeatureDegreeOfFreedomSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686410u, "DegreeOfFreedomID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00686420u, "DegreeOfFreedomType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00686430u, "TwoDMatingFeatureCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686440u, "ReferencedHPGLDocumentID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00686450u, "TwoDMatingPoint", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00686460u, "TwoDMatingAxes", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x00686470u, "TwoDDegreeOfFreedomSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686490u, "ThreeDDegreeOfFreedomAxis", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x006864A0u, "RangeOfFreedom", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x006864C0u, "ThreeDMatingPoint", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x006864D0u, "ThreeDMatingAxes", DicomVR.FD, DicomVR.None, 9, 9, 1, false),
-        new(0x006864F0u, "TwoDDegreeOfFreedomAxis", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00686500u, "PlanningLandmarkPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686510u, "PlanningLandmarkLineSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686520u, "PlanningLandmarkPlaneSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686530u, "PlanningLandmarkID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00686540u, "PlanningLandmarkDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00686545u, "PlanningLandmarkIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686550u, "TwoDPointCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00686560u, "TwoDPointCoordinates", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x00686590u, "ThreeDPointCoordinates", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x006865A0u, "TwoDLineCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006865B0u, "TwoDLineCoordinates", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x006865D0u, "ThreeDLineCoordinates", DicomVR.FD, DicomVR.None, 6, 6, 1, false),
-        new(0x006865E0u, "TwoDPlaneCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006865F0u, "TwoDPlaneIntersection", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x00686610u, "ThreeDPlaneOrigin", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00686620u, "ThreeDPlaneNormal", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00687001u, "ModelModification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00687002u, "ModelMirroring", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00687003u, "ModelUsageCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00687004u, "ModelGroupUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00687005u, "RelativeURIReferenceWithinEncapsulatedDocument", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0001u, "AnnotationCoordinateType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0002u, "AnnotationGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0003u, "AnnotationGroupUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0005u, "AnnotationGroupLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0006u, "AnnotationGroupDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0007u, "AnnotationGroupGenerationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0008u, "AnnotationGroupAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0009u, "AnnotationPropertyCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006A000Au, "AnnotationPropertyTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006A000Bu, "AnnotationPropertyTypeModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x006A000Cu, "NumberOfAnnotations", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x006A000Du, "AnnotationAppliesToAllOpticalPaths", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x006A000Eu, "ReferencedOpticalPathIdentifier", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x006A000Fu, "AnnotationAppliesToAllZPlanes", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x006A0010u, "CommonZCoordinateValue", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x006A0011u, "AnnotationIndexList", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700001u, "GraphicAnnotationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700002u, "GraphicLayer", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700003u, "BoundingBoxAnnotationUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700004u, "AnchorPointAnnotationUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700005u, "GraphicAnnotationUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700006u, "UnformattedTextValue", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00700008u, "TextObjectSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700009u, "GraphicObjectSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700010u, "BoundingBoxTopLeftHandCorner", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00700011u, "BoundingBoxBottomRightHandCorner", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00700012u, "BoundingBoxTextHorizontalJustification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700014u, "AnchorPoint", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00700015u, "AnchorPointVisibility", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700020u, "GraphicDimensions", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00700021u, "NumberOfGraphicPoints", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00700022u, "GraphicData", DicomVR.FL, DicomVR.None, 2, 0, 1, false),
-        new(0x00700023u, "GraphicType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700024u, "GraphicFilled", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700041u, "ImageHorizontalFlip", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700042u, "ImageRotation", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00700052u, "DisplayedAreaTopLeftHandCorner", DicomVR.SL, DicomVR.None, 2, 2, 1, false),
-        new(0x00700053u, "DisplayedAreaBottomRightHandCorner", DicomVR.SL, DicomVR.None, 2, 2, 1, false),
-        new(0x0070005Au, "DisplayedAreaSelectionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700060u, "GraphicLayerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700062u, "GraphicLayerOrder", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700066u, "GraphicLayerRecommendedDisplayGrayscaleValue", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00700068u, "GraphicLayerDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00700080u, "ContentLabel", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700081u, "ContentDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00700082u, "PresentationCreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x00700083u, "PresentationCreationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x00700084u, "ContentCreatorName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x00700086u, "ContentCreatorIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700087u, "AlternateContentDescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700100u, "PresentationSizeMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700101u, "PresentationPixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x00700102u, "PresentationPixelAspectRatio", DicomVR.IS, DicomVR.None, 2, 2, 1, false),
-        new(0x00700103u, "PresentationPixelMagnificationRatio", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700207u, "GraphicGroupLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00700208u, "GraphicGroupDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00700209u, "CompoundGraphicSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700226u, "CompoundGraphicInstanceID", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700227u, "FontName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00700228u, "FontNameType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700229u, "CSSFontName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00700230u, "RotationAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00700231u, "TextStyleSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700232u, "LineStyleSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700233u, "FillStyleSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700234u, "GraphicGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700241u, "TextColorCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00700242u, "HorizontalAlignment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700243u, "VerticalAlignment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700244u, "ShadowStyle", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700245u, "ShadowOffsetX", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700246u, "ShadowOffsetY", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700247u, "ShadowColorCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00700248u, "Underlined", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700249u, "Bold", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700250u, "Italic", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700251u, "PatternOnColorCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00700252u, "PatternOffColorCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00700253u, "LineThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700254u, "LineDashingStyle", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700255u, "LinePattern", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700256u, "FillPattern", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00700257u, "FillMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700258u, "ShadowOpacity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700261u, "GapLength", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700262u, "DiameterOfVisibility", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700273u, "RotationPoint", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x00700274u, "TickAlignment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700278u, "ShowTickLabel", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700279u, "TickLabelAlignment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700282u, "CompoundGraphicUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700284u, "PatternOnOpacity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700285u, "PatternOffOpacity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700287u, "MajorTicksSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700288u, "TickPosition", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700289u, "TickLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00700294u, "CompoundGraphicType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700295u, "GraphicGroupID", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700306u, "ShapeType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00700308u, "RegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700309u, "MatrixRegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070030Au, "MatrixSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070030Bu, "FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix", DicomVR.FD, DicomVR.None, 16, 16, 1, false),
-        new(0x0070030Cu, "FrameOfReferenceTransformationMatrixType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0070030Du, "RegistrationTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070030Fu, "FiducialDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00700310u, "FiducialIdentifier", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00700311u, "FiducialIdentifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700312u, "ContourUncertaintyRadius", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00700314u, "UsedFiducialsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700318u, "GraphicCoordinatesDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070031Au, "FiducialUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0070031Bu, "ReferencedFiducialUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0070031Cu, "FiducialSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070031Eu, "FiducialSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070031Fu, "FiducialsPropertyCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700401u, "GraphicLayerRecommendedDisplayCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00700402u, "BlendingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700403u, "RelativeOpacity", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x00700404u, "ReferencedSpatialRegistrationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00700405u, "BlendingPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701101u, "PresentationDisplayCollectionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00701102u, "PresentationSequenceCollectionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00701103u, "PresentationSequencePositionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00701104u, "RenderedImageReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701201u, "VolumetricPresentationStateInputSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701202u, "PresentationInputType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701203u, "InputSequencePositionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00701204u, "Crop", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701205u, "CroppingSpecificationIndex", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00701207u, "VolumetricPresentationInputNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00701208u, "ImageVolumeGeometry", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701209u, "VolumetricPresentationInputSetUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x0070120Au, "VolumetricPresentationInputSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0070120Bu, "GlobalCrop", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0070120Cu, "GlobalCroppingSpecificationIndex", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x0070120Du, "RenderingMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701301u, "VolumeCroppingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701302u, "VolumeCroppingMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701303u, "BoundingBoxCrop", DicomVR.FD, DicomVR.None, 6, 6, 1, false),
-        new(0x00701304u, "ObliqueCroppingPlaneSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701305u, "Plane", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x00701306u, "PlaneNormal", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701309u, "CroppingSpecificationNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00701501u, "MultiPlanarReconstructionStyle", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701502u, "MPRThicknessType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701503u, "MPRSlabThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701505u, "MPRTopLeftHandCorner", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701507u, "MPRViewWidthDirection", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701508u, "MPRViewWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0070150Cu, "NumberOfVolumetricCurvePoints", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x0070150Du, "VolumetricCurvePoints", DicomVR.OD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701511u, "MPRViewHeightDirection", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701512u, "MPRViewHeight", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701602u, "RenderProjection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701603u, "ViewpointPosition", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701604u, "ViewpointLookAtPoint", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701605u, "ViewpointUpDirection", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701606u, "RenderFieldOfView", DicomVR.FD, DicomVR.None, 6, 6, 1, false),
-        new(0x00701607u, "SamplingStepSize", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701701u, "ShadingStyle", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701702u, "AmbientReflectionIntensity", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701703u, "LightDirection", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00701704u, "DiffuseReflectionIntensity", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701705u, "SpecularReflectionIntensity", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701706u, "Shininess", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701801u, "PresentationStateClassificationComponentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701802u, "ComponentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701803u, "ComponentInputSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701804u, "VolumetricPresentationInputIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00701805u, "PresentationStateCompositorComponentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701806u, "WeightingTransferFunctionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701807u, "WeightingLookupTableDescriptor", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00701808u, "WeightingLookupTableData", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00701901u, "VolumetricAnnotationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701903u, "ReferencedStructuredContextSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701904u, "ReferencedContentItem", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00701905u, "VolumetricPresentationInputAnnotationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701907u, "AnnotationClipping", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A01u, "PresentationAnimationStyle", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A03u, "RecommendedAnimationRate", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A04u, "AnimationCurveSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A05u, "AnimationStepSize", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A06u, "SwivelRange", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A07u, "VolumetricCurveUpDirections", DicomVR.OD, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A08u, "VolumeStreamSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701A09u, "RGBATransferFunctionDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B01u, "AdvancedBlendingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B02u, "BlendingInputNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B03u, "BlendingDisplayInputSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B04u, "BlendingDisplaySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B06u, "BlendingMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B07u, "TimeSeriesBlending", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B08u, "GeometryForDisplay", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B11u, "ThresholdSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B12u, "ThresholdValueSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B13u, "ThresholdType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00701B14u, "ThresholdValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00720002u, "HangingProtocolName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00720004u, "HangingProtocolDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00720006u, "HangingProtocolLevel", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720008u, "HangingProtocolCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0072000Au, "HangingProtocolCreationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x0072000Cu, "HangingProtocolDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0072000Eu, "HangingProtocolUserIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720010u, "HangingProtocolUserGroupName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00720012u, "SourceHangingProtocolSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720014u, "NumberOfPriorsReferenced", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720020u, "ImageSetsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720022u, "ImageSetSelectorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720024u, "ImageSetSelectorUsageFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720026u, "SelectorAttribute", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x00720028u, "SelectorValueNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720030u, "TimeBasedImageSetsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720032u, "ImageSetNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720034u, "ImageSetSelectorCategory", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720038u, "RelativeTime", DicomVR.US, DicomVR.None, 2, 2, 1, false),
-        new(0x0072003Au, "RelativeTimeUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0072003Cu, "AbstractPriorValue", DicomVR.SS, DicomVR.None, 2, 2, 1, false),
-        new(0x0072003Eu, "AbstractPriorCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720040u, "ImageSetLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00720050u, "SelectorAttributeVR", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720052u, "SelectorSequencePointer", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x00720054u, "SelectorSequencePointerPrivateCreator", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00720056u, "SelectorAttributePrivateCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0072005Eu, "SelectorAEValue", DicomVR.AE, DicomVR.None, 1, 0, 1, false),
-        new(0x0072005Fu, "SelectorASValue", DicomVR.AS, DicomVR.None, 1, 0, 1, false),
-        new(0x00720060u, "SelectorATValue", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x00720061u, "SelectorDAValue", DicomVR.DA, DicomVR.None, 1, 0, 1, false),
-        new(0x00720062u, "SelectorCSValue", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00720063u, "SelectorDTValue", DicomVR.DT, DicomVR.None, 1, 0, 1, false),
-        new(0x00720064u, "SelectorISValue", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00720065u, "SelectorOBValue", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x00720066u, "SelectorLOValue", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x00720067u, "SelectorOFValue", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00720068u, "SelectorLTValue", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00720069u, "SelectorOWValue", DicomVR.OW, DicomVR.None, 1, 1, 1, false),
-        new(0x0072006Au, "SelectorPNValue", DicomVR.PN, DicomVR.None, 1, 0, 1, false),
-        new(0x0072006Bu, "SelectorTMValue", DicomVR.TM, DicomVR.None, 1, 0, 1, false),
-        new(0x0072006Cu, "SelectorSHValue", DicomVR.SH, DicomVR.None, 1, 0, 1, false),
-        new(0x0072006Du, "SelectorUNValue", DicomVR.UN, DicomVR.None, 1, 1, 1, false),
-        new(0x0072006Eu, "SelectorSTValue", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x0072006Fu, "SelectorUCValue", DicomVR.UC, DicomVR.None, 1, 0, 1, false),
-        new(0x00720070u, "SelectorUTValue", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00720071u, "SelectorURValue", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x00720072u, "SelectorDSValue", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x00720073u, "SelectorODValue", DicomVR.OD, DicomVR.None, 1, 1, 1, false),
-        new(0x00720074u, "SelectorFDValue", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x00720075u, "SelectorOLValue", DicomVR.OL, DicomVR.None, 1, 1, 1, false),
-        new(0x00720076u, "SelectorFLValue", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x00720078u, "SelectorULValue", DicomVR.UL, DicomVR.None, 1, 0, 1, false),
-        new(0x0072007Au, "SelectorUSValue", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x0072007Cu, "SelectorSLValue", DicomVR.SL, DicomVR.None, 1, 0, 1, false),
-        new(0x0072007Eu, "SelectorSSValue", DicomVR.SS, DicomVR.None, 1, 0, 1, false),
-        new(0x0072007Fu, "SelectorUIValue", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x00720080u, "SelectorCodeSequenceValue", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720081u, "SelectorOVValue", DicomVR.OV, DicomVR.None, 1, 1, 1, false),
-        new(0x00720082u, "SelectorSVValue", DicomVR.SV, DicomVR.None, 1, 0, 1, false),
-        new(0x00720083u, "SelectorUVValue", DicomVR.UV, DicomVR.None, 1, 0, 1, false),
-        new(0x00720100u, "NumberOfScreens", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720102u, "NominalScreenDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720104u, "NumberOfVerticalPixels", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720106u, "NumberOfHorizontalPixels", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720108u, "DisplayEnvironmentSpatialPosition", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x0072010Au, "ScreenMinimumGrayscaleBitDepth", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0072010Cu, "ScreenMinimumColorBitDepth", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x0072010Eu, "ApplicationMaximumRepaintTime", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720200u, "DisplaySetsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720202u, "DisplaySetNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720203u, "DisplaySetLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00720204u, "DisplaySetPresentationGroup", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720206u, "DisplaySetPresentationGroupDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00720208u, "PartialDataDisplayHandling", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720210u, "SynchronizedScrollingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720212u, "DisplaySetScrollingGroup", DicomVR.US, DicomVR.None, 2, 0, 1, false),
-        new(0x00720214u, "NavigationIndicatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720216u, "NavigationDisplaySet", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720218u, "ReferenceDisplaySets", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00720300u, "ImageBoxesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720302u, "ImageBoxNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720304u, "ImageBoxLayoutType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720306u, "ImageBoxTileHorizontalDimension", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720308u, "ImageBoxTileVerticalDimension", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720310u, "ImageBoxScrollDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720312u, "ImageBoxSmallScrollType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720314u, "ImageBoxSmallScrollAmount", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720316u, "ImageBoxLargeScrollType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720318u, "ImageBoxLargeScrollAmount", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720320u, "ImageBoxOverlapPriority", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00720330u, "CineRelativeToRealTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00720400u, "FilterOperationsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720402u, "FilterByCategory", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720404u, "FilterByAttributePresence", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720406u, "FilterByOperator", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720420u, "StructuredDisplayBackgroundCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00720421u, "EmptyImageBoxCIELabValue", DicomVR.US, DicomVR.None, 3, 3, 1, false),
-        new(0x00720422u, "StructuredDisplayImageBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720424u, "StructuredDisplayTextBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720427u, "ReferencedFirstFrameSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720430u, "ImageBoxSynchronizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720432u, "SynchronizedImageBoxList", DicomVR.US, DicomVR.None, 2, 0, 1, false),
-        new(0x00720434u, "TypeOfSynchronization", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720500u, "BlendingOperationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720510u, "ReformattingOperationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720512u, "ReformattingThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00720514u, "ReformattingInterval", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00720516u, "ReformattingOperationInitialViewDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720520u, "ThreeDRenderingType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x00720600u, "SortingOperationsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720602u, "SortByCategory", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720604u, "SortingDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720700u, "DisplaySetPatientOrientation", DicomVR.CS, DicomVR.None, 2, 2, 1, false),
-        new(0x00720702u, "VOIType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720704u, "PseudoColorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720705u, "PseudoColorPaletteInstanceReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00720706u, "ShowGrayscaleInverted", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720710u, "ShowImageTrueSizeFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720712u, "ShowGraphicAnnotationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720714u, "ShowPatientDemographicsFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720716u, "ShowAcquisitionTechniquesFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720717u, "DisplaySetHorizontalJustification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00720718u, "DisplaySetVerticalJustification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00740120u, "ContinuationStartMeterset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00740121u, "ContinuationEndMeterset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00741000u, "ProcedureStepState", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741002u, "ProcedureStepProgressInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741004u, "ProcedureStepProgress", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741006u, "ProcedureStepProgressDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00741007u, "ProcedureStepProgressParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741008u, "ProcedureStepCommunicationsURISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0074100Au, "ContactURI", DicomVR.UR, DicomVR.None, 1, 1, 1, false),
-        new(0x0074100Cu, "ContactDisplayName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0074100Eu, "ProcedureStepDiscontinuationReasonCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741020u, "BeamTaskSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741022u, "BeamTaskType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741025u, "AutosequenceFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741026u, "TableTopVerticalAdjustedPosition", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00741027u, "TableTopLongitudinalAdjustedPosition", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00741028u, "TableTopLateralAdjustedPosition", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0074102Au, "PatientSupportAdjustedAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0074102Bu, "TableTopEccentricAdjustedAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0074102Cu, "TableTopPitchAdjustedAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0074102Du, "TableTopRollAdjustedAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00741030u, "DeliveryVerificationImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741032u, "VerificationImageTiming", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741034u, "DoubleExposureFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741036u, "DoubleExposureOrdering", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741040u, "RelatedReferenceRTImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741042u, "GeneralMachineVerificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741044u, "ConventionalMachineVerificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741046u, "IonMachineVerificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741048u, "FailedAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0074104Au, "OverriddenAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0074104Cu, "ConventionalControlPointVerificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0074104Eu, "IonControlPointVerificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741050u, "AttributeOccurrenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741052u, "AttributeOccurrencePointer", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x00741054u, "AttributeItemSelector", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00741056u, "AttributeOccurrencePrivateCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00741057u, "SelectorSequencePointerItems", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x00741200u, "ScheduledProcedureStepPriority", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741202u, "WorklistLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00741204u, "ProcedureStepLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00741210u, "ScheduledProcessingParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741212u, "PerformedProcessingParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741216u, "UnifiedProcedureStepPerformedProcedureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741224u, "ReplacedProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741230u, "DeletionLock", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00741234u, "ReceivingAE", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00741236u, "RequestingAE", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x00741238u, "ReasonForCancellation", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x00741242u, "SCPStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741244u, "SubscriptionListStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741246u, "UnifiedProcedureStepListStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741324u, "BeamOrderIndex", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00741338u, "DoubleExposureMeterset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x0074133Au, "DoubleExposureFieldDelta", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x00741401u, "BrachyTaskSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741402u, "ContinuationStartTotalReferenceAirKerma", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741403u, "ContinuationEndTotalReferenceAirKerma", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741404u, "ContinuationPulseNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741405u, "ChannelDeliveryOrderSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00741406u, "ReferencedChannelNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741407u, "StartCumulativeTimeWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741408u, "EndCumulativeTimeWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x00741409u, "OmittedChannelSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0074140Au, "ReasonForChannelOmission", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0074140Bu, "ReasonForChannelOmissionDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x0074140Cu, "ChannelDeliveryOrderIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x0074140Du, "ChannelDeliveryContinuationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0074140Eu, "OmittedApplicationSetupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760001u, "ImplantAssemblyTemplateName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00760003u, "ImplantAssemblyTemplateIssuer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00760006u, "ImplantAssemblyTemplateVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00760008u, "ReplacedImplantAssemblyTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0076000Au, "ImplantAssemblyTemplateType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0076000Cu, "OriginalImplantAssemblyTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0076000Eu, "DerivationImplantAssemblyTemplateSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760010u, "ImplantAssemblyTemplateTargetAnatomySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760020u, "ProcedureTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760030u, "SurgicalTechnique", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00760032u, "ComponentTypesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760034u, "ComponentTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760036u, "ExclusiveComponentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00760038u, "MandatoryComponentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00760040u, "ComponentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760055u, "ComponentID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00760060u, "ComponentAssemblySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00760070u, "Component1ReferencedID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00760080u, "Component1ReferencedMatingFeatureSetID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00760090u, "Component1ReferencedMatingFeatureID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x007600A0u, "Component2ReferencedID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x007600B0u, "Component2ReferencedMatingFeatureSetID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x007600C0u, "Component2ReferencedMatingFeatureID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00780001u, "ImplantTemplateGroupName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00780010u, "ImplantTemplateGroupDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x00780020u, "ImplantTemplateGroupIssuer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00780024u, "ImplantTemplateGroupVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00780026u, "ReplacedImplantTemplateGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00780028u, "ImplantTemplateGroupTargetAnatomySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0078002Au, "ImplantTemplateGroupMembersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x0078002Eu, "ImplantTemplateGroupMemberID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00780050u, "ThreeDImplantTemplateGroupMemberMatchingPoint", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x00780060u, "ThreeDImplantTemplateGroupMemberMatchingAxes", DicomVR.FD, DicomVR.None, 9, 9, 1, false),
-        new(0x00780070u, "ImplantTemplateGroupMemberMatching2DCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00780090u, "TwoDImplantTemplateGroupMemberMatchingPoint", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x007800A0u, "TwoDImplantTemplateGroupMemberMatchingAxes", DicomVR.FD, DicomVR.None, 4, 4, 1, false),
-        new(0x007800B0u, "ImplantTemplateGroupVariationDimensionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x007800B2u, "ImplantTemplateGroupVariationDimensionName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x007800B4u, "ImplantTemplateGroupVariationDimensionRankSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x007800B6u, "ReferencedImplantTemplateGroupMemberID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x007800B8u, "ImplantTemplateGroupVariationDimensionRank", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x00800001u, "SurfaceScanAcquisitionTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00800002u, "SurfaceScanModeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00800003u, "RegistrationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00800004u, "ShotDurationTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00800005u, "ShotOffsetTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x00800006u, "SurfacePointPresentationValueData", DicomVR.US, DicomVR.None, 1, 0, 1, false),
-        new(0x00800007u, "SurfacePointColorCIELabValueData", DicomVR.US, DicomVR.None, 3, 0, 3, false),
-        new(0x00800008u, "UVMappingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00800009u, "TextureLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00800010u, "UValueData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00800011u, "VValueData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x00800012u, "ReferencedTextureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00800013u, "ReferencedSurfaceDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820001u, "AssessmentSummary", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00820003u, "AssessmentSummaryDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00820004u, "AssessedSOPInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820005u, "ReferencedComparisonSOPInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820006u, "NumberOfAssessmentObservations", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x00820007u, "AssessmentObservationsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820008u, "ObservationSignificance", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x0082000Au, "ObservationDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x0082000Cu, "StructuredConstraintObservationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820010u, "AssessedAttributeValueSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820016u, "AssessmentSetID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00820017u, "AssessmentRequesterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820018u, "SelectorAttributeName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00820019u, "SelectorAttributeKeyword", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00820021u, "AssessmentTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820022u, "ObservationBasisCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820023u, "AssessmentLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x00820032u, "ConstraintType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00820033u, "SpecificationSelectionGuidance", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00820034u, "ConstraintValueSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820035u, "RecommendedDefaultValueSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x00820036u, "ConstraintViolationSignificance", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00820037u, "ConstraintViolationCondition", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x00820038u, "ModifiableConstraintFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x00880130u, "StorageMediaFileSetID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x00880140u, "StorageMediaFileSetUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x00880200u, "IconImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x01000410u, "SOPInstanceStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x01000420u, "SOPAuthorizationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x01000424u, "SOPAuthorizationComment", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x01000426u, "AuthorizationEquipmentCertificationNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x04000005u, "MACIDNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x04000010u, "MACCalculationTransferSyntaxUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x04000015u, "MACAlgorithm", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x04000020u, "DataElementsSigned", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x04000100u, "DigitalSignatureUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x04000105u, "DigitalSignatureDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x04000110u, "CertificateType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x04000115u, "CertificateOfSigner", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x04000120u, "Signature", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x04000305u, "CertifiedTimestampType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x04000310u, "CertifiedTimestamp", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x04000401u, "DigitalSignaturePurposeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000402u, "ReferencedDigitalSignatureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000403u, "ReferencedSOPInstanceMACSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000404u, "MAC", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x04000500u, "EncryptedAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000510u, "EncryptedContentTransferSyntaxUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x04000520u, "EncryptedContent", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x04000550u, "ModifiedAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000551u, "NonconformingModifiedAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000552u, "NonconformingDataElementValue", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x04000561u, "OriginalAttributesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x04000562u, "AttributeModificationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x04000563u, "ModifyingSystem", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x04000564u, "SourceOfPreviousValues", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x04000565u, "ReasonForTheAttributeModification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x04000600u, "InstanceOriginStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20000010u, "NumberOfCopies", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x2000001Eu, "PrinterConfigurationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20000020u, "PrintPriority", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20000030u, "MediumType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20000040u, "FilmDestination", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20000050u, "FilmSessionLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x20000060u, "MemoryAllocation", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x20000061u, "MaximumMemoryAllocation", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x200000A0u, "MemoryBitDepth", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x200000A1u, "PrintingBitDepth", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x200000A2u, "MediaInstalledSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x200000A4u, "OtherMediaAvailableSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x200000A8u, "SupportedImageDisplayFormatsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20000500u, "ReferencedFilmBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20100010u, "ImageDisplayFormat", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x20100030u, "AnnotationDisplayFormatID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100040u, "FilmOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100050u, "FilmSizeID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100052u, "PrinterResolutionID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100054u, "DefaultPrinterResolutionID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100060u, "MagnificationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100080u, "SmoothingType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x201000A6u, "DefaultMagnificationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x201000A7u, "OtherMagnificationTypesAvailable", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x201000A8u, "DefaultSmoothingType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x201000A9u, "OtherSmoothingTypesAvailable", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x20100100u, "BorderDensity", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100110u, "EmptyImageDensity", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100120u, "MinDensity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x20100130u, "MaxDensity", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x20100140u, "Trim", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20100150u, "ConfigurationInformation", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x20100152u, "ConfigurationInformationDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x20100154u, "MaximumCollatedFilms", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x2010015Eu, "Illumination", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x20100160u, "ReflectedAmbientLight", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x20100376u, "PrinterPixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x20100500u, "ReferencedFilmSessionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20100510u, "ReferencedImageBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20100520u, "ReferencedBasicAnnotationBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20200010u, "ImageBoxPosition", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x20200020u, "Polarity", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20200030u, "RequestedImageSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x20200040u, "RequestedDecimateCropBehavior", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20200050u, "RequestedResolutionID", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x202000A0u, "RequestedImageSizeFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x202000A2u, "DecimateCropResult", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20200110u, "BasicGrayscaleImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20200111u, "BasicColorImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20300010u, "AnnotationPosition", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x20300020u, "TextString", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x20500010u, "PresentationLUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x20500020u, "PresentationLUTShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x20500500u, "ReferencedPresentationLUTSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x21000020u, "ExecutionStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x21000030u, "ExecutionStatusInfo", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x21000040u, "CreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x21000050u, "CreationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x21000070u, "Originator", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x21000140u, "DestinationAE", DicomVR.AE, DicomVR.None, 1, 1, 1, false),
-        new(0x21000160u, "OwnerID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x21000170u, "NumberOfFilms", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x21100010u, "PrinterStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x21100020u, "PrinterStatusInfo", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x21100030u, "PrinterName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x213000A0u, "ProposedStudySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x213000C0u, "OriginalImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x22000001u, "LabelUsingInformationExtractedFromInstances", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x22000002u, "LabelText", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x22000003u, "LabelStyleSelection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x22000004u, "MediaDisposition", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x22000005u, "BarcodeValue", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x22000006u, "BarcodeSymbology", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x22000007u, "AllowMediaSplitting", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x22000008u, "IncludeNonDICOMObjects", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x22000009u, "IncludeDisplayApplication", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x2200000Au, "PreserveCompositeInstancesAfterMediaCreation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x2200000Bu, "TotalNumberOfPiecesOfMediaCreated", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x2200000Cu, "RequestedMediaApplicationProfile", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x2200000Du, "ReferencedStorageMediaSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x2200000Eu, "FailureAttributes", DicomVR.AT, DicomVR.None, 1, 0, 1, false),
-        new(0x2200000Fu, "AllowLossyCompression", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x22000020u, "RequestPriority", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020002u, "RTImageLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30020003u, "RTImageName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30020004u, "RTImageDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x3002000Au, "ReportedValuesOrigin", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3002000Cu, "RTImagePlane", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3002000Du, "XRayImageReceptorTranslation", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x3002000Eu, "XRayImageReceptorAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020010u, "RTImageOrientation", DicomVR.DS, DicomVR.None, 6, 6, 1, false),
-        new(0x30020011u, "ImagePlanePixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x30020012u, "RTImagePosition", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x30020020u, "RadiationMachineName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30020022u, "RadiationMachineSAD", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020024u, "RadiationMachineSSD", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020026u, "RTImageSID", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020028u, "SourceToReferenceObjectDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020029u, "FractionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020030u, "ExposureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30020032u, "MetersetExposure", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020034u, "DiaphragmPosition", DicomVR.DS, DicomVR.None, 4, 4, 1, false),
-        new(0x30020040u, "FluenceMapSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30020041u, "FluenceDataSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020042u, "FluenceDataScale", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020050u, "PrimaryFluenceModeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30020051u, "FluenceMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30020052u, "FluenceModeID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30040001u, "DVHType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040002u, "DoseUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040004u, "DoseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040005u, "SpatialTransformOfDose", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040006u, "DoseComment", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30040008u, "NormalizationPoint", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x3004000Au, "DoseSummationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3004000Cu, "GridFrameOffsetVector", DicomVR.DS, DicomVR.None, 2, 0, 1, false),
-        new(0x3004000Eu, "DoseGridScaling", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040010u, "RTDoseROISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30040012u, "DoseValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040014u, "TissueHeterogeneityCorrection", DicomVR.CS, DicomVR.None, 1, 3, 1, false),
-        new(0x30040040u, "DVHNormalizationPoint", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x30040042u, "DVHNormalizationDoseValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040050u, "DVHSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30040052u, "DVHDoseScaling", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040054u, "DVHVolumeUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040056u, "DVHNumberOfBins", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040058u, "DVHData", DicomVR.DS, DicomVR.None, 2, 0, 2, false),
-        new(0x30040060u, "DVHReferencedROISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30040062u, "DVHROIContributionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040070u, "DVHMinimumDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040072u, "DVHMaximumDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30040074u, "DVHMeanDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060002u, "StructureSetLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30060004u, "StructureSetName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30060006u, "StructureSetDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30060008u, "StructureSetDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x30060009u, "StructureSetTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x30060010u, "ReferencedFrameOfReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060012u, "RTReferencedStudySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060014u, "RTReferencedSeriesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060016u, "ContourImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060018u, "PredecessorStructureSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060020u, "StructureSetROISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060022u, "ROINumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060024u, "ReferencedFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30060026u, "ROIName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30060028u, "ROIDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x3006002Au, "ROIDisplayColor", DicomVR.IS, DicomVR.None, 3, 3, 1, false),
-        new(0x3006002Cu, "ROIVolume", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060030u, "RTRelatedROISequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060033u, "RTROIRelationship", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060036u, "ROIGenerationAlgorithm", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060037u, "ROIDerivationAlgorithmIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060038u, "ROIGenerationDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30060039u, "ROIContourSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060040u, "ContourSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060042u, "ContourGeometricType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060046u, "NumberOfContourPoints", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060048u, "ContourNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x3006004Au, "SourcePixelPlanesCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060050u, "ContourData", DicomVR.DS, DicomVR.None, 3, 0, 3, false),
-        new(0x30060080u, "RTROIObservationsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060082u, "ObservationNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060084u, "ReferencedROINumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30060085u, "ROIObservationLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30060086u, "RTROIIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30060088u, "ROIObservationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300600A0u, "RelatedRTROIObservationsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300600A4u, "RTROIInterpretedType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300600A6u, "ROIInterpreter", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x300600B0u, "ROIPhysicalPropertiesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300600B2u, "ROIPhysicalProperty", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300600B4u, "ROIPhysicalPropertyValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300600B6u, "ROIElementalCompositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300600B7u, "ROIElementalCompositionAtomicNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300600B8u, "ROIElementalCompositionAtomicMassFraction", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300600C6u, "FrameOfReferenceTransformationMatrix", DicomVR.DS, DicomVR.None, 16, 16, 1, false),
-        new(0x300600C8u, "FrameOfReferenceTransformationComment", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300600C9u, "PatientLocationCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300600CAu, "PatientLocationCoordinatesCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300600CBu, "PatientSupportPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080010u, "MeasuredDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080012u, "MeasuredDoseDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30080014u, "MeasuredDoseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080016u, "MeasuredDoseValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080020u, "TreatmentSessionBeamSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080021u, "TreatmentSessionIonBeamSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080022u, "CurrentFractionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080024u, "TreatmentControlPointDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x30080025u, "TreatmentControlPointTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x3008002Au, "TreatmentTerminationStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3008002Bu, "TreatmentTerminationCode", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x3008002Cu, "TreatmentVerificationStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080030u, "ReferencedTreatmentRecordSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080032u, "SpecifiedPrimaryMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080033u, "SpecifiedSecondaryMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080036u, "DeliveredPrimaryMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080037u, "DeliveredSecondaryMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x3008003Au, "SpecifiedTreatmentTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x3008003Bu, "DeliveredTreatmentTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080040u, "ControlPointDeliverySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080041u, "IonControlPointDeliverySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080042u, "SpecifiedMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080044u, "DeliveredMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080045u, "MetersetRateSet", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x30080046u, "MetersetRateDelivered", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x30080047u, "ScanSpotMetersetsDelivered", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x30080048u, "DoseRateDelivered", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080050u, "TreatmentSummaryCalculatedDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080052u, "CumulativeDoseToDoseReference", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080054u, "FirstTreatmentDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x30080056u, "MostRecentTreatmentDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x3008005Au, "NumberOfFractionsDelivered", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080060u, "OverrideSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080061u, "ParameterSequencePointer", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x30080062u, "OverrideParameterPointer", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x30080063u, "ParameterItemIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080064u, "MeasuredDoseReferenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080065u, "ParameterPointer", DicomVR.AT, DicomVR.None, 1, 1, 1, false),
-        new(0x30080066u, "OverrideReason", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30080067u, "ParameterValueNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30080068u, "CorrectedParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3008006Au, "CorrectionValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x30080070u, "CalculatedDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080072u, "CalculatedDoseReferenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080074u, "CalculatedDoseReferenceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30080076u, "CalculatedDoseReferenceDoseValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080078u, "StartMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x3008007Au, "EndMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080080u, "ReferencedMeasuredDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080082u, "ReferencedMeasuredDoseReferenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080090u, "ReferencedCalculatedDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080092u, "ReferencedCalculatedDoseReferenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300800A0u, "BeamLimitingDeviceLeafPairsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800B0u, "RecordedWedgeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800C0u, "RecordedCompensatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800D0u, "RecordedBlockSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800D1u, "RecordedBlockSlabSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800E0u, "TreatmentSummaryMeasuredDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800F0u, "RecordedSnoutSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800F2u, "RecordedRangeShifterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800F4u, "RecordedLateralSpreadingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300800F6u, "RecordedRangeModulatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080100u, "RecordedSourceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080105u, "SourceSerialNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30080110u, "TreatmentSessionApplicationSetupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080116u, "ApplicationSetupCheck", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080120u, "RecordedBrachyAccessoryDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080122u, "ReferencedBrachyAccessoryDeviceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080130u, "RecordedChannelSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080132u, "SpecifiedChannelTotalTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080134u, "DeliveredChannelTotalTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080136u, "SpecifiedNumberOfPulses", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080138u, "DeliveredNumberOfPulses", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x3008013Au, "SpecifiedPulseRepetitionInterval", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x3008013Cu, "DeliveredPulseRepetitionInterval", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080140u, "RecordedSourceApplicatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080142u, "ReferencedSourceApplicatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080150u, "RecordedChannelShieldSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080152u, "ReferencedChannelShieldNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080160u, "BrachyControlPointDeliveredSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080162u, "SafePositionExitDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x30080164u, "SafePositionExitTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x30080166u, "SafePositionReturnDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x30080168u, "SafePositionReturnTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x30080171u, "PulseSpecificBrachyControlPointDeliveredSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080172u, "PulseNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30080173u, "BrachyPulseControlPointDeliveredSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080200u, "CurrentTreatmentStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080202u, "TreatmentStatusComment", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30080220u, "FractionGroupSummarySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080223u, "ReferencedFractionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080224u, "FractionGroupType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080230u, "BeamStopperPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30080240u, "FractionStatusSummarySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30080250u, "TreatmentDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x30080251u, "TreatmentTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0002u, "RTPlanLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0003u, "RTPlanName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0004u, "RTPlanDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0006u, "RTPlanDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0007u, "RTPlanTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0009u, "TreatmentProtocols", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x300A000Au, "PlanIntent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A000Cu, "RTPlanGeometry", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A000Eu, "PrescriptionDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0010u, "DoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0012u, "DoseReferenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0013u, "DoseReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0014u, "DoseReferenceStructureType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0015u, "NominalBeamEnergyUnit", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0016u, "DoseReferenceDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0018u, "DoseReferencePointCoordinates", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x300A001Au, "NominalPriorDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0020u, "DoseReferenceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0021u, "ConstraintWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0022u, "DeliveryWarningDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0023u, "DeliveryMaximumDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0025u, "TargetMinimumDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0026u, "TargetPrescriptionDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0027u, "TargetMaximumDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0028u, "TargetUnderdoseVolumeFraction", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A002Au, "OrganAtRiskFullVolumeDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A002Bu, "OrganAtRiskLimitDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A002Cu, "OrganAtRiskMaximumDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A002Du, "OrganAtRiskOverdoseVolumeFraction", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0040u, "ToleranceTableSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0042u, "ToleranceTableNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0043u, "ToleranceTableLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0044u, "GantryAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0046u, "BeamLimitingDeviceAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0048u, "BeamLimitingDeviceToleranceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A004Au, "BeamLimitingDevicePositionTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A004Bu, "SnoutPositionTolerance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A004Cu, "PatientSupportAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A004Eu, "TableTopEccentricAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A004Fu, "TableTopPitchAngleTolerance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0050u, "TableTopRollAngleTolerance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0051u, "TableTopVerticalPositionTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0052u, "TableTopLongitudinalPositionTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0053u, "TableTopLateralPositionTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0055u, "RTPlanRelationship", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0070u, "FractionGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0071u, "FractionGroupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0072u, "FractionGroupDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0078u, "NumberOfFractionsPlanned", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0079u, "NumberOfFractionPatternDigitsPerDay", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A007Au, "RepeatFractionCycleLength", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A007Bu, "FractionPattern", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0080u, "NumberOfBeams", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0083u, "ReferencedDoseReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0084u, "BeamDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0086u, "BeamMeterset", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0088u, "BeamDosePointDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0089u, "BeamDosePointEquivalentDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A008Au, "BeamDosePointSSD", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A008Bu, "BeamDoseMeaning", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A008Cu, "BeamDoseVerificationControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0090u, "BeamDoseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0091u, "AlternateBeamDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0092u, "AlternateBeamDoseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0093u, "DepthValueAveragingFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0094u, "BeamDosePointSourceToExternalContourDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00A0u, "NumberOfBrachyApplicationSetups", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00A2u, "BrachyApplicationSetupDoseSpecificationPoint", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x300A00A4u, "BrachyApplicationSetupDose", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00B0u, "BeamSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00B2u, "TreatmentMachineName", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00B3u, "PrimaryDosimeterUnit", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00B4u, "SourceAxisDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00B6u, "BeamLimitingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00B8u, "RTBeamLimitingDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00BAu, "SourceToBeamLimitingDeviceDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00BBu, "IsocenterToBeamLimitingDeviceDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00BCu, "NumberOfLeafJawPairs", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00BEu, "LeafPositionBoundaries", DicomVR.DS, DicomVR.None, 3, 0, 1, false),
-        new(0x300A00C0u, "BeamNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C2u, "BeamName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C3u, "BeamDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C4u, "BeamType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C5u, "BeamDeliveryDurationLimit", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C6u, "RadiationType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C7u, "HighDoseTechniqueType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00C8u, "ReferenceImageNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00CAu, "PlannedVerificationImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00CCu, "ImagingDeviceSpecificAcquisitionParameters", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x300A00CEu, "TreatmentDeliveryType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D0u, "NumberOfWedges", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D1u, "WedgeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D2u, "WedgeNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D3u, "WedgeType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D4u, "WedgeID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D5u, "WedgeAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D6u, "WedgeFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D7u, "TotalWedgeTrayWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D8u, "WedgeOrientation", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00D9u, "IsocenterToWedgeTrayDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00DAu, "SourceToWedgeTrayDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00DBu, "WedgeThinEdgePosition", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00DCu, "BolusID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00DDu, "BolusDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00DEu, "EffectiveWedgeAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E0u, "NumberOfCompensators", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E1u, "MaterialID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E2u, "TotalCompensatorTrayFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E3u, "CompensatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E4u, "CompensatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E5u, "CompensatorID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E6u, "SourceToCompensatorTrayDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E7u, "CompensatorRows", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E8u, "CompensatorColumns", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00E9u, "CompensatorPixelSpacing", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x300A00EAu, "CompensatorPosition", DicomVR.DS, DicomVR.None, 2, 2, 1, false),
-        new(0x300A00EBu, "CompensatorTransmissionData", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x300A00ECu, "CompensatorThicknessData", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x300A00EDu, "NumberOfBoli", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00EEu, "CompensatorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00EFu, "CompensatorTrayID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F0u, "NumberOfBlocks", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F2u, "TotalBlockTrayFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F3u, "TotalBlockTrayWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F4u, "BlockSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F5u, "BlockTrayID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F6u, "SourceToBlockTrayDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F7u, "IsocenterToBlockTrayDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F8u, "BlockType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00F9u, "AccessoryCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00FAu, "BlockDivergence", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00FBu, "BlockMountingPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00FCu, "BlockNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A00FEu, "BlockName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0100u, "BlockThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0102u, "BlockTransmission", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0104u, "BlockNumberOfPoints", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0106u, "BlockData", DicomVR.DS, DicomVR.None, 2, 0, 2, false),
-        new(0x300A0107u, "ApplicatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0108u, "ApplicatorID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0109u, "ApplicatorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A010Au, "ApplicatorDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A010Cu, "CumulativeDoseReferenceCoefficient", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A010Eu, "FinalCumulativeMetersetWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0110u, "NumberOfControlPoints", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0111u, "ControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0112u, "ControlPointIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0114u, "NominalBeamEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0115u, "DoseRateSet", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0116u, "WedgePositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0118u, "WedgePosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A011Au, "BeamLimitingDevicePositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A011Cu, "LeafJawPositions", DicomVR.DS, DicomVR.None, 2, 0, 2, false),
-        new(0x300A011Eu, "GantryAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A011Fu, "GantryRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0120u, "BeamLimitingDeviceAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0121u, "BeamLimitingDeviceRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0122u, "PatientSupportAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0123u, "PatientSupportRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0124u, "TableTopEccentricAxisDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0125u, "TableTopEccentricAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0126u, "TableTopEccentricRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0128u, "TableTopVerticalPosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0129u, "TableTopLongitudinalPosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A012Au, "TableTopLateralPosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A012Cu, "IsocenterPosition", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x300A012Eu, "SurfaceEntryPoint", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x300A0130u, "SourceToSurfaceDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0131u, "AverageBeamDosePointSourceToExternalContourDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0132u, "SourceToExternalContourDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0133u, "ExternalContourEntryPoint", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x300A0134u, "CumulativeMetersetWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0140u, "TableTopPitchAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0142u, "TableTopPitchRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0144u, "TableTopRollAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0146u, "TableTopRollRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0148u, "HeadFixationAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A014Au, "GantryPitchAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A014Cu, "GantryPitchRotationDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A014Eu, "GantryPitchAngleTolerance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0150u, "FixationEye", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0151u, "ChairHeadFramePosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0152u, "HeadFixationAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0153u, "ChairHeadFramePositionTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0154u, "FixationLightAzimuthalAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0155u, "FixationLightPolarAngleTolerance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0180u, "PatientSetupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0182u, "PatientSetupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0183u, "PatientSetupLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0184u, "PatientAdditionalPosition", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0190u, "FixationDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0192u, "FixationDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0194u, "FixationDeviceLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0196u, "FixationDeviceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0198u, "FixationDevicePosition", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0199u, "FixationDevicePitchAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A019Au, "FixationDeviceRollAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01A0u, "ShieldingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01A2u, "ShieldingDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01A4u, "ShieldingDeviceLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01A6u, "ShieldingDeviceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01A8u, "ShieldingDevicePosition", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01B0u, "SetupTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01B2u, "SetupTechniqueDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01B4u, "SetupDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01B6u, "SetupDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01B8u, "SetupDeviceLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01BAu, "SetupDeviceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01BCu, "SetupDeviceParameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01D0u, "SetupReferenceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01D2u, "TableTopVerticalSetupDisplacement", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01D4u, "TableTopLongitudinalSetupDisplacement", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A01D6u, "TableTopLateralSetupDisplacement", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0200u, "BrachyTreatmentTechnique", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0202u, "BrachyTreatmentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0206u, "TreatmentMachineSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0210u, "SourceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0212u, "SourceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0214u, "SourceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0216u, "SourceManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0218u, "ActiveSourceDiameter", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A021Au, "ActiveSourceLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A021Bu, "SourceModelID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A021Cu, "SourceDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0222u, "SourceEncapsulationNominalThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0224u, "SourceEncapsulationNominalTransmission", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0226u, "SourceIsotopeName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0228u, "SourceIsotopeHalfLife", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0229u, "SourceStrengthUnits", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A022Au, "ReferenceAirKermaRate", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A022Bu, "SourceStrength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A022Cu, "SourceStrengthReferenceDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x300A022Eu, "SourceStrengthReferenceTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0230u, "ApplicationSetupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0232u, "ApplicationSetupType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0234u, "ApplicationSetupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0236u, "ApplicationSetupName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0238u, "ApplicationSetupManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0240u, "TemplateNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0242u, "TemplateType", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0244u, "TemplateName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0250u, "TotalReferenceAirKerma", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0260u, "BrachyAccessoryDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0262u, "BrachyAccessoryDeviceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0263u, "BrachyAccessoryDeviceID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0264u, "BrachyAccessoryDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0266u, "BrachyAccessoryDeviceName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A026Au, "BrachyAccessoryDeviceNominalThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A026Cu, "BrachyAccessoryDeviceNominalTransmission", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0271u, "ChannelEffectiveLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0272u, "ChannelInnerLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0273u, "AfterloaderChannelID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0274u, "SourceApplicatorTipLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0280u, "ChannelSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0282u, "ChannelNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0284u, "ChannelLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0286u, "ChannelTotalTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0288u, "SourceMovementType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A028Au, "NumberOfPulses", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A028Cu, "PulseRepetitionInterval", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0290u, "SourceApplicatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0291u, "SourceApplicatorID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0292u, "SourceApplicatorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0294u, "SourceApplicatorName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0296u, "SourceApplicatorLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0298u, "SourceApplicatorManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A029Cu, "SourceApplicatorWallNominalThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A029Eu, "SourceApplicatorWallNominalTransmission", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02A0u, "SourceApplicatorStepSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02A1u, "ApplicatorShapeReferencedROINumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02A2u, "TransferTubeNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02A4u, "TransferTubeLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02B0u, "ChannelShieldSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02B2u, "ChannelShieldNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02B3u, "ChannelShieldID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02B4u, "ChannelShieldName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02B8u, "ChannelShieldNominalThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02BAu, "ChannelShieldNominalTransmission", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02C8u, "FinalCumulativeTimeWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02D0u, "BrachyControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02D2u, "ControlPointRelativePosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02D4u, "ControlPoint3DPosition", DicomVR.DS, DicomVR.None, 3, 3, 1, false),
-        new(0x300A02D6u, "CumulativeTimeWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E0u, "CompensatorDivergence", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E1u, "CompensatorMountingPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E2u, "SourceToCompensatorDistance", DicomVR.DS, DicomVR.None, 1, 0, 1, false),
-        new(0x300A02E3u, "TotalCompensatorTrayWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E4u, "IsocenterToCompensatorTrayDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E5u, "CompensatorColumnOffset", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E6u, "IsocenterToCompensatorDistances", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x300A02E7u, "CompensatorRelativeStoppingPowerRatio", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02E8u, "CompensatorMillingToolDiameter", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02EAu, "IonRangeCompensatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A02EBu, "CompensatorDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0302u, "RadiationMassNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0304u, "RadiationAtomicNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0306u, "RadiationChargeState", DicomVR.SS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0308u, "ScanMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0309u, "ModulatedScanModeType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A030Au, "VirtualSourceAxisDistances", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x300A030Cu, "SnoutSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A030Du, "SnoutPosition", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A030Fu, "SnoutID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0312u, "NumberOfRangeShifters", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0314u, "RangeShifterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0316u, "RangeShifterNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0318u, "RangeShifterID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0320u, "RangeShifterType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0322u, "RangeShifterDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0330u, "NumberOfLateralSpreadingDevices", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0332u, "LateralSpreadingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0334u, "LateralSpreadingDeviceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0336u, "LateralSpreadingDeviceID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0338u, "LateralSpreadingDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A033Au, "LateralSpreadingDeviceDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A033Cu, "LateralSpreadingDeviceWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0340u, "NumberOfRangeModulators", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0342u, "RangeModulatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0344u, "RangeModulatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0346u, "RangeModulatorID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0348u, "RangeModulatorType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A034Au, "RangeModulatorDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A034Cu, "BeamCurrentModulationID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0350u, "PatientSupportType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0352u, "PatientSupportID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0354u, "PatientSupportAccessoryCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0355u, "TrayAccessoryCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0356u, "FixationLightAzimuthalAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0358u, "FixationLightPolarAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A035Au, "MetersetRate", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0360u, "RangeShifterSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0362u, "RangeShifterSetting", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0364u, "IsocenterToRangeShifterDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0366u, "RangeShifterWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0370u, "LateralSpreadingDeviceSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0372u, "LateralSpreadingDeviceSetting", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0374u, "IsocenterToLateralSpreadingDeviceDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0380u, "RangeModulatorSettingsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0382u, "RangeModulatorGatingStartValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0384u, "RangeModulatorGatingStopValue", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0386u, "RangeModulatorGatingStartWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0388u, "RangeModulatorGatingStopWaterEquivalentThickness", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A038Au, "IsocenterToRangeModulatorDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A038Fu, "ScanSpotTimeOffset", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x300A0390u, "ScanSpotTuneID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0391u, "ScanSpotPrescribedIndices", DicomVR.IS, DicomVR.None, 1, 0, 1, false),
-        new(0x300A0392u, "NumberOfScanSpotPositions", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0393u, "ScanSpotReordered", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0394u, "ScanSpotPositionMap", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x300A0395u, "ScanSpotReorderingAllowed", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0396u, "ScanSpotMetersetWeights", DicomVR.FL, DicomVR.None, 1, 0, 1, false),
-        new(0x300A0398u, "ScanningSpotSize", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x300A0399u, "ScanSpotSizesDelivered", DicomVR.FL, DicomVR.None, 2, 0, 2, false),
-        new(0x300A039Au, "NumberOfPaintings", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03A0u, "IonToleranceTableSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03A2u, "IonBeamSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03A4u, "IonBeamLimitingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03A6u, "IonBlockSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03A8u, "IonControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03AAu, "IonWedgeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A03ACu, "IonWedgePositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0401u, "ReferencedSetupImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0402u, "SetupImageComment", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0410u, "MotionSynchronizationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0412u, "ControlPointOrientation", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x300A0420u, "GeneralAccessorySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0421u, "GeneralAccessoryID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0422u, "GeneralAccessoryDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0423u, "GeneralAccessoryType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0424u, "GeneralAccessoryNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0425u, "SourceToGeneralAccessoryDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0426u, "IsocenterToGeneralAccessoryDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0431u, "ApplicatorGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0432u, "ApplicatorApertureShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0433u, "ApplicatorOpening", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0434u, "ApplicatorOpeningX", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0435u, "ApplicatorOpeningY", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0436u, "SourceToApplicatorMountingPositionDistance", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0440u, "NumberOfBlockSlabItems", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0441u, "BlockSlabSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0442u, "BlockSlabThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0443u, "BlockSlabNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0450u, "DeviceMotionControlSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0451u, "DeviceMotionExecutionMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0452u, "DeviceMotionObservationMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0453u, "DeviceMotionParameterCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0501u, "DistalDepthFraction", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0502u, "DistalDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0503u, "NominalRangeModulationFractions", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x300A0504u, "NominalRangeModulatedRegionDepths", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x300A0505u, "DepthDoseParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0506u, "DeliveredDepthDoseParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0507u, "DeliveredDistalDepthFraction", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0508u, "DeliveredDistalDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0509u, "DeliveredNominalRangeModulationFractions", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x300A0510u, "DeliveredNominalRangeModulatedRegionDepths", DicomVR.FL, DicomVR.None, 2, 2, 1, false),
-        new(0x300A0511u, "DeliveredReferenceDoseDefinition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0512u, "ReferenceDoseDefinition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0600u, "RTControlPointIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0601u, "RadiationGenerationModeIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0602u, "ReferencedDefinedDeviceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0603u, "RadiationDoseIdentificationIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0604u, "NumberOfRTControlPoints", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0605u, "ReferencedRadiationGenerationModeIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0606u, "TreatmentPositionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0607u, "ReferencedDeviceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0608u, "TreatmentPositionGroupLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0609u, "TreatmentPositionGroupUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x300A060Au, "TreatmentPositionGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A060Bu, "ReferencedTreatmentPositionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A060Cu, "ReferencedRadiationDoseIdentificationIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A060Du, "RTAccessoryHolderWaterEquivalentThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A060Eu, "ReferencedRTAccessoryHolderDeviceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A060Fu, "RTAccessoryHolderSlotExistenceFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0610u, "RTAccessoryHolderSlotSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0611u, "RTAccessoryHolderSlotID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0612u, "RTAccessoryHolderSlotDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0613u, "RTAccessorySlotDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0614u, "RTAccessoryHolderDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0615u, "RTAccessoryDeviceSlotID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0616u, "RTRadiationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0617u, "RadiationDoseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0618u, "RadiationDoseIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0619u, "RadiationDoseIdentificationLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A061Au, "ReferenceDoseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A061Bu, "PrimaryDoseValueIndicator", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A061Cu, "DoseValuesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A061Du, "DoseValuePurpose", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x300A061Eu, "ReferenceDosePointCoordinates", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x300A061Fu, "RadiationDoseValuesParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0620u, "MetersetToDoseMappingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0621u, "ExpectedInVivoMeasurementValuesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0622u, "ExpectedInVivoMeasurementValueIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0623u, "RadiationDoseInVivoMeasurementLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0624u, "RadiationDoseCentralAxisDisplacement", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x300A0625u, "RadiationDoseValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0626u, "RadiationDoseSourceToSkinDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0627u, "RadiationDoseMeasurementPointCoordinates", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x300A0628u, "RadiationDoseSourceToExternalContourDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0629u, "RTToleranceSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A062Au, "RTToleranceSetLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A062Bu, "AttributeToleranceValuesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A062Cu, "ToleranceValue", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A062Du, "PatientSupportPositionToleranceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A062Eu, "TreatmentTimeLimit", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A062Fu, "CArmPhotonElectronControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0630u, "ReferencedRTRadiationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0631u, "ReferencedRTInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0634u, "SourceToPatientSurfaceDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0635u, "TreatmentMachineSpecialModeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0636u, "IntendedNumberOfFractions", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0637u, "RTRadiationSetIntent", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0638u, "RTRadiationPhysicalAndGeometricContentDetailFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0639u, "RTRecordFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A063Au, "TreatmentDeviceIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A063Bu, "ReferencedRTPhysicianIntentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A063Cu, "CumulativeMeterset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A063Du, "DeliveryRate", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A063Eu, "DeliveryRateUnitSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A063Fu, "TreatmentPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0640u, "RadiationSourceAxisDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0641u, "NumberOfRTBeamLimitingDevices", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0642u, "RTBeamLimitingDeviceProximalDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0643u, "RTBeamLimitingDeviceDistalDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0644u, "ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0645u, "BeamModifierOrientationAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0646u, "FixedRTBeamDelimiterDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0647u, "ParallelRTBeamDelimiterDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0648u, "NumberOfParallelRTBeamDelimiters", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0649u, "ParallelRTBeamDelimiterBoundaries", DicomVR.FD, DicomVR.None, 2, 0, 1, false),
-        new(0x300A064Au, "ParallelRTBeamDelimiterPositions", DicomVR.FD, DicomVR.None, 2, 0, 1, false),
-        new(0x300A064Bu, "RTBeamLimitingDeviceOffset", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x300A064Cu, "RTBeamDelimiterGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A064Du, "RTBeamLimitingDeviceDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A064Eu, "ParallelRTBeamDelimiterOpeningMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A064Fu, "ParallelRTBeamDelimiterLeafMountingSide", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x300A0651u, "WedgeDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0652u, "RadiationBeamWedgeAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0653u, "RadiationBeamWedgeThinEdgeDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0654u, "RadiationBeamEffectiveWedgeAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0655u, "NumberOfWedgePositions", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0656u, "RTBeamLimitingDeviceOpeningSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0657u, "NumberOfRTBeamLimitingDeviceOpenings", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0658u, "RadiationDosimeterUnitSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0659u, "RTDeviceDistanceReferenceLocationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A065Au, "RadiationDeviceConfigurationAndCommissioningKeySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A065Bu, "PatientSupportPositionParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A065Cu, "PatientSupportPositionSpecificationMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A065Du, "PatientSupportPositionDeviceParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A065Eu, "DeviceOrderIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A065Fu, "PatientSupportPositionParameterOrderIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0660u, "PatientSupportPositionDeviceToleranceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0661u, "PatientSupportPositionToleranceOrderIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0662u, "CompensatorDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0663u, "CompensatorMapOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0664u, "CompensatorProximalThicknessMap", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0665u, "CompensatorDistalThicknessMap", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0666u, "CompensatorBasePlaneOffset", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0667u, "CompensatorShapeFabricationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0668u, "CompensatorShapeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0669u, "RadiationBeamCompensatorMillingToolDiameter", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A066Au, "BlockDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A066Bu, "BlockEdgeData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x300A066Cu, "BlockOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A066Du, "RadiationBeamBlockThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A066Eu, "RadiationBeamBlockSlabThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A066Fu, "BlockEdgeDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0670u, "NumberOfRTAccessoryHolders", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0671u, "GeneralAccessoryDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0672u, "NumberOfGeneralAccessories", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0673u, "BolusDefinitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0674u, "NumberOfBoluses", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0675u, "EquipmentFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0676u, "EquipmentFrameOfReferenceDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0677u, "EquipmentReferencePointCoordinatesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0678u, "EquipmentReferencePointCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0679u, "RTBeamLimitingDeviceAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A067Au, "SourceRollAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A067Bu, "RadiationGenerationModeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A067Cu, "RadiationGenerationModeLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x300A067Du, "RadiationGenerationModeDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A067Eu, "RadiationGenerationModeMachineCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A067Fu, "RadiationTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0680u, "NominalEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0681u, "MinimumNominalEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0682u, "MaximumNominalEnergy", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0683u, "RadiationFluenceModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0684u, "EnergyUnitCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0685u, "NumberOfRadiationGenerationModes", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0686u, "PatientSupportDevicesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0687u, "NumberOfPatientSupportDevices", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0688u, "RTBeamModifierDefinitionDistance", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0689u, "BeamAreaLimitSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A068Au, "ReferencedRTPrescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0700u, "TreatmentSessionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0701u, "RTRadiationUsage", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0702u, "ReferencedRTRadiationSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0703u, "ReferencedRTRadiationRecordSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0704u, "RTRadiationSetDeliveryNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0705u, "ClinicalFractionNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0706u, "RTTreatmentFractionCompletionStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0707u, "RTRadiationSetUsage", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0708u, "TreatmentDeliveryContinuationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0709u, "TreatmentRecordContentOrigin", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0714u, "RTTreatmentTerminationStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0715u, "RTTreatmentTerminationReasonCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0716u, "MachineSpecificTreatmentTerminationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0722u, "RTRadiationSalvageRecordControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0723u, "StartingMetersetValueKnownFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0730u, "TreatmentTerminationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0731u, "TreatmentToleranceViolationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0732u, "TreatmentToleranceViolationCategory", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0733u, "TreatmentToleranceViolationAttributeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0734u, "TreatmentToleranceViolationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0735u, "TreatmentToleranceViolationIdentification", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0736u, "TreatmentToleranceViolationDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A073Au, "RecordedRTControlPointDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A073Bu, "ReferencedRadiationRTControlPointIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A073Eu, "AlternateValueSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A073Fu, "ConfirmationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0740u, "InterlockSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0741u, "InterlockDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0742u, "InterlockDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0743u, "InterlockOriginatingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0744u, "InterlockCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0745u, "InterlockResolutionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0746u, "InterlockResolutionUserSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0760u, "OverrideDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0761u, "TreatmentToleranceViolationTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0762u, "TreatmentToleranceViolationCauseCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0772u, "MeasuredMetersetToDoseMappingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0773u, "ReferencedExpectedInVivoMeasurementValueIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0774u, "DoseMeasurementDeviceCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0780u, "AdditionalParameterRecordingInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0783u, "InterlockOriginDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0784u, "RTPatientPositionScopeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0785u, "ReferencedTreatmentPositionGroupUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0786u, "RadiationOrderIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0787u, "OmittedRadiationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0788u, "ReasonForOmissionCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0789u, "RTDeliveryStartPatientPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A078Au, "RTTreatmentPreparationPatientPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A078Bu, "ReferencedRTTreatmentPreparationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A078Cu, "ReferencedPatientSetupPhotoSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A078Du, "PatientTreatmentPreparationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A078Eu, "PatientTreatmentPreparationProcedureParameterDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A078Fu, "PatientTreatmentPreparationDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0790u, "PatientTreatmentPreparationProcedureSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0791u, "PatientTreatmentPreparationProcedureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0792u, "PatientTreatmentPreparationMethodDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0793u, "PatientTreatmentPreparationProcedureParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0794u, "PatientSetupPhotoDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0795u, "PatientTreatmentPreparationProcedureIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0796u, "ReferencedPatientSetupProcedureIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0797u, "RTRadiationTaskSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0798u, "RTPatientPositionDisplacementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A0799u, "RTPatientPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A079Au, "DisplacementReferenceLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300A079Bu, "DisplacementMatrix", DicomVR.FD, DicomVR.None, 16, 16, 1, false),
-        new(0x300A079Cu, "PatientSupportDisplacementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A079Du, "DisplacementReferenceLocationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300A079Eu, "RTRadiationSetDeliveryUsage", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0002u, "ReferencedRTPlanSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0004u, "ReferencedBeamSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0006u, "ReferencedBeamNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0007u, "ReferencedReferenceImageNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0008u, "StartCumulativeMetersetWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0009u, "EndCumulativeMetersetWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C000Au, "ReferencedBrachyApplicationSetupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C000Cu, "ReferencedBrachyApplicationSetupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C000Eu, "ReferencedSourceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0020u, "ReferencedFractionGroupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0022u, "ReferencedFractionGroupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0040u, "ReferencedVerificationImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0042u, "ReferencedReferenceImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0050u, "ReferencedDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0051u, "ReferencedDoseReferenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0055u, "BrachyReferencedDoseReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0060u, "ReferencedStructureSetSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C006Au, "ReferencedPatientSetupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0080u, "ReferencedDoseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00A0u, "ReferencedToleranceTableNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00B0u, "ReferencedBolusSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00C0u, "ReferencedWedgeNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00D0u, "ReferencedCompensatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00E0u, "ReferencedBlockNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00F0u, "ReferencedControlPointIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00F2u, "ReferencedControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00F4u, "ReferencedStartControlPointIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C00F6u, "ReferencedStopControlPointIndex", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0100u, "ReferencedRangeShifterNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0102u, "ReferencedLateralSpreadingDeviceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0104u, "ReferencedRangeModulatorNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0111u, "OmittedBeamTaskSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0112u, "ReasonForOmission", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0113u, "ReasonForOmissionDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0114u, "PrescriptionOverviewSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0115u, "TotalPrescriptionDose", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0116u, "PlanOverviewSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0117u, "PlanOverviewIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0118u, "ReferencedPlanOverviewIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0119u, "NumberOfFractionsIncluded", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0120u, "DoseCalibrationConditionsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0121u, "AbsorbedDoseToMetersetRatio", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0122u, "DelineatedRadiationFieldSize", DicomVR.FD, DicomVR.None, 2, 2, 1, false),
-        new(0x300C0123u, "DoseCalibrationConditionsVerifiedFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0124u, "CalibrationReferencePointDepth", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0125u, "GatingBeamHoldTransitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0126u, "BeamHoldTransition", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0127u, "BeamHoldTransitionDateTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x300C0128u, "BeamHoldOriginatingDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x300E0002u, "ApprovalStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x300E0004u, "ReviewDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x300E0005u, "ReviewTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false),
-        new(0x300E0008u, "ReviewerName", DicomVR.PN, DicomVR.None, 1, 1, 1, false),
-        new(0x30100001u, "RadiobiologicalDoseEffectSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100002u, "RadiobiologicalDoseEffectFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100003u, "EffectiveDoseCalculationMethodCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100004u, "EffectiveDoseCalculationMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100005u, "EffectiveDoseCalculationMethodDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100006u, "ConceptualVolumeUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30100007u, "OriginatingSOPInstanceReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100008u, "ConceptualVolumeConstituentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100009u, "EquivalentConceptualVolumeInstanceReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010000Au, "EquivalentConceptualVolumesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010000Bu, "ReferencedConceptualVolumeUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x3010000Cu, "ConceptualVolumeCombinationExpression", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x3010000Du, "ConceptualVolumeConstituentIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010000Eu, "ConceptualVolumeCombinationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3010000Fu, "ConceptualVolumeCombinationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30100010u, "ConceptualVolumeSegmentationDefinedFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100011u, "ConceptualVolumeSegmentationReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100012u, "ConceptualVolumeConstituentSegmentationReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100013u, "ConstituentConceptualVolumeUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30100014u, "DerivationConceptualVolumeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100015u, "SourceConceptualVolumeUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30100016u, "ConceptualVolumeDerivationAlgorithmSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100017u, "ConceptualVolumeDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30100018u, "SourceConceptualVolumeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100019u, "AuthorIdentificationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010001Au, "ManufacturerModelVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x3010001Bu, "DeviceAlternateIdentifier", DicomVR.UC, DicomVR.None, 1, 1, 1, false),
-        new(0x3010001Cu, "DeviceAlternateIdentifierType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3010001Du, "DeviceAlternateIdentifierFormat", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x3010001Eu, "SegmentationCreationTemplateLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x3010001Fu, "SegmentationTemplateUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30100020u, "ReferencedSegmentReferenceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100021u, "SegmentReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100022u, "SegmentReferenceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100023u, "DirectSegmentReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100024u, "CombinationSegmentReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100025u, "ConceptualVolumeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100026u, "SegmentedRTAccessoryDeviceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100027u, "SegmentCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100028u, "RelatedSegmentCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100029u, "SegmentCharacteristicsPrecedence", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010002Au, "RTSegmentAnnotationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010002Bu, "SegmentAnnotationCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010002Cu, "SegmentAnnotationTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010002Du, "DeviceLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x3010002Eu, "DeviceTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010002Fu, "SegmentAnnotationTypeModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100030u, "PatientEquipmentRelationshipCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100031u, "ReferencedFiducialsUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30100032u, "PatientTreatmentOrientationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100033u, "UserContentLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30100034u, "UserContentLongLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100035u, "EntityLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x30100036u, "EntityName", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100037u, "EntityDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30100038u, "EntityLongLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100039u, "DeviceIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010003Au, "RTTreatmentPhaseIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010003Bu, "RTTreatmentPhaseUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x3010003Cu, "RTPrescriptionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010003Du, "RTSegmentAnnotationIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010003Eu, "BasisRTTreatmentPhaseIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010003Fu, "RelatedRTTreatmentPhaseIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100040u, "ReferencedRTTreatmentPhaseIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100041u, "ReferencedRTPrescriptionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100042u, "ReferencedParentRTPrescriptionIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100043u, "ManufacturerDeviceIdentifier", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x30100044u, "InstanceLevelReferencedPerformedProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100045u, "RTTreatmentPhaseIntentPresenceFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100046u, "RadiotherapyTreatmentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100047u, "TeletherapyRadiationType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x30100048u, "BrachytherapySourceType", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x30100049u, "ReferencedRTTreatmentPhaseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010004Au, "ReferencedDirectSegmentInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010004Bu, "IntendedRTTreatmentPhaseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010004Cu, "IntendedPhaseStartDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x3010004Du, "IntendedPhaseEndDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false),
-        new(0x3010004Eu, "RTTreatmentPhaseIntervalSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010004Fu, "TemporalRelationshipIntervalAnchor", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100050u, "MinimumNumberOfIntervalDays", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100051u, "MaximumNumberOfIntervalDays", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100052u, "PertinentSOPClassesInStudy", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x30100053u, "PertinentSOPClassesInSeries", DicomVR.UI, DicomVR.None, 1, 0, 1, false),
-        new(0x30100054u, "RTPrescriptionLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100055u, "RTPhysicianIntentPredecessorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100056u, "RTTreatmentApproachLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100057u, "RTPhysicianIntentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100058u, "RTPhysicianIntentIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100059u, "RTTreatmentIntentType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x3010005Au, "RTPhysicianIntentNarrative", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x3010005Bu, "RTProtocolCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010005Cu, "ReasonForSuperseding", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x3010005Du, "RTDiagnosisCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010005Eu, "ReferencedRTPhysicianIntentIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010005Fu, "RTPhysicianIntentInputInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100060u, "RTAnatomicPrescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100061u, "PriorTreatmentDoseDescription", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x30100062u, "PriorTreatmentReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100063u, "DosimetricObjectiveEvaluationScope", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100064u, "TherapeuticRoleCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100065u, "TherapeuticRoleTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100066u, "ConceptualVolumeOptimizationPrecedence", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x30100067u, "ConceptualVolumeCategoryCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100068u, "ConceptualVolumeBlockingConstraint", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100069u, "ConceptualVolumeTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010006Au, "ConceptualVolumeTypeModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010006Bu, "RTPrescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010006Cu, "DosimetricObjectiveSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010006Du, "DosimetricObjectiveTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010006Eu, "DosimetricObjectiveUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x3010006Fu, "ReferencedDosimetricObjectiveUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false),
-        new(0x30100070u, "DosimetricObjectiveParameterSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100071u, "ReferencedDosimetricObjectivesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100073u, "AbsoluteDosimetricObjectiveFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100074u, "DosimetricObjectiveWeight", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100075u, "DosimetricObjectivePurpose", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100076u, "PlanningInputInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100077u, "TreatmentSite", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x30100078u, "TreatmentSiteCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100079u, "FractionPatternSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x3010007Au, "TreatmentTechniqueNotes", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x3010007Bu, "PrescriptionNotes", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x3010007Cu, "NumberOfIntervalFractions", DicomVR.IS, DicomVR.None, 1, 1, 1, false),
-        new(0x3010007Du, "NumberOfFractions", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010007Eu, "IntendedDeliveryDuration", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x3010007Fu, "FractionationNotes", DicomVR.UT, DicomVR.None, 1, 1, 1, false),
-        new(0x30100080u, "RTTreatmentTechniqueCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100081u, "PrescriptionNotesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100082u, "FractionBasedRelationshipSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100083u, "FractionBasedRelationshipIntervalAnchor", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100084u, "MinimumHoursBetweenFractions", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100085u, "IntendedFractionStartTime", DicomVR.TM, DicomVR.None, 1, 0, 1, false),
-        new(0x30100086u, "IntendedStartDayOfWeek", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x30100087u, "WeekdayFractionPatternSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100088u, "DeliveryTimeStructureCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100089u, "TreatmentSiteModifierCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100090u, "RoboticBaseLocationIndicator", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x30100091u, "RoboticPathNodeSetCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100092u, "RoboticNodeIdentifier", DicomVR.UL, DicomVR.None, 1, 1, 1, false),
-        new(0x30100093u, "RTTreatmentSourceCoordinates", DicomVR.FD, DicomVR.None, 3, 3, 1, false),
-        new(0x30100094u, "RadiationSourceCoordinateSystemYawAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100095u, "RadiationSourceCoordinateSystemRollAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100096u, "RadiationSourceCoordinateSystemPitchAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x30100097u, "RoboticPathControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100098u, "TomotherapeuticControlPointSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x30100099u, "TomotherapeuticLeafOpenDurations", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x3010009Au, "TomotherapeuticLeafInitialClosedDurations", DicomVR.FD, DicomVR.None, 1, 0, 1, false),
-        new(0x40100001u, "LowEnergyDetectors", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40100002u, "HighEnergyDetectors", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40100004u, "DetectorGeometrySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101001u, "ThreatROIVoxelSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101004u, "ThreatROIBase", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x40101005u, "ThreatROIExtents", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x40101006u, "ThreatROIBitmap", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x40101007u, "RouteSegmentID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x40101008u, "GantryType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101009u, "OOIOwnerType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x4010100Au, "RouteSegmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101010u, "PotentialThreatObjectID", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x40101011u, "ThreatSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101012u, "ThreatCategory", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101013u, "ThreatCategoryDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x40101014u, "ATDAbilityAssessment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101015u, "ATDAssessmentFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101016u, "ATDAssessmentProbability", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x40101017u, "Mass", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x40101018u, "Density", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x40101019u, "ZEffective", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x4010101Au, "BoardingPassID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x4010101Bu, "CenterOfMass", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x4010101Cu, "CenterOfPTO", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x4010101Du, "BoundingPolygon", DicomVR.FL, DicomVR.None, 6, 0, 1, false),
-        new(0x4010101Eu, "RouteSegmentStartLocationID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x4010101Fu, "RouteSegmentEndLocationID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x40101020u, "RouteSegmentLocationIDType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101021u, "AbortReason", DicomVR.CS, DicomVR.None, 1, 0, 1, false),
-        new(0x40101023u, "VolumeOfPTO", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x40101024u, "AbortFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101025u, "RouteSegmentStartTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x40101026u, "RouteSegmentEndTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x40101027u, "TDRType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101028u, "InternationalRouteSegment", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101029u, "ThreatDetectionAlgorithmAndVersion", DicomVR.LO, DicomVR.None, 1, 0, 1, false),
-        new(0x4010102Au, "AssignedLocation", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x4010102Bu, "AlarmDecisionTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x40101031u, "AlarmDecision", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101033u, "NumberOfTotalObjects", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x40101034u, "NumberOfAlarmObjects", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x40101037u, "PTORepresentationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101038u, "ATDAssessmentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101039u, "TIPType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x4010103Au, "DICOSVersion", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101041u, "OOIOwnerCreationTime", DicomVR.DT, DicomVR.None, 1, 1, 1, false),
-        new(0x40101042u, "OOIType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101043u, "OOISize", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x40101044u, "AcquisitionStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101045u, "BasisMaterialsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101046u, "PhantomType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101047u, "OOIOwnerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101048u, "ScanType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101051u, "ItineraryID", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x40101052u, "ItineraryIDType", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x40101053u, "ItineraryIDAssigningAuthority", DicomVR.LO, DicomVR.None, 1, 1, 1, false),
-        new(0x40101054u, "RouteID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x40101055u, "RouteIDAssigningAuthority", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x40101056u, "InboundArrivalType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101058u, "CarrierID", DicomVR.SH, DicomVR.None, 1, 1, 1, false),
-        new(0x40101059u, "CarrierIDAssigningAuthority", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101060u, "SourceOrientation", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x40101061u, "SourcePosition", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x40101062u, "BeltHeight", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x40101064u, "AlgorithmRoutingCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101067u, "TransportClassification", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101068u, "OOITypeDescriptor", DicomVR.LT, DicomVR.None, 1, 1, 1, false),
-        new(0x40101069u, "TotalProcessingTime", DicomVR.FL, DicomVR.None, 1, 1, 1, false),
-        new(0x4010106Cu, "DetectorCalibrationData", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0x4010106Du, "AdditionalScreeningPerformed", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x4010106Eu, "AdditionalInspectionSelectionCriteria", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x4010106Fu, "AdditionalInspectionMethodSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101070u, "AITDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101071u, "QRMeasurementsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101072u, "TargetMaterialSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101073u, "SNRThreshold", DicomVR.FD, DicomVR.None, 1, 1, 1, false),
-        new(0x40101075u, "ImageScaleRepresentation", DicomVR.DS, DicomVR.None, 1, 1, 1, false),
-        new(0x40101076u, "ReferencedPTOSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101077u, "ReferencedTDRInstanceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x40101078u, "PTOLocationDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false),
-        new(0x40101079u, "AnomalyLocatorIndicatorSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x4010107Au, "AnomalyLocatorIndicator", DicomVR.FL, DicomVR.None, 3, 3, 1, false),
-        new(0x4010107Bu, "PTORegionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x4010107Cu, "InspectionSelectionCriteria", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x4010107Du, "SecondaryInspectionMethodSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x4010107Eu, "PRCSToRCSOrientation", DicomVR.DS, DicomVR.None, 6, 6, 1, false),
-        new(0x4FFE0001u, "MACParametersSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x52009229u, "SharedFunctionalGroupsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x52009230u, "PerFrameFunctionalGroupsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x54000100u, "WaveformSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0x54000110u, "ChannelMinimumValue", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0x54000112u, "ChannelMaximumValue", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0x54001004u, "WaveformBitsAllocated", DicomVR.US, DicomVR.None, 1, 1, 1, false),
-        new(0x54001006u, "WaveformSampleInterpretation", DicomVR.CS, DicomVR.None, 1, 1, 1, false),
-        new(0x5400100Au, "WaveformPaddingValue", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0x54001010u, "WaveformData", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0x56000010u, "FirstOrderPhaseCorrectionAngle", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x56000020u, "SpectroscopyData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x7FE00001u, "ExtendedOffsetTable", DicomVR.OV, DicomVR.None, 1, 1, 1, false),
-        new(0x7FE00002u, "ExtendedOffsetTableLengths", DicomVR.OV, DicomVR.None, 1, 1, 1, false),
-        new(0x7FE00008u, "FloatPixelData", DicomVR.OF, DicomVR.None, 1, 1, 1, false),
-        new(0x7FE00009u, "DoubleFloatPixelData", DicomVR.OD, DicomVR.None, 1, 1, 1, false),
-        new(0x7FE00010u, "PixelData", DicomVR.OW, DicomVR.OB, 1, 1, 1, false),
-        new(0xFFFAFFFAu, "DigitalSignaturesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false),
-        new(0xFFFCFFFCu, "DataSetTrailingPadding", DicomVR.OB, DicomVR.None, 1, 1, 1, false),
-        new(0xFFFEE000u, "Item", DicomVR.None, DicomVR.None, 1, 1, 1, false),
-        new(0xFFFEE00Du, "ItemDelimitationItem", DicomVR.None, DicomVR.None, 1, 1, 1, false),
-        new(0xFFFEE0DDu, "SequenceDelimitationItem", DicomVR.None, DicomVR.None, 1, 1, 1, false),
-        new(0x00000001u, "CommandLengthToEnd", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00000010u, "CommandRecognitionCode", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00000200u, "Initiator", DicomVR.AE, DicomVR.None, 1, 1, 1, true),
-        new(0x00000300u, "Receiver", DicomVR.AE, DicomVR.None, 1, 1, 1, true),
-        new(0x00000400u, "FindLocation", DicomVR.AE, DicomVR.None, 1, 1, 1, true),
-        new(0x00000850u, "NumberOfMatches", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00000860u, "ResponseSequenceNumber", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00004000u, "DialogReceiver", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00004010u, "TerminalType", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00005010u, "MessageSetID", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00005020u, "EndMessageID", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00005110u, "DisplayFormat", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00005120u, "PagePositionID", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00005130u, "TextFormatID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00005140u, "NormalReverse", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00005150u, "AddGrayScale", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00005160u, "Borders", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00005170u, "Copies", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00005180u, "CommandMagnificationType", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00005190u, "Erase", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x000051A0u, "Print", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x000051B0u, "Overlays", DicomVR.US, DicomVR.None, 1, 0, 1, true),
-        new(0x00041504u, "MRDRDirectoryRecordOffset", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00041600u, "NumberOfReferences", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00080001u, "LengthToEnd", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00080010u, "RecognitionCode", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00080024u, "OverlayDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00080025u, "CurveDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00080034u, "OverlayTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00080035u, "CurveTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00080040u, "DataSetType", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00080041u, "DataSetSubtype", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00080042u, "NuclearMedicineSeriesType", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00081000u, "NetworkID", DicomVR.AE, DicomVR.None, 1, 1, 1, true),
-        new(0x00081100u, "ReferencedResultsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00081130u, "ReferencedOverlaySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00081145u, "ReferencedCurveSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082110u, "LossyImageCompressionRetired", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00082200u, "TransducerPosition", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00082204u, "TransducerOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00082208u, "AnatomicStructure", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00082229u, "AnatomicStructureSpaceOrRegionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082240u, "TransducerPositionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082242u, "TransducerPositionModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082244u, "TransducerOrientationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082246u, "TransducerOrientationModifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082251u, "AnatomicStructureSpaceOrRegionCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082253u, "AnatomicPortalOfEntranceCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082255u, "AnatomicApproachDirectionCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082256u, "AnatomicPerspectiveDescriptionTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x00082257u, "AnatomicPerspectiveCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00082258u, "AnatomicLocationOfExaminingInstrumentDescriptionTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x00082259u, "AnatomicLocationOfExaminingInstrumentCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0008225Au, "AnatomicStructureSpaceOrRegionModifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0008225Cu, "OnAxisBackgroundAnatomicStructureCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00084000u, "IdentifyingComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00101000u, "OtherPatientIDs", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00101050u, "InsurancePlanIdentification", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00101090u, "MedicalRecordLocator", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00140023u, "CADFileFormat", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x00140024u, "ComponentReferenceSystem", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x00140045u, "MaterialPropertiesFileFormatRetired", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x00180030u, "Radionuclide", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00180032u, "EnergyWindowCenterline", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x00180033u, "EnergyWindowTotalWidth", DicomVR.DS, DicomVR.None, 1, 0, 1, true),
-        new(0x00180037u, "TherapyType", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00180039u, "TherapyDescription", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00181011u, "HardcopyCreationDeviceID", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00181017u, "HardcopyDeviceManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x0018101Au, "HardcopyDeviceSoftwareVersion", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x0018101Bu, "HardcopyDeviceManufacturerModelName", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00181141u, "AngularPosition", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x00181146u, "RotationOffset", DicomVR.DS, DicomVR.None, 1, 0, 1, true),
-        new(0x00181240u, "UpperLowerPixelValues", DicomVR.IS, DicomVR.None, 1, 0, 1, true),
-        new(0x00184000u, "AcquisitionComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00185021u, "PostprocessingFunction", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00185030u, "DynamicRange", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x00185040u, "TotalGain", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x00185210u, "ImageTransformationMatrix", DicomVR.DS, DicomVR.None, 6, 6, 1, true),
-        new(0x00185212u, "ImageTranslationVector", DicomVR.DS, DicomVR.None, 3, 3, 1, true),
-        new(0x00186038u, "DopplerSampleVolumeXPositionRetired", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x0018603Au, "DopplerSampleVolumeYPositionRetired", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x0018603Cu, "TMLinePositionX0Retired", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x0018603Eu, "TMLinePositionY0Retired", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00186040u, "TMLinePositionX1Retired", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00186042u, "TMLinePositionY1Retired", DicomVR.UL, DicomVR.None, 1, 1, 1, true),
-        new(0x00189096u, "ParallelReductionFactorInPlaneRetired", DicomVR.FD, DicomVR.None, 1, 1, 1, true),
-        new(0x00189166u, "BulkMotionStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00189195u, "ChemicalShiftMinimumIntegrationLimitInHz", DicomVR.FD, DicomVR.None, 1, 1, 1, true),
-        new(0x00189196u, "ChemicalShiftMaximumIntegrationLimitInHz", DicomVR.FD, DicomVR.None, 1, 1, 1, true),
-        new(0x00189324u, "EstimatedDoseSaving", DicomVR.FD, DicomVR.None, 1, 1, 1, true),
-        new(0x00200014u, "IsotopeNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200015u, "PhaseNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200016u, "IntervalNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200017u, "TimeSlotNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200018u, "AngleNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200022u, "OverlayNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200024u, "CurveNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200026u, "LUTNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200030u, "ImagePosition", DicomVR.DS, DicomVR.None, 3, 3, 1, true),
-        new(0x00200035u, "ImageOrientation", DicomVR.DS, DicomVR.None, 6, 6, 1, true),
-        new(0x00200050u, "Location", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x00200070u, "ImageGeometryType", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00200080u, "MaskingImage", DicomVR.CS, DicomVR.None, 1, 0, 1, true),
-        new(0x002000AAu, "ReportNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00201000u, "SeriesInStudy", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00201001u, "AcquisitionsInSeries", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00201003u, "ImagesInSeries", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00201004u, "AcquisitionsInStudy", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00201005u, "ImagesInStudy", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00201020u, "Reference", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00201070u, "OtherStudyNumbers", DicomVR.IS, DicomVR.None, 1, 0, 1, true),
-        new(0x00203401u, "ModifyingDeviceID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00203402u, "ModifiedImageID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00203403u, "ModifiedImageDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00203404u, "ModifyingDeviceManufacturer", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00203405u, "ModifiedImageTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00203406u, "ModifiedImageDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00205000u, "OriginalImageIdentification", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00205002u, "OriginalImageIdentificationNomenclature", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00221094u, "LensConstantDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00221153u, "OphthalmicAxialLengthAcquisitionMethodCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00221265u, "OphthalmicAxialLengthQualityMetricTypeCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00221273u, "OphthalmicAxialLengthQualityMetricTypeDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00280005u, "ImageDimensions", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280012u, "Planes", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280040u, "ImageFormat", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00280050u, "ManipulatedImage", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x0028005Fu, "CompressionRecognitionCode", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00280060u, "CompressionCode", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00280061u, "CompressionOriginator", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00280062u, "CompressionLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00280063u, "CompressionDescription", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00280065u, "CompressionSequence", DicomVR.CS, DicomVR.None, 1, 0, 1, true),
-        new(0x00280066u, "CompressionStepPointers", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00280068u, "RepeatInterval", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280069u, "BitsGrouped", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280070u, "PerimeterTable", DicomVR.US, DicomVR.None, 1, 0, 1, true),
-        new(0x00280071u, "PerimeterValue", DicomVR.US, DicomVR.SS, 1, 1, 1, true),
-        new(0x00280080u, "PredictorRows", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280081u, "PredictorColumns", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280082u, "PredictorConstants", DicomVR.US, DicomVR.None, 1, 0, 1, true),
-        new(0x00280090u, "BlockedPixels", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00280091u, "BlockRows", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280092u, "BlockColumns", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280093u, "RowOverlap", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280094u, "ColumnOverlap", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280104u, "SmallestValidPixelValue", DicomVR.US, DicomVR.SS, 1, 1, 1, true),
-        new(0x00280105u, "LargestValidPixelValue", DicomVR.US, DicomVR.SS, 1, 1, 1, true),
-        new(0x00280110u, "SmallestImagePixelValueInPlane", DicomVR.US, DicomVR.SS, 1, 1, 1, true),
-        new(0x00280111u, "LargestImagePixelValueInPlane", DicomVR.US, DicomVR.SS, 1, 1, 1, true),
-        new(0x00280200u, "ImageLocation", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280400u, "TransformLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00280401u, "TransformVersionNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00280402u, "NumberOfTransformSteps", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280403u, "SequenceOfCompressedData", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00280404u, "DetailsOfCoefficients", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00280700u, "DCTLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00280701u, "DataBlockDescription", DicomVR.CS, DicomVR.None, 1, 0, 1, true),
-        new(0x00280702u, "DataBlock", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00280710u, "NormalizationFactorFormat", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280720u, "ZonalMapNumberFormat", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280721u, "ZonalMapLocation", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00280722u, "ZonalMapFormat", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280730u, "AdaptiveMapFormat", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280740u, "CodeNumberFormat", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00281080u, "GrayScale", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00281100u, "GrayLookupTableDescriptor", DicomVR.US, DicomVR.SS, 3, 3, 1, true),
-        new(0x00281111u, "LargeRedPaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.SS, 4, 4, 1, true),
-        new(0x00281112u, "LargeGreenPaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.SS, 4, 4, 1, true),
-        new(0x00281113u, "LargeBluePaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.SS, 4, 4, 1, true),
-        new(0x00281200u, "GrayLookupTableData", DicomVR.OW, DicomVR.US, 1, 0, 1, true),
-        new(0x00281211u, "LargeRedPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00281212u, "LargeGreenPaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00281213u, "LargeBluePaletteColorLookupTableData", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00281214u, "LargePaletteColorLookupTableUID", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x00284000u, "ImagePresentationComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00285000u, "BiPlaneAcquisitionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00286030u, "MaskPointers", DicomVR.US, DicomVR.None, 1, 0, 1, true),
-        new(0x00289099u, "LargestMonochromePixelValue", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x0032000Au, "StudyStatusID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0032000Cu, "StudyPriorityID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00320012u, "StudyIDIssuer", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00320032u, "StudyVerifiedDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00320033u, "StudyVerifiedTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00320034u, "StudyReadDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00320035u, "StudyReadTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00321000u, "ScheduledStudyStartDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00321001u, "ScheduledStudyStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00321010u, "ScheduledStudyStopDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00321011u, "ScheduledStudyStopTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00321020u, "ScheduledStudyLocation", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00321021u, "ScheduledStudyLocationAETitle", DicomVR.AE, DicomVR.None, 1, 0, 1, true),
-        new(0x00321030u, "ReasonForStudy", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00321040u, "StudyArrivalDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00321041u, "StudyArrivalTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00321050u, "StudyCompletionDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00321051u, "StudyCompletionTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00321055u, "StudyComponentStatusID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00324000u, "StudyComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x00380011u, "IssuerOfAdmissionID", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x0038001Au, "ScheduledAdmissionDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x0038001Bu, "ScheduledAdmissionTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x0038001Cu, "ScheduledDischargeDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x0038001Du, "ScheduledDischargeTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x0038001Eu, "ScheduledPatientInstitutionResidence", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00380030u, "DischargeDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x00380032u, "DischargeTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x00380040u, "DischargeDiagnosisDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00380044u, "DischargeDiagnosisCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00380061u, "IssuerOfServiceEpisodeID", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00400300u, "TotalTimeOfFluoroscopy", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00400301u, "TotalNumberOfExposures", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00400307u, "DistanceSourceToSupport", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040030Eu, "ExposureDoseSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00400330u, "ReferencedProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040050Au, "SpecimenAccessionNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00400550u, "SpecimenSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00400552u, "SpecimenDescriptionSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00400553u, "SpecimenDescriptionTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x004006FAu, "SlideIdentifier", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x004008D8u, "PixelSpacingSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x004008DAu, "CoordinateSystemAxisCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x004009F8u, "VitalStainCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00401006u, "PlacerOrderNumberProcedure", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00401007u, "FillerOrderNumberProcedure", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00401060u, "RequestedProcedureDescriptionTrial", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00402001u, "ReasonForTheImagingServiceRequest", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00402006u, "PlacerOrderNumberImagingServiceRequestRetired", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00402007u, "FillerOrderNumberImagingServiceRequestRetired", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x00404001u, "GeneralPurposeScheduledProcedureStepStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00404002u, "GeneralPurposePerformedProcedureStepStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00404003u, "GeneralPurposeScheduledProcedureStepPriority", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00404004u, "ScheduledProcessingApplicationsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00404006u, "MultipleCopiesFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00404007u, "PerformedProcessingApplicationsCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00404015u, "ResultingGeneralPurposePerformedProcedureStepsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00404016u, "ReferencedGeneralPurposeScheduledProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00404020u, "InputAvailabilityFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00404022u, "RelevantInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00404023u, "ReferencedGeneralPurposeScheduledProcedureStepTransactionUID", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x00404031u, "RequestedSubsequentWorkitemCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00404032u, "NonDICOMOutputCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A007u, "FindingsFlagTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A020u, "FindingsSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A021u, "FindingsGroupUIDTrial", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A022u, "ReferencedFindingsGroupUIDTrial", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A023u, "FindingsGroupRecordingDateTrial", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A024u, "FindingsGroupRecordingTimeTrial", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A026u, "FindingsSourceCategoryCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A028u, "DocumentingOrganizationIdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A047u, "MeasurementPrecisionDescriptionTrial", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A057u, "UrgencyOrPriorityAlertsTrial", DicomVR.CS, DicomVR.None, 1, 0, 1, true),
-        new(0x0040A060u, "SequencingIndicatorTrial", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A066u, "DocumentIdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A067u, "DocumentAuthorTrial", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A068u, "DocumentAuthorIdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A070u, "IdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A074u, "ObjectBinaryIdentifierTrial", DicomVR.OB, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A076u, "DocumentingObserverIdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A085u, "ProcedureIdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A089u, "ObjectDirectoryBinaryIdentifierTrial", DicomVR.OB, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A090u, "EquivalentCDADocumentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A110u, "DateOfDocumentOrVerbalTransactionTrial", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A112u, "TimeOfDocumentCreationOrVerbalTransactionTrial", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A125u, "ReportStatusIDTrial", DicomVR.CS, DicomVR.None, 2, 2, 1, true),
-        new(0x0040A136u, "ReferencedFrameNumbers", DicomVR.US, DicomVR.None, 1, 0, 1, true),
-        new(0x0040A167u, "ObservationCategoryCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A16Au, "BibliographicCitationTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A172u, "ReferencedObservationUIDTrial", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A173u, "ReferencedObservationClassTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A174u, "ReferencedObjectObservationClassTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A192u, "ObservationDateTrial", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A193u, "ObservationTimeTrial", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A194u, "MeasurementAutomationTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A224u, "IdentificationDescriptionTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A290u, "CoordinatesSetGeometricTypeTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A296u, "AlgorithmCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A297u, "AlgorithmDescriptionTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A29Au, "PixelCoordinatesSetTrial", DicomVR.SL, DicomVR.None, 2, 0, 2, true),
-        new(0x0040A307u, "CurrentObserverTrial", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A313u, "ReferencedAccessionSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A33Au, "ReportStatusCommentTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A340u, "ProcedureContextSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A352u, "VerbalSourceTrial", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A353u, "AddressTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A354u, "TelephoneNumberTrial", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A358u, "VerbalSourceIdentifierCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A380u, "ReportDetailSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A402u, "ObservationSubjectUIDTrial", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A403u, "ObservationSubjectClassTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A404u, "ObservationSubjectTypeCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A600u, "ObservationSubjectContextFlagTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A601u, "ObserverContextFlagTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A603u, "ProcedureContextFlagTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A731u, "RelationshipSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A732u, "RelationshipTypeCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A744u, "LanguageCodeSequenceTrial", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x0040A992u, "UniformResourceLocatorTrial", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x0040DB06u, "TemplateVersion", DicomVR.DT, DicomVR.None, 1, 1, 1, true),
-        new(0x0040DB07u, "TemplateLocalVersion", DicomVR.DT, DicomVR.None, 1, 1, 1, true),
-        new(0x0040DB0Bu, "TemplateExtensionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x0040DB0Cu, "TemplateExtensionOrganizationUID", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x0040DB0Du, "TemplateExtensionCreatorUID", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x00480200u, "ReferencedImageNavigationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00480201u, "TopLeftHandCornerOfLocalizerArea", DicomVR.US, DicomVR.None, 2, 2, 1, true),
-        new(0x00480202u, "BottomRightHandCornerOfLocalizerArea", DicomVR.US, DicomVR.None, 2, 2, 1, true),
-        new(0x00541400u, "CountsIncluded", DicomVR.CS, DicomVR.None, 1, 0, 1, true),
-        new(0x00541401u, "DeadTimeCorrectionFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00660023u, "TrianglePointIndexList", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00660024u, "EdgePointIndexList", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00660025u, "VertexPointIndexList", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00660029u, "PrimitivePointIndexList", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00700040u, "ImageRotationRetired", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00700050u, "DisplayedAreaTopLeftHandCornerTrial", DicomVR.US, DicomVR.None, 2, 2, 1, true),
-        new(0x00700051u, "DisplayedAreaBottomRightHandCornerTrial", DicomVR.US, DicomVR.None, 2, 2, 1, true),
-        new(0x00700067u, "GraphicLayerRecommendedDisplayRGBValue", DicomVR.US, DicomVR.None, 3, 3, 1, true),
-        new(0x00701206u, "CompositingMethod", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x00741024u, "BeamOrderIndexTrial", DicomVR.IS, DicomVR.None, 1, 1, 1, true),
-        new(0x00741038u, "DoubleExposureMetersetTrial", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x0074103Au, "DoubleExposureFieldDeltaTrial", DicomVR.DS, DicomVR.None, 4, 4, 1, true),
-        new(0x00741220u, "RelatedProcedureStepSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x00741222u, "ProcedureStepRelationshipType", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00880904u, "TopicTitle", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00880906u, "TopicSubject", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x00880910u, "TopicAuthor", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x00880912u, "TopicKeywords", DicomVR.LO, DicomVR.None, 1, 32, 1, true),
-        new(0x20000062u, "ColorImagePrintingFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20000063u, "CollationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20000065u, "AnnotationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20000067u, "ImageOverlayFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20000069u, "PresentationLUTFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x2000006Au, "ImageBoxPresentationLUTFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20000510u, "ReferencedStoredPrintSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x20200130u, "ReferencedImageOverlayBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x20200140u, "ReferencedVOILUTBoxSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x20400010u, "ReferencedOverlayPlaneSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x20400011u, "ReferencedOverlayPlaneGroups", DicomVR.US, DicomVR.None, 1, 99, 1, true),
-        new(0x20400020u, "OverlayPixelDataSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x20400060u, "OverlayMagnificationType", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400070u, "OverlaySmoothingType", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400072u, "OverlayOrImageMagnification", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400074u, "MagnifyToNumberOfColumns", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x20400080u, "OverlayForegroundDensity", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400082u, "OverlayBackgroundDensity", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400090u, "OverlayMode", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400100u, "ThresholdDensity", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x20400500u, "ReferencedImageBoxSequenceRetired", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21000010u, "PrintJobID", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x21000500u, "ReferencedPrintJobSequencePullStoredPrint", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21100099u, "PrintQueueID", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x21200010u, "QueueStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x21200050u, "PrintJobDescriptionSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21200070u, "ReferencedPrintJobSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300010u, "PrintManagementCapabilitiesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300015u, "PrinterCharacteristicsSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300030u, "FilmBoxContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300040u, "ImageBoxContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300050u, "AnnotationContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300060u, "ImageOverlayBoxContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x21300080u, "PresentationLUTContentSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x30060044u, "ContourSlabThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, true),
-        new(0x30060045u, "ContourOffsetVector", DicomVR.DS, DicomVR.None, 3, 3, 1, true),
-        new(0x30060049u, "AttachedContours", DicomVR.IS, DicomVR.None, 1, 0, 1, true),
-        new(0x300600B9u, "AdditionalRTROIIdentificationCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x300600C0u, "FrameOfReferenceRelationshipSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x300600C2u, "RelatedFrameOfReferenceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x300600C4u, "FrameOfReferenceTransformationType", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x300A000Bu, "TreatmentSites", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x300A0082u, "BeamDoseSpecificationPoint", DicomVR.DS, DicomVR.None, 3, 3, 1, true),
-        new(0x300A008Du, "AverageBeamDosePointDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, true),
-        new(0x300A008Eu, "AverageBeamDosePointEquivalentDepth", DicomVR.FL, DicomVR.None, 1, 1, 1, true),
-        new(0x300A008Fu, "AverageBeamDosePointSSD", DicomVR.FL, DicomVR.None, 1, 1, 1, true),
-        new(0x300A0632u, "ReferencedRTPatientSetupSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x300A0650u, "PatientSetupUID", DicomVR.UI, DicomVR.None, 1, 1, 1, true),
-        new(0x40000010u, "Arbitrary", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x40004000u, "TextComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x40080040u, "ResultsID", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x40080042u, "ResultsIDIssuer", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x40080050u, "ReferencedInterpretationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x400800FFu, "ReportProductionStatusTrial", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x40080100u, "InterpretationRecordedDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x40080101u, "InterpretationRecordedTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x40080102u, "InterpretationRecorder", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x40080103u, "ReferenceToRecordedSound", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x40080108u, "InterpretationTranscriptionDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x40080109u, "InterpretationTranscriptionTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x4008010Au, "InterpretationTranscriber", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x4008010Bu, "InterpretationText", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x4008010Cu, "InterpretationAuthor", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x40080111u, "InterpretationApproverSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x40080112u, "InterpretationApprovalDate", DicomVR.DA, DicomVR.None, 1, 1, 1, true),
-        new(0x40080113u, "InterpretationApprovalTime", DicomVR.TM, DicomVR.None, 1, 1, 1, true),
-        new(0x40080114u, "PhysicianApprovingInterpretation", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x40080115u, "InterpretationDiagnosisDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, true),
-        new(0x40080117u, "InterpretationDiagnosisCodeSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x40080118u, "ResultsDistributionListSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true),
-        new(0x40080119u, "DistributionName", DicomVR.PN, DicomVR.None, 1, 1, 1, true),
-        new(0x4008011Au, "DistributionAddress", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x40080200u, "InterpretationID", DicomVR.SH, DicomVR.None, 1, 1, 1, true),
-        new(0x40080202u, "InterpretationIDIssuer", DicomVR.LO, DicomVR.None, 1, 1, 1, true),
-        new(0x40080210u, "InterpretationTypeID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x40080212u, "InterpretationStatusID", DicomVR.CS, DicomVR.None, 1, 1, 1, true),
-        new(0x40080300u, "Impressions", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x40084000u, "ResultsComments", DicomVR.ST, DicomVR.None, 1, 1, 1, true),
-        new(0x7FE00020u, "CoefficientsSDVN", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x7FE00030u, "CoefficientsSDHN", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x7FE00040u, "CoefficientsSDDN", DicomVR.OW, DicomVR.None, 1, 1, 1, true),
-        new(0x00280410u, "RowsForNthOrderCoefficients", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280411u, "ColumnsForNthOrderCoefficients", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280412u, "CoefficientCoding", DicomVR.LO, DicomVR.None, 1, 0, 1, true),
-        new(0x00280413u, "CoefficientCodingPointers", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00280800u, "CodeLabel", DicomVR.CS, DicomVR.None, 1, 0, 1, true),
-        new(0x00280802u, "NumberOfTables", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280803u, "CodeTableLocation", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x00280804u, "BitsForCodeWord", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x00280808u, "ImageDataLocation", DicomVR.AT, DicomVR.None, 1, 0, 1, true),
-        new(0x10000010u, "EscapeTriplet", DicomVR.US, DicomVR.None, 3, 3, 1, true),
-        new(0x10000011u, "RunLengthTriplet", DicomVR.US, DicomVR.None, 3, 3, 1, true),
-        new(0x10000012u, "HuffmanTableSize", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x10000013u, "HuffmanTableTriplet", DicomVR.US, DicomVR.None, 3, 3, 1, true),
-        new(0x10000014u, "ShiftTableSize", DicomVR.US, DicomVR.None, 1, 1, 1, true),
-        new(0x10000015u, "ShiftTableTriplet", DicomVR.US, DicomVR.None, 3, 3, 1, true),
-        new(0x10100004u, "ZonalMap", DicomVR.US, DicomVR.None, 1, 0, 1, true),
-    ];
+    // Tag|keyword|VR|alternate VR|VM min|VM max (0: n)|VM step|retired
+    private static ReadOnlySpan<byte> ExactRows => """
+00000000|CommandGroupLength|UL||1|1|1|0
+00000002|AffectedSOPClassUID|UI||1|1|1|0
+00000003|RequestedSOPClassUID|UI||1|1|1|0
+00000100|CommandField|US||1|1|1|0
+00000110|MessageID|US||1|1|1|0
+00000120|MessageIDBeingRespondedTo|US||1|1|1|0
+00000600|MoveDestination|AE||1|1|1|0
+00000700|Priority|US||1|1|1|0
+00000800|CommandDataSetType|US||1|1|1|0
+00000900|Status|US||1|1|1|0
+00000901|OffendingElement|AT||1|0|1|0
+00000902|ErrorComment|LO||1|1|1|0
+00000903|ErrorID|US||1|1|1|0
+00001000|AffectedSOPInstanceUID|UI||1|1|1|0
+00001001|RequestedSOPInstanceUID|UI||1|1|1|0
+00001002|EventTypeID|US||1|1|1|0
+00001005|AttributeIdentifierList|AT||1|0|1|0
+00001008|ActionTypeID|US||1|1|1|0
+00001020|NumberOfRemainingSuboperations|US||1|1|1|0
+00001021|NumberOfCompletedSuboperations|US||1|1|1|0
+00001022|NumberOfFailedSuboperations|US||1|1|1|0
+00001023|NumberOfWarningSuboperations|US||1|1|1|0
+00001030|MoveOriginatorApplicationEntityTitle|AE||1|1|1|0
+00001031|MoveOriginatorMessageID|US||1|1|1|0
+00020000|FileMetaInformationGroupLength|UL||1|1|1|0
+00020001|FileMetaInformationVersion|OB||1|1|1|0
+00020002|MediaStorageSOPClassUID|UI||1|1|1|0
+00020003|MediaStorageSOPInstanceUID|UI||1|1|1|0
+00020010|TransferSyntaxUID|UI||1|1|1|0
+00020012|ImplementationClassUID|UI||1|1|1|0
+00020013|ImplementationVersionName|SH||1|1|1|0
+00020016|SourceApplicationEntityTitle|AE||1|1|1|0
+00020017|SendingApplicationEntityTitle|AE||1|1|1|0
+00020018|ReceivingApplicationEntityTitle|AE||1|1|1|0
+00020026|SourcePresentationAddress|UR||1|1|1|0
+00020027|SendingPresentationAddress|UR||1|1|1|0
+00020028|ReceivingPresentationAddress|UR||1|1|1|0
+00020031|RTVMetaInformationVersion|OB||1|1|1|0
+00020032|RTVCommunicationSOPClassUID|UI||1|1|1|0
+00020033|RTVCommunicationSOPInstanceUID|UI||1|1|1|0
+00020035|RTVSourceIdentifier|OB||1|1|1|0
+00020036|RTVFlowIdentifier|OB||1|1|1|0
+00020037|RTVFlowRTPSamplingRate|UL||1|1|1|0
+00020038|RTVFlowActualFrameDuration|FD||1|1|1|0
+00020100|PrivateInformationCreatorUID|UI||1|1|1|0
+00020102|PrivateInformation|OB||1|1|1|0
+00041130|FileSetID|CS||1|1|1|0
+00041141|FileSetDescriptorFileID|CS||1|8|1|0
+00041142|SpecificCharacterSetOfFileSetDescriptorFile|CS||1|1|1|0
+00041200|OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity|UL||1|1|1|0
+00041202|OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity|UL||1|1|1|0
+00041212|FileSetConsistencyFlag|US||1|1|1|0
+00041220|DirectoryRecordSequence|SQ||1|1|1|0
+00041400|OffsetOfTheNextDirectoryRecord|UL||1|1|1|0
+00041410|RecordInUseFlag|US||1|1|1|0
+00041420|OffsetOfReferencedLowerLevelDirectoryEntity|UL||1|1|1|0
+00041430|DirectoryRecordType|CS||1|1|1|0
+00041432|PrivateRecordUID|UI||1|1|1|0
+00041500|ReferencedFileID|CS||1|8|1|0
+00041510|ReferencedSOPClassUIDInFile|UI||1|1|1|0
+00041511|ReferencedSOPInstanceUIDInFile|UI||1|1|1|0
+00041512|ReferencedTransferSyntaxUIDInFile|UI||1|1|1|0
+0004151A|ReferencedRelatedGeneralSOPClassUIDInFile|UI||1|0|1|0
+00060001|CurrentFrameFunctionalGroupsSequence|SQ||1|1|1|0
+00080005|SpecificCharacterSet|CS||1|0|1|0
+00080006|LanguageCodeSequence|SQ||1|1|1|0
+00080008|ImageType|CS||2|0|1|0
+00080012|InstanceCreationDate|DA||1|1|1|0
+00080013|InstanceCreationTime|TM||1|1|1|0
+00080014|InstanceCreatorUID|UI||1|1|1|0
+00080015|InstanceCoercionDateTime|DT||1|1|1|0
+00080016|SOPClassUID|UI||1|1|1|0
+00080017|AcquisitionUID|UI||1|1|1|0
+00080018|SOPInstanceUID|UI||1|1|1|0
+00080019|PyramidUID|UI||1|1|1|0
+0008001A|RelatedGeneralSOPClassUID|UI||1|0|1|0
+0008001B|OriginalSpecializedSOPClassUID|UI||1|1|1|0
+00080020|StudyDate|DA||1|1|1|0
+00080021|SeriesDate|DA||1|1|1|0
+00080022|AcquisitionDate|DA||1|1|1|0
+00080023|ContentDate|DA||1|1|1|0
+0008002A|AcquisitionDateTime|DT||1|1|1|0
+00080030|StudyTime|TM||1|1|1|0
+00080031|SeriesTime|TM||1|1|1|0
+00080032|AcquisitionTime|TM||1|1|1|0
+00080033|ContentTime|TM||1|1|1|0
+00080050|AccessionNumber|SH||1|1|1|0
+00080051|IssuerOfAccessionNumberSequence|SQ||1|1|1|0
+00080052|QueryRetrieveLevel|CS||1|1|1|0
+00080053|QueryRetrieveView|CS||1|1|1|0
+00080054|RetrieveAETitle|AE||1|0|1|0
+00080055|StationAETitle|AE||1|1|1|0
+00080056|InstanceAvailability|CS||1|1|1|0
+00080058|FailedSOPInstanceUIDList|UI||1|0|1|0
+00080060|Modality|CS||1|1|1|0
+00080061|ModalitiesInStudy|CS||1|0|1|0
+00080062|SOPClassesInStudy|UI||1|0|1|0
+00080063|AnatomicRegionsInStudyCodeSequence|SQ||1|1|1|0
+00080064|ConversionType|CS||1|1|1|0
+00080068|PresentationIntentType|CS||1|1|1|0
+00080070|Manufacturer|LO||1|1|1|0
+00080080|InstitutionName|LO||1|1|1|0
+00080081|InstitutionAddress|ST||1|1|1|0
+00080082|InstitutionCodeSequence|SQ||1|1|1|0
+00080090|ReferringPhysicianName|PN||1|1|1|0
+00080092|ReferringPhysicianAddress|ST||1|1|1|0
+00080094|ReferringPhysicianTelephoneNumbers|SH||1|0|1|0
+00080096|ReferringPhysicianIdentificationSequence|SQ||1|1|1|0
+0008009C|ConsultingPhysicianName|PN||1|0|1|0
+0008009D|ConsultingPhysicianIdentificationSequence|SQ||1|1|1|0
+00080100|CodeValue|SH||1|1|1|0
+00080101|ExtendedCodeValue|LO||1|1|1|0
+00080102|CodingSchemeDesignator|SH||1|1|1|0
+00080103|CodingSchemeVersion|SH||1|1|1|0
+00080104|CodeMeaning|LO||1|1|1|0
+00080105|MappingResource|CS||1|1|1|0
+00080106|ContextGroupVersion|DT||1|1|1|0
+00080107|ContextGroupLocalVersion|DT||1|1|1|0
+00080108|ExtendedCodeMeaning|LT||1|1|1|0
+00080109|CodingSchemeResourcesSequence|SQ||1|1|1|0
+0008010A|CodingSchemeURLType|CS||1|1|1|0
+0008010B|ContextGroupExtensionFlag|CS||1|1|1|0
+0008010C|CodingSchemeUID|UI||1|1|1|0
+0008010D|ContextGroupExtensionCreatorUID|UI||1|1|1|0
+0008010E|CodingSchemeURL|UR||1|1|1|0
+0008010F|ContextIdentifier|CS||1|1|1|0
+00080110|CodingSchemeIdentificationSequence|SQ||1|1|1|0
+00080112|CodingSchemeRegistry|LO||1|1|1|0
+00080114|CodingSchemeExternalID|ST||1|1|1|0
+00080115|CodingSchemeName|ST||1|1|1|0
+00080116|CodingSchemeResponsibleOrganization|ST||1|1|1|0
+00080117|ContextUID|UI||1|1|1|0
+00080118|MappingResourceUID|UI||1|1|1|0
+00080119|LongCodeValue|UC||1|1|1|0
+00080120|URNCodeValue|UR||1|1|1|0
+00080121|EquivalentCodeSequence|SQ||1|1|1|0
+00080122|MappingResourceName|LO||1|1|1|0
+00080123|ContextGroupIdentificationSequence|SQ||1|1|1|0
+00080124|MappingResourceIdentificationSequence|SQ||1|1|1|0
+00080201|TimezoneOffsetFromUTC|SH||1|1|1|0
+00080220|ResponsibleGroupCodeSequence|SQ||1|1|1|0
+00080221|EquipmentModality|CS||1|1|1|0
+00080222|ManufacturerRelatedModelGroup|LO||1|1|1|0
+00080300|PrivateDataElementCharacteristicsSequence|SQ||1|1|1|0
+00080301|PrivateGroupReference|US||1|1|1|0
+00080302|PrivateCreatorReference|LO||1|1|1|0
+00080303|BlockIdentifyingInformationStatus|CS||1|1|1|0
+00080304|NonidentifyingPrivateElements|US||1|0|1|0
+00080305|DeidentificationActionSequence|SQ||1|1|1|0
+00080306|IdentifyingPrivateElements|US||1|0|1|0
+00080307|DeidentificationAction|CS||1|1|1|0
+00080308|PrivateDataElement|US||1|1|1|0
+00080309|PrivateDataElementValueMultiplicity|UL||1|3|1|0
+0008030A|PrivateDataElementValueRepresentation|CS||1|1|1|0
+0008030B|PrivateDataElementNumberOfItems|UL||1|2|1|0
+0008030C|PrivateDataElementName|UC||1|1|1|0
+0008030D|PrivateDataElementKeyword|UC||1|1|1|0
+0008030E|PrivateDataElementDescription|UT||1|1|1|0
+0008030F|PrivateDataElementEncoding|UT||1|1|1|0
+00080310|PrivateDataElementDefinitionSequence|SQ||1|1|1|0
+00081010|StationName|SH||1|1|1|0
+00081030|StudyDescription|LO||1|1|1|0
+00081032|ProcedureCodeSequence|SQ||1|1|1|0
+0008103E|SeriesDescription|LO||1|1|1|0
+0008103F|SeriesDescriptionCodeSequence|SQ||1|1|1|0
+00081040|InstitutionalDepartmentName|LO||1|1|1|0
+00081041|InstitutionalDepartmentTypeCodeSequence|SQ||1|1|1|0
+00081048|PhysiciansOfRecord|PN||1|0|1|0
+00081049|PhysiciansOfRecordIdentificationSequence|SQ||1|1|1|0
+00081050|PerformingPhysicianName|PN||1|0|1|0
+00081052|PerformingPhysicianIdentificationSequence|SQ||1|1|1|0
+00081060|NameOfPhysiciansReadingStudy|PN||1|0|1|0
+00081062|PhysiciansReadingStudyIdentificationSequence|SQ||1|1|1|0
+00081070|OperatorsName|PN||1|0|1|0
+00081072|OperatorIdentificationSequence|SQ||1|1|1|0
+00081080|AdmittingDiagnosesDescription|LO||1|0|1|0
+00081084|AdmittingDiagnosesCodeSequence|SQ||1|1|1|0
+00081088|PyramidDescription|LO||1|1|1|0
+00081090|ManufacturerModelName|LO||1|1|1|0
+00081110|ReferencedStudySequence|SQ||1|1|1|0
+00081111|ReferencedPerformedProcedureStepSequence|SQ||1|1|1|0
+00081115|ReferencedSeriesSequence|SQ||1|1|1|0
+00081120|ReferencedPatientSequence|SQ||1|1|1|0
+00081125|ReferencedVisitSequence|SQ||1|1|1|0
+00081134|ReferencedStereometricInstanceSequence|SQ||1|1|1|0
+0008113A|ReferencedWaveformSequence|SQ||1|1|1|0
+00081140|ReferencedImageSequence|SQ||1|1|1|0
+0008114A|ReferencedInstanceSequence|SQ||1|1|1|0
+0008114B|ReferencedRealWorldValueMappingInstanceSequence|SQ||1|1|1|0
+00081150|ReferencedSOPClassUID|UI||1|1|1|0
+00081155|ReferencedSOPInstanceUID|UI||1|1|1|0
+00081156|DefinitionSourceSequence|SQ||1|1|1|0
+0008115A|SOPClassesSupported|UI||1|0|1|0
+00081160|ReferencedFrameNumber|IS||1|0|1|0
+00081161|SimpleFrameList|UL||1|0|1|0
+00081162|CalculatedFrameList|UL||3|0|3|0
+00081163|TimeRange|FD||2|2|1|0
+00081164|FrameExtractionSequence|SQ||1|1|1|0
+00081167|MultiFrameSourceSOPInstanceUID|UI||1|1|1|0
+00081190|RetrieveURL|UR||1|1|1|0
+00081195|TransactionUID|UI||1|1|1|0
+00081196|WarningReason|US||1|1|1|0
+00081197|FailureReason|US||1|1|1|0
+00081198|FailedSOPSequence|SQ||1|1|1|0
+00081199|ReferencedSOPSequence|SQ||1|1|1|0
+0008119A|OtherFailuresSequence|SQ||1|1|1|0
+00081200|StudiesContainingOtherReferencedInstancesSequence|SQ||1|1|1|0
+00081250|RelatedSeriesSequence|SQ||1|1|1|0
+00082111|DerivationDescription|ST||1|1|1|0
+00082112|SourceImageSequence|SQ||1|1|1|0
+00082120|StageName|SH||1|1|1|0
+00082122|StageNumber|IS||1|1|1|0
+00082124|NumberOfStages|IS||1|1|1|0
+00082127|ViewName|SH||1|1|1|0
+00082128|ViewNumber|IS||1|1|1|0
+00082129|NumberOfEventTimers|IS||1|1|1|0
+0008212A|NumberOfViewsInStage|IS||1|1|1|0
+00082130|EventElapsedTimes|DS||1|0|1|0
+00082132|EventTimerNames|LO||1|0|1|0
+00082133|EventTimerSequence|SQ||1|1|1|0
+00082134|EventTimeOffset|FD||1|1|1|0
+00082135|EventCodeSequence|SQ||1|1|1|0
+00082142|StartTrim|IS||1|1|1|0
+00082143|StopTrim|IS||1|1|1|0
+00082144|RecommendedDisplayFrameRate|IS||1|1|1|0
+00082218|AnatomicRegionSequence|SQ||1|1|1|0
+00082220|AnatomicRegionModifierSequence|SQ||1|1|1|0
+00082228|PrimaryAnatomicStructureSequence|SQ||1|1|1|0
+00082230|PrimaryAnatomicStructureModifierSequence|SQ||1|1|1|0
+00083001|AlternateRepresentationSequence|SQ||1|1|1|0
+00083002|AvailableTransferSyntaxUID|UI||1|0|1|0
+00083010|IrradiationEventUID|UI||1|0|1|0
+00083011|SourceIrradiationEventSequence|SQ||1|1|1|0
+00083012|RadiopharmaceuticalAdministrationEventUID|UI||1|1|1|0
+00089007|FrameType|CS||4|4|1|0
+00089092|ReferencedImageEvidenceSequence|SQ||1|1|1|0
+00089121|ReferencedRawDataSequence|SQ||1|1|1|0
+00089123|CreatorVersionUID|UI||1|1|1|0
+00089124|DerivationImageSequence|SQ||1|1|1|0
+00089154|SourceImageEvidenceSequence|SQ||1|1|1|0
+00089205|PixelPresentation|CS||1|1|1|0
+00089206|VolumetricProperties|CS||1|1|1|0
+00089207|VolumeBasedCalculationTechnique|CS||1|1|1|0
+00089208|ComplexImageComponent|CS||1|1|1|0
+00089209|AcquisitionContrast|CS||1|1|1|0
+00089215|DerivationCodeSequence|SQ||1|1|1|0
+00089237|ReferencedPresentationStateSequence|SQ||1|1|1|0
+00089410|ReferencedOtherPlaneSequence|SQ||1|1|1|0
+00089458|FrameDisplaySequence|SQ||1|1|1|0
+00089459|RecommendedDisplayFrameRateInFloat|FL||1|1|1|0
+00089460|SkipFrameRangeFlag|CS||1|1|1|0
+00100010|PatientName|PN||1|1|1|0
+00100020|PatientID|LO||1|1|1|0
+00100021|IssuerOfPatientID|LO||1|1|1|0
+00100022|TypeOfPatientID|CS||1|1|1|0
+00100024|IssuerOfPatientIDQualifiersSequence|SQ||1|1|1|0
+00100026|SourcePatientGroupIdentificationSequence|SQ||1|1|1|0
+00100027|GroupOfPatientsIdentificationSequence|SQ||1|1|1|0
+00100028|SubjectRelativePositionInImage|US||3|3|1|0
+00100030|PatientBirthDate|DA||1|1|1|0
+00100032|PatientBirthTime|TM||1|1|1|0
+00100033|PatientBirthDateInAlternativeCalendar|LO||1|1|1|0
+00100034|PatientDeathDateInAlternativeCalendar|LO||1|1|1|0
+00100035|PatientAlternativeCalendar|CS||1|1|1|0
+00100040|PatientSex|CS||1|1|1|0
+00100050|PatientInsurancePlanCodeSequence|SQ||1|1|1|0
+00100101|PatientPrimaryLanguageCodeSequence|SQ||1|1|1|0
+00100102|PatientPrimaryLanguageModifierCodeSequence|SQ||1|1|1|0
+00100200|QualityControlSubject|CS||1|1|1|0
+00100201|QualityControlSubjectTypeCodeSequence|SQ||1|1|1|0
+00100212|StrainDescription|UC||1|1|1|0
+00100213|StrainNomenclature|LO||1|1|1|0
+00100214|StrainStockNumber|LO||1|1|1|0
+00100215|StrainSourceRegistryCodeSequence|SQ||1|1|1|0
+00100216|StrainStockSequence|SQ||1|1|1|0
+00100217|StrainSource|LO||1|1|1|0
+00100218|StrainAdditionalInformation|UT||1|1|1|0
+00100219|StrainCodeSequence|SQ||1|1|1|0
+00100221|GeneticModificationsSequence|SQ||1|1|1|0
+00100222|GeneticModificationsDescription|UC||1|1|1|0
+00100223|GeneticModificationsNomenclature|LO||1|1|1|0
+00100229|GeneticModificationsCodeSequence|SQ||1|1|1|0
+00101001|OtherPatientNames|PN||1|0|1|0
+00101002|OtherPatientIDsSequence|SQ||1|1|1|0
+00101005|PatientBirthName|PN||1|1|1|0
+00101010|PatientAge|AS||1|1|1|0
+00101020|PatientSize|DS||1|1|1|0
+00101021|PatientSizeCodeSequence|SQ||1|1|1|0
+00101022|PatientBodyMassIndex|DS||1|1|1|0
+00101023|MeasuredAPDimension|DS||1|1|1|0
+00101024|MeasuredLateralDimension|DS||1|1|1|0
+00101030|PatientWeight|DS||1|1|1|0
+00101040|PatientAddress|LO||1|1|1|0
+00101060|PatientMotherBirthName|PN||1|1|1|0
+00101080|MilitaryRank|LO||1|1|1|0
+00101081|BranchOfService|LO||1|1|1|0
+00101100|ReferencedPatientPhotoSequence|SQ||1|1|1|0
+00102000|MedicalAlerts|LO||1|0|1|0
+00102110|Allergies|LO||1|0|1|0
+00102150|CountryOfResidence|LO||1|1|1|0
+00102152|RegionOfResidence|LO||1|1|1|0
+00102154|PatientTelephoneNumbers|SH||1|0|1|0
+00102155|PatientTelecomInformation|LT||1|1|1|0
+00102160|EthnicGroup|SH||1|1|1|0
+00102180|Occupation|SH||1|1|1|0
+001021A0|SmokingStatus|CS||1|1|1|0
+001021B0|AdditionalPatientHistory|LT||1|1|1|0
+001021C0|PregnancyStatus|US||1|1|1|0
+001021D0|LastMenstrualDate|DA||1|1|1|0
+001021F0|PatientReligiousPreference|LO||1|1|1|0
+00102201|PatientSpeciesDescription|LO||1|1|1|0
+00102202|PatientSpeciesCodeSequence|SQ||1|1|1|0
+00102203|PatientSexNeutered|CS||1|1|1|0
+00102210|AnatomicalOrientationType|CS||1|1|1|0
+00102292|PatientBreedDescription|LO||1|1|1|0
+00102293|PatientBreedCodeSequence|SQ||1|1|1|0
+00102294|BreedRegistrationSequence|SQ||1|1|1|0
+00102295|BreedRegistrationNumber|LO||1|1|1|0
+00102296|BreedRegistryCodeSequence|SQ||1|1|1|0
+00102297|ResponsiblePerson|PN||1|1|1|0
+00102298|ResponsiblePersonRole|CS||1|1|1|0
+00102299|ResponsibleOrganization|LO||1|1|1|0
+00104000|PatientComments|LT||1|1|1|0
+00109431|ExaminedBodyThickness|FL||1|1|1|0
+00120010|ClinicalTrialSponsorName|LO||1|1|1|0
+00120020|ClinicalTrialProtocolID|LO||1|1|1|0
+00120021|ClinicalTrialProtocolName|LO||1|1|1|0
+00120030|ClinicalTrialSiteID|LO||1|1|1|0
+00120031|ClinicalTrialSiteName|LO||1|1|1|0
+00120040|ClinicalTrialSubjectID|LO||1|1|1|0
+00120042|ClinicalTrialSubjectReadingID|LO||1|1|1|0
+00120050|ClinicalTrialTimePointID|LO||1|1|1|0
+00120051|ClinicalTrialTimePointDescription|ST||1|1|1|0
+00120052|LongitudinalTemporalOffsetFromEvent|FD||1|1|1|0
+00120053|LongitudinalTemporalEventType|CS||1|1|1|0
+00120060|ClinicalTrialCoordinatingCenterName|LO||1|1|1|0
+00120062|PatientIdentityRemoved|CS||1|1|1|0
+00120063|DeidentificationMethod|LO||1|0|1|0
+00120064|DeidentificationMethodCodeSequence|SQ||1|1|1|0
+00120071|ClinicalTrialSeriesID|LO||1|1|1|0
+00120072|ClinicalTrialSeriesDescription|LO||1|1|1|0
+00120081|ClinicalTrialProtocolEthicsCommitteeName|LO||1|1|1|0
+00120082|ClinicalTrialProtocolEthicsCommitteeApprovalNumber|LO||1|1|1|0
+00120083|ConsentForClinicalTrialUseSequence|SQ||1|1|1|0
+00120084|DistributionType|CS||1|1|1|0
+00120085|ConsentForDistributionFlag|CS||1|1|1|0
+00120086|EthicsCommitteeApprovalEffectivenessStartDate|DA||1|1|1|0
+00120087|EthicsCommitteeApprovalEffectivenessEndDate|DA||1|1|1|0
+00140025|ComponentManufacturingProcedure|ST||1|1|1|0
+00140028|ComponentManufacturer|ST||1|1|1|0
+00140030|MaterialThickness|DS||1|0|1|0
+00140032|MaterialPipeDiameter|DS||1|0|1|0
+00140034|MaterialIsolationDiameter|DS||1|0|1|0
+00140042|MaterialGrade|ST||1|1|1|0
+00140044|MaterialPropertiesDescription|ST||1|1|1|0
+00140046|MaterialNotes|LT||1|1|1|0
+00140050|ComponentShape|CS||1|1|1|0
+00140052|CurvatureType|CS||1|1|1|0
+00140054|OuterDiameter|DS||1|1|1|0
+00140056|InnerDiameter|DS||1|1|1|0
+00140100|ComponentWelderIDs|LO||1|0|1|0
+00140101|SecondaryApprovalStatus|CS||1|1|1|0
+00140102|SecondaryReviewDate|DA||1|1|1|0
+00140103|SecondaryReviewTime|TM||1|1|1|0
+00140104|SecondaryReviewerName|PN||1|1|1|0
+00140105|RepairID|ST||1|1|1|0
+00140106|MultipleComponentApprovalSequence|SQ||1|1|1|0
+00140107|OtherApprovalStatus|CS||1|0|1|0
+00140108|OtherSecondaryApprovalStatus|CS||1|0|1|0
+00141010|ActualEnvironmentalConditions|ST||1|1|1|0
+00141020|ExpiryDate|DA||1|1|1|0
+00141040|EnvironmentalConditions|ST||1|1|1|0
+00142002|EvaluatorSequence|SQ||1|1|1|0
+00142004|EvaluatorNumber|IS||1|1|1|0
+00142006|EvaluatorName|PN||1|1|1|0
+00142008|EvaluationAttempt|IS||1|1|1|0
+00142012|IndicationSequence|SQ||1|1|1|0
+00142014|IndicationNumber|IS||1|1|1|0
+00142016|IndicationLabel|SH||1|1|1|0
+00142018|IndicationDescription|ST||1|1|1|0
+0014201A|IndicationType|CS||1|0|1|0
+0014201C|IndicationDisposition|CS||1|1|1|0
+0014201E|IndicationROISequence|SQ||1|1|1|0
+00142030|IndicationPhysicalPropertySequence|SQ||1|1|1|0
+00142032|PropertyLabel|SH||1|1|1|0
+00142202|CoordinateSystemNumberOfAxes|IS||1|1|1|0
+00142204|CoordinateSystemAxesSequence|SQ||1|1|1|0
+00142206|CoordinateSystemAxisDescription|ST||1|1|1|0
+00142208|CoordinateSystemDataSetMapping|CS||1|1|1|0
+0014220A|CoordinateSystemAxisNumber|IS||1|1|1|0
+0014220C|CoordinateSystemAxisType|CS||1|1|1|0
+0014220E|CoordinateSystemAxisUnits|CS||1|1|1|0
+00142210|CoordinateSystemAxisValues|OB||1|1|1|0
+00142220|CoordinateSystemTransformSequence|SQ||1|1|1|0
+00142222|TransformDescription|ST||1|1|1|0
+00142224|TransformNumberOfAxes|IS||1|1|1|0
+00142226|TransformOrderOfAxes|IS||1|0|1|0
+00142228|TransformedAxisUnits|CS||1|1|1|0
+0014222A|CoordinateSystemTransformRotationAndScaleMatrix|DS||1|0|1|0
+0014222C|CoordinateSystemTransformTranslationMatrix|DS||1|0|1|0
+00143011|InternalDetectorFrameTime|DS||1|1|1|0
+00143012|NumberOfFramesIntegrated|DS||1|1|1|0
+00143020|DetectorTemperatureSequence|SQ||1|1|1|0
+00143022|SensorName|ST||1|1|1|0
+00143024|HorizontalOffsetOfSensor|DS||1|1|1|0
+00143026|VerticalOffsetOfSensor|DS||1|1|1|0
+00143028|SensorTemperature|DS||1|1|1|0
+00143040|DarkCurrentSequence|SQ||1|1|1|0
+00143050|DarkCurrentCounts|OW|OB|1|1|1|0
+00143060|GainCorrectionReferenceSequence|SQ||1|1|1|0
+00143070|AirCounts|OW|OB|1|1|1|0
+00143071|KVUsedInGainCalibration|DS||1|1|1|0
+00143072|MAUsedInGainCalibration|DS||1|1|1|0
+00143073|NumberOfFramesUsedForIntegration|DS||1|1|1|0
+00143074|FilterMaterialUsedInGainCalibration|LO||1|1|1|0
+00143075|FilterThicknessUsedInGainCalibration|DS||1|1|1|0
+00143076|DateOfGainCalibration|DA||1|1|1|0
+00143077|TimeOfGainCalibration|TM||1|1|1|0
+00143080|BadPixelImage|OB||1|1|1|0
+00143099|CalibrationNotes|LT||1|1|1|0
+00143100|LinearityCorrectionTechnique|LT||1|1|1|0
+00143101|BeamHardeningCorrectionTechnique|LT||1|1|1|0
+00144002|PulserEquipmentSequence|SQ||1|1|1|0
+00144004|PulserType|CS||1|1|1|0
+00144006|PulserNotes|LT||1|1|1|0
+00144008|ReceiverEquipmentSequence|SQ||1|1|1|0
+0014400A|AmplifierType|CS||1|1|1|0
+0014400C|ReceiverNotes|LT||1|1|1|0
+0014400E|PreAmplifierEquipmentSequence|SQ||1|1|1|0
+0014400F|PreAmplifierNotes|LT||1|1|1|0
+00144010|TransmitTransducerSequence|SQ||1|1|1|0
+00144011|ReceiveTransducerSequence|SQ||1|1|1|0
+00144012|NumberOfElements|US||1|1|1|0
+00144013|ElementShape|CS||1|1|1|0
+00144014|ElementDimensionA|DS||1|1|1|0
+00144015|ElementDimensionB|DS||1|1|1|0
+00144016|ElementPitchA|DS||1|1|1|0
+00144017|MeasuredBeamDimensionA|DS||1|1|1|0
+00144018|MeasuredBeamDimensionB|DS||1|1|1|0
+00144019|LocationOfMeasuredBeamDiameter|DS||1|1|1|0
+0014401A|NominalFrequency|DS||1|1|1|0
+0014401B|MeasuredCenterFrequency|DS||1|1|1|0
+0014401C|MeasuredBandwidth|DS||1|1|1|0
+0014401D|ElementPitchB|DS||1|1|1|0
+00144020|PulserSettingsSequence|SQ||1|1|1|0
+00144022|PulseWidth|DS||1|1|1|0
+00144024|ExcitationFrequency|DS||1|1|1|0
+00144026|ModulationType|CS||1|1|1|0
+00144028|Damping|DS||1|1|1|0
+00144030|ReceiverSettingsSequence|SQ||1|1|1|0
+00144031|AcquiredSoundpathLength|DS||1|1|1|0
+00144032|AcquisitionCompressionType|CS||1|1|1|0
+00144033|AcquisitionSampleSize|IS||1|1|1|0
+00144034|RectifierSmoothing|DS||1|1|1|0
+00144035|DACSequence|SQ||1|1|1|0
+00144036|DACType|CS||1|1|1|0
+00144038|DACGainPoints|DS||1|0|1|0
+0014403A|DACTimePoints|DS||1|0|1|0
+0014403C|DACAmplitude|DS||1|0|1|0
+00144040|PreAmplifierSettingsSequence|SQ||1|1|1|0
+00144050|TransmitTransducerSettingsSequence|SQ||1|1|1|0
+00144051|ReceiveTransducerSettingsSequence|SQ||1|1|1|0
+00144052|IncidentAngle|DS||1|1|1|0
+00144054|CouplingTechnique|ST||1|1|1|0
+00144056|CouplingMedium|ST||1|1|1|0
+00144057|CouplingVelocity|DS||1|1|1|0
+00144058|ProbeCenterLocationX|DS||1|1|1|0
+00144059|ProbeCenterLocationZ|DS||1|1|1|0
+0014405A|SoundPathLength|DS||1|1|1|0
+0014405C|DelayLawIdentifier|ST||1|1|1|0
+00144060|GateSettingsSequence|SQ||1|1|1|0
+00144062|GateThreshold|DS||1|1|1|0
+00144064|VelocityOfSound|DS||1|1|1|0
+00144070|CalibrationSettingsSequence|SQ||1|1|1|0
+00144072|CalibrationProcedure|ST||1|1|1|0
+00144074|ProcedureVersion|SH||1|1|1|0
+00144076|ProcedureCreationDate|DA||1|1|1|0
+00144078|ProcedureExpirationDate|DA||1|1|1|0
+0014407A|ProcedureLastModifiedDate|DA||1|1|1|0
+0014407C|CalibrationTime|TM||1|0|1|0
+0014407E|CalibrationDate|DA||1|0|1|0
+00144080|ProbeDriveEquipmentSequence|SQ||1|1|1|0
+00144081|DriveType|CS||1|1|1|0
+00144082|ProbeDriveNotes|LT||1|1|1|0
+00144083|DriveProbeSequence|SQ||1|1|1|0
+00144084|ProbeInductance|DS||1|1|1|0
+00144085|ProbeResistance|DS||1|1|1|0
+00144086|ReceiveProbeSequence|SQ||1|1|1|0
+00144087|ProbeDriveSettingsSequence|SQ||1|1|1|0
+00144088|BridgeResistors|DS||1|1|1|0
+00144089|ProbeOrientationAngle|DS||1|1|1|0
+0014408B|UserSelectedGainY|DS||1|1|1|0
+0014408C|UserSelectedPhase|DS||1|1|1|0
+0014408D|UserSelectedOffsetX|DS||1|1|1|0
+0014408E|UserSelectedOffsetY|DS||1|1|1|0
+00144091|ChannelSettingsSequence|SQ||1|1|1|0
+00144092|ChannelThreshold|DS||1|1|1|0
+0014409A|ScannerSettingsSequence|SQ||1|1|1|0
+0014409B|ScanProcedure|ST||1|1|1|0
+0014409C|TranslationRateX|DS||1|1|1|0
+0014409D|TranslationRateY|DS||1|1|1|0
+0014409F|ChannelOverlap|DS||1|1|1|0
+001440A0|ImageQualityIndicatorType|LO||1|0|1|0
+001440A1|ImageQualityIndicatorMaterial|LO||1|0|1|0
+001440A2|ImageQualityIndicatorSize|LO||1|0|1|0
+00145002|LINACEnergy|IS||1|1|1|0
+00145004|LINACOutput|IS||1|1|1|0
+00145100|ActiveAperture|US||1|1|1|0
+00145101|TotalAperture|DS||1|1|1|0
+00145102|ApertureElevation|DS||1|1|1|0
+00145103|MainLobeAngle|DS||1|1|1|0
+00145104|MainRoofAngle|DS||1|1|1|0
+00145105|ConnectorType|CS||1|1|1|0
+00145106|WedgeModelNumber|SH||1|1|1|0
+00145107|WedgeAngleFloat|DS||1|1|1|0
+00145108|WedgeRoofAngle|DS||1|1|1|0
+00145109|WedgeElement1Position|CS||1|1|1|0
+0014510A|WedgeMaterialVelocity|DS||1|1|1|0
+0014510B|WedgeMaterial|SH||1|1|1|0
+0014510C|WedgeOffsetZ|DS||1|1|1|0
+0014510D|WedgeOriginOffsetX|DS||1|1|1|0
+0014510E|WedgeTimeDelay|DS||1|1|1|0
+0014510F|WedgeName|SH||1|1|1|0
+00145110|WedgeManufacturerName|SH||1|1|1|0
+00145111|WedgeDescription|LO||1|1|1|0
+00145112|NominalBeamAngle|DS||1|1|1|0
+00145113|WedgeOffsetX|DS||1|1|1|0
+00145114|WedgeOffsetY|DS||1|1|1|0
+00145115|WedgeTotalLength|DS||1|1|1|0
+00145116|WedgeInContactLength|DS||1|1|1|0
+00145117|WedgeFrontGap|DS||1|1|1|0
+00145118|WedgeTotalHeight|DS||1|1|1|0
+00145119|WedgeFrontHeight|DS||1|1|1|0
+0014511A|WedgeRearHeight|DS||1|1|1|0
+0014511B|WedgeTotalWidth|DS||1|1|1|0
+0014511C|WedgeInContactWidth|DS||1|1|1|0
+0014511D|WedgeChamferHeight|DS||1|1|1|0
+0014511E|WedgeCurve|CS||1|1|1|0
+0014511F|RadiusAlongWedge|DS||1|1|1|0
+00160001|WhitePoint|DS||1|1|1|0
+00160002|PrimaryChromaticities|DS||3|3|1|0
+00160003|BatteryLevel|UT||1|1|1|0
+00160004|ExposureTimeInSeconds|DS||1|1|1|0
+00160005|FNumber|DS||1|1|1|0
+00160006|OECFRows|IS||1|1|1|0
+00160007|OECFColumns|IS||1|1|1|0
+00160008|OECFColumnNames|UC||1|0|1|0
+00160009|OECFValues|DS||1|0|1|0
+0016000A|SpatialFrequencyResponseRows|IS||1|1|1|0
+0016000B|SpatialFrequencyResponseColumns|IS||1|1|1|0
+0016000C|SpatialFrequencyResponseColumnNames|UC||1|0|1|0
+0016000D|SpatialFrequencyResponseValues|DS||1|0|1|0
+0016000E|ColorFilterArrayPatternRows|IS||1|1|1|0
+0016000F|ColorFilterArrayPatternColumns|IS||1|1|1|0
+00160010|ColorFilterArrayPatternValues|DS||1|0|1|0
+00160011|FlashFiringStatus|US||1|1|1|0
+00160012|FlashReturnStatus|US||1|1|1|0
+00160013|FlashMode|US||1|1|1|0
+00160014|FlashFunctionPresent|US||1|1|1|0
+00160015|FlashRedEyeMode|US||1|1|1|0
+00160016|ExposureProgram|US||1|1|1|0
+00160017|SpectralSensitivity|UT||1|1|1|0
+00160018|PhotographicSensitivity|IS||1|1|1|0
+00160019|SelfTimerMode|IS||1|1|1|0
+0016001A|SensitivityType|US||1|1|1|0
+0016001B|StandardOutputSensitivity|IS||1|1|1|0
+0016001C|RecommendedExposureIndex|IS||1|1|1|0
+0016001D|ISOSpeed|IS||1|1|1|0
+0016001E|ISOSpeedLatitudeyyy|IS||1|1|1|0
+0016001F|ISOSpeedLatitudezzz|IS||1|1|1|0
+00160020|EXIFVersion|UT||1|1|1|0
+00160021|ShutterSpeedValue|DS||1|1|1|0
+00160022|ApertureValue|DS||1|1|1|0
+00160023|BrightnessValue|DS||1|1|1|0
+00160024|ExposureBiasValue|DS||1|1|1|0
+00160025|MaxApertureValue|DS||1|1|1|0
+00160026|SubjectDistance|DS||1|1|1|0
+00160027|MeteringMode|US||1|1|1|0
+00160028|LightSource|US||1|1|1|0
+00160029|FocalLength|DS||1|1|1|0
+0016002A|SubjectArea|IS||2|4|1|0
+0016002B|MakerNote|OB||1|1|1|0
+00160030|Temperature|DS||1|1|1|0
+00160031|Humidity|DS||1|1|1|0
+00160032|Pressure|DS||1|1|1|0
+00160033|WaterDepth|DS||1|1|1|0
+00160034|Acceleration|DS||1|1|1|0
+00160035|CameraElevationAngle|DS||1|1|1|0
+00160036|FlashEnergy|DS||1|2|1|0
+00160037|SubjectLocation|IS||2|2|1|0
+00160038|PhotographicExposureIndex|DS||1|1|1|0
+00160039|SensingMethod|US||1|1|1|0
+0016003A|FileSource|US||1|1|1|0
+0016003B|SceneType|US||1|1|1|0
+00160041|CustomRendered|US||1|1|1|0
+00160042|ExposureMode|US||1|1|1|0
+00160043|WhiteBalance|US||1|1|1|0
+00160044|DigitalZoomRatio|DS||1|1|1|0
+00160045|FocalLengthIn35mmFilm|IS||1|1|1|0
+00160046|SceneCaptureType|US||1|1|1|0
+00160047|GainControl|US||1|1|1|0
+00160048|Contrast|US||1|1|1|0
+00160049|Saturation|US||1|1|1|0
+0016004A|Sharpness|US||1|1|1|0
+0016004B|DeviceSettingDescription|OB||1|1|1|0
+0016004C|SubjectDistanceRange|US||1|1|1|0
+0016004D|CameraOwnerName|UT||1|1|1|0
+0016004E|LensSpecification|DS||4|4|1|0
+0016004F|LensMake|UT||1|1|1|0
+00160050|LensModel|UT||1|1|1|0
+00160051|LensSerialNumber|UT||1|1|1|0
+00160061|InteroperabilityIndex|CS||1|1|1|0
+00160062|InteroperabilityVersion|OB||1|1|1|0
+00160070|GPSVersionID|OB||1|1|1|0
+00160071|GPSLatitudeRef|CS||1|1|1|0
+00160072|GPSLatitude|DS||3|3|1|0
+00160073|GPSLongitudeRef|CS||1|1|1|0
+00160074|GPSLongitude|DS||3|3|1|0
+00160075|GPSAltitudeRef|US||1|1|1|0
+00160076|GPSAltitude|DS||1|1|1|0
+00160077|GPSTimeStamp|DT||1|1|1|0
+00160078|GPSSatellites|UT||1|1|1|0
+00160079|GPSStatus|CS||1|1|1|0
+0016007A|GPSMeasureMode|CS||1|1|1|0
+0016007B|GPSDOP|DS||1|1|1|0
+0016007C|GPSSpeedRef|CS||1|1|1|0
+0016007D|GPSSpeed|DS||1|1|1|0
+0016007E|GPSTrackRef|CS||1|1|1|0
+0016007F|GPSTrack|DS||1|1|1|0
+00160080|GPSImgDirectionRef|CS||1|1|1|0
+00160081|GPSImgDirection|DS||1|1|1|0
+00160082|GPSMapDatum|UT||1|1|1|0
+00160083|GPSDestLatitudeRef|CS||1|1|1|0
+00160084|GPSDestLatitude|DS||3|3|1|0
+00160085|GPSDestLongitudeRef|CS||1|1|1|0
+00160086|GPSDestLongitude|DS||3|3|1|0
+00160087|GPSDestBearingRef|CS||1|1|1|0
+00160088|GPSDestBearing|DS||1|1|1|0
+00160089|GPSDestDistanceRef|CS||1|1|1|0
+0016008A|GPSDestDistance|DS||1|1|1|0
+0016008B|GPSProcessingMethod|OB||1|1|1|0
+0016008C|GPSAreaInformation|OB||1|1|1|0
+0016008D|GPSDateStamp|DT||1|1|1|0
+0016008E|GPSDifferential|IS||1|1|1|0
+00161001|LightSourcePolarization|CS||1|1|1|0
+00161002|EmitterColorTemperature|DS||1|1|1|0
+00161003|ContactMethod|CS||1|1|1|0
+00161004|ImmersionMedia|CS||1|0|1|0
+00161005|OpticalMagnificationFactor|DS||1|1|1|0
+00180010|ContrastBolusAgent|LO||1|1|1|0
+00180012|ContrastBolusAgentSequence|SQ||1|1|1|0
+00180013|ContrastBolusT1Relaxivity|FL||1|1|1|0
+00180014|ContrastBolusAdministrationRouteSequence|SQ||1|1|1|0
+00180015|BodyPartExamined|CS||1|1|1|0
+00180020|ScanningSequence|CS||1|0|1|0
+00180021|SequenceVariant|CS||1|0|1|0
+00180022|ScanOptions|CS||1|0|1|0
+00180023|MRAcquisitionType|CS||1|1|1|0
+00180024|SequenceName|SH||1|1|1|0
+00180025|AngioFlag|CS||1|1|1|0
+00180026|InterventionDrugInformationSequence|SQ||1|1|1|0
+00180027|InterventionDrugStopTime|TM||1|1|1|0
+00180028|InterventionDrugDose|DS||1|1|1|0
+00180029|InterventionDrugCodeSequence|SQ||1|1|1|0
+0018002A|AdditionalDrugSequence|SQ||1|1|1|0
+00180031|Radiopharmaceutical|LO||1|1|1|0
+00180034|InterventionDrugName|LO||1|1|1|0
+00180035|InterventionDrugStartTime|TM||1|1|1|0
+00180036|InterventionSequence|SQ||1|1|1|0
+00180038|InterventionStatus|CS||1|1|1|0
+0018003A|InterventionDescription|ST||1|1|1|0
+00180040|CineRate|IS||1|1|1|0
+00180042|InitialCineRunState|CS||1|1|1|0
+00180050|SliceThickness|DS||1|1|1|0
+00180060|KVP|DS||1|1|1|0
+00180070|CountsAccumulated|IS||1|1|1|0
+00180071|AcquisitionTerminationCondition|CS||1|1|1|0
+00180072|EffectiveDuration|DS||1|1|1|0
+00180073|AcquisitionStartCondition|CS||1|1|1|0
+00180074|AcquisitionStartConditionData|IS||1|1|1|0
+00180075|AcquisitionTerminationConditionData|IS||1|1|1|0
+00180080|RepetitionTime|DS||1|1|1|0
+00180081|EchoTime|DS||1|1|1|0
+00180082|InversionTime|DS||1|1|1|0
+00180083|NumberOfAverages|DS||1|1|1|0
+00180084|ImagingFrequency|DS||1|1|1|0
+00180085|ImagedNucleus|SH||1|1|1|0
+00180086|EchoNumbers|IS||1|0|1|0
+00180087|MagneticFieldStrength|DS||1|1|1|0
+00180088|SpacingBetweenSlices|DS||1|1|1|0
+00180089|NumberOfPhaseEncodingSteps|IS||1|1|1|0
+00180090|DataCollectionDiameter|DS||1|1|1|0
+00180091|EchoTrainLength|IS||1|1|1|0
+00180093|PercentSampling|DS||1|1|1|0
+00180094|PercentPhaseFieldOfView|DS||1|1|1|0
+00180095|PixelBandwidth|DS||1|1|1|0
+00181000|DeviceSerialNumber|LO||1|1|1|0
+00181002|DeviceUID|UI||1|1|1|0
+00181003|DeviceID|LO||1|1|1|0
+00181004|PlateID|LO||1|1|1|0
+00181005|GeneratorID|LO||1|1|1|0
+00181006|GridID|LO||1|1|1|0
+00181007|CassetteID|LO||1|1|1|0
+00181008|GantryID|LO||1|1|1|0
+00181009|UniqueDeviceIdentifier|UT||1|1|1|0
+0018100A|UDISequence|SQ||1|1|1|0
+0018100B|ManufacturerDeviceClassUID|UI||1|0|1|0
+00181010|SecondaryCaptureDeviceID|LO||1|1|1|0
+00181012|DateOfSecondaryCapture|DA||1|1|1|0
+00181014|TimeOfSecondaryCapture|TM||1|1|1|0
+00181016|SecondaryCaptureDeviceManufacturer|LO||1|1|1|0
+00181018|SecondaryCaptureDeviceManufacturerModelName|LO||1|1|1|0
+00181019|SecondaryCaptureDeviceSoftwareVersions|LO||1|0|1|0
+00181020|SoftwareVersions|LO||1|0|1|0
+00181022|VideoImageFormatAcquired|SH||1|1|1|0
+00181023|DigitalImageFormatAcquired|LO||1|1|1|0
+00181030|ProtocolName|LO||1|1|1|0
+00181040|ContrastBolusRoute|LO||1|1|1|0
+00181041|ContrastBolusVolume|DS||1|1|1|0
+00181042|ContrastBolusStartTime|TM||1|1|1|0
+00181043|ContrastBolusStopTime|TM||1|1|1|0
+00181044|ContrastBolusTotalDose|DS||1|1|1|0
+00181045|SyringeCounts|IS||1|1|1|0
+00181046|ContrastFlowRate|DS||1|0|1|0
+00181047|ContrastFlowDuration|DS||1|0|1|0
+00181048|ContrastBolusIngredient|CS||1|1|1|0
+00181049|ContrastBolusIngredientConcentration|DS||1|1|1|0
+00181050|SpatialResolution|DS||1|1|1|0
+00181060|TriggerTime|DS||1|1|1|0
+00181061|TriggerSourceOrType|LO||1|1|1|0
+00181062|NominalInterval|IS||1|1|1|0
+00181063|FrameTime|DS||1|1|1|0
+00181064|CardiacFramingType|LO||1|1|1|0
+00181065|FrameTimeVector|DS||1|0|1|0
+00181066|FrameDelay|DS||1|1|1|0
+00181067|ImageTriggerDelay|DS||1|1|1|0
+00181068|MultiplexGroupTimeOffset|DS||1|1|1|0
+00181069|TriggerTimeOffset|DS||1|1|1|0
+0018106A|SynchronizationTrigger|CS||1|1|1|0
+0018106C|SynchronizationChannel|US||2|2|1|0
+0018106E|TriggerSamplePosition|UL||1|1|1|0
+00181070|RadiopharmaceuticalRoute|LO||1|1|1|0
+00181071|RadiopharmaceuticalVolume|DS||1|1|1|0
+00181072|RadiopharmaceuticalStartTime|TM||1|1|1|0
+00181073|RadiopharmaceuticalStopTime|TM||1|1|1|0
+00181074|RadionuclideTotalDose|DS||1|1|1|0
+00181075|RadionuclideHalfLife|DS||1|1|1|0
+00181076|RadionuclidePositronFraction|DS||1|1|1|0
+00181077|RadiopharmaceuticalSpecificActivity|DS||1|1|1|0
+00181078|RadiopharmaceuticalStartDateTime|DT||1|1|1|0
+00181079|RadiopharmaceuticalStopDateTime|DT||1|1|1|0
+00181080|BeatRejectionFlag|CS||1|1|1|0
+00181081|LowRRValue|IS||1|1|1|0
+00181082|HighRRValue|IS||1|1|1|0
+00181083|IntervalsAcquired|IS||1|1|1|0
+00181084|IntervalsRejected|IS||1|1|1|0
+00181085|PVCRejection|LO||1|1|1|0
+00181086|SkipBeats|IS||1|1|1|0
+00181088|HeartRate|IS||1|1|1|0
+00181090|CardiacNumberOfImages|IS||1|1|1|0
+00181094|TriggerWindow|IS||1|1|1|0
+00181100|ReconstructionDiameter|DS||1|1|1|0
+00181110|DistanceSourceToDetector|DS||1|1|1|0
+00181111|DistanceSourceToPatient|DS||1|1|1|0
+00181114|EstimatedRadiographicMagnificationFactor|DS||1|1|1|0
+00181120|GantryDetectorTilt|DS||1|1|1|0
+00181121|GantryDetectorSlew|DS||1|1|1|0
+00181130|TableHeight|DS||1|1|1|0
+00181131|TableTraverse|DS||1|1|1|0
+00181134|TableMotion|CS||1|1|1|0
+00181135|TableVerticalIncrement|DS||1|0|1|0
+00181136|TableLateralIncrement|DS||1|0|1|0
+00181137|TableLongitudinalIncrement|DS||1|0|1|0
+00181138|TableAngle|DS||1|1|1|0
+0018113A|TableType|CS||1|1|1|0
+00181140|RotationDirection|CS||1|1|1|0
+00181142|RadialPosition|DS||1|0|1|0
+00181143|ScanArc|DS||1|1|1|0
+00181144|AngularStep|DS||1|1|1|0
+00181145|CenterOfRotationOffset|DS||1|1|1|0
+00181147|FieldOfViewShape|CS||1|1|1|0
+00181149|FieldOfViewDimensions|IS||1|2|1|0
+00181150|ExposureTime|IS||1|1|1|0
+00181151|XRayTubeCurrent|IS||1|1|1|0
+00181152|Exposure|IS||1|1|1|0
+00181153|ExposureInuAs|IS||1|1|1|0
+00181154|AveragePulseWidth|DS||1|1|1|0
+00181155|RadiationSetting|CS||1|1|1|0
+00181156|RectificationType|CS||1|1|1|0
+0018115A|RadiationMode|CS||1|1|1|0
+0018115E|ImageAndFluoroscopyAreaDoseProduct|DS||1|1|1|0
+00181160|FilterType|SH||1|1|1|0
+00181161|TypeOfFilters|LO||1|0|1|0
+00181162|IntensifierSize|DS||1|1|1|0
+00181164|ImagerPixelSpacing|DS||2|2|1|0
+00181166|Grid|CS||1|0|1|0
+00181170|GeneratorPower|IS||1|1|1|0
+00181180|CollimatorGridName|SH||1|1|1|0
+00181181|CollimatorType|CS||1|1|1|0
+00181182|FocalDistance|IS||1|2|1|0
+00181183|XFocusCenter|DS||1|2|1|0
+00181184|YFocusCenter|DS||1|2|1|0
+00181190|FocalSpots|DS||1|0|1|0
+00181191|AnodeTargetMaterial|CS||1|1|1|0
+001811A0|BodyPartThickness|DS||1|1|1|0
+001811A2|CompressionForce|DS||1|1|1|0
+001811A3|CompressionPressure|DS||1|1|1|0
+001811A4|PaddleDescription|LO||1|1|1|0
+001811A5|CompressionContactArea|DS||1|1|1|0
+001811B0|AcquisitionMode|LO||1|1|1|0
+001811B1|DoseModeName|LO||1|1|1|0
+001811B2|AcquiredSubtractionMaskFlag|CS||1|1|1|0
+001811B3|FluoroscopyPersistenceFlag|CS||1|1|1|0
+001811B4|FluoroscopyLastImageHoldPersistenceFlag|CS||1|1|1|0
+001811B5|UpperLimitNumberOfPersistentFluoroscopyFrames|IS||1|1|1|0
+001811B6|ContrastBolusAutoInjectionTriggerFlag|CS||1|1|1|0
+001811B7|ContrastBolusInjectionDelay|FD||1|1|1|0
+001811B8|XAAcquisitionPhaseDetailsSequence|SQ||1|1|1|0
+001811B9|XAAcquisitionFrameRate|FD||1|1|1|0
+001811BA|XAPlaneDetailsSequence|SQ||1|1|1|0
+001811BB|AcquisitionFieldOfViewLabel|LO||1|1|1|0
+001811BC|XRayFilterDetailsSequence|SQ||1|1|1|0
+001811BD|XAAcquisitionDuration|FD||1|1|1|0
+001811BE|ReconstructionPipelineType|CS||1|1|1|0
+001811BF|ImageFilterDetailsSequence|SQ||1|1|1|0
+001811C0|AppliedMaskSubtractionFlag|CS||1|1|1|0
+001811C1|RequestedSeriesDescriptionCodeSequence|SQ||1|1|1|0
+00181200|DateOfLastCalibration|DA||1|0|1|0
+00181201|TimeOfLastCalibration|TM||1|0|1|0
+00181202|DateTimeOfLastCalibration|DT||1|1|1|0
+00181203|CalibrationDateTime|DT||1|1|1|0
+00181210|ConvolutionKernel|SH||1|0|1|0
+00181242|ActualFrameDuration|IS||1|1|1|0
+00181243|CountRate|IS||1|1|1|0
+00181244|PreferredPlaybackSequencing|US||1|1|1|0
+00181250|ReceiveCoilName|SH||1|1|1|0
+00181251|TransmitCoilName|SH||1|1|1|0
+00181260|PlateType|SH||1|1|1|0
+00181261|PhosphorType|LO||1|1|1|0
+00181271|WaterEquivalentDiameter|FD||1|1|1|0
+00181272|WaterEquivalentDiameterCalculationMethodCodeSequence|SQ||1|1|1|0
+00181300|ScanVelocity|DS||1|1|1|0
+00181301|WholeBodyTechnique|CS||1|0|1|0
+00181302|ScanLength|IS||1|1|1|0
+00181310|AcquisitionMatrix|US||4|4|1|0
+00181312|InPlanePhaseEncodingDirection|CS||1|1|1|0
+00181314|FlipAngle|DS||1|1|1|0
+00181315|VariableFlipAngleFlag|CS||1|1|1|0
+00181316|SAR|DS||1|1|1|0
+00181318|dBdt|DS||1|1|1|0
+00181320|B1rms|FL||1|1|1|0
+00181400|AcquisitionDeviceProcessingDescription|LO||1|1|1|0
+00181401|AcquisitionDeviceProcessingCode|LO||1|1|1|0
+00181402|CassetteOrientation|CS||1|1|1|0
+00181403|CassetteSize|CS||1|1|1|0
+00181404|ExposuresOnPlate|US||1|1|1|0
+00181405|RelativeXRayExposure|IS||1|1|1|0
+00181411|ExposureIndex|DS||1|1|1|0
+00181412|TargetExposureIndex|DS||1|1|1|0
+00181413|DeviationIndex|DS||1|1|1|0
+00181450|ColumnAngulation|DS||1|1|1|0
+00181460|TomoLayerHeight|DS||1|1|1|0
+00181470|TomoAngle|DS||1|1|1|0
+00181480|TomoTime|DS||1|1|1|0
+00181490|TomoType|CS||1|1|1|0
+00181491|TomoClass|CS||1|1|1|0
+00181495|NumberOfTomosynthesisSourceImages|IS||1|1|1|0
+00181500|PositionerMotion|CS||1|1|1|0
+00181508|PositionerType|CS||1|1|1|0
+00181510|PositionerPrimaryAngle|DS||1|1|1|0
+00181511|PositionerSecondaryAngle|DS||1|1|1|0
+00181520|PositionerPrimaryAngleIncrement|DS||1|0|1|0
+00181521|PositionerSecondaryAngleIncrement|DS||1|0|1|0
+00181530|DetectorPrimaryAngle|DS||1|1|1|0
+00181531|DetectorSecondaryAngle|DS||1|1|1|0
+00181600|ShutterShape|CS||1|3|1|0
+00181602|ShutterLeftVerticalEdge|IS||1|1|1|0
+00181604|ShutterRightVerticalEdge|IS||1|1|1|0
+00181606|ShutterUpperHorizontalEdge|IS||1|1|1|0
+00181608|ShutterLowerHorizontalEdge|IS||1|1|1|0
+00181610|CenterOfCircularShutter|IS||2|2|1|0
+00181612|RadiusOfCircularShutter|IS||1|1|1|0
+00181620|VerticesOfThePolygonalShutter|IS||2|0|2|0
+00181622|ShutterPresentationValue|US||1|1|1|0
+00181623|ShutterOverlayGroup|US||1|1|1|0
+00181624|ShutterPresentationColorCIELabValue|US||3|3|1|0
+00181630|OutlineShapeType|CS||1|1|1|0
+00181631|OutlineLeftVerticalEdge|FD||1|1|1|0
+00181632|OutlineRightVerticalEdge|FD||1|1|1|0
+00181633|OutlineUpperHorizontalEdge|FD||1|1|1|0
+00181634|OutlineLowerHorizontalEdge|FD||1|1|1|0
+00181635|CenterOfCircularOutline|FD||2|2|1|0
+00181636|DiameterOfCircularOutline|FD||1|1|1|0
+00181637|NumberOfPolygonalVertices|UL||1|1|1|0
+00181638|VerticesOfThePolygonalOutline|OF||1|1|1|0
+00181700|CollimatorShape|CS||1|3|1|0
+00181702|CollimatorLeftVerticalEdge|IS||1|1|1|0
+00181704|CollimatorRightVerticalEdge|IS||1|1|1|0
+00181706|CollimatorUpperHorizontalEdge|IS||1|1|1|0
+00181708|CollimatorLowerHorizontalEdge|IS||1|1|1|0
+00181710|CenterOfCircularCollimator|IS||2|2|1|0
+00181712|RadiusOfCircularCollimator|IS||1|1|1|0
+00181720|VerticesOfThePolygonalCollimator|IS||2|0|2|0
+00181800|AcquisitionTimeSynchronized|CS||1|1|1|0
+00181801|TimeSource|SH||1|1|1|0
+00181802|TimeDistributionProtocol|CS||1|1|1|0
+00181803|NTPSourceAddress|LO||1|1|1|0
+00182001|PageNumberVector|IS||1|0|1|0
+00182002|FrameLabelVector|SH||1|0|1|0
+00182003|FramePrimaryAngleVector|DS||1|0|1|0
+00182004|FrameSecondaryAngleVector|DS||1|0|1|0
+00182005|SliceLocationVector|DS||1|0|1|0
+00182006|DisplayWindowLabelVector|SH||1|0|1|0
+00182010|NominalScannedPixelSpacing|DS||2|2|1|0
+00182020|DigitizingDeviceTransportDirection|CS||1|1|1|0
+00182030|RotationOfScannedFilm|DS||1|1|1|0
+00182041|BiopsyTargetSequence|SQ||1|1|1|0
+00182042|TargetUID|UI||1|1|1|0
+00182043|LocalizingCursorPosition|FL||2|2|1|0
+00182044|CalculatedTargetPosition|FL||3|3|1|0
+00182045|TargetLabel|SH||1|1|1|0
+00182046|DisplayedZValue|FL||1|1|1|0
+00183100|IVUSAcquisition|CS||1|1|1|0
+00183101|IVUSPullbackRate|DS||1|1|1|0
+00183102|IVUSGatedRate|DS||1|1|1|0
+00183103|IVUSPullbackStartFrameNumber|IS||1|1|1|0
+00183104|IVUSPullbackStopFrameNumber|IS||1|1|1|0
+00183105|LesionNumber|IS||1|0|1|0
+00185000|OutputPower|SH||1|0|1|0
+00185010|TransducerData|LO||1|0|1|0
+00185011|TransducerIdentificationSequence|SQ||1|1|1|0
+00185012|FocusDepth|DS||1|1|1|0
+00185020|ProcessingFunction|LO||1|1|1|0
+00185022|MechanicalIndex|DS||1|1|1|0
+00185024|BoneThermalIndex|DS||1|1|1|0
+00185026|CranialThermalIndex|DS||1|1|1|0
+00185027|SoftTissueThermalIndex|DS||1|1|1|0
+00185028|SoftTissueFocusThermalIndex|DS||1|1|1|0
+00185029|SoftTissueSurfaceThermalIndex|DS||1|1|1|0
+00185050|DepthOfScanField|IS||1|1|1|0
+00185100|PatientPosition|CS||1|1|1|0
+00185101|ViewPosition|CS||1|1|1|0
+00185104|ProjectionEponymousNameCodeSequence|SQ||1|1|1|0
+00186000|Sensitivity|DS||1|1|1|0
+00186011|SequenceOfUltrasoundRegions|SQ||1|1|1|0
+00186012|RegionSpatialFormat|US||1|1|1|0
+00186014|RegionDataType|US||1|1|1|0
+00186016|RegionFlags|UL||1|1|1|0
+00186018|RegionLocationMinX0|UL||1|1|1|0
+0018601A|RegionLocationMinY0|UL||1|1|1|0
+0018601C|RegionLocationMaxX1|UL||1|1|1|0
+0018601E|RegionLocationMaxY1|UL||1|1|1|0
+00186020|ReferencePixelX0|SL||1|1|1|0
+00186022|ReferencePixelY0|SL||1|1|1|0
+00186024|PhysicalUnitsXDirection|US||1|1|1|0
+00186026|PhysicalUnitsYDirection|US||1|1|1|0
+00186028|ReferencePixelPhysicalValueX|FD||1|1|1|0
+0018602A|ReferencePixelPhysicalValueY|FD||1|1|1|0
+0018602C|PhysicalDeltaX|FD||1|1|1|0
+0018602E|PhysicalDeltaY|FD||1|1|1|0
+00186030|TransducerFrequency|UL||1|1|1|0
+00186031|TransducerType|CS||1|1|1|0
+00186032|PulseRepetitionFrequency|UL||1|1|1|0
+00186034|DopplerCorrectionAngle|FD||1|1|1|0
+00186036|SteeringAngle|FD||1|1|1|0
+00186039|DopplerSampleVolumeXPosition|SL||1|1|1|0
+0018603B|DopplerSampleVolumeYPosition|SL||1|1|1|0
+0018603D|TMLinePositionX0|SL||1|1|1|0
+0018603F|TMLinePositionY0|SL||1|1|1|0
+00186041|TMLinePositionX1|SL||1|1|1|0
+00186043|TMLinePositionY1|SL||1|1|1|0
+00186044|PixelComponentOrganization|US||1|1|1|0
+00186046|PixelComponentMask|UL||1|1|1|0
+00186048|PixelComponentRangeStart|UL||1|1|1|0
+0018604A|PixelComponentRangeStop|UL||1|1|1|0
+0018604C|PixelComponentPhysicalUnits|US||1|1|1|0
+0018604E|PixelComponentDataType|US||1|1|1|0
+00186050|NumberOfTableBreakPoints|UL||1|1|1|0
+00186052|TableOfXBreakPoints|UL||1|0|1|0
+00186054|TableOfYBreakPoints|FD||1|0|1|0
+00186056|NumberOfTableEntries|UL||1|1|1|0
+00186058|TableOfPixelValues|UL||1|0|1|0
+0018605A|TableOfParameterValues|FL||1|0|1|0
+00186060|RWaveTimeVector|FL||1|0|1|0
+00186070|ActiveImageAreaOverlayGroup|US||1|1|1|0
+00187000|DetectorConditionsNominalFlag|CS||1|1|1|0
+00187001|DetectorTemperature|DS||1|1|1|0
+00187004|DetectorType|CS||1|1|1|0
+00187005|DetectorConfiguration|CS||1|1|1|0
+00187006|DetectorDescription|LT||1|1|1|0
+00187008|DetectorMode|LT||1|1|1|0
+0018700A|DetectorID|SH||1|1|1|0
+0018700C|DateOfLastDetectorCalibration|DA||1|1|1|0
+0018700E|TimeOfLastDetectorCalibration|TM||1|1|1|0
+00187010|ExposuresOnDetectorSinceLastCalibration|IS||1|1|1|0
+00187011|ExposuresOnDetectorSinceManufactured|IS||1|1|1|0
+00187012|DetectorTimeSinceLastExposure|DS||1|1|1|0
+00187014|DetectorActiveTime|DS||1|1|1|0
+00187016|DetectorActivationOffsetFromExposure|DS||1|1|1|0
+0018701A|DetectorBinning|DS||2|2|1|0
+00187020|DetectorElementPhysicalSize|DS||2|2|1|0
+00187022|DetectorElementSpacing|DS||2|2|1|0
+00187024|DetectorActiveShape|CS||1|1|1|0
+00187026|DetectorActiveDimensions|DS||1|2|1|0
+00187028|DetectorActiveOrigin|DS||2|2|1|0
+0018702A|DetectorManufacturerName|LO||1|1|1|0
+0018702B|DetectorManufacturerModelName|LO||1|1|1|0
+00187030|FieldOfViewOrigin|DS||2|2|1|0
+00187032|FieldOfViewRotation|DS||1|1|1|0
+00187034|FieldOfViewHorizontalFlip|CS||1|1|1|0
+00187036|PixelDataAreaOriginRelativeToFOV|FL||2|2|1|0
+00187038|PixelDataAreaRotationAngleRelativeToFOV|FL||1|1|1|0
+00187040|GridAbsorbingMaterial|LT||1|1|1|0
+00187041|GridSpacingMaterial|LT||1|1|1|0
+00187042|GridThickness|DS||1|1|1|0
+00187044|GridPitch|DS||1|1|1|0
+00187046|GridAspectRatio|IS||2|2|1|0
+00187048|GridPeriod|DS||1|1|1|0
+0018704C|GridFocalDistance|DS||1|1|1|0
+00187050|FilterMaterial|CS||1|0|1|0
+00187052|FilterThicknessMinimum|DS||1|0|1|0
+00187054|FilterThicknessMaximum|DS||1|0|1|0
+00187056|FilterBeamPathLengthMinimum|FL||1|0|1|0
+00187058|FilterBeamPathLengthMaximum|FL||1|0|1|0
+00187060|ExposureControlMode|CS||1|1|1|0
+00187062|ExposureControlModeDescription|LT||1|1|1|0
+00187064|ExposureStatus|CS||1|1|1|0
+00187065|PhototimerSetting|DS||1|1|1|0
+00188150|ExposureTimeInuS|DS||1|1|1|0
+00188151|XRayTubeCurrentInuA|DS||1|1|1|0
+00189004|ContentQualification|CS||1|1|1|0
+00189005|PulseSequenceName|SH||1|1|1|0
+00189006|MRImagingModifierSequence|SQ||1|1|1|0
+00189008|EchoPulseSequence|CS||1|1|1|0
+00189009|InversionRecovery|CS||1|1|1|0
+00189010|FlowCompensation|CS||1|1|1|0
+00189011|MultipleSpinEcho|CS||1|1|1|0
+00189012|MultiPlanarExcitation|CS||1|1|1|0
+00189014|PhaseContrast|CS||1|1|1|0
+00189015|TimeOfFlightContrast|CS||1|1|1|0
+00189016|Spoiling|CS||1|1|1|0
+00189017|SteadyStatePulseSequence|CS||1|1|1|0
+00189018|EchoPlanarPulseSequence|CS||1|1|1|0
+00189019|TagAngleFirstAxis|FD||1|1|1|0
+00189020|MagnetizationTransfer|CS||1|1|1|0
+00189021|T2Preparation|CS||1|1|1|0
+00189022|BloodSignalNulling|CS||1|1|1|0
+00189024|SaturationRecovery|CS||1|1|1|0
+00189025|SpectrallySelectedSuppression|CS||1|1|1|0
+00189026|SpectrallySelectedExcitation|CS||1|1|1|0
+00189027|SpatialPresaturation|CS||1|1|1|0
+00189028|Tagging|CS||1|1|1|0
+00189029|OversamplingPhase|CS||1|1|1|0
+00189030|TagSpacingFirstDimension|FD||1|1|1|0
+00189032|GeometryOfKSpaceTraversal|CS||1|1|1|0
+00189033|SegmentedKSpaceTraversal|CS||1|1|1|0
+00189034|RectilinearPhaseEncodeReordering|CS||1|1|1|0
+00189035|TagThickness|FD||1|1|1|0
+00189036|PartialFourierDirection|CS||1|1|1|0
+00189037|CardiacSynchronizationTechnique|CS||1|1|1|0
+00189041|ReceiveCoilManufacturerName|LO||1|1|1|0
+00189042|MRReceiveCoilSequence|SQ||1|1|1|0
+00189043|ReceiveCoilType|CS||1|1|1|0
+00189044|QuadratureReceiveCoil|CS||1|1|1|0
+00189045|MultiCoilDefinitionSequence|SQ||1|1|1|0
+00189046|MultiCoilConfiguration|LO||1|1|1|0
+00189047|MultiCoilElementName|SH||1|1|1|0
+00189048|MultiCoilElementUsed|CS||1|1|1|0
+00189049|MRTransmitCoilSequence|SQ||1|1|1|0
+00189050|TransmitCoilManufacturerName|LO||1|1|1|0
+00189051|TransmitCoilType|CS||1|1|1|0
+00189052|SpectralWidth|FD||1|2|1|0
+00189053|ChemicalShiftReference|FD||1|2|1|0
+00189054|VolumeLocalizationTechnique|CS||1|1|1|0
+00189058|MRAcquisitionFrequencyEncodingSteps|US||1|1|1|0
+00189059|Decoupling|CS||1|1|1|0
+00189060|DecoupledNucleus|CS||1|2|1|0
+00189061|DecouplingFrequency|FD||1|2|1|0
+00189062|DecouplingMethod|CS||1|1|1|0
+00189063|DecouplingChemicalShiftReference|FD||1|2|1|0
+00189064|KSpaceFiltering|CS||1|1|1|0
+00189065|TimeDomainFiltering|CS||1|2|1|0
+00189066|NumberOfZeroFills|US||1|2|1|0
+00189067|BaselineCorrection|CS||1|1|1|0
+00189069|ParallelReductionFactorInPlane|FD||1|1|1|0
+00189070|CardiacRRIntervalSpecified|FD||1|1|1|0
+00189073|AcquisitionDuration|FD||1|1|1|0
+00189074|FrameAcquisitionDateTime|DT||1|1|1|0
+00189075|DiffusionDirectionality|CS||1|1|1|0
+00189076|DiffusionGradientDirectionSequence|SQ||1|1|1|0
+00189077|ParallelAcquisition|CS||1|1|1|0
+00189078|ParallelAcquisitionTechnique|CS||1|1|1|0
+00189079|InversionTimes|FD||1|0|1|0
+00189080|MetaboliteMapDescription|ST||1|1|1|0
+00189081|PartialFourier|CS||1|1|1|0
+00189082|EffectiveEchoTime|FD||1|1|1|0
+00189083|MetaboliteMapCodeSequence|SQ||1|1|1|0
+00189084|ChemicalShiftSequence|SQ||1|1|1|0
+00189085|CardiacSignalSource|CS||1|1|1|0
+00189087|DiffusionBValue|FD||1|1|1|0
+00189089|DiffusionGradientOrientation|FD||3|3|1|0
+00189090|VelocityEncodingDirection|FD||3|3|1|0
+00189091|VelocityEncodingMinimumValue|FD||1|1|1|0
+00189092|VelocityEncodingAcquisitionSequence|SQ||1|1|1|0
+00189093|NumberOfKSpaceTrajectories|US||1|1|1|0
+00189094|CoverageOfKSpace|CS||1|1|1|0
+00189095|SpectroscopyAcquisitionPhaseRows|UL||1|1|1|0
+00189098|TransmitterFrequency|FD||1|2|1|0
+00189100|ResonantNucleus|CS||1|2|1|0
+00189101|FrequencyCorrection|CS||1|1|1|0
+00189103|MRSpectroscopyFOVGeometrySequence|SQ||1|1|1|0
+00189104|SlabThickness|FD||1|1|1|0
+00189105|SlabOrientation|FD||3|3|1|0
+00189106|MidSlabPosition|FD||3|3|1|0
+00189107|MRSpatialSaturationSequence|SQ||1|1|1|0
+00189112|MRTimingAndRelatedParametersSequence|SQ||1|1|1|0
+00189114|MREchoSequence|SQ||1|1|1|0
+00189115|MRModifierSequence|SQ||1|1|1|0
+00189117|MRDiffusionSequence|SQ||1|1|1|0
+00189118|CardiacSynchronizationSequence|SQ||1|1|1|0
+00189119|MRAveragesSequence|SQ||1|1|1|0
+00189125|MRFOVGeometrySequence|SQ||1|1|1|0
+00189126|VolumeLocalizationSequence|SQ||1|1|1|0
+00189127|SpectroscopyAcquisitionDataColumns|UL||1|1|1|0
+00189147|DiffusionAnisotropyType|CS||1|1|1|0
+00189151|FrameReferenceDateTime|DT||1|1|1|0
+00189152|MRMetaboliteMapSequence|SQ||1|1|1|0
+00189155|ParallelReductionFactorOutOfPlane|FD||1|1|1|0
+00189159|SpectroscopyAcquisitionOutOfPlanePhaseSteps|UL||1|1|1|0
+00189168|ParallelReductionFactorSecondInPlane|FD||1|1|1|0
+00189169|CardiacBeatRejectionTechnique|CS||1|1|1|0
+00189170|RespiratoryMotionCompensationTechnique|CS||1|1|1|0
+00189171|RespiratorySignalSource|CS||1|1|1|0
+00189172|BulkMotionCompensationTechnique|CS||1|1|1|0
+00189173|BulkMotionSignalSource|CS||1|1|1|0
+00189174|ApplicableSafetyStandardAgency|CS||1|1|1|0
+00189175|ApplicableSafetyStandardDescription|LO||1|1|1|0
+00189176|OperatingModeSequence|SQ||1|1|1|0
+00189177|OperatingModeType|CS||1|1|1|0
+00189178|OperatingMode|CS||1|1|1|0
+00189179|SpecificAbsorptionRateDefinition|CS||1|1|1|0
+00189180|GradientOutputType|CS||1|1|1|0
+00189181|SpecificAbsorptionRateValue|FD||1|1|1|0
+00189182|GradientOutput|FD||1|1|1|0
+00189183|FlowCompensationDirection|CS||1|1|1|0
+00189184|TaggingDelay|FD||1|1|1|0
+00189185|RespiratoryMotionCompensationTechniqueDescription|ST||1|1|1|0
+00189186|RespiratorySignalSourceID|SH||1|1|1|0
+00189197|MRVelocityEncodingSequence|SQ||1|1|1|0
+00189198|FirstOrderPhaseCorrection|CS||1|1|1|0
+00189199|WaterReferencedPhaseCorrection|CS||1|1|1|0
+00189200|MRSpectroscopyAcquisitionType|CS||1|1|1|0
+00189214|RespiratoryCyclePosition|CS||1|1|1|0
+00189217|VelocityEncodingMaximumValue|FD||1|1|1|0
+00189218|TagSpacingSecondDimension|FD||1|1|1|0
+00189219|TagAngleSecondAxis|SS||1|1|1|0
+00189220|FrameAcquisitionDuration|FD||1|1|1|0
+00189226|MRImageFrameTypeSequence|SQ||1|1|1|0
+00189227|MRSpectroscopyFrameTypeSequence|SQ||1|1|1|0
+00189231|MRAcquisitionPhaseEncodingStepsInPlane|US||1|1|1|0
+00189232|MRAcquisitionPhaseEncodingStepsOutOfPlane|US||1|1|1|0
+00189234|SpectroscopyAcquisitionPhaseColumns|UL||1|1|1|0
+00189236|CardiacCyclePosition|CS||1|1|1|0
+00189239|SpecificAbsorptionRateSequence|SQ||1|1|1|0
+00189240|RFEchoTrainLength|US||1|1|1|0
+00189241|GradientEchoTrainLength|US||1|1|1|0
+00189250|ArterialSpinLabelingContrast|CS||1|1|1|0
+00189251|MRArterialSpinLabelingSequence|SQ||1|1|1|0
+00189252|ASLTechniqueDescription|LO||1|1|1|0
+00189253|ASLSlabNumber|US||1|1|1|0
+00189254|ASLSlabThickness|FD||1|1|1|0
+00189255|ASLSlabOrientation|FD||3|3|1|0
+00189256|ASLMidSlabPosition|FD||3|3|1|0
+00189257|ASLContext|CS||1|1|1|0
+00189258|ASLPulseTrainDuration|UL||1|1|1|0
+00189259|ASLCrusherFlag|CS||1|1|1|0
+0018925A|ASLCrusherFlowLimit|FD||1|1|1|0
+0018925B|ASLCrusherDescription|LO||1|1|1|0
+0018925C|ASLBolusCutoffFlag|CS||1|1|1|0
+0018925D|ASLBolusCutoffTimingSequence|SQ||1|1|1|0
+0018925E|ASLBolusCutoffTechnique|LO||1|1|1|0
+0018925F|ASLBolusCutoffDelayTime|UL||1|1|1|0
+00189260|ASLSlabSequence|SQ||1|1|1|0
+00189295|ChemicalShiftMinimumIntegrationLimitInppm|FD||1|1|1|0
+00189296|ChemicalShiftMaximumIntegrationLimitInppm|FD||1|1|1|0
+00189297|WaterReferenceAcquisition|CS||1|1|1|0
+00189298|EchoPeakPosition|IS||1|1|1|0
+00189301|CTAcquisitionTypeSequence|SQ||1|1|1|0
+00189302|AcquisitionType|CS||1|1|1|0
+00189303|TubeAngle|FD||1|1|1|0
+00189304|CTAcquisitionDetailsSequence|SQ||1|1|1|0
+00189305|RevolutionTime|FD||1|1|1|0
+00189306|SingleCollimationWidth|FD||1|1|1|0
+00189307|TotalCollimationWidth|FD||1|1|1|0
+00189308|CTTableDynamicsSequence|SQ||1|1|1|0
+00189309|TableSpeed|FD||1|1|1|0
+00189310|TableFeedPerRotation|FD||1|1|1|0
+00189311|SpiralPitchFactor|FD||1|1|1|0
+00189312|CTGeometrySequence|SQ||1|1|1|0
+00189313|DataCollectionCenterPatient|FD||3|3|1|0
+00189314|CTReconstructionSequence|SQ||1|1|1|0
+00189315|ReconstructionAlgorithm|CS||1|1|1|0
+00189316|ConvolutionKernelGroup|CS||1|1|1|0
+00189317|ReconstructionFieldOfView|FD||2|2|1|0
+00189318|ReconstructionTargetCenterPatient|FD||3|3|1|0
+00189319|ReconstructionAngle|FD||1|1|1|0
+00189320|ImageFilter|SH||1|1|1|0
+00189321|CTExposureSequence|SQ||1|1|1|0
+00189322|ReconstructionPixelSpacing|FD||2|2|1|0
+00189323|ExposureModulationType|CS||1|0|1|0
+00189325|CTXRayDetailsSequence|SQ||1|1|1|0
+00189326|CTPositionSequence|SQ||1|1|1|0
+00189327|TablePosition|FD||1|1|1|0
+00189328|ExposureTimeInms|FD||1|1|1|0
+00189329|CTImageFrameTypeSequence|SQ||1|1|1|0
+00189330|XRayTubeCurrentInmA|FD||1|1|1|0
+00189332|ExposureInmAs|FD||1|1|1|0
+00189333|ConstantVolumeFlag|CS||1|1|1|0
+00189334|FluoroscopyFlag|CS||1|1|1|0
+00189335|DistanceSourceToDataCollectionCenter|FD||1|1|1|0
+00189337|ContrastBolusAgentNumber|US||1|1|1|0
+00189338|ContrastBolusIngredientCodeSequence|SQ||1|1|1|0
+00189340|ContrastAdministrationProfileSequence|SQ||1|1|1|0
+00189341|ContrastBolusUsageSequence|SQ||1|1|1|0
+00189342|ContrastBolusAgentAdministered|CS||1|1|1|0
+00189343|ContrastBolusAgentDetected|CS||1|1|1|0
+00189344|ContrastBolusAgentPhase|CS||1|1|1|0
+00189345|CTDIvol|FD||1|1|1|0
+00189346|CTDIPhantomTypeCodeSequence|SQ||1|1|1|0
+00189351|CalciumScoringMassFactorPatient|FL||1|1|1|0
+00189352|CalciumScoringMassFactorDevice|FL||3|3|1|0
+00189353|EnergyWeightingFactor|FL||1|1|1|0
+00189360|CTAdditionalXRaySourceSequence|SQ||1|1|1|0
+00189361|MultienergyCTAcquisition|CS||1|1|1|0
+00189362|MultienergyCTAcquisitionSequence|SQ||1|1|1|0
+00189363|MultienergyCTProcessingSequence|SQ||1|1|1|0
+00189364|MultienergyCTCharacteristicsSequence|SQ||1|1|1|0
+00189365|MultienergyCTXRaySourceSequence|SQ||1|1|1|0
+00189366|XRaySourceIndex|US||1|1|1|0
+00189367|XRaySourceID|UC||1|1|1|0
+00189368|MultienergySourceTechnique|CS||1|1|1|0
+00189369|SourceStartDateTime|DT||1|1|1|0
+0018936A|SourceEndDateTime|DT||1|1|1|0
+0018936B|SwitchingPhaseNumber|US||1|1|1|0
+0018936C|SwitchingPhaseNominalDuration|DS||1|1|1|0
+0018936D|SwitchingPhaseTransitionDuration|DS||1|1|1|0
+0018936E|EffectiveBinEnergy|DS||1|1|1|0
+0018936F|MultienergyCTXRayDetectorSequence|SQ||1|1|1|0
+00189370|XRayDetectorIndex|US||1|1|1|0
+00189371|XRayDetectorID|UC||1|1|1|0
+00189372|MultienergyDetectorType|CS||1|1|1|0
+00189373|XRayDetectorLabel|ST||1|1|1|0
+00189374|NominalMaxEnergy|DS||1|1|1|0
+00189375|NominalMinEnergy|DS||1|1|1|0
+00189376|ReferencedXRayDetectorIndex|US||1|0|1|0
+00189377|ReferencedXRaySourceIndex|US||1|0|1|0
+00189378|ReferencedPathIndex|US||1|0|1|0
+00189379|MultienergyCTPathSequence|SQ||1|1|1|0
+0018937A|MultienergyCTPathIndex|US||1|1|1|0
+0018937B|MultienergyAcquisitionDescription|UT||1|1|1|0
+0018937C|MonoenergeticEnergyEquivalent|FD||1|1|1|0
+0018937D|MaterialCodeSequence|SQ||1|1|1|0
+0018937E|DecompositionMethod|CS||1|1|1|0
+0018937F|DecompositionDescription|UT||1|1|1|0
+00189380|DecompositionAlgorithmIdentificationSequence|SQ||1|1|1|0
+00189381|DecompositionMaterialSequence|SQ||1|1|1|0
+00189382|MaterialAttenuationSequence|SQ||1|1|1|0
+00189383|PhotonEnergy|DS||1|1|1|0
+00189384|XRayMassAttenuationCoefficient|DS||1|1|1|0
+00189401|ProjectionPixelCalibrationSequence|SQ||1|1|1|0
+00189402|DistanceSourceToIsocenter|FL||1|1|1|0
+00189403|DistanceObjectToTableTop|FL||1|1|1|0
+00189404|ObjectPixelSpacingInCenterOfBeam|FL||2|2|1|0
+00189405|PositionerPositionSequence|SQ||1|1|1|0
+00189406|TablePositionSequence|SQ||1|1|1|0
+00189407|CollimatorShapeSequence|SQ||1|1|1|0
+00189410|PlanesInAcquisition|CS||1|1|1|0
+00189412|XAXRFFrameCharacteristicsSequence|SQ||1|1|1|0
+00189417|FrameAcquisitionSequence|SQ||1|1|1|0
+00189420|XRayReceptorType|CS||1|1|1|0
+00189423|AcquisitionProtocolName|LO||1|1|1|0
+00189424|AcquisitionProtocolDescription|LT||1|1|1|0
+00189425|ContrastBolusIngredientOpaque|CS||1|1|1|0
+00189426|DistanceReceptorPlaneToDetectorHousing|FL||1|1|1|0
+00189427|IntensifierActiveShape|CS||1|1|1|0
+00189428|IntensifierActiveDimensions|FL||1|2|1|0
+00189429|PhysicalDetectorSize|FL||2|2|1|0
+00189430|PositionOfIsocenterProjection|FL||2|2|1|0
+00189432|FieldOfViewSequence|SQ||1|1|1|0
+00189433|FieldOfViewDescription|LO||1|1|1|0
+00189434|ExposureControlSensingRegionsSequence|SQ||1|1|1|0
+00189435|ExposureControlSensingRegionShape|CS||1|1|1|0
+00189436|ExposureControlSensingRegionLeftVerticalEdge|SS||1|1|1|0
+00189437|ExposureControlSensingRegionRightVerticalEdge|SS||1|1|1|0
+00189438|ExposureControlSensingRegionUpperHorizontalEdge|SS||1|1|1|0
+00189439|ExposureControlSensingRegionLowerHorizontalEdge|SS||1|1|1|0
+00189440|CenterOfCircularExposureControlSensingRegion|SS||2|2|1|0
+00189441|RadiusOfCircularExposureControlSensingRegion|US||1|1|1|0
+00189442|VerticesOfThePolygonalExposureControlSensingRegion|SS||2|0|1|0
+00189447|ColumnAngulationPatient|FL||1|1|1|0
+00189449|BeamAngle|FL||1|1|1|0
+00189451|FrameDetectorParametersSequence|SQ||1|1|1|0
+00189452|CalculatedAnatomyThickness|FL||1|1|1|0
+00189455|CalibrationSequence|SQ||1|1|1|0
+00189456|ObjectThicknessSequence|SQ||1|1|1|0
+00189457|PlaneIdentification|CS||1|1|1|0
+00189461|FieldOfViewDimensionsInFloat|FL||1|2|1|0
+00189462|IsocenterReferenceSystemSequence|SQ||1|1|1|0
+00189463|PositionerIsocenterPrimaryAngle|FL||1|1|1|0
+00189464|PositionerIsocenterSecondaryAngle|FL||1|1|1|0
+00189465|PositionerIsocenterDetectorRotationAngle|FL||1|1|1|0
+00189466|TableXPositionToIsocenter|FL||1|1|1|0
+00189467|TableYPositionToIsocenter|FL||1|1|1|0
+00189468|TableZPositionToIsocenter|FL||1|1|1|0
+00189469|TableHorizontalRotationAngle|FL||1|1|1|0
+00189470|TableHeadTiltAngle|FL||1|1|1|0
+00189471|TableCradleTiltAngle|FL||1|1|1|0
+00189472|FrameDisplayShutterSequence|SQ||1|1|1|0
+00189473|AcquiredImageAreaDoseProduct|FL||1|1|1|0
+00189474|CArmPositionerTabletopRelationship|CS||1|1|1|0
+00189476|XRayGeometrySequence|SQ||1|1|1|0
+00189477|IrradiationEventIdentificationSequence|SQ||1|1|1|0
+00189504|XRay3DFrameTypeSequence|SQ||1|1|1|0
+00189506|ContributingSourcesSequence|SQ||1|1|1|0
+00189507|XRay3DAcquisitionSequence|SQ||1|1|1|0
+00189508|PrimaryPositionerScanArc|FL||1|1|1|0
+00189509|SecondaryPositionerScanArc|FL||1|1|1|0
+00189510|PrimaryPositionerScanStartAngle|FL||1|1|1|0
+00189511|SecondaryPositionerScanStartAngle|FL||1|1|1|0
+00189514|PrimaryPositionerIncrement|FL||1|1|1|0
+00189515|SecondaryPositionerIncrement|FL||1|1|1|0
+00189516|StartAcquisitionDateTime|DT||1|1|1|0
+00189517|EndAcquisitionDateTime|DT||1|1|1|0
+00189518|PrimaryPositionerIncrementSign|SS||1|1|1|0
+00189519|SecondaryPositionerIncrementSign|SS||1|1|1|0
+00189524|ApplicationName|LO||1|1|1|0
+00189525|ApplicationVersion|LO||1|1|1|0
+00189526|ApplicationManufacturer|LO||1|1|1|0
+00189527|AlgorithmType|CS||1|1|1|0
+00189528|AlgorithmDescription|LO||1|1|1|0
+00189530|XRay3DReconstructionSequence|SQ||1|1|1|0
+00189531|ReconstructionDescription|LO||1|1|1|0
+00189538|PerProjectionAcquisitionSequence|SQ||1|1|1|0
+00189541|DetectorPositionSequence|SQ||1|1|1|0
+00189542|XRayAcquisitionDoseSequence|SQ||1|1|1|0
+00189543|XRaySourceIsocenterPrimaryAngle|FD||1|1|1|0
+00189544|XRaySourceIsocenterSecondaryAngle|FD||1|1|1|0
+00189545|BreastSupportIsocenterPrimaryAngle|FD||1|1|1|0
+00189546|BreastSupportIsocenterSecondaryAngle|FD||1|1|1|0
+00189547|BreastSupportXPositionToIsocenter|FD||1|1|1|0
+00189548|BreastSupportYPositionToIsocenter|FD||1|1|1|0
+00189549|BreastSupportZPositionToIsocenter|FD||1|1|1|0
+00189550|DetectorIsocenterPrimaryAngle|FD||1|1|1|0
+00189551|DetectorIsocenterSecondaryAngle|FD||1|1|1|0
+00189552|DetectorXPositionToIsocenter|FD||1|1|1|0
+00189553|DetectorYPositionToIsocenter|FD||1|1|1|0
+00189554|DetectorZPositionToIsocenter|FD||1|1|1|0
+00189555|XRayGridSequence|SQ||1|1|1|0
+00189556|XRayFilterSequence|SQ||1|1|1|0
+00189557|DetectorActiveAreaTLHCPosition|FD||3|3|1|0
+00189558|DetectorActiveAreaOrientation|FD||6|6|1|0
+00189559|PositionerPrimaryAngleDirection|CS||1|1|1|0
+00189601|DiffusionBMatrixSequence|SQ||1|1|1|0
+00189602|DiffusionBValueXX|FD||1|1|1|0
+00189603|DiffusionBValueXY|FD||1|1|1|0
+00189604|DiffusionBValueXZ|FD||1|1|1|0
+00189605|DiffusionBValueYY|FD||1|1|1|0
+00189606|DiffusionBValueYZ|FD||1|1|1|0
+00189607|DiffusionBValueZZ|FD||1|1|1|0
+00189621|FunctionalMRSequence|SQ||1|1|1|0
+00189622|FunctionalSettlingPhaseFramesPresent|CS||1|1|1|0
+00189623|FunctionalSyncPulse|DT||1|1|1|0
+00189624|SettlingPhaseFrame|CS||1|1|1|0
+00189701|DecayCorrectionDateTime|DT||1|1|1|0
+00189715|StartDensityThreshold|FD||1|1|1|0
+00189716|StartRelativeDensityDifferenceThreshold|FD||1|1|1|0
+00189717|StartCardiacTriggerCountThreshold|FD||1|1|1|0
+00189718|StartRespiratoryTriggerCountThreshold|FD||1|1|1|0
+00189719|TerminationCountsThreshold|FD||1|1|1|0
+00189720|TerminationDensityThreshold|FD||1|1|1|0
+00189721|TerminationRelativeDensityThreshold|FD||1|1|1|0
+00189722|TerminationTimeThreshold|FD||1|1|1|0
+00189723|TerminationCardiacTriggerCountThreshold|FD||1|1|1|0
+00189724|TerminationRespiratoryTriggerCountThreshold|FD||1|1|1|0
+00189725|DetectorGeometry|CS||1|1|1|0
+00189726|TransverseDetectorSeparation|FD||1|1|1|0
+00189727|AxialDetectorDimension|FD||1|1|1|0
+00189729|RadiopharmaceuticalAgentNumber|US||1|1|1|0
+00189732|PETFrameAcquisitionSequence|SQ||1|1|1|0
+00189733|PETDetectorMotionDetailsSequence|SQ||1|1|1|0
+00189734|PETTableDynamicsSequence|SQ||1|1|1|0
+00189735|PETPositionSequence|SQ||1|1|1|0
+00189736|PETFrameCorrectionFactorsSequence|SQ||1|1|1|0
+00189737|RadiopharmaceuticalUsageSequence|SQ||1|1|1|0
+00189738|AttenuationCorrectionSource|CS||1|1|1|0
+00189739|NumberOfIterations|US||1|1|1|0
+00189740|NumberOfSubsets|US||1|1|1|0
+00189749|PETReconstructionSequence|SQ||1|1|1|0
+00189751|PETFrameTypeSequence|SQ||1|1|1|0
+00189755|TimeOfFlightInformationUsed|CS||1|1|1|0
+00189756|ReconstructionType|CS||1|1|1|0
+00189758|DecayCorrected|CS||1|1|1|0
+00189759|AttenuationCorrected|CS||1|1|1|0
+00189760|ScatterCorrected|CS||1|1|1|0
+00189761|DeadTimeCorrected|CS||1|1|1|0
+00189762|GantryMotionCorrected|CS||1|1|1|0
+00189763|PatientMotionCorrected|CS||1|1|1|0
+00189764|CountLossNormalizationCorrected|CS||1|1|1|0
+00189765|RandomsCorrected|CS||1|1|1|0
+00189766|NonUniformRadialSamplingCorrected|CS||1|1|1|0
+00189767|SensitivityCalibrated|CS||1|1|1|0
+00189768|DetectorNormalizationCorrection|CS||1|1|1|0
+00189769|IterativeReconstructionMethod|CS||1|1|1|0
+00189770|AttenuationCorrectionTemporalRelationship|CS||1|1|1|0
+00189771|PatientPhysiologicalStateSequence|SQ||1|1|1|0
+00189772|PatientPhysiologicalStateCodeSequence|SQ||1|1|1|0
+00189801|DepthsOfFocus|FD||1|0|1|0
+00189803|ExcludedIntervalsSequence|SQ||1|1|1|0
+00189804|ExclusionStartDateTime|DT||1|1|1|0
+00189805|ExclusionDuration|FD||1|1|1|0
+00189806|USImageDescriptionSequence|SQ||1|1|1|0
+00189807|ImageDataTypeSequence|SQ||1|1|1|0
+00189808|DataType|CS||1|1|1|0
+00189809|TransducerScanPatternCodeSequence|SQ||1|1|1|0
+0018980B|AliasedDataType|CS||1|1|1|0
+0018980C|PositionMeasuringDeviceUsed|CS||1|1|1|0
+0018980D|TransducerGeometryCodeSequence|SQ||1|1|1|0
+0018980E|TransducerBeamSteeringCodeSequence|SQ||1|1|1|0
+0018980F|TransducerApplicationCodeSequence|SQ||1|1|1|0
+00189810|ZeroVelocityPixelValue|US|SS|1|1|1|0
+00189900|ReferenceLocationLabel|LO||1|1|1|0
+00189901|ReferenceLocationDescription|UT||1|1|1|0
+00189902|ReferenceBasisCodeSequence|SQ||1|1|1|0
+00189903|ReferenceGeometryCodeSequence|SQ||1|1|1|0
+00189904|OffsetDistance|DS||1|1|1|0
+00189905|OffsetDirection|CS||1|1|1|0
+00189906|PotentialScheduledProtocolCodeSequence|SQ||1|1|1|0
+00189907|PotentialRequestedProcedureCodeSequence|SQ||1|1|1|0
+00189908|PotentialReasonsForProcedure|UC||1|0|1|0
+00189909|PotentialReasonsForProcedureCodeSequence|SQ||1|1|1|0
+0018990A|PotentialDiagnosticTasks|UC||1|0|1|0
+0018990B|ContraindicationsCodeSequence|SQ||1|1|1|0
+0018990C|ReferencedDefinedProtocolSequence|SQ||1|1|1|0
+0018990D|ReferencedPerformedProtocolSequence|SQ||1|1|1|0
+0018990E|PredecessorProtocolSequence|SQ||1|1|1|0
+0018990F|ProtocolPlanningInformation|UT||1|1|1|0
+00189910|ProtocolDesignRationale|UT||1|1|1|0
+00189911|PatientSpecificationSequence|SQ||1|1|1|0
+00189912|ModelSpecificationSequence|SQ||1|1|1|0
+00189913|ParametersSpecificationSequence|SQ||1|1|1|0
+00189914|InstructionSequence|SQ||1|1|1|0
+00189915|InstructionIndex|US||1|1|1|0
+00189916|InstructionText|LO||1|1|1|0
+00189917|InstructionDescription|UT||1|1|1|0
+00189918|InstructionPerformedFlag|CS||1|1|1|0
+00189919|InstructionPerformedDateTime|DT||1|1|1|0
+0018991A|InstructionPerformanceComment|UT||1|1|1|0
+0018991B|PatientPositioningInstructionSequence|SQ||1|1|1|0
+0018991C|PositioningMethodCodeSequence|SQ||1|1|1|0
+0018991D|PositioningLandmarkSequence|SQ||1|1|1|0
+0018991E|TargetFrameOfReferenceUID|UI||1|1|1|0
+0018991F|AcquisitionProtocolElementSpecificationSequence|SQ||1|1|1|0
+00189920|AcquisitionProtocolElementSequence|SQ||1|1|1|0
+00189921|ProtocolElementNumber|US||1|1|1|0
+00189922|ProtocolElementName|LO||1|1|1|0
+00189923|ProtocolElementCharacteristicsSummary|UT||1|1|1|0
+00189924|ProtocolElementPurpose|UT||1|1|1|0
+00189930|AcquisitionMotion|CS||1|1|1|0
+00189931|AcquisitionStartLocationSequence|SQ||1|1|1|0
+00189932|AcquisitionEndLocationSequence|SQ||1|1|1|0
+00189933|ReconstructionProtocolElementSpecificationSequence|SQ||1|1|1|0
+00189934|ReconstructionProtocolElementSequence|SQ||1|1|1|0
+00189935|StorageProtocolElementSpecificationSequence|SQ||1|1|1|0
+00189936|StorageProtocolElementSequence|SQ||1|1|1|0
+00189937|RequestedSeriesDescription|LO||1|1|1|0
+00189938|SourceAcquisitionProtocolElementNumber|US||1|0|1|0
+00189939|SourceAcquisitionBeamNumber|US||1|0|1|0
+0018993A|SourceReconstructionProtocolElementNumber|US||1|0|1|0
+0018993B|ReconstructionStartLocationSequence|SQ||1|1|1|0
+0018993C|ReconstructionEndLocationSequence|SQ||1|1|1|0
+0018993D|ReconstructionAlgorithmSequence|SQ||1|1|1|0
+0018993E|ReconstructionTargetCenterLocationSequence|SQ||1|1|1|0
+00189941|ImageFilterDescription|UT||1|1|1|0
+00189942|CTDIvolNotificationTrigger|FD||1|1|1|0
+00189943|DLPNotificationTrigger|FD||1|1|1|0
+00189944|AutoKVPSelectionType|CS||1|1|1|0
+00189945|AutoKVPUpperBound|FD||1|1|1|0
+00189946|AutoKVPLowerBound|FD||1|1|1|0
+00189947|ProtocolDefinedPatientPosition|CS||1|1|1|0
+0018A001|ContributingEquipmentSequence|SQ||1|1|1|0
+0018A002|ContributionDateTime|DT||1|1|1|0
+0018A003|ContributionDescription|ST||1|1|1|0
+0020000D|StudyInstanceUID|UI||1|1|1|0
+0020000E|SeriesInstanceUID|UI||1|1|1|0
+00200010|StudyID|SH||1|1|1|0
+00200011|SeriesNumber|IS||1|1|1|0
+00200012|AcquisitionNumber|IS||1|1|1|0
+00200013|InstanceNumber|IS||1|1|1|0
+00200019|ItemNumber|IS||1|1|1|0
+00200020|PatientOrientation|CS||2|2|1|0
+00200027|PyramidLabel|LO||1|1|1|0
+00200032|ImagePositionPatient|DS||3|3|1|0
+00200037|ImageOrientationPatient|DS||6|6|1|0
+00200052|FrameOfReferenceUID|UI||1|1|1|0
+00200060|Laterality|CS||1|1|1|0
+00200062|ImageLaterality|CS||1|1|1|0
+00200100|TemporalPositionIdentifier|IS||1|1|1|0
+00200105|NumberOfTemporalPositions|IS||1|1|1|0
+00200110|TemporalResolution|DS||1|1|1|0
+00200200|SynchronizationFrameOfReferenceUID|UI||1|1|1|0
+00200242|SOPInstanceUIDOfConcatenationSource|UI||1|1|1|0
+00201002|ImagesInAcquisition|IS||1|1|1|0
+0020103F|TargetPositionReferenceIndicator|LO||1|1|1|0
+00201040|PositionReferenceIndicator|LO||1|1|1|0
+00201041|SliceLocation|DS||1|1|1|0
+00201200|NumberOfPatientRelatedStudies|IS||1|1|1|0
+00201202|NumberOfPatientRelatedSeries|IS||1|1|1|0
+00201204|NumberOfPatientRelatedInstances|IS||1|1|1|0
+00201206|NumberOfStudyRelatedSeries|IS||1|1|1|0
+00201208|NumberOfStudyRelatedInstances|IS||1|1|1|0
+00201209|NumberOfSeriesRelatedInstances|IS||1|1|1|0
+00204000|ImageComments|LT||1|1|1|0
+00209056|StackID|SH||1|1|1|0
+00209057|InStackPositionNumber|UL||1|1|1|0
+00209071|FrameAnatomySequence|SQ||1|1|1|0
+00209072|FrameLaterality|CS||1|1|1|0
+00209111|FrameContentSequence|SQ||1|1|1|0
+00209113|PlanePositionSequence|SQ||1|1|1|0
+00209116|PlaneOrientationSequence|SQ||1|1|1|0
+00209128|TemporalPositionIndex|UL||1|1|1|0
+00209153|NominalCardiacTriggerDelayTime|FD||1|1|1|0
+00209154|NominalCardiacTriggerTimePriorToRPeak|FL||1|1|1|0
+00209155|ActualCardiacTriggerTimePriorToRPeak|FL||1|1|1|0
+00209156|FrameAcquisitionNumber|US||1|1|1|0
+00209157|DimensionIndexValues|UL||1|0|1|0
+00209158|FrameComments|LT||1|1|1|0
+00209161|ConcatenationUID|UI||1|1|1|0
+00209162|InConcatenationNumber|US||1|1|1|0
+00209163|InConcatenationTotalNumber|US||1|1|1|0
+00209164|DimensionOrganizationUID|UI||1|1|1|0
+00209165|DimensionIndexPointer|AT||1|1|1|0
+00209167|FunctionalGroupPointer|AT||1|1|1|0
+00209170|UnassignedSharedConvertedAttributesSequence|SQ||1|1|1|0
+00209171|UnassignedPerFrameConvertedAttributesSequence|SQ||1|1|1|0
+00209172|ConversionSourceAttributesSequence|SQ||1|1|1|0
+00209213|DimensionIndexPrivateCreator|LO||1|1|1|0
+00209221|DimensionOrganizationSequence|SQ||1|1|1|0
+00209222|DimensionIndexSequence|SQ||1|1|1|0
+00209228|ConcatenationFrameOffsetNumber|UL||1|1|1|0
+00209238|FunctionalGroupPrivateCreator|LO||1|1|1|0
+00209241|NominalPercentageOfCardiacPhase|FL||1|1|1|0
+00209245|NominalPercentageOfRespiratoryPhase|FL||1|1|1|0
+00209246|StartingRespiratoryAmplitude|FL||1|1|1|0
+00209247|StartingRespiratoryPhase|CS||1|1|1|0
+00209248|EndingRespiratoryAmplitude|FL||1|1|1|0
+00209249|EndingRespiratoryPhase|CS||1|1|1|0
+00209250|RespiratoryTriggerType|CS||1|1|1|0
+00209251|RRIntervalTimeNominal|FD||1|1|1|0
+00209252|ActualCardiacTriggerDelayTime|FD||1|1|1|0
+00209253|RespiratorySynchronizationSequence|SQ||1|1|1|0
+00209254|RespiratoryIntervalTime|FD||1|1|1|0
+00209255|NominalRespiratoryTriggerDelayTime|FD||1|1|1|0
+00209256|RespiratoryTriggerDelayThreshold|FD||1|1|1|0
+00209257|ActualRespiratoryTriggerDelayTime|FD||1|1|1|0
+00209301|ImagePositionVolume|FD||3|3|1|0
+00209302|ImageOrientationVolume|FD||6|6|1|0
+00209307|UltrasoundAcquisitionGeometry|CS||1|1|1|0
+00209308|ApexPosition|FD||3|3|1|0
+00209309|VolumeToTransducerMappingMatrix|FD||16|16|1|0
+0020930A|VolumeToTableMappingMatrix|FD||16|16|1|0
+0020930B|VolumeToTransducerRelationship|CS||1|1|1|0
+0020930C|PatientFrameOfReferenceSource|CS||1|1|1|0
+0020930D|TemporalPositionTimeOffset|FD||1|1|1|0
+0020930E|PlanePositionVolumeSequence|SQ||1|1|1|0
+0020930F|PlaneOrientationVolumeSequence|SQ||1|1|1|0
+00209310|TemporalPositionSequence|SQ||1|1|1|0
+00209311|DimensionOrganizationType|CS||1|1|1|0
+00209312|VolumeFrameOfReferenceUID|UI||1|1|1|0
+00209313|TableFrameOfReferenceUID|UI||1|1|1|0
+00209421|DimensionDescriptionLabel|LO||1|1|1|0
+00209450|PatientOrientationInFrameSequence|SQ||1|1|1|0
+00209453|FrameLabel|LO||1|1|1|0
+00209518|AcquisitionIndex|US||1|0|1|0
+00209529|ContributingSOPInstancesReferenceSequence|SQ||1|1|1|0
+00209536|ReconstructionIndex|US||1|1|1|0
+00220001|LightPathFilterPassThroughWavelength|US||1|1|1|0
+00220002|LightPathFilterPassBand|US||2|2|1|0
+00220003|ImagePathFilterPassThroughWavelength|US||1|1|1|0
+00220004|ImagePathFilterPassBand|US||2|2|1|0
+00220005|PatientEyeMovementCommanded|CS||1|1|1|0
+00220006|PatientEyeMovementCommandCodeSequence|SQ||1|1|1|0
+00220007|SphericalLensPower|FL||1|1|1|0
+00220008|CylinderLensPower|FL||1|1|1|0
+00220009|CylinderAxis|FL||1|1|1|0
+0022000A|EmmetropicMagnification|FL||1|1|1|0
+0022000B|IntraOcularPressure|FL||1|1|1|0
+0022000C|HorizontalFieldOfView|FL||1|1|1|0
+0022000D|PupilDilated|CS||1|1|1|0
+0022000E|DegreeOfDilation|FL||1|1|1|0
+00220010|StereoBaselineAngle|FL||1|1|1|0
+00220011|StereoBaselineDisplacement|FL||1|1|1|0
+00220012|StereoHorizontalPixelOffset|FL||1|1|1|0
+00220013|StereoVerticalPixelOffset|FL||1|1|1|0
+00220014|StereoRotation|FL||1|1|1|0
+00220015|AcquisitionDeviceTypeCodeSequence|SQ||1|1|1|0
+00220016|IlluminationTypeCodeSequence|SQ||1|1|1|0
+00220017|LightPathFilterTypeStackCodeSequence|SQ||1|1|1|0
+00220018|ImagePathFilterTypeStackCodeSequence|SQ||1|1|1|0
+00220019|LensesCodeSequence|SQ||1|1|1|0
+0022001A|ChannelDescriptionCodeSequence|SQ||1|1|1|0
+0022001B|RefractiveStateSequence|SQ||1|1|1|0
+0022001C|MydriaticAgentCodeSequence|SQ||1|1|1|0
+0022001D|RelativeImagePositionCodeSequence|SQ||1|1|1|0
+0022001E|CameraAngleOfView|FL||1|1|1|0
+00220020|StereoPairsSequence|SQ||1|1|1|0
+00220021|LeftImageSequence|SQ||1|1|1|0
+00220022|RightImageSequence|SQ||1|1|1|0
+00220028|StereoPairsPresent|CS||1|1|1|0
+00220030|AxialLengthOfTheEye|FL||1|1|1|0
+00220031|OphthalmicFrameLocationSequence|SQ||1|1|1|0
+00220032|ReferenceCoordinates|FL||2|0|2|0
+00220035|DepthSpatialResolution|FL||1|1|1|0
+00220036|MaximumDepthDistortion|FL||1|1|1|0
+00220037|AlongScanSpatialResolution|FL||1|1|1|0
+00220038|MaximumAlongScanDistortion|FL||1|1|1|0
+00220039|OphthalmicImageOrientation|CS||1|1|1|0
+00220041|DepthOfTransverseImage|FL||1|1|1|0
+00220042|MydriaticAgentConcentrationUnitsSequence|SQ||1|1|1|0
+00220048|AcrossScanSpatialResolution|FL||1|1|1|0
+00220049|MaximumAcrossScanDistortion|FL||1|1|1|0
+0022004E|MydriaticAgentConcentration|DS||1|1|1|0
+00220055|IlluminationWaveLength|FL||1|1|1|0
+00220056|IlluminationPower|FL||1|1|1|0
+00220057|IlluminationBandwidth|FL||1|1|1|0
+00220058|MydriaticAgentSequence|SQ||1|1|1|0
+00221007|OphthalmicAxialMeasurementsRightEyeSequence|SQ||1|1|1|0
+00221008|OphthalmicAxialMeasurementsLeftEyeSequence|SQ||1|1|1|0
+00221009|OphthalmicAxialMeasurementsDeviceType|CS||1|1|1|0
+00221010|OphthalmicAxialLengthMeasurementsType|CS||1|1|1|0
+00221012|OphthalmicAxialLengthSequence|SQ||1|1|1|0
+00221019|OphthalmicAxialLength|FL||1|1|1|0
+00221024|LensStatusCodeSequence|SQ||1|1|1|0
+00221025|VitreousStatusCodeSequence|SQ||1|1|1|0
+00221028|IOLFormulaCodeSequence|SQ||1|1|1|0
+00221029|IOLFormulaDetail|LO||1|1|1|0
+00221033|KeratometerIndex|FL||1|1|1|0
+00221035|SourceOfOphthalmicAxialLengthCodeSequence|SQ||1|1|1|0
+00221036|SourceOfCornealSizeDataCodeSequence|SQ||1|1|1|0
+00221037|TargetRefraction|FL||1|1|1|0
+00221039|RefractiveProcedureOccurred|CS||1|1|1|0
+00221040|RefractiveSurgeryTypeCodeSequence|SQ||1|1|1|0
+00221044|OphthalmicUltrasoundMethodCodeSequence|SQ||1|1|1|0
+00221045|SurgicallyInducedAstigmatismSequence|SQ||1|1|1|0
+00221046|TypeOfOpticalCorrection|CS||1|1|1|0
+00221047|ToricIOLPowerSequence|SQ||1|1|1|0
+00221048|PredictedToricErrorSequence|SQ||1|1|1|0
+00221049|PreSelectedForImplantation|CS||1|1|1|0
+0022104A|ToricIOLPowerForExactEmmetropiaSequence|SQ||1|1|1|0
+0022104B|ToricIOLPowerForExactTargetRefractionSequence|SQ||1|1|1|0
+00221050|OphthalmicAxialLengthMeasurementsSequence|SQ||1|1|1|0
+00221053|IOLPower|FL||1|1|1|0
+00221054|PredictedRefractiveError|FL||1|1|1|0
+00221059|OphthalmicAxialLengthVelocity|FL||1|1|1|0
+00221065|LensStatusDescription|LO||1|1|1|0
+00221066|VitreousStatusDescription|LO||1|1|1|0
+00221090|IOLPowerSequence|SQ||1|1|1|0
+00221092|LensConstantSequence|SQ||1|1|1|0
+00221093|IOLManufacturer|LO||1|1|1|0
+00221095|ImplantName|LO||1|1|1|0
+00221096|KeratometryMeasurementTypeCodeSequence|SQ||1|1|1|0
+00221097|ImplantPartNumber|LO||1|1|1|0
+00221100|ReferencedOphthalmicAxialMeasurementsSequence|SQ||1|1|1|0
+00221101|OphthalmicAxialLengthMeasurementsSegmentNameCodeSequence|SQ||1|1|1|0
+00221103|RefractiveErrorBeforeRefractiveSurgeryCodeSequence|SQ||1|1|1|0
+00221121|IOLPowerForExactEmmetropia|FL||1|1|1|0
+00221122|IOLPowerForExactTargetRefraction|FL||1|1|1|0
+00221125|AnteriorChamberDepthDefinitionCodeSequence|SQ||1|1|1|0
+00221127|LensThicknessSequence|SQ||1|1|1|0
+00221128|AnteriorChamberDepthSequence|SQ||1|1|1|0
+0022112A|CalculationCommentSequence|SQ||1|1|1|0
+0022112B|CalculationCommentType|CS||1|1|1|0
+0022112C|CalculationComment|LT||1|1|1|0
+00221130|LensThickness|FL||1|1|1|0
+00221131|AnteriorChamberDepth|FL||1|1|1|0
+00221132|SourceOfLensThicknessDataCodeSequence|SQ||1|1|1|0
+00221133|SourceOfAnteriorChamberDepthDataCodeSequence|SQ||1|1|1|0
+00221134|SourceOfRefractiveMeasurementsSequence|SQ||1|1|1|0
+00221135|SourceOfRefractiveMeasurementsCodeSequence|SQ||1|1|1|0
+00221140|OphthalmicAxialLengthMeasurementModified|CS||1|1|1|0
+00221150|OphthalmicAxialLengthDataSourceCodeSequence|SQ||1|1|1|0
+00221155|SignalToNoiseRatio|FL||1|1|1|0
+00221159|OphthalmicAxialLengthDataSourceDescription|LO||1|1|1|0
+00221210|OphthalmicAxialLengthMeasurementsTotalLengthSequence|SQ||1|1|1|0
+00221211|OphthalmicAxialLengthMeasurementsSegmentalLengthSequence|SQ||1|1|1|0
+00221212|OphthalmicAxialLengthMeasurementsLengthSummationSequence|SQ||1|1|1|0
+00221220|UltrasoundOphthalmicAxialLengthMeasurementsSequence|SQ||1|1|1|0
+00221225|OpticalOphthalmicAxialLengthMeasurementsSequence|SQ||1|1|1|0
+00221230|UltrasoundSelectedOphthalmicAxialLengthSequence|SQ||1|1|1|0
+00221250|OphthalmicAxialLengthSelectionMethodCodeSequence|SQ||1|1|1|0
+00221255|OpticalSelectedOphthalmicAxialLengthSequence|SQ||1|1|1|0
+00221257|SelectedSegmentalOphthalmicAxialLengthSequence|SQ||1|1|1|0
+00221260|SelectedTotalOphthalmicAxialLengthSequence|SQ||1|1|1|0
+00221262|OphthalmicAxialLengthQualityMetricSequence|SQ||1|1|1|0
+00221300|IntraocularLensCalculationsRightEyeSequence|SQ||1|1|1|0
+00221310|IntraocularLensCalculationsLeftEyeSequence|SQ||1|1|1|0
+00221330|ReferencedOphthalmicAxialLengthMeasurementQCImageSequence|SQ||1|1|1|0
+00221415|OphthalmicMappingDeviceType|CS||1|1|1|0
+00221420|AcquisitionMethodCodeSequence|SQ||1|1|1|0
+00221423|AcquisitionMethodAlgorithmSequence|SQ||1|1|1|0
+00221436|OphthalmicThicknessMapTypeCodeSequence|SQ||1|1|1|0
+00221443|OphthalmicThicknessMappingNormalsSequence|SQ||1|1|1|0
+00221445|RetinalThicknessDefinitionCodeSequence|SQ||1|1|1|0
+00221450|PixelValueMappingToCodedConceptSequence|SQ||1|1|1|0
+00221452|MappedPixelValue|US|SS|1|1|1|0
+00221454|PixelValueMappingExplanation|LO||1|1|1|0
+00221458|OphthalmicThicknessMapQualityThresholdSequence|SQ||1|1|1|0
+00221460|OphthalmicThicknessMapThresholdQualityRating|FL||1|1|1|0
+00221463|AnatomicStructureReferencePoint|FL||2|2|1|0
+00221465|RegistrationToLocalizerSequence|SQ||1|1|1|0
+00221466|RegisteredLocalizerUnits|CS||1|1|1|0
+00221467|RegisteredLocalizerTopLeftHandCorner|FL||2|2|1|0
+00221468|RegisteredLocalizerBottomRightHandCorner|FL||2|2|1|0
+00221470|OphthalmicThicknessMapQualityRatingSequence|SQ||1|1|1|0
+00221472|RelevantOPTAttributesSequence|SQ||1|1|1|0
+00221512|TransformationMethodCodeSequence|SQ||1|1|1|0
+00221513|TransformationAlgorithmSequence|SQ||1|1|1|0
+00221515|OphthalmicAxialLengthMethod|CS||1|1|1|0
+00221517|OphthalmicFOV|FL||1|1|1|0
+00221518|TwoDimensionalToThreeDimensionalMapSequence|SQ||1|1|1|0
+00221525|WideFieldOphthalmicPhotographyQualityRatingSequence|SQ||1|1|1|0
+00221526|WideFieldOphthalmicPhotographyQualityThresholdSequence|SQ||1|1|1|0
+00221527|WideFieldOphthalmicPhotographyThresholdQualityRating|FL||1|1|1|0
+00221528|XCoordinatesCenterPixelViewAngle|FL||1|1|1|0
+00221529|YCoordinatesCenterPixelViewAngle|FL||1|1|1|0
+00221530|NumberOfMapPoints|UL||1|1|1|0
+00221531|TwoDimensionalToThreeDimensionalMapData|OF||1|1|1|0
+00221612|DerivationAlgorithmSequence|SQ||1|1|1|0
+00221615|OphthalmicImageTypeCodeSequence|SQ||1|1|1|0
+00221616|OphthalmicImageTypeDescription|LO||1|1|1|0
+00221618|ScanPatternTypeCodeSequence|SQ||1|1|1|0
+00221620|ReferencedSurfaceMeshIdentificationSequence|SQ||1|1|1|0
+00221622|OphthalmicVolumetricPropertiesFlag|CS||1|1|1|0
+00221624|OphthalmicAnatomicReferencePointXCoordinate|FL||1|1|1|0
+00221626|OphthalmicAnatomicReferencePointYCoordinate|FL||1|1|1|0
+00221628|OphthalmicEnFaceImageQualityRatingSequence|SQ||1|1|1|0
+00221630|QualityThreshold|DS||1|1|1|0
+00221640|OCTBscanAnalysisAcquisitionParametersSequence|SQ||1|1|1|0
+00221642|NumberOfBscansPerFrame|UL||1|1|1|0
+00221643|BscanSlabThickness|FL||1|1|1|0
+00221644|DistanceBetweenBscanSlabs|FL||1|1|1|0
+00221645|BscanCycleTime|FL||1|1|1|0
+00221646|BscanCycleTimeVector|FL||1|0|1|0
+00221649|AscanRate|FL||1|1|1|0
+00221650|BscanRate|FL||1|1|1|0
+00221658|SurfaceMeshZPixelOffset|UL||1|1|1|0
+00240010|VisualFieldHorizontalExtent|FL||1|1|1|0
+00240011|VisualFieldVerticalExtent|FL||1|1|1|0
+00240012|VisualFieldShape|CS||1|1|1|0
+00240016|ScreeningTestModeCodeSequence|SQ||1|1|1|0
+00240018|MaximumStimulusLuminance|FL||1|1|1|0
+00240020|BackgroundLuminance|FL||1|1|1|0
+00240021|StimulusColorCodeSequence|SQ||1|1|1|0
+00240024|BackgroundIlluminationColorCodeSequence|SQ||1|1|1|0
+00240025|StimulusArea|FL||1|1|1|0
+00240028|StimulusPresentationTime|FL||1|1|1|0
+00240032|FixationSequence|SQ||1|1|1|0
+00240033|FixationMonitoringCodeSequence|SQ||1|1|1|0
+00240034|VisualFieldCatchTrialSequence|SQ||1|1|1|0
+00240035|FixationCheckedQuantity|US||1|1|1|0
+00240036|PatientNotProperlyFixatedQuantity|US||1|1|1|0
+00240037|PresentedVisualStimuliDataFlag|CS||1|1|1|0
+00240038|NumberOfVisualStimuli|US||1|1|1|0
+00240039|ExcessiveFixationLossesDataFlag|CS||1|1|1|0
+00240040|ExcessiveFixationLosses|CS||1|1|1|0
+00240042|StimuliRetestingQuantity|US||1|1|1|0
+00240044|CommentsOnPatientPerformanceOfVisualField|LT||1|1|1|0
+00240045|FalseNegativesEstimateFlag|CS||1|1|1|0
+00240046|FalseNegativesEstimate|FL||1|1|1|0
+00240048|NegativeCatchTrialsQuantity|US||1|1|1|0
+00240050|FalseNegativesQuantity|US||1|1|1|0
+00240051|ExcessiveFalseNegativesDataFlag|CS||1|1|1|0
+00240052|ExcessiveFalseNegatives|CS||1|1|1|0
+00240053|FalsePositivesEstimateFlag|CS||1|1|1|0
+00240054|FalsePositivesEstimate|FL||1|1|1|0
+00240055|CatchTrialsDataFlag|CS||1|1|1|0
+00240056|PositiveCatchTrialsQuantity|US||1|1|1|0
+00240057|TestPointNormalsDataFlag|CS||1|1|1|0
+00240058|TestPointNormalsSequence|SQ||1|1|1|0
+00240059|GlobalDeviationProbabilityNormalsFlag|CS||1|1|1|0
+00240060|FalsePositivesQuantity|US||1|1|1|0
+00240061|ExcessiveFalsePositivesDataFlag|CS||1|1|1|0
+00240062|ExcessiveFalsePositives|CS||1|1|1|0
+00240063|VisualFieldTestNormalsFlag|CS||1|1|1|0
+00240064|ResultsNormalsSequence|SQ||1|1|1|0
+00240065|AgeCorrectedSensitivityDeviationAlgorithmSequence|SQ||1|1|1|0
+00240066|GlobalDeviationFromNormal|FL||1|1|1|0
+00240067|GeneralizedDefectSensitivityDeviationAlgorithmSequence|SQ||1|1|1|0
+00240068|LocalizedDeviationFromNormal|FL||1|1|1|0
+00240069|PatientReliabilityIndicator|LO||1|1|1|0
+00240070|VisualFieldMeanSensitivity|FL||1|1|1|0
+00240071|GlobalDeviationProbability|FL||1|1|1|0
+00240072|LocalDeviationProbabilityNormalsFlag|CS||1|1|1|0
+00240073|LocalizedDeviationProbability|FL||1|1|1|0
+00240074|ShortTermFluctuationCalculated|CS||1|1|1|0
+00240075|ShortTermFluctuation|FL||1|1|1|0
+00240076|ShortTermFluctuationProbabilityCalculated|CS||1|1|1|0
+00240077|ShortTermFluctuationProbability|FL||1|1|1|0
+00240078|CorrectedLocalizedDeviationFromNormalCalculated|CS||1|1|1|0
+00240079|CorrectedLocalizedDeviationFromNormal|FL||1|1|1|0
+00240080|CorrectedLocalizedDeviationFromNormalProbabilityCalculated|CS||1|1|1|0
+00240081|CorrectedLocalizedDeviationFromNormalProbability|FL||1|1|1|0
+00240083|GlobalDeviationProbabilitySequence|SQ||1|1|1|0
+00240085|LocalizedDeviationProbabilitySequence|SQ||1|1|1|0
+00240086|FovealSensitivityMeasured|CS||1|1|1|0
+00240087|FovealSensitivity|FL||1|1|1|0
+00240088|VisualFieldTestDuration|FL||1|1|1|0
+00240089|VisualFieldTestPointSequence|SQ||1|1|1|0
+00240090|VisualFieldTestPointXCoordinate|FL||1|1|1|0
+00240091|VisualFieldTestPointYCoordinate|FL||1|1|1|0
+00240092|AgeCorrectedSensitivityDeviationValue|FL||1|1|1|0
+00240093|StimulusResults|CS||1|1|1|0
+00240094|SensitivityValue|FL||1|1|1|0
+00240095|RetestStimulusSeen|CS||1|1|1|0
+00240096|RetestSensitivityValue|FL||1|1|1|0
+00240097|VisualFieldTestPointNormalsSequence|SQ||1|1|1|0
+00240098|QuantifiedDefect|FL||1|1|1|0
+00240100|AgeCorrectedSensitivityDeviationProbabilityValue|FL||1|1|1|0
+00240102|GeneralizedDefectCorrectedSensitivityDeviationFlag|CS||1|1|1|0
+00240103|GeneralizedDefectCorrectedSensitivityDeviationValue|FL||1|1|1|0
+00240104|GeneralizedDefectCorrectedSensitivityDeviationProbabilityValue|FL||1|1|1|0
+00240105|MinimumSensitivityValue|FL||1|1|1|0
+00240106|BlindSpotLocalized|CS||1|1|1|0
+00240107|BlindSpotXCoordinate|FL||1|1|1|0
+00240108|BlindSpotYCoordinate|FL||1|1|1|0
+00240110|VisualAcuityMeasurementSequence|SQ||1|1|1|0
+00240112|RefractiveParametersUsedOnPatientSequence|SQ||1|1|1|0
+00240113|MeasurementLaterality|CS||1|1|1|0
+00240114|OphthalmicPatientClinicalInformationLeftEyeSequence|SQ||1|1|1|0
+00240115|OphthalmicPatientClinicalInformationRightEyeSequence|SQ||1|1|1|0
+00240117|FovealPointNormativeDataFlag|CS||1|1|1|0
+00240118|FovealPointProbabilityValue|FL||1|1|1|0
+00240120|ScreeningBaselineMeasured|CS||1|1|1|0
+00240122|ScreeningBaselineMeasuredSequence|SQ||1|1|1|0
+00240124|ScreeningBaselineType|CS||1|1|1|0
+00240126|ScreeningBaselineValue|FL||1|1|1|0
+00240202|AlgorithmSource|LO||1|1|1|0
+00240306|DataSetName|LO||1|1|1|0
+00240307|DataSetVersion|LO||1|1|1|0
+00240308|DataSetSource|LO||1|1|1|0
+00240309|DataSetDescription|LO||1|1|1|0
+00240317|VisualFieldTestReliabilityGlobalIndexSequence|SQ||1|1|1|0
+00240320|VisualFieldGlobalResultsIndexSequence|SQ||1|1|1|0
+00240325|DataObservationSequence|SQ||1|1|1|0
+00240338|IndexNormalsFlag|CS||1|1|1|0
+00240341|IndexProbability|FL||1|1|1|0
+00240344|IndexProbabilitySequence|SQ||1|1|1|0
+00280002|SamplesPerPixel|US||1|1|1|0
+00280003|SamplesPerPixelUsed|US||1|1|1|0
+00280004|PhotometricInterpretation|CS||1|1|1|0
+00280006|PlanarConfiguration|US||1|1|1|0
+00280008|NumberOfFrames|IS||1|1|1|0
+00280009|FrameIncrementPointer|AT||1|0|1|0
+0028000A|FrameDimensionPointer|AT||1|0|1|0
+00280010|Rows|US||1|1|1|0
+00280011|Columns|US||1|1|1|0
+00280014|UltrasoundColorDataPresent|US||1|1|1|0
+00280030|PixelSpacing|DS||2|2|1|0
+00280031|ZoomFactor|DS||2|2|1|0
+00280032|ZoomCenter|DS||2|2|1|0
+00280034|PixelAspectRatio|IS||2|2|1|0
+00280051|CorrectedImage|CS||1|0|1|0
+00280100|BitsAllocated|US||1|1|1|0
+00280101|BitsStored|US||1|1|1|0
+00280102|HighBit|US||1|1|1|0
+00280103|PixelRepresentation|US||1|1|1|0
+00280106|SmallestImagePixelValue|US|SS|1|1|1|0
+00280107|LargestImagePixelValue|US|SS|1|1|1|0
+00280108|SmallestPixelValueInSeries|US|SS|1|1|1|0
+00280109|LargestPixelValueInSeries|US|SS|1|1|1|0
+00280120|PixelPaddingValue|US|SS|1|1|1|0
+00280121|PixelPaddingRangeLimit|US|SS|1|1|1|0
+00280122|FloatPixelPaddingValue|FL||1|1|1|0
+00280123|DoubleFloatPixelPaddingValue|FD||1|1|1|0
+00280124|FloatPixelPaddingRangeLimit|FL||1|1|1|0
+00280125|DoubleFloatPixelPaddingRangeLimit|FD||1|1|1|0
+00280300|QualityControlImage|CS||1|1|1|0
+00280301|BurnedInAnnotation|CS||1|1|1|0
+00280302|RecognizableVisualFeatures|CS||1|1|1|0
+00280303|LongitudinalTemporalInformationModified|CS||1|1|1|0
+00280304|ReferencedColorPaletteInstanceUID|UI||1|1|1|0
+00280A02|PixelSpacingCalibrationType|CS||1|1|1|0
+00280A04|PixelSpacingCalibrationDescription|LO||1|1|1|0
+00281040|PixelIntensityRelationship|CS||1|1|1|0
+00281041|PixelIntensityRelationshipSign|SS||1|1|1|0
+00281050|WindowCenter|DS||1|0|1|0
+00281051|WindowWidth|DS||1|0|1|0
+00281052|RescaleIntercept|DS||1|1|1|0
+00281053|RescaleSlope|DS||1|1|1|0
+00281054|RescaleType|LO||1|1|1|0
+00281055|WindowCenterWidthExplanation|LO||1|0|1|0
+00281056|VOILUTFunction|CS||1|1|1|0
+00281090|RecommendedViewingMode|CS||1|1|1|0
+00281101|RedPaletteColorLookupTableDescriptor|US|SS|3|3|1|0
+00281102|GreenPaletteColorLookupTableDescriptor|US|SS|3|3|1|0
+00281103|BluePaletteColorLookupTableDescriptor|US|SS|3|3|1|0
+00281104|AlphaPaletteColorLookupTableDescriptor|US||3|3|1|0
+00281199|PaletteColorLookupTableUID|UI||1|1|1|0
+00281201|RedPaletteColorLookupTableData|OW||1|1|1|0
+00281202|GreenPaletteColorLookupTableData|OW||1|1|1|0
+00281203|BluePaletteColorLookupTableData|OW||1|1|1|0
+00281204|AlphaPaletteColorLookupTableData|OW||1|1|1|0
+00281221|SegmentedRedPaletteColorLookupTableData|OW||1|1|1|0
+00281222|SegmentedGreenPaletteColorLookupTableData|OW||1|1|1|0
+00281223|SegmentedBluePaletteColorLookupTableData|OW||1|1|1|0
+00281224|SegmentedAlphaPaletteColorLookupTableData|OW||1|1|1|0
+00281230|StoredValueColorRangeSequence|SQ||1|1|1|0
+00281231|MinimumStoredValueMapped|FD||1|1|1|0
+00281232|MaximumStoredValueMapped|FD||1|1|1|0
+00281300|BreastImplantPresent|CS||1|1|1|0
+00281350|PartialView|CS||1|1|1|0
+00281351|PartialViewDescription|ST||1|1|1|0
+00281352|PartialViewCodeSequence|SQ||1|1|1|0
+0028135A|SpatialLocationsPreserved|CS||1|1|1|0
+00281401|DataFrameAssignmentSequence|SQ||1|1|1|0
+00281402|DataPathAssignment|CS||1|1|1|0
+00281403|BitsMappedToColorLookupTable|US||1|1|1|0
+00281404|BlendingLUT1Sequence|SQ||1|1|1|0
+00281405|BlendingLUT1TransferFunction|CS||1|1|1|0
+00281406|BlendingWeightConstant|FD||1|1|1|0
+00281407|BlendingLookupTableDescriptor|US||3|3|1|0
+00281408|BlendingLookupTableData|OW||1|1|1|0
+0028140B|EnhancedPaletteColorLookupTableSequence|SQ||1|1|1|0
+0028140C|BlendingLUT2Sequence|SQ||1|1|1|0
+0028140D|BlendingLUT2TransferFunction|CS||1|1|1|0
+0028140E|DataPathID|CS||1|1|1|0
+0028140F|RGBLUTTransferFunction|CS||1|1|1|0
+00281410|AlphaLUTTransferFunction|CS||1|1|1|0
+00282000|ICCProfile|OB||1|1|1|0
+00282002|ColorSpace|CS||1|1|1|0
+00282110|LossyImageCompression|CS||1|1|1|0
+00282112|LossyImageCompressionRatio|DS||1|0|1|0
+00282114|LossyImageCompressionMethod|CS||1|0|1|0
+00283000|ModalityLUTSequence|SQ||1|1|1|0
+00283002|LUTDescriptor|US|SS|3|3|1|0
+00283003|LUTExplanation|LO||1|1|1|0
+00283004|ModalityLUTType|LO||1|1|1|0
+00283006|LUTData|OW|US|1|0|1|0
+00283010|VOILUTSequence|SQ||1|1|1|0
+00283110|SoftcopyVOILUTSequence|SQ||1|1|1|0
+00286010|RepresentativeFrameNumber|US||1|1|1|0
+00286020|FrameNumbersOfInterest|US||1|0|1|0
+00286022|FrameOfInterestDescription|LO||1|0|1|0
+00286023|FrameOfInterestType|CS||1|0|1|0
+00286040|RWavePointer|US||1|0|1|0
+00286100|MaskSubtractionSequence|SQ||1|1|1|0
+00286101|MaskOperation|CS||1|1|1|0
+00286102|ApplicableFrameRange|US||2|0|2|0
+00286110|MaskFrameNumbers|US||1|0|1|0
+00286112|ContrastFrameAveraging|US||1|1|1|0
+00286114|MaskSubPixelShift|FL||2|2|1|0
+00286120|TIDOffset|SS||1|1|1|0
+00286190|MaskOperationExplanation|ST||1|1|1|0
+00287000|EquipmentAdministratorSequence|SQ||1|1|1|0
+00287001|NumberOfDisplaySubsystems|US||1|1|1|0
+00287002|CurrentConfigurationID|US||1|1|1|0
+00287003|DisplaySubsystemID|US||1|1|1|0
+00287004|DisplaySubsystemName|SH||1|1|1|0
+00287005|DisplaySubsystemDescription|LO||1|1|1|0
+00287006|SystemStatus|CS||1|1|1|0
+00287007|SystemStatusComment|LO||1|1|1|0
+00287008|TargetLuminanceCharacteristicsSequence|SQ||1|1|1|0
+00287009|LuminanceCharacteristicsID|US||1|1|1|0
+0028700A|DisplaySubsystemConfigurationSequence|SQ||1|1|1|0
+0028700B|ConfigurationID|US||1|1|1|0
+0028700C|ConfigurationName|SH||1|1|1|0
+0028700D|ConfigurationDescription|LO||1|1|1|0
+0028700E|ReferencedTargetLuminanceCharacteristicsID|US||1|1|1|0
+0028700F|QAResultsSequence|SQ||1|1|1|0
+00287010|DisplaySubsystemQAResultsSequence|SQ||1|1|1|0
+00287011|ConfigurationQAResultsSequence|SQ||1|1|1|0
+00287012|MeasurementEquipmentSequence|SQ||1|1|1|0
+00287013|MeasurementFunctions|CS||1|0|1|0
+00287014|MeasurementEquipmentType|CS||1|1|1|0
+00287015|VisualEvaluationResultSequence|SQ||1|1|1|0
+00287016|DisplayCalibrationResultSequence|SQ||1|1|1|0
+00287017|DDLValue|US||1|1|1|0
+00287018|CIExyWhitePoint|FL||2|2|1|0
+00287019|DisplayFunctionType|CS||1|1|1|0
+0028701A|GammaValue|FL||1|1|1|0
+0028701B|NumberOfLuminancePoints|US||1|1|1|0
+0028701C|LuminanceResponseSequence|SQ||1|1|1|0
+0028701D|TargetMinimumLuminance|FL||1|1|1|0
+0028701E|TargetMaximumLuminance|FL||1|1|1|0
+0028701F|LuminanceValue|FL||1|1|1|0
+00287020|LuminanceResponseDescription|LO||1|1|1|0
+00287021|WhitePointFlag|CS||1|1|1|0
+00287022|DisplayDeviceTypeCodeSequence|SQ||1|1|1|0
+00287023|DisplaySubsystemSequence|SQ||1|1|1|0
+00287024|LuminanceResultSequence|SQ||1|1|1|0
+00287025|AmbientLightValueSource|CS||1|1|1|0
+00287026|MeasuredCharacteristics|CS||1|0|1|0
+00287027|LuminanceUniformityResultSequence|SQ||1|1|1|0
+00287028|VisualEvaluationTestSequence|SQ||1|1|1|0
+00287029|TestResult|CS||1|1|1|0
+0028702A|TestResultComment|LO||1|1|1|0
+0028702B|TestImageValidation|CS||1|1|1|0
+0028702C|TestPatternCodeSequence|SQ||1|1|1|0
+0028702D|MeasurementPatternCodeSequence|SQ||1|1|1|0
+0028702E|VisualEvaluationMethodCodeSequence|SQ||1|1|1|0
+00287FE0|PixelDataProviderURL|UR||1|1|1|0
+00289001|DataPointRows|UL||1|1|1|0
+00289002|DataPointColumns|UL||1|1|1|0
+00289003|SignalDomainColumns|CS||1|1|1|0
+00289108|DataRepresentation|CS||1|1|1|0
+00289110|PixelMeasuresSequence|SQ||1|1|1|0
+00289132|FrameVOILUTSequence|SQ||1|1|1|0
+00289145|PixelValueTransformationSequence|SQ||1|1|1|0
+00289235|SignalDomainRows|CS||1|1|1|0
+00289411|DisplayFilterPercentage|FL||1|1|1|0
+00289415|FramePixelShiftSequence|SQ||1|1|1|0
+00289416|SubtractionItemID|US||1|1|1|0
+00289422|PixelIntensityRelationshipLUTSequence|SQ||1|1|1|0
+00289443|FramePixelDataPropertiesSequence|SQ||1|1|1|0
+00289444|GeometricalProperties|CS||1|1|1|0
+00289445|GeometricMaximumDistortion|FL||1|1|1|0
+00289446|ImageProcessingApplied|CS||1|0|1|0
+00289454|MaskSelectionMode|CS||1|1|1|0
+00289474|LUTFunction|CS||1|1|1|0
+00289478|MaskVisibilityPercentage|FL||1|1|1|0
+00289501|PixelShiftSequence|SQ||1|1|1|0
+00289502|RegionPixelShiftSequence|SQ||1|1|1|0
+00289503|VerticesOfTheRegion|SS||2|0|2|0
+00289505|MultiFramePresentationSequence|SQ||1|1|1|0
+00289506|PixelShiftFrameRange|US||2|0|2|0
+00289507|LUTFrameRange|US||2|0|2|0
+00289520|ImageToEquipmentMappingMatrix|DS||16|16|1|0
+00289537|EquipmentCoordinateSystemIdentification|CS||1|1|1|0
+00321031|RequestingPhysicianIdentificationSequence|SQ||1|1|1|0
+00321032|RequestingPhysician|PN||1|1|1|0
+00321033|RequestingService|LO||1|1|1|0
+00321034|RequestingServiceCodeSequence|SQ||1|1|1|0
+00321060|RequestedProcedureDescription|LO||1|1|1|0
+00321064|RequestedProcedureCodeSequence|SQ||1|1|1|0
+00321065|RequestedLateralityCodeSequence|SQ||1|1|1|0
+00321066|ReasonForVisit|UT||1|1|1|0
+00321067|ReasonForVisitCodeSequence|SQ||1|1|1|0
+00321070|RequestedContrastAgent|LO||1|1|1|0
+00340001|FlowIdentifierSequence|SQ||1|1|1|0
+00340002|FlowIdentifier|OB||1|1|1|0
+00340003|FlowTransferSyntaxUID|UI||1|1|1|0
+00340004|FlowRTPSamplingRate|UL||1|1|1|0
+00340005|SourceIdentifier|OB||1|1|1|0
+00340007|FrameOriginTimestamp|OB||1|1|1|0
+00340008|IncludesImagingSubject|CS||1|1|1|0
+00340009|FrameUsefulnessGroupSequence|SQ||1|1|1|0
+0034000A|RealTimeBulkDataFlowSequence|SQ||1|1|1|0
+0034000B|CameraPositionGroupSequence|SQ||1|1|1|0
+0034000C|IncludesInformation|CS||1|1|1|0
+0034000D|TimeOfFrameGroupSequence|SQ||1|1|1|0
+00380004|ReferencedPatientAliasSequence|SQ||1|1|1|0
+00380008|VisitStatusID|CS||1|1|1|0
+00380010|AdmissionID|LO||1|1|1|0
+00380014|IssuerOfAdmissionIDSequence|SQ||1|1|1|0
+00380016|RouteOfAdmissions|LO||1|1|1|0
+00380020|AdmittingDate|DA||1|1|1|0
+00380021|AdmittingTime|TM||1|1|1|0
+00380050|SpecialNeeds|LO||1|1|1|0
+00380060|ServiceEpisodeID|LO||1|1|1|0
+00380062|ServiceEpisodeDescription|LO||1|1|1|0
+00380064|IssuerOfServiceEpisodeIDSequence|SQ||1|1|1|0
+00380100|PertinentDocumentsSequence|SQ||1|1|1|0
+00380101|PertinentResourcesSequence|SQ||1|1|1|0
+00380102|ResourceDescription|LO||1|1|1|0
+00380300|CurrentPatientLocation|LO||1|1|1|0
+00380400|PatientInstitutionResidence|LO||1|1|1|0
+00380500|PatientState|LO||1|1|1|0
+00380502|PatientClinicalTrialParticipationSequence|SQ||1|1|1|0
+00384000|VisitComments|LT||1|1|1|0
+003A0004|WaveformOriginality|CS||1|1|1|0
+003A0005|NumberOfWaveformChannels|US||1|1|1|0
+003A0010|NumberOfWaveformSamples|UL||1|1|1|0
+003A001A|SamplingFrequency|DS||1|1|1|0
+003A0020|MultiplexGroupLabel|SH||1|1|1|0
+003A0200|ChannelDefinitionSequence|SQ||1|1|1|0
+003A0202|WaveformChannelNumber|IS||1|1|1|0
+003A0203|ChannelLabel|SH||1|1|1|0
+003A0205|ChannelStatus|CS||1|0|1|0
+003A0208|ChannelSourceSequence|SQ||1|1|1|0
+003A0209|ChannelSourceModifiersSequence|SQ||1|1|1|0
+003A020A|SourceWaveformSequence|SQ||1|1|1|0
+003A020C|ChannelDerivationDescription|LO||1|1|1|0
+003A0210|ChannelSensitivity|DS||1|1|1|0
+003A0211|ChannelSensitivityUnitsSequence|SQ||1|1|1|0
+003A0212|ChannelSensitivityCorrectionFactor|DS||1|1|1|0
+003A0213|ChannelBaseline|DS||1|1|1|0
+003A0214|ChannelTimeSkew|DS||1|1|1|0
+003A0215|ChannelSampleSkew|DS||1|1|1|0
+003A0218|ChannelOffset|DS||1|1|1|0
+003A021A|WaveformBitsStored|US||1|1|1|0
+003A0220|FilterLowFrequency|DS||1|1|1|0
+003A0221|FilterHighFrequency|DS||1|1|1|0
+003A0222|NotchFilterFrequency|DS||1|1|1|0
+003A0223|NotchFilterBandwidth|DS||1|1|1|0
+003A0230|WaveformDataDisplayScale|FL||1|1|1|0
+003A0231|WaveformDisplayBackgroundCIELabValue|US||3|3|1|0
+003A0240|WaveformPresentationGroupSequence|SQ||1|1|1|0
+003A0241|PresentationGroupNumber|US||1|1|1|0
+003A0242|ChannelDisplaySequence|SQ||1|1|1|0
+003A0244|ChannelRecommendedDisplayCIELabValue|US||3|3|1|0
+003A0245|ChannelPosition|FL||1|1|1|0
+003A0246|DisplayShadingFlag|CS||1|1|1|0
+003A0247|FractionalChannelDisplayScale|FL||1|1|1|0
+003A0248|AbsoluteChannelDisplayScale|FL||1|1|1|0
+003A0300|MultiplexedAudioChannelsDescriptionCodeSequence|SQ||1|1|1|0
+003A0301|ChannelIdentificationCode|IS||1|1|1|0
+003A0302|ChannelMode|CS||1|1|1|0
+003A0310|MultiplexGroupUID|UI||1|1|1|0
+003A0311|PowerlineFrequency|DS||1|1|1|0
+003A0312|ChannelImpedanceSequence|SQ||1|1|1|0
+003A0313|ImpedanceValue|DS||1|1|1|0
+003A0314|ImpedanceMeasurementDateTime|DT||1|1|1|0
+003A0315|ImpedanceMeasurementFrequency|DS||1|1|1|0
+003A0316|ImpedanceMeasurementCurrentType|CS||1|1|1|0
+00400001|ScheduledStationAETitle|AE||1|0|1|0
+00400002|ScheduledProcedureStepStartDate|DA||1|1|1|0
+00400003|ScheduledProcedureStepStartTime|TM||1|1|1|0
+00400004|ScheduledProcedureStepEndDate|DA||1|1|1|0
+00400005|ScheduledProcedureStepEndTime|TM||1|1|1|0
+00400006|ScheduledPerformingPhysicianName|PN||1|1|1|0
+00400007|ScheduledProcedureStepDescription|LO||1|1|1|0
+00400008|ScheduledProtocolCodeSequence|SQ||1|1|1|0
+00400009|ScheduledProcedureStepID|SH||1|1|1|0
+0040000A|StageCodeSequence|SQ||1|1|1|0
+0040000B|ScheduledPerformingPhysicianIdentificationSequence|SQ||1|1|1|0
+00400010|ScheduledStationName|SH||1|0|1|0
+00400011|ScheduledProcedureStepLocation|SH||1|1|1|0
+00400012|PreMedication|LO||1|1|1|0
+00400020|ScheduledProcedureStepStatus|CS||1|1|1|0
+00400026|OrderPlacerIdentifierSequence|SQ||1|1|1|0
+00400027|OrderFillerIdentifierSequence|SQ||1|1|1|0
+00400031|LocalNamespaceEntityID|UT||1|1|1|0
+00400032|UniversalEntityID|UT||1|1|1|0
+00400033|UniversalEntityIDType|CS||1|1|1|0
+00400035|IdentifierTypeCode|CS||1|1|1|0
+00400036|AssigningFacilitySequence|SQ||1|1|1|0
+00400039|AssigningJurisdictionCodeSequence|SQ||1|1|1|0
+0040003A|AssigningAgencyOrDepartmentCodeSequence|SQ||1|1|1|0
+00400100|ScheduledProcedureStepSequence|SQ||1|1|1|0
+00400220|ReferencedNonImageCompositeSOPInstanceSequence|SQ||1|1|1|0
+00400241|PerformedStationAETitle|AE||1|1|1|0
+00400242|PerformedStationName|SH||1|1|1|0
+00400243|PerformedLocation|SH||1|1|1|0
+00400244|PerformedProcedureStepStartDate|DA||1|1|1|0
+00400245|PerformedProcedureStepStartTime|TM||1|1|1|0
+00400250|PerformedProcedureStepEndDate|DA||1|1|1|0
+00400251|PerformedProcedureStepEndTime|TM||1|1|1|0
+00400252|PerformedProcedureStepStatus|CS||1|1|1|0
+00400253|PerformedProcedureStepID|SH||1|1|1|0
+00400254|PerformedProcedureStepDescription|LO||1|1|1|0
+00400255|PerformedProcedureTypeDescription|LO||1|1|1|0
+00400260|PerformedProtocolCodeSequence|SQ||1|1|1|0
+00400261|PerformedProtocolType|CS||1|1|1|0
+00400270|ScheduledStepAttributesSequence|SQ||1|1|1|0
+00400275|RequestAttributesSequence|SQ||1|1|1|0
+00400280|CommentsOnThePerformedProcedureStep|ST||1|1|1|0
+00400281|PerformedProcedureStepDiscontinuationReasonCodeSequence|SQ||1|1|1|0
+00400293|QuantitySequence|SQ||1|1|1|0
+00400294|Quantity|DS||1|1|1|0
+00400295|MeasuringUnitsSequence|SQ||1|1|1|0
+00400296|BillingItemSequence|SQ||1|1|1|0
+00400302|EntranceDose|US||1|1|1|0
+00400303|ExposedArea|US||1|2|1|0
+00400306|DistanceSourceToEntrance|DS||1|1|1|0
+00400310|CommentsOnRadiationDose|ST||1|1|1|0
+00400312|XRayOutput|DS||1|1|1|0
+00400314|HalfValueLayer|DS||1|1|1|0
+00400316|OrganDose|DS||1|1|1|0
+00400318|OrganExposed|CS||1|1|1|0
+00400320|BillingProcedureStepSequence|SQ||1|1|1|0
+00400321|FilmConsumptionSequence|SQ||1|1|1|0
+00400324|BillingSuppliesAndDevicesSequence|SQ||1|1|1|0
+00400340|PerformedSeriesSequence|SQ||1|1|1|0
+00400400|CommentsOnTheScheduledProcedureStep|LT||1|1|1|0
+00400440|ProtocolContextSequence|SQ||1|1|1|0
+00400441|ContentItemModifierSequence|SQ||1|1|1|0
+00400500|ScheduledSpecimenSequence|SQ||1|1|1|0
+00400512|ContainerIdentifier|LO||1|1|1|0
+00400513|IssuerOfTheContainerIdentifierSequence|SQ||1|1|1|0
+00400515|AlternateContainerIdentifierSequence|SQ||1|1|1|0
+00400518|ContainerTypeCodeSequence|SQ||1|1|1|0
+0040051A|ContainerDescription|LO||1|1|1|0
+00400520|ContainerComponentSequence|SQ||1|1|1|0
+00400551|SpecimenIdentifier|LO||1|1|1|0
+00400554|SpecimenUID|UI||1|1|1|0
+00400555|AcquisitionContextSequence|SQ||1|1|1|0
+00400556|AcquisitionContextDescription|ST||1|1|1|0
+00400560|SpecimenDescriptionSequence|SQ||1|1|1|0
+00400562|IssuerOfTheSpecimenIdentifierSequence|SQ||1|1|1|0
+0040059A|SpecimenTypeCodeSequence|SQ||1|1|1|0
+00400600|SpecimenShortDescription|LO||1|1|1|0
+00400602|SpecimenDetailedDescription|UT||1|1|1|0
+00400610|SpecimenPreparationSequence|SQ||1|1|1|0
+00400612|SpecimenPreparationStepContentItemSequence|SQ||1|1|1|0
+00400620|SpecimenLocalizationContentItemSequence|SQ||1|1|1|0
+00400710|WholeSlideMicroscopyImageFrameTypeSequence|SQ||1|1|1|0
+0040071A|ImageCenterPointCoordinatesSequence|SQ||1|1|1|0
+0040072A|XOffsetInSlideCoordinateSystem|DS||1|1|1|0
+0040073A|YOffsetInSlideCoordinateSystem|DS||1|1|1|0
+0040074A|ZOffsetInSlideCoordinateSystem|DS||1|1|1|0
+004008EA|MeasurementUnitsCodeSequence|SQ||1|1|1|0
+00401001|RequestedProcedureID|SH||1|1|1|0
+00401002|ReasonForTheRequestedProcedure|LO||1|1|1|0
+00401003|RequestedProcedurePriority|SH||1|1|1|0
+00401004|PatientTransportArrangements|LO||1|1|1|0
+00401005|RequestedProcedureLocation|LO||1|1|1|0
+00401008|ConfidentialityCode|LO||1|1|1|0
+00401009|ReportingPriority|SH||1|1|1|0
+0040100A|ReasonForRequestedProcedureCodeSequence|SQ||1|1|1|0
+00401010|NamesOfIntendedRecipientsOfResults|PN||1|0|1|0
+00401011|IntendedRecipientsOfResultsIdentificationSequence|SQ||1|1|1|0
+00401012|ReasonForPerformedProcedureCodeSequence|SQ||1|1|1|0
+00401101|PersonIdentificationCodeSequence|SQ||1|1|1|0
+00401102|PersonAddress|ST||1|1|1|0
+00401103|PersonTelephoneNumbers|LO||1|0|1|0
+00401104|PersonTelecomInformation|LT||1|1|1|0
+00401400|RequestedProcedureComments|LT||1|1|1|0
+00402004|IssueDateOfImagingServiceRequest|DA||1|1|1|0
+00402005|IssueTimeOfImagingServiceRequest|TM||1|1|1|0
+00402008|OrderEnteredBy|PN||1|1|1|0
+00402009|OrderEntererLocation|SH||1|1|1|0
+00402010|OrderCallbackPhoneNumber|SH||1|1|1|0
+00402011|OrderCallbackTelecomInformation|LT||1|1|1|0
+00402016|PlacerOrderNumberImagingServiceRequest|LO||1|1|1|0
+00402017|FillerOrderNumberImagingServiceRequest|LO||1|1|1|0
+00402400|ImagingServiceRequestComments|LT||1|1|1|0
+00403001|ConfidentialityConstraintOnPatientDataDescription|LO||1|1|1|0
+00404005|ScheduledProcedureStepStartDateTime|DT||1|1|1|0
+00404008|ScheduledProcedureStepExpirationDateTime|DT||1|1|1|0
+00404009|HumanPerformerCodeSequence|SQ||1|1|1|0
+00404010|ScheduledProcedureStepModificationDateTime|DT||1|1|1|0
+00404011|ExpectedCompletionDateTime|DT||1|1|1|0
+00404018|ScheduledWorkitemCodeSequence|SQ||1|1|1|0
+00404019|PerformedWorkitemCodeSequence|SQ||1|1|1|0
+00404021|InputInformationSequence|SQ||1|1|1|0
+00404025|ScheduledStationNameCodeSequence|SQ||1|1|1|0
+00404026|ScheduledStationClassCodeSequence|SQ||1|1|1|0
+00404027|ScheduledStationGeographicLocationCodeSequence|SQ||1|1|1|0
+00404028|PerformedStationNameCodeSequence|SQ||1|1|1|0
+00404029|PerformedStationClassCodeSequence|SQ||1|1|1|0
+00404030|PerformedStationGeographicLocationCodeSequence|SQ||1|1|1|0
+00404033|OutputInformationSequence|SQ||1|1|1|0
+00404034|ScheduledHumanPerformersSequence|SQ||1|1|1|0
+00404035|ActualHumanPerformersSequence|SQ||1|1|1|0
+00404036|HumanPerformerOrganization|LO||1|1|1|0
+00404037|HumanPerformerName|PN||1|1|1|0
+00404040|RawDataHandling|CS||1|1|1|0
+00404041|InputReadinessState|CS||1|1|1|0
+00404050|PerformedProcedureStepStartDateTime|DT||1|1|1|0
+00404051|PerformedProcedureStepEndDateTime|DT||1|1|1|0
+00404052|ProcedureStepCancellationDateTime|DT||1|1|1|0
+00404070|OutputDestinationSequence|SQ||1|1|1|0
+00404071|DICOMStorageSequence|SQ||1|1|1|0
+00404072|STOWRSStorageSequence|SQ||1|1|1|0
+00404073|StorageURL|UR||1|1|1|0
+00404074|XDSStorageSequence|SQ||1|1|1|0
+00408302|EntranceDoseInmGy|DS||1|1|1|0
+00408303|EntranceDoseDerivation|CS||1|1|1|0
+00409092|ParametricMapFrameTypeSequence|SQ||1|1|1|0
+00409094|ReferencedImageRealWorldValueMappingSequence|SQ||1|1|1|0
+00409096|RealWorldValueMappingSequence|SQ||1|1|1|0
+00409098|PixelValueMappingCodeSequence|SQ||1|1|1|0
+00409210|LUTLabel|SH||1|1|1|0
+00409211|RealWorldValueLastValueMapped|US|SS|1|1|1|0
+00409212|RealWorldValueLUTData|FD||1|0|1|0
+00409213|DoubleFloatRealWorldValueLastValueMapped|FD||1|1|1|0
+00409214|DoubleFloatRealWorldValueFirstValueMapped|FD||1|1|1|0
+00409216|RealWorldValueFirstValueMapped|US|SS|1|1|1|0
+00409220|QuantityDefinitionSequence|SQ||1|1|1|0
+00409224|RealWorldValueIntercept|FD||1|1|1|0
+00409225|RealWorldValueSlope|FD||1|1|1|0
+0040A010|RelationshipType|CS||1|1|1|0
+0040A027|VerifyingOrganization|LO||1|1|1|0
+0040A030|VerificationDateTime|DT||1|1|1|0
+0040A032|ObservationDateTime|DT||1|1|1|0
+0040A033|ObservationStartDateTime|DT||1|1|1|0
+0040A040|ValueType|CS||1|1|1|0
+0040A043|ConceptNameCodeSequence|SQ||1|1|1|0
+0040A050|ContinuityOfContent|CS||1|1|1|0
+0040A073|VerifyingObserverSequence|SQ||1|1|1|0
+0040A075|VerifyingObserverName|PN||1|1|1|0
+0040A078|AuthorObserverSequence|SQ||1|1|1|0
+0040A07A|ParticipantSequence|SQ||1|1|1|0
+0040A07C|CustodialOrganizationSequence|SQ||1|1|1|0
+0040A080|ParticipationType|CS||1|1|1|0
+0040A082|ParticipationDateTime|DT||1|1|1|0
+0040A084|ObserverType|CS||1|1|1|0
+0040A088|VerifyingObserverIdentificationCodeSequence|SQ||1|1|1|0
+0040A0B0|ReferencedWaveformChannels|US||2|0|2|0
+0040A120|DateTime|DT||1|1|1|0
+0040A121|Date|DA||1|1|1|0
+0040A122|Time|TM||1|1|1|0
+0040A123|PersonName|PN||1|1|1|0
+0040A124|UID|UI||1|1|1|0
+0040A130|TemporalRangeType|CS||1|1|1|0
+0040A132|ReferencedSamplePositions|UL||1|0|1|0
+0040A138|ReferencedTimeOffsets|DS||1|0|1|0
+0040A13A|ReferencedDateTime|DT||1|0|1|0
+0040A160|TextValue|UT||1|1|1|0
+0040A161|FloatingPointValue|FD||1|0|1|0
+0040A162|RationalNumeratorValue|SL||1|0|1|0
+0040A163|RationalDenominatorValue|UL||1|0|1|0
+0040A168|ConceptCodeSequence|SQ||1|1|1|0
+0040A170|PurposeOfReferenceCodeSequence|SQ||1|1|1|0
+0040A171|ObservationUID|UI||1|1|1|0
+0040A180|AnnotationGroupNumber|US||1|1|1|0
+0040A195|ModifierCodeSequence|SQ||1|1|1|0
+0040A300|MeasuredValueSequence|SQ||1|1|1|0
+0040A301|NumericValueQualifierCodeSequence|SQ||1|1|1|0
+0040A30A|NumericValue|DS||1|0|1|0
+0040A360|PredecessorDocumentsSequence|SQ||1|1|1|0
+0040A370|ReferencedRequestSequence|SQ||1|1|1|0
+0040A372|PerformedProcedureCodeSequence|SQ||1|1|1|0
+0040A375|CurrentRequestedProcedureEvidenceSequence|SQ||1|1|1|0
+0040A385|PertinentOtherEvidenceSequence|SQ||1|1|1|0
+0040A390|HL7StructuredDocumentReferenceSequence|SQ||1|1|1|0
+0040A491|CompletionFlag|CS||1|1|1|0
+0040A492|CompletionFlagDescription|LO||1|1|1|0
+0040A493|VerificationFlag|CS||1|1|1|0
+0040A494|ArchiveRequested|CS||1|1|1|0
+0040A496|PreliminaryFlag|CS||1|1|1|0
+0040A504|ContentTemplateSequence|SQ||1|1|1|0
+0040A525|IdenticalDocumentsSequence|SQ||1|1|1|0
+0040A730|ContentSequence|SQ||1|1|1|0
+0040A801|TabulatedValuesSequence|SQ||1|1|1|0
+0040A802|NumberOfTableRows|UL||1|1|1|0
+0040A803|NumberOfTableColumns|UL||1|1|1|0
+0040A804|TableRowNumber|UL||1|1|1|0
+0040A805|TableColumnNumber|UL||1|1|1|0
+0040A806|TableRowDefinitionSequence|SQ||1|1|1|0
+0040A807|TableColumnDefinitionSequence|SQ||1|1|1|0
+0040A808|CellValuesSequence|SQ||1|1|1|0
+0040B020|WaveformAnnotationSequence|SQ||1|1|1|0
+0040DB00|TemplateIdentifier|CS||1|1|1|0
+0040DB73|ReferencedContentItemIdentifier|UL||1|0|1|0
+0040E001|HL7InstanceIdentifier|ST||1|1|1|0
+0040E004|HL7DocumentEffectiveTime|DT||1|1|1|0
+0040E006|HL7DocumentTypeCodeSequence|SQ||1|1|1|0
+0040E008|DocumentClassCodeSequence|SQ||1|1|1|0
+0040E010|RetrieveURI|UR||1|1|1|0
+0040E011|RetrieveLocationUID|UI||1|1|1|0
+0040E020|TypeOfInstances|CS||1|1|1|0
+0040E021|DICOMRetrievalSequence|SQ||1|1|1|0
+0040E022|DICOMMediaRetrievalSequence|SQ||1|1|1|0
+0040E023|WADORetrievalSequence|SQ||1|1|1|0
+0040E024|XDSRetrievalSequence|SQ||1|1|1|0
+0040E025|WADORSRetrievalSequence|SQ||1|1|1|0
+0040E030|RepositoryUniqueID|UI||1|1|1|0
+0040E031|HomeCommunityID|UI||1|1|1|0
+00420010|DocumentTitle|ST||1|1|1|0
+00420011|EncapsulatedDocument|OB||1|1|1|0
+00420012|MIMETypeOfEncapsulatedDocument|LO||1|1|1|0
+00420013|SourceInstanceSequence|SQ||1|1|1|0
+00420014|ListOfMIMETypes|LO||1|0|1|0
+00420015|EncapsulatedDocumentLength|UL||1|1|1|0
+00440001|ProductPackageIdentifier|ST||1|1|1|0
+00440002|SubstanceAdministrationApproval|CS||1|1|1|0
+00440003|ApprovalStatusFurtherDescription|LT||1|1|1|0
+00440004|ApprovalStatusDateTime|DT||1|1|1|0
+00440007|ProductTypeCodeSequence|SQ||1|1|1|0
+00440008|ProductName|LO||1|0|1|0
+00440009|ProductDescription|LT||1|1|1|0
+0044000A|ProductLotIdentifier|LO||1|1|1|0
+0044000B|ProductExpirationDateTime|DT||1|1|1|0
+00440010|SubstanceAdministrationDateTime|DT||1|1|1|0
+00440011|SubstanceAdministrationNotes|LO||1|1|1|0
+00440012|SubstanceAdministrationDeviceID|LO||1|1|1|0
+00440013|ProductParameterSequence|SQ||1|1|1|0
+00440019|SubstanceAdministrationParameterSequence|SQ||1|1|1|0
+00440100|ApprovalSequence|SQ||1|1|1|0
+00440101|AssertionCodeSequence|SQ||1|1|1|0
+00440102|AssertionUID|UI||1|1|1|0
+00440103|AsserterIdentificationSequence|SQ||1|1|1|0
+00440104|AssertionDateTime|DT||1|1|1|0
+00440105|AssertionExpirationDateTime|DT||1|1|1|0
+00440106|AssertionComments|UT||1|1|1|0
+00440107|RelatedAssertionSequence|SQ||1|1|1|0
+00440108|ReferencedAssertionUID|UI||1|1|1|0
+00440109|ApprovalSubjectSequence|SQ||1|1|1|0
+0044010A|OrganizationalRoleCodeSequence|SQ||1|1|1|0
+00460012|LensDescription|LO||1|1|1|0
+00460014|RightLensSequence|SQ||1|1|1|0
+00460015|LeftLensSequence|SQ||1|1|1|0
+00460016|UnspecifiedLateralityLensSequence|SQ||1|1|1|0
+00460018|CylinderSequence|SQ||1|1|1|0
+00460028|PrismSequence|SQ||1|1|1|0
+00460030|HorizontalPrismPower|FD||1|1|1|0
+00460032|HorizontalPrismBase|CS||1|1|1|0
+00460034|VerticalPrismPower|FD||1|1|1|0
+00460036|VerticalPrismBase|CS||1|1|1|0
+00460038|LensSegmentType|CS||1|1|1|0
+00460040|OpticalTransmittance|FD||1|1|1|0
+00460042|ChannelWidth|FD||1|1|1|0
+00460044|PupilSize|FD||1|1|1|0
+00460046|CornealSize|FD||1|1|1|0
+00460047|CornealSizeSequence|SQ||1|1|1|0
+00460050|AutorefractionRightEyeSequence|SQ||1|1|1|0
+00460052|AutorefractionLeftEyeSequence|SQ||1|1|1|0
+00460060|DistancePupillaryDistance|FD||1|1|1|0
+00460062|NearPupillaryDistance|FD||1|1|1|0
+00460063|IntermediatePupillaryDistance|FD||1|1|1|0
+00460064|OtherPupillaryDistance|FD||1|1|1|0
+00460070|KeratometryRightEyeSequence|SQ||1|1|1|0
+00460071|KeratometryLeftEyeSequence|SQ||1|1|1|0
+00460074|SteepKeratometricAxisSequence|SQ||1|1|1|0
+00460075|RadiusOfCurvature|FD||1|1|1|0
+00460076|KeratometricPower|FD||1|1|1|0
+00460077|KeratometricAxis|FD||1|1|1|0
+00460080|FlatKeratometricAxisSequence|SQ||1|1|1|0
+00460092|BackgroundColor|CS||1|1|1|0
+00460094|Optotype|CS||1|1|1|0
+00460095|OptotypePresentation|CS||1|1|1|0
+00460097|SubjectiveRefractionRightEyeSequence|SQ||1|1|1|0
+00460098|SubjectiveRefractionLeftEyeSequence|SQ||1|1|1|0
+00460100|AddNearSequence|SQ||1|1|1|0
+00460101|AddIntermediateSequence|SQ||1|1|1|0
+00460102|AddOtherSequence|SQ||1|1|1|0
+00460104|AddPower|FD||1|1|1|0
+00460106|ViewingDistance|FD||1|1|1|0
+00460110|CorneaMeasurementsSequence|SQ||1|1|1|0
+00460111|SourceOfCorneaMeasurementDataCodeSequence|SQ||1|1|1|0
+00460112|SteepCornealAxisSequence|SQ||1|1|1|0
+00460113|FlatCornealAxisSequence|SQ||1|1|1|0
+00460114|CornealPower|FD||1|1|1|0
+00460115|CornealAxis|FD||1|1|1|0
+00460116|CorneaMeasurementMethodCodeSequence|SQ||1|1|1|0
+00460117|RefractiveIndexOfCornea|FL||1|1|1|0
+00460118|RefractiveIndexOfAqueousHumor|FL||1|1|1|0
+00460121|VisualAcuityTypeCodeSequence|SQ||1|1|1|0
+00460122|VisualAcuityRightEyeSequence|SQ||1|1|1|0
+00460123|VisualAcuityLeftEyeSequence|SQ||1|1|1|0
+00460124|VisualAcuityBothEyesOpenSequence|SQ||1|1|1|0
+00460125|ViewingDistanceType|CS||1|1|1|0
+00460135|VisualAcuityModifiers|SS||2|2|1|0
+00460137|DecimalVisualAcuity|FD||1|1|1|0
+00460139|OptotypeDetailedDefinition|LO||1|1|1|0
+00460145|ReferencedRefractiveMeasurementsSequence|SQ||1|1|1|0
+00460146|SpherePower|FD||1|1|1|0
+00460147|CylinderPower|FD||1|1|1|0
+00460201|CornealTopographySurface|CS||1|1|1|0
+00460202|CornealVertexLocation|FL||2|2|1|0
+00460203|PupilCentroidXCoordinate|FL||1|1|1|0
+00460204|PupilCentroidYCoordinate|FL||1|1|1|0
+00460205|EquivalentPupilRadius|FL||1|1|1|0
+00460207|CornealTopographyMapTypeCodeSequence|SQ||1|1|1|0
+00460208|VerticesOfTheOutlineOfPupil|IS||2|0|2|0
+00460210|CornealTopographyMappingNormalsSequence|SQ||1|1|1|0
+00460211|MaximumCornealCurvatureSequence|SQ||1|1|1|0
+00460212|MaximumCornealCurvature|FL||1|1|1|0
+00460213|MaximumCornealCurvatureLocation|FL||2|2|1|0
+00460215|MinimumKeratometricSequence|SQ||1|1|1|0
+00460218|SimulatedKeratometricCylinderSequence|SQ||1|1|1|0
+00460220|AverageCornealPower|FL||1|1|1|0
+00460224|CornealISValue|FL||1|1|1|0
+00460227|AnalyzedArea|FL||1|1|1|0
+00460230|SurfaceRegularityIndex|FL||1|1|1|0
+00460232|SurfaceAsymmetryIndex|FL||1|1|1|0
+00460234|CornealEccentricityIndex|FL||1|1|1|0
+00460236|KeratoconusPredictionIndex|FL||1|1|1|0
+00460238|DecimalPotentialVisualAcuity|FL||1|1|1|0
+00460242|CornealTopographyMapQualityEvaluation|CS||1|1|1|0
+00460244|SourceImageCornealProcessedDataSequence|SQ||1|1|1|0
+00460247|CornealPointLocation|FL||3|3|1|0
+00460248|CornealPointEstimated|CS||1|1|1|0
+00460249|AxialPower|FL||1|1|1|0
+00460250|TangentialPower|FL||1|1|1|0
+00460251|RefractivePower|FL||1|1|1|0
+00460252|RelativeElevation|FL||1|1|1|0
+00460253|CornealWavefront|FL||1|1|1|0
+00480001|ImagedVolumeWidth|FL||1|1|1|0
+00480002|ImagedVolumeHeight|FL||1|1|1|0
+00480003|ImagedVolumeDepth|FL||1|1|1|0
+00480006|TotalPixelMatrixColumns|UL||1|1|1|0
+00480007|TotalPixelMatrixRows|UL||1|1|1|0
+00480008|TotalPixelMatrixOriginSequence|SQ||1|1|1|0
+00480010|SpecimenLabelInImage|CS||1|1|1|0
+00480011|FocusMethod|CS||1|1|1|0
+00480012|ExtendedDepthOfField|CS||1|1|1|0
+00480013|NumberOfFocalPlanes|US||1|1|1|0
+00480014|DistanceBetweenFocalPlanes|FL||1|1|1|0
+00480015|RecommendedAbsentPixelCIELabValue|US||3|3|1|0
+00480100|IlluminatorTypeCodeSequence|SQ||1|1|1|0
+00480102|ImageOrientationSlide|DS||6|6|1|0
+00480105|OpticalPathSequence|SQ||1|1|1|0
+00480106|OpticalPathIdentifier|SH||1|1|1|0
+00480107|OpticalPathDescription|ST||1|1|1|0
+00480108|IlluminationColorCodeSequence|SQ||1|1|1|0
+00480110|SpecimenReferenceSequence|SQ||1|1|1|0
+00480111|CondenserLensPower|DS||1|1|1|0
+00480112|ObjectiveLensPower|DS||1|1|1|0
+00480113|ObjectiveLensNumericalAperture|DS||1|1|1|0
+00480120|PaletteColorLookupTableSequence|SQ||1|1|1|0
+00480207|OpticalPathIdentificationSequence|SQ||1|1|1|0
+0048021A|PlanePositionSlideSequence|SQ||1|1|1|0
+0048021E|ColumnPositionInTotalImagePixelMatrix|SL||1|1|1|0
+0048021F|RowPositionInTotalImagePixelMatrix|SL||1|1|1|0
+00480301|PixelOriginInterpretation|CS||1|1|1|0
+00480302|NumberOfOpticalPaths|UL||1|1|1|0
+00480303|TotalPixelMatrixFocalPlanes|UL||1|1|1|0
+00500004|CalibrationImage|CS||1|1|1|0
+00500010|DeviceSequence|SQ||1|1|1|0
+00500012|ContainerComponentTypeCodeSequence|SQ||1|1|1|0
+00500013|ContainerComponentThickness|FD||1|1|1|0
+00500014|DeviceLength|DS||1|1|1|0
+00500015|ContainerComponentWidth|FD||1|1|1|0
+00500016|DeviceDiameter|DS||1|1|1|0
+00500017|DeviceDiameterUnits|CS||1|1|1|0
+00500018|DeviceVolume|DS||1|1|1|0
+00500019|InterMarkerDistance|DS||1|1|1|0
+0050001A|ContainerComponentMaterial|CS||1|1|1|0
+0050001B|ContainerComponentID|LO||1|1|1|0
+0050001C|ContainerComponentLength|FD||1|1|1|0
+0050001D|ContainerComponentDiameter|FD||1|1|1|0
+0050001E|ContainerComponentDescription|LO||1|1|1|0
+00500020|DeviceDescription|LO||1|1|1|0
+00500021|LongDeviceDescription|ST||1|1|1|0
+00520001|ContrastBolusIngredientPercentByVolume|FL||1|1|1|0
+00520002|OCTFocalDistance|FD||1|1|1|0
+00520003|BeamSpotSize|FD||1|1|1|0
+00520004|EffectiveRefractiveIndex|FD||1|1|1|0
+00520006|OCTAcquisitionDomain|CS||1|1|1|0
+00520007|OCTOpticalCenterWavelength|FD||1|1|1|0
+00520008|AxialResolution|FD||1|1|1|0
+00520009|RangingDepth|FD||1|1|1|0
+00520011|ALineRate|FD||1|1|1|0
+00520012|ALinesPerFrame|US||1|1|1|0
+00520013|CatheterRotationalRate|FD||1|1|1|0
+00520014|ALinePixelSpacing|FD||1|1|1|0
+00520016|ModeOfPercutaneousAccessSequence|SQ||1|1|1|0
+00520025|IntravascularOCTFrameTypeSequence|SQ||1|1|1|0
+00520026|OCTZOffsetApplied|CS||1|1|1|0
+00520027|IntravascularFrameContentSequence|SQ||1|1|1|0
+00520028|IntravascularLongitudinalDistance|FD||1|1|1|0
+00520029|IntravascularOCTFrameContentSequence|SQ||1|1|1|0
+00520030|OCTZOffsetCorrection|SS||1|1|1|0
+00520031|CatheterDirectionOfRotation|CS||1|1|1|0
+00520033|SeamLineLocation|FD||1|1|1|0
+00520034|FirstALineLocation|FD||1|1|1|0
+00520036|SeamLineIndex|US||1|1|1|0
+00520038|NumberOfPaddedALines|US||1|1|1|0
+00520039|InterpolationType|CS||1|1|1|0
+0052003A|RefractiveIndexApplied|CS||1|1|1|0
+00540010|EnergyWindowVector|US||1|0|1|0
+00540011|NumberOfEnergyWindows|US||1|1|1|0
+00540012|EnergyWindowInformationSequence|SQ||1|1|1|0
+00540013|EnergyWindowRangeSequence|SQ||1|1|1|0
+00540014|EnergyWindowLowerLimit|DS||1|1|1|0
+00540015|EnergyWindowUpperLimit|DS||1|1|1|0
+00540016|RadiopharmaceuticalInformationSequence|SQ||1|1|1|0
+00540017|ResidualSyringeCounts|IS||1|1|1|0
+00540018|EnergyWindowName|SH||1|1|1|0
+00540020|DetectorVector|US||1|0|1|0
+00540021|NumberOfDetectors|US||1|1|1|0
+00540022|DetectorInformationSequence|SQ||1|1|1|0
+00540030|PhaseVector|US||1|0|1|0
+00540031|NumberOfPhases|US||1|1|1|0
+00540032|PhaseInformationSequence|SQ||1|1|1|0
+00540033|NumberOfFramesInPhase|US||1|1|1|0
+00540036|PhaseDelay|IS||1|1|1|0
+00540038|PauseBetweenFrames|IS||1|1|1|0
+00540039|PhaseDescription|CS||1|1|1|0
+00540050|RotationVector|US||1|0|1|0
+00540051|NumberOfRotations|US||1|1|1|0
+00540052|RotationInformationSequence|SQ||1|1|1|0
+00540053|NumberOfFramesInRotation|US||1|1|1|0
+00540060|RRIntervalVector|US||1|0|1|0
+00540061|NumberOfRRIntervals|US||1|1|1|0
+00540062|GatedInformationSequence|SQ||1|1|1|0
+00540063|DataInformationSequence|SQ||1|1|1|0
+00540070|TimeSlotVector|US||1|0|1|0
+00540071|NumberOfTimeSlots|US||1|1|1|0
+00540072|TimeSlotInformationSequence|SQ||1|1|1|0
+00540073|TimeSlotTime|DS||1|1|1|0
+00540080|SliceVector|US||1|0|1|0
+00540081|NumberOfSlices|US||1|1|1|0
+00540090|AngularViewVector|US||1|0|1|0
+00540100|TimeSliceVector|US||1|0|1|0
+00540101|NumberOfTimeSlices|US||1|1|1|0
+00540200|StartAngle|DS||1|1|1|0
+00540202|TypeOfDetectorMotion|CS||1|1|1|0
+00540210|TriggerVector|IS||1|0|1|0
+00540211|NumberOfTriggersInPhase|US||1|1|1|0
+00540220|ViewCodeSequence|SQ||1|1|1|0
+00540222|ViewModifierCodeSequence|SQ||1|1|1|0
+00540300|RadionuclideCodeSequence|SQ||1|1|1|0
+00540302|AdministrationRouteCodeSequence|SQ||1|1|1|0
+00540304|RadiopharmaceuticalCodeSequence|SQ||1|1|1|0
+00540306|CalibrationDataSequence|SQ||1|1|1|0
+00540308|EnergyWindowNumber|US||1|1|1|0
+00540400|ImageID|SH||1|1|1|0
+00540410|PatientOrientationCodeSequence|SQ||1|1|1|0
+00540412|PatientOrientationModifierCodeSequence|SQ||1|1|1|0
+00540414|PatientGantryRelationshipCodeSequence|SQ||1|1|1|0
+00540500|SliceProgressionDirection|CS||1|1|1|0
+00540501|ScanProgressionDirection|CS||1|1|1|0
+00541000|SeriesType|CS||2|2|1|0
+00541001|Units|CS||1|1|1|0
+00541002|CountsSource|CS||1|1|1|0
+00541004|ReprojectionMethod|CS||1|1|1|0
+00541006|SUVType|CS||1|1|1|0
+00541100|RandomsCorrectionMethod|CS||1|1|1|0
+00541101|AttenuationCorrectionMethod|LO||1|1|1|0
+00541102|DecayCorrection|CS||1|1|1|0
+00541103|ReconstructionMethod|LO||1|1|1|0
+00541104|DetectorLinesOfResponseUsed|LO||1|1|1|0
+00541105|ScatterCorrectionMethod|LO||1|1|1|0
+00541200|AxialAcceptance|DS||1|1|1|0
+00541201|AxialMash|IS||2|2|1|0
+00541202|TransverseMash|IS||1|1|1|0
+00541203|DetectorElementSize|DS||2|2|1|0
+00541210|CoincidenceWindowWidth|DS||1|1|1|0
+00541220|SecondaryCountsType|CS||1|0|1|0
+00541300|FrameReferenceTime|DS||1|1|1|0
+00541310|PrimaryPromptsCountsAccumulated|IS||1|1|1|0
+00541311|SecondaryCountsAccumulated|IS||1|0|1|0
+00541320|SliceSensitivityFactor|DS||1|1|1|0
+00541321|DecayFactor|DS||1|1|1|0
+00541322|DoseCalibrationFactor|DS||1|1|1|0
+00541323|ScatterFractionFactor|DS||1|1|1|0
+00541324|DeadTimeFactor|DS||1|1|1|0
+00541330|ImageIndex|US||1|1|1|0
+00603000|HistogramSequence|SQ||1|1|1|0
+00603002|HistogramNumberOfBins|US||1|1|1|0
+00603004|HistogramFirstBinValue|US|SS|1|1|1|0
+00603006|HistogramLastBinValue|US|SS|1|1|1|0
+00603008|HistogramBinWidth|US||1|1|1|0
+00603010|HistogramExplanation|LO||1|1|1|0
+00603020|HistogramData|UL||1|0|1|0
+00620001|SegmentationType|CS||1|1|1|0
+00620002|SegmentSequence|SQ||1|1|1|0
+00620003|SegmentedPropertyCategoryCodeSequence|SQ||1|1|1|0
+00620004|SegmentNumber|US||1|1|1|0
+00620005|SegmentLabel|LO||1|1|1|0
+00620006|SegmentDescription|ST||1|1|1|0
+00620007|SegmentationAlgorithmIdentificationSequence|SQ||1|1|1|0
+00620008|SegmentAlgorithmType|CS||1|1|1|0
+00620009|SegmentAlgorithmName|LO||1|0|1|0
+0062000A|SegmentIdentificationSequence|SQ||1|1|1|0
+0062000B|ReferencedSegmentNumber|US||1|0|1|0
+0062000C|RecommendedDisplayGrayscaleValue|US||1|1|1|0
+0062000D|RecommendedDisplayCIELabValue|US||3|3|1|0
+0062000E|MaximumFractionalValue|US||1|1|1|0
+0062000F|SegmentedPropertyTypeCodeSequence|SQ||1|1|1|0
+00620010|SegmentationFractionalType|CS||1|1|1|0
+00620011|SegmentedPropertyTypeModifierCodeSequence|SQ||1|1|1|0
+00620012|UsedSegmentsSequence|SQ||1|1|1|0
+00620013|SegmentsOverlap|CS||1|1|1|0
+00620020|TrackingID|UT||1|1|1|0
+00620021|TrackingUID|UI||1|1|1|0
+00640002|DeformableRegistrationSequence|SQ||1|1|1|0
+00640003|SourceFrameOfReferenceUID|UI||1|1|1|0
+00640005|DeformableRegistrationGridSequence|SQ||1|1|1|0
+00640007|GridDimensions|UL||3|3|1|0
+00640008|GridResolution|FD||3|3|1|0
+00640009|VectorGridData|OF||1|1|1|0
+0064000F|PreDeformationMatrixRegistrationSequence|SQ||1|1|1|0
+00640010|PostDeformationMatrixRegistrationSequence|SQ||1|1|1|0
+00660001|NumberOfSurfaces|UL||1|1|1|0
+00660002|SurfaceSequence|SQ||1|1|1|0
+00660003|SurfaceNumber|UL||1|1|1|0
+00660004|SurfaceComments|LT||1|1|1|0
+00660009|SurfaceProcessing|CS||1|1|1|0
+0066000A|SurfaceProcessingRatio|FL||1|1|1|0
+0066000B|SurfaceProcessingDescription|LO||1|1|1|0
+0066000C|RecommendedPresentationOpacity|FL||1|1|1|0
+0066000D|RecommendedPresentationType|CS||1|1|1|0
+0066000E|FiniteVolume|CS||1|1|1|0
+00660010|Manifold|CS||1|1|1|0
+00660011|SurfacePointsSequence|SQ||1|1|1|0
+00660012|SurfacePointsNormalsSequence|SQ||1|1|1|0
+00660013|SurfaceMeshPrimitivesSequence|SQ||1|1|1|0
+00660015|NumberOfSurfacePoints|UL||1|1|1|0
+00660016|PointCoordinatesData|OF||1|1|1|0
+00660017|PointPositionAccuracy|FL||3|3|1|0
+00660018|MeanPointDistance|FL||1|1|1|0
+00660019|MaximumPointDistance|FL||1|1|1|0
+0066001A|PointsBoundingBoxCoordinates|FL||6|6|1|0
+0066001B|AxisOfRotation|FL||3|3|1|0
+0066001C|CenterOfRotation|FL||3|3|1|0
+0066001E|NumberOfVectors|UL||1|1|1|0
+0066001F|VectorDimensionality|US||1|1|1|0
+00660020|VectorAccuracy|FL||1|0|1|0
+00660021|VectorCoordinateData|OF||1|1|1|0
+00660022|DoublePointCoordinatesData|OD||1|1|1|0
+00660026|TriangleStripSequence|SQ||1|1|1|0
+00660027|TriangleFanSequence|SQ||1|1|1|0
+00660028|LineSequence|SQ||1|1|1|0
+0066002A|SurfaceCount|UL||1|1|1|0
+0066002B|ReferencedSurfaceSequence|SQ||1|1|1|0
+0066002C|ReferencedSurfaceNumber|UL||1|1|1|0
+0066002D|SegmentSurfaceGenerationAlgorithmIdentificationSequence|SQ||1|1|1|0
+0066002E|SegmentSurfaceSourceInstanceSequence|SQ||1|1|1|0
+0066002F|AlgorithmFamilyCodeSequence|SQ||1|1|1|0
+00660030|AlgorithmNameCodeSequence|SQ||1|1|1|0
+00660031|AlgorithmVersion|LO||1|1|1|0
+00660032|AlgorithmParameters|LT||1|1|1|0
+00660034|FacetSequence|SQ||1|1|1|0
+00660035|SurfaceProcessingAlgorithmIdentificationSequence|SQ||1|1|1|0
+00660036|AlgorithmName|LO||1|1|1|0
+00660037|RecommendedPointRadius|FL||1|1|1|0
+00660038|RecommendedLineThickness|FL||1|1|1|0
+00660040|LongPrimitivePointIndexList|OL||1|1|1|0
+00660041|LongTrianglePointIndexList|OL||1|1|1|0
+00660042|LongEdgePointIndexList|OL||1|1|1|0
+00660043|LongVertexPointIndexList|OL||1|1|1|0
+00660101|TrackSetSequence|SQ||1|1|1|0
+00660102|TrackSequence|SQ||1|1|1|0
+00660103|RecommendedDisplayCIELabValueList|OW||1|1|1|0
+00660104|TrackingAlgorithmIdentificationSequence|SQ||1|1|1|0
+00660105|TrackSetNumber|UL||1|1|1|0
+00660106|TrackSetLabel|LO||1|1|1|0
+00660107|TrackSetDescription|UT||1|1|1|0
+00660108|TrackSetAnatomicalTypeCodeSequence|SQ||1|1|1|0
+00660121|MeasurementsSequence|SQ||1|1|1|0
+00660124|TrackSetStatisticsSequence|SQ||1|1|1|0
+00660125|FloatingPointValues|OF||1|1|1|0
+00660129|TrackPointIndexList|OL||1|1|1|0
+00660130|TrackStatisticsSequence|SQ||1|1|1|0
+00660132|MeasurementValuesSequence|SQ||1|1|1|0
+00660133|DiffusionAcquisitionCodeSequence|SQ||1|1|1|0
+00660134|DiffusionModelCodeSequence|SQ||1|1|1|0
+00686210|ImplantSize|LO||1|1|1|0
+00686221|ImplantTemplateVersion|LO||1|1|1|0
+00686222|ReplacedImplantTemplateSequence|SQ||1|1|1|0
+00686223|ImplantType|CS||1|1|1|0
+00686224|DerivationImplantTemplateSequence|SQ||1|1|1|0
+00686225|OriginalImplantTemplateSequence|SQ||1|1|1|0
+00686226|EffectiveDateTime|DT||1|1|1|0
+00686230|ImplantTargetAnatomySequence|SQ||1|1|1|0
+00686260|InformationFromManufacturerSequence|SQ||1|1|1|0
+00686265|NotificationFromManufacturerSequence|SQ||1|1|1|0
+00686270|InformationIssueDateTime|DT||1|1|1|0
+00686280|InformationSummary|ST||1|1|1|0
+006862A0|ImplantRegulatoryDisapprovalCodeSequence|SQ||1|1|1|0
+006862A5|OverallTemplateSpatialTolerance|FD||1|1|1|0
+006862C0|HPGLDocumentSequence|SQ||1|1|1|0
+006862D0|HPGLDocumentID|US||1|1|1|0
+006862D5|HPGLDocumentLabel|LO||1|1|1|0
+006862E0|ViewOrientationCodeSequence|SQ||1|1|1|0
+006862F0|ViewOrientationModifierCodeSequence|SQ||1|1|1|0
+006862F2|HPGLDocumentScaling|FD||1|1|1|0
+00686300|HPGLDocument|OB||1|1|1|0
+00686310|HPGLContourPenNumber|US||1|1|1|0
+00686320|HPGLPenSequence|SQ||1|1|1|0
+00686330|HPGLPenNumber|US||1|1|1|0
+00686340|HPGLPenLabel|LO||1|1|1|0
+00686345|HPGLPenDescription|ST||1|1|1|0
+00686346|RecommendedRotationPoint|FD||2|2|1|0
+00686347|BoundingRectangle|FD||4|4|1|0
+00686350|ImplantTemplate3DModelSurfaceNumber|US||1|0|1|0
+00686360|SurfaceModelDescriptionSequence|SQ||1|1|1|0
+00686380|SurfaceModelLabel|LO||1|1|1|0
+00686390|SurfaceModelScalingFactor|FD||1|1|1|0
+006863A0|MaterialsCodeSequence|SQ||1|1|1|0
+006863A4|CoatingMaterialsCodeSequence|SQ||1|1|1|0
+006863A8|ImplantTypeCodeSequence|SQ||1|1|1|0
+006863AC|FixationMethodCodeSequence|SQ||1|1|1|0
+006863B0|MatingFeatureSetsSequence|SQ||1|1|1|0
+006863C0|MatingFeatureSetID|US||1|1|1|0
+006863D0|MatingFeatureSetLabel|LO||1|1|1|0
+006863E0|MatingFeatureSequence|SQ||1|1|1|0
+006863F0|MatingFeatureID|US||1|1|1|0
+00686400|MatingFeatureDegreeOfFreedomSequence|SQ||1|1|1|0
+00686410|DegreeOfFreedomID|US||1|1|1|0
+00686420|DegreeOfFreedomType|CS||1|1|1|0
+00686430|TwoDMatingFeatureCoordinatesSequence|SQ||1|1|1|0
+00686440|ReferencedHPGLDocumentID|US||1|1|1|0
+00686450|TwoDMatingPoint|FD||2|2|1|0
+00686460|TwoDMatingAxes|FD||4|4|1|0
+00686470|TwoDDegreeOfFreedomSequence|SQ||1|1|1|0
+00686490|ThreeDDegreeOfFreedomAxis|FD||3|3|1|0
+006864A0|RangeOfFreedom|FD||2|2|1|0
+006864C0|ThreeDMatingPoint|FD||3|3|1|0
+006864D0|ThreeDMatingAxes|FD||9|9|1|0
+006864F0|TwoDDegreeOfFreedomAxis|FD||3|3|1|0
+00686500|PlanningLandmarkPointSequence|SQ||1|1|1|0
+00686510|PlanningLandmarkLineSequence|SQ||1|1|1|0
+00686520|PlanningLandmarkPlaneSequence|SQ||1|1|1|0
+00686530|PlanningLandmarkID|US||1|1|1|0
+00686540|PlanningLandmarkDescription|LO||1|1|1|0
+00686545|PlanningLandmarkIdentificationCodeSequence|SQ||1|1|1|0
+00686550|TwoDPointCoordinatesSequence|SQ||1|1|1|0
+00686560|TwoDPointCoordinates|FD||2|2|1|0
+00686590|ThreeDPointCoordinates|FD||3|3|1|0
+006865A0|TwoDLineCoordinatesSequence|SQ||1|1|1|0
+006865B0|TwoDLineCoordinates|FD||4|4|1|0
+006865D0|ThreeDLineCoordinates|FD||6|6|1|0
+006865E0|TwoDPlaneCoordinatesSequence|SQ||1|1|1|0
+006865F0|TwoDPlaneIntersection|FD||4|4|1|0
+00686610|ThreeDPlaneOrigin|FD||3|3|1|0
+00686620|ThreeDPlaneNormal|FD||3|3|1|0
+00687001|ModelModification|CS||1|1|1|0
+00687002|ModelMirroring|CS||1|1|1|0
+00687003|ModelUsageCodeSequence|SQ||1|1|1|0
+00687004|ModelGroupUID|UI||1|1|1|0
+00687005|RelativeURIReferenceWithinEncapsulatedDocument|UR||1|1|1|0
+006A0001|AnnotationCoordinateType|CS||1|1|1|0
+006A0002|AnnotationGroupSequence|SQ||1|1|1|0
+006A0003|AnnotationGroupUID|UI||1|1|1|0
+006A0005|AnnotationGroupLabel|LO||1|1|1|0
+006A0006|AnnotationGroupDescription|UT||1|1|1|0
+006A0007|AnnotationGroupGenerationType|CS||1|1|1|0
+006A0008|AnnotationGroupAlgorithmIdentificationSequence|SQ||1|1|1|0
+006A0009|AnnotationPropertyCategoryCodeSequence|SQ||1|1|1|0
+006A000A|AnnotationPropertyTypeCodeSequence|SQ||1|1|1|0
+006A000B|AnnotationPropertyTypeModifierCodeSequence|SQ||1|1|1|0
+006A000C|NumberOfAnnotations|UL||1|1|1|0
+006A000D|AnnotationAppliesToAllOpticalPaths|CS||1|1|1|0
+006A000E|ReferencedOpticalPathIdentifier|SH||1|0|1|0
+006A000F|AnnotationAppliesToAllZPlanes|CS||1|1|1|0
+006A0010|CommonZCoordinateValue|FD||1|0|1|0
+006A0011|AnnotationIndexList|OL||1|1|1|0
+00700001|GraphicAnnotationSequence|SQ||1|1|1|0
+00700002|GraphicLayer|CS||1|1|1|0
+00700003|BoundingBoxAnnotationUnits|CS||1|1|1|0
+00700004|AnchorPointAnnotationUnits|CS||1|1|1|0
+00700005|GraphicAnnotationUnits|CS||1|1|1|0
+00700006|UnformattedTextValue|ST||1|1|1|0
+00700008|TextObjectSequence|SQ||1|1|1|0
+00700009|GraphicObjectSequence|SQ||1|1|1|0
+00700010|BoundingBoxTopLeftHandCorner|FL||2|2|1|0
+00700011|BoundingBoxBottomRightHandCorner|FL||2|2|1|0
+00700012|BoundingBoxTextHorizontalJustification|CS||1|1|1|0
+00700014|AnchorPoint|FL||2|2|1|0
+00700015|AnchorPointVisibility|CS||1|1|1|0
+00700020|GraphicDimensions|US||1|1|1|0
+00700021|NumberOfGraphicPoints|US||1|1|1|0
+00700022|GraphicData|FL||2|0|1|0
+00700023|GraphicType|CS||1|1|1|0
+00700024|GraphicFilled|CS||1|1|1|0
+00700041|ImageHorizontalFlip|CS||1|1|1|0
+00700042|ImageRotation|US||1|1|1|0
+00700052|DisplayedAreaTopLeftHandCorner|SL||2|2|1|0
+00700053|DisplayedAreaBottomRightHandCorner|SL||2|2|1|0
+0070005A|DisplayedAreaSelectionSequence|SQ||1|1|1|0
+00700060|GraphicLayerSequence|SQ||1|1|1|0
+00700062|GraphicLayerOrder|IS||1|1|1|0
+00700066|GraphicLayerRecommendedDisplayGrayscaleValue|US||1|1|1|0
+00700068|GraphicLayerDescription|LO||1|1|1|0
+00700080|ContentLabel|CS||1|1|1|0
+00700081|ContentDescription|LO||1|1|1|0
+00700082|PresentationCreationDate|DA||1|1|1|0
+00700083|PresentationCreationTime|TM||1|1|1|0
+00700084|ContentCreatorName|PN||1|1|1|0
+00700086|ContentCreatorIdentificationCodeSequence|SQ||1|1|1|0
+00700087|AlternateContentDescriptionSequence|SQ||1|1|1|0
+00700100|PresentationSizeMode|CS||1|1|1|0
+00700101|PresentationPixelSpacing|DS||2|2|1|0
+00700102|PresentationPixelAspectRatio|IS||2|2|1|0
+00700103|PresentationPixelMagnificationRatio|FL||1|1|1|0
+00700207|GraphicGroupLabel|LO||1|1|1|0
+00700208|GraphicGroupDescription|ST||1|1|1|0
+00700209|CompoundGraphicSequence|SQ||1|1|1|0
+00700226|CompoundGraphicInstanceID|UL||1|1|1|0
+00700227|FontName|LO||1|1|1|0
+00700228|FontNameType|CS||1|1|1|0
+00700229|CSSFontName|LO||1|1|1|0
+00700230|RotationAngle|FD||1|1|1|0
+00700231|TextStyleSequence|SQ||1|1|1|0
+00700232|LineStyleSequence|SQ||1|1|1|0
+00700233|FillStyleSequence|SQ||1|1|1|0
+00700234|GraphicGroupSequence|SQ||1|1|1|0
+00700241|TextColorCIELabValue|US||3|3|1|0
+00700242|HorizontalAlignment|CS||1|1|1|0
+00700243|VerticalAlignment|CS||1|1|1|0
+00700244|ShadowStyle|CS||1|1|1|0
+00700245|ShadowOffsetX|FL||1|1|1|0
+00700246|ShadowOffsetY|FL||1|1|1|0
+00700247|ShadowColorCIELabValue|US||3|3|1|0
+00700248|Underlined|CS||1|1|1|0
+00700249|Bold|CS||1|1|1|0
+00700250|Italic|CS||1|1|1|0
+00700251|PatternOnColorCIELabValue|US||3|3|1|0
+00700252|PatternOffColorCIELabValue|US||3|3|1|0
+00700253|LineThickness|FL||1|1|1|0
+00700254|LineDashingStyle|CS||1|1|1|0
+00700255|LinePattern|UL||1|1|1|0
+00700256|FillPattern|OB||1|1|1|0
+00700257|FillMode|CS||1|1|1|0
+00700258|ShadowOpacity|FL||1|1|1|0
+00700261|GapLength|FL||1|1|1|0
+00700262|DiameterOfVisibility|FL||1|1|1|0
+00700273|RotationPoint|FL||2|2|1|0
+00700274|TickAlignment|CS||1|1|1|0
+00700278|ShowTickLabel|CS||1|1|1|0
+00700279|TickLabelAlignment|CS||1|1|1|0
+00700282|CompoundGraphicUnits|CS||1|1|1|0
+00700284|PatternOnOpacity|FL||1|1|1|0
+00700285|PatternOffOpacity|FL||1|1|1|0
+00700287|MajorTicksSequence|SQ||1|1|1|0
+00700288|TickPosition|FL||1|1|1|0
+00700289|TickLabel|SH||1|1|1|0
+00700294|CompoundGraphicType|CS||1|1|1|0
+00700295|GraphicGroupID|UL||1|1|1|0
+00700306|ShapeType|CS||1|1|1|0
+00700308|RegistrationSequence|SQ||1|1|1|0
+00700309|MatrixRegistrationSequence|SQ||1|1|1|0
+0070030A|MatrixSequence|SQ||1|1|1|0
+0070030B|FrameOfReferenceToDisplayedCoordinateSystemTransformationMatrix|FD||16|16|1|0
+0070030C|FrameOfReferenceTransformationMatrixType|CS||1|1|1|0
+0070030D|RegistrationTypeCodeSequence|SQ||1|1|1|0
+0070030F|FiducialDescription|ST||1|1|1|0
+00700310|FiducialIdentifier|SH||1|1|1|0
+00700311|FiducialIdentifierCodeSequence|SQ||1|1|1|0
+00700312|ContourUncertaintyRadius|FD||1|1|1|0
+00700314|UsedFiducialsSequence|SQ||1|1|1|0
+00700318|GraphicCoordinatesDataSequence|SQ||1|1|1|0
+0070031A|FiducialUID|UI||1|1|1|0
+0070031B|ReferencedFiducialUID|UI||1|1|1|0
+0070031C|FiducialSetSequence|SQ||1|1|1|0
+0070031E|FiducialSequence|SQ||1|1|1|0
+0070031F|FiducialsPropertyCategoryCodeSequence|SQ||1|1|1|0
+00700401|GraphicLayerRecommendedDisplayCIELabValue|US||3|3|1|0
+00700402|BlendingSequence|SQ||1|1|1|0
+00700403|RelativeOpacity|FL||1|1|1|0
+00700404|ReferencedSpatialRegistrationSequence|SQ||1|1|1|0
+00700405|BlendingPosition|CS||1|1|1|0
+00701101|PresentationDisplayCollectionUID|UI||1|1|1|0
+00701102|PresentationSequenceCollectionUID|UI||1|1|1|0
+00701103|PresentationSequencePositionIndex|US||1|1|1|0
+00701104|RenderedImageReferenceSequence|SQ||1|1|1|0
+00701201|VolumetricPresentationStateInputSequence|SQ||1|1|1|0
+00701202|PresentationInputType|CS||1|1|1|0
+00701203|InputSequencePositionIndex|US||1|1|1|0
+00701204|Crop|CS||1|1|1|0
+00701205|CroppingSpecificationIndex|US||1|0|1|0
+00701207|VolumetricPresentationInputNumber|US||1|1|1|0
+00701208|ImageVolumeGeometry|CS||1|1|1|0
+00701209|VolumetricPresentationInputSetUID|UI||1|1|1|0
+0070120A|VolumetricPresentationInputSetSequence|SQ||1|1|1|0
+0070120B|GlobalCrop|CS||1|1|1|0
+0070120C|GlobalCroppingSpecificationIndex|US||1|0|1|0
+0070120D|RenderingMethod|CS||1|1|1|0
+00701301|VolumeCroppingSequence|SQ||1|1|1|0
+00701302|VolumeCroppingMethod|CS||1|1|1|0
+00701303|BoundingBoxCrop|FD||6|6|1|0
+00701304|ObliqueCroppingPlaneSequence|SQ||1|1|1|0
+00701305|Plane|FD||4|4|1|0
+00701306|PlaneNormal|FD||3|3|1|0
+00701309|CroppingSpecificationNumber|US||1|1|1|0
+00701501|MultiPlanarReconstructionStyle|CS||1|1|1|0
+00701502|MPRThicknessType|CS||1|1|1|0
+00701503|MPRSlabThickness|FD||1|1|1|0
+00701505|MPRTopLeftHandCorner|FD||3|3|1|0
+00701507|MPRViewWidthDirection|FD||3|3|1|0
+00701508|MPRViewWidth|FD||1|1|1|0
+0070150C|NumberOfVolumetricCurvePoints|UL||1|1|1|0
+0070150D|VolumetricCurvePoints|OD||1|1|1|0
+00701511|MPRViewHeightDirection|FD||3|3|1|0
+00701512|MPRViewHeight|FD||1|1|1|0
+00701602|RenderProjection|CS||1|1|1|0
+00701603|ViewpointPosition|FD||3|3|1|0
+00701604|ViewpointLookAtPoint|FD||3|3|1|0
+00701605|ViewpointUpDirection|FD||3|3|1|0
+00701606|RenderFieldOfView|FD||6|6|1|0
+00701607|SamplingStepSize|FD||1|1|1|0
+00701701|ShadingStyle|CS||1|1|1|0
+00701702|AmbientReflectionIntensity|FD||1|1|1|0
+00701703|LightDirection|FD||3|3|1|0
+00701704|DiffuseReflectionIntensity|FD||1|1|1|0
+00701705|SpecularReflectionIntensity|FD||1|1|1|0
+00701706|Shininess|FD||1|1|1|0
+00701801|PresentationStateClassificationComponentSequence|SQ||1|1|1|0
+00701802|ComponentType|CS||1|1|1|0
+00701803|ComponentInputSequence|SQ||1|1|1|0
+00701804|VolumetricPresentationInputIndex|US||1|1|1|0
+00701805|PresentationStateCompositorComponentSequence|SQ||1|1|1|0
+00701806|WeightingTransferFunctionSequence|SQ||1|1|1|0
+00701807|WeightingLookupTableDescriptor|US||3|3|1|0
+00701808|WeightingLookupTableData|OB||1|1|1|0
+00701901|VolumetricAnnotationSequence|SQ||1|1|1|0
+00701903|ReferencedStructuredContextSequence|SQ||1|1|1|0
+00701904|ReferencedContentItem|UI||1|1|1|0
+00701905|VolumetricPresentationInputAnnotationSequence|SQ||1|1|1|0
+00701907|AnnotationClipping|CS||1|1|1|0
+00701A01|PresentationAnimationStyle|CS||1|1|1|0
+00701A03|RecommendedAnimationRate|FD||1|1|1|0
+00701A04|AnimationCurveSequence|SQ||1|1|1|0
+00701A05|AnimationStepSize|FD||1|1|1|0
+00701A06|SwivelRange|FD||1|1|1|0
+00701A07|VolumetricCurveUpDirections|OD||1|1|1|0
+00701A08|VolumeStreamSequence|SQ||1|1|1|0
+00701A09|RGBATransferFunctionDescription|LO||1|1|1|0
+00701B01|AdvancedBlendingSequence|SQ||1|1|1|0
+00701B02|BlendingInputNumber|US||1|1|1|0
+00701B03|BlendingDisplayInputSequence|SQ||1|1|1|0
+00701B04|BlendingDisplaySequence|SQ||1|1|1|0
+00701B06|BlendingMode|CS||1|1|1|0
+00701B07|TimeSeriesBlending|CS||1|1|1|0
+00701B08|GeometryForDisplay|CS||1|1|1|0
+00701B11|ThresholdSequence|SQ||1|1|1|0
+00701B12|ThresholdValueSequence|SQ||1|1|1|0
+00701B13|ThresholdType|CS||1|1|1|0
+00701B14|ThresholdValue|FD||1|1|1|0
+00720002|HangingProtocolName|SH||1|1|1|0
+00720004|HangingProtocolDescription|LO||1|1|1|0
+00720006|HangingProtocolLevel|CS||1|1|1|0
+00720008|HangingProtocolCreator|LO||1|1|1|0
+0072000A|HangingProtocolCreationDateTime|DT||1|1|1|0
+0072000C|HangingProtocolDefinitionSequence|SQ||1|1|1|0
+0072000E|HangingProtocolUserIdentificationCodeSequence|SQ||1|1|1|0
+00720010|HangingProtocolUserGroupName|LO||1|1|1|0
+00720012|SourceHangingProtocolSequence|SQ||1|1|1|0
+00720014|NumberOfPriorsReferenced|US||1|1|1|0
+00720020|ImageSetsSequence|SQ||1|1|1|0
+00720022|ImageSetSelectorSequence|SQ||1|1|1|0
+00720024|ImageSetSelectorUsageFlag|CS||1|1|1|0
+00720026|SelectorAttribute|AT||1|1|1|0
+00720028|SelectorValueNumber|US||1|1|1|0
+00720030|TimeBasedImageSetsSequence|SQ||1|1|1|0
+00720032|ImageSetNumber|US||1|1|1|0
+00720034|ImageSetSelectorCategory|CS||1|1|1|0
+00720038|RelativeTime|US||2|2|1|0
+0072003A|RelativeTimeUnits|CS||1|1|1|0
+0072003C|AbstractPriorValue|SS||2|2|1|0
+0072003E|AbstractPriorCodeSequence|SQ||1|1|1|0
+00720040|ImageSetLabel|LO||1|1|1|0
+00720050|SelectorAttributeVR|CS||1|1|1|0
+00720052|SelectorSequencePointer|AT||1|0|1|0
+00720054|SelectorSequencePointerPrivateCreator|LO||1|0|1|0
+00720056|SelectorAttributePrivateCreator|LO||1|1|1|0
+0072005E|SelectorAEValue|AE||1|0|1|0
+0072005F|SelectorASValue|AS||1|0|1|0
+00720060|SelectorATValue|AT||1|0|1|0
+00720061|SelectorDAValue|DA||1|0|1|0
+00720062|SelectorCSValue|CS||1|0|1|0
+00720063|SelectorDTValue|DT||1|0|1|0
+00720064|SelectorISValue|IS||1|0|1|0
+00720065|SelectorOBValue|OB||1|1|1|0
+00720066|SelectorLOValue|LO||1|0|1|0
+00720067|SelectorOFValue|OF||1|1|1|0
+00720068|SelectorLTValue|LT||1|1|1|0
+00720069|SelectorOWValue|OW||1|1|1|0
+0072006A|SelectorPNValue|PN||1|0|1|0
+0072006B|SelectorTMValue|TM||1|0|1|0
+0072006C|SelectorSHValue|SH||1|0|1|0
+0072006D|SelectorUNValue|UN||1|1|1|0
+0072006E|SelectorSTValue|ST||1|1|1|0
+0072006F|SelectorUCValue|UC||1|0|1|0
+00720070|SelectorUTValue|UT||1|1|1|0
+00720071|SelectorURValue|UR||1|1|1|0
+00720072|SelectorDSValue|DS||1|0|1|0
+00720073|SelectorODValue|OD||1|1|1|0
+00720074|SelectorFDValue|FD||1|0|1|0
+00720075|SelectorOLValue|OL||1|1|1|0
+00720076|SelectorFLValue|FL||1|0|1|0
+00720078|SelectorULValue|UL||1|0|1|0
+0072007A|SelectorUSValue|US||1|0|1|0
+0072007C|SelectorSLValue|SL||1|0|1|0
+0072007E|SelectorSSValue|SS||1|0|1|0
+0072007F|SelectorUIValue|UI||1|0|1|0
+00720080|SelectorCodeSequenceValue|SQ||1|1|1|0
+00720081|SelectorOVValue|OV||1|1|1|0
+00720082|SelectorSVValue|SV||1|0|1|0
+00720083|SelectorUVValue|UV||1|0|1|0
+00720100|NumberOfScreens|US||1|1|1|0
+00720102|NominalScreenDefinitionSequence|SQ||1|1|1|0
+00720104|NumberOfVerticalPixels|US||1|1|1|0
+00720106|NumberOfHorizontalPixels|US||1|1|1|0
+00720108|DisplayEnvironmentSpatialPosition|FD||4|4|1|0
+0072010A|ScreenMinimumGrayscaleBitDepth|US||1|1|1|0
+0072010C|ScreenMinimumColorBitDepth|US||1|1|1|0
+0072010E|ApplicationMaximumRepaintTime|US||1|1|1|0
+00720200|DisplaySetsSequence|SQ||1|1|1|0
+00720202|DisplaySetNumber|US||1|1|1|0
+00720203|DisplaySetLabel|LO||1|1|1|0
+00720204|DisplaySetPresentationGroup|US||1|1|1|0
+00720206|DisplaySetPresentationGroupDescription|LO||1|1|1|0
+00720208|PartialDataDisplayHandling|CS||1|1|1|0
+00720210|SynchronizedScrollingSequence|SQ||1|1|1|0
+00720212|DisplaySetScrollingGroup|US||2|0|1|0
+00720214|NavigationIndicatorSequence|SQ||1|1|1|0
+00720216|NavigationDisplaySet|US||1|1|1|0
+00720218|ReferenceDisplaySets|US||1|0|1|0
+00720300|ImageBoxesSequence|SQ||1|1|1|0
+00720302|ImageBoxNumber|US||1|1|1|0
+00720304|ImageBoxLayoutType|CS||1|1|1|0
+00720306|ImageBoxTileHorizontalDimension|US||1|1|1|0
+00720308|ImageBoxTileVerticalDimension|US||1|1|1|0
+00720310|ImageBoxScrollDirection|CS||1|1|1|0
+00720312|ImageBoxSmallScrollType|CS||1|1|1|0
+00720314|ImageBoxSmallScrollAmount|US||1|1|1|0
+00720316|ImageBoxLargeScrollType|CS||1|1|1|0
+00720318|ImageBoxLargeScrollAmount|US||1|1|1|0
+00720320|ImageBoxOverlapPriority|US||1|1|1|0
+00720330|CineRelativeToRealTime|FD||1|1|1|0
+00720400|FilterOperationsSequence|SQ||1|1|1|0
+00720402|FilterByCategory|CS||1|1|1|0
+00720404|FilterByAttributePresence|CS||1|1|1|0
+00720406|FilterByOperator|CS||1|1|1|0
+00720420|StructuredDisplayBackgroundCIELabValue|US||3|3|1|0
+00720421|EmptyImageBoxCIELabValue|US||3|3|1|0
+00720422|StructuredDisplayImageBoxSequence|SQ||1|1|1|0
+00720424|StructuredDisplayTextBoxSequence|SQ||1|1|1|0
+00720427|ReferencedFirstFrameSequence|SQ||1|1|1|0
+00720430|ImageBoxSynchronizationSequence|SQ||1|1|1|0
+00720432|SynchronizedImageBoxList|US||2|0|1|0
+00720434|TypeOfSynchronization|CS||1|1|1|0
+00720500|BlendingOperationType|CS||1|1|1|0
+00720510|ReformattingOperationType|CS||1|1|1|0
+00720512|ReformattingThickness|FD||1|1|1|0
+00720514|ReformattingInterval|FD||1|1|1|0
+00720516|ReformattingOperationInitialViewDirection|CS||1|1|1|0
+00720520|ThreeDRenderingType|CS||1|0|1|0
+00720600|SortingOperationsSequence|SQ||1|1|1|0
+00720602|SortByCategory|CS||1|1|1|0
+00720604|SortingDirection|CS||1|1|1|0
+00720700|DisplaySetPatientOrientation|CS||2|2|1|0
+00720702|VOIType|CS||1|1|1|0
+00720704|PseudoColorType|CS||1|1|1|0
+00720705|PseudoColorPaletteInstanceReferenceSequence|SQ||1|1|1|0
+00720706|ShowGrayscaleInverted|CS||1|1|1|0
+00720710|ShowImageTrueSizeFlag|CS||1|1|1|0
+00720712|ShowGraphicAnnotationFlag|CS||1|1|1|0
+00720714|ShowPatientDemographicsFlag|CS||1|1|1|0
+00720716|ShowAcquisitionTechniquesFlag|CS||1|1|1|0
+00720717|DisplaySetHorizontalJustification|CS||1|1|1|0
+00720718|DisplaySetVerticalJustification|CS||1|1|1|0
+00740120|ContinuationStartMeterset|FD||1|1|1|0
+00740121|ContinuationEndMeterset|FD||1|1|1|0
+00741000|ProcedureStepState|CS||1|1|1|0
+00741002|ProcedureStepProgressInformationSequence|SQ||1|1|1|0
+00741004|ProcedureStepProgress|DS||1|1|1|0
+00741006|ProcedureStepProgressDescription|ST||1|1|1|0
+00741007|ProcedureStepProgressParametersSequence|SQ||1|1|1|0
+00741008|ProcedureStepCommunicationsURISequence|SQ||1|1|1|0
+0074100A|ContactURI|UR||1|1|1|0
+0074100C|ContactDisplayName|LO||1|1|1|0
+0074100E|ProcedureStepDiscontinuationReasonCodeSequence|SQ||1|1|1|0
+00741020|BeamTaskSequence|SQ||1|1|1|0
+00741022|BeamTaskType|CS||1|1|1|0
+00741025|AutosequenceFlag|CS||1|1|1|0
+00741026|TableTopVerticalAdjustedPosition|FD||1|1|1|0
+00741027|TableTopLongitudinalAdjustedPosition|FD||1|1|1|0
+00741028|TableTopLateralAdjustedPosition|FD||1|1|1|0
+0074102A|PatientSupportAdjustedAngle|FD||1|1|1|0
+0074102B|TableTopEccentricAdjustedAngle|FD||1|1|1|0
+0074102C|TableTopPitchAdjustedAngle|FD||1|1|1|0
+0074102D|TableTopRollAdjustedAngle|FD||1|1|1|0
+00741030|DeliveryVerificationImageSequence|SQ||1|1|1|0
+00741032|VerificationImageTiming|CS||1|1|1|0
+00741034|DoubleExposureFlag|CS||1|1|1|0
+00741036|DoubleExposureOrdering|CS||1|1|1|0
+00741040|RelatedReferenceRTImageSequence|SQ||1|1|1|0
+00741042|GeneralMachineVerificationSequence|SQ||1|1|1|0
+00741044|ConventionalMachineVerificationSequence|SQ||1|1|1|0
+00741046|IonMachineVerificationSequence|SQ||1|1|1|0
+00741048|FailedAttributesSequence|SQ||1|1|1|0
+0074104A|OverriddenAttributesSequence|SQ||1|1|1|0
+0074104C|ConventionalControlPointVerificationSequence|SQ||1|1|1|0
+0074104E|IonControlPointVerificationSequence|SQ||1|1|1|0
+00741050|AttributeOccurrenceSequence|SQ||1|1|1|0
+00741052|AttributeOccurrencePointer|AT||1|1|1|0
+00741054|AttributeItemSelector|UL||1|1|1|0
+00741056|AttributeOccurrencePrivateCreator|LO||1|1|1|0
+00741057|SelectorSequencePointerItems|IS||1|0|1|0
+00741200|ScheduledProcedureStepPriority|CS||1|1|1|0
+00741202|WorklistLabel|LO||1|1|1|0
+00741204|ProcedureStepLabel|LO||1|1|1|0
+00741210|ScheduledProcessingParametersSequence|SQ||1|1|1|0
+00741212|PerformedProcessingParametersSequence|SQ||1|1|1|0
+00741216|UnifiedProcedureStepPerformedProcedureSequence|SQ||1|1|1|0
+00741224|ReplacedProcedureStepSequence|SQ||1|1|1|0
+00741230|DeletionLock|LO||1|1|1|0
+00741234|ReceivingAE|AE||1|1|1|0
+00741236|RequestingAE|AE||1|1|1|0
+00741238|ReasonForCancellation|LT||1|1|1|0
+00741242|SCPStatus|CS||1|1|1|0
+00741244|SubscriptionListStatus|CS||1|1|1|0
+00741246|UnifiedProcedureStepListStatus|CS||1|1|1|0
+00741324|BeamOrderIndex|UL||1|1|1|0
+00741338|DoubleExposureMeterset|FD||1|1|1|0
+0074133A|DoubleExposureFieldDelta|FD||4|4|1|0
+00741401|BrachyTaskSequence|SQ||1|1|1|0
+00741402|ContinuationStartTotalReferenceAirKerma|DS||1|1|1|0
+00741403|ContinuationEndTotalReferenceAirKerma|DS||1|1|1|0
+00741404|ContinuationPulseNumber|IS||1|1|1|0
+00741405|ChannelDeliveryOrderSequence|SQ||1|1|1|0
+00741406|ReferencedChannelNumber|IS||1|1|1|0
+00741407|StartCumulativeTimeWeight|DS||1|1|1|0
+00741408|EndCumulativeTimeWeight|DS||1|1|1|0
+00741409|OmittedChannelSequence|SQ||1|1|1|0
+0074140A|ReasonForChannelOmission|CS||1|1|1|0
+0074140B|ReasonForChannelOmissionDescription|LO||1|1|1|0
+0074140C|ChannelDeliveryOrderIndex|IS||1|1|1|0
+0074140D|ChannelDeliveryContinuationSequence|SQ||1|1|1|0
+0074140E|OmittedApplicationSetupSequence|SQ||1|1|1|0
+00760001|ImplantAssemblyTemplateName|LO||1|1|1|0
+00760003|ImplantAssemblyTemplateIssuer|LO||1|1|1|0
+00760006|ImplantAssemblyTemplateVersion|LO||1|1|1|0
+00760008|ReplacedImplantAssemblyTemplateSequence|SQ||1|1|1|0
+0076000A|ImplantAssemblyTemplateType|CS||1|1|1|0
+0076000C|OriginalImplantAssemblyTemplateSequence|SQ||1|1|1|0
+0076000E|DerivationImplantAssemblyTemplateSequence|SQ||1|1|1|0
+00760010|ImplantAssemblyTemplateTargetAnatomySequence|SQ||1|1|1|0
+00760020|ProcedureTypeCodeSequence|SQ||1|1|1|0
+00760030|SurgicalTechnique|LO||1|1|1|0
+00760032|ComponentTypesSequence|SQ||1|1|1|0
+00760034|ComponentTypeCodeSequence|SQ||1|1|1|0
+00760036|ExclusiveComponentType|CS||1|1|1|0
+00760038|MandatoryComponentType|CS||1|1|1|0
+00760040|ComponentSequence|SQ||1|1|1|0
+00760055|ComponentID|US||1|1|1|0
+00760060|ComponentAssemblySequence|SQ||1|1|1|0
+00760070|Component1ReferencedID|US||1|1|1|0
+00760080|Component1ReferencedMatingFeatureSetID|US||1|1|1|0
+00760090|Component1ReferencedMatingFeatureID|US||1|1|1|0
+007600A0|Component2ReferencedID|US||1|1|1|0
+007600B0|Component2ReferencedMatingFeatureSetID|US||1|1|1|0
+007600C0|Component2ReferencedMatingFeatureID|US||1|1|1|0
+00780001|ImplantTemplateGroupName|LO||1|1|1|0
+00780010|ImplantTemplateGroupDescription|ST||1|1|1|0
+00780020|ImplantTemplateGroupIssuer|LO||1|1|1|0
+00780024|ImplantTemplateGroupVersion|LO||1|1|1|0
+00780026|ReplacedImplantTemplateGroupSequence|SQ||1|1|1|0
+00780028|ImplantTemplateGroupTargetAnatomySequence|SQ||1|1|1|0
+0078002A|ImplantTemplateGroupMembersSequence|SQ||1|1|1|0
+0078002E|ImplantTemplateGroupMemberID|US||1|1|1|0
+00780050|ThreeDImplantTemplateGroupMemberMatchingPoint|FD||3|3|1|0
+00780060|ThreeDImplantTemplateGroupMemberMatchingAxes|FD||9|9|1|0
+00780070|ImplantTemplateGroupMemberMatching2DCoordinatesSequence|SQ||1|1|1|0
+00780090|TwoDImplantTemplateGroupMemberMatchingPoint|FD||2|2|1|0
+007800A0|TwoDImplantTemplateGroupMemberMatchingAxes|FD||4|4|1|0
+007800B0|ImplantTemplateGroupVariationDimensionSequence|SQ||1|1|1|0
+007800B2|ImplantTemplateGroupVariationDimensionName|LO||1|1|1|0
+007800B4|ImplantTemplateGroupVariationDimensionRankSequence|SQ||1|1|1|0
+007800B6|ReferencedImplantTemplateGroupMemberID|US||1|1|1|0
+007800B8|ImplantTemplateGroupVariationDimensionRank|US||1|1|1|0
+00800001|SurfaceScanAcquisitionTypeCodeSequence|SQ||1|1|1|0
+00800002|SurfaceScanModeCodeSequence|SQ||1|1|1|0
+00800003|RegistrationMethodCodeSequence|SQ||1|1|1|0
+00800004|ShotDurationTime|FD||1|1|1|0
+00800005|ShotOffsetTime|FD||1|1|1|0
+00800006|SurfacePointPresentationValueData|US||1|0|1|0
+00800007|SurfacePointColorCIELabValueData|US||3|0|3|0
+00800008|UVMappingSequence|SQ||1|1|1|0
+00800009|TextureLabel|SH||1|1|1|0
+00800010|UValueData|OF||1|1|1|0
+00800011|VValueData|OF||1|1|1|0
+00800012|ReferencedTextureSequence|SQ||1|1|1|0
+00800013|ReferencedSurfaceDataSequence|SQ||1|1|1|0
+00820001|AssessmentSummary|CS||1|1|1|0
+00820003|AssessmentSummaryDescription|UT||1|1|1|0
+00820004|AssessedSOPInstanceSequence|SQ||1|1|1|0
+00820005|ReferencedComparisonSOPInstanceSequence|SQ||1|1|1|0
+00820006|NumberOfAssessmentObservations|UL||1|1|1|0
+00820007|AssessmentObservationsSequence|SQ||1|1|1|0
+00820008|ObservationSignificance|CS||1|1|1|0
+0082000A|ObservationDescription|UT||1|1|1|0
+0082000C|StructuredConstraintObservationSequence|SQ||1|1|1|0
+00820010|AssessedAttributeValueSequence|SQ||1|1|1|0
+00820016|AssessmentSetID|LO||1|1|1|0
+00820017|AssessmentRequesterSequence|SQ||1|1|1|0
+00820018|SelectorAttributeName|LO||1|1|1|0
+00820019|SelectorAttributeKeyword|LO||1|1|1|0
+00820021|AssessmentTypeCodeSequence|SQ||1|1|1|0
+00820022|ObservationBasisCodeSequence|SQ||1|1|1|0
+00820023|AssessmentLabel|LO||1|1|1|0
+00820032|ConstraintType|CS||1|1|1|0
+00820033|SpecificationSelectionGuidance|UT||1|1|1|0
+00820034|ConstraintValueSequence|SQ||1|1|1|0
+00820035|RecommendedDefaultValueSequence|SQ||1|1|1|0
+00820036|ConstraintViolationSignificance|CS||1|1|1|0
+00820037|ConstraintViolationCondition|UT||1|1|1|0
+00820038|ModifiableConstraintFlag|CS||1|1|1|0
+00880130|StorageMediaFileSetID|SH||1|1|1|0
+00880140|StorageMediaFileSetUID|UI||1|1|1|0
+00880200|IconImageSequence|SQ||1|1|1|0
+01000410|SOPInstanceStatus|CS||1|1|1|0
+01000420|SOPAuthorizationDateTime|DT||1|1|1|0
+01000424|SOPAuthorizationComment|LT||1|1|1|0
+01000426|AuthorizationEquipmentCertificationNumber|LO||1|1|1|0
+04000005|MACIDNumber|US||1|1|1|0
+04000010|MACCalculationTransferSyntaxUID|UI||1|1|1|0
+04000015|MACAlgorithm|CS||1|1|1|0
+04000020|DataElementsSigned|AT||1|0|1|0
+04000100|DigitalSignatureUID|UI||1|1|1|0
+04000105|DigitalSignatureDateTime|DT||1|1|1|0
+04000110|CertificateType|CS||1|1|1|0
+04000115|CertificateOfSigner|OB||1|1|1|0
+04000120|Signature|OB||1|1|1|0
+04000305|CertifiedTimestampType|CS||1|1|1|0
+04000310|CertifiedTimestamp|OB||1|1|1|0
+04000401|DigitalSignaturePurposeCodeSequence|SQ||1|1|1|0
+04000402|ReferencedDigitalSignatureSequence|SQ||1|1|1|0
+04000403|ReferencedSOPInstanceMACSequence|SQ||1|1|1|0
+04000404|MAC|OB||1|1|1|0
+04000500|EncryptedAttributesSequence|SQ||1|1|1|0
+04000510|EncryptedContentTransferSyntaxUID|UI||1|1|1|0
+04000520|EncryptedContent|OB||1|1|1|0
+04000550|ModifiedAttributesSequence|SQ||1|1|1|0
+04000551|NonconformingModifiedAttributesSequence|SQ||1|1|1|0
+04000552|NonconformingDataElementValue|OB||1|1|1|0
+04000561|OriginalAttributesSequence|SQ||1|1|1|0
+04000562|AttributeModificationDateTime|DT||1|1|1|0
+04000563|ModifyingSystem|LO||1|1|1|0
+04000564|SourceOfPreviousValues|LO||1|1|1|0
+04000565|ReasonForTheAttributeModification|CS||1|1|1|0
+04000600|InstanceOriginStatus|CS||1|1|1|0
+20000010|NumberOfCopies|IS||1|1|1|0
+2000001E|PrinterConfigurationSequence|SQ||1|1|1|0
+20000020|PrintPriority|CS||1|1|1|0
+20000030|MediumType|CS||1|1|1|0
+20000040|FilmDestination|CS||1|1|1|0
+20000050|FilmSessionLabel|LO||1|1|1|0
+20000060|MemoryAllocation|IS||1|1|1|0
+20000061|MaximumMemoryAllocation|IS||1|1|1|0
+200000A0|MemoryBitDepth|US||1|1|1|0
+200000A1|PrintingBitDepth|US||1|1|1|0
+200000A2|MediaInstalledSequence|SQ||1|1|1|0
+200000A4|OtherMediaAvailableSequence|SQ||1|1|1|0
+200000A8|SupportedImageDisplayFormatsSequence|SQ||1|1|1|0
+20000500|ReferencedFilmBoxSequence|SQ||1|1|1|0
+20100010|ImageDisplayFormat|ST||1|1|1|0
+20100030|AnnotationDisplayFormatID|CS||1|1|1|0
+20100040|FilmOrientation|CS||1|1|1|0
+20100050|FilmSizeID|CS||1|1|1|0
+20100052|PrinterResolutionID|CS||1|1|1|0
+20100054|DefaultPrinterResolutionID|CS||1|1|1|0
+20100060|MagnificationType|CS||1|1|1|0
+20100080|SmoothingType|CS||1|1|1|0
+201000A6|DefaultMagnificationType|CS||1|1|1|0
+201000A7|OtherMagnificationTypesAvailable|CS||1|0|1|0
+201000A8|DefaultSmoothingType|CS||1|1|1|0
+201000A9|OtherSmoothingTypesAvailable|CS||1|0|1|0
+20100100|BorderDensity|CS||1|1|1|0
+20100110|EmptyImageDensity|CS||1|1|1|0
+20100120|MinDensity|US||1|1|1|0
+20100130|MaxDensity|US||1|1|1|0
+20100140|Trim|CS||1|1|1|0
+20100150|ConfigurationInformation|ST||1|1|1|0
+20100152|ConfigurationInformationDescription|LT||1|1|1|0
+20100154|MaximumCollatedFilms|IS||1|1|1|0
+2010015E|Illumination|US||1|1|1|0
+20100160|ReflectedAmbientLight|US||1|1|1|0
+20100376|PrinterPixelSpacing|DS||2|2|1|0
+20100500|ReferencedFilmSessionSequence|SQ||1|1|1|0
+20100510|ReferencedImageBoxSequence|SQ||1|1|1|0
+20100520|ReferencedBasicAnnotationBoxSequence|SQ||1|1|1|0
+20200010|ImageBoxPosition|US||1|1|1|0
+20200020|Polarity|CS||1|1|1|0
+20200030|RequestedImageSize|DS||1|1|1|0
+20200040|RequestedDecimateCropBehavior|CS||1|1|1|0
+20200050|RequestedResolutionID|CS||1|1|1|0
+202000A0|RequestedImageSizeFlag|CS||1|1|1|0
+202000A2|DecimateCropResult|CS||1|1|1|0
+20200110|BasicGrayscaleImageSequence|SQ||1|1|1|0
+20200111|BasicColorImageSequence|SQ||1|1|1|0
+20300010|AnnotationPosition|US||1|1|1|0
+20300020|TextString|LO||1|1|1|0
+20500010|PresentationLUTSequence|SQ||1|1|1|0
+20500020|PresentationLUTShape|CS||1|1|1|0
+20500500|ReferencedPresentationLUTSequence|SQ||1|1|1|0
+21000020|ExecutionStatus|CS||1|1|1|0
+21000030|ExecutionStatusInfo|CS||1|1|1|0
+21000040|CreationDate|DA||1|1|1|0
+21000050|CreationTime|TM||1|1|1|0
+21000070|Originator|AE||1|1|1|0
+21000140|DestinationAE|AE||1|1|1|0
+21000160|OwnerID|SH||1|1|1|0
+21000170|NumberOfFilms|IS||1|1|1|0
+21100010|PrinterStatus|CS||1|1|1|0
+21100020|PrinterStatusInfo|CS||1|1|1|0
+21100030|PrinterName|LO||1|1|1|0
+213000A0|ProposedStudySequence|SQ||1|1|1|0
+213000C0|OriginalImageSequence|SQ||1|1|1|0
+22000001|LabelUsingInformationExtractedFromInstances|CS||1|1|1|0
+22000002|LabelText|UT||1|1|1|0
+22000003|LabelStyleSelection|CS||1|1|1|0
+22000004|MediaDisposition|LT||1|1|1|0
+22000005|BarcodeValue|LT||1|1|1|0
+22000006|BarcodeSymbology|CS||1|1|1|0
+22000007|AllowMediaSplitting|CS||1|1|1|0
+22000008|IncludeNonDICOMObjects|CS||1|1|1|0
+22000009|IncludeDisplayApplication|CS||1|1|1|0
+2200000A|PreserveCompositeInstancesAfterMediaCreation|CS||1|1|1|0
+2200000B|TotalNumberOfPiecesOfMediaCreated|US||1|1|1|0
+2200000C|RequestedMediaApplicationProfile|LO||1|1|1|0
+2200000D|ReferencedStorageMediaSequence|SQ||1|1|1|0
+2200000E|FailureAttributes|AT||1|0|1|0
+2200000F|AllowLossyCompression|CS||1|1|1|0
+22000020|RequestPriority|CS||1|1|1|0
+30020002|RTImageLabel|SH||1|1|1|0
+30020003|RTImageName|LO||1|1|1|0
+30020004|RTImageDescription|ST||1|1|1|0
+3002000A|ReportedValuesOrigin|CS||1|1|1|0
+3002000C|RTImagePlane|CS||1|1|1|0
+3002000D|XRayImageReceptorTranslation|DS||3|3|1|0
+3002000E|XRayImageReceptorAngle|DS||1|1|1|0
+30020010|RTImageOrientation|DS||6|6|1|0
+30020011|ImagePlanePixelSpacing|DS||2|2|1|0
+30020012|RTImagePosition|DS||2|2|1|0
+30020020|RadiationMachineName|SH||1|1|1|0
+30020022|RadiationMachineSAD|DS||1|1|1|0
+30020024|RadiationMachineSSD|DS||1|1|1|0
+30020026|RTImageSID|DS||1|1|1|0
+30020028|SourceToReferenceObjectDistance|DS||1|1|1|0
+30020029|FractionNumber|IS||1|1|1|0
+30020030|ExposureSequence|SQ||1|1|1|0
+30020032|MetersetExposure|DS||1|1|1|0
+30020034|DiaphragmPosition|DS||4|4|1|0
+30020040|FluenceMapSequence|SQ||1|1|1|0
+30020041|FluenceDataSource|CS||1|1|1|0
+30020042|FluenceDataScale|DS||1|1|1|0
+30020050|PrimaryFluenceModeSequence|SQ||1|1|1|0
+30020051|FluenceMode|CS||1|1|1|0
+30020052|FluenceModeID|SH||1|1|1|0
+30040001|DVHType|CS||1|1|1|0
+30040002|DoseUnits|CS||1|1|1|0
+30040004|DoseType|CS||1|1|1|0
+30040005|SpatialTransformOfDose|CS||1|1|1|0
+30040006|DoseComment|LO||1|1|1|0
+30040008|NormalizationPoint|DS||3|3|1|0
+3004000A|DoseSummationType|CS||1|1|1|0
+3004000C|GridFrameOffsetVector|DS||2|0|1|0
+3004000E|DoseGridScaling|DS||1|1|1|0
+30040010|RTDoseROISequence|SQ||1|1|1|0
+30040012|DoseValue|DS||1|1|1|0
+30040014|TissueHeterogeneityCorrection|CS||1|3|1|0
+30040040|DVHNormalizationPoint|DS||3|3|1|0
+30040042|DVHNormalizationDoseValue|DS||1|1|1|0
+30040050|DVHSequence|SQ||1|1|1|0
+30040052|DVHDoseScaling|DS||1|1|1|0
+30040054|DVHVolumeUnits|CS||1|1|1|0
+30040056|DVHNumberOfBins|IS||1|1|1|0
+30040058|DVHData|DS||2|0|2|0
+30040060|DVHReferencedROISequence|SQ||1|1|1|0
+30040062|DVHROIContributionType|CS||1|1|1|0
+30040070|DVHMinimumDose|DS||1|1|1|0
+30040072|DVHMaximumDose|DS||1|1|1|0
+30040074|DVHMeanDose|DS||1|1|1|0
+30060002|StructureSetLabel|SH||1|1|1|0
+30060004|StructureSetName|LO||1|1|1|0
+30060006|StructureSetDescription|ST||1|1|1|0
+30060008|StructureSetDate|DA||1|1|1|0
+30060009|StructureSetTime|TM||1|1|1|0
+30060010|ReferencedFrameOfReferenceSequence|SQ||1|1|1|0
+30060012|RTReferencedStudySequence|SQ||1|1|1|0
+30060014|RTReferencedSeriesSequence|SQ||1|1|1|0
+30060016|ContourImageSequence|SQ||1|1|1|0
+30060018|PredecessorStructureSetSequence|SQ||1|1|1|0
+30060020|StructureSetROISequence|SQ||1|1|1|0
+30060022|ROINumber|IS||1|1|1|0
+30060024|ReferencedFrameOfReferenceUID|UI||1|1|1|0
+30060026|ROIName|LO||1|1|1|0
+30060028|ROIDescription|ST||1|1|1|0
+3006002A|ROIDisplayColor|IS||3|3|1|0
+3006002C|ROIVolume|DS||1|1|1|0
+30060030|RTRelatedROISequence|SQ||1|1|1|0
+30060033|RTROIRelationship|CS||1|1|1|0
+30060036|ROIGenerationAlgorithm|CS||1|1|1|0
+30060037|ROIDerivationAlgorithmIdentificationSequence|SQ||1|1|1|0
+30060038|ROIGenerationDescription|LO||1|1|1|0
+30060039|ROIContourSequence|SQ||1|1|1|0
+30060040|ContourSequence|SQ||1|1|1|0
+30060042|ContourGeometricType|CS||1|1|1|0
+30060046|NumberOfContourPoints|IS||1|1|1|0
+30060048|ContourNumber|IS||1|1|1|0
+3006004A|SourcePixelPlanesCharacteristicsSequence|SQ||1|1|1|0
+30060050|ContourData|DS||3|0|3|0
+30060080|RTROIObservationsSequence|SQ||1|1|1|0
+30060082|ObservationNumber|IS||1|1|1|0
+30060084|ReferencedROINumber|IS||1|1|1|0
+30060085|ROIObservationLabel|SH||1|1|1|0
+30060086|RTROIIdentificationCodeSequence|SQ||1|1|1|0
+30060088|ROIObservationDescription|ST||1|1|1|0
+300600A0|RelatedRTROIObservationsSequence|SQ||1|1|1|0
+300600A4|RTROIInterpretedType|CS||1|1|1|0
+300600A6|ROIInterpreter|PN||1|1|1|0
+300600B0|ROIPhysicalPropertiesSequence|SQ||1|1|1|0
+300600B2|ROIPhysicalProperty|CS||1|1|1|0
+300600B4|ROIPhysicalPropertyValue|DS||1|1|1|0
+300600B6|ROIElementalCompositionSequence|SQ||1|1|1|0
+300600B7|ROIElementalCompositionAtomicNumber|US||1|1|1|0
+300600B8|ROIElementalCompositionAtomicMassFraction|FL||1|1|1|0
+300600C6|FrameOfReferenceTransformationMatrix|DS||16|16|1|0
+300600C8|FrameOfReferenceTransformationComment|LO||1|1|1|0
+300600C9|PatientLocationCoordinatesSequence|SQ||1|1|1|0
+300600CA|PatientLocationCoordinatesCodeSequence|SQ||1|1|1|0
+300600CB|PatientSupportPositionSequence|SQ||1|1|1|0
+30080010|MeasuredDoseReferenceSequence|SQ||1|1|1|0
+30080012|MeasuredDoseDescription|ST||1|1|1|0
+30080014|MeasuredDoseType|CS||1|1|1|0
+30080016|MeasuredDoseValue|DS||1|1|1|0
+30080020|TreatmentSessionBeamSequence|SQ||1|1|1|0
+30080021|TreatmentSessionIonBeamSequence|SQ||1|1|1|0
+30080022|CurrentFractionNumber|IS||1|1|1|0
+30080024|TreatmentControlPointDate|DA||1|1|1|0
+30080025|TreatmentControlPointTime|TM||1|1|1|0
+3008002A|TreatmentTerminationStatus|CS||1|1|1|0
+3008002B|TreatmentTerminationCode|SH||1|1|1|0
+3008002C|TreatmentVerificationStatus|CS||1|1|1|0
+30080030|ReferencedTreatmentRecordSequence|SQ||1|1|1|0
+30080032|SpecifiedPrimaryMeterset|DS||1|1|1|0
+30080033|SpecifiedSecondaryMeterset|DS||1|1|1|0
+30080036|DeliveredPrimaryMeterset|DS||1|1|1|0
+30080037|DeliveredSecondaryMeterset|DS||1|1|1|0
+3008003A|SpecifiedTreatmentTime|DS||1|1|1|0
+3008003B|DeliveredTreatmentTime|DS||1|1|1|0
+30080040|ControlPointDeliverySequence|SQ||1|1|1|0
+30080041|IonControlPointDeliverySequence|SQ||1|1|1|0
+30080042|SpecifiedMeterset|DS||1|1|1|0
+30080044|DeliveredMeterset|DS||1|1|1|0
+30080045|MetersetRateSet|FL||1|1|1|0
+30080046|MetersetRateDelivered|FL||1|1|1|0
+30080047|ScanSpotMetersetsDelivered|FL||1|0|1|0
+30080048|DoseRateDelivered|DS||1|1|1|0
+30080050|TreatmentSummaryCalculatedDoseReferenceSequence|SQ||1|1|1|0
+30080052|CumulativeDoseToDoseReference|DS||1|1|1|0
+30080054|FirstTreatmentDate|DA||1|1|1|0
+30080056|MostRecentTreatmentDate|DA||1|1|1|0
+3008005A|NumberOfFractionsDelivered|IS||1|1|1|0
+30080060|OverrideSequence|SQ||1|1|1|0
+30080061|ParameterSequencePointer|AT||1|1|1|0
+30080062|OverrideParameterPointer|AT||1|1|1|0
+30080063|ParameterItemIndex|IS||1|1|1|0
+30080064|MeasuredDoseReferenceNumber|IS||1|1|1|0
+30080065|ParameterPointer|AT||1|1|1|0
+30080066|OverrideReason|ST||1|1|1|0
+30080067|ParameterValueNumber|US||1|1|1|0
+30080068|CorrectedParameterSequence|SQ||1|1|1|0
+3008006A|CorrectionValue|FL||1|1|1|0
+30080070|CalculatedDoseReferenceSequence|SQ||1|1|1|0
+30080072|CalculatedDoseReferenceNumber|IS||1|1|1|0
+30080074|CalculatedDoseReferenceDescription|ST||1|1|1|0
+30080076|CalculatedDoseReferenceDoseValue|DS||1|1|1|0
+30080078|StartMeterset|DS||1|1|1|0
+3008007A|EndMeterset|DS||1|1|1|0
+30080080|ReferencedMeasuredDoseReferenceSequence|SQ||1|1|1|0
+30080082|ReferencedMeasuredDoseReferenceNumber|IS||1|1|1|0
+30080090|ReferencedCalculatedDoseReferenceSequence|SQ||1|1|1|0
+30080092|ReferencedCalculatedDoseReferenceNumber|IS||1|1|1|0
+300800A0|BeamLimitingDeviceLeafPairsSequence|SQ||1|1|1|0
+300800B0|RecordedWedgeSequence|SQ||1|1|1|0
+300800C0|RecordedCompensatorSequence|SQ||1|1|1|0
+300800D0|RecordedBlockSequence|SQ||1|1|1|0
+300800D1|RecordedBlockSlabSequence|SQ||1|1|1|0
+300800E0|TreatmentSummaryMeasuredDoseReferenceSequence|SQ||1|1|1|0
+300800F0|RecordedSnoutSequence|SQ||1|1|1|0
+300800F2|RecordedRangeShifterSequence|SQ||1|1|1|0
+300800F4|RecordedLateralSpreadingDeviceSequence|SQ||1|1|1|0
+300800F6|RecordedRangeModulatorSequence|SQ||1|1|1|0
+30080100|RecordedSourceSequence|SQ||1|1|1|0
+30080105|SourceSerialNumber|LO||1|1|1|0
+30080110|TreatmentSessionApplicationSetupSequence|SQ||1|1|1|0
+30080116|ApplicationSetupCheck|CS||1|1|1|0
+30080120|RecordedBrachyAccessoryDeviceSequence|SQ||1|1|1|0
+30080122|ReferencedBrachyAccessoryDeviceNumber|IS||1|1|1|0
+30080130|RecordedChannelSequence|SQ||1|1|1|0
+30080132|SpecifiedChannelTotalTime|DS||1|1|1|0
+30080134|DeliveredChannelTotalTime|DS||1|1|1|0
+30080136|SpecifiedNumberOfPulses|IS||1|1|1|0
+30080138|DeliveredNumberOfPulses|IS||1|1|1|0
+3008013A|SpecifiedPulseRepetitionInterval|DS||1|1|1|0
+3008013C|DeliveredPulseRepetitionInterval|DS||1|1|1|0
+30080140|RecordedSourceApplicatorSequence|SQ||1|1|1|0
+30080142|ReferencedSourceApplicatorNumber|IS||1|1|1|0
+30080150|RecordedChannelShieldSequence|SQ||1|1|1|0
+30080152|ReferencedChannelShieldNumber|IS||1|1|1|0
+30080160|BrachyControlPointDeliveredSequence|SQ||1|1|1|0
+30080162|SafePositionExitDate|DA||1|1|1|0
+30080164|SafePositionExitTime|TM||1|1|1|0
+30080166|SafePositionReturnDate|DA||1|1|1|0
+30080168|SafePositionReturnTime|TM||1|1|1|0
+30080171|PulseSpecificBrachyControlPointDeliveredSequence|SQ||1|1|1|0
+30080172|PulseNumber|US||1|1|1|0
+30080173|BrachyPulseControlPointDeliveredSequence|SQ||1|1|1|0
+30080200|CurrentTreatmentStatus|CS||1|1|1|0
+30080202|TreatmentStatusComment|ST||1|1|1|0
+30080220|FractionGroupSummarySequence|SQ||1|1|1|0
+30080223|ReferencedFractionNumber|IS||1|1|1|0
+30080224|FractionGroupType|CS||1|1|1|0
+30080230|BeamStopperPosition|CS||1|1|1|0
+30080240|FractionStatusSummarySequence|SQ||1|1|1|0
+30080250|TreatmentDate|DA||1|1|1|0
+30080251|TreatmentTime|TM||1|1|1|0
+300A0002|RTPlanLabel|SH||1|1|1|0
+300A0003|RTPlanName|LO||1|1|1|0
+300A0004|RTPlanDescription|ST||1|1|1|0
+300A0006|RTPlanDate|DA||1|1|1|0
+300A0007|RTPlanTime|TM||1|1|1|0
+300A0009|TreatmentProtocols|LO||1|0|1|0
+300A000A|PlanIntent|CS||1|1|1|0
+300A000C|RTPlanGeometry|CS||1|1|1|0
+300A000E|PrescriptionDescription|ST||1|1|1|0
+300A0010|DoseReferenceSequence|SQ||1|1|1|0
+300A0012|DoseReferenceNumber|IS||1|1|1|0
+300A0013|DoseReferenceUID|UI||1|1|1|0
+300A0014|DoseReferenceStructureType|CS||1|1|1|0
+300A0015|NominalBeamEnergyUnit|CS||1|1|1|0
+300A0016|DoseReferenceDescription|LO||1|1|1|0
+300A0018|DoseReferencePointCoordinates|DS||3|3|1|0
+300A001A|NominalPriorDose|DS||1|1|1|0
+300A0020|DoseReferenceType|CS||1|1|1|0
+300A0021|ConstraintWeight|DS||1|1|1|0
+300A0022|DeliveryWarningDose|DS||1|1|1|0
+300A0023|DeliveryMaximumDose|DS||1|1|1|0
+300A0025|TargetMinimumDose|DS||1|1|1|0
+300A0026|TargetPrescriptionDose|DS||1|1|1|0
+300A0027|TargetMaximumDose|DS||1|1|1|0
+300A0028|TargetUnderdoseVolumeFraction|DS||1|1|1|0
+300A002A|OrganAtRiskFullVolumeDose|DS||1|1|1|0
+300A002B|OrganAtRiskLimitDose|DS||1|1|1|0
+300A002C|OrganAtRiskMaximumDose|DS||1|1|1|0
+300A002D|OrganAtRiskOverdoseVolumeFraction|DS||1|1|1|0
+300A0040|ToleranceTableSequence|SQ||1|1|1|0
+300A0042|ToleranceTableNumber|IS||1|1|1|0
+300A0043|ToleranceTableLabel|SH||1|1|1|0
+300A0044|GantryAngleTolerance|DS||1|1|1|0
+300A0046|BeamLimitingDeviceAngleTolerance|DS||1|1|1|0
+300A0048|BeamLimitingDeviceToleranceSequence|SQ||1|1|1|0
+300A004A|BeamLimitingDevicePositionTolerance|DS||1|1|1|0
+300A004B|SnoutPositionTolerance|FL||1|1|1|0
+300A004C|PatientSupportAngleTolerance|DS||1|1|1|0
+300A004E|TableTopEccentricAngleTolerance|DS||1|1|1|0
+300A004F|TableTopPitchAngleTolerance|FL||1|1|1|0
+300A0050|TableTopRollAngleTolerance|FL||1|1|1|0
+300A0051|TableTopVerticalPositionTolerance|DS||1|1|1|0
+300A0052|TableTopLongitudinalPositionTolerance|DS||1|1|1|0
+300A0053|TableTopLateralPositionTolerance|DS||1|1|1|0
+300A0055|RTPlanRelationship|CS||1|1|1|0
+300A0070|FractionGroupSequence|SQ||1|1|1|0
+300A0071|FractionGroupNumber|IS||1|1|1|0
+300A0072|FractionGroupDescription|LO||1|1|1|0
+300A0078|NumberOfFractionsPlanned|IS||1|1|1|0
+300A0079|NumberOfFractionPatternDigitsPerDay|IS||1|1|1|0
+300A007A|RepeatFractionCycleLength|IS||1|1|1|0
+300A007B|FractionPattern|LT||1|1|1|0
+300A0080|NumberOfBeams|IS||1|1|1|0
+300A0083|ReferencedDoseReferenceUID|UI||1|1|1|0
+300A0084|BeamDose|DS||1|1|1|0
+300A0086|BeamMeterset|DS||1|1|1|0
+300A0088|BeamDosePointDepth|FL||1|1|1|0
+300A0089|BeamDosePointEquivalentDepth|FL||1|1|1|0
+300A008A|BeamDosePointSSD|FL||1|1|1|0
+300A008B|BeamDoseMeaning|CS||1|1|1|0
+300A008C|BeamDoseVerificationControlPointSequence|SQ||1|1|1|0
+300A0090|BeamDoseType|CS||1|1|1|0
+300A0091|AlternateBeamDose|DS||1|1|1|0
+300A0092|AlternateBeamDoseType|CS||1|1|1|0
+300A0093|DepthValueAveragingFlag|CS||1|1|1|0
+300A0094|BeamDosePointSourceToExternalContourDistance|DS||1|1|1|0
+300A00A0|NumberOfBrachyApplicationSetups|IS||1|1|1|0
+300A00A2|BrachyApplicationSetupDoseSpecificationPoint|DS||3|3|1|0
+300A00A4|BrachyApplicationSetupDose|DS||1|1|1|0
+300A00B0|BeamSequence|SQ||1|1|1|0
+300A00B2|TreatmentMachineName|SH||1|1|1|0
+300A00B3|PrimaryDosimeterUnit|CS||1|1|1|0
+300A00B4|SourceAxisDistance|DS||1|1|1|0
+300A00B6|BeamLimitingDeviceSequence|SQ||1|1|1|0
+300A00B8|RTBeamLimitingDeviceType|CS||1|1|1|0
+300A00BA|SourceToBeamLimitingDeviceDistance|DS||1|1|1|0
+300A00BB|IsocenterToBeamLimitingDeviceDistance|FL||1|1|1|0
+300A00BC|NumberOfLeafJawPairs|IS||1|1|1|0
+300A00BE|LeafPositionBoundaries|DS||3|0|1|0
+300A00C0|BeamNumber|IS||1|1|1|0
+300A00C2|BeamName|LO||1|1|1|0
+300A00C3|BeamDescription|ST||1|1|1|0
+300A00C4|BeamType|CS||1|1|1|0
+300A00C5|BeamDeliveryDurationLimit|FD||1|1|1|0
+300A00C6|RadiationType|CS||1|1|1|0
+300A00C7|HighDoseTechniqueType|CS||1|1|1|0
+300A00C8|ReferenceImageNumber|IS||1|1|1|0
+300A00CA|PlannedVerificationImageSequence|SQ||1|1|1|0
+300A00CC|ImagingDeviceSpecificAcquisitionParameters|LO||1|0|1|0
+300A00CE|TreatmentDeliveryType|CS||1|1|1|0
+300A00D0|NumberOfWedges|IS||1|1|1|0
+300A00D1|WedgeSequence|SQ||1|1|1|0
+300A00D2|WedgeNumber|IS||1|1|1|0
+300A00D3|WedgeType|CS||1|1|1|0
+300A00D4|WedgeID|SH||1|1|1|0
+300A00D5|WedgeAngle|IS||1|1|1|0
+300A00D6|WedgeFactor|DS||1|1|1|0
+300A00D7|TotalWedgeTrayWaterEquivalentThickness|FL||1|1|1|0
+300A00D8|WedgeOrientation|DS||1|1|1|0
+300A00D9|IsocenterToWedgeTrayDistance|FL||1|1|1|0
+300A00DA|SourceToWedgeTrayDistance|DS||1|1|1|0
+300A00DB|WedgeThinEdgePosition|FL||1|1|1|0
+300A00DC|BolusID|SH||1|1|1|0
+300A00DD|BolusDescription|ST||1|1|1|0
+300A00DE|EffectiveWedgeAngle|DS||1|1|1|0
+300A00E0|NumberOfCompensators|IS||1|1|1|0
+300A00E1|MaterialID|SH||1|1|1|0
+300A00E2|TotalCompensatorTrayFactor|DS||1|1|1|0
+300A00E3|CompensatorSequence|SQ||1|1|1|0
+300A00E4|CompensatorNumber|IS||1|1|1|0
+300A00E5|CompensatorID|SH||1|1|1|0
+300A00E6|SourceToCompensatorTrayDistance|DS||1|1|1|0
+300A00E7|CompensatorRows|IS||1|1|1|0
+300A00E8|CompensatorColumns|IS||1|1|1|0
+300A00E9|CompensatorPixelSpacing|DS||2|2|1|0
+300A00EA|CompensatorPosition|DS||2|2|1|0
+300A00EB|CompensatorTransmissionData|DS||1|0|1|0
+300A00EC|CompensatorThicknessData|DS||1|0|1|0
+300A00ED|NumberOfBoli|IS||1|1|1|0
+300A00EE|CompensatorType|CS||1|1|1|0
+300A00EF|CompensatorTrayID|SH||1|1|1|0
+300A00F0|NumberOfBlocks|IS||1|1|1|0
+300A00F2|TotalBlockTrayFactor|DS||1|1|1|0
+300A00F3|TotalBlockTrayWaterEquivalentThickness|FL||1|1|1|0
+300A00F4|BlockSequence|SQ||1|1|1|0
+300A00F5|BlockTrayID|SH||1|1|1|0
+300A00F6|SourceToBlockTrayDistance|DS||1|1|1|0
+300A00F7|IsocenterToBlockTrayDistance|FL||1|1|1|0
+300A00F8|BlockType|CS||1|1|1|0
+300A00F9|AccessoryCode|LO||1|1|1|0
+300A00FA|BlockDivergence|CS||1|1|1|0
+300A00FB|BlockMountingPosition|CS||1|1|1|0
+300A00FC|BlockNumber|IS||1|1|1|0
+300A00FE|BlockName|LO||1|1|1|0
+300A0100|BlockThickness|DS||1|1|1|0
+300A0102|BlockTransmission|DS||1|1|1|0
+300A0104|BlockNumberOfPoints|IS||1|1|1|0
+300A0106|BlockData|DS||2|0|2|0
+300A0107|ApplicatorSequence|SQ||1|1|1|0
+300A0108|ApplicatorID|SH||1|1|1|0
+300A0109|ApplicatorType|CS||1|1|1|0
+300A010A|ApplicatorDescription|LO||1|1|1|0
+300A010C|CumulativeDoseReferenceCoefficient|DS||1|1|1|0
+300A010E|FinalCumulativeMetersetWeight|DS||1|1|1|0
+300A0110|NumberOfControlPoints|IS||1|1|1|0
+300A0111|ControlPointSequence|SQ||1|1|1|0
+300A0112|ControlPointIndex|IS||1|1|1|0
+300A0114|NominalBeamEnergy|DS||1|1|1|0
+300A0115|DoseRateSet|DS||1|1|1|0
+300A0116|WedgePositionSequence|SQ||1|1|1|0
+300A0118|WedgePosition|CS||1|1|1|0
+300A011A|BeamLimitingDevicePositionSequence|SQ||1|1|1|0
+300A011C|LeafJawPositions|DS||2|0|2|0
+300A011E|GantryAngle|DS||1|1|1|0
+300A011F|GantryRotationDirection|CS||1|1|1|0
+300A0120|BeamLimitingDeviceAngle|DS||1|1|1|0
+300A0121|BeamLimitingDeviceRotationDirection|CS||1|1|1|0
+300A0122|PatientSupportAngle|DS||1|1|1|0
+300A0123|PatientSupportRotationDirection|CS||1|1|1|0
+300A0124|TableTopEccentricAxisDistance|DS||1|1|1|0
+300A0125|TableTopEccentricAngle|DS||1|1|1|0
+300A0126|TableTopEccentricRotationDirection|CS||1|1|1|0
+300A0128|TableTopVerticalPosition|DS||1|1|1|0
+300A0129|TableTopLongitudinalPosition|DS||1|1|1|0
+300A012A|TableTopLateralPosition|DS||1|1|1|0
+300A012C|IsocenterPosition|DS||3|3|1|0
+300A012E|SurfaceEntryPoint|DS||3|3|1|0
+300A0130|SourceToSurfaceDistance|DS||1|1|1|0
+300A0131|AverageBeamDosePointSourceToExternalContourDistance|FL||1|1|1|0
+300A0132|SourceToExternalContourDistance|FL||1|1|1|0
+300A0133|ExternalContourEntryPoint|FL||3|3|1|0
+300A0134|CumulativeMetersetWeight|DS||1|1|1|0
+300A0140|TableTopPitchAngle|FL||1|1|1|0
+300A0142|TableTopPitchRotationDirection|CS||1|1|1|0
+300A0144|TableTopRollAngle|FL||1|1|1|0
+300A0146|TableTopRollRotationDirection|CS||1|1|1|0
+300A0148|HeadFixationAngle|FL||1|1|1|0
+300A014A|GantryPitchAngle|FL||1|1|1|0
+300A014C|GantryPitchRotationDirection|CS||1|1|1|0
+300A014E|GantryPitchAngleTolerance|FL||1|1|1|0
+300A0150|FixationEye|CS||1|1|1|0
+300A0151|ChairHeadFramePosition|DS||1|1|1|0
+300A0152|HeadFixationAngleTolerance|DS||1|1|1|0
+300A0153|ChairHeadFramePositionTolerance|DS||1|1|1|0
+300A0154|FixationLightAzimuthalAngleTolerance|DS||1|1|1|0
+300A0155|FixationLightPolarAngleTolerance|DS||1|1|1|0
+300A0180|PatientSetupSequence|SQ||1|1|1|0
+300A0182|PatientSetupNumber|IS||1|1|1|0
+300A0183|PatientSetupLabel|LO||1|1|1|0
+300A0184|PatientAdditionalPosition|LO||1|1|1|0
+300A0190|FixationDeviceSequence|SQ||1|1|1|0
+300A0192|FixationDeviceType|CS||1|1|1|0
+300A0194|FixationDeviceLabel|SH||1|1|1|0
+300A0196|FixationDeviceDescription|ST||1|1|1|0
+300A0198|FixationDevicePosition|SH||1|1|1|0
+300A0199|FixationDevicePitchAngle|FL||1|1|1|0
+300A019A|FixationDeviceRollAngle|FL||1|1|1|0
+300A01A0|ShieldingDeviceSequence|SQ||1|1|1|0
+300A01A2|ShieldingDeviceType|CS||1|1|1|0
+300A01A4|ShieldingDeviceLabel|SH||1|1|1|0
+300A01A6|ShieldingDeviceDescription|ST||1|1|1|0
+300A01A8|ShieldingDevicePosition|SH||1|1|1|0
+300A01B0|SetupTechnique|CS||1|1|1|0
+300A01B2|SetupTechniqueDescription|ST||1|1|1|0
+300A01B4|SetupDeviceSequence|SQ||1|1|1|0
+300A01B6|SetupDeviceType|CS||1|1|1|0
+300A01B8|SetupDeviceLabel|SH||1|1|1|0
+300A01BA|SetupDeviceDescription|ST||1|1|1|0
+300A01BC|SetupDeviceParameter|DS||1|1|1|0
+300A01D0|SetupReferenceDescription|ST||1|1|1|0
+300A01D2|TableTopVerticalSetupDisplacement|DS||1|1|1|0
+300A01D4|TableTopLongitudinalSetupDisplacement|DS||1|1|1|0
+300A01D6|TableTopLateralSetupDisplacement|DS||1|1|1|0
+300A0200|BrachyTreatmentTechnique|CS||1|1|1|0
+300A0202|BrachyTreatmentType|CS||1|1|1|0
+300A0206|TreatmentMachineSequence|SQ||1|1|1|0
+300A0210|SourceSequence|SQ||1|1|1|0
+300A0212|SourceNumber|IS||1|1|1|0
+300A0214|SourceType|CS||1|1|1|0
+300A0216|SourceManufacturer|LO||1|1|1|0
+300A0218|ActiveSourceDiameter|DS||1|1|1|0
+300A021A|ActiveSourceLength|DS||1|1|1|0
+300A021B|SourceModelID|SH||1|1|1|0
+300A021C|SourceDescription|LO||1|1|1|0
+300A0222|SourceEncapsulationNominalThickness|DS||1|1|1|0
+300A0224|SourceEncapsulationNominalTransmission|DS||1|1|1|0
+300A0226|SourceIsotopeName|LO||1|1|1|0
+300A0228|SourceIsotopeHalfLife|DS||1|1|1|0
+300A0229|SourceStrengthUnits|CS||1|1|1|0
+300A022A|ReferenceAirKermaRate|DS||1|1|1|0
+300A022B|SourceStrength|DS||1|1|1|0
+300A022C|SourceStrengthReferenceDate|DA||1|1|1|0
+300A022E|SourceStrengthReferenceTime|TM||1|1|1|0
+300A0230|ApplicationSetupSequence|SQ||1|1|1|0
+300A0232|ApplicationSetupType|CS||1|1|1|0
+300A0234|ApplicationSetupNumber|IS||1|1|1|0
+300A0236|ApplicationSetupName|LO||1|1|1|0
+300A0238|ApplicationSetupManufacturer|LO||1|1|1|0
+300A0240|TemplateNumber|IS||1|1|1|0
+300A0242|TemplateType|SH||1|1|1|0
+300A0244|TemplateName|LO||1|1|1|0
+300A0250|TotalReferenceAirKerma|DS||1|1|1|0
+300A0260|BrachyAccessoryDeviceSequence|SQ||1|1|1|0
+300A0262|BrachyAccessoryDeviceNumber|IS||1|1|1|0
+300A0263|BrachyAccessoryDeviceID|SH||1|1|1|0
+300A0264|BrachyAccessoryDeviceType|CS||1|1|1|0
+300A0266|BrachyAccessoryDeviceName|LO||1|1|1|0
+300A026A|BrachyAccessoryDeviceNominalThickness|DS||1|1|1|0
+300A026C|BrachyAccessoryDeviceNominalTransmission|DS||1|1|1|0
+300A0271|ChannelEffectiveLength|DS||1|1|1|0
+300A0272|ChannelInnerLength|DS||1|1|1|0
+300A0273|AfterloaderChannelID|SH||1|1|1|0
+300A0274|SourceApplicatorTipLength|DS||1|1|1|0
+300A0280|ChannelSequence|SQ||1|1|1|0
+300A0282|ChannelNumber|IS||1|1|1|0
+300A0284|ChannelLength|DS||1|1|1|0
+300A0286|ChannelTotalTime|DS||1|1|1|0
+300A0288|SourceMovementType|CS||1|1|1|0
+300A028A|NumberOfPulses|IS||1|1|1|0
+300A028C|PulseRepetitionInterval|DS||1|1|1|0
+300A0290|SourceApplicatorNumber|IS||1|1|1|0
+300A0291|SourceApplicatorID|SH||1|1|1|0
+300A0292|SourceApplicatorType|CS||1|1|1|0
+300A0294|SourceApplicatorName|LO||1|1|1|0
+300A0296|SourceApplicatorLength|DS||1|1|1|0
+300A0298|SourceApplicatorManufacturer|LO||1|1|1|0
+300A029C|SourceApplicatorWallNominalThickness|DS||1|1|1|0
+300A029E|SourceApplicatorWallNominalTransmission|DS||1|1|1|0
+300A02A0|SourceApplicatorStepSize|DS||1|1|1|0
+300A02A1|ApplicatorShapeReferencedROINumber|IS||1|1|1|0
+300A02A2|TransferTubeNumber|IS||1|1|1|0
+300A02A4|TransferTubeLength|DS||1|1|1|0
+300A02B0|ChannelShieldSequence|SQ||1|1|1|0
+300A02B2|ChannelShieldNumber|IS||1|1|1|0
+300A02B3|ChannelShieldID|SH||1|1|1|0
+300A02B4|ChannelShieldName|LO||1|1|1|0
+300A02B8|ChannelShieldNominalThickness|DS||1|1|1|0
+300A02BA|ChannelShieldNominalTransmission|DS||1|1|1|0
+300A02C8|FinalCumulativeTimeWeight|DS||1|1|1|0
+300A02D0|BrachyControlPointSequence|SQ||1|1|1|0
+300A02D2|ControlPointRelativePosition|DS||1|1|1|0
+300A02D4|ControlPoint3DPosition|DS||3|3|1|0
+300A02D6|CumulativeTimeWeight|DS||1|1|1|0
+300A02E0|CompensatorDivergence|CS||1|1|1|0
+300A02E1|CompensatorMountingPosition|CS||1|1|1|0
+300A02E2|SourceToCompensatorDistance|DS||1|0|1|0
+300A02E3|TotalCompensatorTrayWaterEquivalentThickness|FL||1|1|1|0
+300A02E4|IsocenterToCompensatorTrayDistance|FL||1|1|1|0
+300A02E5|CompensatorColumnOffset|FL||1|1|1|0
+300A02E6|IsocenterToCompensatorDistances|FL||1|0|1|0
+300A02E7|CompensatorRelativeStoppingPowerRatio|FL||1|1|1|0
+300A02E8|CompensatorMillingToolDiameter|FL||1|1|1|0
+300A02EA|IonRangeCompensatorSequence|SQ||1|1|1|0
+300A02EB|CompensatorDescription|LT||1|1|1|0
+300A0302|RadiationMassNumber|IS||1|1|1|0
+300A0304|RadiationAtomicNumber|IS||1|1|1|0
+300A0306|RadiationChargeState|SS||1|1|1|0
+300A0308|ScanMode|CS||1|1|1|0
+300A0309|ModulatedScanModeType|CS||1|1|1|0
+300A030A|VirtualSourceAxisDistances|FL||2|2|1|0
+300A030C|SnoutSequence|SQ||1|1|1|0
+300A030D|SnoutPosition|FL||1|1|1|0
+300A030F|SnoutID|SH||1|1|1|0
+300A0312|NumberOfRangeShifters|IS||1|1|1|0
+300A0314|RangeShifterSequence|SQ||1|1|1|0
+300A0316|RangeShifterNumber|IS||1|1|1|0
+300A0318|RangeShifterID|SH||1|1|1|0
+300A0320|RangeShifterType|CS||1|1|1|0
+300A0322|RangeShifterDescription|LO||1|1|1|0
+300A0330|NumberOfLateralSpreadingDevices|IS||1|1|1|0
+300A0332|LateralSpreadingDeviceSequence|SQ||1|1|1|0
+300A0334|LateralSpreadingDeviceNumber|IS||1|1|1|0
+300A0336|LateralSpreadingDeviceID|SH||1|1|1|0
+300A0338|LateralSpreadingDeviceType|CS||1|1|1|0
+300A033A|LateralSpreadingDeviceDescription|LO||1|1|1|0
+300A033C|LateralSpreadingDeviceWaterEquivalentThickness|FL||1|1|1|0
+300A0340|NumberOfRangeModulators|IS||1|1|1|0
+300A0342|RangeModulatorSequence|SQ||1|1|1|0
+300A0344|RangeModulatorNumber|IS||1|1|1|0
+300A0346|RangeModulatorID|SH||1|1|1|0
+300A0348|RangeModulatorType|CS||1|1|1|0
+300A034A|RangeModulatorDescription|LO||1|1|1|0
+300A034C|BeamCurrentModulationID|SH||1|1|1|0
+300A0350|PatientSupportType|CS||1|1|1|0
+300A0352|PatientSupportID|SH||1|1|1|0
+300A0354|PatientSupportAccessoryCode|LO||1|1|1|0
+300A0355|TrayAccessoryCode|LO||1|1|1|0
+300A0356|FixationLightAzimuthalAngle|FL||1|1|1|0
+300A0358|FixationLightPolarAngle|FL||1|1|1|0
+300A035A|MetersetRate|FL||1|1|1|0
+300A0360|RangeShifterSettingsSequence|SQ||1|1|1|0
+300A0362|RangeShifterSetting|LO||1|1|1|0
+300A0364|IsocenterToRangeShifterDistance|FL||1|1|1|0
+300A0366|RangeShifterWaterEquivalentThickness|FL||1|1|1|0
+300A0370|LateralSpreadingDeviceSettingsSequence|SQ||1|1|1|0
+300A0372|LateralSpreadingDeviceSetting|LO||1|1|1|0
+300A0374|IsocenterToLateralSpreadingDeviceDistance|FL||1|1|1|0
+300A0380|RangeModulatorSettingsSequence|SQ||1|1|1|0
+300A0382|RangeModulatorGatingStartValue|FL||1|1|1|0
+300A0384|RangeModulatorGatingStopValue|FL||1|1|1|0
+300A0386|RangeModulatorGatingStartWaterEquivalentThickness|FL||1|1|1|0
+300A0388|RangeModulatorGatingStopWaterEquivalentThickness|FL||1|1|1|0
+300A038A|IsocenterToRangeModulatorDistance|FL||1|1|1|0
+300A038F|ScanSpotTimeOffset|FL||1|0|1|0
+300A0390|ScanSpotTuneID|SH||1|1|1|0
+300A0391|ScanSpotPrescribedIndices|IS||1|0|1|0
+300A0392|NumberOfScanSpotPositions|IS||1|1|1|0
+300A0393|ScanSpotReordered|CS||1|1|1|0
+300A0394|ScanSpotPositionMap|FL||1|0|1|0
+300A0395|ScanSpotReorderingAllowed|CS||1|1|1|0
+300A0396|ScanSpotMetersetWeights|FL||1|0|1|0
+300A0398|ScanningSpotSize|FL||2|2|1|0
+300A0399|ScanSpotSizesDelivered|FL||2|0|2|0
+300A039A|NumberOfPaintings|IS||1|1|1|0
+300A03A0|IonToleranceTableSequence|SQ||1|1|1|0
+300A03A2|IonBeamSequence|SQ||1|1|1|0
+300A03A4|IonBeamLimitingDeviceSequence|SQ||1|1|1|0
+300A03A6|IonBlockSequence|SQ||1|1|1|0
+300A03A8|IonControlPointSequence|SQ||1|1|1|0
+300A03AA|IonWedgeSequence|SQ||1|1|1|0
+300A03AC|IonWedgePositionSequence|SQ||1|1|1|0
+300A0401|ReferencedSetupImageSequence|SQ||1|1|1|0
+300A0402|SetupImageComment|ST||1|1|1|0
+300A0410|MotionSynchronizationSequence|SQ||1|1|1|0
+300A0412|ControlPointOrientation|FL||3|3|1|0
+300A0420|GeneralAccessorySequence|SQ||1|1|1|0
+300A0421|GeneralAccessoryID|SH||1|1|1|0
+300A0422|GeneralAccessoryDescription|ST||1|1|1|0
+300A0423|GeneralAccessoryType|CS||1|1|1|0
+300A0424|GeneralAccessoryNumber|IS||1|1|1|0
+300A0425|SourceToGeneralAccessoryDistance|FL||1|1|1|0
+300A0426|IsocenterToGeneralAccessoryDistance|DS||1|1|1|0
+300A0431|ApplicatorGeometrySequence|SQ||1|1|1|0
+300A0432|ApplicatorApertureShape|CS||1|1|1|0
+300A0433|ApplicatorOpening|FL||1|1|1|0
+300A0434|ApplicatorOpeningX|FL||1|1|1|0
+300A0435|ApplicatorOpeningY|FL||1|1|1|0
+300A0436|SourceToApplicatorMountingPositionDistance|FL||1|1|1|0
+300A0440|NumberOfBlockSlabItems|IS||1|1|1|0
+300A0441|BlockSlabSequence|SQ||1|1|1|0
+300A0442|BlockSlabThickness|DS||1|1|1|0
+300A0443|BlockSlabNumber|US||1|1|1|0
+300A0450|DeviceMotionControlSequence|SQ||1|1|1|0
+300A0451|DeviceMotionExecutionMode|CS||1|1|1|0
+300A0452|DeviceMotionObservationMode|CS||1|1|1|0
+300A0453|DeviceMotionParameterCodeSequence|SQ||1|1|1|0
+300A0501|DistalDepthFraction|FL||1|1|1|0
+300A0502|DistalDepth|FL||1|1|1|0
+300A0503|NominalRangeModulationFractions|FL||2|2|1|0
+300A0504|NominalRangeModulatedRegionDepths|FL||2|2|1|0
+300A0505|DepthDoseParametersSequence|SQ||1|1|1|0
+300A0506|DeliveredDepthDoseParametersSequence|SQ||1|1|1|0
+300A0507|DeliveredDistalDepthFraction|FL||1|1|1|0
+300A0508|DeliveredDistalDepth|FL||1|1|1|0
+300A0509|DeliveredNominalRangeModulationFractions|FL||2|2|1|0
+300A0510|DeliveredNominalRangeModulatedRegionDepths|FL||2|2|1|0
+300A0511|DeliveredReferenceDoseDefinition|CS||1|1|1|0
+300A0512|ReferenceDoseDefinition|CS||1|1|1|0
+300A0600|RTControlPointIndex|US||1|1|1|0
+300A0601|RadiationGenerationModeIndex|US||1|1|1|0
+300A0602|ReferencedDefinedDeviceIndex|US||1|1|1|0
+300A0603|RadiationDoseIdentificationIndex|US||1|1|1|0
+300A0604|NumberOfRTControlPoints|US||1|1|1|0
+300A0605|ReferencedRadiationGenerationModeIndex|US||1|1|1|0
+300A0606|TreatmentPositionIndex|US||1|1|1|0
+300A0607|ReferencedDeviceIndex|US||1|1|1|0
+300A0608|TreatmentPositionGroupLabel|LO||1|1|1|0
+300A0609|TreatmentPositionGroupUID|UI||1|1|1|0
+300A060A|TreatmentPositionGroupSequence|SQ||1|1|1|0
+300A060B|ReferencedTreatmentPositionIndex|US||1|1|1|0
+300A060C|ReferencedRadiationDoseIdentificationIndex|US||1|1|1|0
+300A060D|RTAccessoryHolderWaterEquivalentThickness|FD||1|1|1|0
+300A060E|ReferencedRTAccessoryHolderDeviceIndex|US||1|1|1|0
+300A060F|RTAccessoryHolderSlotExistenceFlag|CS||1|1|1|0
+300A0610|RTAccessoryHolderSlotSequence|SQ||1|1|1|0
+300A0611|RTAccessoryHolderSlotID|LO||1|1|1|0
+300A0612|RTAccessoryHolderSlotDistance|FD||1|1|1|0
+300A0613|RTAccessorySlotDistance|FD||1|1|1|0
+300A0614|RTAccessoryHolderDefinitionSequence|SQ||1|1|1|0
+300A0615|RTAccessoryDeviceSlotID|LO||1|1|1|0
+300A0616|RTRadiationSequence|SQ||1|1|1|0
+300A0617|RadiationDoseSequence|SQ||1|1|1|0
+300A0618|RadiationDoseIdentificationSequence|SQ||1|1|1|0
+300A0619|RadiationDoseIdentificationLabel|LO||1|1|1|0
+300A061A|ReferenceDoseType|CS||1|1|1|0
+300A061B|PrimaryDoseValueIndicator|CS||1|1|1|0
+300A061C|DoseValuesSequence|SQ||1|1|1|0
+300A061D|DoseValuePurpose|CS||1|0|1|0
+300A061E|ReferenceDosePointCoordinates|FD||3|3|1|0
+300A061F|RadiationDoseValuesParametersSequence|SQ||1|1|1|0
+300A0620|MetersetToDoseMappingSequence|SQ||1|1|1|0
+300A0621|ExpectedInVivoMeasurementValuesSequence|SQ||1|1|1|0
+300A0622|ExpectedInVivoMeasurementValueIndex|US||1|1|1|0
+300A0623|RadiationDoseInVivoMeasurementLabel|LO||1|1|1|0
+300A0624|RadiationDoseCentralAxisDisplacement|FD||2|2|1|0
+300A0625|RadiationDoseValue|FD||1|1|1|0
+300A0626|RadiationDoseSourceToSkinDistance|FD||1|1|1|0
+300A0627|RadiationDoseMeasurementPointCoordinates|FD||3|3|1|0
+300A0628|RadiationDoseSourceToExternalContourDistance|FD||1|1|1|0
+300A0629|RTToleranceSetSequence|SQ||1|1|1|0
+300A062A|RTToleranceSetLabel|LO||1|1|1|0
+300A062B|AttributeToleranceValuesSequence|SQ||1|1|1|0
+300A062C|ToleranceValue|FD||1|1|1|0
+300A062D|PatientSupportPositionToleranceSequence|SQ||1|1|1|0
+300A062E|TreatmentTimeLimit|FD||1|1|1|0
+300A062F|CArmPhotonElectronControlPointSequence|SQ||1|1|1|0
+300A0630|ReferencedRTRadiationSequence|SQ||1|1|1|0
+300A0631|ReferencedRTInstanceSequence|SQ||1|1|1|0
+300A0634|SourceToPatientSurfaceDistance|FD||1|1|1|0
+300A0635|TreatmentMachineSpecialModeCodeSequence|SQ||1|1|1|0
+300A0636|IntendedNumberOfFractions|US||1|1|1|0
+300A0637|RTRadiationSetIntent|CS||1|1|1|0
+300A0638|RTRadiationPhysicalAndGeometricContentDetailFlag|CS||1|1|1|0
+300A0639|RTRecordFlag|CS||1|1|1|0
+300A063A|TreatmentDeviceIdentificationSequence|SQ||1|1|1|0
+300A063B|ReferencedRTPhysicianIntentSequence|SQ||1|1|1|0
+300A063C|CumulativeMeterset|FD||1|1|1|0
+300A063D|DeliveryRate|FD||1|1|1|0
+300A063E|DeliveryRateUnitSequence|SQ||1|1|1|0
+300A063F|TreatmentPositionSequence|SQ||1|1|1|0
+300A0640|RadiationSourceAxisDistance|FD||1|1|1|0
+300A0641|NumberOfRTBeamLimitingDevices|US||1|1|1|0
+300A0642|RTBeamLimitingDeviceProximalDistance|FD||1|1|1|0
+300A0643|RTBeamLimitingDeviceDistalDistance|FD||1|1|1|0
+300A0644|ParallelRTBeamDelimiterDeviceOrientationLabelCodeSequence|SQ||1|1|1|0
+300A0645|BeamModifierOrientationAngle|FD||1|1|1|0
+300A0646|FixedRTBeamDelimiterDeviceSequence|SQ||1|1|1|0
+300A0647|ParallelRTBeamDelimiterDeviceSequence|SQ||1|1|1|0
+300A0648|NumberOfParallelRTBeamDelimiters|US||1|1|1|0
+300A0649|ParallelRTBeamDelimiterBoundaries|FD||2|0|1|0
+300A064A|ParallelRTBeamDelimiterPositions|FD||2|0|1|0
+300A064B|RTBeamLimitingDeviceOffset|FD||2|2|1|0
+300A064C|RTBeamDelimiterGeometrySequence|SQ||1|1|1|0
+300A064D|RTBeamLimitingDeviceDefinitionSequence|SQ||1|1|1|0
+300A064E|ParallelRTBeamDelimiterOpeningMode|CS||1|1|1|0
+300A064F|ParallelRTBeamDelimiterLeafMountingSide|CS||1|0|1|0
+300A0651|WedgeDefinitionSequence|SQ||1|1|1|0
+300A0652|RadiationBeamWedgeAngle|FD||1|1|1|0
+300A0653|RadiationBeamWedgeThinEdgeDistance|FD||1|1|1|0
+300A0654|RadiationBeamEffectiveWedgeAngle|FD||1|1|1|0
+300A0655|NumberOfWedgePositions|US||1|1|1|0
+300A0656|RTBeamLimitingDeviceOpeningSequence|SQ||1|1|1|0
+300A0657|NumberOfRTBeamLimitingDeviceOpenings|US||1|1|1|0
+300A0658|RadiationDosimeterUnitSequence|SQ||1|1|1|0
+300A0659|RTDeviceDistanceReferenceLocationCodeSequence|SQ||1|1|1|0
+300A065A|RadiationDeviceConfigurationAndCommissioningKeySequence|SQ||1|1|1|0
+300A065B|PatientSupportPositionParameterSequence|SQ||1|1|1|0
+300A065C|PatientSupportPositionSpecificationMethod|CS||1|1|1|0
+300A065D|PatientSupportPositionDeviceParameterSequence|SQ||1|1|1|0
+300A065E|DeviceOrderIndex|US||1|1|1|0
+300A065F|PatientSupportPositionParameterOrderIndex|US||1|1|1|0
+300A0660|PatientSupportPositionDeviceToleranceSequence|SQ||1|1|1|0
+300A0661|PatientSupportPositionToleranceOrderIndex|US||1|1|1|0
+300A0662|CompensatorDefinitionSequence|SQ||1|1|1|0
+300A0663|CompensatorMapOrientation|CS||1|1|1|0
+300A0664|CompensatorProximalThicknessMap|OF||1|1|1|0
+300A0665|CompensatorDistalThicknessMap|OF||1|1|1|0
+300A0666|CompensatorBasePlaneOffset|FD||1|1|1|0
+300A0667|CompensatorShapeFabricationCodeSequence|SQ||1|1|1|0
+300A0668|CompensatorShapeSequence|SQ||1|1|1|0
+300A0669|RadiationBeamCompensatorMillingToolDiameter|FD||1|1|1|0
+300A066A|BlockDefinitionSequence|SQ||1|1|1|0
+300A066B|BlockEdgeData|OF||1|1|1|0
+300A066C|BlockOrientation|CS||1|1|1|0
+300A066D|RadiationBeamBlockThickness|FD||1|1|1|0
+300A066E|RadiationBeamBlockSlabThickness|FD||1|1|1|0
+300A066F|BlockEdgeDataSequence|SQ||1|1|1|0
+300A0670|NumberOfRTAccessoryHolders|US||1|1|1|0
+300A0671|GeneralAccessoryDefinitionSequence|SQ||1|1|1|0
+300A0672|NumberOfGeneralAccessories|US||1|1|1|0
+300A0673|BolusDefinitionSequence|SQ||1|1|1|0
+300A0674|NumberOfBoluses|US||1|1|1|0
+300A0675|EquipmentFrameOfReferenceUID|UI||1|1|1|0
+300A0676|EquipmentFrameOfReferenceDescription|ST||1|1|1|0
+300A0677|EquipmentReferencePointCoordinatesSequence|SQ||1|1|1|0
+300A0678|EquipmentReferencePointCodeSequence|SQ||1|1|1|0
+300A0679|RTBeamLimitingDeviceAngle|FD||1|1|1|0
+300A067A|SourceRollAngle|FD||1|1|1|0
+300A067B|RadiationGenerationModeSequence|SQ||1|1|1|0
+300A067C|RadiationGenerationModeLabel|SH||1|1|1|0
+300A067D|RadiationGenerationModeDescription|ST||1|1|1|0
+300A067E|RadiationGenerationModeMachineCodeSequence|SQ||1|1|1|0
+300A067F|RadiationTypeCodeSequence|SQ||1|1|1|0
+300A0680|NominalEnergy|DS||1|1|1|0
+300A0681|MinimumNominalEnergy|DS||1|1|1|0
+300A0682|MaximumNominalEnergy|DS||1|1|1|0
+300A0683|RadiationFluenceModifierCodeSequence|SQ||1|1|1|0
+300A0684|EnergyUnitCodeSequence|SQ||1|1|1|0
+300A0685|NumberOfRadiationGenerationModes|US||1|1|1|0
+300A0686|PatientSupportDevicesSequence|SQ||1|1|1|0
+300A0687|NumberOfPatientSupportDevices|US||1|1|1|0
+300A0688|RTBeamModifierDefinitionDistance|FD||1|1|1|0
+300A0689|BeamAreaLimitSequence|SQ||1|1|1|0
+300A068A|ReferencedRTPrescriptionSequence|SQ||1|1|1|0
+300A0700|TreatmentSessionUID|UI||1|1|1|0
+300A0701|RTRadiationUsage|CS||1|1|1|0
+300A0702|ReferencedRTRadiationSetSequence|SQ||1|1|1|0
+300A0703|ReferencedRTRadiationRecordSequence|SQ||1|1|1|0
+300A0704|RTRadiationSetDeliveryNumber|US||1|1|1|0
+300A0705|ClinicalFractionNumber|US||1|1|1|0
+300A0706|RTTreatmentFractionCompletionStatus|CS||1|1|1|0
+300A0707|RTRadiationSetUsage|CS||1|1|1|0
+300A0708|TreatmentDeliveryContinuationFlag|CS||1|1|1|0
+300A0709|TreatmentRecordContentOrigin|CS||1|1|1|0
+300A0714|RTTreatmentTerminationStatus|CS||1|1|1|0
+300A0715|RTTreatmentTerminationReasonCodeSequence|SQ||1|1|1|0
+300A0716|MachineSpecificTreatmentTerminationCodeSequence|SQ||1|1|1|0
+300A0722|RTRadiationSalvageRecordControlPointSequence|SQ||1|1|1|0
+300A0723|StartingMetersetValueKnownFlag|CS||1|1|1|0
+300A0730|TreatmentTerminationDescription|ST||1|1|1|0
+300A0731|TreatmentToleranceViolationSequence|SQ||1|1|1|0
+300A0732|TreatmentToleranceViolationCategory|CS||1|1|1|0
+300A0733|TreatmentToleranceViolationAttributeSequence|SQ||1|1|1|0
+300A0734|TreatmentToleranceViolationDescription|ST||1|1|1|0
+300A0735|TreatmentToleranceViolationIdentification|ST||1|1|1|0
+300A0736|TreatmentToleranceViolationDateTime|DT||1|1|1|0
+300A073A|RecordedRTControlPointDateTime|DT||1|1|1|0
+300A073B|ReferencedRadiationRTControlPointIndex|US||1|1|1|0
+300A073E|AlternateValueSequence|SQ||1|1|1|0
+300A073F|ConfirmationSequence|SQ||1|1|1|0
+300A0740|InterlockSequence|SQ||1|1|1|0
+300A0741|InterlockDateTime|DT||1|1|1|0
+300A0742|InterlockDescription|ST||1|1|1|0
+300A0743|InterlockOriginatingDeviceSequence|SQ||1|1|1|0
+300A0744|InterlockCodeSequence|SQ||1|1|1|0
+300A0745|InterlockResolutionCodeSequence|SQ||1|1|1|0
+300A0746|InterlockResolutionUserSequence|SQ||1|1|1|0
+300A0760|OverrideDateTime|DT||1|1|1|0
+300A0761|TreatmentToleranceViolationTypeCodeSequence|SQ||1|1|1|0
+300A0762|TreatmentToleranceViolationCauseCodeSequence|SQ||1|1|1|0
+300A0772|MeasuredMetersetToDoseMappingSequence|SQ||1|1|1|0
+300A0773|ReferencedExpectedInVivoMeasurementValueIndex|US||1|1|1|0
+300A0774|DoseMeasurementDeviceCodeSequence|SQ||1|1|1|0
+300A0780|AdditionalParameterRecordingInstanceSequence|SQ||1|1|1|0
+300A0783|InterlockOriginDescription|ST||1|1|1|0
+300A0784|RTPatientPositionScopeSequence|SQ||1|1|1|0
+300A0785|ReferencedTreatmentPositionGroupUID|UI||1|1|1|0
+300A0786|RadiationOrderIndex|US||1|1|1|0
+300A0787|OmittedRadiationSequence|SQ||1|1|1|0
+300A0788|ReasonForOmissionCodeSequence|SQ||1|1|1|0
+300A0789|RTDeliveryStartPatientPositionSequence|SQ||1|1|1|0
+300A078A|RTTreatmentPreparationPatientPositionSequence|SQ||1|1|1|0
+300A078B|ReferencedRTTreatmentPreparationSequence|SQ||1|1|1|0
+300A078C|ReferencedPatientSetupPhotoSequence|SQ||1|1|1|0
+300A078D|PatientTreatmentPreparationMethodCodeSequence|SQ||1|1|1|0
+300A078E|PatientTreatmentPreparationProcedureParameterDescription|LT||1|1|1|0
+300A078F|PatientTreatmentPreparationDeviceSequence|SQ||1|1|1|0
+300A0790|PatientTreatmentPreparationProcedureSequence|SQ||1|1|1|0
+300A0791|PatientTreatmentPreparationProcedureCodeSequence|SQ||1|1|1|0
+300A0792|PatientTreatmentPreparationMethodDescription|LT||1|1|1|0
+300A0793|PatientTreatmentPreparationProcedureParameterSequence|SQ||1|1|1|0
+300A0794|PatientSetupPhotoDescription|LT||1|1|1|0
+300A0795|PatientTreatmentPreparationProcedureIndex|US||1|1|1|0
+300A0796|ReferencedPatientSetupProcedureIndex|US||1|1|1|0
+300A0797|RTRadiationTaskSequence|SQ||1|1|1|0
+300A0798|RTPatientPositionDisplacementSequence|SQ||1|1|1|0
+300A0799|RTPatientPositionSequence|SQ||1|1|1|0
+300A079A|DisplacementReferenceLabel|LO||1|1|1|0
+300A079B|DisplacementMatrix|FD||16|16|1|0
+300A079C|PatientSupportDisplacementSequence|SQ||1|1|1|0
+300A079D|DisplacementReferenceLocationCodeSequence|SQ||1|1|1|0
+300A079E|RTRadiationSetDeliveryUsage|CS||1|1|1|0
+300C0002|ReferencedRTPlanSequence|SQ||1|1|1|0
+300C0004|ReferencedBeamSequence|SQ||1|1|1|0
+300C0006|ReferencedBeamNumber|IS||1|1|1|0
+300C0007|ReferencedReferenceImageNumber|IS||1|1|1|0
+300C0008|StartCumulativeMetersetWeight|DS||1|1|1|0
+300C0009|EndCumulativeMetersetWeight|DS||1|1|1|0
+300C000A|ReferencedBrachyApplicationSetupSequence|SQ||1|1|1|0
+300C000C|ReferencedBrachyApplicationSetupNumber|IS||1|1|1|0
+300C000E|ReferencedSourceNumber|IS||1|1|1|0
+300C0020|ReferencedFractionGroupSequence|SQ||1|1|1|0
+300C0022|ReferencedFractionGroupNumber|IS||1|1|1|0
+300C0040|ReferencedVerificationImageSequence|SQ||1|1|1|0
+300C0042|ReferencedReferenceImageSequence|SQ||1|1|1|0
+300C0050|ReferencedDoseReferenceSequence|SQ||1|1|1|0
+300C0051|ReferencedDoseReferenceNumber|IS||1|1|1|0
+300C0055|BrachyReferencedDoseReferenceSequence|SQ||1|1|1|0
+300C0060|ReferencedStructureSetSequence|SQ||1|1|1|0
+300C006A|ReferencedPatientSetupNumber|IS||1|1|1|0
+300C0080|ReferencedDoseSequence|SQ||1|1|1|0
+300C00A0|ReferencedToleranceTableNumber|IS||1|1|1|0
+300C00B0|ReferencedBolusSequence|SQ||1|1|1|0
+300C00C0|ReferencedWedgeNumber|IS||1|1|1|0
+300C00D0|ReferencedCompensatorNumber|IS||1|1|1|0
+300C00E0|ReferencedBlockNumber|IS||1|1|1|0
+300C00F0|ReferencedControlPointIndex|IS||1|1|1|0
+300C00F2|ReferencedControlPointSequence|SQ||1|1|1|0
+300C00F4|ReferencedStartControlPointIndex|IS||1|1|1|0
+300C00F6|ReferencedStopControlPointIndex|IS||1|1|1|0
+300C0100|ReferencedRangeShifterNumber|IS||1|1|1|0
+300C0102|ReferencedLateralSpreadingDeviceNumber|IS||1|1|1|0
+300C0104|ReferencedRangeModulatorNumber|IS||1|1|1|0
+300C0111|OmittedBeamTaskSequence|SQ||1|1|1|0
+300C0112|ReasonForOmission|CS||1|1|1|0
+300C0113|ReasonForOmissionDescription|LO||1|1|1|0
+300C0114|PrescriptionOverviewSequence|SQ||1|1|1|0
+300C0115|TotalPrescriptionDose|FL||1|1|1|0
+300C0116|PlanOverviewSequence|SQ||1|1|1|0
+300C0117|PlanOverviewIndex|US||1|1|1|0
+300C0118|ReferencedPlanOverviewIndex|US||1|1|1|0
+300C0119|NumberOfFractionsIncluded|US||1|1|1|0
+300C0120|DoseCalibrationConditionsSequence|SQ||1|1|1|0
+300C0121|AbsorbedDoseToMetersetRatio|FD||1|1|1|0
+300C0122|DelineatedRadiationFieldSize|FD||2|2|1|0
+300C0123|DoseCalibrationConditionsVerifiedFlag|CS||1|1|1|0
+300C0124|CalibrationReferencePointDepth|FD||1|1|1|0
+300C0125|GatingBeamHoldTransitionSequence|SQ||1|1|1|0
+300C0126|BeamHoldTransition|CS||1|1|1|0
+300C0127|BeamHoldTransitionDateTime|DT||1|1|1|0
+300C0128|BeamHoldOriginatingDeviceSequence|SQ||1|1|1|0
+300E0002|ApprovalStatus|CS||1|1|1|0
+300E0004|ReviewDate|DA||1|1|1|0
+300E0005|ReviewTime|TM||1|1|1|0
+300E0008|ReviewerName|PN||1|1|1|0
+30100001|RadiobiologicalDoseEffectSequence|SQ||1|1|1|0
+30100002|RadiobiologicalDoseEffectFlag|CS||1|1|1|0
+30100003|EffectiveDoseCalculationMethodCategoryCodeSequence|SQ||1|1|1|0
+30100004|EffectiveDoseCalculationMethodCodeSequence|SQ||1|1|1|0
+30100005|EffectiveDoseCalculationMethodDescription|LO||1|1|1|0
+30100006|ConceptualVolumeUID|UI||1|1|1|0
+30100007|OriginatingSOPInstanceReferenceSequence|SQ||1|1|1|0
+30100008|ConceptualVolumeConstituentSequence|SQ||1|1|1|0
+30100009|EquivalentConceptualVolumeInstanceReferenceSequence|SQ||1|1|1|0
+3010000A|EquivalentConceptualVolumesSequence|SQ||1|1|1|0
+3010000B|ReferencedConceptualVolumeUID|UI||1|1|1|0
+3010000C|ConceptualVolumeCombinationExpression|UT||1|1|1|0
+3010000D|ConceptualVolumeConstituentIndex|US||1|1|1|0
+3010000E|ConceptualVolumeCombinationFlag|CS||1|1|1|0
+3010000F|ConceptualVolumeCombinationDescription|ST||1|1|1|0
+30100010|ConceptualVolumeSegmentationDefinedFlag|CS||1|1|1|0
+30100011|ConceptualVolumeSegmentationReferenceSequence|SQ||1|1|1|0
+30100012|ConceptualVolumeConstituentSegmentationReferenceSequence|SQ||1|1|1|0
+30100013|ConstituentConceptualVolumeUID|UI||1|1|1|0
+30100014|DerivationConceptualVolumeSequence|SQ||1|1|1|0
+30100015|SourceConceptualVolumeUID|UI||1|1|1|0
+30100016|ConceptualVolumeDerivationAlgorithmSequence|SQ||1|1|1|0
+30100017|ConceptualVolumeDescription|ST||1|1|1|0
+30100018|SourceConceptualVolumeSequence|SQ||1|1|1|0
+30100019|AuthorIdentificationSequence|SQ||1|1|1|0
+3010001A|ManufacturerModelVersion|LO||1|1|1|0
+3010001B|DeviceAlternateIdentifier|UC||1|1|1|0
+3010001C|DeviceAlternateIdentifierType|CS||1|1|1|0
+3010001D|DeviceAlternateIdentifierFormat|LT||1|1|1|0
+3010001E|SegmentationCreationTemplateLabel|LO||1|1|1|0
+3010001F|SegmentationTemplateUID|UI||1|1|1|0
+30100020|ReferencedSegmentReferenceIndex|US||1|1|1|0
+30100021|SegmentReferenceSequence|SQ||1|1|1|0
+30100022|SegmentReferenceIndex|US||1|1|1|0
+30100023|DirectSegmentReferenceSequence|SQ||1|1|1|0
+30100024|CombinationSegmentReferenceSequence|SQ||1|1|1|0
+30100025|ConceptualVolumeSequence|SQ||1|1|1|0
+30100026|SegmentedRTAccessoryDeviceSequence|SQ||1|1|1|0
+30100027|SegmentCharacteristicsSequence|SQ||1|1|1|0
+30100028|RelatedSegmentCharacteristicsSequence|SQ||1|1|1|0
+30100029|SegmentCharacteristicsPrecedence|US||1|1|1|0
+3010002A|RTSegmentAnnotationSequence|SQ||1|1|1|0
+3010002B|SegmentAnnotationCategoryCodeSequence|SQ||1|1|1|0
+3010002C|SegmentAnnotationTypeCodeSequence|SQ||1|1|1|0
+3010002D|DeviceLabel|LO||1|1|1|0
+3010002E|DeviceTypeCodeSequence|SQ||1|1|1|0
+3010002F|SegmentAnnotationTypeModifierCodeSequence|SQ||1|1|1|0
+30100030|PatientEquipmentRelationshipCodeSequence|SQ||1|1|1|0
+30100031|ReferencedFiducialsUID|UI||1|1|1|0
+30100032|PatientTreatmentOrientationSequence|SQ||1|1|1|0
+30100033|UserContentLabel|SH||1|1|1|0
+30100034|UserContentLongLabel|LO||1|1|1|0
+30100035|EntityLabel|SH||1|1|1|0
+30100036|EntityName|LO||1|1|1|0
+30100037|EntityDescription|ST||1|1|1|0
+30100038|EntityLongLabel|LO||1|1|1|0
+30100039|DeviceIndex|US||1|1|1|0
+3010003A|RTTreatmentPhaseIndex|US||1|1|1|0
+3010003B|RTTreatmentPhaseUID|UI||1|1|1|0
+3010003C|RTPrescriptionIndex|US||1|1|1|0
+3010003D|RTSegmentAnnotationIndex|US||1|1|1|0
+3010003E|BasisRTTreatmentPhaseIndex|US||1|1|1|0
+3010003F|RelatedRTTreatmentPhaseIndex|US||1|1|1|0
+30100040|ReferencedRTTreatmentPhaseIndex|US||1|1|1|0
+30100041|ReferencedRTPrescriptionIndex|US||1|1|1|0
+30100042|ReferencedParentRTPrescriptionIndex|US||1|1|1|0
+30100043|ManufacturerDeviceIdentifier|ST||1|1|1|0
+30100044|InstanceLevelReferencedPerformedProcedureStepSequence|SQ||1|1|1|0
+30100045|RTTreatmentPhaseIntentPresenceFlag|CS||1|1|1|0
+30100046|RadiotherapyTreatmentType|CS||1|1|1|0
+30100047|TeletherapyRadiationType|CS||1|0|1|0
+30100048|BrachytherapySourceType|CS||1|0|1|0
+30100049|ReferencedRTTreatmentPhaseSequence|SQ||1|1|1|0
+3010004A|ReferencedDirectSegmentInstanceSequence|SQ||1|1|1|0
+3010004B|IntendedRTTreatmentPhaseSequence|SQ||1|1|1|0
+3010004C|IntendedPhaseStartDate|DA||1|1|1|0
+3010004D|IntendedPhaseEndDate|DA||1|1|1|0
+3010004E|RTTreatmentPhaseIntervalSequence|SQ||1|1|1|0
+3010004F|TemporalRelationshipIntervalAnchor|CS||1|1|1|0
+30100050|MinimumNumberOfIntervalDays|FD||1|1|1|0
+30100051|MaximumNumberOfIntervalDays|FD||1|1|1|0
+30100052|PertinentSOPClassesInStudy|UI||1|0|1|0
+30100053|PertinentSOPClassesInSeries|UI||1|0|1|0
+30100054|RTPrescriptionLabel|LO||1|1|1|0
+30100055|RTPhysicianIntentPredecessorSequence|SQ||1|1|1|0
+30100056|RTTreatmentApproachLabel|LO||1|1|1|0
+30100057|RTPhysicianIntentSequence|SQ||1|1|1|0
+30100058|RTPhysicianIntentIndex|US||1|1|1|0
+30100059|RTTreatmentIntentType|CS||1|1|1|0
+3010005A|RTPhysicianIntentNarrative|UT||1|1|1|0
+3010005B|RTProtocolCodeSequence|SQ||1|1|1|0
+3010005C|ReasonForSuperseding|ST||1|1|1|0
+3010005D|RTDiagnosisCodeSequence|SQ||1|1|1|0
+3010005E|ReferencedRTPhysicianIntentIndex|US||1|1|1|0
+3010005F|RTPhysicianIntentInputInstanceSequence|SQ||1|1|1|0
+30100060|RTAnatomicPrescriptionSequence|SQ||1|1|1|0
+30100061|PriorTreatmentDoseDescription|UT||1|1|1|0
+30100062|PriorTreatmentReferenceSequence|SQ||1|1|1|0
+30100063|DosimetricObjectiveEvaluationScope|CS||1|1|1|0
+30100064|TherapeuticRoleCategoryCodeSequence|SQ||1|1|1|0
+30100065|TherapeuticRoleTypeCodeSequence|SQ||1|1|1|0
+30100066|ConceptualVolumeOptimizationPrecedence|US||1|1|1|0
+30100067|ConceptualVolumeCategoryCodeSequence|SQ||1|1|1|0
+30100068|ConceptualVolumeBlockingConstraint|CS||1|1|1|0
+30100069|ConceptualVolumeTypeCodeSequence|SQ||1|1|1|0
+3010006A|ConceptualVolumeTypeModifierCodeSequence|SQ||1|1|1|0
+3010006B|RTPrescriptionSequence|SQ||1|1|1|0
+3010006C|DosimetricObjectiveSequence|SQ||1|1|1|0
+3010006D|DosimetricObjectiveTypeCodeSequence|SQ||1|1|1|0
+3010006E|DosimetricObjectiveUID|UI||1|1|1|0
+3010006F|ReferencedDosimetricObjectiveUID|UI||1|1|1|0
+30100070|DosimetricObjectiveParameterSequence|SQ||1|1|1|0
+30100071|ReferencedDosimetricObjectivesSequence|SQ||1|1|1|0
+30100073|AbsoluteDosimetricObjectiveFlag|CS||1|1|1|0
+30100074|DosimetricObjectiveWeight|FD||1|1|1|0
+30100075|DosimetricObjectivePurpose|CS||1|1|1|0
+30100076|PlanningInputInformationSequence|SQ||1|1|1|0
+30100077|TreatmentSite|LO||1|1|1|0
+30100078|TreatmentSiteCodeSequence|SQ||1|1|1|0
+30100079|FractionPatternSequence|SQ||1|1|1|0
+3010007A|TreatmentTechniqueNotes|UT||1|1|1|0
+3010007B|PrescriptionNotes|UT||1|1|1|0
+3010007C|NumberOfIntervalFractions|IS||1|1|1|0
+3010007D|NumberOfFractions|US||1|1|1|0
+3010007E|IntendedDeliveryDuration|US||1|1|1|0
+3010007F|FractionationNotes|UT||1|1|1|0
+30100080|RTTreatmentTechniqueCodeSequence|SQ||1|1|1|0
+30100081|PrescriptionNotesSequence|SQ||1|1|1|0
+30100082|FractionBasedRelationshipSequence|SQ||1|1|1|0
+30100083|FractionBasedRelationshipIntervalAnchor|CS||1|1|1|0
+30100084|MinimumHoursBetweenFractions|FD||1|1|1|0
+30100085|IntendedFractionStartTime|TM||1|0|1|0
+30100086|IntendedStartDayOfWeek|LT||1|1|1|0
+30100087|WeekdayFractionPatternSequence|SQ||1|1|1|0
+30100088|DeliveryTimeStructureCodeSequence|SQ||1|1|1|0
+30100089|TreatmentSiteModifierCodeSequence|SQ||1|1|1|0
+30100090|RoboticBaseLocationIndicator|CS||1|1|1|0
+30100091|RoboticPathNodeSetCodeSequence|SQ||1|1|1|0
+30100092|RoboticNodeIdentifier|UL||1|1|1|0
+30100093|RTTreatmentSourceCoordinates|FD||3|3|1|0
+30100094|RadiationSourceCoordinateSystemYawAngle|FD||1|1|1|0
+30100095|RadiationSourceCoordinateSystemRollAngle|FD||1|1|1|0
+30100096|RadiationSourceCoordinateSystemPitchAngle|FD||1|1|1|0
+30100097|RoboticPathControlPointSequence|SQ||1|1|1|0
+30100098|TomotherapeuticControlPointSequence|SQ||1|1|1|0
+30100099|TomotherapeuticLeafOpenDurations|FD||1|0|1|0
+3010009A|TomotherapeuticLeafInitialClosedDurations|FD||1|0|1|0
+40100001|LowEnergyDetectors|CS||1|1|1|0
+40100002|HighEnergyDetectors|CS||1|1|1|0
+40100004|DetectorGeometrySequence|SQ||1|1|1|0
+40101001|ThreatROIVoxelSequence|SQ||1|1|1|0
+40101004|ThreatROIBase|FL||3|3|1|0
+40101005|ThreatROIExtents|FL||3|3|1|0
+40101006|ThreatROIBitmap|OB||1|1|1|0
+40101007|RouteSegmentID|SH||1|1|1|0
+40101008|GantryType|CS||1|1|1|0
+40101009|OOIOwnerType|CS||1|1|1|0
+4010100A|RouteSegmentSequence|SQ||1|1|1|0
+40101010|PotentialThreatObjectID|US||1|1|1|0
+40101011|ThreatSequence|SQ||1|1|1|0
+40101012|ThreatCategory|CS||1|1|1|0
+40101013|ThreatCategoryDescription|LT||1|1|1|0
+40101014|ATDAbilityAssessment|CS||1|1|1|0
+40101015|ATDAssessmentFlag|CS||1|1|1|0
+40101016|ATDAssessmentProbability|FL||1|1|1|0
+40101017|Mass|FL||1|1|1|0
+40101018|Density|FL||1|1|1|0
+40101019|ZEffective|FL||1|1|1|0
+4010101A|BoardingPassID|SH||1|1|1|0
+4010101B|CenterOfMass|FL||3|3|1|0
+4010101C|CenterOfPTO|FL||3|3|1|0
+4010101D|BoundingPolygon|FL||6|0|1|0
+4010101E|RouteSegmentStartLocationID|SH||1|1|1|0
+4010101F|RouteSegmentEndLocationID|SH||1|1|1|0
+40101020|RouteSegmentLocationIDType|CS||1|1|1|0
+40101021|AbortReason|CS||1|0|1|0
+40101023|VolumeOfPTO|FL||1|1|1|0
+40101024|AbortFlag|CS||1|1|1|0
+40101025|RouteSegmentStartTime|DT||1|1|1|0
+40101026|RouteSegmentEndTime|DT||1|1|1|0
+40101027|TDRType|CS||1|1|1|0
+40101028|InternationalRouteSegment|CS||1|1|1|0
+40101029|ThreatDetectionAlgorithmAndVersion|LO||1|0|1|0
+4010102A|AssignedLocation|SH||1|1|1|0
+4010102B|AlarmDecisionTime|DT||1|1|1|0
+40101031|AlarmDecision|CS||1|1|1|0
+40101033|NumberOfTotalObjects|US||1|1|1|0
+40101034|NumberOfAlarmObjects|US||1|1|1|0
+40101037|PTORepresentationSequence|SQ||1|1|1|0
+40101038|ATDAssessmentSequence|SQ||1|1|1|0
+40101039|TIPType|CS||1|1|1|0
+4010103A|DICOSVersion|CS||1|1|1|0
+40101041|OOIOwnerCreationTime|DT||1|1|1|0
+40101042|OOIType|CS||1|1|1|0
+40101043|OOISize|FL||3|3|1|0
+40101044|AcquisitionStatus|CS||1|1|1|0
+40101045|BasisMaterialsCodeSequence|SQ||1|1|1|0
+40101046|PhantomType|CS||1|1|1|0
+40101047|OOIOwnerSequence|SQ||1|1|1|0
+40101048|ScanType|CS||1|1|1|0
+40101051|ItineraryID|LO||1|1|1|0
+40101052|ItineraryIDType|SH||1|1|1|0
+40101053|ItineraryIDAssigningAuthority|LO||1|1|1|0
+40101054|RouteID|SH||1|1|1|0
+40101055|RouteIDAssigningAuthority|SH||1|1|1|0
+40101056|InboundArrivalType|CS||1|1|1|0
+40101058|CarrierID|SH||1|1|1|0
+40101059|CarrierIDAssigningAuthority|CS||1|1|1|0
+40101060|SourceOrientation|FL||3|3|1|0
+40101061|SourcePosition|FL||3|3|1|0
+40101062|BeltHeight|FL||1|1|1|0
+40101064|AlgorithmRoutingCodeSequence|SQ||1|1|1|0
+40101067|TransportClassification|CS||1|1|1|0
+40101068|OOITypeDescriptor|LT||1|1|1|0
+40101069|TotalProcessingTime|FL||1|1|1|0
+4010106C|DetectorCalibrationData|OB||1|1|1|0
+4010106D|AdditionalScreeningPerformed|CS||1|1|1|0
+4010106E|AdditionalInspectionSelectionCriteria|CS||1|1|1|0
+4010106F|AdditionalInspectionMethodSequence|SQ||1|1|1|0
+40101070|AITDeviceType|CS||1|1|1|0
+40101071|QRMeasurementsSequence|SQ||1|1|1|0
+40101072|TargetMaterialSequence|SQ||1|1|1|0
+40101073|SNRThreshold|FD||1|1|1|0
+40101075|ImageScaleRepresentation|DS||1|1|1|0
+40101076|ReferencedPTOSequence|SQ||1|1|1|0
+40101077|ReferencedTDRInstanceSequence|SQ||1|1|1|0
+40101078|PTOLocationDescription|ST||1|1|1|0
+40101079|AnomalyLocatorIndicatorSequence|SQ||1|1|1|0
+4010107A|AnomalyLocatorIndicator|FL||3|3|1|0
+4010107B|PTORegionSequence|SQ||1|1|1|0
+4010107C|InspectionSelectionCriteria|CS||1|1|1|0
+4010107D|SecondaryInspectionMethodSequence|SQ||1|1|1|0
+4010107E|PRCSToRCSOrientation|DS||6|6|1|0
+4FFE0001|MACParametersSequence|SQ||1|1|1|0
+52009229|SharedFunctionalGroupsSequence|SQ||1|1|1|0
+52009230|PerFrameFunctionalGroupsSequence|SQ||1|1|1|0
+54000100|WaveformSequence|SQ||1|1|1|0
+54000110|ChannelMinimumValue|OW|OB|1|1|1|0
+54000112|ChannelMaximumValue|OW|OB|1|1|1|0
+54001004|WaveformBitsAllocated|US||1|1|1|0
+54001006|WaveformSampleInterpretation|CS||1|1|1|0
+5400100A|WaveformPaddingValue|OW|OB|1|1|1|0
+54001010|WaveformData|OW|OB|1|1|1|0
+56000010|FirstOrderPhaseCorrectionAngle|OF||1|1|1|0
+56000020|SpectroscopyData|OF||1|1|1|0
+7FE00001|ExtendedOffsetTable|OV||1|1|1|0
+7FE00002|ExtendedOffsetTableLengths|OV||1|1|1|0
+7FE00008|FloatPixelData|OF||1|1|1|0
+7FE00009|DoubleFloatPixelData|OD||1|1|1|0
+7FE00010|PixelData|OW|OB|1|1|1|0
+FFFAFFFA|DigitalSignaturesSequence|SQ||1|1|1|0
+FFFCFFFC|DataSetTrailingPadding|OB||1|1|1|0
+FFFEE000|Item|||1|1|1|0
+FFFEE00D|ItemDelimitationItem|||1|1|1|0
+FFFEE0DD|SequenceDelimitationItem|||1|1|1|0
+00000001|CommandLengthToEnd|UL||1|1|1|1
+00000010|CommandRecognitionCode|SH||1|1|1|1
+00000200|Initiator|AE||1|1|1|1
+00000300|Receiver|AE||1|1|1|1
+00000400|FindLocation|AE||1|1|1|1
+00000850|NumberOfMatches|US||1|1|1|1
+00000860|ResponseSequenceNumber|US||1|1|1|1
+00004000|DialogReceiver|LT||1|1|1|1
+00004010|TerminalType|LT||1|1|1|1
+00005010|MessageSetID|SH||1|1|1|1
+00005020|EndMessageID|SH||1|1|1|1
+00005110|DisplayFormat|LT||1|1|1|1
+00005120|PagePositionID|LT||1|1|1|1
+00005130|TextFormatID|CS||1|1|1|1
+00005140|NormalReverse|CS||1|1|1|1
+00005150|AddGrayScale|CS||1|1|1|1
+00005160|Borders|CS||1|1|1|1
+00005170|Copies|IS||1|1|1|1
+00005180|CommandMagnificationType|CS||1|1|1|1
+00005190|Erase|CS||1|1|1|1
+000051A0|Print|CS||1|1|1|1
+000051B0|Overlays|US||1|0|1|1
+00041504|MRDRDirectoryRecordOffset|UL||1|1|1|1
+00041600|NumberOfReferences|UL||1|1|1|1
+00080001|LengthToEnd|UL||1|1|1|1
+00080010|RecognitionCode|SH||1|1|1|1
+00080024|OverlayDate|DA||1|1|1|1
+00080025|CurveDate|DA||1|1|1|1
+00080034|OverlayTime|TM||1|1|1|1
+00080035|CurveTime|TM||1|1|1|1
+00080040|DataSetType|US||1|1|1|1
+00080041|DataSetSubtype|LO||1|1|1|1
+00080042|NuclearMedicineSeriesType|CS||1|1|1|1
+00081000|NetworkID|AE||1|1|1|1
+00081100|ReferencedResultsSequence|SQ||1|1|1|1
+00081130|ReferencedOverlaySequence|SQ||1|1|1|1
+00081145|ReferencedCurveSequence|SQ||1|1|1|1
+00082110|LossyImageCompressionRetired|CS||1|1|1|1
+00082200|TransducerPosition|CS||1|1|1|1
+00082204|TransducerOrientation|CS||1|1|1|1
+00082208|AnatomicStructure|CS||1|1|1|1
+00082229|AnatomicStructureSpaceOrRegionSequence|SQ||1|1|1|1
+00082240|TransducerPositionSequence|SQ||1|1|1|1
+00082242|TransducerPositionModifierSequence|SQ||1|1|1|1
+00082244|TransducerOrientationSequence|SQ||1|1|1|1
+00082246|TransducerOrientationModifierSequence|SQ||1|1|1|1
+00082251|AnatomicStructureSpaceOrRegionCodeSequenceTrial|SQ||1|1|1|1
+00082253|AnatomicPortalOfEntranceCodeSequenceTrial|SQ||1|1|1|1
+00082255|AnatomicApproachDirectionCodeSequenceTrial|SQ||1|1|1|1
+00082256|AnatomicPerspectiveDescriptionTrial|ST||1|1|1|1
+00082257|AnatomicPerspectiveCodeSequenceTrial|SQ||1|1|1|1
+00082258|AnatomicLocationOfExaminingInstrumentDescriptionTrial|ST||1|1|1|1
+00082259|AnatomicLocationOfExaminingInstrumentCodeSequenceTrial|SQ||1|1|1|1
+0008225A|AnatomicStructureSpaceOrRegionModifierCodeSequenceTrial|SQ||1|1|1|1
+0008225C|OnAxisBackgroundAnatomicStructureCodeSequenceTrial|SQ||1|1|1|1
+00084000|IdentifyingComments|LT||1|1|1|1
+00101000|OtherPatientIDs|LO||1|0|1|1
+00101050|InsurancePlanIdentification|LO||1|0|1|1
+00101090|MedicalRecordLocator|LO||1|1|1|1
+00140023|CADFileFormat|ST||1|1|1|1
+00140024|ComponentReferenceSystem|ST||1|1|1|1
+00140045|MaterialPropertiesFileFormatRetired|ST||1|1|1|1
+00180030|Radionuclide|LO||1|0|1|1
+00180032|EnergyWindowCenterline|DS||1|1|1|1
+00180033|EnergyWindowTotalWidth|DS||1|0|1|1
+00180037|TherapyType|CS||1|1|1|1
+00180039|TherapyDescription|CS||1|1|1|1
+00181011|HardcopyCreationDeviceID|LO||1|1|1|1
+00181017|HardcopyDeviceManufacturer|LO||1|1|1|1
+0018101A|HardcopyDeviceSoftwareVersion|LO||1|0|1|1
+0018101B|HardcopyDeviceManufacturerModelName|LO||1|1|1|1
+00181141|AngularPosition|DS||1|1|1|1
+00181146|RotationOffset|DS||1|0|1|1
+00181240|UpperLowerPixelValues|IS||1|0|1|1
+00184000|AcquisitionComments|LT||1|1|1|1
+00185021|PostprocessingFunction|LO||1|1|1|1
+00185030|DynamicRange|DS||1|1|1|1
+00185040|TotalGain|DS||1|1|1|1
+00185210|ImageTransformationMatrix|DS||6|6|1|1
+00185212|ImageTranslationVector|DS||3|3|1|1
+00186038|DopplerSampleVolumeXPositionRetired|UL||1|1|1|1
+0018603A|DopplerSampleVolumeYPositionRetired|UL||1|1|1|1
+0018603C|TMLinePositionX0Retired|UL||1|1|1|1
+0018603E|TMLinePositionY0Retired|UL||1|1|1|1
+00186040|TMLinePositionX1Retired|UL||1|1|1|1
+00186042|TMLinePositionY1Retired|UL||1|1|1|1
+00189096|ParallelReductionFactorInPlaneRetired|FD||1|1|1|1
+00189166|BulkMotionStatus|CS||1|1|1|1
+00189195|ChemicalShiftMinimumIntegrationLimitInHz|FD||1|1|1|1
+00189196|ChemicalShiftMaximumIntegrationLimitInHz|FD||1|1|1|1
+00189324|EstimatedDoseSaving|FD||1|1|1|1
+00200014|IsotopeNumber|IS||1|1|1|1
+00200015|PhaseNumber|IS||1|1|1|1
+00200016|IntervalNumber|IS||1|1|1|1
+00200017|TimeSlotNumber|IS||1|1|1|1
+00200018|AngleNumber|IS||1|1|1|1
+00200022|OverlayNumber|IS||1|1|1|1
+00200024|CurveNumber|IS||1|1|1|1
+00200026|LUTNumber|IS||1|1|1|1
+00200030|ImagePosition|DS||3|3|1|1
+00200035|ImageOrientation|DS||6|6|1|1
+00200050|Location|DS||1|1|1|1
+00200070|ImageGeometryType|LO||1|1|1|1
+00200080|MaskingImage|CS||1|0|1|1
+002000AA|ReportNumber|IS||1|1|1|1
+00201000|SeriesInStudy|IS||1|1|1|1
+00201001|AcquisitionsInSeries|IS||1|1|1|1
+00201003|ImagesInSeries|IS||1|1|1|1
+00201004|AcquisitionsInStudy|IS||1|1|1|1
+00201005|ImagesInStudy|IS||1|1|1|1
+00201020|Reference|LO||1|0|1|1
+00201070|OtherStudyNumbers|IS||1|0|1|1
+00203401|ModifyingDeviceID|CS||1|1|1|1
+00203402|ModifiedImageID|CS||1|1|1|1
+00203403|ModifiedImageDate|DA||1|1|1|1
+00203404|ModifyingDeviceManufacturer|LO||1|1|1|1
+00203405|ModifiedImageTime|TM||1|1|1|1
+00203406|ModifiedImageDescription|LO||1|1|1|1
+00205000|OriginalImageIdentification|AT||1|0|1|1
+00205002|OriginalImageIdentificationNomenclature|LO||1|0|1|1
+00221094|LensConstantDescription|LO||1|1|1|1
+00221153|OphthalmicAxialLengthAcquisitionMethodCodeSequence|SQ||1|1|1|1
+00221265|OphthalmicAxialLengthQualityMetricTypeCodeSequence|SQ||1|1|1|1
+00221273|OphthalmicAxialLengthQualityMetricTypeDescription|LO||1|1|1|1
+00280005|ImageDimensions|US||1|1|1|1
+00280012|Planes|US||1|1|1|1
+00280040|ImageFormat|CS||1|1|1|1
+00280050|ManipulatedImage|LO||1|0|1|1
+0028005F|CompressionRecognitionCode|LO||1|1|1|1
+00280060|CompressionCode|CS||1|1|1|1
+00280061|CompressionOriginator|SH||1|1|1|1
+00280062|CompressionLabel|LO||1|1|1|1
+00280063|CompressionDescription|SH||1|1|1|1
+00280065|CompressionSequence|CS||1|0|1|1
+00280066|CompressionStepPointers|AT||1|0|1|1
+00280068|RepeatInterval|US||1|1|1|1
+00280069|BitsGrouped|US||1|1|1|1
+00280070|PerimeterTable|US||1|0|1|1
+00280071|PerimeterValue|US|SS|1|1|1|1
+00280080|PredictorRows|US||1|1|1|1
+00280081|PredictorColumns|US||1|1|1|1
+00280082|PredictorConstants|US||1|0|1|1
+00280090|BlockedPixels|CS||1|1|1|1
+00280091|BlockRows|US||1|1|1|1
+00280092|BlockColumns|US||1|1|1|1
+00280093|RowOverlap|US||1|1|1|1
+00280094|ColumnOverlap|US||1|1|1|1
+00280104|SmallestValidPixelValue|US|SS|1|1|1|1
+00280105|LargestValidPixelValue|US|SS|1|1|1|1
+00280110|SmallestImagePixelValueInPlane|US|SS|1|1|1|1
+00280111|LargestImagePixelValueInPlane|US|SS|1|1|1|1
+00280200|ImageLocation|US||1|1|1|1
+00280400|TransformLabel|LO||1|1|1|1
+00280401|TransformVersionNumber|LO||1|1|1|1
+00280402|NumberOfTransformSteps|US||1|1|1|1
+00280403|SequenceOfCompressedData|LO||1|0|1|1
+00280404|DetailsOfCoefficients|AT||1|0|1|1
+00280700|DCTLabel|LO||1|1|1|1
+00280701|DataBlockDescription|CS||1|0|1|1
+00280702|DataBlock|AT||1|0|1|1
+00280710|NormalizationFactorFormat|US||1|1|1|1
+00280720|ZonalMapNumberFormat|US||1|1|1|1
+00280721|ZonalMapLocation|AT||1|0|1|1
+00280722|ZonalMapFormat|US||1|1|1|1
+00280730|AdaptiveMapFormat|US||1|1|1|1
+00280740|CodeNumberFormat|US||1|1|1|1
+00281080|GrayScale|CS||1|1|1|1
+00281100|GrayLookupTableDescriptor|US|SS|3|3|1|1
+00281111|LargeRedPaletteColorLookupTableDescriptor|US|SS|4|4|1|1
+00281112|LargeGreenPaletteColorLookupTableDescriptor|US|SS|4|4|1|1
+00281113|LargeBluePaletteColorLookupTableDescriptor|US|SS|4|4|1|1
+00281200|GrayLookupTableData|OW|US|1|0|1|1
+00281211|LargeRedPaletteColorLookupTableData|OW||1|1|1|1
+00281212|LargeGreenPaletteColorLookupTableData|OW||1|1|1|1
+00281213|LargeBluePaletteColorLookupTableData|OW||1|1|1|1
+00281214|LargePaletteColorLookupTableUID|UI||1|1|1|1
+00284000|ImagePresentationComments|LT||1|1|1|1
+00285000|BiPlaneAcquisitionSequence|SQ||1|1|1|1
+00286030|MaskPointers|US||1|0|1|1
+00289099|LargestMonochromePixelValue|US||1|1|1|1
+0032000A|StudyStatusID|CS||1|1|1|1
+0032000C|StudyPriorityID|CS||1|1|1|1
+00320012|StudyIDIssuer|LO||1|1|1|1
+00320032|StudyVerifiedDate|DA||1|1|1|1
+00320033|StudyVerifiedTime|TM||1|1|1|1
+00320034|StudyReadDate|DA||1|1|1|1
+00320035|StudyReadTime|TM||1|1|1|1
+00321000|ScheduledStudyStartDate|DA||1|1|1|1
+00321001|ScheduledStudyStartTime|TM||1|1|1|1
+00321010|ScheduledStudyStopDate|DA||1|1|1|1
+00321011|ScheduledStudyStopTime|TM||1|1|1|1
+00321020|ScheduledStudyLocation|LO||1|1|1|1
+00321021|ScheduledStudyLocationAETitle|AE||1|0|1|1
+00321030|ReasonForStudy|LO||1|1|1|1
+00321040|StudyArrivalDate|DA||1|1|1|1
+00321041|StudyArrivalTime|TM||1|1|1|1
+00321050|StudyCompletionDate|DA||1|1|1|1
+00321051|StudyCompletionTime|TM||1|1|1|1
+00321055|StudyComponentStatusID|CS||1|1|1|1
+00324000|StudyComments|LT||1|1|1|1
+00380011|IssuerOfAdmissionID|LO||1|1|1|1
+0038001A|ScheduledAdmissionDate|DA||1|1|1|1
+0038001B|ScheduledAdmissionTime|TM||1|1|1|1
+0038001C|ScheduledDischargeDate|DA||1|1|1|1
+0038001D|ScheduledDischargeTime|TM||1|1|1|1
+0038001E|ScheduledPatientInstitutionResidence|LO||1|1|1|1
+00380030|DischargeDate|DA||1|1|1|1
+00380032|DischargeTime|TM||1|1|1|1
+00380040|DischargeDiagnosisDescription|LO||1|1|1|1
+00380044|DischargeDiagnosisCodeSequence|SQ||1|1|1|1
+00380061|IssuerOfServiceEpisodeID|LO||1|1|1|1
+00400300|TotalTimeOfFluoroscopy|US||1|1|1|1
+00400301|TotalNumberOfExposures|US||1|1|1|1
+00400307|DistanceSourceToSupport|DS||1|1|1|1
+0040030E|ExposureDoseSequence|SQ||1|1|1|1
+00400330|ReferencedProcedureStepSequence|SQ||1|1|1|1
+0040050A|SpecimenAccessionNumber|LO||1|1|1|1
+00400550|SpecimenSequence|SQ||1|1|1|1
+00400552|SpecimenDescriptionSequenceTrial|SQ||1|1|1|1
+00400553|SpecimenDescriptionTrial|ST||1|1|1|1
+004006FA|SlideIdentifier|LO||1|1|1|1
+004008D8|PixelSpacingSequence|SQ||1|1|1|1
+004008DA|CoordinateSystemAxisCodeSequence|SQ||1|1|1|1
+004009F8|VitalStainCodeSequenceTrial|SQ||1|1|1|1
+00401006|PlacerOrderNumberProcedure|SH||1|1|1|1
+00401007|FillerOrderNumberProcedure|SH||1|1|1|1
+00401060|RequestedProcedureDescriptionTrial|LO||1|1|1|1
+00402001|ReasonForTheImagingServiceRequest|LO||1|1|1|1
+00402006|PlacerOrderNumberImagingServiceRequestRetired|SH||1|1|1|1
+00402007|FillerOrderNumberImagingServiceRequestRetired|SH||1|1|1|1
+00404001|GeneralPurposeScheduledProcedureStepStatus|CS||1|1|1|1
+00404002|GeneralPurposePerformedProcedureStepStatus|CS||1|1|1|1
+00404003|GeneralPurposeScheduledProcedureStepPriority|CS||1|1|1|1
+00404004|ScheduledProcessingApplicationsCodeSequence|SQ||1|1|1|1
+00404006|MultipleCopiesFlag|CS||1|1|1|1
+00404007|PerformedProcessingApplicationsCodeSequence|SQ||1|1|1|1
+00404015|ResultingGeneralPurposePerformedProcedureStepsSequence|SQ||1|1|1|1
+00404016|ReferencedGeneralPurposeScheduledProcedureStepSequence|SQ||1|1|1|1
+00404020|InputAvailabilityFlag|CS||1|1|1|1
+00404022|RelevantInformationSequence|SQ||1|1|1|1
+00404023|ReferencedGeneralPurposeScheduledProcedureStepTransactionUID|UI||1|1|1|1
+00404031|RequestedSubsequentWorkitemCodeSequence|SQ||1|1|1|1
+00404032|NonDICOMOutputCodeSequence|SQ||1|1|1|1
+0040A007|FindingsFlagTrial|CS||1|1|1|1
+0040A020|FindingsSequenceTrial|SQ||1|1|1|1
+0040A021|FindingsGroupUIDTrial|UI||1|1|1|1
+0040A022|ReferencedFindingsGroupUIDTrial|UI||1|1|1|1
+0040A023|FindingsGroupRecordingDateTrial|DA||1|1|1|1
+0040A024|FindingsGroupRecordingTimeTrial|TM||1|1|1|1
+0040A026|FindingsSourceCategoryCodeSequenceTrial|SQ||1|1|1|1
+0040A028|DocumentingOrganizationIdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A047|MeasurementPrecisionDescriptionTrial|LO||1|1|1|1
+0040A057|UrgencyOrPriorityAlertsTrial|CS||1|0|1|1
+0040A060|SequencingIndicatorTrial|LO||1|1|1|1
+0040A066|DocumentIdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A067|DocumentAuthorTrial|PN||1|1|1|1
+0040A068|DocumentAuthorIdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A070|IdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A074|ObjectBinaryIdentifierTrial|OB||1|1|1|1
+0040A076|DocumentingObserverIdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A085|ProcedureIdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A089|ObjectDirectoryBinaryIdentifierTrial|OB||1|1|1|1
+0040A090|EquivalentCDADocumentSequence|SQ||1|1|1|1
+0040A110|DateOfDocumentOrVerbalTransactionTrial|DA||1|1|1|1
+0040A112|TimeOfDocumentCreationOrVerbalTransactionTrial|TM||1|1|1|1
+0040A125|ReportStatusIDTrial|CS||2|2|1|1
+0040A136|ReferencedFrameNumbers|US||1|0|1|1
+0040A167|ObservationCategoryCodeSequenceTrial|SQ||1|1|1|1
+0040A16A|BibliographicCitationTrial|ST||1|1|1|1
+0040A172|ReferencedObservationUIDTrial|UI||1|1|1|1
+0040A173|ReferencedObservationClassTrial|CS||1|1|1|1
+0040A174|ReferencedObjectObservationClassTrial|CS||1|1|1|1
+0040A192|ObservationDateTrial|DA||1|1|1|1
+0040A193|ObservationTimeTrial|TM||1|1|1|1
+0040A194|MeasurementAutomationTrial|CS||1|1|1|1
+0040A224|IdentificationDescriptionTrial|ST||1|1|1|1
+0040A290|CoordinatesSetGeometricTypeTrial|CS||1|1|1|1
+0040A296|AlgorithmCodeSequenceTrial|SQ||1|1|1|1
+0040A297|AlgorithmDescriptionTrial|ST||1|1|1|1
+0040A29A|PixelCoordinatesSetTrial|SL||2|0|2|1
+0040A307|CurrentObserverTrial|PN||1|1|1|1
+0040A313|ReferencedAccessionSequenceTrial|SQ||1|1|1|1
+0040A33A|ReportStatusCommentTrial|ST||1|1|1|1
+0040A340|ProcedureContextSequenceTrial|SQ||1|1|1|1
+0040A352|VerbalSourceTrial|PN||1|1|1|1
+0040A353|AddressTrial|ST||1|1|1|1
+0040A354|TelephoneNumberTrial|LO||1|1|1|1
+0040A358|VerbalSourceIdentifierCodeSequenceTrial|SQ||1|1|1|1
+0040A380|ReportDetailSequenceTrial|SQ||1|1|1|1
+0040A402|ObservationSubjectUIDTrial|UI||1|1|1|1
+0040A403|ObservationSubjectClassTrial|CS||1|1|1|1
+0040A404|ObservationSubjectTypeCodeSequenceTrial|SQ||1|1|1|1
+0040A600|ObservationSubjectContextFlagTrial|CS||1|1|1|1
+0040A601|ObserverContextFlagTrial|CS||1|1|1|1
+0040A603|ProcedureContextFlagTrial|CS||1|1|1|1
+0040A731|RelationshipSequenceTrial|SQ||1|1|1|1
+0040A732|RelationshipTypeCodeSequenceTrial|SQ||1|1|1|1
+0040A744|LanguageCodeSequenceTrial|SQ||1|1|1|1
+0040A992|UniformResourceLocatorTrial|ST||1|1|1|1
+0040DB06|TemplateVersion|DT||1|1|1|1
+0040DB07|TemplateLocalVersion|DT||1|1|1|1
+0040DB0B|TemplateExtensionFlag|CS||1|1|1|1
+0040DB0C|TemplateExtensionOrganizationUID|UI||1|1|1|1
+0040DB0D|TemplateExtensionCreatorUID|UI||1|1|1|1
+00480200|ReferencedImageNavigationSequence|SQ||1|1|1|1
+00480201|TopLeftHandCornerOfLocalizerArea|US||2|2|1|1
+00480202|BottomRightHandCornerOfLocalizerArea|US||2|2|1|1
+00541400|CountsIncluded|CS||1|0|1|1
+00541401|DeadTimeCorrectionFlag|CS||1|1|1|1
+00660023|TrianglePointIndexList|OW||1|1|1|1
+00660024|EdgePointIndexList|OW||1|1|1|1
+00660025|VertexPointIndexList|OW||1|1|1|1
+00660029|PrimitivePointIndexList|OW||1|1|1|1
+00700040|ImageRotationRetired|IS||1|1|1|1
+00700050|DisplayedAreaTopLeftHandCornerTrial|US||2|2|1|1
+00700051|DisplayedAreaBottomRightHandCornerTrial|US||2|2|1|1
+00700067|GraphicLayerRecommendedDisplayRGBValue|US||3|3|1|1
+00701206|CompositingMethod|CS||1|1|1|1
+00741024|BeamOrderIndexTrial|IS||1|1|1|1
+00741038|DoubleExposureMetersetTrial|DS||1|1|1|1
+0074103A|DoubleExposureFieldDeltaTrial|DS||4|4|1|1
+00741220|RelatedProcedureStepSequence|SQ||1|1|1|1
+00741222|ProcedureStepRelationshipType|LO||1|1|1|1
+00880904|TopicTitle|LO||1|1|1|1
+00880906|TopicSubject|ST||1|1|1|1
+00880910|TopicAuthor|LO||1|1|1|1
+00880912|TopicKeywords|LO||1|32|1|1
+20000062|ColorImagePrintingFlag|CS||1|1|1|1
+20000063|CollationFlag|CS||1|1|1|1
+20000065|AnnotationFlag|CS||1|1|1|1
+20000067|ImageOverlayFlag|CS||1|1|1|1
+20000069|PresentationLUTFlag|CS||1|1|1|1
+2000006A|ImageBoxPresentationLUTFlag|CS||1|1|1|1
+20000510|ReferencedStoredPrintSequence|SQ||1|1|1|1
+20200130|ReferencedImageOverlayBoxSequence|SQ||1|1|1|1
+20200140|ReferencedVOILUTBoxSequence|SQ||1|1|1|1
+20400010|ReferencedOverlayPlaneSequence|SQ||1|1|1|1
+20400011|ReferencedOverlayPlaneGroups|US||1|99|1|1
+20400020|OverlayPixelDataSequence|SQ||1|1|1|1
+20400060|OverlayMagnificationType|CS||1|1|1|1
+20400070|OverlaySmoothingType|CS||1|1|1|1
+20400072|OverlayOrImageMagnification|CS||1|1|1|1
+20400074|MagnifyToNumberOfColumns|US||1|1|1|1
+20400080|OverlayForegroundDensity|CS||1|1|1|1
+20400082|OverlayBackgroundDensity|CS||1|1|1|1
+20400090|OverlayMode|CS||1|1|1|1
+20400100|ThresholdDensity|CS||1|1|1|1
+20400500|ReferencedImageBoxSequenceRetired|SQ||1|1|1|1
+21000010|PrintJobID|SH||1|1|1|1
+21000500|ReferencedPrintJobSequencePullStoredPrint|SQ||1|1|1|1
+21100099|PrintQueueID|SH||1|1|1|1
+21200010|QueueStatus|CS||1|1|1|1
+21200050|PrintJobDescriptionSequence|SQ||1|1|1|1
+21200070|ReferencedPrintJobSequence|SQ||1|1|1|1
+21300010|PrintManagementCapabilitiesSequence|SQ||1|1|1|1
+21300015|PrinterCharacteristicsSequence|SQ||1|1|1|1
+21300030|FilmBoxContentSequence|SQ||1|1|1|1
+21300040|ImageBoxContentSequence|SQ||1|1|1|1
+21300050|AnnotationContentSequence|SQ||1|1|1|1
+21300060|ImageOverlayBoxContentSequence|SQ||1|1|1|1
+21300080|PresentationLUTContentSequence|SQ||1|1|1|1
+30060044|ContourSlabThickness|DS||1|1|1|1
+30060045|ContourOffsetVector|DS||3|3|1|1
+30060049|AttachedContours|IS||1|0|1|1
+300600B9|AdditionalRTROIIdentificationCodeSequence|SQ||1|1|1|1
+300600C0|FrameOfReferenceRelationshipSequence|SQ||1|1|1|1
+300600C2|RelatedFrameOfReferenceUID|UI||1|1|1|1
+300600C4|FrameOfReferenceTransformationType|CS||1|1|1|1
+300A000B|TreatmentSites|LO||1|0|1|1
+300A0082|BeamDoseSpecificationPoint|DS||3|3|1|1
+300A008D|AverageBeamDosePointDepth|FL||1|1|1|1
+300A008E|AverageBeamDosePointEquivalentDepth|FL||1|1|1|1
+300A008F|AverageBeamDosePointSSD|FL||1|1|1|1
+300A0632|ReferencedRTPatientSetupSequence|SQ||1|1|1|1
+300A0650|PatientSetupUID|UI||1|1|1|1
+40000010|Arbitrary|LT||1|1|1|1
+40004000|TextComments|LT||1|1|1|1
+40080040|ResultsID|SH||1|1|1|1
+40080042|ResultsIDIssuer|LO||1|1|1|1
+40080050|ReferencedInterpretationSequence|SQ||1|1|1|1
+400800FF|ReportProductionStatusTrial|CS||1|1|1|1
+40080100|InterpretationRecordedDate|DA||1|1|1|1
+40080101|InterpretationRecordedTime|TM||1|1|1|1
+40080102|InterpretationRecorder|PN||1|1|1|1
+40080103|ReferenceToRecordedSound|LO||1|1|1|1
+40080108|InterpretationTranscriptionDate|DA||1|1|1|1
+40080109|InterpretationTranscriptionTime|TM||1|1|1|1
+4008010A|InterpretationTranscriber|PN||1|1|1|1
+4008010B|InterpretationText|ST||1|1|1|1
+4008010C|InterpretationAuthor|PN||1|1|1|1
+40080111|InterpretationApproverSequence|SQ||1|1|1|1
+40080112|InterpretationApprovalDate|DA||1|1|1|1
+40080113|InterpretationApprovalTime|TM||1|1|1|1
+40080114|PhysicianApprovingInterpretation|PN||1|1|1|1
+40080115|InterpretationDiagnosisDescription|LT||1|1|1|1
+40080117|InterpretationDiagnosisCodeSequence|SQ||1|1|1|1
+40080118|ResultsDistributionListSequence|SQ||1|1|1|1
+40080119|DistributionName|PN||1|1|1|1
+4008011A|DistributionAddress|LO||1|1|1|1
+40080200|InterpretationID|SH||1|1|1|1
+40080202|InterpretationIDIssuer|LO||1|1|1|1
+40080210|InterpretationTypeID|CS||1|1|1|1
+40080212|InterpretationStatusID|CS||1|1|1|1
+40080300|Impressions|ST||1|1|1|1
+40084000|ResultsComments|ST||1|1|1|1
+7FE00020|CoefficientsSDVN|OW||1|1|1|1
+7FE00030|CoefficientsSDHN|OW||1|1|1|1
+7FE00040|CoefficientsSDDN|OW||1|1|1|1
+00280410|RowsForNthOrderCoefficients|US||1|1|1|1
+00280411|ColumnsForNthOrderCoefficients|US||1|1|1|1
+00280412|CoefficientCoding|LO||1|0|1|1
+00280413|CoefficientCodingPointers|AT||1|0|1|1
+00280800|CodeLabel|CS||1|0|1|1
+00280802|NumberOfTables|US||1|1|1|1
+00280803|CodeTableLocation|AT||1|0|1|1
+00280804|BitsForCodeWord|US||1|1|1|1
+00280808|ImageDataLocation|AT||1|0|1|1
+10000010|EscapeTriplet|US||3|3|1|1
+10000011|RunLengthTriplet|US||3|3|1|1
+10000012|HuffmanTableSize|US||1|1|1|1
+10000013|HuffmanTableTriplet|US||3|3|1|1
+10000014|ShiftTableSize|US||1|1|1|1
+10000015|ShiftTableTriplet|US||3|3|1|1
+10100004|ZonalMap|US||1|0|1|1
+"""u8;
 
-    private static DicomRangeEntry[] CreateRanged() =>
-    [
-        new(0x6000, 0x60FF, 'e', 0x0010, 0x0010, 'u', new(0x60000010u, "OverlayRows", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0011, 0x0011, 'u', new(0x60000011u, "OverlayColumns", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0015, 0x0015, 'u', new(0x60000015u, "NumberOfFramesInOverlay", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0022, 0x0022, 'u', new(0x60000022u, "OverlayDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0040, 0x0040, 'u', new(0x60000040u, "OverlayType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0045, 0x0045, 'u', new(0x60000045u, "OverlaySubtype", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0050, 0x0050, 'u', new(0x60000050u, "OverlayOrigin", DicomVR.SS, DicomVR.None, 2, 2, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0051, 0x0051, 'u', new(0x60000051u, "ImageFrameOrigin", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0100, 0x0100, 'u', new(0x60000100u, "OverlayBitsAllocated", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x0102, 0x0102, 'u', new(0x60000102u, "OverlayBitPosition", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x1001, 0x1001, 'u', new(0x60001001u, "OverlayActivationLayer", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x1301, 0x1301, 'u', new(0x60001301u, "ROIArea", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x1302, 0x1302, 'u', new(0x60001302u, "ROIMean", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x1303, 0x1303, 'u', new(0x60001303u, "ROIStandardDeviation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x1500, 0x1500, 'u', new(0x60001500u, "OverlayLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6000, 0x60FF, 'e', 0x3000, 0x3000, 'u', new(0x60003000u, "OverlayData", DicomVR.OW, DicomVR.OB, 1, 1, 1, false)),
-        new(0x0020, 0x0020, 'u', 0x3100, 0x31FF, 'e', new(0x00203100u, "SourceImageIDs", DicomVR.CS, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0005, 0x0005, 'u', new(0x50000005u, "CurveDimensions", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0010, 0x0010, 'u', new(0x50000010u, "NumberOfPoints", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0020, 0x0020, 'u', new(0x50000020u, "TypeOfData", DicomVR.CS, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0022, 0x0022, 'u', new(0x50000022u, "CurveDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0030, 0x0030, 'u', new(0x50000030u, "AxisUnits", DicomVR.SH, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0040, 0x0040, 'u', new(0x50000040u, "AxisLabels", DicomVR.SH, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0103, 0x0103, 'u', new(0x50000103u, "DataValueRepresentation", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0104, 0x0104, 'u', new(0x50000104u, "MinimumCoordinateValue", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0105, 0x0105, 'u', new(0x50000105u, "MaximumCoordinateValue", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0106, 0x0106, 'u', new(0x50000106u, "CurveRange", DicomVR.SH, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0110, 0x0110, 'u', new(0x50000110u, "CurveDataDescriptor", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0112, 0x0112, 'u', new(0x50000112u, "CoordinateStartValue", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x0114, 0x0114, 'u', new(0x50000114u, "CoordinateStepValue", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x1001, 0x1001, 'u', new(0x50001001u, "CurveActivationLayer", DicomVR.CS, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2000, 0x2000, 'u', new(0x50002000u, "AudioType", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2002, 0x2002, 'u', new(0x50002002u, "AudioSampleFormat", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2004, 0x2004, 'u', new(0x50002004u, "NumberOfChannels", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2006, 0x2006, 'u', new(0x50002006u, "NumberOfSamples", DicomVR.UL, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2008, 0x2008, 'u', new(0x50002008u, "SampleRate", DicomVR.UL, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x200A, 0x200A, 'u', new(0x5000200Au, "TotalTime", DicomVR.UL, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x200C, 0x200C, 'u', new(0x5000200Cu, "AudioSampleData", DicomVR.OW, DicomVR.OB, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x200E, 0x200E, 'u', new(0x5000200Eu, "AudioComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2500, 0x2500, 'u', new(0x50002500u, "CurveLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2600, 0x2600, 'u', new(0x50002600u, "CurveReferencedOverlaySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x2610, 0x2610, 'u', new(0x50002610u, "CurveReferencedOverlayGroup", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x5000, 0x50FF, 'e', 0x3000, 0x3000, 'u', new(0x50003000u, "CurveData", DicomVR.OW, DicomVR.OB, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0012, 0x0012, 'u', new(0x60000012u, "OverlayPlanes", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0052, 0x0052, 'u', new(0x60000052u, "OverlayPlaneOrigin", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0060, 0x0060, 'u', new(0x60000060u, "OverlayCompressionCode", DicomVR.CS, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0061, 0x0061, 'u', new(0x60000061u, "OverlayCompressionOriginator", DicomVR.SH, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0062, 0x0062, 'u', new(0x60000062u, "OverlayCompressionLabel", DicomVR.SH, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0063, 0x0063, 'u', new(0x60000063u, "OverlayCompressionDescription", DicomVR.CS, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0066, 0x0066, 'u', new(0x60000066u, "OverlayCompressionStepPointers", DicomVR.AT, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0068, 0x0068, 'u', new(0x60000068u, "OverlayRepeatInterval", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0069, 0x0069, 'u', new(0x60000069u, "OverlayBitsGrouped", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0110, 0x0110, 'u', new(0x60000110u, "OverlayFormat", DicomVR.CS, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0200, 0x0200, 'u', new(0x60000200u, "OverlayLocation", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0800, 0x0800, 'u', new(0x60000800u, "OverlayCodeLabel", DicomVR.CS, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0802, 0x0802, 'u', new(0x60000802u, "OverlayNumberOfTables", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0803, 0x0803, 'u', new(0x60000803u, "OverlayCodeTableLocation", DicomVR.AT, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x0804, 0x0804, 'u', new(0x60000804u, "OverlayBitsForCodeWord", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1100, 0x1100, 'u', new(0x60001100u, "OverlayDescriptorGray", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1101, 0x1101, 'u', new(0x60001101u, "OverlayDescriptorRed", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1102, 0x1102, 'u', new(0x60001102u, "OverlayDescriptorGreen", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1103, 0x1103, 'u', new(0x60001103u, "OverlayDescriptorBlue", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1200, 0x1200, 'u', new(0x60001200u, "OverlaysGray", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1201, 0x1201, 'u', new(0x60001201u, "OverlaysRed", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1202, 0x1202, 'u', new(0x60001202u, "OverlaysGreen", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x1203, 0x1203, 'u', new(0x60001203u, "OverlaysBlue", DicomVR.US, DicomVR.None, 1, 0, 1, true)),
-        new(0x6000, 0x60FF, 'e', 0x4000, 0x4000, 'u', new(0x60004000u, "OverlayComments", DicomVR.LT, DicomVR.None, 1, 1, 1, true)),
-        new(0x7F00, 0x7FFF, 'e', 0x0010, 0x0010, 'u', new(0x7F000010u, "VariablePixelData", DicomVR.OW, DicomVR.OB, 1, 1, 1, true)),
-        new(0x7F00, 0x7FFF, 'e', 0x0011, 0x0011, 'u', new(0x7F000011u, "VariableNextDataGroup", DicomVR.US, DicomVR.None, 1, 1, 1, true)),
-        new(0x7F00, 0x7FFF, 'e', 0x0020, 0x0020, 'u', new(0x7F000020u, "VariableCoefficientsSDVN", DicomVR.OW, DicomVR.None, 1, 1, 1, true)),
-        new(0x7F00, 0x7FFF, 'e', 0x0030, 0x0030, 'u', new(0x7F000030u, "VariableCoefficientsSDHN", DicomVR.OW, DicomVR.None, 1, 1, 1, true)),
-        new(0x7F00, 0x7FFF, 'e', 0x0040, 0x0040, 'u', new(0x7F000040u, "VariableCoefficientsSDDN", DicomVR.OW, DicomVR.None, 1, 1, 1, true)),
-        new(0x0009, 0xFFFF, 'o', 0x0000, 0x0000, 'u', new(0x00090000u, "PrivateGroupLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0xFFFF, 'o', 0x0010, 0x00FF, 'u', new(0x00090010u, "PrivateCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0001, 0x0007, 'o', 0x0000, 0x0000, 'u', new(0x00010000u, "IllegalGroupLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0001, 0x0007, 'o', 0x0010, 0x00FF, 'u', new(0x00010010u, "IllegalPrivateCreator", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0000, 0xFFFF, 'u', 0x0000, 0x0000, 'u', new(0x00000000u, "GenericGroupLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-    ];
+    // Group from|group to|group parity|element from|element to|element parity|then the entry as above
+    private static ReadOnlySpan<byte> RangedRows => """
+6000|60FF|e|0010|0010|u|60000010|OverlayRows|US||1|1|1|0
+6000|60FF|e|0011|0011|u|60000011|OverlayColumns|US||1|1|1|0
+6000|60FF|e|0015|0015|u|60000015|NumberOfFramesInOverlay|IS||1|1|1|0
+6000|60FF|e|0022|0022|u|60000022|OverlayDescription|LO||1|1|1|0
+6000|60FF|e|0040|0040|u|60000040|OverlayType|CS||1|1|1|0
+6000|60FF|e|0045|0045|u|60000045|OverlaySubtype|LO||1|1|1|0
+6000|60FF|e|0050|0050|u|60000050|OverlayOrigin|SS||2|2|1|0
+6000|60FF|e|0051|0051|u|60000051|ImageFrameOrigin|US||1|1|1|0
+6000|60FF|e|0100|0100|u|60000100|OverlayBitsAllocated|US||1|1|1|0
+6000|60FF|e|0102|0102|u|60000102|OverlayBitPosition|US||1|1|1|0
+6000|60FF|e|1001|1001|u|60001001|OverlayActivationLayer|CS||1|1|1|0
+6000|60FF|e|1301|1301|u|60001301|ROIArea|IS||1|1|1|0
+6000|60FF|e|1302|1302|u|60001302|ROIMean|DS||1|1|1|0
+6000|60FF|e|1303|1303|u|60001303|ROIStandardDeviation|DS||1|1|1|0
+6000|60FF|e|1500|1500|u|60001500|OverlayLabel|LO||1|1|1|0
+6000|60FF|e|3000|3000|u|60003000|OverlayData|OW|OB|1|1|1|0
+0020|0020|u|3100|31FF|e|00203100|SourceImageIDs|CS||1|0|1|1
+5000|50FF|e|0005|0005|u|50000005|CurveDimensions|US||1|1|1|1
+5000|50FF|e|0010|0010|u|50000010|NumberOfPoints|US||1|1|1|1
+5000|50FF|e|0020|0020|u|50000020|TypeOfData|CS||1|1|1|1
+5000|50FF|e|0022|0022|u|50000022|CurveDescription|LO||1|1|1|1
+5000|50FF|e|0030|0030|u|50000030|AxisUnits|SH||1|0|1|1
+5000|50FF|e|0040|0040|u|50000040|AxisLabels|SH||1|0|1|1
+5000|50FF|e|0103|0103|u|50000103|DataValueRepresentation|US||1|1|1|1
+5000|50FF|e|0104|0104|u|50000104|MinimumCoordinateValue|US||1|0|1|1
+5000|50FF|e|0105|0105|u|50000105|MaximumCoordinateValue|US||1|0|1|1
+5000|50FF|e|0106|0106|u|50000106|CurveRange|SH||1|0|1|1
+5000|50FF|e|0110|0110|u|50000110|CurveDataDescriptor|US||1|0|1|1
+5000|50FF|e|0112|0112|u|50000112|CoordinateStartValue|US||1|0|1|1
+5000|50FF|e|0114|0114|u|50000114|CoordinateStepValue|US||1|0|1|1
+5000|50FF|e|1001|1001|u|50001001|CurveActivationLayer|CS||1|1|1|1
+5000|50FF|e|2000|2000|u|50002000|AudioType|US||1|1|1|1
+5000|50FF|e|2002|2002|u|50002002|AudioSampleFormat|US||1|1|1|1
+5000|50FF|e|2004|2004|u|50002004|NumberOfChannels|US||1|1|1|1
+5000|50FF|e|2006|2006|u|50002006|NumberOfSamples|UL||1|1|1|1
+5000|50FF|e|2008|2008|u|50002008|SampleRate|UL||1|1|1|1
+5000|50FF|e|200A|200A|u|5000200A|TotalTime|UL||1|1|1|1
+5000|50FF|e|200C|200C|u|5000200C|AudioSampleData|OW|OB|1|1|1|1
+5000|50FF|e|200E|200E|u|5000200E|AudioComments|LT||1|1|1|1
+5000|50FF|e|2500|2500|u|50002500|CurveLabel|LO||1|1|1|1
+5000|50FF|e|2600|2600|u|50002600|CurveReferencedOverlaySequence|SQ||1|1|1|1
+5000|50FF|e|2610|2610|u|50002610|CurveReferencedOverlayGroup|US||1|1|1|1
+5000|50FF|e|3000|3000|u|50003000|CurveData|OW|OB|1|1|1|1
+6000|60FF|e|0012|0012|u|60000012|OverlayPlanes|US||1|1|1|1
+6000|60FF|e|0052|0052|u|60000052|OverlayPlaneOrigin|US||1|1|1|1
+6000|60FF|e|0060|0060|u|60000060|OverlayCompressionCode|CS||1|1|1|1
+6000|60FF|e|0061|0061|u|60000061|OverlayCompressionOriginator|SH||1|1|1|1
+6000|60FF|e|0062|0062|u|60000062|OverlayCompressionLabel|SH||1|1|1|1
+6000|60FF|e|0063|0063|u|60000063|OverlayCompressionDescription|CS||1|1|1|1
+6000|60FF|e|0066|0066|u|60000066|OverlayCompressionStepPointers|AT||1|0|1|1
+6000|60FF|e|0068|0068|u|60000068|OverlayRepeatInterval|US||1|1|1|1
+6000|60FF|e|0069|0069|u|60000069|OverlayBitsGrouped|US||1|1|1|1
+6000|60FF|e|0110|0110|u|60000110|OverlayFormat|CS||1|1|1|1
+6000|60FF|e|0200|0200|u|60000200|OverlayLocation|US||1|1|1|1
+6000|60FF|e|0800|0800|u|60000800|OverlayCodeLabel|CS||1|0|1|1
+6000|60FF|e|0802|0802|u|60000802|OverlayNumberOfTables|US||1|1|1|1
+6000|60FF|e|0803|0803|u|60000803|OverlayCodeTableLocation|AT||1|0|1|1
+6000|60FF|e|0804|0804|u|60000804|OverlayBitsForCodeWord|US||1|1|1|1
+6000|60FF|e|1100|1100|u|60001100|OverlayDescriptorGray|US||1|1|1|1
+6000|60FF|e|1101|1101|u|60001101|OverlayDescriptorRed|US||1|1|1|1
+6000|60FF|e|1102|1102|u|60001102|OverlayDescriptorGreen|US||1|1|1|1
+6000|60FF|e|1103|1103|u|60001103|OverlayDescriptorBlue|US||1|1|1|1
+6000|60FF|e|1200|1200|u|60001200|OverlaysGray|US||1|0|1|1
+6000|60FF|e|1201|1201|u|60001201|OverlaysRed|US||1|0|1|1
+6000|60FF|e|1202|1202|u|60001202|OverlaysGreen|US||1|0|1|1
+6000|60FF|e|1203|1203|u|60001203|OverlaysBlue|US||1|0|1|1
+6000|60FF|e|4000|4000|u|60004000|OverlayComments|LT||1|1|1|1
+7F00|7FFF|e|0010|0010|u|7F000010|VariablePixelData|OW|OB|1|1|1|1
+7F00|7FFF|e|0011|0011|u|7F000011|VariableNextDataGroup|US||1|1|1|1
+7F00|7FFF|e|0020|0020|u|7F000020|VariableCoefficientsSDVN|OW||1|1|1|1
+7F00|7FFF|e|0030|0030|u|7F000030|VariableCoefficientsSDHN|OW||1|1|1|1
+7F00|7FFF|e|0040|0040|u|7F000040|VariableCoefficientsSDDN|OW||1|1|1|1
+0009|FFFF|o|0000|0000|u|00090000|PrivateGroupLength|UL||1|1|1|0
+0009|FFFF|o|0010|00FF|u|00090010|PrivateCreator|LO||1|1|1|0
+0001|0007|o|0000|0000|u|00010000|IllegalGroupLength|UL||1|1|1|0
+0001|0007|o|0010|00FF|u|00010010|IllegalPrivateCreator|LO||1|1|1|0
+0000|FFFF|u|0000|0000|u|00000000|GenericGroupLength|UL||1|1|1|0
+"""u8;
 }
 
 /// <summary>Every standard tag by keyword (PS3.6), e.g. <c>DicomTags.PatientName</c>; retired ones included.</summary>

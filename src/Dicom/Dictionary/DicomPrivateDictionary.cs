@@ -21,6 +21,17 @@ public static partial class DicomPrivateDictionary
 
     public static int Count => All.Length;
 
+    private static DicomPrivateEntry[] Create()
+    {
+        var entries = new List<DicomPrivateEntry>(3000);
+        for (var rows = new DictionaryRows(Rows); rows.MoveNext();)
+        {
+            var (groupFrom, groupTo, creator, element) = ((ushort)rows.Hex(), (ushort)rows.Hex(), rows.Text(), (byte)rows.Hex());
+            entries.Add(new(groupFrom, groupTo, creator, element, rows.Entry(0, hasRetired: false)));
+        }
+        return [.. entries];
+    }
+
     public static DicomDictionaryEntry? Lookup(ushort group, string creator, byte element)
     {
         if (Exact.TryGetValue((group, creator, element), out var e))

@@ -3,2742 +3,2742 @@ namespace EventSourced.Dicom;
 
 public static partial class DicomPrivateDictionary
 {
-    private static DicomPrivateEntry[] Create() =>
-    [
-        new(0x0019, 0x0019, "1.2.840.113681", 0x10, new(0, "CRImageParamsCommon", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "1.2.840.113681", 0x11, new(0, "CRImageIPParamsSingle", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "1.2.840.113681", 0x12, new(0, "CRImageIPParamsLeft", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "1.2.840.113681", 0x13, new(0, "CRImageIPParamsRight", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0087, 0x0087, "1.2.840.113708.794.1.1.2.0", 0x10, new(0, "MediaType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0087, 0x0087, "1.2.840.113708.794.1.1.2.0", 0x20, new(0, "MediaLocation", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0087, 0x0087, "1.2.840.113708.794.1.1.2.0", 0x50, new(0, "EstimatedRetrieveTime", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x00, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x01, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x02, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x03, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x04, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x05, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x06, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x07, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x08, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x09, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x0A, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x0B, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x0C, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x0D, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x0E, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x0F, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x10, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x11, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x12, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x13, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x14, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ACUSON", 0x15, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "AEGIS_DICOM_2.00", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0005, 0x0005, "AEGIS_DICOM_2.00", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0009, 0x0009, "AEGIS_DICOM_2.00", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "AEGIS_DICOM_2.00", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "AEGIS_DICOM_2.00", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x1369, 0x1369, "AEGIS_DICOM_2.00", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0009, 0x0009, "AGFA", 0x10, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "AGFA", 0x11, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "AGFA", 0x13, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "AGFA", 0x14, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "AGFA", 0x15, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "AGFA PACS Archive Mirroring 1.0", 0x00, new(0, "StudyStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "AGFA PACS Archive Mirroring 1.0", 0x01, new(0, "DateTimeVerified", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS IP", 0x10, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS IP", 0x20, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS IP", 0x30, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS IP", 0x40, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x10, new(0, "Commentline", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x20, new(0, "EdgeEnhancementCoefficient", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x50, new(0, "SceneText", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x60, new(0, "ImageText", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x70, new(0, "PixelShiftHorizontal", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x80, new(0, "PixelShiftVertical", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CAMTRONICS", 0x90, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "CARDIO-D.R. 1.0", 0x00, new(0, "FileLocation", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "CARDIO-D.R. 1.0", 0x01, new(0, "FileSize", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "CARDIO-D.R. 1.0", 0x40, new(0, "AlternateImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x00, new(0, "ImageBlankingShape", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x02, new(0, "ImageBlankingLeftVerticalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x04, new(0, "ImageBlankingRightVerticalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x06, new(0, "ImageBlankingUpperHorizontalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x08, new(0, "ImageBlankingLowerHorizontalEdge", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x10, new(0, "CenterOfCircularImageBlanking", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x12, new(0, "RadiusOfCircularImageBlanking", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "CARDIO-D.R. 1.0", 0x30, new(0, "MaximumImageFrameSize", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "CARDIO-D.R. 1.0", 0x13, new(0, "ImageSequenceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CARDIO-D.R. 1.0", 0x00, new(0, "EdgeEnhancementSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "CARDIO-D.R. 1.0", 0x01, new(0, "ConvolutionKernelSize", DicomVR.US, DicomVR.None, 2, 2, 1, false)),
-        new(0x0029, 0x0029, "CARDIO-D.R. 1.0", 0x02, new(0, "ConvolutionKernelCoefficients", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "CARDIO-D.R. 1.0", 0x03, new(0, "EdgeEnhancementGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "DCMTK_ANONYMIZER", 0x00, new(0, "AnonymizerUIDMap", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "DCMTK_ANONYMIZER", 0x10, new(0, "AnonymizerUIDKey", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "DCMTK_ANONYMIZER", 0x20, new(0, "AnonymizerUIDValue", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "DCMTK_ANONYMIZER", 0x30, new(0, "AnonymizerPatientIDMap", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "DCMTK_ANONYMIZER", 0x40, new(0, "AnonymizerPatientIDKey", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "DCMTK_ANONYMIZER", 0x50, new(0, "AnonymizerPatientIDValue", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x22, new(0, "RouteAET", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x23, new(0, "PCRPrintScale", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x24, new(0, "PCRPrintJobEnd", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x25, new(0, "PCRNoFilmCopies", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x26, new(0, "PCRFilmLayoutPosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x27, new(0, "PCRPrintReportName", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x70, new(0, "RADProtocolPrinter", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x71, new(0, "RADProtocolMedium", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x90, new(0, "UnprocessedFlag", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x91, new(0, "KeyValues", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0x92, new(0, "DestinationPostprocessingFunction", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA0, new(0, "Version", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA1, new(0, "RangingMode", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA2, new(0, "AbdomenBrightness", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA3, new(0, "FixedBrightness", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA4, new(0, "DetailContrast", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA5, new(0, "ContrastBalance", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA6, new(0, "StructureBoost", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA7, new(0, "StructurePreference", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA8, new(0, "NoiseRobustness", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xA9, new(0, "NoiseDoseLimit", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xAA, new(0, "NoiseDoseStep", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xAB, new(0, "NoiseFrequencyLimit", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xAC, new(0, "WeakContrastLimit", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xAD, new(0, "StrongContrastLimit", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xAE, new(0, "StructureBoostOffset", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xAF, new(0, "SmoothGain", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB0, new(0, "MeasureField1", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB1, new(0, "MeasureField2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB2, new(0, "KeyPercentile1", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB3, new(0, "KeyPercentile2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB4, new(0, "DensityLUT", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB5, new(0, "Brightness", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DIDI TO PCR 1.1", 0xB6, new(0, "Gamma", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0089, 0x0089, "DIDI TO PCR 1.1", 0x10, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "DIGISCAN IMAGE", 0x31, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "DIGISCAN IMAGE", 0x32, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "DIGISCAN IMAGE", 0x33, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "DIGISCAN IMAGE", 0x34, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x7001, 0x70FF, "DLX_ANNOT_01", 0x04, new(0, "TextAnnotation", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x7001, 0x70FF, "DLX_ANNOT_01", 0x05, new(0, "Box", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x7001, 0x70FF, "DLX_ANNOT_01", 0x07, new(0, "ArrowEnd", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0015, 0x0015, "DLX_EXAMS_01", 0x01, new(0, "StenosisCalibrationRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0015, 0x0015, "DLX_EXAMS_01", 0x02, new(0, "StenosisMagnification", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0015, 0x0015, "DLX_EXAMS_01", 0x03, new(0, "CardiacCalibrationRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "DLX_LKUP_01", 0x01, new(0, "GrayPaletteColorLookupTableDescriptor", DicomVR.US, DicomVR.None, 3, 3, 1, false)),
-        new(0x6001, 0x60FF, "DLX_LKUP_01", 0x02, new(0, "GrayPaletteColorLookupTableData", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "DLX_PATNT_01", 0x01, new(0, "PatientDOB", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x01, new(0, "AngleValueLArm", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x02, new(0, "AngleValuePArm", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x03, new(0, "AngleValueCArm", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x04, new(0, "AngleLabelLArm", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x05, new(0, "AngleLabelPArm", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x06, new(0, "AngleLabelCArm", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x07, new(0, "ProcedureName", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x08, new(0, "ExamName", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x09, new(0, "PatientSize", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x0A, new(0, "RecordView", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x10, new(0, "InjectorDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x11, new(0, "AutoInject", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x14, new(0, "AcquisitionMode", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x15, new(0, "CameraRotationEnabled", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x16, new(0, "ReverseSweep", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x17, new(0, "SpatialFilterStrength", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x18, new(0, "ZoomFactor", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x19, new(0, "XZoomCenter", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x1A, new(0, "YZoomCenter", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x1B, new(0, "Focus", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x1C, new(0, "Dose", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x1D, new(0, "SideMark", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x1E, new(0, "PercentageLandscape", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "DLX_SERIE_01", 0x1F, new(0, "ExposureDuration", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x01, new(0, "DataDictionaryVersion", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x14, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x22, new(0, "Unknown", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x23, new(0, "Unknown", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x24, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x25, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x00E1, 0x00E1, "ELSCINT1", 0x40, new(0, "OffsetFromCTMRImages", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x00, new(0, "ImplementationVersion", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x20, new(0, "RelativeTablePosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x21, new(0, "RelativeTableHeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x30, new(0, "SurviewDirection", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x31, new(0, "SurviewLength", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x50, new(0, "ImageViewType", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x70, new(0, "BatchNumber", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x71, new(0, "BatchSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0601, 0x0601, "ELSCINT1", 0x72, new(0, "BatchSliceNumber", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x04, new(0, "ImageControlUnit", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x05, new(0, "ImageUID", DicomVR.OW, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x06, new(0, "RouteImageUID", DicomVR.OW, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x08, new(0, "ImageDisplayInformationVersionNo", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x09, new(0, "PatientInformationVersionNo", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x0C, new(0, "FilmUID", DicomVR.OW, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x10, new(0, "ExposureUnitTypeCode", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x80, new(0, "KanjiHospitalName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x90, new(0, "DistributionCode", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0x92, new(0, "KanjiDepartmentName", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FDMS 1.0", 0xF0, new(0, "BlackeningProcessFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x15, new(0, "KanjiBodyPartForExposure", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x32, new(0, "KanjiMenuName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x40, new(0, "ImageProcessingType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x50, new(0, "EDRMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x60, new(0, "RadiographersCode", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x70, new(0, "SplitExposureFormat", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x71, new(0, "NoOfSplitExposureFrames", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x80, new(0, "ReadingPositionSpecification", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x81, new(0, "ReadingSensitivityCenter", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x90, new(0, "FilmAnnotationCharacterString1", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "FDMS 1.0", 0x91, new(0, "FilmAnnotationCharacterString2", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "FDMS 1.0", 0x10, new(0, "FCRImageID", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "FDMS 1.0", 0x30, new(0, "SetNo", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "FDMS 1.0", 0x40, new(0, "ImageNoInTheSet", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "FDMS 1.0", 0x50, new(0, "PairProcessingInformation", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "FDMS 1.0", 0x80, new(0, "EquipmentTypeSpecificInformation", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "FDMS 1.0", 0x10, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "FDMS 1.0", 0x20, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "FDMS 1.0", 0x30, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x10, new(0, "RelativeLightEmissionAmountSk", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x11, new(0, "TermOfCorrectionForEachIPTypeSt", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x12, new(0, "ReadingGainGp", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x13, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x15, new(0, "Unknown", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x20, new(0, "Unknown", DicomVR.US, DicomVR.None, 2, 2, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x21, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x30, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x31, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x32, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x33, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x34, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x40, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x41, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x42, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x43, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x50, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x51, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x52, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x53, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x60, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x61, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x62, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x63, new(0, "Unknown", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x70, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x71, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x72, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x73, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x74, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x80, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x81, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x82, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x83, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x84, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x90, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x91, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x92, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x93, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x94, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x95, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0x96, new(0, "Unknown", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0xA0, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0xA1, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0xA2, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "FDMS 1.0", 0xA3, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x10, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x20, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x30, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x40, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x50, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x60, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x70, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0x80, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0xA0, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0xA1, new(0, "Unknown", DicomVR.CS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0xA2, new(0, "Unknown", DicomVR.CS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0027, 0x0027, "FDMS 1.0", 0xA3, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "FDMS 1.0", 0x20, new(0, "ImageScanningDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "FDMS 1.0", 0x30, new(0, "ExtendedReadingSizeValue", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "FDMS 1.0", 0x34, new(0, "MagnificationReductionRatio", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "FDMS 1.0", 0x44, new(0, "LineDensityCode", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "FDMS 1.0", 0x50, new(0, "DataCompressionCode", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2011, 0x2011, "FDMS 1.0", 0x11, new(0, "ImagePosition SpecifyingFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x50F1, 0x50F1, "FDMS 1.0", 0x06, new(0, "EnergySubtractionParam", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x50F1, 0x50F1, "FDMS 1.0", 0x07, new(0, "SubtractionRegistrationResult", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x50F1, 0x50F1, "FDMS 1.0", 0x08, new(0, "EnergySubtractionParam2", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x50F1, 0x50F1, "FDMS 1.0", 0x09, new(0, "AfinConversionCoefficient", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x50F1, 0x50F1, "FDMS 1.0", 0x10, new(0, "FilmOutputFormat", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x50F1, 0x50F1, "FDMS 1.0", 0x20, new(0, "ImageProcessingModificationFlag", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "FFP DATA", 0x01, new(0, "CRHeaderInformation", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE ??? From Adantage Review CS", 0x30, new(0, "CREDRMode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE ??? From Adantage Review CS", 0x40, new(0, "CRLatitude", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE ??? From Adantage Review CS", 0x50, new(0, "CRGroupNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE ??? From Adantage Review CS", 0x70, new(0, "CRImageSerialNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE ??? From Adantage Review CS", 0x80, new(0, "CRBarCodeNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE ??? From Adantage Review CS", 0x90, new(0, "CRFilmOutputExposures", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0x24, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0x25, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0x3E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0x3F, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0x42, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0x43, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0xF8, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_ACQU_01", 0xFB, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x01, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x02, new(0, "NumberOfCellsInDetector", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x03, new(0, "CellNumberAtTheta", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x04, new(0, "CellSpacing", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x05, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x06, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x0E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x0F, new(0, "HorizontalFrameOfReference", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x11, new(0, "SeriesContrast", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x12, new(0, "LastPseq", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x13, new(0, "StartNumberForBaseline", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x14, new(0, "End NumberForBaseline", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x15, new(0, "StartNumberForEnhancedScans", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x16, new(0, "EndNumberForEnhancedScans", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x17, new(0, "SeriesPlane", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x18, new(0, "FirstScanRAS", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x19, new(0, "FirstScanLocation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x1A, new(0, "LastScanRAS", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x1B, new(0, "LastScanLocation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x1E, new(0, "DisplayFieldOfView", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x20, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x22, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x23, new(0, "TableSpeed", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x24, new(0, "MidScanTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x25, new(0, "MidScanFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x26, new(0, "DegreesOfAzimuth", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x27, new(0, "GantryPeriod", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x2A, new(0, "XrayOnPosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x2B, new(0, "XrayOffPosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x2C, new(0, "NumberOfTriggers", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x2D, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x2E, new(0, "AngleOfFirstView", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x2F, new(0, "TriggerFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x39, new(0, "ScanFOVType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x3A, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x3B, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x3C, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x3E, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x3F, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x40, new(0, "StatReconFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x41, new(0, "ComputeType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x42, new(0, "SegmentNumber", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x43, new(0, "TotalSegmentsRequested", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x44, new(0, "InterscanDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x47, new(0, "ViewCompressionFactor", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x48, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x49, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x4A, new(0, "TotalNumberOfRefChannels", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x4B, new(0, "DataSizeForScanData", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x52, new(0, "ReconPostProcessingFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x54, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x57, new(0, "CTWaterNumber", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x58, new(0, "CTBoneNumber", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x5A, new(0, "AcquisitionDuration", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x5D, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x5E, new(0, "NumberOfChannels1To512", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x5F, new(0, "IncrementBetweenChannels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x60, new(0, "StartingView", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x61, new(0, "NumberOfViews", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x62, new(0, "IncrementBetweenViews", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x6A, new(0, "DependantOnNumberOfViewsProcessed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x6B, new(0, "FieldOfViewInDetectorCells", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x70, new(0, "ValueOfBackProjectionButton", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x71, new(0, "SetIfFatqEstimatesWereUsed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x72, new(0, "ZChannelAvgOverViews", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x73, new(0, "AvgOfLeftRefChannelsOverViews", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x74, new(0, "MaxLeftChannelOverViews", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x75, new(0, "AvgOfRightRefChannelsOverViews", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x76, new(0, "MaxRightChannelOverViews", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x7D, new(0, "SecondEcho", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x7E, new(0, "NumberOfEchos", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x7F, new(0, "TableDelta", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x81, new(0, "Contiguous", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x82, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x83, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x84, new(0, "PeakSAR", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x85, new(0, "MonitorSAR", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x86, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x87, new(0, "CardiacRepetition Time", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x88, new(0, "ImagesPerCardiacCycle", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x8A, new(0, "ActualReceiveGainAnalog", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x8B, new(0, "ActualReceiveGainDigital", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x8D, new(0, "DelayAfterTrigger", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x8F, new(0, "SwapPhaseFrequency", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x90, new(0, "PauseInterval", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x91, new(0, "PulseTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x92, new(0, "SliceOffsetOnFrequencyAxis", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x93, new(0, "CenterFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x94, new(0, "TransmitGain", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x95, new(0, "AnalogReceiverGain", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x96, new(0, "DigitalReceiverGain", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x97, new(0, "BitmapDefiningCVs", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x98, new(0, "CenterFrequencyMethod", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x99, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x9B, new(0, "PulseSequenceMode", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x9C, new(0, "PulseSequenceName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x9D, new(0, "PulseSequenceDate", DicomVR.DT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x9E, new(0, "InternalPulseSequenceName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0x9F, new(0, "TransmittingCoil", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA0, new(0, "SurfaceCoilType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA1, new(0, "ExtremityCoilFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA2, new(0, "RawDataRunNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA3, new(0, "CalibratedFieldStrength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA4, new(0, "SATFatWaterBone", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA5, new(0, "ReceiveBandwidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA7, new(0, "UserData0", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA8, new(0, "UserData1", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xA9, new(0, "UserData2", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xAA, new(0, "UserData3", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xAB, new(0, "UserData4", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xAC, new(0, "UserData5", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xAD, new(0, "UserData6", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xAE, new(0, "UserData7", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xAF, new(0, "UserData8", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB0, new(0, "UserData9", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB1, new(0, "UserData10", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB2, new(0, "UserData11", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB3, new(0, "UserData12", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB4, new(0, "UserData13", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB5, new(0, "UserData14", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB6, new(0, "UserData15", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB7, new(0, "UserData16", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB8, new(0, "UserData17", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xB9, new(0, "UserData18", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xBA, new(0, "UserData19", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xBB, new(0, "UserData20", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xBC, new(0, "UserData21", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xBD, new(0, "UserData22", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xBE, new(0, "ProjectionAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC0, new(0, "SaturationPlanes", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC1, new(0, "SurfaceCoilIntensityCorrectionFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC2, new(0, "SATLocationR", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC3, new(0, "SATLocationL", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC4, new(0, "SATLocationA", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC5, new(0, "SATLocationP", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC6, new(0, "SATLocationH", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC7, new(0, "SATLocationF", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC8, new(0, "SATThicknessRL", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xC9, new(0, "SATThicknessAP", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xCA, new(0, "SATThicknessHF", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xCB, new(0, "PrescribedFlowAxis", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xCC, new(0, "VelocityEncoding", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xCD, new(0, "ThicknessDisclaimer", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xCE, new(0, "PrescanType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xCF, new(0, "PrescanStatus", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD0, new(0, "RawDataType", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD2, new(0, "ProjectionAlgorithm", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD3, new(0, "ProjectionAlgorithm", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD4, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD5, new(0, "FractionalEcho", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD6, new(0, "PrepPulse", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD7, new(0, "CardiacPhases", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD8, new(0, "VariableEchoFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xD9, new(0, "ConcatenatedSAT", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xDA, new(0, "ReferenceChannelUsed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xDB, new(0, "BackProjectorCoefficient", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xDC, new(0, "PrimarySpeedCorrectionUsed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xDD, new(0, "OverrangeCorrectionUsed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xDE, new(0, "DynamicZAlphaValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xDF, new(0, "UserData23", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE0, new(0, "UserData24", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE1, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE2, new(0, "VelocityEncodeScale", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE3, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE4, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE5, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE6, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE8, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xE9, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xEB, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xEC, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xF0, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xF1, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xF2, new(0, "FastPhases", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xF3, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xF4, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GEMS_ACQU_01", 0xF9, new(0, "TransmitGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x00, new(0, "CRExposureMenuCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x10, new(0, "CRExposureMenuString", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x20, new(0, "CREDRMode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x30, new(0, "CRLatitude", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x40, new(0, "CRGroupNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x50, new(0, "CRImageSerialNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x60, new(0, "CRBarCodeNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x70, new(0, "CRFilmOutputExposure", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x80, new(0, "CRFilmFormat", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK1", 0x90, new(0, "CRSShiftString", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x00, new(0, "CRSShift", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x10, new(0, "CRCShift", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x20, new(0, "CRGT", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x30, new(0, "CRGA", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x40, new(0, "CRGC", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x50, new(0, "CRGS", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x60, new(0, "CRRT", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x70, new(0, "CRRE", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x80, new(0, "CRRN", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK2", 0x90, new(0, "CRDRT", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x00, new(0, "CRDRE", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x10, new(0, "CRDRN", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x20, new(0, "CRORE", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x30, new(0, "CRORN", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x40, new(0, "CRORD", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x50, new(0, "CRCassetteSize", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x60, new(0, "CRMachineID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x70, new(0, "CRMachineType", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x80, new(0, "CRTechnicianCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_1.0 BLOCK3", 0x90, new(0, "CREnergySubtractionParameters", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x00, new(0, "CRExposureMenuCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x10, new(0, "CRExposureMenuString", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x20, new(0, "CREDRMode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x30, new(0, "CRLatitude", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x40, new(0, "CRGroupNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x50, new(0, "CRImageSerialNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x60, new(0, "CRBarCodeNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x70, new(0, "CRFilmOutputExposure", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x80, new(0, "CRFilmFormat", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK1", 0x90, new(0, "CRSShiftString", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x00, new(0, "CRSShift", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x10, new(0, "CRCShift", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x20, new(0, "CRGT", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x30, new(0, "CRGA", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x40, new(0, "CRGC", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x50, new(0, "CRGS", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x60, new(0, "CRRT", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x70, new(0, "CRRE", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x80, new(0, "CRRN", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK2", 0x90, new(0, "CRDRT", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x00, new(0, "CRDRE", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x10, new(0, "CRDRN", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x20, new(0, "CRORE", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x30, new(0, "CRORN", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x40, new(0, "CRORD", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x50, new(0, "CRCassetteSize", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x60, new(0, "CRMachineID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x70, new(0, "CRMachineType", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x80, new(0, "CRTechnicianCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0x90, new(0, "CREnergySubtractionParameters", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0xF0, new(0, "CRDistributionCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_ACRQA_2.0 BLOCK3", 0xFF, new(0, "CRShuttersApplied", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x01, new(0, "Reconstruction Parameters Sequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x50, new(0, "VolumeVoxelCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x51, new(0, "VolumeSegmentCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x53, new(0, "VolumeSliceSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x54, new(0, "VolumeSliceCount", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x55, new(0, "VolumeThresholdValue", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x57, new(0, "VolumeVoxelRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x58, new(0, "VolumeVoxelSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x59, new(0, "VolumeZPositionSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x60, new(0, "VolumeBaseLine", DicomVR.DS, DicomVR.None, 9, 9, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x61, new(0, "VolumeCenterPoint", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x63, new(0, "VolumeSkewBase", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x64, new(0, "VolumeRegistrationTransformRotationMatrix", DicomVR.DS, DicomVR.None, 9, 9, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x65, new(0, "VolumeRegistrationTransformTranslationVector", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x70, new(0, "KVPList", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x71, new(0, "XRayTubeCurrentList", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x72, new(0, "ExposureList", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x80, new(0, "AcquisitionDLXIdentifier", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x85, new(0, "AcquisitionDLX2DSeriesSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x89, new(0, "ContrastAgentVolumeList", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x8A, new(0, "NumberOfInjections", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x8B, new(0, "FrameCount", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x91, new(0, "XA3DReconstructionAlgorithmName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x92, new(0, "XA3DReconstructionAlgorithmVersion", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x93, new(0, "DLXCalibrationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x94, new(0, "DLXCalibrationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x95, new(0, "DLXCalibrationStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x96, new(0, "UsedFrames", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x98, new(0, "TransformCount", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x99, new(0, "TransformSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x9A, new(0, "TransformRotationMatrix", DicomVR.DS, DicomVR.None, 9, 9, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x9B, new(0, "TransformTranslationVector", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0x9C, new(0, "TransformLabel", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB0, new(0, "WireframeList", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB1, new(0, "WireframeCount", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB2, new(0, "LocationSystem", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB5, new(0, "WireframeName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB6, new(0, "WireframeGroupName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB7, new(0, "WireframeColor", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB8, new(0, "WireframeAttributes", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xB9, new(0, "WireframePointCount", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xBA, new(0, "WireframeTimestamp", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xBB, new(0, "WireframePointList", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xBC, new(0, "WireframePointsCoordinates", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xC0, new(0, "VolumeUpperLeftHighCornerRAS", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xC1, new(0, "VolumeSliceToRASRotationMatrix", DicomVR.DS, DicomVR.None, 9, 9, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xC2, new(0, "VolumeUpperLeftHighCornerTLOC", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xD1, new(0, "VolumeSegmentList", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xD2, new(0, "VolumeGradientList", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xD3, new(0, "VolumeDensityList", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xD4, new(0, "VolumeZPositionList", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0047, 0x0047, "GEMS_ADWSoft_3D1", 0xD5, new(0, "VolumeOriginalIndexList", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0039, 0x0039, "GEMS_ADWSoft_DPO", 0x80, new(0, "PrivateEntityNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0039, 0x0039, "GEMS_ADWSoft_DPO", 0x85, new(0, "PrivateEntityDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0039, 0x0039, "GEMS_ADWSoft_DPO", 0x90, new(0, "PrivateEntityTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0039, 0x0039, "GEMS_ADWSoft_DPO", 0x95, new(0, "PrivateEntityLaunchCommand", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0039, 0x0039, "GEMS_ADWSoft_DPO", 0xAA, new(0, "PrivateEntityType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0033, 0x0033, "GEMS_CTHD_01", 0x02, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0037, 0x0037, "GEMS_DRS_1", 0x10, new(0, "ReferringDepartment", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0037, 0x0037, "GEMS_DRS_1", 0x20, new(0, "ScreenNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0037, 0x0037, "GEMS_DRS_1", 0x40, new(0, "LeftOrientation", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0037, 0x0037, "GEMS_DRS_1", 0x42, new(0, "RightOrientation", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0037, 0x0037, "GEMS_DRS_1", 0x50, new(0, "Inversion", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0037, 0x0037, "GEMS_DRS_1", 0x60, new(0, "DSA", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x10, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x11, new(0, "StudyFlags", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x12, new(0, "StudyType", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x1E, new(0, "Unknown", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x20, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x21, new(0, "SeriesFlags", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x22, new(0, "UserOrientation", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x23, new(0, "InitiationType", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x24, new(0, "InitiationDelay", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x25, new(0, "InitiationCountRate", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x26, new(0, "NumberEnergySets", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x27, new(0, "NumberDetectors", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x29, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x2A, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x2C, new(0, "SeriesComments", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x2D, new(0, "TrackBeatAverage", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x2E, new(0, "DistancePrescribed", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x30, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x35, new(0, "GantryLocusType", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x37, new(0, "StartingHeartRate", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x38, new(0, "RRWindowWidth", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x39, new(0, "RRWindowOffset", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x3A, new(0, "PercentCycleImaged", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x40, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x41, new(0, "PatientFlags", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x42, new(0, "PatientCreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_GENIE_1", 0x43, new(0, "PatientCreationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x0A, new(0, "SeriesType", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x0B, new(0, "EffectiveSeriesDuration", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x0C, new(0, "NumBeats", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x0D, new(0, "RadioNuclideName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x10, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x12, new(0, "DatasetName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x13, new(0, "DatasetType", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x15, new(0, "DetectorNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x16, new(0, "EnergyNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x17, new(0, "RRIntervalWindowNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x18, new(0, "MGBinNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x19, new(0, "RadiusOfRotation", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x1A, new(0, "DetectorCountZone", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x1B, new(0, "NumEnergyWindows", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x1C, new(0, "EnergyOffset", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x1D, new(0, "EnergyRange", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x1F, new(0, "ImageOrientation", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x23, new(0, "UseFOVMask", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x24, new(0, "FOVMaskYCutoffAngle", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x25, new(0, "FOVMaskCutoffAngle", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x26, new(0, "TableOrientation", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x27, new(0, "ROITopLeft", DicomVR.SL, DicomVR.None, 2, 2, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x28, new(0, "ROIBottomRight", DicomVR.SL, DicomVR.None, 2, 2, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x30, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x33, new(0, "EnergyCorrectName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x34, new(0, "SpatialCorrectName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x35, new(0, "TuningCalibName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x36, new(0, "UniformityCorrectName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x37, new(0, "AcquisitionSpecificCorrectName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x38, new(0, "ByteOrder", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x3A, new(0, "PictureFormat", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x3B, new(0, "PixelScale", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x3C, new(0, "PixelOffset", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x3E, new(0, "FOVShape", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x3F, new(0, "DatasetFlags", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x44, new(0, "ThresholdCenter", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x45, new(0, "ThresholdWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x46, new(0, "InterpolationType", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x55, new(0, "Period", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_GENIE_1", 0x56, new(0, "ElapsedTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x10, new(0, "DigitalFOV", DicomVR.FD, DicomVR.None, 2, 2, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x11, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x12, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x16, new(0, "AutoTrackPeak", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x17, new(0, "AutoTrackWidth", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x18, new(0, "TransmissionScanTime", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x19, new(0, "TransmissionMaskWidth", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x1A, new(0, "CopperAttenuatorThickness", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x1C, new(0, "Unknown", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x1D, new(0, "Unknown", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x1E, new(0, "TomoViewOffset", DicomVR.FD, DicomVR.None, 1, 0, 1, false)),
-        new(0x0013, 0x0013, "GEMS_GENIE_1", 0x26, new(0, "StudyComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0033, 0x0033, "GEMS_GNHD_01", 0x01, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0033, 0x0033, "GEMS_GNHD_01", 0x02, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x01, new(0, "FullFidelity", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x02, new(0, "SuiteId", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x04, new(0, "ProductId", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x17, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x1A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x20, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x27, new(0, "ImageActualDate", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x2F, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x30, new(0, "ServiceId", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0x31, new(0, "MobileLocationNumber", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0xE2, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0xE3, new(0, "EquipmentUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0xE6, new(0, "GenesisVersionNow", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0xE7, new(0, "ExamRecordChecksum", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0xE8, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "GEMS_IDEN_01", 0xE9, new(0, "ActualSeriesDataTimeStamp", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x06, new(0, "ImageArchiveFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x10, new(0, "ScoutType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x1C, new(0, "VmaMamp", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x1D, new(0, "VmaPhase", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x1E, new(0, "VmaMod", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x1F, new(0, "VmaClip", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x20, new(0, "SmartScanOnOffFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x30, new(0, "ForeignImageRevision", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x31, new(0, "ImagingMode", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x32, new(0, "PulseSequence", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x33, new(0, "ImagingOptions", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x35, new(0, "PlaneType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x36, new(0, "ObliquePlane", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x40, new(0, "RASLetterOfImageLocation", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x41, new(0, "ImageLocation", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x42, new(0, "CenterRCoordOfPlaneImage", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x43, new(0, "CenterACoordOfPlaneImage", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x44, new(0, "CenterSCoordOfPlaneImage", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x45, new(0, "NormalRCoord", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x46, new(0, "NormalACoord", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x47, new(0, "NormalSCoord", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x48, new(0, "RCoordOfTopRightCorner", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x49, new(0, "ACoordOfTopRightCorner", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x4A, new(0, "SCoordOfTopRightCorner", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x4B, new(0, "RCoordOfBottomRightCorner", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x4C, new(0, "ACoordOfBottomRightCorner", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x4D, new(0, "SCoordOfBottomRightCorner", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x50, new(0, "TableStartLocation", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x51, new(0, "TableEndLocation", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x52, new(0, "RASLetterForSideOfImage", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x53, new(0, "RASLetterForAnteriorPosterior", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x54, new(0, "RASLetterForScoutStartLoc", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x55, new(0, "RASLetterForScoutEndLoc", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x60, new(0, "ImageDimensionX", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x61, new(0, "ImageDimensionY", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "GEMS_IMAG_01", 0x62, new(0, "NumberOfExcitations", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x04, new(0, "LowerRangeOfPixels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x05, new(0, "LowerRangeOfPixels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x06, new(0, "LowerRangeOfPixels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x07, new(0, "LowerRangeOfPixels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x08, new(0, "LowerRangeOfPixels", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x09, new(0, "LowerRangeOfPixels", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x0A, new(0, "LowerRangeOfPixels", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x15, new(0, "LowerRangeOfPixels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x16, new(0, "LowerRangeOfPixels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x17, new(0, "LowerRangeOfPixels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x18, new(0, "UpperRangeOfPixels", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x1A, new(0, "LengthOfTotalHeaderInBytes", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x26, new(0, "VersionOfHeaderStructure", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x34, new(0, "AdvantageCompOverflow", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "GEMS_IMPS_01", 0x35, new(0, "AdvantageCompUnderflow", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x01, new(0, "BitmapOfPrescanOptions", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x02, new(0, "GradientOffsetInX", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x03, new(0, "GradientOffsetInY", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x04, new(0, "GradientOffsetInZ", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x05, new(0, "ImageIsOriginalOrUnoriginal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x06, new(0, "NumberOfEPIShots", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x07, new(0, "ViewsPerSegment", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x08, new(0, "RespiratoryRateInBPM", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x09, new(0, "RespiratoryTriggerPoint", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x0A, new(0, "TypeOfReceiverUsed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x0B, new(0, "PeakRateOfChangeOfGradientField", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x0C, new(0, "LimitsInUnitsOfPercent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x0D, new(0, "PSDEstimatedLimit", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x0E, new(0, "PSDEstimatedLimitInTeslaPerSecond", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x0F, new(0, "SARAvgHead", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x10, new(0, "WindowValue", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x11, new(0, "TotalInputViews", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x12, new(0, "XrayChain", DicomVR.SS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x13, new(0, "ReconKernelParameters", DicomVR.SS, DicomVR.None, 5, 5, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x14, new(0, "CalibrationParameters", DicomVR.SS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x15, new(0, "TotalOutputViews", DicomVR.SS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x16, new(0, "NumberOfOverranges", DicomVR.SS, DicomVR.None, 5, 5, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x17, new(0, "IBHImageScaleFactors", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x18, new(0, "BBHCoefficients", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x19, new(0, "NumberOfBBHChainsToBlend", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x1A, new(0, "StartingChannelNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x1B, new(0, "PPScanParameters", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x1C, new(0, "GEImageIntegrity", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x1D, new(0, "LevelValue", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x1E, new(0, "DeltaStartTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x1F, new(0, "MaxOverrangesInAView", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x20, new(0, "AvgOverrangesAllViews", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x21, new(0, "CorrectedAfterglowTerms", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x25, new(0, "ReferenceChannels", DicomVR.SS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x26, new(0, "NoViewsRefChannelsBlocked", DicomVR.US, DicomVR.None, 6, 6, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x27, new(0, "ScanPitchRatio", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x28, new(0, "UniqueImageIdentifier", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x29, new(0, "HistogramTables", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x2A, new(0, "UserDefinedData", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x2B, new(0, "PrivateScanOptions", DicomVR.SS, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x2C, new(0, "EffectiveEchoSpacing", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x2D, new(0, "StringSlopField1", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x2E, new(0, "StringSlopField2", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x2F, new(0, "RawDataType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x30, new(0, "RawDataType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x31, new(0, "RACoordOfTargetReconCentre", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x32, new(0, "RawDataType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x33, new(0, "NegScanSpacing", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x34, new(0, "OffsetFrequency", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x35, new(0, "UserUsageTag", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x36, new(0, "UserFillMapMSW", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x37, new(0, "UserFillMapLSW", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x38, new(0, "User25ToUser48", DicomVR.FL, DicomVR.None, 24, 24, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x39, new(0, "SlopInteger6ToSlopInteger9", DicomVR.IS, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x40, new(0, "TriggerOnPosition", DicomVR.FL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x41, new(0, "DegreeOfRotation", DicomVR.FL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x42, new(0, "DASTriggerSource", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x43, new(0, "DASFpaGain", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x44, new(0, "DASOutputSource", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x45, new(0, "DASAdInput", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x46, new(0, "DASCalMode", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x47, new(0, "DASCalFrequency", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x48, new(0, "DASRegXm", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x49, new(0, "DASAutoZero", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x4A, new(0, "StartingChannelOfView", DicomVR.SS, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x4B, new(0, "DASXmPattern", DicomVR.SL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x4C, new(0, "TGGCTriggerMode", DicomVR.SS, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x4D, new(0, "StartScanToXrayOnDelay", DicomVR.FL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x4E, new(0, "DurationOfXrayOn", DicomVR.FL, DicomVR.None, 4, 4, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x60, new(0, "SlopInteger10ToSlopInteger17", DicomVR.IS, DicomVR.None, 8, 8, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x61, new(0, "ScannerStudyEntityUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x62, new(0, "ScannerStudyID", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x6F, new(0, "ScannerTableEntry", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x70, new(0, "ParadigmName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x71, new(0, "ParadigmDescription", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x72, new(0, "ParadigmUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x73, new(0, "ExperimentType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x74, new(0, "NumberOfRestVolumes", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x75, new(0, "NumberOfActiveVolumes", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x76, new(0, "NumberOfDummyScans", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x77, new(0, "ApplicationName", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x78, new(0, "ApplicationVersion", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x79, new(0, "SlicesPerVolume", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x7A, new(0, "ExpectedTimePoints", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x7B, new(0, "RegressorValues", DicomVR.FL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x7C, new(0, "DelayAfterSliceGroup", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x7D, new(0, "ReconModeFlagWord", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x7E, new(0, "PACCSpecificInformation", DicomVR.LO, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x7F, new(0, "EDWIScaleFactor", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x80, new(0, "CoilIDData", DicomVR.LO, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x81, new(0, "GECoilName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x82, new(0, "SystemConfigurationInformation", DicomVR.LO, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x83, new(0, "AssetRFactors", DicomVR.DS, DicomVR.None, 1, 2, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x84, new(0, "AdditionalAssetData", DicomVR.LO, DicomVR.None, 5, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x85, new(0, "DebugDataTextFormat", DicomVR.UT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x86, new(0, "DebugDataBinaryFormat", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x87, new(0, "ScannerSoftwareVersionLongForm", DicomVR.UT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x88, new(0, "PUREAcquisitionCalibrationSeriesUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x89, new(0, "GoverningBodydBdtAndSARDefinition", DicomVR.LO, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x8A, new(0, "PrivateInPlanePhaseEncodingDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x8B, new(0, "FMRIBinaryDataBlock", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x8C, new(0, "VoxelLocation", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x8D, new(0, "SATBandLocations", DicomVR.DS, DicomVR.None, 7, 0, 7, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x8E, new(0, "SpectroPrescanValues", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x8F, new(0, "SpectroParameters", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x90, new(0, "SARDefinition", DicomVR.LO, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x91, new(0, "SARValue", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x92, new(0, "ImageErrorText", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x93, new(0, "SpectroQuantitationValues", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x94, new(0, "SpectroRatioValues", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x95, new(0, "PrescanReuseString", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x96, new(0, "ContentQualification", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x97, new(0, "ImageFilteringParameters", DicomVR.LO, DicomVR.None, 9, 9, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x98, new(0, "ASSETAcquisitionCalibrationSeriesUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x99, new(0, "ExtendedOptions", DicomVR.LO, DicomVR.None, 1, 0, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x9A, new(0, "RxStackIdentification", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x9B, new(0, "NPWFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x9C, new(0, "ResearchTag1", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x9D, new(0, "ResearchTag2", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x9E, new(0, "ResearchTag3", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GEMS_PARM_01", 0x9F, new(0, "ResearchTag4", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "GEMS_PATI_01", 0x10, new(0, "PatientStatus", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x03, new(0, "SeriesFromWhichPrescribed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x05, new(0, "GenesisVersionNow", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x07, new(0, "SeriesRecordChecksum", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x15, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x16, new(0, "Unknown", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x18, new(0, "GenesisVersionNow", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x19, new(0, "AcqReconRecordChecksum", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x20, new(0, "TableStartLocation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x35, new(0, "SeriesFromWhichPrescribed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x36, new(0, "ImageFromWhichPrescribed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x37, new(0, "ScreenFormat", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x4A, new(0, "AnatomicalReferenceForScout", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x4E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x4F, new(0, "LocationsInAcquisition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x50, new(0, "GraphicallyPrescribed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x51, new(0, "RotationFromSourceXRot", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x52, new(0, "RotationFromSourceYRot", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x53, new(0, "RotationFromSourceZRot", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x54, new(0, "ImagePosition", DicomVR.SH, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x55, new(0, "ImageOrientation", DicomVR.SH, DicomVR.None, 6, 6, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x56, new(0, "IntegerSlop", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x57, new(0, "IntegerSlop", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x58, new(0, "IntegerSlop", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x59, new(0, "IntegerSlop", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x5A, new(0, "IntegerSlop", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x5B, new(0, "FloatSlop", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x5C, new(0, "FloatSlop", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x5D, new(0, "FloatSlop", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x5E, new(0, "FloatSlop", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x5F, new(0, "FloatSlop", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x70, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x71, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x81, new(0, "AutoWindowLevelAlpha", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x82, new(0, "AutoWindowLevelBeta", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x83, new(0, "AutoWindowLevelWindow", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x84, new(0, "AutoWindowLevelLevel", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x90, new(0, "TubeFocalSpotPosition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x91, new(0, "BiopsyPosition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x92, new(0, "BiopsyTLocation", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "GEMS_RELA_01", 0x93, new(0, "BiopsyRefLocation", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x04, new(0, "AES", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x06, new(0, "Angulation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x09, new(0, "RealMagnificationFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x0B, new(0, "SenographType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x0C, new(0, "IntegrationTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x0D, new(0, "ROIOriginXY", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x11, new(0, "ReceptorSizeCmXY", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x12, new(0, "ReceptorSizePixelsXY", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x13, new(0, "Screen", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x14, new(0, "PixelPitchMicrons", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x15, new(0, "PixelDepthBits", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x16, new(0, "BinningFactorXY", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x1B, new(0, "ClinicalView", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x1D, new(0, "MeanOfRawGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x1E, new(0, "MeanOfOffsetGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x1F, new(0, "MeanOfCorrectedGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x20, new(0, "MeanOfRegionGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x21, new(0, "MeanOfLogRegionGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x22, new(0, "StandardDeviationOfRawGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x23, new(0, "StandardDeviationOfCorrectedGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x24, new(0, "StandardDeviationOfRegionGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x25, new(0, "StandardDeviationOfLogRegionGrayLevels", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x26, new(0, "MAOBuffer", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x27, new(0, "SetNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x28, new(0, "WindowingType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x29, new(0, "WindowingParameters", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x2A, new(0, "CrosshairCursorXCoordinates", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x2B, new(0, "CrosshairCursorYCoordinates", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x39, new(0, "VignetteRows", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x3A, new(0, "VignetteColumns", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x3B, new(0, "VignetteBitsAllocated", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x3C, new(0, "VignetteBitsStored", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x3D, new(0, "VignetteHighBit", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x3E, new(0, "VignettePixelRepresentation", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0045, 0x0045, "GEMS_SENO_02", 0x3F, new(0, "VignettePixelData", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x06, new(0, "LastPulseSequenceUsed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x07, new(0, "ImagesInSeries", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x10, new(0, "LandmarkCounter", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x11, new(0, "NumberOfAcquisitions", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x14, new(0, "IndicatesNumberOfUpdatesToHeader", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x17, new(0, "SeriesCompleteFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x18, new(0, "NumberOfImagesArchived", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x19, new(0, "LastImageNumberUsed", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "GEMS_SERS_01", 0x1A, new(0, "PrimaryReceiverSuiteAndHost", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x01, new(0, "NumberOfSeriesInStudy", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x02, new(0, "NumberOfUnarchivedSeries", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x10, new(0, "ReferenceImageField", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x50, new(0, "SummaryImage", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x70, new(0, "StartTimeSecsInFirstAxial", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x74, new(0, "NumberOfUpdatesToHeader", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "GEMS_STDY_01", 0x7D, new(0, "IndicatesIfStudyHasCompleteInfo", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0033, 0x0033, "GEMS_YMHD_01", 0x05, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0033, 0x0033, "GEMS_YMHD_01", 0x06, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0x39, new(0, "AxialType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0x8F, new(0, "SwapPhaseFrequency", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0x9C, new(0, "PulseSequenceName", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0x9F, new(0, "CoilType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xA4, new(0, "SATFatWaterBone", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xC0, new(0, "BitmapOfSATSelections", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xC1, new(0, "SurfaceCoilIntensityCorrectionFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xCB, new(0, "PhaseContrastFlowAxis", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xCC, new(0, "PhaseContrastVelocityEncoding", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xD5, new(0, "FractionalEcho", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xD8, new(0, "VariableEchoFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xD9, new(0, "ConcatenatedSat", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "GE_GENESIS_REV3.0", 0xF2, new(0, "NumberOfPhases", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GE_GENESIS_REV3.0", 0x1E, new(0, "DeltaStartTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0043, 0x0043, "GE_GENESIS_REV3.0", 0x27, new(0, "ScanPitchRatio", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x01, new(0, "ImageCompressionFraction", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x02, new(0, "ImageQuality", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x03, new(0, "ImageBytesTransferred", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x10, new(0, "J2cParameterType", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x11, new(0, "J2cPixelRepresentation", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x12, new(0, "J2cBitsAllocated", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x13, new(0, "J2cPixelShiftValue", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x14, new(0, "J2cPlanarConfiguration", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x15, new(0, "J2cRescaleIntercept", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x20, new(0, "PixelDataMD5SumPerFrame", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x21, new(0, "HistogramPercentileLabels", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTELERAD MEDICAL SYSTEMS", 0x22, new(0, "HistogramPercentileValues", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x01, new(0, "InstitutionCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x02, new(0, "RoutedTransferAE", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x03, new(0, "SourceAE", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x04, new(0, "DeferredValidation", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x05, new(0, "SeriesOwner", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x06, new(0, "OrderGroupNumber", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x07, new(0, "StrippedPixelData", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x3F01, 0x3F01, "INTELERAD MEDICAL SYSTEMS", 0x08, new(0, "PendingMoveRequest", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "INTEGRIS 1.0", 0x20, new(0, "AccumulatedFluoroscopyDose", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "INTEGRIS 1.0", 0x30, new(0, "AccumulatedExposureDose", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "INTEGRIS 1.0", 0x40, new(0, "TotalDose", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "INTEGRIS 1.0", 0x41, new(0, "TotalNumberOfFrames", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "INTEGRIS 1.0", 0x50, new(0, "ExposureInformationSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "INTEGRIS 1.0", 0x08, new(0, "ExposureChannel", DicomVR.CS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0009, 0x0009, "INTEGRIS 1.0", 0x32, new(0, "ExposureStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "INTEGRIS 1.0", 0x00, new(0, "APRName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "INTEGRIS 1.0", 0x40, new(0, "FrameRate", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "INTEGRIS 1.0", 0x12, new(0, "ExposureNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "INTEGRIS 1.0", 0x08, new(0, "NumberOfExposureResults", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "ISG shadow", 0x70, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "ISG shadow", 0x80, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "ISG shadow", 0x90, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "ISI", 0x01, new(0, "SIENETGeneralPurposeIMGEF", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "MERGE TECHNOLOGIES, INC.", 0x00, new(0, "Unknown", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x00, new(0, "PapyrusComments", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x10, new(0, "PointerSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x11, new(0, "ImagePointer", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x12, new(0, "PixelOffset", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x13, new(0, "ImageIdentifierSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x14, new(0, "ExternalFileReferenceSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x15, new(0, "NumberOfImages", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x21, new(0, "ReferencedSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x22, new(0, "ReferencedSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x31, new(0, "ReferencedFileName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x32, new(0, "ReferencedFilePath", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x41, new(0, "ReferencedImageSOPClassUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x42, new(0, "ReferencedImageSOPInstanceUID", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS 3.0", 0x50, new(0, "ImageSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x00, new(0, "OverlayID", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x01, new(0, "LinkedOverlays", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x10, new(0, "OverlayRows", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x11, new(0, "OverlayColumns", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x40, new(0, "OverlayType", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x50, new(0, "OverlayOrigin", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x60, new(0, "Editable", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x70, new(0, "OverlayFont", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x72, new(0, "OverlayStyle", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x74, new(0, "OverlayFontSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x76, new(0, "OverlayColor", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x78, new(0, "ShadowSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x80, new(0, "FillPattern", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0x82, new(0, "OverlayPenSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xA0, new(0, "Label", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xA2, new(0, "PostItText", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xA4, new(0, "AnchorPoint", DicomVR.US, DicomVR.None, 2, 2, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xB0, new(0, "ROIType", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xB2, new(0, "AttachedAnnotation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xBA, new(0, "ContourPoints", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xBC, new(0, "MaskData", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x6001, 0x60FF, "PAPYRUS 3.0", 0xC0, new(0, "UINOverlaySequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "PAPYRUS", 0x00, new(0, "OriginalFileName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "PAPYRUS", 0x10, new(0, "OriginalFileLocation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "PAPYRUS", 0x18, new(0, "DataSetIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x00, new(0, "PapyrusComments", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x10, new(0, "FolderType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x11, new(0, "PatientFolderDataSetID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x20, new(0, "FolderName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x30, new(0, "CreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x32, new(0, "CreationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x34, new(0, "ModifiedDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x36, new(0, "ModifiedTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x40, new(0, "OwnerName", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x50, new(0, "FolderStatus", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x60, new(0, "NumberOfImages", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0x62, new(0, "NumberOfOther", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xA0, new(0, "ExternalFolderElementDSID", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xA1, new(0, "ExternalFolderElementDataSetType", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xA2, new(0, "ExternalFolderElementFileLocation", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xA3, new(0, "ExternalFolderElementLength", DicomVR.UL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xB0, new(0, "InternalFolderElementDSID", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xB1, new(0, "InternalFolderElementDataSetType", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xB2, new(0, "InternalOffsetToDataSet", DicomVR.UL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0041, 0x0041, "PAPYRUS", 0xB3, new(0, "InternalOffsetToImage", DicomVR.UL, DicomVR.None, 1, 0, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x01, new(0, "ChemicalShift", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x02, new(0, "ChemicalShiftNumberMR", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x03, new(0, "DiffusionBFactor", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x04, new(0, "DiffusionDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x06, new(0, "ImageEnhanced", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x07, new(0, "ImageTypeEDES", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x08, new(0, "PhaseNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x09, new(0, "ImagePrepulseDelay", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x0A, new(0, "SliceNumberMR", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x0B, new(0, "SliceOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x0C, new(0, "ArrhythmiaRejection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x0E, new(0, "CardiacCycled", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x0F, new(0, "CardiacGateWidth", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x10, new(0, "CardiacSync", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x11, new(0, "DiffusionEchoTime", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x12, new(0, "DynamicSeries", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x13, new(0, "EPIFactor", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x14, new(0, "NumberOfEchoes", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x15, new(0, "NumberOfLocations", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x16, new(0, "NumberOfPCDirections", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x17, new(0, "NumberOfPhasesMR", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x18, new(0, "NumberOfSlicesMR", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x19, new(0, "PartialMatrixScanned", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x1A, new(0, "PCVelocity", DicomVR.FL, DicomVR.None, 1, 0, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x1B, new(0, "PrepulseDelay", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x1C, new(0, "PrepulseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x1D, new(0, "ReconstructionNumberMR", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x1F, new(0, "RespirationSync", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x20, new(0, "ScanningTechnique", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x21, new(0, "SPIR", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x22, new(0, "WaterFatShift", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x23, new(0, "FlipAnglePhilips", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x24, new(0, "SeriesIsInteractive", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x25, new(0, "EchoTimeDisplayMR", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x26, new(0, "PresentationStateSubtractionActive", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x2D, new(0, "StackNumberOfSlices", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x32, new(0, "StackRadialAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x33, new(0, "StackRadialAxis", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x35, new(0, "StackSliceNumber", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x36, new(0, "StackType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x3F, new(0, "ZoomMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x58, new(0, "ContrastTransferTaste", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x5F, new(0, "StackSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x60, new(0, "NumberOfStacks", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x61, new(0, "SeriesTransmitted", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x62, new(0, "SeriesCommitted", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x63, new(0, "ExaminationSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x67, new(0, "LinearPresentationGLTrafoShapeSub", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x77, new(0, "GLTrafoType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x7B, new(0, "AcquisitionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x81, new(0, "NumberOfDynamicScans", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0x9F, new(0, "PixelProcessingKernelSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0xA1, new(0, "IsRawImage", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0xF1, new(0, "ProspectiveMotionCorrection", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "Philips Imaging DD 001", 0xF2, new(0, "RetrospectiveMotionCorrection", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x01, new(0, "ChemicalShift", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x02, new(0, "ChemicalShiftNumberMR", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x03, new(0, "DiffusionBFactor", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x04, new(0, "DiffusionDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x06, new(0, "ImageEnhanced", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x07, new(0, "ImageTypeEDES", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x08, new(0, "PhaseNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x09, new(0, "ImagePrepulseDelay", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x0A, new(0, "SliceNumberMR", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x0B, new(0, "SliceOrientation", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x0C, new(0, "ArrhythmiaRejection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x0E, new(0, "CardiacCycled", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x0F, new(0, "CardiacGateWidth", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x10, new(0, "CardiacSync", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x11, new(0, "DiffusionEchoTime", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x12, new(0, "DynamicSeries", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x13, new(0, "EPIFactor", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x14, new(0, "NumberOfEchoes", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x15, new(0, "NumberOfLocations", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x16, new(0, "NumberOfPCDirections", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x17, new(0, "NumberOfPhasesMR", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x18, new(0, "NumberOfSlicesMR", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x19, new(0, "PartialMatrixScanned", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x1A, new(0, "PCVelocity", DicomVR.FL, DicomVR.None, 1, 0, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x1B, new(0, "PrepulseDelay", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x1C, new(0, "PrepulseType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x1D, new(0, "ReconstructionNumberMR", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x1F, new(0, "RespirationSync", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x20, new(0, "ScanningTechnique", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x21, new(0, "SPIR", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x22, new(0, "WaterFatShift", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x23, new(0, "FlipAnglePhilips", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x24, new(0, "SeriesIsInteractive", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x25, new(0, "EchoTimeDisplayMR", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x26, new(0, "PresentationStateSubtractionActive", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x2D, new(0, "StackNumberOfSlices", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x32, new(0, "StackRadialAngle", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x33, new(0, "StackRadialAxis", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x35, new(0, "StackSliceNumber", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x36, new(0, "StackType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x3F, new(0, "ZoomMode", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x58, new(0, "ContrastTransferTaste", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x5F, new(0, "StackSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x60, new(0, "NumberOfStacks", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x61, new(0, "SeriesTransmitted", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x62, new(0, "SeriesCommitted", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x63, new(0, "ExaminationSource", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x67, new(0, "LinearPresentationGLTrafoShapeSub", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x77, new(0, "GLTrafoType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x7B, new(0, "AcquisitionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x81, new(0, "NumberOfDynamicScans", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0x9F, new(0, "PixelProcessingKernelSize", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0xA1, new(0, "IsRawImage", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0xF1, new(0, "ProspectiveMotionCorrection", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2001, 0x2001, "PHILIPS IMAGING DD 001", 0xF2, new(0, "RetrospectiveMotionCorrection", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0x05, new(0, "SynergyReconstructionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0x1E, new(0, "MIPProtocol", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0x1F, new(0, "MPRProtocol", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0x20, new(0, "NumberOfChemicalShifts", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0x2D, new(0, "NumberOfStackSlices", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0x83, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0xA1, new(0, "SyncraScanType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0xB0, new(0, "DiffusionDirectionRL", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0xB1, new(0, "DiffusionDirectionAP", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 001", 0xB2, new(0, "DiffusionDirectionFH", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "Philips MR Imaging DD 005", 0x02, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0x05, new(0, "SynergyReconstructionType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0x1E, new(0, "MIPProtocol", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0x1F, new(0, "MPRProtocol", DicomVR.SH, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0x20, new(0, "NumberOfChemicalShifts", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0x2D, new(0, "NumberOfStackSlices", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0x83, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0xA1, new(0, "SyncraScanType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0xB0, new(0, "DiffusionDirectionRL", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0xB1, new(0, "DiffusionDirectionAP", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x2005, 0x2005, "PHILIPS MR IMAGING DD 001", 0xB2, new(0, "DiffusionDirectionFH", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x01, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x03, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x04, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x05, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x06, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x07, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x08, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x09, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x10, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x12, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x13, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x14, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x15, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x16, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x17, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x18, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x20, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x21, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x22, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x23, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x24, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x25, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x26, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x27, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x28, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x29, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x31, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x32, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x41, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x42, new(0, "Unknown", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x43, new(0, "Unknown", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x45, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x46, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x47, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x48, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x49, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x50, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x60, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x61, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x70, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x71, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x72, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x73, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x74, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x76, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x77, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x78, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x79, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR SPECTRO;1", 0x80, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "PHILIPS MR", 0x10, new(0, "SPIRelease", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "PHILIPS MR", 0x12, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0x09, new(0, "MainMagneticField", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0x0E, new(0, "FlowCompensation", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xB1, new(0, "MinimumRRInterval", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xB2, new(0, "MaximumRRInterval", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xB3, new(0, "NumberOfRejections", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xB4, new(0, "NumberOfRRIntervals", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xB5, new(0, "ArrhythmiaRejection", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xC0, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xC6, new(0, "CycledMultipleSlice", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xCE, new(0, "REST", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xD5, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xD6, new(0, "FourierInterpolation", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xD9, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xE0, new(0, "Prepulse", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xE1, new(0, "PrepulseDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xE2, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xE3, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xF0, new(0, "WSProtocolString1", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xF1, new(0, "WSProtocolString2", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xF2, new(0, "WSProtocolString3", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS MR/LAST", 0xF3, new(0, "WSProtocolString4", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS MR/LAST", 0x00, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS MR/LAST", 0x10, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS MR/LAST", 0x20, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS MR/LAST", 0x21, new(0, "SliceGap", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS MR/LAST", 0x22, new(0, "StackRadialAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x00, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x11, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x12, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x13, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x14, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x15, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0027, 0x0027, "PHILIPS MR/LAST", 0x16, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x10, new(0, "FPMin", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x20, new(0, "FPMax", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x30, new(0, "ScaledMinimum", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x40, new(0, "ScaledMaximum", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x50, new(0, "WindowMinimum", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x60, new(0, "WindowMaximum", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x61, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x70, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x71, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x72, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x80, new(0, "ViewCenter", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x81, new(0, "ViewSize", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x82, new(0, "ViewZoom", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/LAST", 0x83, new(0, "ViewTransform", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x6001, 0x6001, "PHILIPS MR/LAST", 0x00, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x00, new(0, "Unknown", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x04, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x10, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x11, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x20, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x31, new(0, "Unknown", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0x32, new(0, "Unknown", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0xC3, new(0, "ScanResolution", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0xC4, new(0, "FieldOfView", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "PHILIPS MR/PART", 0xD5, new(0, "SliceThickness", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS-MR-1", 0x11, new(0, "ChemicalShiftNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "PHILIPS-MR-1", 0x12, new(0, "PhaseNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS-MR-1", 0x01, new(0, "ReconstructionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "PHILIPS-MR-1", 0x02, new(0, "SliceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x7001, 0x7001, "Picker NM Private Group", 0x01, new(0, "Unknown", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x7001, 0x7001, "Picker NM Private Group", 0x02, new(0, "Unknown", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  ACQU", 0x10, new(0, "ParameterFileName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  ACQU", 0x11, new(0, "SequenceFileName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  ACQU", 0x12, new(0, "SequenceFileOwner", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  ACQU", 0x13, new(0, "SequenceDescription", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  ACQU", 0x14, new(0, "EPIFileName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  CMS", 0x00, new(0, "NumberOfMeasurements", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  CMS", 0x10, new(0, "StorageMode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  CMS", 0x12, new(0, "EvaluationMaskImage", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  CMS", 0x26, new(0, "LastMoveDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  CMS", 0x27, new(0, "LastMoveTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS CM VA0  CMS", 0x0A, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS CM VA0  CMS", 0x10, new(0, "RegistrationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS CM VA0  CMS", 0x11, new(0, "RegistrationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS CM VA0  CMS", 0x22, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS CM VA0  CMS", 0x23, new(0, "UsedPatientWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS CM VA0  CMS", 0x40, new(0, "OrganCode", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x00, new(0, "ModifyingPhysician", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x10, new(0, "ModificationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x12, new(0, "ModificationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x20, new(0, "PatientName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x22, new(0, "PatientId", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x30, new(0, "PatientBirthdate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x31, new(0, "PatientWeight", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x32, new(0, "PatientsMaidenName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x33, new(0, "ReferringPhysician", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x34, new(0, "AdmittingDiagnosis", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x35, new(0, "PatientSex", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x40, new(0, "ProcedureDescription", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x42, new(0, "RestDirection", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x44, new(0, "PatientPosition", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x46, new(0, "ViewDirection", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x50, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x51, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x52, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x53, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x54, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x55, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0013, 0x0013, "SIEMENS CM VA0  CMS", 0x56, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  CMS", 0x10, new(0, "NetFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  CMS", 0x20, new(0, "MeasurementMode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  CMS", 0x30, new(0, "CalculationMode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  CMS", 0x50, new(0, "NoiseLevel", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CM VA0  CMS", 0x60, new(0, "NumberOfDataBytes", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x20, new(0, "FoV", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x22, new(0, "ImageMagnificationFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x24, new(0, "ImageScrollOffset", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x26, new(0, "ImagePixelOffset", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x30, new(0, "ViewDirection", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x32, new(0, "PatientRestDirection", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x60, new(0, "ImagePosition", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x61, new(0, "ImageNormal", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x63, new(0, "ImageDistance", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x65, new(0, "ImagePositioningHistoryMask", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x6A, new(0, "ImageRow", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x6B, new(0, "ImageColumn", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x70, new(0, "PatientOrientationSet1", DicomVR.LT, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x71, new(0, "PatientOrientationSet2", DicomVR.LT, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x80, new(0, "StudyName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CM VA0  CMS", 0x82, new(0, "StudyType", DicomVR.LT, DicomVR.None, 3, 3, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x10, new(0, "WindowStyle", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x11, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x13, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x20, new(0, "PixelQualityCode", DicomVR.LT, DicomVR.None, 3, 3, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x22, new(0, "PixelQualityValue", DicomVR.IS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x50, new(0, "ArchiveCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x51, new(0, "ExposureCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x52, new(0, "SortCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x53, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CM VA0  CMS", 0x60, new(0, "Splash", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0051, 0x0051, "SIEMENS CM VA0  CMS", 0x10, new(0, "ImageText", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x6021, 0x6021, "SIEMENS CM VA0  CMS", 0x00, new(0, "ImageGraphicsFormatCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x6021, 0x6021, "SIEMENS CM VA0  CMS", 0x10, new(0, "ImageGraphics", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FE1, 0x7FE1, "SIEMENS CM VA0  CMS", 0x00, new(0, "BinaryData", DicomVR.OB, DicomVR.None, 1, 0, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x10, new(0, "GeneratorIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x11, new(0, "GantryIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x12, new(0, "X-RayTubeIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x13, new(0, "DetectorIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x14, new(0, "DASIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x15, new(0, "SMIIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x16, new(0, "CPUIdentificationLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CM VA0  LAB", 0x20, new(0, "HeaderVersion", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA HEADER", 0x08, new(0, "CSAImageHeaderType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA HEADER", 0x09, new(0, "CSAImageHeaderVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA HEADER", 0x10, new(0, "CSAImageHeaderInfo", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA HEADER", 0x18, new(0, "CSASeriesHeaderType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA HEADER", 0x19, new(0, "CSASeriesHeaderVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA HEADER", 0x20, new(0, "CSASeriesHeaderInfo", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA NON-IMAGE", 0x08, new(0, "CSADataType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA NON-IMAGE", 0x09, new(0, "CSADataVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS CSA NON-IMAGE", 0x10, new(0, "CSADataInfo", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FE1, 0x7FE1, "SIEMENS CSA NON-IMAGE", 0x10, new(0, "CSAData", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x10, new(0, "DistanceSourceToSourceSideCollimator", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x11, new(0, "DistanceSourceToDetectorSideCollimator", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x20, new(0, "NumberOfPossibleChannels", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x21, new(0, "MeanChannelNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x22, new(0, "DetectorSpacing", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x23, new(0, "DetectorCenter", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x24, new(0, "ReadingIntegrationTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x50, new(0, "DetectorAlignment", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x52, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x54, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x60, new(0, "FocusAlignment", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x65, new(0, "FocalSpotDeflectionAmplitude", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x66, new(0, "FocalSpotDeflectionPhase", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x67, new(0, "FocalSpotDeflectionOffset", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x70, new(0, "WaterScalingFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x71, new(0, "InterpolationFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x80, new(0, "PatientRegion", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x82, new(0, "PatientPhaseOfLife", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x90, new(0, "OsteoOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x92, new(0, "OsteoRegressionLineSlope", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x93, new(0, "OsteoRegressionLineIntercept", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x94, new(0, "OsteoStandardizationCode", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0x96, new(0, "OsteoPhantomNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA3, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA4, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA5, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA6, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA7, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA8, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xA9, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xAA, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xAB, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xAC, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xAD, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xAE, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xAF, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xB0, new(0, "FeedPerRotation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xBD, new(0, "PulmoTriggerLevel", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xBE, new(0, "ExpiratoricReserveVolume", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xBF, new(0, "VitalCapacity", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xC0, new(0, "PulmoWater", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xC1, new(0, "PulmoAir", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xC2, new(0, "PulmoDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  COAD", 0xC3, new(0, "PulmoTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x10, new(0, "SourceSideCollimatorAperture", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x11, new(0, "DetectorSideCollimatorAperture", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x20, new(0, "ExposureTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x21, new(0, "ExposureCurrent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x25, new(0, "KVPGeneratorPowerCurrent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x26, new(0, "GeneratorVoltage", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x40, new(0, "MasterControlMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x42, new(0, "ProcessingMask", DicomVR.US, DicomVR.None, 5, 5, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x44, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x45, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x62, new(0, "NumberOfVirtuellChannels", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x70, new(0, "NumberOfReadings", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x71, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x74, new(0, "NumberOfProjections", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x75, new(0, "NumberOfBytes", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x80, new(0, "ReconstructionAlgorithmSet", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x81, new(0, "ReconstructionAlgorithmIndex", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x82, new(0, "RegenerationSoftwareVersion", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS CT VA0  GEN", 0x88, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x10, new(0, "RotationAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x11, new(0, "StartAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x20, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x30, new(0, "TopogramTubePosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x32, new(0, "LengthOfTopogram", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x34, new(0, "TopogramCorrectionFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x36, new(0, "MaximumTablePosition", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x40, new(0, "TableMoveDirectionCode", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x45, new(0, "VOIStartRow", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x46, new(0, "VOIStopRow", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x47, new(0, "VOIStartColumn", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x48, new(0, "VOIStopColumn", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x49, new(0, "VOIStartSlice", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x4A, new(0, "VOIStopSlice", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x50, new(0, "VectorStartRow", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x51, new(0, "VectorRowStep", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x52, new(0, "VectorStartColumn", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x53, new(0, "VectorColumnStep", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x60, new(0, "RangeTypeCode", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x62, new(0, "ReferenceTypeCode", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x70, new(0, "ObjectOrientation", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x72, new(0, "LightOrientation", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x75, new(0, "LightBrightness", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x76, new(0, "LightContrast", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x7A, new(0, "OverlayThreshold", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x7B, new(0, "SurfaceThreshold", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0x7C, new(0, "GreyScaleThreshold", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0xA0, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0xA2, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  GEN", 0xA7, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x10, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x30, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x31, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x32, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x34, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x40, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x42, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x50, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  IDE", 0x51, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  ORI", 0x20, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS CT VA0  ORI", 0x30, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x6021, 0x6021, "SIEMENS CT VA0  OST", 0x00, new(0, "OsteoContourComment", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x6021, 0x6021, "SIEMENS CT VA0  OST", 0x10, new(0, "OsteoContourBuffer", DicomVR.US, DicomVR.None, 256, 256, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x10, new(0, "CreationMask", DicomVR.UL, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x20, new(0, "EvaluationMask", DicomVR.UL, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x30, new(0, "ExtendedProcessingMask", DicomVR.US, DicomVR.None, 7, 7, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x40, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x41, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x42, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x43, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x44, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS CT VA0  RAW", 0x50, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS DICOM", 0x10, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS DICOM", 0x12, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x10, new(0, "MeasurementMode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x11, new(0, "ImageType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x15, new(0, "SoftwareVersion", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x20, new(0, "MPMCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x21, new(0, "Latitude", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x22, new(0, "Sensitivity", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x23, new(0, "EDR", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x24, new(0, "LFix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x25, new(0, "SFix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x26, new(0, "PresetMode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x27, new(0, "Region", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x28, new(0, "Subregion", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x30, new(0, "Orientation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x31, new(0, "MarkOnFilm", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x32, new(0, "RotationOnDRC", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x40, new(0, "ReaderType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x41, new(0, "SubModality", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x42, new(0, "ReaderSerialNumber", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x50, new(0, "CassetteScale", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x51, new(0, "CassetteMatrix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x52, new(0, "CassetteSubmatrix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x53, new(0, "Barcode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x60, new(0, "ContrastType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x61, new(0, "RotationAmount", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x62, new(0, "RotationCenter", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x63, new(0, "DensityShift", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x64, new(0, "FrequencyRank", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x65, new(0, "FrequencyEnhancement", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x66, new(0, "FrequencyType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x67, new(0, "KernelLength", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x68, new(0, "KernelMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x69, new(0, "ConvolutionMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x70, new(0, "PLASource", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x71, new(0, "PLADestination", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x75, new(0, "UIDOriginalImage", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x76, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x80, new(0, "ReaderHeader", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0x90, new(0, "PLAOfSecondaryDestination", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0xA0, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS DLR.01", 0xA1, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "SIEMENS DLR.01", 0x10, new(0, "NumberOfHardcopies", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "SIEMENS DLR.01", 0x20, new(0, "FilmFormat", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "SIEMENS DLR.01", 0x30, new(0, "FilmSize", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0041, 0x0041, "SIEMENS DLR.01", 0x31, new(0, "FullFilmFormat", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x08, new(0, "ISICommandField", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x11, new(0, "AttachIDApplicationCode", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x12, new(0, "AttachIDMessageCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x13, new(0, "AttachIDDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x14, new(0, "AttachIDTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x20, new(0, "MessageType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x30, new(0, "MaxWaitingDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0003, 0x0003, "SIEMENS ISI", 0x31, new(0, "MaxWaitingTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS ISI", 0x01, new(0, "RISPatientInfoIMGEF", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0x03, new(0, "PatientUID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0x04, new(0, "PatientID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0x0A, new(0, "CaseID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0x22, new(0, "RequestID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0x23, new(0, "ExaminationUID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xA1, new(0, "PatientRegistrationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xA2, new(0, "PatientRegistrationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xB0, new(0, "PatientLastName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xB2, new(0, "PatientFirstName", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xB4, new(0, "PatientHospitalStatus", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xBC, new(0, "CurrentLocationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xC0, new(0, "PatientInsuranceStatus", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xD0, new(0, "PatientBillingType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS ISI", 0xD2, new(0, "PatientBillingAddress", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS ISI", 0x12, new(0, "ExaminationReason", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS ISI", 0x30, new(0, "RequestedDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS ISI", 0x32, new(0, "WorklistRequestStartTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS ISI", 0x33, new(0, "WorklistRequestEndTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS ISI", 0x4A, new(0, "RequestedTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS ISI", 0x80, new(0, "RequestedLocation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0055, 0x0055, "SIEMENS ISI", 0x46, new(0, "CurrentWard", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0193, 0x0193, "SIEMENS ISI", 0x02, new(0, "RISKey", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0307, 0x0307, "SIEMENS ISI", 0x01, new(0, "RISWorklistIMGEF", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0309, 0x0309, "SIEMENS ISI", 0x01, new(0, "RISReportIMGEF", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0x01, new(0, "ReportID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0x20, new(0, "ReportStatus", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0x30, new(0, "ReportCreationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0x70, new(0, "ReportApprovingPhysician", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0xE0, new(0, "ReportText", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0xE1, new(0, "ReportAuthor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x4009, 0x4009, "SIEMENS ISI", 0xE3, new(0, "ReportingRadiologist", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x04, new(0, "PhotometricInterpretation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x10, new(0, "RowsOfSubmatrix", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x11, new(0, "ColumnsOfSubmatrix", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x20, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x21, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x50, new(0, "OriginOfSubmatrix", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0x99, new(0, "ShutterType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0xA0, new(0, "RowsOfRectangularShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0xA1, new(0, "ColumnsOfRectangularShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0xA2, new(0, "OriginOfRectangularShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0xB0, new(0, "RadiusOfCircularShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0xB2, new(0, "OriginOfCircularShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED DISPLAY", 0xC1, new(0, "ContourOfIrregularShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x10, new(0, "ListOfGroupNumbers", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x15, new(0, "ListOfShadowOwnerCodes", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x20, new(0, "ListOfElementNumbers", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x30, new(0, "ListOfTotalDisplayLength", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x40, new(0, "ListOfDisplayPrefix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x50, new(0, "ListOfDisplayPostfix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x60, new(0, "ListOfTextPosition", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED HG", 0x70, new(0, "ListOfTextConcatenation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x10, new(0, "ListOfGroupNumbers", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x15, new(0, "ListOfShadowOwnerCodes", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x20, new(0, "ListOfElementNumbers", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x30, new(0, "ListOfTotalDisplayLength", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x40, new(0, "ListOfDisplayPrefix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x50, new(0, "ListOfDisplayPostfix", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x60, new(0, "ListOfTextPosition", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MED MG", 0x70, new(0, "ListOfTextConcatenation", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x10, new(0, "RecognitionCode", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x30, new(0, "ByteOffsetOfOriginalHeader", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x31, new(0, "LengthOfOriginalHeader", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x40, new(0, "ByteOffsetOfPixelmatrix", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x41, new(0, "LengthOfPixelmatrixInBytes", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x50, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0x51, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0xF5, new(0, "PDMEFIDPlaceholder", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIEMENS MED", 0xF6, new(0, "PDMDataObjectTypeExtension", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MED", 0x10, new(0, "Zoom", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MED", 0x11, new(0, "Target", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MED", 0x12, new(0, "TubeAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MED", 0x20, new(0, "ROIMask", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x7001, 0x7001, "SIEMENS MED", 0x10, new(0, "Dummy", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x7003, 0x7003, "SIEMENS MED", 0x10, new(0, "Header", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x7005, 0x7005, "SIEMENS MED", 0x10, new(0, "Dummy", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x08, new(0, "MedComHeaderType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x09, new(0, "MedComHeaderVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x10, new(0, "MedComHeaderInfo", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x20, new(0, "MedComHistoryInformation", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x31, new(0, "PMTFInformation1", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x32, new(0, "PMTFInformation2", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x33, new(0, "PMTFInformation3", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x34, new(0, "PMTFInformation4", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x35, new(0, "PMTFInformation5", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x40, new(0, "ApplicationHeaderSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x41, new(0, "ApplicationHeaderType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x42, new(0, "ApplicationHeaderID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x43, new(0, "ApplicationHeaderVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x44, new(0, "ApplicationHeaderInfo", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x50, new(0, "WorkflowControlFlags", DicomVR.LO, DicomVR.None, 8, 8, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x51, new(0, "ArchiveManagementFlagKeepOnline", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x52, new(0, "ArchiveManagementFlagDoNotArchive", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x53, new(0, "ImageLocationStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x54, new(0, "EstimatedRetrieveTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x55, new(0, "DataSizeOfRetrievedImages", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x70, new(0, "SiemensLinkSequence", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x71, new(0, "ReferencedTag", DicomVR.AT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x72, new(0, "ReferencedTagType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x73, new(0, "ReferencedValueLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x74, new(0, "ReferencedObjectDeviceType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x75, new(0, "ReferencedObjectDeviceLocation", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER", 0x76, new(0, "ReferencedObjectDeviceID", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM HEADER2", 0x60, new(0, "SeriesWorkflowStatus", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM OOG", 0x08, new(0, "MEDCOMOOGType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM OOG", 0x09, new(0, "MEDCOMOOGVersion", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SIEMENS MEDCOM OOG", 0x10, new(0, "MEDCOMOOGInfo", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x12, new(0, "MagneticFieldStrength", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x14, new(0, "ADCVoltage", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x16, new(0, "ADCOffset", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x20, new(0, "TransmitterAmplitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x21, new(0, "NumberOfTransmitterAmplitudes", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x22, new(0, "TransmitterAttenuator", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x24, new(0, "TransmitterCalibration", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x26, new(0, "TransmitterReference", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x50, new(0, "ReceiverTotalGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x51, new(0, "ReceiverAmplifierGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x52, new(0, "ReceiverPreamplifierGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x54, new(0, "ReceiverCableAttenuation", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x55, new(0, "ReceiverReferenceGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x56, new(0, "ReceiverFilterFrequency", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x60, new(0, "ReconstructionScaleFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x62, new(0, "ReferenceScaleFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x70, new(0, "PhaseGradientAmplitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x71, new(0, "ReadoutGradientAmplitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x72, new(0, "SelectionGradientAmplitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x80, new(0, "GradientDelayTime", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x82, new(0, "TotalGradientDelayTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x90, new(0, "SensitivityCorrectionLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x91, new(0, "SaturationPhaseEncodingVectorCoronalComponent", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0x92, new(0, "SaturationReadoutVectorCoronalComponent", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xA0, new(0, "RFWatchdogMask", DicomVR.US, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xA1, new(0, "EPIReconstructionSlope", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xA2, new(0, "RFPowerErrorIndicator", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xA5, new(0, "SpecificAbsorptionRateWholeBody", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xA6, new(0, "SpecificEnergyDose", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xB0, new(0, "AdjustmentStatusMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xC1, new(0, "EPICapacity", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xC2, new(0, "EPIInductance", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xC3, new(0, "EPISwitchConfigurationCode", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xC4, new(0, "EPISwitchHardwareCode", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xC5, new(0, "EPISwitchDelayTime", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD1, new(0, "FlowSensitivity", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD2, new(0, "CalculationSubmode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD3, new(0, "FieldOfViewRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD4, new(0, "BaseRawMatrixSize", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD5, new(0, "2DOversamplingLines", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD6, new(0, "3DPhaseOversamplingPartitions", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD7, new(0, "EchoLinePosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD8, new(0, "EchoColumnPosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xD9, new(0, "LinesPerSegment", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  COAD", 0xDA, new(0, "PhaseCodingDirection", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x10, new(0, "TotalMeasurementTimeNominal", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x11, new(0, "TotalMeasurementTimeCurrent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x12, new(0, "StartDelayTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x13, new(0, "DwellTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x14, new(0, "NumberOfPhases", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x16, new(0, "SequenceControlMask", DicomVR.UL, DicomVR.None, 2, 2, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x18, new(0, "MeasurementStatusMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x20, new(0, "NumberOfFourierLinesNominal", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x21, new(0, "NumberOfFourierLinesCurrent", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x26, new(0, "NumberOfFourierLinesAfterZero", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x28, new(0, "FirstMeasuredFourierLine", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x30, new(0, "AcquisitionColumns", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x31, new(0, "ReconstructionColumns", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x40, new(0, "ArrayCoilElementNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x41, new(0, "ArrayCoilElementSelectMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x42, new(0, "ArrayCoilElementDataMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x43, new(0, "ArrayCoilElementToADCConnect", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x44, new(0, "ArrayCoilElementNoiseLevel", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x45, new(0, "ArrayCoilADCPairNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x46, new(0, "ArrayCoilCombinationMask", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x50, new(0, "NumberOfAverages", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x60, new(0, "FlipAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x70, new(0, "NumberOfPrescans", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x81, new(0, "FilterTypeForRawData", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x82, new(0, "FilterParameterForRawData", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x83, new(0, "FilterTypeForImageData", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x84, new(0, "FilterParameterForImageData", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x85, new(0, "FilterTypeForPhaseCorrection", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x86, new(0, "FilterParameterForPhaseCorrection", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x87, new(0, "NormalizationFilterTypeForImageData", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x88, new(0, "NormalizationFilterParameterForImageData", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x90, new(0, "NumberOfSaturationRegions", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x91, new(0, "SaturationPhaseEncodingVectorSagittalComponent", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x92, new(0, "SaturationReadoutVectorSagittalComponent", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x93, new(0, "EPIStimulationMonitorMode", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x94, new(0, "ImageRotationAngle", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x96, new(0, "CoilIDMask", DicomVR.UL, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x97, new(0, "CoilClassMask", DicomVR.UL, DicomVR.None, 2, 2, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0x98, new(0, "CoilPosition", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0xA0, new(0, "EPIReconstructionPhase", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS MR VA0  GEN", 0xA1, new(0, "EPIReconstructionSlope", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x20, new(0, "PhaseCorrectionRowsSequence", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x21, new(0, "PhaseCorrectionColumnsSequence", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x22, new(0, "PhaseCorrectionRowsReconstruction", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x24, new(0, "PhaseCorrectionColumnsReconstruction", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x30, new(0, "NumberOf3DRawPartitionsNominal", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x31, new(0, "NumberOf3DRawPartitionsCurrent", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x34, new(0, "NumberOf3DImagePartitions", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x36, new(0, "Actual3DImagePartitionNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x39, new(0, "SlabThickness", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x40, new(0, "NumberOfSlicesNominal", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x41, new(0, "NumberOfSlicesCurrent", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x42, new(0, "CurrentSliceNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x43, new(0, "CurrentGroupNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x44, new(0, "CurrentSliceDistanceFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x45, new(0, "MIPStartRow", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x46, new(0, "MIPStopRow", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x47, new(0, "MIPStartColumn", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x48, new(0, "MIPStartColumn", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x49, new(0, "MIPStartSlice Name=", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x4A, new(0, "MIPStartSlice", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x4F, new(0, "OrderofSlices", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x50, new(0, "SignalMask", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x52, new(0, "DelayAfterTrigger", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x53, new(0, "RRInterval", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x54, new(0, "NumberOfTriggerPulses", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x56, new(0, "RepetitionTimeEffective", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x57, new(0, "GatePhase", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x58, new(0, "GateThreshold", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x59, new(0, "GatedRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x60, new(0, "NumberOfInterpolatedImages", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x70, new(0, "NumberOfEchoes", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x72, new(0, "SecondEchoTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x73, new(0, "SecondRepetitionTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x80, new(0, "CardiacCode", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x91, new(0, "SaturationPhaseEncodingVectorTransverseComponent", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x92, new(0, "SaturationReadoutVectorTransverseComponent", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x93, new(0, "EPIChangeValueOfMagnitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x94, new(0, "EPIChangeValueOfXComponent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x95, new(0, "EPIChangeValueOfYComponent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  GEN", 0x96, new(0, "EPIChangeValueOfZComponent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x00, new(0, "SequenceType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x01, new(0, "VectorSizeOriginal", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x02, new(0, "VectorSizeExtended", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x03, new(0, "AcquiredSpectralRange", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x04, new(0, "VOIPosition", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x05, new(0, "VOISize", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x06, new(0, "CSIMatrixSizeOriginal", DicomVR.IS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x07, new(0, "CSIMatrixSizeExtended", DicomVR.IS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x08, new(0, "SpatialGridShift", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x09, new(0, "SignalLimitsMinimum", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x10, new(0, "SignalLimitsMaximum", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x11, new(0, "SpecInfoMask", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x12, new(0, "EPITimeRateOfChangeOfMagnitude", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x13, new(0, "EPITimeRateOfChangeOfXComponent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x14, new(0, "EPITimeRateOfChangeOfYComponent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x15, new(0, "EPITimeRateOfChangeOfZComponent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x16, new(0, "EPITimeRateOfChangeLegalLimit1", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x17, new(0, "EPIOperationModeFlag", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x18, new(0, "EPIFieldCalculationSafetyFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x19, new(0, "EPILegalLimit1OfChangeValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x20, new(0, "EPILegalLimit2OfChangeValue", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x21, new(0, "EPIRiseTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x30, new(0, "ArrayCoilADCOffset", DicomVR.DS, DicomVR.None, 16, 16, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x31, new(0, "ArrayCoilPreamplifierGain", DicomVR.DS, DicomVR.None, 16, 16, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x50, new(0, "SaturationType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x51, new(0, "SaturationNormalVector", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x52, new(0, "SaturationPositionVector", DicomVR.DS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x53, new(0, "SaturationThickness", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x54, new(0, "SaturationWidth", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS MR VA0  RAW", 0x55, new(0, "SaturationDistance", DicomVR.DS, DicomVR.None, 6, 6, 1, false)),
-        new(0x7FE3, 0x7FE3, "SIEMENS NUMARIS II", 0x00, new(0, "ImageGraphicsFormatCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FE3, 0x7FE3, "SIEMENS NUMARIS II", 0x10, new(0, "ImageGraphics", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FE3, 0x7FE3, "SIEMENS NUMARIS II", 0x20, new(0, "ImageGraphicsDummy", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA GEN", 0x20, new(0, "FluoroTimer", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA GEN", 0x25, new(0, "PtopDoseAreaProduct", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA GEN", 0x26, new(0, "PtopTotalSkinDose", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA GEN", 0x30, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA GEN", 0x35, new(0, "PatientInitialPuckCounter", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA GEN", 0x40, new(0, "SPIDataObjectType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x15, new(0, "AcquiredPlane", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x1F, new(0, "DefaultTableIsoCenterHeight", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x20, new(0, "SceneFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x22, new(0, "RefPhotofileFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x24, new(0, "SceneName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x26, new(0, "AcquisitionIndex", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x28, new(0, "MixedPulseMode", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x2A, new(0, "NoOfPositions", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x2C, new(0, "NoOfPhases", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x2E, new(0, "FrameRateForPositions", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x30, new(0, "NoOfFramesForPositions", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x32, new(0, "SteppingDirection", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x34, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x36, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x38, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x3A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x3C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x3E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x40, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x42, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x44, new(0, "ImageTransferDelay", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x46, new(0, "InversFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x48, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x4A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x4C, new(0, "BlankingCircleDiameter", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x50, new(0, "StandDataValid", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x52, new(0, "TableTilt", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x54, new(0, "TableAxisRotation", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x56, new(0, "TableLongitudalPosition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x58, new(0, "TableSideOffset", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x5A, new(0, "TableIsoCenterHeight", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x5C, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x5E, new(0, "CollimationDataValid", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x60, new(0, "PeriSequenceNo", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x62, new(0, "PeriTotalScenes", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x64, new(0, "PeriOverlapTop", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x66, new(0, "PeriOverlapBottom", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x68, new(0, "RawImageNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x6A, new(0, "XRayDataValid", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x70, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x72, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x74, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x76, new(0, "FillingAverageFactor", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x78, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x7A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x7C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x7E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x80, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x82, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x84, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x86, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x88, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x8A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x8C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x8E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x92, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x94, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x96, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x98, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x9A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x9C, new(0, "IntensifierLevelCalibrationFactor", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0x9E, new(0, "NativeReviewFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA2, new(0, "SceneNumber", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA4, new(0, "AcquisitionMode", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA5, new(0, "AcquisitonFrameRate", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA6, new(0, "ECGFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA7, new(0, "AdditionalSceneData", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA8, new(0, "FileCopyFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xA9, new(0, "PhlebovisionFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xAA, new(0, "Co2Flag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xAB, new(0, "MaxSpeed", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xAC, new(0, "StepWidth", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xAD, new(0, "DigitalAcquisitionZoom", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA GEN", 0xFF, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x15, new(0, "ImagesInStudy", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x20, new(0, "ScenesInStudy", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x25, new(0, "ImagesInPhotofile", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x27, new(0, "PlaneBImagesExist", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x28, new(0, "NoOf2MBChunks", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x30, new(0, "ImagesInAllScenes", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS RA GEN", 0x40, new(0, "ArchiveSWInternalVersion", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE A", 0x28, new(0, "FluoroTimerA", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE A", 0x29, new(0, "FluoroSkinDoseA", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE A", 0x2A, new(0, "TotalSkinDoseA", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE A", 0x2B, new(0, "FluoroDoseAreaProductA", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE A", 0x2C, new(0, "TotalDoseAreaProductA", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x15, new(0, "OfflineUID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x18, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x19, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x1A, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x1B, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x1C, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x1D, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x1E, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x1F, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x20, new(0, "SystemCalibFactorPlaneA", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x22, new(0, "XRayParameterSetNo", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x24, new(0, "XRaySystem", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x26, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x28, new(0, "AcquiredDisplayMode", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x2A, new(0, "AcquisitionDelay", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x2C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x2E, new(0, "MaxFramesLimit", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x30, new(0, "MaximumFrameSizeNIU", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x32, new(0, "SubtractedFilterType", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x34, new(0, "FilterFactorNative", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x36, new(0, "AnatomicBackgroundFactor", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x38, new(0, "WindowUpperLimitNative", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x3A, new(0, "WindowLowerLimitNative", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x3C, new(0, "WindowBrightnessPhase1", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x3E, new(0, "WindowBrightnessPhase2", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x40, new(0, "WindowContrastPhase1", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x42, new(0, "WindowContrastPhase2", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x44, new(0, "FilterFactorSub", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x46, new(0, "PeakOpacified", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x48, new(0, "MaskFrame", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x4A, new(0, "BIHFrame", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x4C, new(0, "CentBeamAngulationCaudCran", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x4E, new(0, "CentBeamAngulationLRAnterior", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x50, new(0, "LongitudinalPosition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x52, new(0, "SideOffset", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x54, new(0, "IsoCenterHeight", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x56, new(0, "ImageTwist", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x58, new(0, "SourceImageDistance", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x5A, new(0, "MechanicalMagnificationFactor", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x5C, new(0, "CalibrationFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x5E, new(0, "CalibrationAngleCranCaud", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x60, new(0, "CalibrationAngleRAOLAO", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x62, new(0, "CalibrationTableToFloorDist", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x64, new(0, "CalibrationIsocenterToFloorDist", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x66, new(0, "CalibrationIsocenterToSourceDist", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x68, new(0, "CalibrationSourceToII", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x6A, new(0, "CalibrationIIZoom", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x6C, new(0, "CalibrationIIField", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x6E, new(0, "CalibrationFactor", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x70, new(0, "CalibrationObjectToImageDistance", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x72, new(0, "CalibrationSystemFactor", DicomVR.SL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x74, new(0, "CalibrationSystemCorrection", DicomVR.SL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x76, new(0, "CalibrationSystemIIFormats", DicomVR.SL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x78, new(0, "CalibrationGantryDataValid", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x7A, new(0, "CollimatorSquareBreadth", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x7C, new(0, "CollimatorSquareHeight", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x7E, new(0, "CollimatorSquareDiameter", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x80, new(0, "CollimaterFingerTurnAngle", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x82, new(0, "CollimaterFingerPosition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x84, new(0, "CollimaterDiaphragmTurnAngle", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x86, new(0, "CollimaterDiaphragmPosition1", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x88, new(0, "CollimaterDiaphragmPosition2", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x8A, new(0, "CollimaterDiaphragmMode", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x8C, new(0, "CollimaterBeamLimitBreadth", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x8E, new(0, "CollimaterBeamLimitHeight", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x90, new(0, "CollimaterBeamLimitDiameter", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x92, new(0, "X-RayControlMOde", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x94, new(0, "X-RaySystem", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x96, new(0, "FocalSpot", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x98, new(0, "ExposureControl", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x9A, new(0, "XRayVoltage", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x9C, new(0, "XRayCurrent", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0x9E, new(0, "XRayCurrentTimeProduct", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xA0, new(0, "XRayPulseTime", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xA2, new(0, "XRaySceneTimeFluoroClock", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xA4, new(0, "MaximumPulseRate", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xA6, new(0, "PulsesPerScene", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xA8, new(0, "DoseAreaProductOfScene", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xAA, new(0, "Dose", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xAC, new(0, "DoseRate", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xAE, new(0, "IIToCoverDistance", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB0, new(0, "LastFramePhase1", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB1, new(0, "FrameRatePhase1", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB2, new(0, "LastFramePhase2", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB3, new(0, "FrameRatePhase2", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB4, new(0, "LastFramePhase3", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB5, new(0, "FrameRatePhase3", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB6, new(0, "LastFramePhase4", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB7, new(0, "FrameRatePhase4", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB8, new(0, "GammaOfNativeImage", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xB9, new(0, "GammaOfTVSystem", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xBB, new(0, "PixelshiftX", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xBC, new(0, "PixelshiftY", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xBD, new(0, "MaskAverageFactor", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xBE, new(0, "BlankingCircleFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xBF, new(0, "CircleRowStart", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC0, new(0, "CircleRowEnd", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC1, new(0, "CircleColumnStart", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC2, new(0, "CircleColumnEnd", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC3, new(0, "CircleDiameter", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC4, new(0, "RectangularCollimaterFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC5, new(0, "RectangleRowStart", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC6, new(0, "RectangleRowEnd", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC7, new(0, "RectangleColumnStart", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC8, new(0, "RectangleColumnEnd", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xC9, new(0, "RectangleAngulation", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xCA, new(0, "IrisCollimatorFlag", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xCB, new(0, "IrisRowStart", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xCC, new(0, "IrisRowEnd", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xCD, new(0, "IrisColumnStart", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xCE, new(0, "IrisColumnEnd", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xCF, new(0, "IrisAngulation", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD1, new(0, "NumberOfFramesPlane", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD2, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD3, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD4, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD5, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD6, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD7, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD8, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xD9, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xDA, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xDB, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xDC, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xDD, new(0, "AnatomicBackground", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xDE, new(0, "AutoWindowBase", DicomVR.SL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xDF, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE A", 0xE0, new(0, "Internal", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE B", 0x28, new(0, "FluoroTimerB", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE B", 0x29, new(0, "FluoroSkinDoseB", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE B", 0x2A, new(0, "TotalSkinDoseB", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE B", 0x2B, new(0, "FluoroDoseAreaProductB", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RA PLANE B", 0x2C, new(0, "TotalDoseAreaProductB", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x18, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x19, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x1A, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x1B, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x1C, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x1D, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x1E, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x1F, new(0, "Internal", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x20, new(0, "SystemCalibFactorPlaneB", DicomVR.SL, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x22, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x24, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x26, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x28, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x2A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x2C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x2E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x30, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x32, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x34, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x36, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x38, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x3A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x3C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x3E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x40, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x42, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x44, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x46, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x48, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x4A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x4C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x4E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x50, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x52, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x54, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x56, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x58, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x5A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x5C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x5E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x60, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x62, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x64, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x66, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x68, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x6A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x6C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x6E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x70, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x72, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x74, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x76, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x78, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x7A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x7C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x7E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x80, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x82, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x84, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x86, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x88, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x8A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x8C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x8E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x90, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x92, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x94, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x96, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x98, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x9A, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x9C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0x9E, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xA0, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xA2, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xA4, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xA6, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xA8, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xAA, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS RA PLANE B", 0xAC, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x10, new(0, "PatientUID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x11, new(0, "PatientID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x20, new(0, "PatientRegistrationDate", DicomVR.DA, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x21, new(0, "PatientRegistrationTime", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x30, new(0, "PatientnameRIS", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x31, new(0, "PatientprenameRIS", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x40, new(0, "PatientHospitalStatus", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x41, new(0, "MedicalAlerts", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SIEMENS RIS", 0x42, new(0, "ContrastAllergies", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS RIS", 0x10, new(0, "RequestUID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS RIS", 0x45, new(0, "RequestingPhysician", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0031, 0x0031, "SIEMENS RIS", 0x50, new(0, "RequestedPhysician", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0033, 0x0033, "SIEMENS RIS", 0x10, new(0, "PatientStudyUID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x00, new(0, "AcquisitionType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x01, new(0, "AcquisitionMode", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x02, new(0, "FootswitchIndex", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x03, new(0, "AcquisitionRoom", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x04, new(0, "CurrentTimeProduct", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x05, new(0, "Dose", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x06, new(0, "SkinDosePercent", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x07, new(0, "SkinDoseAccumulation", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x08, new(0, "SkinDoseRate", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x0A, new(0, "CopperFilter", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x0B, new(0, "MeasuringField", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x0C, new(0, "PostBlankingCircle", DicomVR.SS, DicomVR.None, 3, 3, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x0D, new(0, "DynaAngles", DicomVR.SS, DicomVR.None, 2, 0, 2, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x0E, new(0, "TotalSteps", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x0F, new(0, "DynaXRayInfo", DicomVR.SL, DicomVR.None, 3, 0, 3, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x10, new(0, "ModalityLUTInputGamma", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x11, new(0, "ModalityLUTOutputGamma", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x12, new(0, "SH_STPAR", DicomVR.OB, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x13, new(0, "AcquisitionZoom", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x14, new(0, "DynaAngulationStepWidth", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x15, new(0, "Harmonization", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x16, new(0, "DRSingleFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x17, new(0, "SourceToIsocenter", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x18, new(0, "PressureData", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x19, new(0, "ECGIndexArray", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x1A, new(0, "FDFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x1B, new(0, "SH_ZOOM", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x1C, new(0, "SH_COLPAR", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x1D, new(0, "K_Factor", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x1E, new(0, "EVE", DicomVR.US, DicomVR.None, 8, 8, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x1F, new(0, "TotalSceneTime", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x20, new(0, "RestoreFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x21, new(0, "StandMovementFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x22, new(0, "FDRows", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x23, new(0, "FDColumns", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x24, new(0, "TableMovementFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x25, new(0, "OriginalOrganProgramName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SIEMENS SMS-AX  ACQ 1.0", 0x26, new(0, "CrispyXPIFilter", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x00, new(0, "ViewNative", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x01, new(0, "OriginalSeriesNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x02, new(0, "OriginalImageNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x03, new(0, "WinCenter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x04, new(0, "WinWidth", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x05, new(0, "WinBrightness", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x06, new(0, "WinContrast", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x07, new(0, "OriginalFrameNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x08, new(0, "OriginalMaskFrameNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x09, new(0, "Opac", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x0A, new(0, "OriginalNumberOfFrames", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x0B, new(0, "OriginalSceneDuration", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x0C, new(0, "IdentifierLOID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x0D, new(0, "OriginalSceneVFRInfo", DicomVR.SS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x0E, new(0, "OriginalFrameECGPosition", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x0F, new(0, "OriginalECG1stFrameOffset_retired", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x10, new(0, "ZoomFlag", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x11, new(0, "Flex", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x12, new(0, "NumberOfMaskFrames", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x13, new(0, "NumberOfFillFrames", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x14, new(0, "SeriesNumber", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0", 0x15, new(0, "ImageNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x00, new(0, "HorizontalCalibrationPixelSize", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x01, new(0, "VerticalCalibrationPixelSize", DicomVR.DS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x02, new(0, "CalibrationObject", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x03, new(0, "CalibrationObjectSize", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x04, new(0, "CalibrationMethod", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x05, new(0, "Filename", DicomVR.ST, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x06, new(0, "FrameNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x07, new(0, "CalibrationFactorMultiplicity", DicomVR.IS, DicomVR.None, 2, 2, 1, false)),
-        new(0x0023, 0x0023, "SIEMENS SMS-AX  QUANT 1.0", 0x08, new(0, "CalibrationTODValue", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x00, new(0, "ReviewMode", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x01, new(0, "AnatomicalBackgroundPercent", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x02, new(0, "NumberOfPhases", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x03, new(0, "ApplyAnatomicalBackground", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x04, new(0, "PixelShiftArray", DicomVR.SS, DicomVR.None, 4, 0, 4, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x05, new(0, "Brightness", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x06, new(0, "Contrast", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x07, new(0, "Enabled", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x08, new(0, "NativeEdgeEnhancementPercentGain", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x09, new(0, "NativeEdgeEnhancementLUTIndex", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x0A, new(0, "NativeEdgeEnhancementKernelSize", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x0B, new(0, "SubtrEdgeEnhancementPercentGain", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x0C, new(0, "SubtrEdgeEnhancementLUTIndex", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x0D, new(0, "SubtrEdgeEnhancementKernelSize", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x0E, new(0, "FadePercent", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x0F, new(0, "FlippedBeforeLateralityApplied", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x10, new(0, "ApplyFade", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x12, new(0, "Zoom", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x13, new(0, "PanX", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x14, new(0, "PanY", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x15, new(0, "NativeEdgeEnhancementAdvPercGain", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x16, new(0, "SubtrEdgeEnhancementAdvPercGain", DicomVR.SS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x17, new(0, "InvertFlag", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x1A, new(0, "Quant1KOverlay", DicomVR.OB, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x1B, new(0, "OriginalResolution", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x1C, new(0, "AutoWindowCenter", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SIEMENS SMS-AX  VIEW 1.0", 0x1D, new(0, "AutoWindowWidth", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIENET", 0x01, new(0, "SIENETCommandField", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIENET", 0x14, new(0, "ReceiverPLA", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIENET", 0x16, new(0, "TransferPriority", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SIENET", 0x29, new(0, "ActualUser", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0095, 0x0095, "SIENET", 0x01, new(0, "ExaminationFolderID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0095, 0x0095, "SIENET", 0x04, new(0, "FolderReportedStatus", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0095, 0x0095, "SIENET", 0x05, new(0, "FolderReportingRadiologist", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0095, 0x0095, "SIENET", 0x07, new(0, "SIENETISAPLA", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0099, 0x0099, "SIENET", 0x02, new(0, "DataObjectAttributes", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI RELEASE 1", 0x10, new(0, "Comments", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI RELEASE 1", 0x15, new(0, "SPIImageUID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI RELEASE 1", 0x40, new(0, "DataObjectType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI RELEASE 1", 0x41, new(0, "DataObjectSubtype", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI RELEASE 1", 0x10, new(0, "Organ", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI RELEASE 1", 0x15, new(0, "AllergyIndication", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI RELEASE 1", 0x20, new(0, "Pregnancy", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI RELEASE 1", 0x60, new(0, "CompressionAlgorithm", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI Release 1", 0x10, new(0, "Comments", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI Release 1", 0x15, new(0, "SPIImageUID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI Release 1", 0x40, new(0, "DataObjectType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI Release 1", 0x41, new(0, "DataObjectSubtype", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI Release 1", 0x10, new(0, "Organ", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI Release 1", 0x15, new(0, "AllergyIndication", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI Release 1", 0x20, new(0, "Pregnancy", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI Release 1", 0x60, new(0, "CompressionAlgorithm", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI", 0x10, new(0, "Comments", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI", 0x15, new(0, "SPIImageUID", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI", 0x40, new(0, "DataObjectType", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI", 0x41, new(0, "DataObjectSubtype", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI", 0x10, new(0, "Organ", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI", 0x15, new(0, "AllergyIndication", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI", 0x20, new(0, "Pregnancy", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI", 0x60, new(0, "CompressionAlgorithm", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x00, new(0, "DataObjectRecognitionCode", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x04, new(0, "ImageDataConsistence", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x08, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x12, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x15, new(0, "UniqueIdentifier", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x16, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x18, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x21, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x31, new(0, "PACSUniqueIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x34, new(0, "ClusterUniqueIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x38, new(0, "SystemUniqueIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x39, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x51, new(0, "StudyUniqueIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x61, new(0, "SeriesUniqueIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0x91, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0xF2, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0xF3, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0xF4, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0xF5, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1", 0xF7, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI-P Release 1", 0x10, new(0, "PatientEntryID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI-P Release 1", 0x21, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI-P Release 1", 0x22, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI-P Release 1", 0x31, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI-P Release 1", 0x32, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x00, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x01, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x02, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x10, new(0, "MainsFrequency", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x25, new(0, "OriginalPixelDataQuality", DicomVR.LT, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x30, new(0, "ECGTriggering", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x31, new(0, "ECG1Offset", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x32, new(0, "ECG2Offset1", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x33, new(0, "ECG2Offset2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x50, new(0, "VideoScanMode", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x51, new(0, "VideoLineRate", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x60, new(0, "XrayTechnique", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x61, new(0, "ImageIdentifierFromat", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x62, new(0, "IrisDiaphragm", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x63, new(0, "Filter", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x64, new(0, "CineParallel", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x65, new(0, "CineMaster", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x70, new(0, "ExposureChannel", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x71, new(0, "ExposureChannelFirstImage", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x72, new(0, "ProcessingChannel", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x80, new(0, "AcquisitionDelay", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x81, new(0, "RelativeImageTime", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0x90, new(0, "VideoWhiteCompression", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0xA0, new(0, "Angulation", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1", 0xA1, new(0, "Rotation", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P Release 1", 0x12, new(0, "SeriesUniqueIdentifier", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P Release 1", 0x14, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x00, new(0, "Unknown", DicomVR.DS, DicomVR.None, 4, 4, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x20, new(0, "PixelAspectRatio", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x25, new(0, "ProcessedPixelDataQuality", DicomVR.LO, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x30, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x38, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x60, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x61, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x67, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x70, new(0, "WindowID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x71, new(0, "VideoInvertSubtracted", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x72, new(0, "VideoInvertNonsubtracted", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x77, new(0, "WindowSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x78, new(0, "ECGDisplayPrintingID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x79, new(0, "ECGDisplayPrinting", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x7E, new(0, "ECGDisplayPrintingEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x7F, new(0, "ECGDisplayPrintingSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x80, new(0, "PhysiologicalDisplayID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x81, new(0, "PreferredPhysiologicalChannelDisplay", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x8E, new(0, "PhysiologicalDisplayEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0x8F, new(0, "PhysiologicalDisplaySelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0xC0, new(0, "FunctionalShutterID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0xC1, new(0, "FieldOfShutter", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0xC5, new(0, "FieldOfShutterRectangle", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0xCE, new(0, "ShutterEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1", 0xCF, new(0, "ShutterSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FE1, 0x7FE1, "SPI-P Release 1", 0x10, new(0, "PixelData", DicomVR.OW, DicomVR.OB, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1;1", 0xC0, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P Release 1;1", 0xC1, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x00, new(0, "PhysiologicalDataType", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x01, new(0, "PhysiologicalDataChannelAndKind", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x02, new(0, "SampleBitsAllocated", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x03, new(0, "SampleBitsStored", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x04, new(0, "SampleHighBit", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x05, new(0, "SampleRepresentation", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x06, new(0, "SmallestSampleValue", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x07, new(0, "LargestSampleValue", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x08, new(0, "NumberOfSamples", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x09, new(0, "SampleData", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x0A, new(0, "SampleRate", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x10, new(0, "PhysiologicalDataType2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x11, new(0, "PhysiologicalDataChannelAndKind2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x12, new(0, "SampleBitsAllocated2", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x13, new(0, "SampleBitsStored2", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x14, new(0, "SampleHighBit2", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x15, new(0, "SampleRepresentation2", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x16, new(0, "SmallestSampleValue2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x17, new(0, "LargestSampleValue2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x18, new(0, "NumberOfSamples2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x19, new(0, "SampleData2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P Release 1;1", 0x1A, new(0, "SampleRate2", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x00, new(0, "ZoomID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x01, new(0, "ZoomRectangle", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x03, new(0, "ZoomFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x04, new(0, "ZoomFunction", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x0E, new(0, "ZoomEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x0F, new(0, "ZoomSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x40, new(0, "MagnifyingGlassID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x41, new(0, "MagnifyingGlassRectangle", DicomVR.DS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x43, new(0, "MagnifyingGlassFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x44, new(0, "MagnifyingGlassFunction", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x4E, new(0, "MagnifyingGlassEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;1", 0x4F, new(0, "MagnifyingGlassSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;2", 0x00, new(0, "SubtractionMaskID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;2", 0x04, new(0, "MaskingFunction", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;2", 0x0C, new(0, "ProprietaryMaskingParameters", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;2", 0x1E, new(0, "SubtractionMaskEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;2", 0x1F, new(0, "SubtractionMaskSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x00, new(0, "ImageEnhancementID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x01, new(0, "ImageEnhancement", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x02, new(0, "ConvolutionID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x03, new(0, "ConvolutionType", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x04, new(0, "ConvolutionKernelSizeID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x05, new(0, "ConvolutionKernelSize", DicomVR.US, DicomVR.None, 2, 2, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x06, new(0, "ConvolutionKernel", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x0C, new(0, "EnhancementGain", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x1E, new(0, "ImageEnhancementEnableStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P Release 1;3", 0x1F, new(0, "ImageEnhancementSelectStatus", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "SPI-P Release 2;1", 0x18, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SPI-P Release 2;1", 0x0D, new(0, "Unknown", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SPI-P Release 2;1", 0x0E, new(0, "Unknown", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x00, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x10, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x20, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x30, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x40, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x50, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x60, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x70, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x75, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x80, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "SPI-P-GV-CT Release 1", 0x90, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x08, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x09, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x0A, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x10, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x20, new(0, "Unknown", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x50, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x60, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x61, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x63, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x64, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x65, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x70, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x80, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x81, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0x90, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0xA0, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0xA1, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0xA2, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0xA3, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0xB0, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-GV-CT Release 1", 0xB1, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x20, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x30, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x40, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x50, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x60, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x70, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x80, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0x90, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xA0, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xA1, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xA2, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xA3, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xA4, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xB0, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-GV-CT Release 1", 0xC0, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x10, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x30, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x31, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x32, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x33, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x80, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0x90, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0xD0, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-GV-CT Release 1", 0xD1, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-PCR Release 2", 0x30, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-Private-CWS Release 1", 0x00, new(0, "WindowOfImagesID", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-Private-CWS Release 1", 0x01, new(0, "WindowOfImagesType", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-Private-CWS Release 1", 0x02, new(0, "WindowOfImagesScope", DicomVR.IS, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x10, new(0, "ECGTimeMapDataBitsAllocated", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x11, new(0, "ECGTimeMapDataBitsStored", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x12, new(0, "ECGTimeMapDataHighBit", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x13, new(0, "ECGTimeMapDataRepresentation", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x14, new(0, "ECGTimeMapDataSmallestDataValue", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x15, new(0, "ECGTimeMapDataLargestDataValue", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x16, new(0, "ECGTimeMapDataNumberOfDataValues", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private-DCI Release 1", 0x17, new(0, "ECGTimeMapData", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SPI-P-Private_CDS Release 1", 0x40, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_CDS Release 1", 0x00, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private_ICS Release 1", 0x30, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-Private_ICS Release 1", 0x31, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x08, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x0F, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x10, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x1B, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x1C, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x21, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x43, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x44, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x4C, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x67, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x68, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x6A, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1", 0x6B, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;1", 0x00, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;1", 0x05, new(0, "Unknown", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;1", 0x06, new(0, "Unknown", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;1", 0x20, new(0, "Unknown", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;1", 0x21, new(0, "Unknown", DicomVR.FL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;1", 0xCD, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;2", 0x00, new(0, "Unknown", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;2", 0x01, new(0, "Unknown", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;2", 0x02, new(0, "Unknown", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;2", 0x03, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;2", 0x04, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;2", 0x05, new(0, "Unknown", DicomVR.SL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;3", 0xC0, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;3", 0xC1, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;3", 0xC2, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;3", 0xC3, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;3", 0xC4, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;3", 0xC5, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;4", 0x02, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;4", 0x9A, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;4", 0xE0, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;5", 0x50, new(0, "Unknown", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "SPI-P-Private_ICS Release 1;5", 0x55, new(0, "Unknown", DicomVR.CS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-XSB-DCI Release 1", 0x10, new(0, "VideoBeamBoost", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-XSB-DCI Release 1", 0x11, new(0, "ChannelGeneratingVideoSync", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-XSB-DCI Release 1", 0x12, new(0, "VideoGain", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-XSB-DCI Release 1", 0x13, new(0, "VideoOffset", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SPI-P-XSB-DCI Release 1", 0x20, new(0, "RTDDataCompressionFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x11, new(0, "AnnotationName", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x12, new(0, "AnnotationFont", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x13, new(0, "AnnotationTextForegroundColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x14, new(0, "AnnotationTextBackgroundColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x15, new(0, "AnnotationTextBackingMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x16, new(0, "AnnotationTextJustification", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x17, new(0, "AnnotationTextLocation", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x18, new(0, "AnnotationTextString", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x19, new(0, "AnnotationTextAttachMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x20, new(0, "AnnotationTextCursorMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x21, new(0, "AnnotationTextShadowOffsetX", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x22, new(0, "AnnotationTextShadowOffsetY", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x23, new(0, "AnnotationLineColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x24, new(0, "AnnotationLineThickness", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x25, new(0, "AnnotationLineType", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x26, new(0, "AnnotationLineStyle", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x27, new(0, "AnnotationLineDashLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x28, new(0, "AnnotationLineAttachMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x29, new(0, "AnnotationLinePointCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x30, new(0, "AnnotationLinePoints", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x31, new(0, "AnnotationLineControlSize", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x32, new(0, "AnnotationMarkerColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x33, new(0, "AnnotationMarkerType", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x34, new(0, "AnnotationMarkerSize", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x35, new(0, "AnnotationMarkerLocation", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x36, new(0, "AnnotationMarkerAttachMode", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x37, new(0, "AnnotationGeomColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x38, new(0, "AnnotationGeomThickness", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x39, new(0, "AnnotationGeomLineStyle", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x40, new(0, "AnnotationGeomDashLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x41, new(0, "AnnotationGeomFillPattern", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x42, new(0, "AnnotationInteractivity", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x43, new(0, "AnnotationArrowLength", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x44, new(0, "AnnotationArrowAngle", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Annot V1.0", 0x45, new(0, "AnnotationDontSave", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Graphics Export V1.0", 0x00, new(0, "Unknown", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x11, new(0, "LineName", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x12, new(0, "LineNameFont", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x13, new(0, "LineNameDisplay", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x14, new(0, "LineNormalColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x15, new(0, "LineType", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x16, new(0, "LineThickness", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x17, new(0, "LineStyle", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x18, new(0, "LineDashLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x19, new(0, "LineInteractivity", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x20, new(0, "LineMeasurementColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x21, new(0, "LineMeasurementFont", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x22, new(0, "LineMeasurementDashLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x23, new(0, "LinePointSpace", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x24, new(0, "LinePoints", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x25, new(0, "LineControlPointSize", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x26, new(0, "LineControlPointSpace", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x27, new(0, "LineControlPoints", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x28, new(0, "LineLabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Line V1.0", 0x29, new(0, "LineDontSave", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x11, new(0, "ROIName", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x12, new(0, "ROINameFont", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x13, new(0, "ROINormalColor", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x14, new(0, "ROIFillPattern", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x15, new(0, "ROIBpSeg", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x16, new(0, "ROIBpSegPairs", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x17, new(0, "ROISeedSpace", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x18, new(0, "ROISeeds", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x19, new(0, "ROILineThickness", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x20, new(0, "ROILineStyle", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x21, new(0, "ROILineDashLength", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x22, new(0, "ROIInteractivity", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x23, new(0, "ROINamePosition", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x24, new(0, "ROINameDisplay", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x25, new(0, "ROILabel", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x26, new(0, "ROIShape", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x27, new(0, "ROIShapeTilt", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x28, new(0, "ROIShapePointsCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x29, new(0, "ROIShapePointsSpace", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x30, new(0, "ROIShapePoints", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x31, new(0, "ROIShapeControlPointsCount", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x32, new(0, "ROIShapeControlPointsSpace", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x33, new(0, "ROIShapeControlPoints", DicomVR.FD, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette ROI V1.0", 0x34, new(0, "ROIDontSave", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Sequence Ids V1.0", 0x41, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Sequence Ids V1.0", 0x42, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette Sequence Ids V1.0", 0x43, new(0, "Unknown", DicomVR.SQ, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x13, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x14, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x17, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x18, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x19, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x1A, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x1B, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x1C, new(0, "Unknown", DicomVR.UL, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x1D, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x1E, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x21, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x22, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x23, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x24, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x25, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x27, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x28, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x29, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x30, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x52, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x53, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x54, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x55, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x56, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0029, 0x0029, "Silhouette V1.0", 0x57, new(0, "Unknown", DicomVR.UN, DicomVR.None, 1, 1, 1, false)),
-        new(0x0135, 0x0135, "SONOWAND AS", 0x10, new(0, "UltrasoundScannerName", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0135, 0x0135, "SONOWAND AS", 0x11, new(0, "TransducerSerial", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0135, 0x0135, "SONOWAND AS", 0x12, new(0, "ProbeApplication", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0017, 0x0017, "SVISION", 0x00, new(0, "ExtendedBodyPart", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0017, 0x0017, "SVISION", 0x10, new(0, "ExtendedViewPosition", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0017, 0x0017, "SVISION", 0xF0, new(0, "ImagesSOPClass", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x00, new(0, "AECField", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x01, new(0, "AECFilmScreen", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x02, new(0, "AECDensity", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x10, new(0, "PatientThickness", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x18, new(0, "BeamDistance", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x20, new(0, "WorkstationNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x28, new(0, "TubeNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x30, new(0, "BuckyGrid", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x34, new(0, "Focus", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x38, new(0, "Child", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x40, new(0, "CollimatorDistanceX", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x41, new(0, "CollimatorDistanceY", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x50, new(0, "CentralBeamHeight", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x60, new(0, "BuckyAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x68, new(0, "CArmAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x69, new(0, "CollimatorAngle", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x70, new(0, "FilterNumber", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x74, new(0, "FilterMaterial1", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x75, new(0, "FilterMaterial2", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x78, new(0, "FilterThickness1", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x79, new(0, "FilterThickness2", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x80, new(0, "BuckyFormat", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x81, new(0, "ObjectPosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0x90, new(0, "DeskCommand", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0xA0, new(0, "ExtendedExposureTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0xA1, new(0, "ActualExposureTime", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "SVISION", 0xA8, new(0, "ExtendedXRayTubeCurrent", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x00, new(0, "NoiseReduction", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x01, new(0, "ContrastAmplification", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x02, new(0, "EdgeContrastBoosting", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x03, new(0, "LatitudeReduction", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x10, new(0, "FindRangeAlgorithm", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x11, new(0, "ThresholdCAlgorithm", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x20, new(0, "SensometricCurve", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x30, new(0, "LowerWindowOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x31, new(0, "UpperWindowOffset", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x40, new(0, "MinPrintableDensity", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x41, new(0, "MaxPrintableDensity", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x90, new(0, "Brightness", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x91, new(0, "Contrast", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0021, 0x0021, "SVISION", 0x92, new(0, "ShapeFactor", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SVISION", 0x00, new(0, "ImageLaterality", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SVISION", 0x01, new(0, "LetterPosition", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SVISION", 0x02, new(0, "BurnedInAnnotation", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SVISION", 0x03, new(0, "Unknown", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0023, 0x0023, "SVISION", 0xF0, new(0, "ImageSOPClass", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x00, new(0, "OriginalImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x01, new(0, "NotProcessedImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x02, new(0, "CutOutImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x03, new(0, "DuplicatedImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x04, new(0, "StoredImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x05, new(0, "RetrievedImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x06, new(0, "RemoteImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x07, new(0, "MediaStoredImage", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x08, new(0, "ImageState", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x20, new(0, "SourceImageFile", DicomVR.LO, DicomVR.None, 1, 1, 1, false)),
-        new(0x0025, 0x0025, "SVISION", 0x21, new(0, "Unknown", DicomVR.UI, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "SVISION", 0x00, new(0, "NumberOfSeries", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "SVISION", 0x01, new(0, "NumberOfStudies", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "SVISION", 0x10, new(0, "OldestSeries", DicomVR.DT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "SVISION", 0x11, new(0, "NewestSeries", DicomVR.DT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "SVISION", 0x12, new(0, "OldestStudy", DicomVR.DT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0027, 0x0027, "SVISION", 0x13, new(0, "NewestStudy", DicomVR.DT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "TOSHIBA_MEC_1.0", 0x01, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0009, 0x0009, "TOSHIBA_MEC_1.0", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0009, 0x0009, "TOSHIBA_MEC_1.0", 0x03, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0009, 0x0009, "TOSHIBA_MEC_1.0", 0x04, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0011, 0x0011, "TOSHIBA_MEC_1.0", 0x01, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0011, 0x0011, "TOSHIBA_MEC_1.0", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_1.0", 0x01, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_1.0", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "TOSHIBA_MEC_1.0", 0x01, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "TOSHIBA_MEC_1.0", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0021, 0x0021, "TOSHIBA_MEC_1.0", 0x03, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_1.0", 0x01, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_1.0", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_1.0", 0x03, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_1.0", 0x10, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x01, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x02, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x03, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x04, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x05, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x06, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x07, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x08, new(0, "OrientationHeadFeet", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x09, new(0, "ViewDirection", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x0A, new(0, "OrientationSupineProne", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x0B, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x0C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x0D, new(0, "Time", DicomVR.TM, DicomVR.None, 1, 1, 1, false)),
-        new(0x0019, 0x0019, "TOSHIBA_MEC_CT_1.0", 0x0E, new(0, "Unknown", DicomVR.DS, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x01, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x02, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x03, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x04, new(0, "Unknown", DicomVR.IS, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x05, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x07, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x08, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x09, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x0A, new(0, "Unknown", DicomVR.LT, DicomVR.None, 1, 1, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x0B, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x0C, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-        new(0x7FF1, 0x7FF1, "TOSHIBA_MEC_CT_1.0", 0x0D, new(0, "Unknown", DicomVR.US, DicomVR.None, 1, 0, 1, false)),
-    ];
+    // Group from|group to|creator|element byte|keyword|VR|alternate VR|VM min|VM max (0: n)|VM step
+    private static ReadOnlySpan<byte> Rows => """
+0019|0019|1.2.840.113681|10|CRImageParamsCommon|ST||1|1|1
+0019|0019|1.2.840.113681|11|CRImageIPParamsSingle|ST||1|1|1
+0019|0019|1.2.840.113681|12|CRImageIPParamsLeft|ST||1|1|1
+0019|0019|1.2.840.113681|13|CRImageIPParamsRight|ST||1|1|1
+0087|0087|1.2.840.113708.794.1.1.2.0|10|MediaType|CS||1|1|1
+0087|0087|1.2.840.113708.794.1.1.2.0|20|MediaLocation|CS||1|1|1
+0087|0087|1.2.840.113708.794.1.1.2.0|50|EstimatedRetrieveTime|IS||1|1|1
+0009|0009|ACUSON|00|Unknown|IS||1|1|1
+0009|0009|ACUSON|01|Unknown|IS||1|1|1
+0009|0009|ACUSON|02|Unknown|UN||1|1|1
+0009|0009|ACUSON|03|Unknown|UN||1|1|1
+0009|0009|ACUSON|04|Unknown|UN||1|1|1
+0009|0009|ACUSON|05|Unknown|UN||1|1|1
+0009|0009|ACUSON|06|Unknown|UN||1|1|1
+0009|0009|ACUSON|07|Unknown|UN||1|1|1
+0009|0009|ACUSON|08|Unknown|LT||1|1|1
+0009|0009|ACUSON|09|Unknown|LT||1|1|1
+0009|0009|ACUSON|0A|Unknown|IS||1|1|1
+0009|0009|ACUSON|0B|Unknown|IS||1|1|1
+0009|0009|ACUSON|0C|Unknown|IS||1|1|1
+0009|0009|ACUSON|0D|Unknown|IS||1|1|1
+0009|0009|ACUSON|0E|Unknown|IS||1|1|1
+0009|0009|ACUSON|0F|Unknown|UN||1|1|1
+0009|0009|ACUSON|10|Unknown|IS||1|1|1
+0009|0009|ACUSON|11|Unknown|UN||1|1|1
+0009|0009|ACUSON|12|Unknown|IS||1|1|1
+0009|0009|ACUSON|13|Unknown|IS||1|1|1
+0009|0009|ACUSON|14|Unknown|LT||1|1|1
+0009|0009|ACUSON|15|Unknown|UN||1|1|1
+0003|0003|AEGIS_DICOM_2.00|00|Unknown|US||1|0|1
+0005|0005|AEGIS_DICOM_2.00|00|Unknown|US||1|0|1
+0009|0009|AEGIS_DICOM_2.00|00|Unknown|US||1|0|1
+0019|0019|AEGIS_DICOM_2.00|00|Unknown|US||1|0|1
+0029|0029|AEGIS_DICOM_2.00|00|Unknown|US||1|0|1
+1369|1369|AEGIS_DICOM_2.00|00|Unknown|US||1|0|1
+0009|0009|AGFA|10|Unknown|LO||1|1|1
+0009|0009|AGFA|11|Unknown|LO||1|1|1
+0009|0009|AGFA|13|Unknown|LO||1|1|1
+0009|0009|AGFA|14|Unknown|LO||1|1|1
+0009|0009|AGFA|15|Unknown|LO||1|1|1
+0031|0031|AGFA PACS Archive Mirroring 1.0|00|StudyStatus|CS||1|1|1
+0031|0031|AGFA PACS Archive Mirroring 1.0|01|DateTimeVerified|UL||1|1|1
+0029|0029|CAMTRONICS IP|10|Unknown|LT||1|1|1
+0029|0029|CAMTRONICS IP|20|Unknown|UN||1|1|1
+0029|0029|CAMTRONICS IP|30|Unknown|UN||1|1|1
+0029|0029|CAMTRONICS IP|40|Unknown|UN||1|1|1
+0029|0029|CAMTRONICS|10|Commentline|LT||1|1|1
+0029|0029|CAMTRONICS|20|EdgeEnhancementCoefficient|DS||1|1|1
+0029|0029|CAMTRONICS|50|SceneText|LT||1|1|1
+0029|0029|CAMTRONICS|60|ImageText|LT||1|1|1
+0029|0029|CAMTRONICS|70|PixelShiftHorizontal|IS||1|1|1
+0029|0029|CAMTRONICS|80|PixelShiftVertical|IS||1|1|1
+0029|0029|CAMTRONICS|90|Unknown|IS||1|1|1
+0009|0009|CARDIO-D.R. 1.0|00|FileLocation|UL||1|1|1
+0009|0009|CARDIO-D.R. 1.0|01|FileSize|UL||1|1|1
+0009|0009|CARDIO-D.R. 1.0|40|AlternateImageSequence|SQ||1|1|1
+0019|0019|CARDIO-D.R. 1.0|00|ImageBlankingShape|CS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|02|ImageBlankingLeftVerticalEdge|IS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|04|ImageBlankingRightVerticalEdge|IS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|06|ImageBlankingUpperHorizontalEdge|IS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|08|ImageBlankingLowerHorizontalEdge|IS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|10|CenterOfCircularImageBlanking|IS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|12|RadiusOfCircularImageBlanking|IS||1|1|1
+0019|0019|CARDIO-D.R. 1.0|30|MaximumImageFrameSize|UL||1|1|1
+0021|0021|CARDIO-D.R. 1.0|13|ImageSequenceNumber|IS||1|1|1
+0029|0029|CARDIO-D.R. 1.0|00|EdgeEnhancementSequence|SQ||1|1|1
+0029|0029|CARDIO-D.R. 1.0|01|ConvolutionKernelSize|US||2|2|1
+0029|0029|CARDIO-D.R. 1.0|02|ConvolutionKernelCoefficients|DS||1|0|1
+0029|0029|CARDIO-D.R. 1.0|03|EdgeEnhancementGain|DS||1|1|1
+0009|0009|DCMTK_ANONYMIZER|00|AnonymizerUIDMap|SQ||1|1|1
+0009|0009|DCMTK_ANONYMIZER|10|AnonymizerUIDKey|UI||1|1|1
+0009|0009|DCMTK_ANONYMIZER|20|AnonymizerUIDValue|UI||1|1|1
+0009|0009|DCMTK_ANONYMIZER|30|AnonymizerPatientIDMap|SQ||1|1|1
+0009|0009|DCMTK_ANONYMIZER|40|AnonymizerPatientIDKey|LO||1|1|1
+0009|0009|DCMTK_ANONYMIZER|50|AnonymizerPatientIDValue|LO||1|1|1
+0019|0019|DIDI TO PCR 1.1|22|RouteAET|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|23|PCRPrintScale|DS||1|1|1
+0019|0019|DIDI TO PCR 1.1|24|PCRPrintJobEnd|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|25|PCRNoFilmCopies|IS||1|1|1
+0019|0019|DIDI TO PCR 1.1|26|PCRFilmLayoutPosition|IS||1|1|1
+0019|0019|DIDI TO PCR 1.1|27|PCRPrintReportName|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|70|RADProtocolPrinter|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|71|RADProtocolMedium|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|90|UnprocessedFlag|LO||1|1|1
+0019|0019|DIDI TO PCR 1.1|91|KeyValues|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|92|DestinationPostprocessingFunction|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A0|Version|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A1|RangingMode|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A2|AbdomenBrightness|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A3|FixedBrightness|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A4|DetailContrast|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A5|ContrastBalance|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A6|StructureBoost|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A7|StructurePreference|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A8|NoiseRobustness|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|A9|NoiseDoseLimit|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|AA|NoiseDoseStep|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|AB|NoiseFrequencyLimit|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|AC|WeakContrastLimit|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|AD|StrongContrastLimit|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|AE|StructureBoostOffset|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|AF|SmoothGain|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B0|MeasureField1|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B1|MeasureField2|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B2|KeyPercentile1|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B3|KeyPercentile2|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B4|DensityLUT|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B5|Brightness|UN||1|1|1
+0019|0019|DIDI TO PCR 1.1|B6|Gamma|UN||1|1|1
+0089|0089|DIDI TO PCR 1.1|10|Unknown|SQ||1|1|1
+0029|0029|DIGISCAN IMAGE|31|Unknown|US||1|0|1
+0029|0029|DIGISCAN IMAGE|32|Unknown|US||1|0|1
+0029|0029|DIGISCAN IMAGE|33|Unknown|LT||1|1|1
+0029|0029|DIGISCAN IMAGE|34|Unknown|LT||1|1|1
+7001|70FF|DLX_ANNOT_01|04|TextAnnotation|ST||1|1|1
+7001|70FF|DLX_ANNOT_01|05|Box|IS||2|2|1
+7001|70FF|DLX_ANNOT_01|07|ArrowEnd|IS||2|2|1
+0015|0015|DLX_EXAMS_01|01|StenosisCalibrationRatio|DS||1|1|1
+0015|0015|DLX_EXAMS_01|02|StenosisMagnification|DS||1|1|1
+0015|0015|DLX_EXAMS_01|03|CardiacCalibrationRatio|DS||1|1|1
+6001|60FF|DLX_LKUP_01|01|GrayPaletteColorLookupTableDescriptor|US||3|3|1
+6001|60FF|DLX_LKUP_01|02|GrayPaletteColorLookupTableData|US||1|1|1
+0011|0011|DLX_PATNT_01|01|PatientDOB|LT||1|1|1
+0019|0019|DLX_SERIE_01|01|AngleValueLArm|DS||1|1|1
+0019|0019|DLX_SERIE_01|02|AngleValuePArm|DS||1|1|1
+0019|0019|DLX_SERIE_01|03|AngleValueCArm|DS||1|1|1
+0019|0019|DLX_SERIE_01|04|AngleLabelLArm|CS||1|1|1
+0019|0019|DLX_SERIE_01|05|AngleLabelPArm|CS||1|1|1
+0019|0019|DLX_SERIE_01|06|AngleLabelCArm|CS||1|1|1
+0019|0019|DLX_SERIE_01|07|ProcedureName|ST||1|1|1
+0019|0019|DLX_SERIE_01|08|ExamName|ST||1|1|1
+0019|0019|DLX_SERIE_01|09|PatientSize|SH||1|1|1
+0019|0019|DLX_SERIE_01|0A|RecordView|IS||1|1|1
+0019|0019|DLX_SERIE_01|10|InjectorDelay|DS||1|1|1
+0019|0019|DLX_SERIE_01|11|AutoInject|CS||1|1|1
+0019|0019|DLX_SERIE_01|14|AcquisitionMode|IS||1|1|1
+0019|0019|DLX_SERIE_01|15|CameraRotationEnabled|CS||1|1|1
+0019|0019|DLX_SERIE_01|16|ReverseSweep|CS||1|1|1
+0019|0019|DLX_SERIE_01|17|SpatialFilterStrength|IS||1|1|1
+0019|0019|DLX_SERIE_01|18|ZoomFactor|IS||1|1|1
+0019|0019|DLX_SERIE_01|19|XZoomCenter|IS||1|1|1
+0019|0019|DLX_SERIE_01|1A|YZoomCenter|IS||1|1|1
+0019|0019|DLX_SERIE_01|1B|Focus|DS||1|1|1
+0019|0019|DLX_SERIE_01|1C|Dose|CS||1|1|1
+0019|0019|DLX_SERIE_01|1D|SideMark|IS||1|1|1
+0019|0019|DLX_SERIE_01|1E|PercentageLandscape|IS||1|1|1
+0019|0019|DLX_SERIE_01|1F|ExposureDuration|DS||1|1|1
+00E1|00E1|ELSCINT1|01|DataDictionaryVersion|US||1|1|1
+00E1|00E1|ELSCINT1|14|Unknown|LT||1|1|1
+00E1|00E1|ELSCINT1|22|Unknown|DS||2|2|1
+00E1|00E1|ELSCINT1|23|Unknown|DS||2|2|1
+00E1|00E1|ELSCINT1|24|Unknown|LT||1|1|1
+00E1|00E1|ELSCINT1|25|Unknown|LT||1|1|1
+00E1|00E1|ELSCINT1|40|OffsetFromCTMRImages|SH||1|1|1
+0601|0601|ELSCINT1|00|ImplementationVersion|SH||1|1|1
+0601|0601|ELSCINT1|20|RelativeTablePosition|DS||1|1|1
+0601|0601|ELSCINT1|21|RelativeTableHeight|DS||1|1|1
+0601|0601|ELSCINT1|30|SurviewDirection|SH||1|1|1
+0601|0601|ELSCINT1|31|SurviewLength|DS||1|1|1
+0601|0601|ELSCINT1|50|ImageViewType|SH||1|1|1
+0601|0601|ELSCINT1|70|BatchNumber|DS||1|1|1
+0601|0601|ELSCINT1|71|BatchSize|DS||1|1|1
+0601|0601|ELSCINT1|72|BatchSliceNumber|DS||1|1|1
+0009|0009|FDMS 1.0|04|ImageControlUnit|SH||1|1|1
+0009|0009|FDMS 1.0|05|ImageUID|OW||1|1|1
+0009|0009|FDMS 1.0|06|RouteImageUID|OW||1|1|1
+0009|0009|FDMS 1.0|08|ImageDisplayInformationVersionNo|UL||1|1|1
+0009|0009|FDMS 1.0|09|PatientInformationVersionNo|UL||1|1|1
+0009|0009|FDMS 1.0|0C|FilmUID|OW||1|1|1
+0009|0009|FDMS 1.0|10|ExposureUnitTypeCode|CS||1|1|1
+0009|0009|FDMS 1.0|80|KanjiHospitalName|LO||1|1|1
+0009|0009|FDMS 1.0|90|DistributionCode|ST||1|1|1
+0009|0009|FDMS 1.0|92|KanjiDepartmentName|SH||1|1|1
+0009|0009|FDMS 1.0|F0|BlackeningProcessFlag|CS||1|1|1
+0019|0019|FDMS 1.0|15|KanjiBodyPartForExposure|LO||1|1|1
+0019|0019|FDMS 1.0|32|KanjiMenuName|LO||1|1|1
+0019|0019|FDMS 1.0|40|ImageProcessingType|CS||1|1|1
+0019|0019|FDMS 1.0|50|EDRMode|CS||1|1|1
+0019|0019|FDMS 1.0|60|RadiographersCode|SH||1|1|1
+0019|0019|FDMS 1.0|70|SplitExposureFormat|IS||1|1|1
+0019|0019|FDMS 1.0|71|NoOfSplitExposureFrames|IS||1|1|1
+0019|0019|FDMS 1.0|80|ReadingPositionSpecification|IS||1|1|1
+0019|0019|FDMS 1.0|81|ReadingSensitivityCenter|IS||1|1|1
+0019|0019|FDMS 1.0|90|FilmAnnotationCharacterString1|SH||1|1|1
+0019|0019|FDMS 1.0|91|FilmAnnotationCharacterString2|SH||1|1|1
+0021|0021|FDMS 1.0|10|FCRImageID|CS||1|1|1
+0021|0021|FDMS 1.0|30|SetNo|CS||1|1|1
+0021|0021|FDMS 1.0|40|ImageNoInTheSet|IS||1|1|1
+0021|0021|FDMS 1.0|50|PairProcessingInformation|CS||1|1|1
+0021|0021|FDMS 1.0|80|EquipmentTypeSpecificInformation|OB||1|1|1
+0023|0023|FDMS 1.0|10|Unknown|SQ||1|1|1
+0023|0023|FDMS 1.0|20|Unknown|SQ||1|1|1
+0023|0023|FDMS 1.0|30|Unknown|SQ||1|1|1
+0025|0025|FDMS 1.0|10|RelativeLightEmissionAmountSk|US||1|1|1
+0025|0025|FDMS 1.0|11|TermOfCorrectionForEachIPTypeSt|US||1|1|1
+0025|0025|FDMS 1.0|12|ReadingGainGp|US||1|1|1
+0025|0025|FDMS 1.0|13|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|15|Unknown|CS||1|1|1
+0025|0025|FDMS 1.0|20|Unknown|US||2|2|1
+0025|0025|FDMS 1.0|21|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|30|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|31|Unknown|SS||1|1|1
+0025|0025|FDMS 1.0|32|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|33|Unknown|SS||1|1|1
+0025|0025|FDMS 1.0|34|Unknown|SS||1|1|1
+0025|0025|FDMS 1.0|40|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|41|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|42|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|43|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|50|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|51|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|52|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|53|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|60|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|61|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|62|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|63|Unknown|CS||1|1|1
+0025|0025|FDMS 1.0|70|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|71|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|72|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|73|Unknown|US||1|0|1
+0025|0025|FDMS 1.0|74|Unknown|US||1|0|1
+0025|0025|FDMS 1.0|80|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|81|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|82|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|83|Unknown|US||1|0|1
+0025|0025|FDMS 1.0|84|Unknown|US||1|0|1
+0025|0025|FDMS 1.0|90|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|91|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|92|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|93|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|94|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|95|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|96|Unknown|CS||1|1|1
+0025|0025|FDMS 1.0|A0|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|A1|Unknown|SS||1|1|1
+0025|0025|FDMS 1.0|A2|Unknown|US||1|1|1
+0025|0025|FDMS 1.0|A3|Unknown|SS||1|1|1
+0027|0027|FDMS 1.0|10|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|20|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|30|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|40|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|50|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|60|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|70|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|80|Unknown|SQ||1|1|1
+0027|0027|FDMS 1.0|A0|Unknown|IS||1|1|1
+0027|0027|FDMS 1.0|A1|Unknown|CS||2|2|1
+0027|0027|FDMS 1.0|A2|Unknown|CS||2|2|1
+0027|0027|FDMS 1.0|A3|Unknown|SS||1|0|1
+0029|0029|FDMS 1.0|20|ImageScanningDirection|CS||1|1|1
+0029|0029|FDMS 1.0|30|ExtendedReadingSizeValue|CS||1|1|1
+0029|0029|FDMS 1.0|34|MagnificationReductionRatio|US||1|1|1
+0029|0029|FDMS 1.0|44|LineDensityCode|CS||1|1|1
+0029|0029|FDMS 1.0|50|DataCompressionCode|CS||1|1|1
+2011|2011|FDMS 1.0|11|ImagePosition SpecifyingFlag|CS||1|1|1
+50F1|50F1|FDMS 1.0|06|EnergySubtractionParam|CS||1|1|1
+50F1|50F1|FDMS 1.0|07|SubtractionRegistrationResult|CS||1|1|1
+50F1|50F1|FDMS 1.0|08|EnergySubtractionParam2|CS||1|1|1
+50F1|50F1|FDMS 1.0|09|AfinConversionCoefficient|SL||1|1|1
+50F1|50F1|FDMS 1.0|10|FilmOutputFormat|CS||1|1|1
+50F1|50F1|FDMS 1.0|20|ImageProcessingModificationFlag|CS||1|1|1
+0009|0009|FFP DATA|01|CRHeaderInformation|UN||1|1|1
+0019|0019|GE ??? From Adantage Review CS|30|CREDRMode|LO||1|1|1
+0019|0019|GE ??? From Adantage Review CS|40|CRLatitude|LO||1|1|1
+0019|0019|GE ??? From Adantage Review CS|50|CRGroupNumber|LO||1|1|1
+0019|0019|GE ??? From Adantage Review CS|70|CRImageSerialNumber|LO||1|1|1
+0019|0019|GE ??? From Adantage Review CS|80|CRBarCodeNumber|LO||1|1|1
+0019|0019|GE ??? From Adantage Review CS|90|CRFilmOutputExposures|LO||1|1|1
+0009|0009|GEMS_ACQU_01|24|Unknown|DS||1|1|1
+0009|0009|GEMS_ACQU_01|25|Unknown|US||1|1|1
+0009|0009|GEMS_ACQU_01|3E|Unknown|US||1|1|1
+0009|0009|GEMS_ACQU_01|3F|Unknown|US||1|1|1
+0009|0009|GEMS_ACQU_01|42|Unknown|US||1|1|1
+0009|0009|GEMS_ACQU_01|43|Unknown|US||1|1|1
+0009|0009|GEMS_ACQU_01|F8|Unknown|US||1|1|1
+0009|0009|GEMS_ACQU_01|FB|Unknown|IS||1|1|1
+0019|0019|GEMS_ACQU_01|01|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|02|NumberOfCellsInDetector|SL||1|1|1
+0019|0019|GEMS_ACQU_01|03|CellNumberAtTheta|DS||1|1|1
+0019|0019|GEMS_ACQU_01|04|CellSpacing|DS||1|1|1
+0019|0019|GEMS_ACQU_01|05|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|06|Unknown|UN||1|1|1
+0019|0019|GEMS_ACQU_01|0E|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|0F|HorizontalFrameOfReference|DS||1|1|1
+0019|0019|GEMS_ACQU_01|11|SeriesContrast|SS||1|1|1
+0019|0019|GEMS_ACQU_01|12|LastPseq|SS||1|1|1
+0019|0019|GEMS_ACQU_01|13|StartNumberForBaseline|SS||1|1|1
+0019|0019|GEMS_ACQU_01|14|End NumberForBaseline|SS||1|1|1
+0019|0019|GEMS_ACQU_01|15|StartNumberForEnhancedScans|SS||1|1|1
+0019|0019|GEMS_ACQU_01|16|EndNumberForEnhancedScans|SS||1|1|1
+0019|0019|GEMS_ACQU_01|17|SeriesPlane|SS||1|1|1
+0019|0019|GEMS_ACQU_01|18|FirstScanRAS|LO||1|1|1
+0019|0019|GEMS_ACQU_01|19|FirstScanLocation|DS||1|1|1
+0019|0019|GEMS_ACQU_01|1A|LastScanRAS|LO||1|1|1
+0019|0019|GEMS_ACQU_01|1B|LastScanLocation|DS||1|1|1
+0019|0019|GEMS_ACQU_01|1E|DisplayFieldOfView|DS||1|1|1
+0019|0019|GEMS_ACQU_01|20|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|22|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|23|TableSpeed|DS||1|1|1
+0019|0019|GEMS_ACQU_01|24|MidScanTime|DS||1|1|1
+0019|0019|GEMS_ACQU_01|25|MidScanFlag|SS||1|1|1
+0019|0019|GEMS_ACQU_01|26|DegreesOfAzimuth|SL||1|1|1
+0019|0019|GEMS_ACQU_01|27|GantryPeriod|DS||1|1|1
+0019|0019|GEMS_ACQU_01|2A|XrayOnPosition|DS||1|1|1
+0019|0019|GEMS_ACQU_01|2B|XrayOffPosition|DS||1|1|1
+0019|0019|GEMS_ACQU_01|2C|NumberOfTriggers|SL||1|1|1
+0019|0019|GEMS_ACQU_01|2D|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|2E|AngleOfFirstView|DS||1|1|1
+0019|0019|GEMS_ACQU_01|2F|TriggerFrequency|DS||1|1|1
+0019|0019|GEMS_ACQU_01|39|ScanFOVType|SS||1|1|1
+0019|0019|GEMS_ACQU_01|3A|Unknown|IS||1|1|1
+0019|0019|GEMS_ACQU_01|3B|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|3C|Unknown|UN||1|1|1
+0019|0019|GEMS_ACQU_01|3E|Unknown|UN||1|1|1
+0019|0019|GEMS_ACQU_01|3F|Unknown|UN||1|1|1
+0019|0019|GEMS_ACQU_01|40|StatReconFlag|SS||1|1|1
+0019|0019|GEMS_ACQU_01|41|ComputeType|SS||1|1|1
+0019|0019|GEMS_ACQU_01|42|SegmentNumber|SS||1|1|1
+0019|0019|GEMS_ACQU_01|43|TotalSegmentsRequested|SS||1|1|1
+0019|0019|GEMS_ACQU_01|44|InterscanDelay|DS||1|1|1
+0019|0019|GEMS_ACQU_01|47|ViewCompressionFactor|SS||1|1|1
+0019|0019|GEMS_ACQU_01|48|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|49|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|4A|TotalNumberOfRefChannels|SS||1|1|1
+0019|0019|GEMS_ACQU_01|4B|DataSizeForScanData|SL||1|1|1
+0019|0019|GEMS_ACQU_01|52|ReconPostProcessingFlag|SS||1|1|1
+0019|0019|GEMS_ACQU_01|54|Unknown|UN||1|1|1
+0019|0019|GEMS_ACQU_01|57|CTWaterNumber|SS||1|1|1
+0019|0019|GEMS_ACQU_01|58|CTBoneNumber|SS||1|1|1
+0019|0019|GEMS_ACQU_01|5A|AcquisitionDuration|FL||1|1|1
+0019|0019|GEMS_ACQU_01|5D|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|5E|NumberOfChannels1To512|SL||1|1|1
+0019|0019|GEMS_ACQU_01|5F|IncrementBetweenChannels|SL||1|1|1
+0019|0019|GEMS_ACQU_01|60|StartingView|SL||1|1|1
+0019|0019|GEMS_ACQU_01|61|NumberOfViews|SL||1|1|1
+0019|0019|GEMS_ACQU_01|62|IncrementBetweenViews|SL||1|1|1
+0019|0019|GEMS_ACQU_01|6A|DependantOnNumberOfViewsProcessed|SS||1|1|1
+0019|0019|GEMS_ACQU_01|6B|FieldOfViewInDetectorCells|SS||1|1|1
+0019|0019|GEMS_ACQU_01|70|ValueOfBackProjectionButton|SS||1|1|1
+0019|0019|GEMS_ACQU_01|71|SetIfFatqEstimatesWereUsed|SS||1|1|1
+0019|0019|GEMS_ACQU_01|72|ZChannelAvgOverViews|DS||1|1|1
+0019|0019|GEMS_ACQU_01|73|AvgOfLeftRefChannelsOverViews|DS||1|1|1
+0019|0019|GEMS_ACQU_01|74|MaxLeftChannelOverViews|DS||1|1|1
+0019|0019|GEMS_ACQU_01|75|AvgOfRightRefChannelsOverViews|DS||1|1|1
+0019|0019|GEMS_ACQU_01|76|MaxRightChannelOverViews|DS||1|1|1
+0019|0019|GEMS_ACQU_01|7D|SecondEcho|DS||1|1|1
+0019|0019|GEMS_ACQU_01|7E|NumberOfEchos|SS||1|1|1
+0019|0019|GEMS_ACQU_01|7F|TableDelta|DS||1|1|1
+0019|0019|GEMS_ACQU_01|81|Contiguous|SS||1|1|1
+0019|0019|GEMS_ACQU_01|82|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|83|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|84|PeakSAR|DS||1|1|1
+0019|0019|GEMS_ACQU_01|85|MonitorSAR|SS||1|1|1
+0019|0019|GEMS_ACQU_01|86|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|87|CardiacRepetition Time|DS||1|1|1
+0019|0019|GEMS_ACQU_01|88|ImagesPerCardiacCycle|SS||1|1|1
+0019|0019|GEMS_ACQU_01|8A|ActualReceiveGainAnalog|SS||1|1|1
+0019|0019|GEMS_ACQU_01|8B|ActualReceiveGainDigital|SS||1|1|1
+0019|0019|GEMS_ACQU_01|8D|DelayAfterTrigger|DS||1|1|1
+0019|0019|GEMS_ACQU_01|8F|SwapPhaseFrequency|SS||1|1|1
+0019|0019|GEMS_ACQU_01|90|PauseInterval|SS||1|1|1
+0019|0019|GEMS_ACQU_01|91|PulseTime|DS||1|1|1
+0019|0019|GEMS_ACQU_01|92|SliceOffsetOnFrequencyAxis|SL||1|1|1
+0019|0019|GEMS_ACQU_01|93|CenterFrequency|DS||1|1|1
+0019|0019|GEMS_ACQU_01|94|TransmitGain|SS||1|1|1
+0019|0019|GEMS_ACQU_01|95|AnalogReceiverGain|SS||1|1|1
+0019|0019|GEMS_ACQU_01|96|DigitalReceiverGain|SS||1|1|1
+0019|0019|GEMS_ACQU_01|97|BitmapDefiningCVs|SL||1|1|1
+0019|0019|GEMS_ACQU_01|98|CenterFrequencyMethod|SS||1|1|1
+0019|0019|GEMS_ACQU_01|99|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|9B|PulseSequenceMode|SS||1|1|1
+0019|0019|GEMS_ACQU_01|9C|PulseSequenceName|LO||1|1|1
+0019|0019|GEMS_ACQU_01|9D|PulseSequenceDate|DT||1|1|1
+0019|0019|GEMS_ACQU_01|9E|InternalPulseSequenceName|LO||1|1|1
+0019|0019|GEMS_ACQU_01|9F|TransmittingCoil|SS||1|1|1
+0019|0019|GEMS_ACQU_01|A0|SurfaceCoilType|SS||1|1|1
+0019|0019|GEMS_ACQU_01|A1|ExtremityCoilFlag|SS||1|1|1
+0019|0019|GEMS_ACQU_01|A2|RawDataRunNumber|SL||1|1|1
+0019|0019|GEMS_ACQU_01|A3|CalibratedFieldStrength|UL||1|1|1
+0019|0019|GEMS_ACQU_01|A4|SATFatWaterBone|SS||1|1|1
+0019|0019|GEMS_ACQU_01|A5|ReceiveBandwidth|DS||1|1|1
+0019|0019|GEMS_ACQU_01|A7|UserData0|DS||1|1|1
+0019|0019|GEMS_ACQU_01|A8|UserData1|DS||1|1|1
+0019|0019|GEMS_ACQU_01|A9|UserData2|DS||1|1|1
+0019|0019|GEMS_ACQU_01|AA|UserData3|DS||1|1|1
+0019|0019|GEMS_ACQU_01|AB|UserData4|DS||1|1|1
+0019|0019|GEMS_ACQU_01|AC|UserData5|DS||1|1|1
+0019|0019|GEMS_ACQU_01|AD|UserData6|DS||1|1|1
+0019|0019|GEMS_ACQU_01|AE|UserData7|DS||1|1|1
+0019|0019|GEMS_ACQU_01|AF|UserData8|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B0|UserData9|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B1|UserData10|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B2|UserData11|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B3|UserData12|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B4|UserData13|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B5|UserData14|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B6|UserData15|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B7|UserData16|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B8|UserData17|DS||1|1|1
+0019|0019|GEMS_ACQU_01|B9|UserData18|DS||1|1|1
+0019|0019|GEMS_ACQU_01|BA|UserData19|DS||1|1|1
+0019|0019|GEMS_ACQU_01|BB|UserData20|DS||1|1|1
+0019|0019|GEMS_ACQU_01|BC|UserData21|DS||1|1|1
+0019|0019|GEMS_ACQU_01|BD|UserData22|DS||1|1|1
+0019|0019|GEMS_ACQU_01|BE|ProjectionAngle|DS||1|1|1
+0019|0019|GEMS_ACQU_01|C0|SaturationPlanes|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C1|SurfaceCoilIntensityCorrectionFlag|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C2|SATLocationR|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C3|SATLocationL|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C4|SATLocationA|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C5|SATLocationP|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C6|SATLocationH|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C7|SATLocationF|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C8|SATThicknessRL|SS||1|1|1
+0019|0019|GEMS_ACQU_01|C9|SATThicknessAP|SS||1|1|1
+0019|0019|GEMS_ACQU_01|CA|SATThicknessHF|SS||1|1|1
+0019|0019|GEMS_ACQU_01|CB|PrescribedFlowAxis|SS||1|1|1
+0019|0019|GEMS_ACQU_01|CC|VelocityEncoding|SS||1|1|1
+0019|0019|GEMS_ACQU_01|CD|ThicknessDisclaimer|SS||1|1|1
+0019|0019|GEMS_ACQU_01|CE|PrescanType|SS||1|1|1
+0019|0019|GEMS_ACQU_01|CF|PrescanStatus|SS||1|1|1
+0019|0019|GEMS_ACQU_01|D0|RawDataType|SH||1|1|1
+0019|0019|GEMS_ACQU_01|D2|ProjectionAlgorithm|SS||1|1|1
+0019|0019|GEMS_ACQU_01|D3|ProjectionAlgorithm|SH||1|1|1
+0019|0019|GEMS_ACQU_01|D4|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|D5|FractionalEcho|SS||1|1|1
+0019|0019|GEMS_ACQU_01|D6|PrepPulse|SS||1|1|1
+0019|0019|GEMS_ACQU_01|D7|CardiacPhases|SS||1|1|1
+0019|0019|GEMS_ACQU_01|D8|VariableEchoFlag|SS||1|1|1
+0019|0019|GEMS_ACQU_01|D9|ConcatenatedSAT|DS||1|1|1
+0019|0019|GEMS_ACQU_01|DA|ReferenceChannelUsed|SS||1|1|1
+0019|0019|GEMS_ACQU_01|DB|BackProjectorCoefficient|DS||1|1|1
+0019|0019|GEMS_ACQU_01|DC|PrimarySpeedCorrectionUsed|SS||1|1|1
+0019|0019|GEMS_ACQU_01|DD|OverrangeCorrectionUsed|SS||1|1|1
+0019|0019|GEMS_ACQU_01|DE|DynamicZAlphaValue|DS||1|1|1
+0019|0019|GEMS_ACQU_01|DF|UserData23|DS||1|1|1
+0019|0019|GEMS_ACQU_01|E0|UserData24|DS||1|1|1
+0019|0019|GEMS_ACQU_01|E1|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|E2|VelocityEncodeScale|DS||1|1|1
+0019|0019|GEMS_ACQU_01|E3|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|E4|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|E5|Unknown|IS||1|1|1
+0019|0019|GEMS_ACQU_01|E6|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|E8|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|E9|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|EB|Unknown|DS||1|1|1
+0019|0019|GEMS_ACQU_01|EC|Unknown|US||1|1|1
+0019|0019|GEMS_ACQU_01|F0|Unknown|UN||1|1|1
+0019|0019|GEMS_ACQU_01|F1|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|F2|FastPhases|SS||1|1|1
+0019|0019|GEMS_ACQU_01|F3|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|F4|Unknown|LT||1|1|1
+0019|0019|GEMS_ACQU_01|F9|TransmitGain|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|00|CRExposureMenuCode|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|10|CRExposureMenuString|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|20|CREDRMode|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|30|CRLatitude|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|40|CRGroupNumber|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|50|CRImageSerialNumber|US||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|60|CRBarCodeNumber|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|70|CRFilmOutputExposure|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|80|CRFilmFormat|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK1|90|CRSShiftString|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|00|CRSShift|US||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|10|CRCShift|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|20|CRGT|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|30|CRGA|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|40|CRGC|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|50|CRGS|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|60|CRRT|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|70|CRRE|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|80|CRRN|US||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK2|90|CRDRT|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|00|CRDRE|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|10|CRDRN|US||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|20|CRORE|DS||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|30|CRORN|US||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|40|CRORD|US||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|50|CRCassetteSize|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|60|CRMachineID|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|70|CRMachineType|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|80|CRTechnicianCode|LO||1|1|1
+0023|0023|GEMS_ACRQA_1.0 BLOCK3|90|CREnergySubtractionParameters|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|00|CRExposureMenuCode|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|10|CRExposureMenuString|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|20|CREDRMode|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|30|CRLatitude|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|40|CRGroupNumber|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|50|CRImageSerialNumber|US||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|60|CRBarCodeNumber|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|70|CRFilmOutputExposure|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|80|CRFilmFormat|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK1|90|CRSShiftString|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|00|CRSShift|US||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|10|CRCShift|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|20|CRGT|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|30|CRGA|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|40|CRGC|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|50|CRGS|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|60|CRRT|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|70|CRRE|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|80|CRRN|US||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK2|90|CRDRT|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|00|CRDRE|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|10|CRDRN|US||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|20|CRORE|DS||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|30|CRORN|US||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|40|CRORD|US||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|50|CRCassetteSize|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|60|CRMachineID|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|70|CRMachineType|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|80|CRTechnicianCode|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|90|CREnergySubtractionParameters|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|F0|CRDistributionCode|LO||1|1|1
+0023|0023|GEMS_ACRQA_2.0 BLOCK3|FF|CRShuttersApplied|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|01|Reconstruction Parameters Sequence|SQ||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|50|VolumeVoxelCount|UL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|51|VolumeSegmentCount|UL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|53|VolumeSliceSize|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|54|VolumeSliceCount|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|55|VolumeThresholdValue|SL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|57|VolumeVoxelRatio|DS||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|58|VolumeVoxelSize|DS||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|59|VolumeZPositionSize|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|60|VolumeBaseLine|DS||9|9|1
+0047|0047|GEMS_ADWSoft_3D1|61|VolumeCenterPoint|DS||3|3|1
+0047|0047|GEMS_ADWSoft_3D1|63|VolumeSkewBase|SL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|64|VolumeRegistrationTransformRotationMatrix|DS||9|9|1
+0047|0047|GEMS_ADWSoft_3D1|65|VolumeRegistrationTransformTranslationVector|DS||3|3|1
+0047|0047|GEMS_ADWSoft_3D1|70|KVPList|DS||1|0|1
+0047|0047|GEMS_ADWSoft_3D1|71|XRayTubeCurrentList|IS||1|0|1
+0047|0047|GEMS_ADWSoft_3D1|72|ExposureList|IS||1|0|1
+0047|0047|GEMS_ADWSoft_3D1|80|AcquisitionDLXIdentifier|LO||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|85|AcquisitionDLX2DSeriesSequence|SQ||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|89|ContrastAgentVolumeList|DS||1|0|1
+0047|0047|GEMS_ADWSoft_3D1|8A|NumberOfInjections|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|8B|FrameCount|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|91|XA3DReconstructionAlgorithmName|LO||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|92|XA3DReconstructionAlgorithmVersion|CS||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|93|DLXCalibrationDate|DA||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|94|DLXCalibrationTime|TM||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|95|DLXCalibrationStatus|CS||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|96|UsedFrames|IS||1|0|1
+0047|0047|GEMS_ADWSoft_3D1|98|TransformCount|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|99|TransformSequence|SQ||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|9A|TransformRotationMatrix|DS||9|9|1
+0047|0047|GEMS_ADWSoft_3D1|9B|TransformTranslationVector|DS||3|3|1
+0047|0047|GEMS_ADWSoft_3D1|9C|TransformLabel|LO||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B0|WireframeList|SQ||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B1|WireframeCount|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B2|LocationSystem|US||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B5|WireframeName|LO||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B6|WireframeGroupName|LO||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B7|WireframeColor|LO||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B8|WireframeAttributes|SL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|B9|WireframePointCount|SL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|BA|WireframeTimestamp|SL||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|BB|WireframePointList|SQ||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|BC|WireframePointsCoordinates|DS||3|3|1
+0047|0047|GEMS_ADWSoft_3D1|C0|VolumeUpperLeftHighCornerRAS|DS||3|3|1
+0047|0047|GEMS_ADWSoft_3D1|C1|VolumeSliceToRASRotationMatrix|DS||9|9|1
+0047|0047|GEMS_ADWSoft_3D1|C2|VolumeUpperLeftHighCornerTLOC|DS||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|D1|VolumeSegmentList|OB||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|D2|VolumeGradientList|OB||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|D3|VolumeDensityList|OB||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|D4|VolumeZPositionList|OB||1|1|1
+0047|0047|GEMS_ADWSoft_3D1|D5|VolumeOriginalIndexList|OB||1|1|1
+0039|0039|GEMS_ADWSoft_DPO|80|PrivateEntityNumber|IS||1|1|1
+0039|0039|GEMS_ADWSoft_DPO|85|PrivateEntityDate|DA||1|1|1
+0039|0039|GEMS_ADWSoft_DPO|90|PrivateEntityTime|TM||1|1|1
+0039|0039|GEMS_ADWSoft_DPO|95|PrivateEntityLaunchCommand|LO||1|1|1
+0039|0039|GEMS_ADWSoft_DPO|AA|PrivateEntityType|CS||1|1|1
+0033|0033|GEMS_CTHD_01|02|Unknown|UN||1|1|1
+0037|0037|GEMS_DRS_1|10|ReferringDepartment|LO||1|1|1
+0037|0037|GEMS_DRS_1|20|ScreenNumber|US||1|1|1
+0037|0037|GEMS_DRS_1|40|LeftOrientation|SH||1|1|1
+0037|0037|GEMS_DRS_1|42|RightOrientation|SH||1|1|1
+0037|0037|GEMS_DRS_1|50|Inversion|CS||1|1|1
+0037|0037|GEMS_DRS_1|60|DSA|US||1|1|1
+0009|0009|GEMS_GENIE_1|10|Unknown|LO||1|1|1
+0009|0009|GEMS_GENIE_1|11|StudyFlags|SL||1|1|1
+0009|0009|GEMS_GENIE_1|12|StudyType|SL||1|1|1
+0009|0009|GEMS_GENIE_1|1E|Unknown|UI||1|1|1
+0009|0009|GEMS_GENIE_1|20|Unknown|LO||1|1|1
+0009|0009|GEMS_GENIE_1|21|SeriesFlags|SL||1|1|1
+0009|0009|GEMS_GENIE_1|22|UserOrientation|SH||1|1|1
+0009|0009|GEMS_GENIE_1|23|InitiationType|SL||1|1|1
+0009|0009|GEMS_GENIE_1|24|InitiationDelay|SL||1|1|1
+0009|0009|GEMS_GENIE_1|25|InitiationCountRate|SL||1|1|1
+0009|0009|GEMS_GENIE_1|26|NumberEnergySets|SL||1|1|1
+0009|0009|GEMS_GENIE_1|27|NumberDetectors|SL||1|1|1
+0009|0009|GEMS_GENIE_1|29|Unknown|SL||1|1|1
+0009|0009|GEMS_GENIE_1|2A|Unknown|SL||1|1|1
+0009|0009|GEMS_GENIE_1|2C|SeriesComments|LO||1|1|1
+0009|0009|GEMS_GENIE_1|2D|TrackBeatAverage|SL||1|1|1
+0009|0009|GEMS_GENIE_1|2E|DistancePrescribed|FD||1|1|1
+0009|0009|GEMS_GENIE_1|30|Unknown|LO||1|1|1
+0009|0009|GEMS_GENIE_1|35|GantryLocusType|SL||1|1|1
+0009|0009|GEMS_GENIE_1|37|StartingHeartRate|SL||1|1|1
+0009|0009|GEMS_GENIE_1|38|RRWindowWidth|SL||1|1|1
+0009|0009|GEMS_GENIE_1|39|RRWindowOffset|SL||1|1|1
+0009|0009|GEMS_GENIE_1|3A|PercentCycleImaged|SL||1|1|1
+0009|0009|GEMS_GENIE_1|40|Unknown|LO||1|1|1
+0009|0009|GEMS_GENIE_1|41|PatientFlags|SL||1|1|1
+0009|0009|GEMS_GENIE_1|42|PatientCreationDate|DA||1|1|1
+0009|0009|GEMS_GENIE_1|43|PatientCreationTime|TM||1|1|1
+0011|0011|GEMS_GENIE_1|0A|SeriesType|SL||1|1|1
+0011|0011|GEMS_GENIE_1|0B|EffectiveSeriesDuration|SL||1|1|1
+0011|0011|GEMS_GENIE_1|0C|NumBeats|SL||1|1|1
+0011|0011|GEMS_GENIE_1|0D|RadioNuclideName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|10|Unknown|LO||1|1|1
+0011|0011|GEMS_GENIE_1|12|DatasetName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|13|DatasetType|SL||1|1|1
+0011|0011|GEMS_GENIE_1|15|DetectorNumber|SL||1|1|1
+0011|0011|GEMS_GENIE_1|16|EnergyNumber|SL||1|1|1
+0011|0011|GEMS_GENIE_1|17|RRIntervalWindowNumber|SL||1|1|1
+0011|0011|GEMS_GENIE_1|18|MGBinNumber|SL||1|1|1
+0011|0011|GEMS_GENIE_1|19|RadiusOfRotation|FD||1|1|1
+0011|0011|GEMS_GENIE_1|1A|DetectorCountZone|SL||1|1|1
+0011|0011|GEMS_GENIE_1|1B|NumEnergyWindows|SL||1|1|1
+0011|0011|GEMS_GENIE_1|1C|EnergyOffset|SL||4|4|1
+0011|0011|GEMS_GENIE_1|1D|EnergyRange|SL||1|1|1
+0011|0011|GEMS_GENIE_1|1F|ImageOrientation|SL||1|1|1
+0011|0011|GEMS_GENIE_1|23|UseFOVMask|SL||1|1|1
+0011|0011|GEMS_GENIE_1|24|FOVMaskYCutoffAngle|SL||1|1|1
+0011|0011|GEMS_GENIE_1|25|FOVMaskCutoffAngle|SL||1|1|1
+0011|0011|GEMS_GENIE_1|26|TableOrientation|SL||1|1|1
+0011|0011|GEMS_GENIE_1|27|ROITopLeft|SL||2|2|1
+0011|0011|GEMS_GENIE_1|28|ROIBottomRight|SL||2|2|1
+0011|0011|GEMS_GENIE_1|30|Unknown|LO||1|1|1
+0011|0011|GEMS_GENIE_1|33|EnergyCorrectName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|34|SpatialCorrectName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|35|TuningCalibName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|36|UniformityCorrectName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|37|AcquisitionSpecificCorrectName|LO||1|1|1
+0011|0011|GEMS_GENIE_1|38|ByteOrder|SL||1|1|1
+0011|0011|GEMS_GENIE_1|3A|PictureFormat|SL||1|1|1
+0011|0011|GEMS_GENIE_1|3B|PixelScale|FD||1|1|1
+0011|0011|GEMS_GENIE_1|3C|PixelOffset|FD||1|1|1
+0011|0011|GEMS_GENIE_1|3E|FOVShape|SL||1|1|1
+0011|0011|GEMS_GENIE_1|3F|DatasetFlags|SL||1|1|1
+0011|0011|GEMS_GENIE_1|44|ThresholdCenter|FD||1|1|1
+0011|0011|GEMS_GENIE_1|45|ThresholdWidth|FD||1|1|1
+0011|0011|GEMS_GENIE_1|46|InterpolationType|SL||1|1|1
+0011|0011|GEMS_GENIE_1|55|Period|FD||1|1|1
+0011|0011|GEMS_GENIE_1|56|ElapsedTime|FD||1|1|1
+0013|0013|GEMS_GENIE_1|10|DigitalFOV|FD||2|2|1
+0013|0013|GEMS_GENIE_1|11|Unknown|SL||1|1|1
+0013|0013|GEMS_GENIE_1|12|Unknown|SL||1|1|1
+0013|0013|GEMS_GENIE_1|16|AutoTrackPeak|SL||1|1|1
+0013|0013|GEMS_GENIE_1|17|AutoTrackWidth|SL||1|1|1
+0013|0013|GEMS_GENIE_1|18|TransmissionScanTime|FD||1|1|1
+0013|0013|GEMS_GENIE_1|19|TransmissionMaskWidth|FD||1|1|1
+0013|0013|GEMS_GENIE_1|1A|CopperAttenuatorThickness|FD||1|1|1
+0013|0013|GEMS_GENIE_1|1C|Unknown|FD||1|1|1
+0013|0013|GEMS_GENIE_1|1D|Unknown|FD||1|1|1
+0013|0013|GEMS_GENIE_1|1E|TomoViewOffset|FD||1|0|1
+0013|0013|GEMS_GENIE_1|26|StudyComments|LT||1|1|1
+0033|0033|GEMS_GNHD_01|01|Unknown|UN||1|1|1
+0033|0033|GEMS_GNHD_01|02|Unknown|UN||1|1|1
+0009|0009|GEMS_IDEN_01|01|FullFidelity|LO||1|1|1
+0009|0009|GEMS_IDEN_01|02|SuiteId|SH||1|1|1
+0009|0009|GEMS_IDEN_01|04|ProductId|SH||1|1|1
+0009|0009|GEMS_IDEN_01|17|Unknown|LT||1|1|1
+0009|0009|GEMS_IDEN_01|1A|Unknown|US||1|1|1
+0009|0009|GEMS_IDEN_01|20|Unknown|US||1|1|1
+0009|0009|GEMS_IDEN_01|27|ImageActualDate|SL||1|1|1
+0009|0009|GEMS_IDEN_01|2F|Unknown|LT||1|1|1
+0009|0009|GEMS_IDEN_01|30|ServiceId|SH||1|1|1
+0009|0009|GEMS_IDEN_01|31|MobileLocationNumber|SH||1|1|1
+0009|0009|GEMS_IDEN_01|E2|Unknown|LT||1|1|1
+0009|0009|GEMS_IDEN_01|E3|EquipmentUID|UI||1|1|1
+0009|0009|GEMS_IDEN_01|E6|GenesisVersionNow|SH||1|1|1
+0009|0009|GEMS_IDEN_01|E7|ExamRecordChecksum|UL||1|1|1
+0009|0009|GEMS_IDEN_01|E8|Unknown|UL||1|1|1
+0009|0009|GEMS_IDEN_01|E9|ActualSeriesDataTimeStamp|SL||1|1|1
+0027|0027|GEMS_IMAG_01|06|ImageArchiveFlag|SL||1|1|1
+0027|0027|GEMS_IMAG_01|10|ScoutType|SS||1|1|1
+0027|0027|GEMS_IMAG_01|1C|VmaMamp|SL||1|1|1
+0027|0027|GEMS_IMAG_01|1D|VmaPhase|SS||1|1|1
+0027|0027|GEMS_IMAG_01|1E|VmaMod|SL||1|1|1
+0027|0027|GEMS_IMAG_01|1F|VmaClip|SL||1|1|1
+0027|0027|GEMS_IMAG_01|20|SmartScanOnOffFlag|SS||1|1|1
+0027|0027|GEMS_IMAG_01|30|ForeignImageRevision|SH||1|1|1
+0027|0027|GEMS_IMAG_01|31|ImagingMode|SS||1|1|1
+0027|0027|GEMS_IMAG_01|32|PulseSequence|SS||1|1|1
+0027|0027|GEMS_IMAG_01|33|ImagingOptions|SL||1|1|1
+0027|0027|GEMS_IMAG_01|35|PlaneType|SS||1|1|1
+0027|0027|GEMS_IMAG_01|36|ObliquePlane|SL||1|1|1
+0027|0027|GEMS_IMAG_01|40|RASLetterOfImageLocation|SH||1|1|1
+0027|0027|GEMS_IMAG_01|41|ImageLocation|FL||1|1|1
+0027|0027|GEMS_IMAG_01|42|CenterRCoordOfPlaneImage|FL||1|1|1
+0027|0027|GEMS_IMAG_01|43|CenterACoordOfPlaneImage|FL||1|1|1
+0027|0027|GEMS_IMAG_01|44|CenterSCoordOfPlaneImage|FL||1|1|1
+0027|0027|GEMS_IMAG_01|45|NormalRCoord|FL||1|1|1
+0027|0027|GEMS_IMAG_01|46|NormalACoord|FL||1|1|1
+0027|0027|GEMS_IMAG_01|47|NormalSCoord|FL||1|1|1
+0027|0027|GEMS_IMAG_01|48|RCoordOfTopRightCorner|FL||1|1|1
+0027|0027|GEMS_IMAG_01|49|ACoordOfTopRightCorner|FL||1|1|1
+0027|0027|GEMS_IMAG_01|4A|SCoordOfTopRightCorner|FL||1|1|1
+0027|0027|GEMS_IMAG_01|4B|RCoordOfBottomRightCorner|FL||1|1|1
+0027|0027|GEMS_IMAG_01|4C|ACoordOfBottomRightCorner|FL||1|1|1
+0027|0027|GEMS_IMAG_01|4D|SCoordOfBottomRightCorner|FL||1|1|1
+0027|0027|GEMS_IMAG_01|50|TableStartLocation|FL||1|1|1
+0027|0027|GEMS_IMAG_01|51|TableEndLocation|FL||1|1|1
+0027|0027|GEMS_IMAG_01|52|RASLetterForSideOfImage|SH||1|1|1
+0027|0027|GEMS_IMAG_01|53|RASLetterForAnteriorPosterior|SH||1|1|1
+0027|0027|GEMS_IMAG_01|54|RASLetterForScoutStartLoc|SH||1|1|1
+0027|0027|GEMS_IMAG_01|55|RASLetterForScoutEndLoc|SH||1|1|1
+0027|0027|GEMS_IMAG_01|60|ImageDimensionX|FL||1|1|1
+0027|0027|GEMS_IMAG_01|61|ImageDimensionY|FL||1|1|1
+0027|0027|GEMS_IMAG_01|62|NumberOfExcitations|FL||1|1|1
+0029|0029|GEMS_IMPS_01|04|LowerRangeOfPixels|SL||1|1|1
+0029|0029|GEMS_IMPS_01|05|LowerRangeOfPixels|DS||1|1|1
+0029|0029|GEMS_IMPS_01|06|LowerRangeOfPixels|DS||1|1|1
+0029|0029|GEMS_IMPS_01|07|LowerRangeOfPixels|SL||1|1|1
+0029|0029|GEMS_IMPS_01|08|LowerRangeOfPixels|SH||1|1|1
+0029|0029|GEMS_IMPS_01|09|LowerRangeOfPixels|SH||1|1|1
+0029|0029|GEMS_IMPS_01|0A|LowerRangeOfPixels|SS||1|1|1
+0029|0029|GEMS_IMPS_01|15|LowerRangeOfPixels|SL||1|1|1
+0029|0029|GEMS_IMPS_01|16|LowerRangeOfPixels|SL||1|1|1
+0029|0029|GEMS_IMPS_01|17|LowerRangeOfPixels|SL||1|1|1
+0029|0029|GEMS_IMPS_01|18|UpperRangeOfPixels|SL||1|1|1
+0029|0029|GEMS_IMPS_01|1A|LengthOfTotalHeaderInBytes|SL||1|1|1
+0029|0029|GEMS_IMPS_01|26|VersionOfHeaderStructure|SS||1|1|1
+0029|0029|GEMS_IMPS_01|34|AdvantageCompOverflow|SL||1|1|1
+0029|0029|GEMS_IMPS_01|35|AdvantageCompUnderflow|SL||1|1|1
+0043|0043|GEMS_PARM_01|01|BitmapOfPrescanOptions|SS||1|1|1
+0043|0043|GEMS_PARM_01|02|GradientOffsetInX|SS||1|1|1
+0043|0043|GEMS_PARM_01|03|GradientOffsetInY|SS||1|1|1
+0043|0043|GEMS_PARM_01|04|GradientOffsetInZ|SS||1|1|1
+0043|0043|GEMS_PARM_01|05|ImageIsOriginalOrUnoriginal|SS||1|1|1
+0043|0043|GEMS_PARM_01|06|NumberOfEPIShots|SS||1|1|1
+0043|0043|GEMS_PARM_01|07|ViewsPerSegment|SS||1|1|1
+0043|0043|GEMS_PARM_01|08|RespiratoryRateInBPM|SS||1|1|1
+0043|0043|GEMS_PARM_01|09|RespiratoryTriggerPoint|SS||1|1|1
+0043|0043|GEMS_PARM_01|0A|TypeOfReceiverUsed|SS||1|1|1
+0043|0043|GEMS_PARM_01|0B|PeakRateOfChangeOfGradientField|DS||1|1|1
+0043|0043|GEMS_PARM_01|0C|LimitsInUnitsOfPercent|DS||1|1|1
+0043|0043|GEMS_PARM_01|0D|PSDEstimatedLimit|DS||1|1|1
+0043|0043|GEMS_PARM_01|0E|PSDEstimatedLimitInTeslaPerSecond|DS||1|1|1
+0043|0043|GEMS_PARM_01|0F|SARAvgHead|DS||1|1|1
+0043|0043|GEMS_PARM_01|10|WindowValue|US||1|1|1
+0043|0043|GEMS_PARM_01|11|TotalInputViews|US||1|1|1
+0043|0043|GEMS_PARM_01|12|XrayChain|SS||3|3|1
+0043|0043|GEMS_PARM_01|13|ReconKernelParameters|SS||5|5|1
+0043|0043|GEMS_PARM_01|14|CalibrationParameters|SS||3|3|1
+0043|0043|GEMS_PARM_01|15|TotalOutputViews|SS||3|3|1
+0043|0043|GEMS_PARM_01|16|NumberOfOverranges|SS||5|5|1
+0043|0043|GEMS_PARM_01|17|IBHImageScaleFactors|DS||1|1|1
+0043|0043|GEMS_PARM_01|18|BBHCoefficients|DS||3|3|1
+0043|0043|GEMS_PARM_01|19|NumberOfBBHChainsToBlend|SS||1|1|1
+0043|0043|GEMS_PARM_01|1A|StartingChannelNumber|SL||1|1|1
+0043|0043|GEMS_PARM_01|1B|PPScanParameters|SS||1|1|1
+0043|0043|GEMS_PARM_01|1C|GEImageIntegrity|SS||1|1|1
+0043|0043|GEMS_PARM_01|1D|LevelValue|SS||1|1|1
+0043|0043|GEMS_PARM_01|1E|DeltaStartTime|DS||1|1|1
+0043|0043|GEMS_PARM_01|1F|MaxOverrangesInAView|SL||1|1|1
+0043|0043|GEMS_PARM_01|20|AvgOverrangesAllViews|DS||1|1|1
+0043|0043|GEMS_PARM_01|21|CorrectedAfterglowTerms|SS||1|1|1
+0043|0043|GEMS_PARM_01|25|ReferenceChannels|SS||6|6|1
+0043|0043|GEMS_PARM_01|26|NoViewsRefChannelsBlocked|US||6|6|1
+0043|0043|GEMS_PARM_01|27|ScanPitchRatio|SH||1|1|1
+0043|0043|GEMS_PARM_01|28|UniqueImageIdentifier|OB||1|1|1
+0043|0043|GEMS_PARM_01|29|HistogramTables|OB||1|1|1
+0043|0043|GEMS_PARM_01|2A|UserDefinedData|OB||1|1|1
+0043|0043|GEMS_PARM_01|2B|PrivateScanOptions|SS||4|4|1
+0043|0043|GEMS_PARM_01|2C|EffectiveEchoSpacing|SS||1|1|1
+0043|0043|GEMS_PARM_01|2D|StringSlopField1|SH||1|1|1
+0043|0043|GEMS_PARM_01|2E|StringSlopField2|SH||1|1|1
+0043|0043|GEMS_PARM_01|2F|RawDataType|SS||1|1|1
+0043|0043|GEMS_PARM_01|30|RawDataType|SS||1|1|1
+0043|0043|GEMS_PARM_01|31|RACoordOfTargetReconCentre|DS||2|2|1
+0043|0043|GEMS_PARM_01|32|RawDataType|SS||1|1|1
+0043|0043|GEMS_PARM_01|33|NegScanSpacing|FL||1|1|1
+0043|0043|GEMS_PARM_01|34|OffsetFrequency|IS||1|1|1
+0043|0043|GEMS_PARM_01|35|UserUsageTag|UL||1|1|1
+0043|0043|GEMS_PARM_01|36|UserFillMapMSW|UL||1|1|1
+0043|0043|GEMS_PARM_01|37|UserFillMapLSW|UL||1|1|1
+0043|0043|GEMS_PARM_01|38|User25ToUser48|FL||24|24|1
+0043|0043|GEMS_PARM_01|39|SlopInteger6ToSlopInteger9|IS||4|4|1
+0043|0043|GEMS_PARM_01|40|TriggerOnPosition|FL||4|4|1
+0043|0043|GEMS_PARM_01|41|DegreeOfRotation|FL||4|4|1
+0043|0043|GEMS_PARM_01|42|DASTriggerSource|SL||4|4|1
+0043|0043|GEMS_PARM_01|43|DASFpaGain|SL||4|4|1
+0043|0043|GEMS_PARM_01|44|DASOutputSource|SL||4|4|1
+0043|0043|GEMS_PARM_01|45|DASAdInput|SL||4|4|1
+0043|0043|GEMS_PARM_01|46|DASCalMode|SL||4|4|1
+0043|0043|GEMS_PARM_01|47|DASCalFrequency|SL||4|4|1
+0043|0043|GEMS_PARM_01|48|DASRegXm|SL||4|4|1
+0043|0043|GEMS_PARM_01|49|DASAutoZero|SL||4|4|1
+0043|0043|GEMS_PARM_01|4A|StartingChannelOfView|SS||4|4|1
+0043|0043|GEMS_PARM_01|4B|DASXmPattern|SL||4|4|1
+0043|0043|GEMS_PARM_01|4C|TGGCTriggerMode|SS||4|4|1
+0043|0043|GEMS_PARM_01|4D|StartScanToXrayOnDelay|FL||4|4|1
+0043|0043|GEMS_PARM_01|4E|DurationOfXrayOn|FL||4|4|1
+0043|0043|GEMS_PARM_01|60|SlopInteger10ToSlopInteger17|IS||8|8|1
+0043|0043|GEMS_PARM_01|61|ScannerStudyEntityUID|UI||1|1|1
+0043|0043|GEMS_PARM_01|62|ScannerStudyID|SH||1|1|1
+0043|0043|GEMS_PARM_01|6F|ScannerTableEntry|DS||3|3|1
+0043|0043|GEMS_PARM_01|70|ParadigmName|LO||1|1|1
+0043|0043|GEMS_PARM_01|71|ParadigmDescription|ST||1|1|1
+0043|0043|GEMS_PARM_01|72|ParadigmUID|UI||1|1|1
+0043|0043|GEMS_PARM_01|73|ExperimentType|US||1|1|1
+0043|0043|GEMS_PARM_01|74|NumberOfRestVolumes|US||1|1|1
+0043|0043|GEMS_PARM_01|75|NumberOfActiveVolumes|US||1|1|1
+0043|0043|GEMS_PARM_01|76|NumberOfDummyScans|US||1|1|1
+0043|0043|GEMS_PARM_01|77|ApplicationName|SH||1|1|1
+0043|0043|GEMS_PARM_01|78|ApplicationVersion|SH||1|1|1
+0043|0043|GEMS_PARM_01|79|SlicesPerVolume|US||1|1|1
+0043|0043|GEMS_PARM_01|7A|ExpectedTimePoints|US||1|1|1
+0043|0043|GEMS_PARM_01|7B|RegressorValues|FL||1|0|1
+0043|0043|GEMS_PARM_01|7C|DelayAfterSliceGroup|FL||1|1|1
+0043|0043|GEMS_PARM_01|7D|ReconModeFlagWord|US||1|1|1
+0043|0043|GEMS_PARM_01|7E|PACCSpecificInformation|LO||1|0|1
+0043|0043|GEMS_PARM_01|7F|EDWIScaleFactor|DS||1|0|1
+0043|0043|GEMS_PARM_01|80|CoilIDData|LO||1|0|1
+0043|0043|GEMS_PARM_01|81|GECoilName|LO||1|1|1
+0043|0043|GEMS_PARM_01|82|SystemConfigurationInformation|LO||1|0|1
+0043|0043|GEMS_PARM_01|83|AssetRFactors|DS||1|2|1
+0043|0043|GEMS_PARM_01|84|AdditionalAssetData|LO||5|0|1
+0043|0043|GEMS_PARM_01|85|DebugDataTextFormat|UT||1|1|1
+0043|0043|GEMS_PARM_01|86|DebugDataBinaryFormat|OB||1|1|1
+0043|0043|GEMS_PARM_01|87|ScannerSoftwareVersionLongForm|UT||1|1|1
+0043|0043|GEMS_PARM_01|88|PUREAcquisitionCalibrationSeriesUID|UI||1|1|1
+0043|0043|GEMS_PARM_01|89|GoverningBodydBdtAndSARDefinition|LO||3|3|1
+0043|0043|GEMS_PARM_01|8A|PrivateInPlanePhaseEncodingDirection|CS||1|1|1
+0043|0043|GEMS_PARM_01|8B|FMRIBinaryDataBlock|OB||1|1|1
+0043|0043|GEMS_PARM_01|8C|VoxelLocation|DS||6|6|1
+0043|0043|GEMS_PARM_01|8D|SATBandLocations|DS||7|0|7
+0043|0043|GEMS_PARM_01|8E|SpectroPrescanValues|DS||3|3|1
+0043|0043|GEMS_PARM_01|8F|SpectroParameters|DS||3|3|1
+0043|0043|GEMS_PARM_01|90|SARDefinition|LO||1|0|1
+0043|0043|GEMS_PARM_01|91|SARValue|DS||1|0|1
+0043|0043|GEMS_PARM_01|92|ImageErrorText|LO||1|1|1
+0043|0043|GEMS_PARM_01|93|SpectroQuantitationValues|DS||1|0|1
+0043|0043|GEMS_PARM_01|94|SpectroRatioValues|DS||1|0|1
+0043|0043|GEMS_PARM_01|95|PrescanReuseString|LO||1|1|1
+0043|0043|GEMS_PARM_01|96|ContentQualification|CS||1|1|1
+0043|0043|GEMS_PARM_01|97|ImageFilteringParameters|LO||9|9|1
+0043|0043|GEMS_PARM_01|98|ASSETAcquisitionCalibrationSeriesUID|UI||1|1|1
+0043|0043|GEMS_PARM_01|99|ExtendedOptions|LO||1|0|1
+0043|0043|GEMS_PARM_01|9A|RxStackIdentification|IS||1|1|1
+0043|0043|GEMS_PARM_01|9B|NPWFactor|DS||1|1|1
+0043|0043|GEMS_PARM_01|9C|ResearchTag1|OB||1|1|1
+0043|0043|GEMS_PARM_01|9D|ResearchTag2|OB||1|1|1
+0043|0043|GEMS_PARM_01|9E|ResearchTag3|OB||1|1|1
+0043|0043|GEMS_PARM_01|9F|ResearchTag4|OB||1|1|1
+0011|0011|GEMS_PATI_01|10|PatientStatus|SS||1|1|1
+0021|0021|GEMS_RELA_01|03|SeriesFromWhichPrescribed|SS||1|1|1
+0021|0021|GEMS_RELA_01|05|GenesisVersionNow|SH||1|1|1
+0021|0021|GEMS_RELA_01|07|SeriesRecordChecksum|UL||1|1|1
+0021|0021|GEMS_RELA_01|15|Unknown|US||1|1|1
+0021|0021|GEMS_RELA_01|16|Unknown|SS||1|1|1
+0021|0021|GEMS_RELA_01|18|GenesisVersionNow|SH||1|1|1
+0021|0021|GEMS_RELA_01|19|AcqReconRecordChecksum|UL||1|1|1
+0021|0021|GEMS_RELA_01|20|TableStartLocation|DS||1|1|1
+0021|0021|GEMS_RELA_01|35|SeriesFromWhichPrescribed|SS||1|1|1
+0021|0021|GEMS_RELA_01|36|ImageFromWhichPrescribed|SS||1|1|1
+0021|0021|GEMS_RELA_01|37|ScreenFormat|SS||1|1|1
+0021|0021|GEMS_RELA_01|4A|AnatomicalReferenceForScout|LO||1|1|1
+0021|0021|GEMS_RELA_01|4E|Unknown|US||1|1|1
+0021|0021|GEMS_RELA_01|4F|LocationsInAcquisition|SS||1|1|1
+0021|0021|GEMS_RELA_01|50|GraphicallyPrescribed|SS||1|1|1
+0021|0021|GEMS_RELA_01|51|RotationFromSourceXRot|DS||1|1|1
+0021|0021|GEMS_RELA_01|52|RotationFromSourceYRot|DS||1|1|1
+0021|0021|GEMS_RELA_01|53|RotationFromSourceZRot|DS||1|1|1
+0021|0021|GEMS_RELA_01|54|ImagePosition|SH||3|3|1
+0021|0021|GEMS_RELA_01|55|ImageOrientation|SH||6|6|1
+0021|0021|GEMS_RELA_01|56|IntegerSlop|SL||1|1|1
+0021|0021|GEMS_RELA_01|57|IntegerSlop|SL||1|1|1
+0021|0021|GEMS_RELA_01|58|IntegerSlop|SL||1|1|1
+0021|0021|GEMS_RELA_01|59|IntegerSlop|SL||1|1|1
+0021|0021|GEMS_RELA_01|5A|IntegerSlop|SL||1|1|1
+0021|0021|GEMS_RELA_01|5B|FloatSlop|DS||1|1|1
+0021|0021|GEMS_RELA_01|5C|FloatSlop|DS||1|1|1
+0021|0021|GEMS_RELA_01|5D|FloatSlop|DS||1|1|1
+0021|0021|GEMS_RELA_01|5E|FloatSlop|DS||1|1|1
+0021|0021|GEMS_RELA_01|5F|FloatSlop|DS||1|1|1
+0021|0021|GEMS_RELA_01|70|Unknown|LT||1|1|1
+0021|0021|GEMS_RELA_01|71|Unknown|LT||1|1|1
+0021|0021|GEMS_RELA_01|81|AutoWindowLevelAlpha|DS||1|1|1
+0021|0021|GEMS_RELA_01|82|AutoWindowLevelBeta|DS||1|1|1
+0021|0021|GEMS_RELA_01|83|AutoWindowLevelWindow|DS||1|1|1
+0021|0021|GEMS_RELA_01|84|AutoWindowLevelLevel|DS||1|1|1
+0021|0021|GEMS_RELA_01|90|TubeFocalSpotPosition|SS||1|1|1
+0021|0021|GEMS_RELA_01|91|BiopsyPosition|SS||1|1|1
+0021|0021|GEMS_RELA_01|92|BiopsyTLocation|FL||1|1|1
+0021|0021|GEMS_RELA_01|93|BiopsyRefLocation|FL||1|1|1
+0045|0045|GEMS_SENO_02|04|AES|CS||1|1|1
+0045|0045|GEMS_SENO_02|06|Angulation|DS||1|1|1
+0045|0045|GEMS_SENO_02|09|RealMagnificationFactor|DS||1|1|1
+0045|0045|GEMS_SENO_02|0B|SenographType|CS||1|1|1
+0045|0045|GEMS_SENO_02|0C|IntegrationTime|DS||1|1|1
+0045|0045|GEMS_SENO_02|0D|ROIOriginXY|DS||1|1|1
+0045|0045|GEMS_SENO_02|11|ReceptorSizeCmXY|DS||2|2|1
+0045|0045|GEMS_SENO_02|12|ReceptorSizePixelsXY|IS||2|2|1
+0045|0045|GEMS_SENO_02|13|Screen|ST||1|1|1
+0045|0045|GEMS_SENO_02|14|PixelPitchMicrons|DS||1|1|1
+0045|0045|GEMS_SENO_02|15|PixelDepthBits|IS||1|1|1
+0045|0045|GEMS_SENO_02|16|BinningFactorXY|IS||2|2|1
+0045|0045|GEMS_SENO_02|1B|ClinicalView|CS||1|1|1
+0045|0045|GEMS_SENO_02|1D|MeanOfRawGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|1E|MeanOfOffsetGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|1F|MeanOfCorrectedGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|20|MeanOfRegionGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|21|MeanOfLogRegionGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|22|StandardDeviationOfRawGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|23|StandardDeviationOfCorrectedGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|24|StandardDeviationOfRegionGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|25|StandardDeviationOfLogRegionGrayLevels|DS||1|1|1
+0045|0045|GEMS_SENO_02|26|MAOBuffer|OB||1|1|1
+0045|0045|GEMS_SENO_02|27|SetNumber|IS||1|1|1
+0045|0045|GEMS_SENO_02|28|WindowingType|CS||1|1|1
+0045|0045|GEMS_SENO_02|29|WindowingParameters|DS||1|0|1
+0045|0045|GEMS_SENO_02|2A|CrosshairCursorXCoordinates|IS||1|1|1
+0045|0045|GEMS_SENO_02|2B|CrosshairCursorYCoordinates|IS||1|1|1
+0045|0045|GEMS_SENO_02|39|VignetteRows|US||1|1|1
+0045|0045|GEMS_SENO_02|3A|VignetteColumns|US||1|1|1
+0045|0045|GEMS_SENO_02|3B|VignetteBitsAllocated|US||1|1|1
+0045|0045|GEMS_SENO_02|3C|VignetteBitsStored|US||1|1|1
+0045|0045|GEMS_SENO_02|3D|VignetteHighBit|US||1|1|1
+0045|0045|GEMS_SENO_02|3E|VignettePixelRepresentation|US||1|1|1
+0045|0045|GEMS_SENO_02|3F|VignettePixelData|OB||1|1|1
+0025|0025|GEMS_SERS_01|06|LastPulseSequenceUsed|SS||1|1|1
+0025|0025|GEMS_SERS_01|07|ImagesInSeries|SL||1|1|1
+0025|0025|GEMS_SERS_01|10|LandmarkCounter|SL||1|1|1
+0025|0025|GEMS_SERS_01|11|NumberOfAcquisitions|SS||1|1|1
+0025|0025|GEMS_SERS_01|14|IndicatesNumberOfUpdatesToHeader|SL||1|1|1
+0025|0025|GEMS_SERS_01|17|SeriesCompleteFlag|SL||1|1|1
+0025|0025|GEMS_SERS_01|18|NumberOfImagesArchived|SL||1|1|1
+0025|0025|GEMS_SERS_01|19|LastImageNumberUsed|SL||1|1|1
+0025|0025|GEMS_SERS_01|1A|PrimaryReceiverSuiteAndHost|SH||1|1|1
+0023|0023|GEMS_STDY_01|01|NumberOfSeriesInStudy|SL||1|1|1
+0023|0023|GEMS_STDY_01|02|NumberOfUnarchivedSeries|SL||1|1|1
+0023|0023|GEMS_STDY_01|10|ReferenceImageField|SS||1|1|1
+0023|0023|GEMS_STDY_01|50|SummaryImage|SS||1|1|1
+0023|0023|GEMS_STDY_01|70|StartTimeSecsInFirstAxial|FD||1|1|1
+0023|0023|GEMS_STDY_01|74|NumberOfUpdatesToHeader|SL||1|1|1
+0023|0023|GEMS_STDY_01|7D|IndicatesIfStudyHasCompleteInfo|SS||1|1|1
+0033|0033|GEMS_YMHD_01|05|Unknown|UN||1|1|1
+0033|0033|GEMS_YMHD_01|06|Unknown|UN||1|1|1
+0019|0019|GE_GENESIS_REV3.0|39|AxialType|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|8F|SwapPhaseFrequency|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|9C|PulseSequenceName|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|9F|CoilType|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|A4|SATFatWaterBone|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|C0|BitmapOfSATSelections|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|C1|SurfaceCoilIntensityCorrectionFlag|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|CB|PhaseContrastFlowAxis|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|CC|PhaseContrastVelocityEncoding|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|D5|FractionalEcho|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|D8|VariableEchoFlag|SS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|D9|ConcatenatedSat|DS||1|1|1
+0019|0019|GE_GENESIS_REV3.0|F2|NumberOfPhases|SS||1|1|1
+0043|0043|GE_GENESIS_REV3.0|1E|DeltaStartTime|DS||1|1|1
+0043|0043|GE_GENESIS_REV3.0|27|ScanPitchRatio|SH||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|01|ImageCompressionFraction|FD||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|02|ImageQuality|FD||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|03|ImageBytesTransferred|FD||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|10|J2cParameterType|SH||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|11|J2cPixelRepresentation|US||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|12|J2cBitsAllocated|US||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|13|J2cPixelShiftValue|US||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|14|J2cPlanarConfiguration|US||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|15|J2cRescaleIntercept|DS||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|20|PixelDataMD5SumPerFrame|LO||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|21|HistogramPercentileLabels|US||1|1|1
+0029|0029|INTELERAD MEDICAL SYSTEMS|22|HistogramPercentileValues|FD||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|01|InstitutionCode|LO||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|02|RoutedTransferAE|LO||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|03|SourceAE|LO||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|04|DeferredValidation|SH||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|05|SeriesOwner|LO||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|06|OrderGroupNumber|LO||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|07|StrippedPixelData|SH||1|1|1
+3F01|3F01|INTELERAD MEDICAL SYSTEMS|08|PendingMoveRequest|SH||1|1|1
+0041|0041|INTEGRIS 1.0|20|AccumulatedFluoroscopyDose|FL||1|1|1
+0041|0041|INTEGRIS 1.0|30|AccumulatedExposureDose|FL||1|1|1
+0041|0041|INTEGRIS 1.0|40|TotalDose|FL||1|1|1
+0041|0041|INTEGRIS 1.0|41|TotalNumberOfFrames|FL||1|1|1
+0041|0041|INTEGRIS 1.0|50|ExposureInformationSequence|SQ||1|1|1
+0009|0009|INTEGRIS 1.0|08|ExposureChannel|CS||1|0|1
+0009|0009|INTEGRIS 1.0|32|ExposureStartTime|TM||1|1|1
+0019|0019|INTEGRIS 1.0|00|APRName|LO||1|1|1
+0019|0019|INTEGRIS 1.0|40|FrameRate|DS||1|1|1
+0021|0021|INTEGRIS 1.0|12|ExposureNumber|IS||1|1|1
+0029|0029|INTEGRIS 1.0|08|NumberOfExposureResults|IS||1|1|1
+0029|0029|ISG shadow|70|Unknown|IS||1|1|1
+0029|0029|ISG shadow|80|Unknown|IS||1|1|1
+0029|0029|ISG shadow|90|Unknown|IS||1|1|1
+0009|0009|ISI|01|SIENETGeneralPurposeIMGEF|UN||1|1|1
+0009|0009|MERGE TECHNOLOGIES, INC.|00|Unknown|OB||1|1|1
+0041|0041|PAPYRUS 3.0|00|PapyrusComments|LT||1|1|1
+0041|0041|PAPYRUS 3.0|10|PointerSequence|SQ||1|1|1
+0041|0041|PAPYRUS 3.0|11|ImagePointer|UL||1|1|1
+0041|0041|PAPYRUS 3.0|12|PixelOffset|UL||1|1|1
+0041|0041|PAPYRUS 3.0|13|ImageIdentifierSequence|SQ||1|1|1
+0041|0041|PAPYRUS 3.0|14|ExternalFileReferenceSequence|SQ||1|1|1
+0041|0041|PAPYRUS 3.0|15|NumberOfImages|US||1|1|1
+0041|0041|PAPYRUS 3.0|21|ReferencedSOPClassUID|UI||1|1|1
+0041|0041|PAPYRUS 3.0|22|ReferencedSOPInstanceUID|UI||1|1|1
+0041|0041|PAPYRUS 3.0|31|ReferencedFileName|LT||1|1|1
+0041|0041|PAPYRUS 3.0|32|ReferencedFilePath|LT||1|0|1
+0041|0041|PAPYRUS 3.0|41|ReferencedImageSOPClassUID|UI||1|1|1
+0041|0041|PAPYRUS 3.0|42|ReferencedImageSOPInstanceUID|UI||1|1|1
+0041|0041|PAPYRUS 3.0|50|ImageSequence|SQ||1|1|1
+6001|60FF|PAPYRUS 3.0|00|OverlayID|IS||1|1|1
+6001|60FF|PAPYRUS 3.0|01|LinkedOverlays|LT||1|0|1
+6001|60FF|PAPYRUS 3.0|10|OverlayRows|US||1|1|1
+6001|60FF|PAPYRUS 3.0|11|OverlayColumns|US||1|1|1
+6001|60FF|PAPYRUS 3.0|40|OverlayType|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|50|OverlayOrigin|US||1|0|1
+6001|60FF|PAPYRUS 3.0|60|Editable|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|70|OverlayFont|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|72|OverlayStyle|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|74|OverlayFontSize|US||1|1|1
+6001|60FF|PAPYRUS 3.0|76|OverlayColor|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|78|ShadowSize|US||1|1|1
+6001|60FF|PAPYRUS 3.0|80|FillPattern|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|82|OverlayPenSize|US||1|1|1
+6001|60FF|PAPYRUS 3.0|A0|Label|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|A2|PostItText|LT||1|1|1
+6001|60FF|PAPYRUS 3.0|A4|AnchorPoint|US||2|2|1
+6001|60FF|PAPYRUS 3.0|B0|ROIType|LO||1|1|1
+6001|60FF|PAPYRUS 3.0|B2|AttachedAnnotation|LT||1|1|1
+6001|60FF|PAPYRUS 3.0|BA|ContourPoints|US||1|0|1
+6001|60FF|PAPYRUS 3.0|BC|MaskData|US||1|0|1
+6001|60FF|PAPYRUS 3.0|C0|UINOverlaySequence|SQ||1|1|1
+0009|0009|PAPYRUS|00|OriginalFileName|LT||1|1|1
+0009|0009|PAPYRUS|10|OriginalFileLocation|LT||1|1|1
+0009|0009|PAPYRUS|18|DataSetIdentifier|LT||1|1|1
+0041|0041|PAPYRUS|00|PapyrusComments|LT||1|0|1
+0041|0041|PAPYRUS|10|FolderType|US||1|1|1
+0041|0041|PAPYRUS|11|PatientFolderDataSetID|LT||1|1|1
+0041|0041|PAPYRUS|20|FolderName|LT||1|1|1
+0041|0041|PAPYRUS|30|CreationDate|DA||1|1|1
+0041|0041|PAPYRUS|32|CreationTime|TM||1|1|1
+0041|0041|PAPYRUS|34|ModifiedDate|DA||1|1|1
+0041|0041|PAPYRUS|36|ModifiedTime|TM||1|1|1
+0041|0041|PAPYRUS|40|OwnerName|LT||1|0|1
+0041|0041|PAPYRUS|50|FolderStatus|LT||1|1|1
+0041|0041|PAPYRUS|60|NumberOfImages|UL||1|1|1
+0041|0041|PAPYRUS|62|NumberOfOther|UL||1|1|1
+0041|0041|PAPYRUS|A0|ExternalFolderElementDSID|LT||1|0|1
+0041|0041|PAPYRUS|A1|ExternalFolderElementDataSetType|US||1|0|1
+0041|0041|PAPYRUS|A2|ExternalFolderElementFileLocation|LT||1|0|1
+0041|0041|PAPYRUS|A3|ExternalFolderElementLength|UL||1|0|1
+0041|0041|PAPYRUS|B0|InternalFolderElementDSID|LT||1|0|1
+0041|0041|PAPYRUS|B1|InternalFolderElementDataSetType|US||1|0|1
+0041|0041|PAPYRUS|B2|InternalOffsetToDataSet|UL||1|0|1
+0041|0041|PAPYRUS|B3|InternalOffsetToImage|UL||1|0|1
+2001|2001|Philips Imaging DD 001|01|ChemicalShift|FL||1|1|1
+2001|2001|Philips Imaging DD 001|02|ChemicalShiftNumberMR|IS||1|1|1
+2001|2001|Philips Imaging DD 001|03|DiffusionBFactor|FL||1|1|1
+2001|2001|Philips Imaging DD 001|04|DiffusionDirection|CS||1|1|1
+2001|2001|Philips Imaging DD 001|06|ImageEnhanced|CS||1|1|1
+2001|2001|Philips Imaging DD 001|07|ImageTypeEDES|CS||1|1|1
+2001|2001|Philips Imaging DD 001|08|PhaseNumber|IS||1|1|1
+2001|2001|Philips Imaging DD 001|09|ImagePrepulseDelay|FL||1|1|1
+2001|2001|Philips Imaging DD 001|0A|SliceNumberMR|IS||1|1|1
+2001|2001|Philips Imaging DD 001|0B|SliceOrientation|CS||1|1|1
+2001|2001|Philips Imaging DD 001|0C|ArrhythmiaRejection|CS||1|1|1
+2001|2001|Philips Imaging DD 001|0E|CardiacCycled|CS||1|1|1
+2001|2001|Philips Imaging DD 001|0F|CardiacGateWidth|SS||1|1|1
+2001|2001|Philips Imaging DD 001|10|CardiacSync|CS||1|1|1
+2001|2001|Philips Imaging DD 001|11|DiffusionEchoTime|FL||1|1|1
+2001|2001|Philips Imaging DD 001|12|DynamicSeries|CS||1|1|1
+2001|2001|Philips Imaging DD 001|13|EPIFactor|SL||1|1|1
+2001|2001|Philips Imaging DD 001|14|NumberOfEchoes|SL||1|1|1
+2001|2001|Philips Imaging DD 001|15|NumberOfLocations|SS||1|1|1
+2001|2001|Philips Imaging DD 001|16|NumberOfPCDirections|SS||1|1|1
+2001|2001|Philips Imaging DD 001|17|NumberOfPhasesMR|SL||1|1|1
+2001|2001|Philips Imaging DD 001|18|NumberOfSlicesMR|SL||1|1|1
+2001|2001|Philips Imaging DD 001|19|PartialMatrixScanned|CS||1|1|1
+2001|2001|Philips Imaging DD 001|1A|PCVelocity|FL||1|0|1
+2001|2001|Philips Imaging DD 001|1B|PrepulseDelay|FL||1|1|1
+2001|2001|Philips Imaging DD 001|1C|PrepulseType|CS||1|1|1
+2001|2001|Philips Imaging DD 001|1D|ReconstructionNumberMR|IS||1|1|1
+2001|2001|Philips Imaging DD 001|1F|RespirationSync|CS||1|1|1
+2001|2001|Philips Imaging DD 001|20|ScanningTechnique|LO||1|1|1
+2001|2001|Philips Imaging DD 001|21|SPIR|CS||1|1|1
+2001|2001|Philips Imaging DD 001|22|WaterFatShift|FL||1|1|1
+2001|2001|Philips Imaging DD 001|23|FlipAnglePhilips|DS||1|1|1
+2001|2001|Philips Imaging DD 001|24|SeriesIsInteractive|CS||1|1|1
+2001|2001|Philips Imaging DD 001|25|EchoTimeDisplayMR|SH||1|1|1
+2001|2001|Philips Imaging DD 001|26|PresentationStateSubtractionActive|CS||1|1|1
+2001|2001|Philips Imaging DD 001|2D|StackNumberOfSlices|SS||1|1|1
+2001|2001|Philips Imaging DD 001|32|StackRadialAngle|FL||1|1|1
+2001|2001|Philips Imaging DD 001|33|StackRadialAxis|CS||1|1|1
+2001|2001|Philips Imaging DD 001|35|StackSliceNumber|SS||1|1|1
+2001|2001|Philips Imaging DD 001|36|StackType|CS||1|1|1
+2001|2001|Philips Imaging DD 001|3F|ZoomMode|CS||1|1|1
+2001|2001|Philips Imaging DD 001|58|ContrastTransferTaste|UL||1|1|1
+2001|2001|Philips Imaging DD 001|5F|StackSequence|SQ||1|1|1
+2001|2001|Philips Imaging DD 001|60|NumberOfStacks|SL||1|1|1
+2001|2001|Philips Imaging DD 001|61|SeriesTransmitted|CS||1|1|1
+2001|2001|Philips Imaging DD 001|62|SeriesCommitted|CS||1|1|1
+2001|2001|Philips Imaging DD 001|63|ExaminationSource|CS||1|1|1
+2001|2001|Philips Imaging DD 001|67|LinearPresentationGLTrafoShapeSub|CS||1|1|1
+2001|2001|Philips Imaging DD 001|77|GLTrafoType|CS||1|1|1
+2001|2001|Philips Imaging DD 001|7B|AcquisitionNumber|IS||1|1|1
+2001|2001|Philips Imaging DD 001|81|NumberOfDynamicScans|IS||1|1|1
+2001|2001|Philips Imaging DD 001|9F|PixelProcessingKernelSize|US||1|1|1
+2001|2001|Philips Imaging DD 001|A1|IsRawImage|CS||1|1|1
+2001|2001|Philips Imaging DD 001|F1|ProspectiveMotionCorrection|FL||1|1|1
+2001|2001|Philips Imaging DD 001|F2|RetrospectiveMotionCorrection|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|01|ChemicalShift|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|02|ChemicalShiftNumberMR|IS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|03|DiffusionBFactor|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|04|DiffusionDirection|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|06|ImageEnhanced|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|07|ImageTypeEDES|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|08|PhaseNumber|IS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|09|ImagePrepulseDelay|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|0A|SliceNumberMR|IS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|0B|SliceOrientation|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|0C|ArrhythmiaRejection|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|0E|CardiacCycled|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|0F|CardiacGateWidth|SS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|10|CardiacSync|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|11|DiffusionEchoTime|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|12|DynamicSeries|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|13|EPIFactor|SL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|14|NumberOfEchoes|SL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|15|NumberOfLocations|SS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|16|NumberOfPCDirections|SS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|17|NumberOfPhasesMR|SL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|18|NumberOfSlicesMR|SL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|19|PartialMatrixScanned|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|1A|PCVelocity|FL||1|0|1
+2001|2001|PHILIPS IMAGING DD 001|1B|PrepulseDelay|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|1C|PrepulseType|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|1D|ReconstructionNumberMR|IS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|1F|RespirationSync|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|20|ScanningTechnique|LO||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|21|SPIR|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|22|WaterFatShift|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|23|FlipAnglePhilips|DS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|24|SeriesIsInteractive|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|25|EchoTimeDisplayMR|SH||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|26|PresentationStateSubtractionActive|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|2D|StackNumberOfSlices|SS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|32|StackRadialAngle|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|33|StackRadialAxis|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|35|StackSliceNumber|SS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|36|StackType|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|3F|ZoomMode|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|58|ContrastTransferTaste|UL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|5F|StackSequence|SQ||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|60|NumberOfStacks|SL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|61|SeriesTransmitted|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|62|SeriesCommitted|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|63|ExaminationSource|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|67|LinearPresentationGLTrafoShapeSub|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|77|GLTrafoType|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|7B|AcquisitionNumber|IS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|81|NumberOfDynamicScans|IS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|9F|PixelProcessingKernelSize|US||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|A1|IsRawImage|CS||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|F1|ProspectiveMotionCorrection|FL||1|1|1
+2001|2001|PHILIPS IMAGING DD 001|F2|RetrospectiveMotionCorrection|FL||1|1|1
+2005|2005|Philips MR Imaging DD 001|05|SynergyReconstructionType|CS||1|1|1
+2005|2005|Philips MR Imaging DD 001|1E|MIPProtocol|SH||1|1|1
+2005|2005|Philips MR Imaging DD 001|1F|MPRProtocol|SH||1|1|1
+2005|2005|Philips MR Imaging DD 001|20|NumberOfChemicalShifts|SL||1|1|1
+2005|2005|Philips MR Imaging DD 001|2D|NumberOfStackSlices|SS||1|1|1
+2005|2005|Philips MR Imaging DD 001|83|Unknown|SQ||1|1|1
+2005|2005|Philips MR Imaging DD 001|A1|SyncraScanType|CS||1|1|1
+2005|2005|Philips MR Imaging DD 001|B0|DiffusionDirectionRL|FL||1|1|1
+2005|2005|Philips MR Imaging DD 001|B1|DiffusionDirectionAP|FL||1|1|1
+2005|2005|Philips MR Imaging DD 001|B2|DiffusionDirectionFH|FL||1|1|1
+2005|2005|Philips MR Imaging DD 005|02|Unknown|SQ||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|05|SynergyReconstructionType|CS||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|1E|MIPProtocol|SH||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|1F|MPRProtocol|SH||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|20|NumberOfChemicalShifts|SL||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|2D|NumberOfStackSlices|SS||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|83|Unknown|SQ||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|A1|SyncraScanType|CS||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|B0|DiffusionDirectionRL|FL||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|B1|DiffusionDirectionAP|FL||1|1|1
+2005|2005|PHILIPS MR IMAGING DD 001|B2|DiffusionDirectionFH|FL||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|01|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|02|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|03|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|04|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|05|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|06|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|07|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|08|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|09|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|10|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|12|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|13|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|14|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|15|Unknown|US||1|0|1
+0019|0019|PHILIPS MR SPECTRO;1|16|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|17|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|18|Unknown|UN||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|20|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|21|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|22|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|23|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|24|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|25|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|26|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|27|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|28|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|29|Unknown|IS||1|0|1
+0019|0019|PHILIPS MR SPECTRO;1|31|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|32|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|41|Unknown|LT||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|42|Unknown|IS||2|2|1
+0019|0019|PHILIPS MR SPECTRO;1|43|Unknown|IS||2|2|1
+0019|0019|PHILIPS MR SPECTRO;1|45|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|46|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|47|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|48|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|49|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|50|Unknown|UN||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|60|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|61|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|70|Unknown|UN||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|71|Unknown|IS||1|0|1
+0019|0019|PHILIPS MR SPECTRO;1|72|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|73|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|74|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|76|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|77|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|78|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|79|Unknown|US||1|1|1
+0019|0019|PHILIPS MR SPECTRO;1|80|Unknown|IS||1|1|1
+0009|0009|PHILIPS MR|10|SPIRelease|LO||1|1|1
+0009|0009|PHILIPS MR|12|Unknown|LO||1|1|1
+0019|0019|PHILIPS MR/LAST|09|MainMagneticField|DS||1|1|1
+0019|0019|PHILIPS MR/LAST|0E|FlowCompensation|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|B1|MinimumRRInterval|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|B2|MaximumRRInterval|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|B3|NumberOfRejections|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|B4|NumberOfRRIntervals|IS||1|0|1
+0019|0019|PHILIPS MR/LAST|B5|ArrhythmiaRejection|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|C0|Unknown|DS||1|0|1
+0019|0019|PHILIPS MR/LAST|C6|CycledMultipleSlice|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|CE|REST|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|D5|Unknown|DS||1|1|1
+0019|0019|PHILIPS MR/LAST|D6|FourierInterpolation|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|D9|Unknown|IS||1|0|1
+0019|0019|PHILIPS MR/LAST|E0|Prepulse|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|E1|PrepulseDelay|DS||1|1|1
+0019|0019|PHILIPS MR/LAST|E2|Unknown|IS||1|1|1
+0019|0019|PHILIPS MR/LAST|E3|Unknown|DS||1|1|1
+0019|0019|PHILIPS MR/LAST|F0|WSProtocolString1|LT||1|1|1
+0019|0019|PHILIPS MR/LAST|F1|WSProtocolString2|LT||1|1|1
+0019|0019|PHILIPS MR/LAST|F2|WSProtocolString3|LT||1|1|1
+0019|0019|PHILIPS MR/LAST|F3|WSProtocolString4|LT||1|1|1
+0021|0021|PHILIPS MR/LAST|00|Unknown|IS||1|1|1
+0021|0021|PHILIPS MR/LAST|10|Unknown|IS||1|1|1
+0021|0021|PHILIPS MR/LAST|20|Unknown|IS||1|1|1
+0021|0021|PHILIPS MR/LAST|21|SliceGap|DS||1|1|1
+0021|0021|PHILIPS MR/LAST|22|StackRadialAngle|DS||1|1|1
+0027|0027|PHILIPS MR/LAST|00|Unknown|US||1|1|1
+0027|0027|PHILIPS MR/LAST|11|Unknown|US||1|0|1
+0027|0027|PHILIPS MR/LAST|12|Unknown|DS||1|0|1
+0027|0027|PHILIPS MR/LAST|13|Unknown|DS||1|0|1
+0027|0027|PHILIPS MR/LAST|14|Unknown|DS||1|0|1
+0027|0027|PHILIPS MR/LAST|15|Unknown|DS||1|0|1
+0027|0027|PHILIPS MR/LAST|16|Unknown|LO||1|1|1
+0029|0029|PHILIPS MR/LAST|10|FPMin|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|20|FPMax|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|30|ScaledMinimum|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|40|ScaledMaximum|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|50|WindowMinimum|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|60|WindowMaximum|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|61|Unknown|IS||1|1|1
+0029|0029|PHILIPS MR/LAST|70|Unknown|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|71|Unknown|DS||1|1|1
+0029|0029|PHILIPS MR/LAST|72|Unknown|IS||1|1|1
+0029|0029|PHILIPS MR/LAST|80|ViewCenter|IS||1|1|1
+0029|0029|PHILIPS MR/LAST|81|ViewSize|IS||1|1|1
+0029|0029|PHILIPS MR/LAST|82|ViewZoom|IS||1|1|1
+0029|0029|PHILIPS MR/LAST|83|ViewTransform|IS||1|1|1
+6001|6001|PHILIPS MR/LAST|00|Unknown|LT||1|1|1
+0029|0029|PHILIPS MR/PART|00|Unknown|DS||2|2|1
+0029|0029|PHILIPS MR/PART|04|Unknown|US||1|1|1
+0029|0029|PHILIPS MR/PART|10|Unknown|DS||1|1|1
+0029|0029|PHILIPS MR/PART|11|Unknown|DS||1|1|1
+0029|0029|PHILIPS MR/PART|20|Unknown|LO||1|1|1
+0029|0029|PHILIPS MR/PART|31|Unknown|DS||2|2|1
+0029|0029|PHILIPS MR/PART|32|Unknown|DS||2|2|1
+0029|0029|PHILIPS MR/PART|C3|ScanResolution|IS||1|1|1
+0029|0029|PHILIPS MR/PART|C4|FieldOfView|IS||1|1|1
+0029|0029|PHILIPS MR/PART|D5|SliceThickness|LT||1|1|1
+0019|0019|PHILIPS-MR-1|11|ChemicalShiftNumber|IS||1|1|1
+0019|0019|PHILIPS-MR-1|12|PhaseNumber|IS||1|1|1
+0021|0021|PHILIPS-MR-1|01|ReconstructionNumber|IS||1|1|1
+0021|0021|PHILIPS-MR-1|02|SliceNumber|IS||1|1|1
+7001|7001|Picker NM Private Group|01|Unknown|UI||1|1|1
+7001|7001|Picker NM Private Group|02|Unknown|OB||1|1|1
+0019|0019|SIEMENS CM VA0  ACQU|10|ParameterFileName|LT||1|1|1
+0019|0019|SIEMENS CM VA0  ACQU|11|SequenceFileName|LO||1|1|1
+0019|0019|SIEMENS CM VA0  ACQU|12|SequenceFileOwner|LT||1|1|1
+0019|0019|SIEMENS CM VA0  ACQU|13|SequenceDescription|LT||1|1|1
+0019|0019|SIEMENS CM VA0  ACQU|14|EPIFileName|LT||1|1|1
+0009|0009|SIEMENS CM VA0  CMS|00|NumberOfMeasurements|DS||1|1|1
+0009|0009|SIEMENS CM VA0  CMS|10|StorageMode|LT||1|1|1
+0009|0009|SIEMENS CM VA0  CMS|12|EvaluationMaskImage|UL||1|1|1
+0009|0009|SIEMENS CM VA0  CMS|26|LastMoveDate|DA||1|1|1
+0009|0009|SIEMENS CM VA0  CMS|27|LastMoveTime|TM||1|1|1
+0011|0011|SIEMENS CM VA0  CMS|0A|Unknown|LT||1|1|1
+0011|0011|SIEMENS CM VA0  CMS|10|RegistrationDate|DA||1|1|1
+0011|0011|SIEMENS CM VA0  CMS|11|RegistrationTime|TM||1|1|1
+0011|0011|SIEMENS CM VA0  CMS|22|Unknown|LT||1|1|1
+0011|0011|SIEMENS CM VA0  CMS|23|UsedPatientWeight|DS||1|1|1
+0011|0011|SIEMENS CM VA0  CMS|40|OrganCode|IS||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|00|ModifyingPhysician|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|10|ModificationDate|DA||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|12|ModificationTime|TM||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|20|PatientName|LO||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|22|PatientId|LO||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|30|PatientBirthdate|DA||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|31|PatientWeight|DS||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|32|PatientsMaidenName|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|33|ReferringPhysician|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|34|AdmittingDiagnosis|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|35|PatientSex|LO||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|40|ProcedureDescription|LO||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|42|RestDirection|LO||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|44|PatientPosition|LO||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|46|ViewDirection|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|50|Unknown|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|51|Unknown|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|52|Unknown|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|53|Unknown|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|54|Unknown|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|55|Unknown|LT||1|1|1
+0013|0013|SIEMENS CM VA0  CMS|56|Unknown|LT||1|1|1
+0019|0019|SIEMENS CM VA0  CMS|10|NetFrequency|DS||1|1|1
+0019|0019|SIEMENS CM VA0  CMS|20|MeasurementMode|LT||1|1|1
+0019|0019|SIEMENS CM VA0  CMS|30|CalculationMode|LT||1|1|1
+0019|0019|SIEMENS CM VA0  CMS|50|NoiseLevel|IS||1|1|1
+0019|0019|SIEMENS CM VA0  CMS|60|NumberOfDataBytes|IS||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|20|FoV|DS||2|2|1
+0021|0021|SIEMENS CM VA0  CMS|22|ImageMagnificationFactor|DS||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|24|ImageScrollOffset|DS||2|2|1
+0021|0021|SIEMENS CM VA0  CMS|26|ImagePixelOffset|IS||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|30|ViewDirection|LT||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|32|PatientRestDirection|CS||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|60|ImagePosition|DS||3|3|1
+0021|0021|SIEMENS CM VA0  CMS|61|ImageNormal|DS||3|3|1
+0021|0021|SIEMENS CM VA0  CMS|63|ImageDistance|DS||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|65|ImagePositioningHistoryMask|US||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|6A|ImageRow|DS||3|3|1
+0021|0021|SIEMENS CM VA0  CMS|6B|ImageColumn|DS||3|3|1
+0021|0021|SIEMENS CM VA0  CMS|70|PatientOrientationSet1|LT||3|3|1
+0021|0021|SIEMENS CM VA0  CMS|71|PatientOrientationSet2|LT||3|3|1
+0021|0021|SIEMENS CM VA0  CMS|80|StudyName|LT||1|1|1
+0021|0021|SIEMENS CM VA0  CMS|82|StudyType|LT||3|3|1
+0029|0029|SIEMENS CM VA0  CMS|10|WindowStyle|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|11|Unknown|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|13|Unknown|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|20|PixelQualityCode|LT||3|3|1
+0029|0029|SIEMENS CM VA0  CMS|22|PixelQualityValue|IS||3|3|1
+0029|0029|SIEMENS CM VA0  CMS|50|ArchiveCode|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|51|ExposureCode|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|52|SortCode|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|53|Unknown|LT||1|1|1
+0029|0029|SIEMENS CM VA0  CMS|60|Splash|LT||1|1|1
+0051|0051|SIEMENS CM VA0  CMS|10|ImageText|LT||1|0|1
+6021|6021|SIEMENS CM VA0  CMS|00|ImageGraphicsFormatCode|LT||1|1|1
+6021|6021|SIEMENS CM VA0  CMS|10|ImageGraphics|LT||1|1|1
+7FE1|7FE1|SIEMENS CM VA0  CMS|00|BinaryData|OB||1|0|1
+0009|0009|SIEMENS CM VA0  LAB|10|GeneratorIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|11|GantryIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|12|X-RayTubeIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|13|DetectorIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|14|DASIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|15|SMIIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|16|CPUIdentificationLabel|LT||1|1|1
+0009|0009|SIEMENS CM VA0  LAB|20|HeaderVersion|LT||1|1|1
+0029|0029|SIEMENS CSA HEADER|08|CSAImageHeaderType|CS||1|1|1
+0029|0029|SIEMENS CSA HEADER|09|CSAImageHeaderVersion|LO||1|1|1
+0029|0029|SIEMENS CSA HEADER|10|CSAImageHeaderInfo|OB||1|1|1
+0029|0029|SIEMENS CSA HEADER|18|CSASeriesHeaderType|CS||1|1|1
+0029|0029|SIEMENS CSA HEADER|19|CSASeriesHeaderVersion|LO||1|1|1
+0029|0029|SIEMENS CSA HEADER|20|CSASeriesHeaderInfo|OB||1|1|1
+0029|0029|SIEMENS CSA NON-IMAGE|08|CSADataType|CS||1|1|1
+0029|0029|SIEMENS CSA NON-IMAGE|09|CSADataVersion|LO||1|1|1
+0029|0029|SIEMENS CSA NON-IMAGE|10|CSADataInfo|OB||1|1|1
+7FE1|7FE1|SIEMENS CSA NON-IMAGE|10|CSAData|OB||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|10|DistanceSourceToSourceSideCollimator|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|11|DistanceSourceToDetectorSideCollimator|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|20|NumberOfPossibleChannels|IS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|21|MeanChannelNumber|IS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|22|DetectorSpacing|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|23|DetectorCenter|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|24|ReadingIntegrationTime|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|50|DetectorAlignment|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|52|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|54|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|60|FocusAlignment|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|65|FocalSpotDeflectionAmplitude|UL||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|66|FocalSpotDeflectionPhase|UL||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|67|FocalSpotDeflectionOffset|UL||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|70|WaterScalingFactor|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|71|InterpolationFactor|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|80|PatientRegion|LT||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|82|PatientPhaseOfLife|LT||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|90|OsteoOffset|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|92|OsteoRegressionLineSlope|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|93|OsteoRegressionLineIntercept|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|94|OsteoStandardizationCode|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|96|OsteoPhantomNumber|IS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|A3|Unknown|US||1|0|1
+0019|0019|SIEMENS CT VA0  COAD|A4|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|A5|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|A6|Unknown|US||1|0|1
+0019|0019|SIEMENS CT VA0  COAD|A7|Unknown|US||1|0|1
+0019|0019|SIEMENS CT VA0  COAD|A8|Unknown|US||1|0|1
+0019|0019|SIEMENS CT VA0  COAD|A9|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|AA|Unknown|LT||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|AB|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|AC|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|AD|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|AE|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|AF|Unknown|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|B0|FeedPerRotation|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|BD|PulmoTriggerLevel|IS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|BE|ExpiratoricReserveVolume|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|BF|VitalCapacity|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|C0|PulmoWater|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|C1|PulmoAir|DS||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|C2|PulmoDate|DA||1|1|1
+0019|0019|SIEMENS CT VA0  COAD|C3|PulmoTime|TM||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|10|SourceSideCollimatorAperture|DS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|11|DetectorSideCollimatorAperture|DS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|20|ExposureTime|DS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|21|ExposureCurrent|DS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|25|KVPGeneratorPowerCurrent|DS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|26|GeneratorVoltage|DS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|40|MasterControlMask|UL||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|42|ProcessingMask|US||5|5|1
+0019|0019|SIEMENS CT VA0  GEN|44|Unknown|US||1|0|1
+0019|0019|SIEMENS CT VA0  GEN|45|Unknown|US||1|0|1
+0019|0019|SIEMENS CT VA0  GEN|62|NumberOfVirtuellChannels|IS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|70|NumberOfReadings|IS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|71|Unknown|LT||1|0|1
+0019|0019|SIEMENS CT VA0  GEN|74|NumberOfProjections|IS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|75|NumberOfBytes|IS||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|80|ReconstructionAlgorithmSet|LT||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|81|ReconstructionAlgorithmIndex|LT||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|82|RegenerationSoftwareVersion|LT||1|1|1
+0019|0019|SIEMENS CT VA0  GEN|88|Unknown|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|10|RotationAngle|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|11|StartAngle|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|20|Unknown|US||1|0|1
+0021|0021|SIEMENS CT VA0  GEN|30|TopogramTubePosition|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|32|LengthOfTopogram|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|34|TopogramCorrectionFactor|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|36|MaximumTablePosition|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|40|TableMoveDirectionCode|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|45|VOIStartRow|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|46|VOIStopRow|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|47|VOIStartColumn|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|48|VOIStopColumn|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|49|VOIStartSlice|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|4A|VOIStopSlice|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|50|VectorStartRow|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|51|VectorRowStep|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|52|VectorStartColumn|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|53|VectorColumnStep|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|60|RangeTypeCode|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|62|ReferenceTypeCode|IS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|70|ObjectOrientation|DS||3|3|1
+0021|0021|SIEMENS CT VA0  GEN|72|LightOrientation|DS||3|3|1
+0021|0021|SIEMENS CT VA0  GEN|75|LightBrightness|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|76|LightContrast|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|7A|OverlayThreshold|IS||2|2|1
+0021|0021|SIEMENS CT VA0  GEN|7B|SurfaceThreshold|IS||2|2|1
+0021|0021|SIEMENS CT VA0  GEN|7C|GreyScaleThreshold|IS||2|2|1
+0021|0021|SIEMENS CT VA0  GEN|A0|Unknown|DS||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|A2|Unknown|LT||1|1|1
+0021|0021|SIEMENS CT VA0  GEN|A7|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|10|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|30|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|31|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|32|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|34|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|40|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|42|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|50|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  IDE|51|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  ORI|20|Unknown|LT||1|1|1
+0009|0009|SIEMENS CT VA0  ORI|30|Unknown|LT||1|1|1
+6021|6021|SIEMENS CT VA0  OST|00|OsteoContourComment|LT||1|1|1
+6021|6021|SIEMENS CT VA0  OST|10|OsteoContourBuffer|US||256|256|1
+0021|0021|SIEMENS CT VA0  RAW|10|CreationMask|UL||2|2|1
+0021|0021|SIEMENS CT VA0  RAW|20|EvaluationMask|UL||2|2|1
+0021|0021|SIEMENS CT VA0  RAW|30|ExtendedProcessingMask|US||7|7|1
+0021|0021|SIEMENS CT VA0  RAW|40|Unknown|US||1|0|1
+0021|0021|SIEMENS CT VA0  RAW|41|Unknown|US||1|0|1
+0021|0021|SIEMENS CT VA0  RAW|42|Unknown|US||1|0|1
+0021|0021|SIEMENS CT VA0  RAW|43|Unknown|US||1|0|1
+0021|0021|SIEMENS CT VA0  RAW|44|Unknown|US||1|0|1
+0021|0021|SIEMENS CT VA0  RAW|50|Unknown|LT||1|1|1
+0009|0009|SIEMENS DICOM|10|Unknown|UN||1|1|1
+0009|0009|SIEMENS DICOM|12|Unknown|LT||1|1|1
+0019|0019|SIEMENS DLR.01|10|MeasurementMode|LT||1|1|1
+0019|0019|SIEMENS DLR.01|11|ImageType|LT||1|1|1
+0019|0019|SIEMENS DLR.01|15|SoftwareVersion|LT||1|1|1
+0019|0019|SIEMENS DLR.01|20|MPMCode|LT||1|1|1
+0019|0019|SIEMENS DLR.01|21|Latitude|LT||1|1|1
+0019|0019|SIEMENS DLR.01|22|Sensitivity|LT||1|1|1
+0019|0019|SIEMENS DLR.01|23|EDR|LT||1|1|1
+0019|0019|SIEMENS DLR.01|24|LFix|LT||1|1|1
+0019|0019|SIEMENS DLR.01|25|SFix|LT||1|1|1
+0019|0019|SIEMENS DLR.01|26|PresetMode|LT||1|1|1
+0019|0019|SIEMENS DLR.01|27|Region|LT||1|1|1
+0019|0019|SIEMENS DLR.01|28|Subregion|LT||1|1|1
+0019|0019|SIEMENS DLR.01|30|Orientation|LT||1|1|1
+0019|0019|SIEMENS DLR.01|31|MarkOnFilm|LT||1|1|1
+0019|0019|SIEMENS DLR.01|32|RotationOnDRC|LT||1|1|1
+0019|0019|SIEMENS DLR.01|40|ReaderType|LT||1|1|1
+0019|0019|SIEMENS DLR.01|41|SubModality|LT||1|1|1
+0019|0019|SIEMENS DLR.01|42|ReaderSerialNumber|LT||1|1|1
+0019|0019|SIEMENS DLR.01|50|CassetteScale|LT||1|1|1
+0019|0019|SIEMENS DLR.01|51|CassetteMatrix|LT||1|1|1
+0019|0019|SIEMENS DLR.01|52|CassetteSubmatrix|LT||1|1|1
+0019|0019|SIEMENS DLR.01|53|Barcode|LT||1|1|1
+0019|0019|SIEMENS DLR.01|60|ContrastType|LT||1|1|1
+0019|0019|SIEMENS DLR.01|61|RotationAmount|LT||1|1|1
+0019|0019|SIEMENS DLR.01|62|RotationCenter|LT||1|1|1
+0019|0019|SIEMENS DLR.01|63|DensityShift|LT||1|1|1
+0019|0019|SIEMENS DLR.01|64|FrequencyRank|US||1|1|1
+0019|0019|SIEMENS DLR.01|65|FrequencyEnhancement|LT||1|1|1
+0019|0019|SIEMENS DLR.01|66|FrequencyType|LT||1|1|1
+0019|0019|SIEMENS DLR.01|67|KernelLength|LT||1|1|1
+0019|0019|SIEMENS DLR.01|68|KernelMode|UL||1|1|1
+0019|0019|SIEMENS DLR.01|69|ConvolutionMode|UL||1|1|1
+0019|0019|SIEMENS DLR.01|70|PLASource|LT||1|1|1
+0019|0019|SIEMENS DLR.01|71|PLADestination|LT||1|1|1
+0019|0019|SIEMENS DLR.01|75|UIDOriginalImage|LT||1|1|1
+0019|0019|SIEMENS DLR.01|76|Unknown|LT||1|1|1
+0019|0019|SIEMENS DLR.01|80|ReaderHeader|LT||1|1|1
+0019|0019|SIEMENS DLR.01|90|PLAOfSecondaryDestination|LT||1|1|1
+0019|0019|SIEMENS DLR.01|A0|Unknown|DS||1|1|1
+0019|0019|SIEMENS DLR.01|A1|Unknown|DS||1|1|1
+0041|0041|SIEMENS DLR.01|10|NumberOfHardcopies|US||1|1|1
+0041|0041|SIEMENS DLR.01|20|FilmFormat|LT||1|1|1
+0041|0041|SIEMENS DLR.01|30|FilmSize|LT||1|1|1
+0041|0041|SIEMENS DLR.01|31|FullFilmFormat|LT||1|1|1
+0003|0003|SIEMENS ISI|08|ISICommandField|US||1|1|1
+0003|0003|SIEMENS ISI|11|AttachIDApplicationCode|US||1|1|1
+0003|0003|SIEMENS ISI|12|AttachIDMessageCount|UL||1|1|1
+0003|0003|SIEMENS ISI|13|AttachIDDate|DA||1|1|1
+0003|0003|SIEMENS ISI|14|AttachIDTime|TM||1|1|1
+0003|0003|SIEMENS ISI|20|MessageType|US||1|1|1
+0003|0003|SIEMENS ISI|30|MaxWaitingDate|DA||1|1|1
+0003|0003|SIEMENS ISI|31|MaxWaitingTime|TM||1|1|1
+0009|0009|SIEMENS ISI|01|RISPatientInfoIMGEF|UN||1|1|1
+0011|0011|SIEMENS ISI|03|PatientUID|LT||1|1|1
+0011|0011|SIEMENS ISI|04|PatientID|LT||1|1|1
+0011|0011|SIEMENS ISI|0A|CaseID|LT||1|1|1
+0011|0011|SIEMENS ISI|22|RequestID|LT||1|1|1
+0011|0011|SIEMENS ISI|23|ExaminationUID|LT||1|1|1
+0011|0011|SIEMENS ISI|A1|PatientRegistrationDate|DA||1|1|1
+0011|0011|SIEMENS ISI|A2|PatientRegistrationTime|TM||1|1|1
+0011|0011|SIEMENS ISI|B0|PatientLastName|LT||1|1|1
+0011|0011|SIEMENS ISI|B2|PatientFirstName|LT||1|1|1
+0011|0011|SIEMENS ISI|B4|PatientHospitalStatus|LT||1|1|1
+0011|0011|SIEMENS ISI|BC|CurrentLocationTime|TM||1|1|1
+0011|0011|SIEMENS ISI|C0|PatientInsuranceStatus|LT||1|1|1
+0011|0011|SIEMENS ISI|D0|PatientBillingType|LT||1|1|1
+0011|0011|SIEMENS ISI|D2|PatientBillingAddress|LT||1|1|1
+0031|0031|SIEMENS ISI|12|ExaminationReason|LT||1|1|1
+0031|0031|SIEMENS ISI|30|RequestedDate|DA||1|1|1
+0031|0031|SIEMENS ISI|32|WorklistRequestStartTime|TM||1|1|1
+0031|0031|SIEMENS ISI|33|WorklistRequestEndTime|TM||1|1|1
+0031|0031|SIEMENS ISI|4A|RequestedTime|TM||1|1|1
+0031|0031|SIEMENS ISI|80|RequestedLocation|LT||1|1|1
+0055|0055|SIEMENS ISI|46|CurrentWard|LT||1|1|1
+0193|0193|SIEMENS ISI|02|RISKey|DS||1|1|1
+0307|0307|SIEMENS ISI|01|RISWorklistIMGEF|UN||1|1|1
+0309|0309|SIEMENS ISI|01|RISReportIMGEF|UN||1|1|1
+4009|4009|SIEMENS ISI|01|ReportID|LT||1|1|1
+4009|4009|SIEMENS ISI|20|ReportStatus|LT||1|1|1
+4009|4009|SIEMENS ISI|30|ReportCreationDate|DA||1|1|1
+4009|4009|SIEMENS ISI|70|ReportApprovingPhysician|LT||1|1|1
+4009|4009|SIEMENS ISI|E0|ReportText|LT||1|1|1
+4009|4009|SIEMENS ISI|E1|ReportAuthor|LT||1|1|1
+4009|4009|SIEMENS ISI|E3|ReportingRadiologist|LT||1|1|1
+0029|0029|SIEMENS MED DISPLAY|04|PhotometricInterpretation|LT||1|1|1
+0029|0029|SIEMENS MED DISPLAY|10|RowsOfSubmatrix|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|11|ColumnsOfSubmatrix|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|20|Unknown|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|21|Unknown|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|50|OriginOfSubmatrix|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|99|ShutterType|LT||1|1|1
+0029|0029|SIEMENS MED DISPLAY|A0|RowsOfRectangularShutter|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|A1|ColumnsOfRectangularShutter|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|A2|OriginOfRectangularShutter|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|B0|RadiusOfCircularShutter|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|B2|OriginOfCircularShutter|US||1|1|1
+0029|0029|SIEMENS MED DISPLAY|C1|ContourOfIrregularShutter|US||1|1|1
+0029|0029|SIEMENS MED HG|10|ListOfGroupNumbers|US||1|1|1
+0029|0029|SIEMENS MED HG|15|ListOfShadowOwnerCodes|LT||1|1|1
+0029|0029|SIEMENS MED HG|20|ListOfElementNumbers|US||1|1|1
+0029|0029|SIEMENS MED HG|30|ListOfTotalDisplayLength|US||1|1|1
+0029|0029|SIEMENS MED HG|40|ListOfDisplayPrefix|LT||1|1|1
+0029|0029|SIEMENS MED HG|50|ListOfDisplayPostfix|LT||1|1|1
+0029|0029|SIEMENS MED HG|60|ListOfTextPosition|US||1|1|1
+0029|0029|SIEMENS MED HG|70|ListOfTextConcatenation|LT||1|1|1
+0029|0029|SIEMENS MED MG|10|ListOfGroupNumbers|US||1|1|1
+0029|0029|SIEMENS MED MG|15|ListOfShadowOwnerCodes|LT||1|1|1
+0029|0029|SIEMENS MED MG|20|ListOfElementNumbers|US||1|1|1
+0029|0029|SIEMENS MED MG|30|ListOfTotalDisplayLength|US||1|1|1
+0029|0029|SIEMENS MED MG|40|ListOfDisplayPrefix|LT||1|1|1
+0029|0029|SIEMENS MED MG|50|ListOfDisplayPostfix|LT||1|1|1
+0029|0029|SIEMENS MED MG|60|ListOfTextPosition|US||1|1|1
+0029|0029|SIEMENS MED MG|70|ListOfTextConcatenation|LT||1|1|1
+0009|0009|SIEMENS MED|10|RecognitionCode|LO||1|1|1
+0009|0009|SIEMENS MED|30|ByteOffsetOfOriginalHeader|UL||1|1|1
+0009|0009|SIEMENS MED|31|LengthOfOriginalHeader|UL||1|1|1
+0009|0009|SIEMENS MED|40|ByteOffsetOfPixelmatrix|UL||1|1|1
+0009|0009|SIEMENS MED|41|LengthOfPixelmatrixInBytes|UL||1|1|1
+0009|0009|SIEMENS MED|50|Unknown|LT||1|1|1
+0009|0009|SIEMENS MED|51|Unknown|LT||1|1|1
+0009|0009|SIEMENS MED|F5|PDMEFIDPlaceholder|LT||1|1|1
+0009|0009|SIEMENS MED|F6|PDMDataObjectTypeExtension|LT||1|1|1
+0021|0021|SIEMENS MED|10|Zoom|DS||1|1|1
+0021|0021|SIEMENS MED|11|Target|DS||2|2|1
+0021|0021|SIEMENS MED|12|TubeAngle|IS||1|1|1
+0021|0021|SIEMENS MED|20|ROIMask|US||1|1|1
+7001|7001|SIEMENS MED|10|Dummy|LT||1|1|1
+7003|7003|SIEMENS MED|10|Header|LT||1|1|1
+7005|7005|SIEMENS MED|10|Dummy|LT||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|08|MedComHeaderType|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|09|MedComHeaderVersion|LO||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|10|MedComHeaderInfo|OB||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|20|MedComHistoryInformation|OB||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|31|PMTFInformation1|LO||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|32|PMTFInformation2|UL||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|33|PMTFInformation3|UL||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|34|PMTFInformation4|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|35|PMTFInformation5|UL||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|40|ApplicationHeaderSequence|SQ||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|41|ApplicationHeaderType|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|42|ApplicationHeaderID|LO||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|43|ApplicationHeaderVersion|LO||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|44|ApplicationHeaderInfo|OB||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|50|WorkflowControlFlags|LO||8|8|1
+0029|0029|SIEMENS MEDCOM HEADER|51|ArchiveManagementFlagKeepOnline|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|52|ArchiveManagementFlagDoNotArchive|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|53|ImageLocationStatus|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|54|EstimatedRetrieveTime|DS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|55|DataSizeOfRetrievedImages|DS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|70|SiemensLinkSequence|SQ||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|71|ReferencedTag|AT||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|72|ReferencedTagType|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|73|ReferencedValueLength|UL||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|74|ReferencedObjectDeviceType|CS||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|75|ReferencedObjectDeviceLocation|OB||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER|76|ReferencedObjectDeviceID|OB||1|1|1
+0029|0029|SIEMENS MEDCOM HEADER2|60|SeriesWorkflowStatus|LO||1|1|1
+0029|0029|SIEMENS MEDCOM OOG|08|MEDCOMOOGType|CS||1|1|1
+0029|0029|SIEMENS MEDCOM OOG|09|MEDCOMOOGVersion|LO||1|1|1
+0029|0029|SIEMENS MEDCOM OOG|10|MEDCOMOOGInfo|OB||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|12|MagneticFieldStrength|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|14|ADCVoltage|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|16|ADCOffset|DS||2|2|1
+0019|0019|SIEMENS MR VA0  COAD|20|TransmitterAmplitude|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|21|NumberOfTransmitterAmplitudes|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|22|TransmitterAttenuator|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|24|TransmitterCalibration|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|26|TransmitterReference|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|50|ReceiverTotalGain|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|51|ReceiverAmplifierGain|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|52|ReceiverPreamplifierGain|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|54|ReceiverCableAttenuation|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|55|ReceiverReferenceGain|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|56|ReceiverFilterFrequency|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|60|ReconstructionScaleFactor|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|62|ReferenceScaleFactor|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|70|PhaseGradientAmplitude|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|71|ReadoutGradientAmplitude|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|72|SelectionGradientAmplitude|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|80|GradientDelayTime|DS||3|3|1
+0019|0019|SIEMENS MR VA0  COAD|82|TotalGradientDelayTime|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|90|SensitivityCorrectionLabel|LT||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|91|SaturationPhaseEncodingVectorCoronalComponent|DS||6|6|1
+0019|0019|SIEMENS MR VA0  COAD|92|SaturationReadoutVectorCoronalComponent|DS||6|6|1
+0019|0019|SIEMENS MR VA0  COAD|A0|RFWatchdogMask|US||3|3|1
+0019|0019|SIEMENS MR VA0  COAD|A1|EPIReconstructionSlope|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|A2|RFPowerErrorIndicator|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|A5|SpecificAbsorptionRateWholeBody|DS||3|3|1
+0019|0019|SIEMENS MR VA0  COAD|A6|SpecificEnergyDose|DS||3|3|1
+0019|0019|SIEMENS MR VA0  COAD|B0|AdjustmentStatusMask|UL||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|C1|EPICapacity|DS||6|6|1
+0019|0019|SIEMENS MR VA0  COAD|C2|EPIInductance|DS||3|3|1
+0019|0019|SIEMENS MR VA0  COAD|C3|EPISwitchConfigurationCode|IS||1|0|1
+0019|0019|SIEMENS MR VA0  COAD|C4|EPISwitchHardwareCode|IS||1|0|1
+0019|0019|SIEMENS MR VA0  COAD|C5|EPISwitchDelayTime|DS||1|0|1
+0019|0019|SIEMENS MR VA0  COAD|D1|FlowSensitivity|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D2|CalculationSubmode|LT||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D3|FieldOfViewRatio|DS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D4|BaseRawMatrixSize|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D5|2DOversamplingLines|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D6|3DPhaseOversamplingPartitions|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D7|EchoLinePosition|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D8|EchoColumnPosition|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|D9|LinesPerSegment|IS||1|1|1
+0019|0019|SIEMENS MR VA0  COAD|DA|PhaseCodingDirection|LT||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|10|TotalMeasurementTimeNominal|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|11|TotalMeasurementTimeCurrent|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|12|StartDelayTime|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|13|DwellTime|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|14|NumberOfPhases|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|16|SequenceControlMask|UL||2|2|1
+0019|0019|SIEMENS MR VA0  GEN|18|MeasurementStatusMask|UL||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|20|NumberOfFourierLinesNominal|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|21|NumberOfFourierLinesCurrent|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|26|NumberOfFourierLinesAfterZero|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|28|FirstMeasuredFourierLine|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|30|AcquisitionColumns|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|31|ReconstructionColumns|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|40|ArrayCoilElementNumber|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|41|ArrayCoilElementSelectMask|UL||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|42|ArrayCoilElementDataMask|UL||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|43|ArrayCoilElementToADCConnect|IS||1|0|1
+0019|0019|SIEMENS MR VA0  GEN|44|ArrayCoilElementNoiseLevel|DS||1|0|1
+0019|0019|SIEMENS MR VA0  GEN|45|ArrayCoilADCPairNumber|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|46|ArrayCoilCombinationMask|UL||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|50|NumberOfAverages|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|60|FlipAngle|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|70|NumberOfPrescans|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|81|FilterTypeForRawData|LT||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|82|FilterParameterForRawData|DS||1|0|1
+0019|0019|SIEMENS MR VA0  GEN|83|FilterTypeForImageData|LT||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|84|FilterParameterForImageData|DS||1|0|1
+0019|0019|SIEMENS MR VA0  GEN|85|FilterTypeForPhaseCorrection|LT||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|86|FilterParameterForPhaseCorrection|DS||1|0|1
+0019|0019|SIEMENS MR VA0  GEN|87|NormalizationFilterTypeForImageData|LT||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|88|NormalizationFilterParameterForImageData|DS||1|0|1
+0019|0019|SIEMENS MR VA0  GEN|90|NumberOfSaturationRegions|IS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|91|SaturationPhaseEncodingVectorSagittalComponent|DS||6|6|1
+0019|0019|SIEMENS MR VA0  GEN|92|SaturationReadoutVectorSagittalComponent|DS||6|6|1
+0019|0019|SIEMENS MR VA0  GEN|93|EPIStimulationMonitorMode|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|94|ImageRotationAngle|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|96|CoilIDMask|UL||3|3|1
+0019|0019|SIEMENS MR VA0  GEN|97|CoilClassMask|UL||2|2|1
+0019|0019|SIEMENS MR VA0  GEN|98|CoilPosition|DS||3|3|1
+0019|0019|SIEMENS MR VA0  GEN|A0|EPIReconstructionPhase|DS||1|1|1
+0019|0019|SIEMENS MR VA0  GEN|A1|EPIReconstructionSlope|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|20|PhaseCorrectionRowsSequence|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|21|PhaseCorrectionColumnsSequence|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|22|PhaseCorrectionRowsReconstruction|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|24|PhaseCorrectionColumnsReconstruction|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|30|NumberOf3DRawPartitionsNominal|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|31|NumberOf3DRawPartitionsCurrent|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|34|NumberOf3DImagePartitions|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|36|Actual3DImagePartitionNumber|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|39|SlabThickness|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|40|NumberOfSlicesNominal|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|41|NumberOfSlicesCurrent|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|42|CurrentSliceNumber|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|43|CurrentGroupNumber|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|44|CurrentSliceDistanceFactor|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|45|MIPStartRow|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|46|MIPStopRow|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|47|MIPStartColumn|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|48|MIPStartColumn|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|49|MIPStartSlice Name=|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|4A|MIPStartSlice|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|4F|OrderofSlices|LT||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|50|SignalMask|US||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|52|DelayAfterTrigger|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|53|RRInterval|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|54|NumberOfTriggerPulses|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|56|RepetitionTimeEffective|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|57|GatePhase|LT||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|58|GateThreshold|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|59|GatedRatio|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|60|NumberOfInterpolatedImages|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|70|NumberOfEchoes|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|72|SecondEchoTime|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|73|SecondRepetitionTime|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|80|CardiacCode|IS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|91|SaturationPhaseEncodingVectorTransverseComponent|DS||6|6|1
+0021|0021|SIEMENS MR VA0  GEN|92|SaturationReadoutVectorTransverseComponent|DS||6|6|1
+0021|0021|SIEMENS MR VA0  GEN|93|EPIChangeValueOfMagnitude|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|94|EPIChangeValueOfXComponent|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|95|EPIChangeValueOfYComponent|DS||1|1|1
+0021|0021|SIEMENS MR VA0  GEN|96|EPIChangeValueOfZComponent|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|00|SequenceType|LT||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|01|VectorSizeOriginal|IS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|02|VectorSizeExtended|IS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|03|AcquiredSpectralRange|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|04|VOIPosition|DS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|05|VOISize|DS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|06|CSIMatrixSizeOriginal|IS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|07|CSIMatrixSizeExtended|IS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|08|SpatialGridShift|DS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|09|SignalLimitsMinimum|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|10|SignalLimitsMaximum|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|11|SpecInfoMask|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|12|EPITimeRateOfChangeOfMagnitude|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|13|EPITimeRateOfChangeOfXComponent|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|14|EPITimeRateOfChangeOfYComponent|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|15|EPITimeRateOfChangeOfZComponent|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|16|EPITimeRateOfChangeLegalLimit1|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|17|EPIOperationModeFlag|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|18|EPIFieldCalculationSafetyFactor|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|19|EPILegalLimit1OfChangeValue|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|20|EPILegalLimit2OfChangeValue|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|21|EPIRiseTime|DS||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|30|ArrayCoilADCOffset|DS||16|16|1
+0021|0021|SIEMENS MR VA0  RAW|31|ArrayCoilPreamplifierGain|DS||16|16|1
+0021|0021|SIEMENS MR VA0  RAW|50|SaturationType|LT||1|1|1
+0021|0021|SIEMENS MR VA0  RAW|51|SaturationNormalVector|DS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|52|SaturationPositionVector|DS||3|3|1
+0021|0021|SIEMENS MR VA0  RAW|53|SaturationThickness|DS||6|6|1
+0021|0021|SIEMENS MR VA0  RAW|54|SaturationWidth|DS||6|6|1
+0021|0021|SIEMENS MR VA0  RAW|55|SaturationDistance|DS||6|6|1
+7FE3|7FE3|SIEMENS NUMARIS II|00|ImageGraphicsFormatCode|LT||1|1|1
+7FE3|7FE3|SIEMENS NUMARIS II|10|ImageGraphics|OB||1|1|1
+7FE3|7FE3|SIEMENS NUMARIS II|20|ImageGraphicsDummy|OB||1|1|1
+0011|0011|SIEMENS RA GEN|20|FluoroTimer|SL||1|1|1
+0011|0011|SIEMENS RA GEN|25|PtopDoseAreaProduct|SL||1|1|1
+0011|0011|SIEMENS RA GEN|26|PtopTotalSkinDose|SL||1|1|1
+0011|0011|SIEMENS RA GEN|30|Unknown|LT||1|1|1
+0011|0011|SIEMENS RA GEN|35|PatientInitialPuckCounter|LO||1|1|1
+0011|0011|SIEMENS RA GEN|40|SPIDataObjectType|SS||1|1|1
+0019|0019|SIEMENS RA GEN|15|AcquiredPlane|LO||1|1|1
+0019|0019|SIEMENS RA GEN|1F|DefaultTableIsoCenterHeight|SS||1|1|1
+0019|0019|SIEMENS RA GEN|20|SceneFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|22|RefPhotofileFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|24|SceneName|LO||1|1|1
+0019|0019|SIEMENS RA GEN|26|AcquisitionIndex|SS||1|1|1
+0019|0019|SIEMENS RA GEN|28|MixedPulseMode|SS||1|1|1
+0019|0019|SIEMENS RA GEN|2A|NoOfPositions|SS||1|1|1
+0019|0019|SIEMENS RA GEN|2C|NoOfPhases|SS||1|1|1
+0019|0019|SIEMENS RA GEN|2E|FrameRateForPositions|SS||1|0|1
+0019|0019|SIEMENS RA GEN|30|NoOfFramesForPositions|SS||1|0|1
+0019|0019|SIEMENS RA GEN|32|SteppingDirection|SS||1|1|1
+0019|0019|SIEMENS RA GEN|34|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|36|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|38|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|3A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|3C|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|3E|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|40|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|42|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|44|ImageTransferDelay|SS||1|1|1
+0019|0019|SIEMENS RA GEN|46|InversFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|48|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|4A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA GEN|4C|BlankingCircleDiameter|SS||1|1|1
+0019|0019|SIEMENS RA GEN|50|StandDataValid|SL||1|1|1
+0019|0019|SIEMENS RA GEN|52|TableTilt|SS||1|1|1
+0019|0019|SIEMENS RA GEN|54|TableAxisRotation|SS||1|1|1
+0019|0019|SIEMENS RA GEN|56|TableLongitudalPosition|SS||1|1|1
+0019|0019|SIEMENS RA GEN|58|TableSideOffset|SS||1|1|1
+0019|0019|SIEMENS RA GEN|5A|TableIsoCenterHeight|SS||1|1|1
+0019|0019|SIEMENS RA GEN|5C|Unknown|UN||1|1|1
+0019|0019|SIEMENS RA GEN|5E|CollimationDataValid|SL||1|1|1
+0019|0019|SIEMENS RA GEN|60|PeriSequenceNo|SL||1|1|1
+0019|0019|SIEMENS RA GEN|62|PeriTotalScenes|SL||1|1|1
+0019|0019|SIEMENS RA GEN|64|PeriOverlapTop|SL||1|1|1
+0019|0019|SIEMENS RA GEN|66|PeriOverlapBottom|SL||1|1|1
+0019|0019|SIEMENS RA GEN|68|RawImageNumber|SL||1|1|1
+0019|0019|SIEMENS RA GEN|6A|XRayDataValid|SL||1|1|1
+0019|0019|SIEMENS RA GEN|70|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|72|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|74|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|76|FillingAverageFactor|SL||1|1|1
+0019|0019|SIEMENS RA GEN|78|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|7A|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|7C|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|7E|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|80|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|82|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|84|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|86|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|88|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|8A|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|8C|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|8E|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|92|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|94|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|96|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|98|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|9A|Unknown|US||1|0|1
+0019|0019|SIEMENS RA GEN|9C|IntensifierLevelCalibrationFactor|SL||1|1|1
+0019|0019|SIEMENS RA GEN|9E|NativeReviewFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|A2|SceneNumber|SL||1|1|1
+0019|0019|SIEMENS RA GEN|A4|AcquisitionMode|SS||1|1|1
+0019|0019|SIEMENS RA GEN|A5|AcquisitonFrameRate|SS||1|1|1
+0019|0019|SIEMENS RA GEN|A6|ECGFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|A7|AdditionalSceneData|SL||1|1|1
+0019|0019|SIEMENS RA GEN|A8|FileCopyFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|A9|PhlebovisionFlag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|AA|Co2Flag|SL||1|1|1
+0019|0019|SIEMENS RA GEN|AB|MaxSpeed|SS||1|1|1
+0019|0019|SIEMENS RA GEN|AC|StepWidth|SS||1|1|1
+0019|0019|SIEMENS RA GEN|AD|DigitalAcquisitionZoom|SL||1|1|1
+0019|0019|SIEMENS RA GEN|FF|Internal|SS||1|0|1
+0021|0021|SIEMENS RA GEN|15|ImagesInStudy|SS||1|1|1
+0021|0021|SIEMENS RA GEN|20|ScenesInStudy|SS||1|1|1
+0021|0021|SIEMENS RA GEN|25|ImagesInPhotofile|SS||1|1|1
+0021|0021|SIEMENS RA GEN|27|PlaneBImagesExist|SS||1|1|1
+0021|0021|SIEMENS RA GEN|28|NoOf2MBChunks|SS||1|1|1
+0021|0021|SIEMENS RA GEN|30|ImagesInAllScenes|SS||1|1|1
+0021|0021|SIEMENS RA GEN|40|ArchiveSWInternalVersion|SS||1|1|1
+0011|0011|SIEMENS RA PLANE A|28|FluoroTimerA|SL||1|1|1
+0011|0011|SIEMENS RA PLANE A|29|FluoroSkinDoseA|SL||1|1|1
+0011|0011|SIEMENS RA PLANE A|2A|TotalSkinDoseA|SL||1|1|1
+0011|0011|SIEMENS RA PLANE A|2B|FluoroDoseAreaProductA|SL||1|1|1
+0011|0011|SIEMENS RA PLANE A|2C|TotalDoseAreaProductA|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|15|OfflineUID|LT||1|1|1
+0019|0019|SIEMENS RA PLANE A|18|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|19|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|1A|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|1B|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|1C|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|1D|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|1E|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|1F|Internal|SS||1|0|1
+0019|0019|SIEMENS RA PLANE A|20|SystemCalibFactorPlaneA|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|22|XRayParameterSetNo|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|24|XRaySystem|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|26|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE A|28|AcquiredDisplayMode|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|2A|AcquisitionDelay|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|2C|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE A|2E|MaxFramesLimit|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|30|MaximumFrameSizeNIU|US||1|1|1
+0019|0019|SIEMENS RA PLANE A|32|SubtractedFilterType|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|34|FilterFactorNative|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|36|AnatomicBackgroundFactor|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|38|WindowUpperLimitNative|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|3A|WindowLowerLimitNative|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|3C|WindowBrightnessPhase1|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|3E|WindowBrightnessPhase2|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|40|WindowContrastPhase1|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|42|WindowContrastPhase2|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|44|FilterFactorSub|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|46|PeakOpacified|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|48|MaskFrame|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|4A|BIHFrame|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|4C|CentBeamAngulationCaudCran|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|4E|CentBeamAngulationLRAnterior|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|50|LongitudinalPosition|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|52|SideOffset|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|54|IsoCenterHeight|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|56|ImageTwist|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|58|SourceImageDistance|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|5A|MechanicalMagnificationFactor|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|5C|CalibrationFlag|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|5E|CalibrationAngleCranCaud|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|60|CalibrationAngleRAOLAO|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|62|CalibrationTableToFloorDist|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|64|CalibrationIsocenterToFloorDist|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|66|CalibrationIsocenterToSourceDist|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|68|CalibrationSourceToII|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|6A|CalibrationIIZoom|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|6C|CalibrationIIField|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|6E|CalibrationFactor|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|70|CalibrationObjectToImageDistance|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|72|CalibrationSystemFactor|SL||1|0|1
+0019|0019|SIEMENS RA PLANE A|74|CalibrationSystemCorrection|SL||1|0|1
+0019|0019|SIEMENS RA PLANE A|76|CalibrationSystemIIFormats|SL||1|0|1
+0019|0019|SIEMENS RA PLANE A|78|CalibrationGantryDataValid|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|7A|CollimatorSquareBreadth|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|7C|CollimatorSquareHeight|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|7E|CollimatorSquareDiameter|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|80|CollimaterFingerTurnAngle|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|82|CollimaterFingerPosition|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|84|CollimaterDiaphragmTurnAngle|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|86|CollimaterDiaphragmPosition1|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|88|CollimaterDiaphragmPosition2|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|8A|CollimaterDiaphragmMode|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|8C|CollimaterBeamLimitBreadth|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|8E|CollimaterBeamLimitHeight|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|90|CollimaterBeamLimitDiameter|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|92|X-RayControlMOde|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|94|X-RaySystem|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|96|FocalSpot|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|98|ExposureControl|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|9A|XRayVoltage|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|9C|XRayCurrent|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|9E|XRayCurrentTimeProduct|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|A0|XRayPulseTime|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|A2|XRaySceneTimeFluoroClock|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|A4|MaximumPulseRate|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|A6|PulsesPerScene|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|A8|DoseAreaProductOfScene|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|AA|Dose|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|AC|DoseRate|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|AE|IIToCoverDistance|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|B0|LastFramePhase1|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B1|FrameRatePhase1|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B2|LastFramePhase2|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B3|FrameRatePhase2|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B4|LastFramePhase3|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B5|FrameRatePhase3|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B6|LastFramePhase4|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B7|FrameRatePhase4|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B8|GammaOfNativeImage|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|B9|GammaOfTVSystem|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|BB|PixelshiftX|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|BC|PixelshiftY|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|BD|MaskAverageFactor|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|BE|BlankingCircleFlag|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|BF|CircleRowStart|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C0|CircleRowEnd|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C1|CircleColumnStart|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C2|CircleColumnEnd|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C3|CircleDiameter|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C4|RectangularCollimaterFlag|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C5|RectangleRowStart|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C6|RectangleRowEnd|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C7|RectangleColumnStart|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C8|RectangleColumnEnd|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|C9|RectangleAngulation|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|CA|IrisCollimatorFlag|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|CB|IrisRowStart|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|CC|IrisRowEnd|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|CD|IrisColumnStart|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|CE|IrisColumnEnd|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|CF|IrisAngulation|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|D1|NumberOfFramesPlane|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|D2|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|D3|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|D4|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|D5|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|D6|Internal|SS||1|0|1
+0019|0019|SIEMENS RA PLANE A|D7|Internal|SS||1|0|1
+0019|0019|SIEMENS RA PLANE A|D8|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|D9|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|DA|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|DB|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|DC|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|DD|AnatomicBackground|SL||1|1|1
+0019|0019|SIEMENS RA PLANE A|DE|AutoWindowBase|SL||1|0|1
+0019|0019|SIEMENS RA PLANE A|DF|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE A|E0|Internal|SL||1|1|1
+0011|0011|SIEMENS RA PLANE B|28|FluoroTimerB|SL||1|1|1
+0011|0011|SIEMENS RA PLANE B|29|FluoroSkinDoseB|SL||1|1|1
+0011|0011|SIEMENS RA PLANE B|2A|TotalSkinDoseB|SL||1|1|1
+0011|0011|SIEMENS RA PLANE B|2B|FluoroDoseAreaProductB|SL||1|1|1
+0011|0011|SIEMENS RA PLANE B|2C|TotalDoseAreaProductB|SL||1|1|1
+0019|0019|SIEMENS RA PLANE B|18|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|19|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|1A|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|1B|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|1C|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|1D|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|1E|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|1F|Internal|SS||1|1|1
+0019|0019|SIEMENS RA PLANE B|20|SystemCalibFactorPlaneB|SL||1|0|1
+0019|0019|SIEMENS RA PLANE B|22|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|24|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|26|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|28|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|2A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|2C|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|2E|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|30|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|32|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|34|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|36|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|38|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|3A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|3C|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|3E|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|40|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|42|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|44|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|46|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|48|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|4A|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|4C|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|4E|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|50|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|52|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|54|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|56|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|58|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|5A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|5C|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|5E|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|60|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|62|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|64|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|66|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|68|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|6A|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|6C|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|6E|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|70|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|72|Unknown|UN||1|1|1
+0019|0019|SIEMENS RA PLANE B|74|Unknown|UN||1|1|1
+0019|0019|SIEMENS RA PLANE B|76|Unknown|UN||1|1|1
+0019|0019|SIEMENS RA PLANE B|78|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|7A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|7C|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|7E|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|80|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|82|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|84|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|86|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|88|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|8A|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|8C|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|8E|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|90|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|92|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|94|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|96|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|98|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|9A|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|9C|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|9E|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|A0|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|A2|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|A4|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|A6|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|A8|Unknown|US||1|0|1
+0019|0019|SIEMENS RA PLANE B|AA|Unknown|US||1|1|1
+0019|0019|SIEMENS RA PLANE B|AC|Unknown|US||1|1|1
+0011|0011|SIEMENS RIS|10|PatientUID|LT||1|1|1
+0011|0011|SIEMENS RIS|11|PatientID|LT||1|1|1
+0011|0011|SIEMENS RIS|20|PatientRegistrationDate|DA||1|1|1
+0011|0011|SIEMENS RIS|21|PatientRegistrationTime|TM||1|1|1
+0011|0011|SIEMENS RIS|30|PatientnameRIS|LT||1|1|1
+0011|0011|SIEMENS RIS|31|PatientprenameRIS|LT||1|1|1
+0011|0011|SIEMENS RIS|40|PatientHospitalStatus|LT||1|1|1
+0011|0011|SIEMENS RIS|41|MedicalAlerts|LT||1|1|1
+0011|0011|SIEMENS RIS|42|ContrastAllergies|LT||1|1|1
+0031|0031|SIEMENS RIS|10|RequestUID|LT||1|1|1
+0031|0031|SIEMENS RIS|45|RequestingPhysician|LT||1|1|1
+0031|0031|SIEMENS RIS|50|RequestedPhysician|LT||1|1|1
+0033|0033|SIEMENS RIS|10|PatientStudyUID|LT||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|00|AcquisitionType|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|01|AcquisitionMode|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|02|FootswitchIndex|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|03|AcquisitionRoom|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|04|CurrentTimeProduct|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|05|Dose|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|06|SkinDosePercent|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|07|SkinDoseAccumulation|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|08|SkinDoseRate|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|0A|CopperFilter|UL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|0B|MeasuringField|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|0C|PostBlankingCircle|SS||3|3|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|0D|DynaAngles|SS||2|0|2
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|0E|TotalSteps|SS||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|0F|DynaXRayInfo|SL||3|0|3
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|10|ModalityLUTInputGamma|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|11|ModalityLUTOutputGamma|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|12|SH_STPAR|OB||1|0|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|13|AcquisitionZoom|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|14|DynaAngulationStepWidth|SS||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|15|Harmonization|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|16|DRSingleFlag|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|17|SourceToIsocenter|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|18|PressureData|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|19|ECGIndexArray|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|1A|FDFlag|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|1B|SH_ZOOM|OB||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|1C|SH_COLPAR|OB||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|1D|K_Factor|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|1E|EVE|US||8|8|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|1F|TotalSceneTime|SL||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|20|RestoreFlag|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|21|StandMovementFlag|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|22|FDRows|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|23|FDColumns|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|24|TableMovementFlag|US||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|25|OriginalOrganProgramName|LO||1|1|1
+0021|0021|SIEMENS SMS-AX  ACQ 1.0|26|CrispyXPIFilter|DS||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|00|ViewNative|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|01|OriginalSeriesNumber|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|02|OriginalImageNumber|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|03|WinCenter|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|04|WinWidth|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|05|WinBrightness|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|06|WinContrast|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|07|OriginalFrameNumber|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|08|OriginalMaskFrameNumber|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|09|Opac|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|0A|OriginalNumberOfFrames|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|0B|OriginalSceneDuration|DS||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|0C|IdentifierLOID|LO||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|0D|OriginalSceneVFRInfo|SS||1|0|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|0E|OriginalFrameECGPosition|SS||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|0F|OriginalECG1stFrameOffset_retired|SS||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|10|ZoomFlag|SS||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|11|Flex|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|12|NumberOfMaskFrames|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|13|NumberOfFillFrames|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|14|SeriesNumber|US||1|1|1
+0025|0025|SIEMENS SMS-AX  ORIGINAL IMAGE INFO 1.0|15|ImageNumber|IS||1|1|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|00|HorizontalCalibrationPixelSize|DS||2|2|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|01|VerticalCalibrationPixelSize|DS||2|2|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|02|CalibrationObject|LO||1|1|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|03|CalibrationObjectSize|DS||1|1|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|04|CalibrationMethod|LO||1|1|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|05|Filename|ST||1|1|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|06|FrameNumber|IS||1|1|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|07|CalibrationFactorMultiplicity|IS||2|2|1
+0023|0023|SIEMENS SMS-AX  QUANT 1.0|08|CalibrationTODValue|IS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|00|ReviewMode|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|01|AnatomicalBackgroundPercent|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|02|NumberOfPhases|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|03|ApplyAnatomicalBackground|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|04|PixelShiftArray|SS||4|0|4
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|05|Brightness|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|06|Contrast|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|07|Enabled|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|08|NativeEdgeEnhancementPercentGain|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|09|NativeEdgeEnhancementLUTIndex|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|0A|NativeEdgeEnhancementKernelSize|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|0B|SubtrEdgeEnhancementPercentGain|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|0C|SubtrEdgeEnhancementLUTIndex|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|0D|SubtrEdgeEnhancementKernelSize|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|0E|FadePercent|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|0F|FlippedBeforeLateralityApplied|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|10|ApplyFade|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|12|Zoom|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|13|PanX|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|14|PanY|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|15|NativeEdgeEnhancementAdvPercGain|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|16|SubtrEdgeEnhancementAdvPercGain|SS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|17|InvertFlag|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|1A|Quant1KOverlay|OB||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|1B|OriginalResolution|US||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|1C|AutoWindowCenter|DS||1|1|1
+0019|0019|SIEMENS SMS-AX  VIEW 1.0|1D|AutoWindowWidth|DS||1|1|1
+0009|0009|SIENET|01|SIENETCommandField|US||1|1|1
+0009|0009|SIENET|14|ReceiverPLA|LT||1|1|1
+0009|0009|SIENET|16|TransferPriority|US||1|1|1
+0009|0009|SIENET|29|ActualUser|LT||1|1|1
+0095|0095|SIENET|01|ExaminationFolderID|LT||1|1|1
+0095|0095|SIENET|04|FolderReportedStatus|UL||1|1|1
+0095|0095|SIENET|05|FolderReportingRadiologist|LT||1|1|1
+0095|0095|SIENET|07|SIENETISAPLA|LT||1|1|1
+0099|0099|SIENET|02|DataObjectAttributes|UL||1|1|1
+0009|0009|SPI RELEASE 1|10|Comments|LT||1|1|1
+0009|0009|SPI RELEASE 1|15|SPIImageUID|LO||1|1|1
+0009|0009|SPI RELEASE 1|40|DataObjectType|US||1|1|1
+0009|0009|SPI RELEASE 1|41|DataObjectSubtype|LO||1|1|1
+0011|0011|SPI RELEASE 1|10|Organ|LO||1|1|1
+0011|0011|SPI RELEASE 1|15|AllergyIndication|LO||1|1|1
+0011|0011|SPI RELEASE 1|20|Pregnancy|LO||1|1|1
+0029|0029|SPI RELEASE 1|60|CompressionAlgorithm|LT||1|1|1
+0009|0009|SPI Release 1|10|Comments|LT||1|1|1
+0009|0009|SPI Release 1|15|SPIImageUID|LO||1|1|1
+0009|0009|SPI Release 1|40|DataObjectType|US||1|1|1
+0009|0009|SPI Release 1|41|DataObjectSubtype|LO||1|1|1
+0011|0011|SPI Release 1|10|Organ|LO||1|1|1
+0011|0011|SPI Release 1|15|AllergyIndication|LO||1|1|1
+0011|0011|SPI Release 1|20|Pregnancy|LO||1|1|1
+0029|0029|SPI Release 1|60|CompressionAlgorithm|LT||1|1|1
+0009|0009|SPI|10|Comments|LO||1|1|1
+0009|0009|SPI|15|SPIImageUID|LO||1|1|1
+0009|0009|SPI|40|DataObjectType|US||1|1|1
+0009|0009|SPI|41|DataObjectSubtype|LT||1|1|1
+0011|0011|SPI|10|Organ|LT||1|1|1
+0011|0011|SPI|15|AllergyIndication|LT||1|1|1
+0011|0011|SPI|20|Pregnancy|LT||1|1|1
+0029|0029|SPI|60|CompressionAlgorithm|LT||1|1|1
+0009|0009|SPI-P Release 1|00|DataObjectRecognitionCode|LT||1|1|1
+0009|0009|SPI-P Release 1|04|ImageDataConsistence|LO||1|1|1
+0009|0009|SPI-P Release 1|08|Unknown|US||1|1|1
+0009|0009|SPI-P Release 1|12|Unknown|LO||1|1|1
+0009|0009|SPI-P Release 1|15|UniqueIdentifier|LO||1|1|1
+0009|0009|SPI-P Release 1|16|Unknown|LO||1|1|1
+0009|0009|SPI-P Release 1|18|Unknown|LO||1|1|1
+0009|0009|SPI-P Release 1|21|Unknown|LT||1|1|1
+0009|0009|SPI-P Release 1|31|PACSUniqueIdentifier|LT||1|1|1
+0009|0009|SPI-P Release 1|34|ClusterUniqueIdentifier|LT||1|1|1
+0009|0009|SPI-P Release 1|38|SystemUniqueIdentifier|LT||1|1|1
+0009|0009|SPI-P Release 1|39|Unknown|LT||1|1|1
+0009|0009|SPI-P Release 1|51|StudyUniqueIdentifier|LT||1|1|1
+0009|0009|SPI-P Release 1|61|SeriesUniqueIdentifier|LT||1|1|1
+0009|0009|SPI-P Release 1|91|Unknown|LT||1|1|1
+0009|0009|SPI-P Release 1|F2|Unknown|LT||1|1|1
+0009|0009|SPI-P Release 1|F3|Unknown|UN||1|1|1
+0009|0009|SPI-P Release 1|F4|Unknown|LT||1|1|1
+0009|0009|SPI-P Release 1|F5|Unknown|UN||1|1|1
+0009|0009|SPI-P Release 1|F7|Unknown|LT||1|1|1
+0011|0011|SPI-P Release 1|10|PatientEntryID|LT||1|1|1
+0011|0011|SPI-P Release 1|21|Unknown|UN||1|1|1
+0011|0011|SPI-P Release 1|22|Unknown|UN||1|1|1
+0011|0011|SPI-P Release 1|31|Unknown|UN||1|1|1
+0011|0011|SPI-P Release 1|32|Unknown|UN||1|1|1
+0019|0019|SPI-P Release 1|00|Unknown|UN||1|1|1
+0019|0019|SPI-P Release 1|01|Unknown|UN||1|1|1
+0019|0019|SPI-P Release 1|02|Unknown|UN||1|1|1
+0019|0019|SPI-P Release 1|10|MainsFrequency|US||1|1|1
+0019|0019|SPI-P Release 1|25|OriginalPixelDataQuality|LT||1|0|1
+0019|0019|SPI-P Release 1|30|ECGTriggering|US||1|1|1
+0019|0019|SPI-P Release 1|31|ECG1Offset|UN||1|1|1
+0019|0019|SPI-P Release 1|32|ECG2Offset1|UN||1|1|1
+0019|0019|SPI-P Release 1|33|ECG2Offset2|UN||1|1|1
+0019|0019|SPI-P Release 1|50|VideoScanMode|US||1|1|1
+0019|0019|SPI-P Release 1|51|VideoLineRate|US||1|1|1
+0019|0019|SPI-P Release 1|60|XrayTechnique|US||1|1|1
+0019|0019|SPI-P Release 1|61|ImageIdentifierFromat|DS||1|1|1
+0019|0019|SPI-P Release 1|62|IrisDiaphragm|US||1|1|1
+0019|0019|SPI-P Release 1|63|Filter|CS||1|1|1
+0019|0019|SPI-P Release 1|64|CineParallel|CS||1|1|1
+0019|0019|SPI-P Release 1|65|CineMaster|CS||1|1|1
+0019|0019|SPI-P Release 1|70|ExposureChannel|US||1|1|1
+0019|0019|SPI-P Release 1|71|ExposureChannelFirstImage|UN||1|1|1
+0019|0019|SPI-P Release 1|72|ProcessingChannel|US||1|1|1
+0019|0019|SPI-P Release 1|80|AcquisitionDelay|DS||1|1|1
+0019|0019|SPI-P Release 1|81|RelativeImageTime|UN||1|1|1
+0019|0019|SPI-P Release 1|90|VideoWhiteCompression|CS||1|1|1
+0019|0019|SPI-P Release 1|A0|Angulation|US||1|1|1
+0019|0019|SPI-P Release 1|A1|Rotation|US||1|1|1
+0021|0021|SPI-P Release 1|12|SeriesUniqueIdentifier|LT||1|1|1
+0021|0021|SPI-P Release 1|14|Unknown|LT||1|1|1
+0029|0029|SPI-P Release 1|00|Unknown|DS||4|4|1
+0029|0029|SPI-P Release 1|20|PixelAspectRatio|DS||1|1|1
+0029|0029|SPI-P Release 1|25|ProcessedPixelDataQuality|LO||1|0|1
+0029|0029|SPI-P Release 1|30|Unknown|LT||1|1|1
+0029|0029|SPI-P Release 1|38|Unknown|US||1|1|1
+0029|0029|SPI-P Release 1|60|Unknown|LT||1|1|1
+0029|0029|SPI-P Release 1|61|Unknown|LT||1|1|1
+0029|0029|SPI-P Release 1|67|Unknown|LT||1|1|1
+0029|0029|SPI-P Release 1|70|WindowID|LT||1|1|1
+0029|0029|SPI-P Release 1|71|VideoInvertSubtracted|CS||1|1|1
+0029|0029|SPI-P Release 1|72|VideoInvertNonsubtracted|CS||1|1|1
+0029|0029|SPI-P Release 1|77|WindowSelectStatus|CS||1|1|1
+0029|0029|SPI-P Release 1|78|ECGDisplayPrintingID|LT||1|1|1
+0029|0029|SPI-P Release 1|79|ECGDisplayPrinting|CS||1|1|1
+0029|0029|SPI-P Release 1|7E|ECGDisplayPrintingEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1|7F|ECGDisplayPrintingSelectStatus|CS||1|1|1
+0029|0029|SPI-P Release 1|80|PhysiologicalDisplayID|LT||1|1|1
+0029|0029|SPI-P Release 1|81|PreferredPhysiologicalChannelDisplay|US||1|1|1
+0029|0029|SPI-P Release 1|8E|PhysiologicalDisplayEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1|8F|PhysiologicalDisplaySelectStatus|CS||1|1|1
+0029|0029|SPI-P Release 1|C0|FunctionalShutterID|LT||1|1|1
+0029|0029|SPI-P Release 1|C1|FieldOfShutter|US||1|1|1
+0029|0029|SPI-P Release 1|C5|FieldOfShutterRectangle|LT||1|1|1
+0029|0029|SPI-P Release 1|CE|ShutterEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1|CF|ShutterSelectStatus|CS||1|1|1
+7FE1|7FE1|SPI-P Release 1|10|PixelData|OW|OB|1|1|1
+0009|0009|SPI-P Release 1;1|C0|Unknown|LT||1|1|1
+0009|0009|SPI-P Release 1;1|C1|Unknown|LT||1|1|1
+0019|0019|SPI-P Release 1;1|00|PhysiologicalDataType|UN||1|1|1
+0019|0019|SPI-P Release 1;1|01|PhysiologicalDataChannelAndKind|UN||1|1|1
+0019|0019|SPI-P Release 1;1|02|SampleBitsAllocated|US||1|1|1
+0019|0019|SPI-P Release 1;1|03|SampleBitsStored|US||1|1|1
+0019|0019|SPI-P Release 1;1|04|SampleHighBit|US||1|1|1
+0019|0019|SPI-P Release 1;1|05|SampleRepresentation|US||1|1|1
+0019|0019|SPI-P Release 1;1|06|SmallestSampleValue|UN||1|1|1
+0019|0019|SPI-P Release 1;1|07|LargestSampleValue|UN||1|1|1
+0019|0019|SPI-P Release 1;1|08|NumberOfSamples|UN||1|1|1
+0019|0019|SPI-P Release 1;1|09|SampleData|UN||1|1|1
+0019|0019|SPI-P Release 1;1|0A|SampleRate|UN||1|1|1
+0019|0019|SPI-P Release 1;1|10|PhysiologicalDataType2|UN||1|1|1
+0019|0019|SPI-P Release 1;1|11|PhysiologicalDataChannelAndKind2|UN||1|1|1
+0019|0019|SPI-P Release 1;1|12|SampleBitsAllocated2|US||1|1|1
+0019|0019|SPI-P Release 1;1|13|SampleBitsStored2|US||1|1|1
+0019|0019|SPI-P Release 1;1|14|SampleHighBit2|US||1|1|1
+0019|0019|SPI-P Release 1;1|15|SampleRepresentation2|US||1|1|1
+0019|0019|SPI-P Release 1;1|16|SmallestSampleValue2|UN||1|1|1
+0019|0019|SPI-P Release 1;1|17|LargestSampleValue2|UN||1|1|1
+0019|0019|SPI-P Release 1;1|18|NumberOfSamples2|UN||1|1|1
+0019|0019|SPI-P Release 1;1|19|SampleData2|UN||1|1|1
+0019|0019|SPI-P Release 1;1|1A|SampleRate2|UN||1|1|1
+0029|0029|SPI-P Release 1;1|00|ZoomID|LT||1|1|1
+0029|0029|SPI-P Release 1;1|01|ZoomRectangle|DS||1|0|1
+0029|0029|SPI-P Release 1;1|03|ZoomFactor|DS||1|1|1
+0029|0029|SPI-P Release 1;1|04|ZoomFunction|US||1|1|1
+0029|0029|SPI-P Release 1;1|0E|ZoomEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;1|0F|ZoomSelectStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;1|40|MagnifyingGlassID|LT||1|1|1
+0029|0029|SPI-P Release 1;1|41|MagnifyingGlassRectangle|DS||1|0|1
+0029|0029|SPI-P Release 1;1|43|MagnifyingGlassFactor|DS||1|1|1
+0029|0029|SPI-P Release 1;1|44|MagnifyingGlassFunction|US||1|1|1
+0029|0029|SPI-P Release 1;1|4E|MagnifyingGlassEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;1|4F|MagnifyingGlassSelectStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;2|00|SubtractionMaskID|LT||1|1|1
+0029|0029|SPI-P Release 1;2|04|MaskingFunction|UN||1|1|1
+0029|0029|SPI-P Release 1;2|0C|ProprietaryMaskingParameters|UN||1|1|1
+0029|0029|SPI-P Release 1;2|1E|SubtractionMaskEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;2|1F|SubtractionMaskSelectStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;3|00|ImageEnhancementID|LT||1|1|1
+0029|0029|SPI-P Release 1;3|01|ImageEnhancement|LT||1|1|1
+0029|0029|SPI-P Release 1;3|02|ConvolutionID|LT||1|1|1
+0029|0029|SPI-P Release 1;3|03|ConvolutionType|LT||1|1|1
+0029|0029|SPI-P Release 1;3|04|ConvolutionKernelSizeID|LT||1|1|1
+0029|0029|SPI-P Release 1;3|05|ConvolutionKernelSize|US||2|2|1
+0029|0029|SPI-P Release 1;3|06|ConvolutionKernel|US||1|0|1
+0029|0029|SPI-P Release 1;3|0C|EnhancementGain|DS||1|1|1
+0029|0029|SPI-P Release 1;3|1E|ImageEnhancementEnableStatus|CS||1|1|1
+0029|0029|SPI-P Release 1;3|1F|ImageEnhancementSelectStatus|CS||1|1|1
+0011|0011|SPI-P Release 2;1|18|Unknown|LT||1|1|1
+0023|0023|SPI-P Release 2;1|0D|Unknown|UI||1|1|1
+0023|0023|SPI-P Release 2;1|0E|Unknown|UI||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|00|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|10|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|20|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|30|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|40|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|50|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|60|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|70|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|75|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|80|Unknown|LO||1|1|1
+0009|0009|SPI-P-GV-CT Release 1|90|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|08|Unknown|IS||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|09|Unknown|IS||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|0A|Unknown|IS||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|10|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|20|Unknown|TM||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|50|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|60|Unknown|DS||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|61|Unknown|US||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|63|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|64|Unknown|US||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|65|Unknown|IS||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|70|Unknown|LT||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|80|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|81|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|90|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|A0|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|A1|Unknown|US||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|A2|Unknown|US||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|A3|Unknown|US||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|B0|Unknown|LO||1|1|1
+0019|0019|SPI-P-GV-CT Release 1|B1|Unknown|LO||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|20|Unknown|LO||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|30|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|40|Unknown|LO||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|50|Unknown|LO||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|60|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|70|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|80|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|90|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|A0|Unknown|US||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|A1|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|A2|Unknown|DS||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|A3|Unknown|LT||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|A4|Unknown|LT||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|B0|Unknown|LO||1|1|1
+0021|0021|SPI-P-GV-CT Release 1|C0|Unknown|LO||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|10|Unknown|LO||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|30|Unknown|UL||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|31|Unknown|UL||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|32|Unknown|UL||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|33|Unknown|UL||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|80|Unknown|LO||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|90|Unknown|LO||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|D0|Unknown|IS||1|1|1
+0029|0029|SPI-P-GV-CT Release 1|D1|Unknown|IS||1|1|1
+0019|0019|SPI-P-PCR Release 2|30|Unknown|US||1|1|1
+0021|0021|SPI-P-Private-CWS Release 1|00|WindowOfImagesID|LT||1|1|1
+0021|0021|SPI-P-Private-CWS Release 1|01|WindowOfImagesType|CS||1|1|1
+0021|0021|SPI-P-Private-CWS Release 1|02|WindowOfImagesScope|IS||1|0|1
+0019|0019|SPI-P-Private-DCI Release 1|10|ECGTimeMapDataBitsAllocated|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|11|ECGTimeMapDataBitsStored|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|12|ECGTimeMapDataHighBit|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|13|ECGTimeMapDataRepresentation|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|14|ECGTimeMapDataSmallestDataValue|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|15|ECGTimeMapDataLargestDataValue|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|16|ECGTimeMapDataNumberOfDataValues|UN||1|1|1
+0019|0019|SPI-P-Private-DCI Release 1|17|ECGTimeMapData|UN||1|1|1
+0021|0021|SPI-P-Private_CDS Release 1|40|Unknown|IS||1|1|1
+0029|0029|SPI-P-Private_CDS Release 1|00|Unknown|UN||1|1|1
+0019|0019|SPI-P-Private_ICS Release 1|30|Unknown|DS||1|1|1
+0019|0019|SPI-P-Private_ICS Release 1|31|Unknown|LO||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|08|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|0F|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|10|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|1B|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|1C|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|21|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|43|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|44|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|4C|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|67|Unknown|LO||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|68|Unknown|US||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|6A|Unknown|LO||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1|6B|Unknown|US||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;1|00|Unknown|SL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;1|05|Unknown|FL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;1|06|Unknown|FL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;1|20|Unknown|FL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;1|21|Unknown|FL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;1|CD|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;2|00|Unknown|FD||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;2|01|Unknown|FD||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;2|02|Unknown|FD||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;2|03|Unknown|SL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;2|04|Unknown|SL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;2|05|Unknown|SL||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;3|C0|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;3|C1|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;3|C2|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;3|C3|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;3|C4|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;3|C5|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;4|02|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;4|9A|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;4|E0|Unknown|SQ||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;5|50|Unknown|CS||1|1|1
+0029|0029|SPI-P-Private_ICS Release 1;5|55|Unknown|CS||1|1|1
+0019|0019|SPI-P-XSB-DCI Release 1|10|VideoBeamBoost|LT||1|1|1
+0019|0019|SPI-P-XSB-DCI Release 1|11|ChannelGeneratingVideoSync|US||1|1|1
+0019|0019|SPI-P-XSB-DCI Release 1|12|VideoGain|US||1|1|1
+0019|0019|SPI-P-XSB-DCI Release 1|13|VideoOffset|US||1|1|1
+0019|0019|SPI-P-XSB-DCI Release 1|20|RTDDataCompressionFactor|DS||1|1|1
+0029|0029|Silhouette Annot V1.0|11|AnnotationName|IS||1|1|1
+0029|0029|Silhouette Annot V1.0|12|AnnotationFont|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|13|AnnotationTextForegroundColor|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|14|AnnotationTextBackgroundColor|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|15|AnnotationTextBackingMode|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|16|AnnotationTextJustification|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|17|AnnotationTextLocation|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|18|AnnotationTextString|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|19|AnnotationTextAttachMode|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|20|AnnotationTextCursorMode|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|21|AnnotationTextShadowOffsetX|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|22|AnnotationTextShadowOffsetY|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|23|AnnotationLineColor|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|24|AnnotationLineThickness|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|25|AnnotationLineType|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|26|AnnotationLineStyle|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|27|AnnotationLineDashLength|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|28|AnnotationLineAttachMode|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|29|AnnotationLinePointCount|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|30|AnnotationLinePoints|FD||1|1|1
+0029|0029|Silhouette Annot V1.0|31|AnnotationLineControlSize|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|32|AnnotationMarkerColor|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|33|AnnotationMarkerType|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|34|AnnotationMarkerSize|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|35|AnnotationMarkerLocation|FD||1|1|1
+0029|0029|Silhouette Annot V1.0|36|AnnotationMarkerAttachMode|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|37|AnnotationGeomColor|LT||1|1|1
+0029|0029|Silhouette Annot V1.0|38|AnnotationGeomThickness|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|39|AnnotationGeomLineStyle|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|40|AnnotationGeomDashLength|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|41|AnnotationGeomFillPattern|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|42|AnnotationInteractivity|UL||1|1|1
+0029|0029|Silhouette Annot V1.0|43|AnnotationArrowLength|FD||1|1|1
+0029|0029|Silhouette Annot V1.0|44|AnnotationArrowAngle|FD||1|1|1
+0029|0029|Silhouette Annot V1.0|45|AnnotationDontSave|UL||1|1|1
+0029|0029|Silhouette Graphics Export V1.0|00|Unknown|UI||1|1|1
+0029|0029|Silhouette Line V1.0|11|LineName|IS||1|1|1
+0029|0029|Silhouette Line V1.0|12|LineNameFont|LT||1|1|1
+0029|0029|Silhouette Line V1.0|13|LineNameDisplay|UL||1|1|1
+0029|0029|Silhouette Line V1.0|14|LineNormalColor|LT||1|1|1
+0029|0029|Silhouette Line V1.0|15|LineType|UL||1|1|1
+0029|0029|Silhouette Line V1.0|16|LineThickness|UL||1|1|1
+0029|0029|Silhouette Line V1.0|17|LineStyle|UL||1|1|1
+0029|0029|Silhouette Line V1.0|18|LineDashLength|UL||1|1|1
+0029|0029|Silhouette Line V1.0|19|LineInteractivity|UL||1|1|1
+0029|0029|Silhouette Line V1.0|20|LineMeasurementColor|LT||1|1|1
+0029|0029|Silhouette Line V1.0|21|LineMeasurementFont|LT||1|1|1
+0029|0029|Silhouette Line V1.0|22|LineMeasurementDashLength|UL||1|1|1
+0029|0029|Silhouette Line V1.0|23|LinePointSpace|UL||1|1|1
+0029|0029|Silhouette Line V1.0|24|LinePoints|FD||1|1|1
+0029|0029|Silhouette Line V1.0|25|LineControlPointSize|UL||1|1|1
+0029|0029|Silhouette Line V1.0|26|LineControlPointSpace|UL||1|1|1
+0029|0029|Silhouette Line V1.0|27|LineControlPoints|FD||1|1|1
+0029|0029|Silhouette Line V1.0|28|LineLabel|LT||1|1|1
+0029|0029|Silhouette Line V1.0|29|LineDontSave|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|11|ROIName|IS||1|1|1
+0029|0029|Silhouette ROI V1.0|12|ROINameFont|LT||1|1|1
+0029|0029|Silhouette ROI V1.0|13|ROINormalColor|LT||1|1|1
+0029|0029|Silhouette ROI V1.0|14|ROIFillPattern|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|15|ROIBpSeg|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|16|ROIBpSegPairs|UN||1|1|1
+0029|0029|Silhouette ROI V1.0|17|ROISeedSpace|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|18|ROISeeds|UN||1|1|1
+0029|0029|Silhouette ROI V1.0|19|ROILineThickness|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|20|ROILineStyle|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|21|ROILineDashLength|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|22|ROIInteractivity|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|23|ROINamePosition|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|24|ROINameDisplay|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|25|ROILabel|LT||1|1|1
+0029|0029|Silhouette ROI V1.0|26|ROIShape|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|27|ROIShapeTilt|FD||1|1|1
+0029|0029|Silhouette ROI V1.0|28|ROIShapePointsCount|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|29|ROIShapePointsSpace|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|30|ROIShapePoints|FD||1|1|1
+0029|0029|Silhouette ROI V1.0|31|ROIShapeControlPointsCount|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|32|ROIShapeControlPointsSpace|UL||1|1|1
+0029|0029|Silhouette ROI V1.0|33|ROIShapeControlPoints|FD||1|1|1
+0029|0029|Silhouette ROI V1.0|34|ROIDontSave|UL||1|1|1
+0029|0029|Silhouette Sequence Ids V1.0|41|Unknown|SQ||1|1|1
+0029|0029|Silhouette Sequence Ids V1.0|42|Unknown|SQ||1|1|1
+0029|0029|Silhouette Sequence Ids V1.0|43|Unknown|SQ||1|1|1
+0029|0029|Silhouette V1.0|13|Unknown|UL||1|1|1
+0029|0029|Silhouette V1.0|14|Unknown|UL||1|1|1
+0029|0029|Silhouette V1.0|17|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|18|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|19|Unknown|UL||1|1|1
+0029|0029|Silhouette V1.0|1A|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|1B|Unknown|UL||1|1|1
+0029|0029|Silhouette V1.0|1C|Unknown|UL||1|1|1
+0029|0029|Silhouette V1.0|1D|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|1E|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|21|Unknown|US||1|1|1
+0029|0029|Silhouette V1.0|22|Unknown|US||1|1|1
+0029|0029|Silhouette V1.0|23|Unknown|US||1|1|1
+0029|0029|Silhouette V1.0|24|Unknown|US||1|1|1
+0029|0029|Silhouette V1.0|25|Unknown|US||1|1|1
+0029|0029|Silhouette V1.0|27|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|28|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|29|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|30|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|52|Unknown|US||1|1|1
+0029|0029|Silhouette V1.0|53|Unknown|LT||1|1|1
+0029|0029|Silhouette V1.0|54|Unknown|UN||1|1|1
+0029|0029|Silhouette V1.0|55|Unknown|LT||1|1|1
+0029|0029|Silhouette V1.0|56|Unknown|LT||1|1|1
+0029|0029|Silhouette V1.0|57|Unknown|UN||1|1|1
+0135|0135|SONOWAND AS|10|UltrasoundScannerName|LO||1|1|1
+0135|0135|SONOWAND AS|11|TransducerSerial|LO||1|1|1
+0135|0135|SONOWAND AS|12|ProbeApplication|LO||1|1|1
+0017|0017|SVISION|00|ExtendedBodyPart|LO||1|1|1
+0017|0017|SVISION|10|ExtendedViewPosition|LO||1|1|1
+0017|0017|SVISION|F0|ImagesSOPClass|IS||1|1|1
+0019|0019|SVISION|00|AECField|IS||1|1|1
+0019|0019|SVISION|01|AECFilmScreen|IS||1|1|1
+0019|0019|SVISION|02|AECDensity|IS||1|1|1
+0019|0019|SVISION|10|PatientThickness|IS||1|1|1
+0019|0019|SVISION|18|BeamDistance|IS||1|1|1
+0019|0019|SVISION|20|WorkstationNumber|IS||1|1|1
+0019|0019|SVISION|28|TubeNumber|IS||1|1|1
+0019|0019|SVISION|30|BuckyGrid|IS||1|1|1
+0019|0019|SVISION|34|Focus|IS||1|1|1
+0019|0019|SVISION|38|Child|IS||1|1|1
+0019|0019|SVISION|40|CollimatorDistanceX|IS||1|1|1
+0019|0019|SVISION|41|CollimatorDistanceY|IS||1|1|1
+0019|0019|SVISION|50|CentralBeamHeight|IS||1|1|1
+0019|0019|SVISION|60|BuckyAngle|IS||1|1|1
+0019|0019|SVISION|68|CArmAngle|IS||1|1|1
+0019|0019|SVISION|69|CollimatorAngle|IS||1|1|1
+0019|0019|SVISION|70|FilterNumber|IS||1|1|1
+0019|0019|SVISION|74|FilterMaterial1|LO||1|1|1
+0019|0019|SVISION|75|FilterMaterial2|LO||1|1|1
+0019|0019|SVISION|78|FilterThickness1|DS||1|1|1
+0019|0019|SVISION|79|FilterThickness2|DS||1|1|1
+0019|0019|SVISION|80|BuckyFormat|IS||1|1|1
+0019|0019|SVISION|81|ObjectPosition|IS||1|1|1
+0019|0019|SVISION|90|DeskCommand|LO||1|1|1
+0019|0019|SVISION|A0|ExtendedExposureTime|DS||1|1|1
+0019|0019|SVISION|A1|ActualExposureTime|DS||1|1|1
+0019|0019|SVISION|A8|ExtendedXRayTubeCurrent|DS||1|1|1
+0021|0021|SVISION|00|NoiseReduction|DS||1|1|1
+0021|0021|SVISION|01|ContrastAmplification|DS||1|1|1
+0021|0021|SVISION|02|EdgeContrastBoosting|DS||1|1|1
+0021|0021|SVISION|03|LatitudeReduction|DS||1|1|1
+0021|0021|SVISION|10|FindRangeAlgorithm|LO||1|1|1
+0021|0021|SVISION|11|ThresholdCAlgorithm|DS||1|1|1
+0021|0021|SVISION|20|SensometricCurve|LO||1|1|1
+0021|0021|SVISION|30|LowerWindowOffset|DS||1|1|1
+0021|0021|SVISION|31|UpperWindowOffset|DS||1|1|1
+0021|0021|SVISION|40|MinPrintableDensity|DS||1|1|1
+0021|0021|SVISION|41|MaxPrintableDensity|DS||1|1|1
+0021|0021|SVISION|90|Brightness|DS||1|1|1
+0021|0021|SVISION|91|Contrast|DS||1|1|1
+0021|0021|SVISION|92|ShapeFactor|DS||1|1|1
+0023|0023|SVISION|00|ImageLaterality|LO||1|1|1
+0023|0023|SVISION|01|LetterPosition|IS||1|1|1
+0023|0023|SVISION|02|BurnedInAnnotation|IS||1|1|1
+0023|0023|SVISION|03|Unknown|LO||1|1|1
+0023|0023|SVISION|F0|ImageSOPClass|IS||1|1|1
+0025|0025|SVISION|00|OriginalImage|IS||1|1|1
+0025|0025|SVISION|01|NotProcessedImage|IS||1|1|1
+0025|0025|SVISION|02|CutOutImage|IS||1|1|1
+0025|0025|SVISION|03|DuplicatedImage|IS||1|1|1
+0025|0025|SVISION|04|StoredImage|IS||1|1|1
+0025|0025|SVISION|05|RetrievedImage|IS||1|1|1
+0025|0025|SVISION|06|RemoteImage|IS||1|1|1
+0025|0025|SVISION|07|MediaStoredImage|IS||1|1|1
+0025|0025|SVISION|08|ImageState|IS||1|1|1
+0025|0025|SVISION|20|SourceImageFile|LO||1|1|1
+0025|0025|SVISION|21|Unknown|UI||1|1|1
+0027|0027|SVISION|00|NumberOfSeries|IS||1|1|1
+0027|0027|SVISION|01|NumberOfStudies|IS||1|1|1
+0027|0027|SVISION|10|OldestSeries|DT||1|1|1
+0027|0027|SVISION|11|NewestSeries|DT||1|1|1
+0027|0027|SVISION|12|OldestStudy|DT||1|1|1
+0027|0027|SVISION|13|NewestStudy|DT||1|1|1
+0009|0009|TOSHIBA_MEC_1.0|01|Unknown|LT||1|1|1
+0009|0009|TOSHIBA_MEC_1.0|02|Unknown|US||1|0|1
+0009|0009|TOSHIBA_MEC_1.0|03|Unknown|US||1|0|1
+0009|0009|TOSHIBA_MEC_1.0|04|Unknown|US||1|0|1
+0011|0011|TOSHIBA_MEC_1.0|01|Unknown|LT||1|1|1
+0011|0011|TOSHIBA_MEC_1.0|02|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_1.0|01|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_1.0|02|Unknown|US||1|0|1
+0021|0021|TOSHIBA_MEC_1.0|01|Unknown|US||1|0|1
+0021|0021|TOSHIBA_MEC_1.0|02|Unknown|US||1|0|1
+0021|0021|TOSHIBA_MEC_1.0|03|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_1.0|01|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_1.0|02|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_1.0|03|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_1.0|10|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_CT_1.0|01|Unknown|IS||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|02|Unknown|IS||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|03|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_CT_1.0|04|Unknown|LT||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|05|Unknown|LT||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|06|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_CT_1.0|07|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_CT_1.0|08|OrientationHeadFeet|LT||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|09|ViewDirection|LT||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|0A|OrientationSupineProne|LT||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|0B|Unknown|DS||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|0C|Unknown|US||1|0|1
+0019|0019|TOSHIBA_MEC_CT_1.0|0D|Time|TM||1|1|1
+0019|0019|TOSHIBA_MEC_CT_1.0|0E|Unknown|DS||1|1|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|01|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|02|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|03|Unknown|IS||1|1|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|04|Unknown|IS||1|1|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|05|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|07|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|08|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|09|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|0A|Unknown|LT||1|1|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|0B|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|0C|Unknown|US||1|0|1
+7FF1|7FF1|TOSHIBA_MEC_CT_1.0|0D|Unknown|US||1|0|1
+"""u8;
 }
