@@ -28,7 +28,7 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
     {
         var study = Support.Orders.NewStudyUid();
         var results = await Task.WhenAll(Enumerable.Range(1, 8).Select(i =>
-            Store(Instance(study, $"{study}.1.{i}", new string((char)('a' + i), 64)))));
+            Store(Instance(study, $"{study}.1.{i}", new string("0123456789abcdef"[i + 7], 64)))));
 
         Assert.All(results, r => Assert.Equal(StoreOutcome.Stored, r.Outcome));
         await using var session = fixture.App.Store.QuerySession(Tenant);
