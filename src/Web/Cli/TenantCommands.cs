@@ -44,10 +44,8 @@ public static class TenantCommands
             return 2;
         }
 
-        await QidoSchemaUpgrade.ApplyAsync(services.GetRequiredService<Npgsql.NpgsqlDataSource>(), store.Options.DatabaseSchemaName,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger(nameof(QidoSchemaUpgrade)), CancellationToken.None);
-        await FeedAndBlobSchemaUpgrade.ApplyAsync(store, services.GetRequiredService<Npgsql.NpgsqlDataSource>(), store.Options.DatabaseSchemaName,
-            services.GetRequiredService<ILoggerFactory>().CreateLogger(nameof(FeedAndBlobSchemaUpgrade)), CancellationToken.None);
+        await SchemaUpgrades.ApplyAsync(store, services.GetRequiredService<Npgsql.NpgsqlDataSource>(), store.Options.DatabaseSchemaName,
+            services.GetRequiredService<ILoggerFactory>(), CancellationToken.None);
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
         var tenantId = positional[1];
         switch (positional[0])

@@ -49,8 +49,7 @@ public static class EventStoreSetup
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
 
         // Before Marten's schema migration (hosted services start in the order they were added).
-        builder.Services.AddHostedService<QidoSchemaUpgrade.OnStartup>();
-        builder.Services.AddHostedService<FeedAndBlobSchemaUpgrade.OnStartup>();
+        builder.Services.AddHostedService<SchemaUpgrades.OnStartup>();
 
         builder.Services.AddMarten(services =>
             {

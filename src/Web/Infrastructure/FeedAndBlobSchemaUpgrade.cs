@@ -1,6 +1,5 @@
 using EventSourced.Projections.StudyFeed;
 using Marten;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace EventSourced.Web.Infrastructure;
@@ -33,7 +32,7 @@ public static class FeedAndBlobSchemaUpgrade
     private static async Task<long> FeedAsync(IDocumentStore store, NpgsqlConnection connection, string schema, ILogger logger, CancellationToken cancellation)
     {
         var old = $"\"{schema}\".mt_doc_studyfeedentry";
-        if (await ScalarAsync<bool>(connection, $"select to_regclass('{old}') is null", cancellation))
+        if (await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{old}') is null", cancellation))
         {
             return 0;
         }
@@ -65,7 +64,7 @@ public static class FeedAndBlobSchemaUpgrade
     private static async Task<long> BlobsAsync(NpgsqlConnection connection, string schema, ILogger logger, CancellationToken cancellation)
     {
         var table = $"\"{schema}\".mt_doc_referencedblob";
-        var idType = await ScalarAsync<string?>(connection,
+        var idType = await SchemaUpgrades.ScalarAsync<string?>(connection,
             $"select data_type::text from information_schema.columns where table_schema = '{schema}' and table_name = 'mt_doc_referencedblob' and column_name = 'id'", cancellation);
         if (idType is null or "uuid")
         {
@@ -85,36 +84,8 @@ public static class FeedAndBlobSchemaUpgrade
                 alter column data type jsonb using {EmptyDocument}
             """, connection) { CommandTimeout = 0 };
         await alter.ExecuteNonQueryAsync(cancellation);
-        var rows = await ScalarAsync<long>(connection, $"select count(*) from {table}", cancellation);
+        var rows = await SchemaUpgrades.ScalarAsync<long>(connection, $"select count(*) from {table}", cancellation);
         logger.LogWarning("Upgraded {Table}: {Rows} rows in {Seconds:0.0} s", table, rows, clock.Elapsed.TotalSeconds);
         return rows;
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellation)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        var value = await command.ExecuteScalarAsync(cancellation);
-        return value is DBNull or null ? default! : (T)value;
-    }
-
-    /// <summary>
-    /// Runs the upgrade when the host starts, before Marten applies its schema and before the daemon runs: in
-    /// the starting phase, which every hosted service passes before any is started, and registered ahead of Marten.
-    /// </summary>
-    public sealed class OnStartup(IServiceProvider services, NpgsqlDataSource dataSource, IOptions<EventStoreOptions> options, ILogger<OnStartup> logger)
-        : IHostedLifecycleService
-    {
-        public Task StartingAsync(CancellationToken cancellationToken) =>
-            ApplyAsync(services.GetRequiredService<IDocumentStore>(), dataSource, options.Value.Schema, logger, cancellationToken);
-
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,5 +1,4 @@
 using EventSourced.Projections.Qido;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace EventSourced.Web.Infrastructure;
@@ -40,7 +39,7 @@ public static class QidoSchemaUpgrade
     {
         var table = $"{schema}.mt_doc_qidostudy";
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
-        if (await ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation))
+        if (await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation))
         {
             return 0;
         }
@@ -48,12 +47,12 @@ public static class QidoSchemaUpgrade
         var missing = 0L;
         foreach (var (column, _) in ListColumns)
         {
-            missing += await ScalarAsync<long>(connection,
+            missing += await SchemaUpgrades.ScalarAsync<long>(connection,
                 $"select count(*) from information_schema.columns where table_schema = '{schema}' and table_name = 'mt_doc_qidostudy' and column_name = '{column}'", cancellation) == 0 ? 1 : 0;
         }
 
         var indexes = Indexes(table);
-        var present = await ScalarAsync<long>(connection,
+        var present = await SchemaUpgrades.ScalarAsync<long>(connection,
             $"select count(*) from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_qidostudy' and indexname = any(@names)", cancellation,
             ("names", indexes.Select(i => i.Name).ToArray()));
         if (missing == 0 && present == indexes.Length)
@@ -63,10 +62,10 @@ public static class QidoSchemaUpgrade
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
         logger.LogWarning("Upgrading {Table}: list-valued keys to text[] columns, person-name indexes", table);
-        await ExecuteAsync(connection, "CREATE EXTENSION IF NOT EXISTS pg_trgm", cancellation);
+        await SchemaUpgrades.ExecuteAsync(connection, "CREATE EXTENSION IF NOT EXISTS pg_trgm", cancellation);
         foreach (var (column, _) in ListColumns)
         {
-            await ExecuteAsync(connection, $"alter table {table} add column if not exists {column} text[] NULL", cancellation);
+            await SchemaUpgrades.ExecuteAsync(connection, $"alter table {table} add column if not exists {column} text[] NULL", cancellation);
         }
 
         // Key order in batches; a row written meanwhile by the new code already has its arrays.
@@ -102,47 +101,11 @@ public static class QidoSchemaUpgrade
 
         foreach (var (name, definition) in indexes)
         {
-            await ExecuteAsync(connection, $"CREATE INDEX IF NOT EXISTS {name} {definition}", cancellation);
+            await SchemaUpgrades.ExecuteAsync(connection, $"CREATE INDEX IF NOT EXISTS {name} {definition}", cancellation);
         }
 
-        await ExecuteAsync(connection, $"analyze {table}", cancellation);
+        await SchemaUpgrades.ExecuteAsync(connection, $"analyze {table}", cancellation);
         logger.LogWarning("Upgraded {Table}: {Rows} rows filled in {Seconds:0.0} s", table, filled, clock.Elapsed.TotalSeconds);
         return filled;
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellation)
-    {
-        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
-        await command.ExecuteNonQueryAsync(cancellation);
-    }
-
-    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellation, params (string Name, object Value)[] parameters)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-
-        return (T)(await command.ExecuteScalarAsync(cancellation))!;
-    }
-
-    /// <summary>
-    /// Runs the upgrade when the host starts, before Marten applies its schema: in the starting phase,
-    /// which every hosted service passes before any is started, and registered ahead of Marten.
-    /// </summary>
-    public sealed class OnStartup(NpgsqlDataSource dataSource, IOptions<EventStoreOptions> options, ILogger<OnStartup> logger) : IHostedLifecycleService
-    {
-        public Task StartingAsync(CancellationToken cancellationToken) => ApplyAsync(dataSource, options.Value.Schema, logger, cancellationToken);
-
-        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
