@@ -23,6 +23,13 @@ public static class WebSetup
         builder.Services.AddSingleton<ApiKeyCache>();
         // API key (document e), OAuth2 bearer (a, b), X-USERNAME/X-PASSWORD (d), behind one selecting scheme.
         builder.Services.AddPrincipalSchemes(builder.Configuration);
+        // AddAuthentication brings ASP.NET Core's data protection, whose hosted service reads (or first creates) the
+        // XML key ring at start-up. Nothing here protects data with it (the service signs with its own key rings), so
+        // the key ring and the XML stack are left to a first use that does not come (docs/benchmarks.md, "Memory: … helper mem4").
+        foreach (var keyRingLoader in builder.Services.Where(IsKeyRingLoader).ToList())
+        {
+            builder.Services.Remove(keyRingLoader);
+        }
         builder.Services.AddAuthorization(options =>
         {
             // Every route needs a principal unless it says otherwise (health and the API reference).
@@ -67,6 +74,10 @@ public static class WebSetup
         builder.Services.AddCarter();
         return builder;
     }
+
+    /// <summary>Data protection's start-up service, which loads the key ring before any use of it.</summary>
+    public static bool IsKeyRingLoader(ServiceDescriptor service) =>
+        service.ServiceType == typeof(IHostedService) && service.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
 
     public static WebApplication UseWebPipeline(this WebApplication app)
     {
