@@ -69,6 +69,7 @@ public static class WebSetup
 
         // After Marten's and Wolverine's own hosted services (AddEventStore runs first): before Kestrel accepts.
         builder.Services.AddHostedService<StartupWarmUp>();
+        builder.Services.AddHostedService(services => new JitScratchTrimmer(services.GetRequiredService<IConfiguration>()));
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();
         // The dialects' modules, found among the public types only: Carter's own search loads every type of the
