@@ -92,7 +92,7 @@ public static class EventStoreSetup
         },
         // No package here carries a Wolverine extension module: automatic discovery would only load every assembly of
         // the deployment (the S3 SDK, the console and geometry libraries, …) to look for one, and keep them mapped
-        // (docs/benchmarks.md, "Memory: … helper mem4").
+        // (docs/architecture.md, "Start-up footprint").
         ExtensionDiscovery.ManualOnly);
 
         return builder;

@@ -6,8 +6,8 @@ namespace EventSourced.Web.Infrastructure;
 /// Hands the JIT's freed scratch memory back to the system after new code was compiled. The JIT compiles a method
 /// on the thread that first calls it, in native memory it frees afterwards; glibc keeps the freed pages in that
 /// thread's malloc arena whenever something allocated later sits above them, so each burst of first requests (the
-/// first STOW, the first searches) left several MiB resident until the process ended (docs/benchmarks.md, "Memory:
-/// … helper mem4"). Once a period, if methods were compiled since the last look, <c>malloc_trim</c> returns the free
+/// first STOW, the first searches) left several MiB resident until the process ended (docs/architecture.md,
+/// "Start-up footprint"). Once a period, if methods were compiled since the last look, <c>malloc_trim</c> returns the free
 /// pages of every arena; when nothing new is compiled (a service past its first requests) it does nothing.
 /// <c>Hosting:JitScratchTrimPeriod</c> sets the period (5 s; zero turns it off).
 /// </summary>

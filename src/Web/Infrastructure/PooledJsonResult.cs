@@ -8,7 +8,7 @@ namespace EventSourced.Web.Infrastructure;
 /// A JSON answer written through a buffer rented from the shared array pool, with its Content-Length: the
 /// same bytes <c>Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(json))</c> sends, without a fresh array
 /// per answer. A search answer of a hundred series is over 100 KB, so each such array went to the
-/// large-object heap, which only a full collection frees (docs/benchmarks.md, "Memory: … helper mem4").
+/// large-object heap, which only a full collection frees (docs/architecture.md, "Start-up footprint").
 /// </summary>
 public sealed class PooledJsonResult(JsonNode json, string contentType) : IResult
 {

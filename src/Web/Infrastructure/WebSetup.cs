@@ -25,7 +25,7 @@ public static class WebSetup
         builder.Services.AddPrincipalSchemes(builder.Configuration);
         // AddAuthentication brings ASP.NET Core's data protection, whose hosted service reads (or first creates) the
         // XML key ring at start-up. Nothing here protects data with it (the service signs with its own key rings), so
-        // the key ring and the XML stack are left to a first use that does not come (docs/benchmarks.md, "Memory: … helper mem4").
+        // the key ring and the XML stack are left to a first use that does not come (docs/architecture.md, "Start-up footprint").
         foreach (var keyRingLoader in builder.Services.Where(IsKeyRingLoader).ToList())
         {
             builder.Services.Remove(keyRingLoader);
@@ -74,7 +74,7 @@ public static class WebSetup
         builder.Services.AddOpenApi();
         // The dialects' modules, found among the public types only: Carter's own search loads every type of the
         // assembly (each closure and async state machine, and through their fields the S3 SDK) to find them and
-        // validators, of which Carter has none to register here (docs/benchmarks.md, "Memory: … helper mem4").
+        // validators, of which Carter has none to register here (docs/architecture.md, "Start-up footprint").
         builder.Services.AddCarter(configurator: carter => carter.WithModules(CarterModules()).WithEmptyValidators().WithEmptyResponseNegotiators());
         return builder;
     }

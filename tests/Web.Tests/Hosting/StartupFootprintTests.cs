@@ -8,7 +8,7 @@ using Microsoft.Extensions.Hosting;
 namespace EventSourced.Web.Tests.Hosting;
 
 /// <summary>
-/// What the service leaves out of its start-up to hold less memory (docs/benchmarks.md, "Memory: … helper mem4"),
+/// What the service leaves out of its start-up to hold less memory (docs/architecture.md, "Start-up footprint"),
 /// and that leaving it out changes nothing it serves.
 /// </summary>
 public sealed class StartupFootprintTests : IAsyncLifetime
