@@ -185,11 +185,17 @@ internal static class BadLoad
 /// <summary>A STOW-RS request body of one study of the corpus, and the SOP Instance UIDs its answer acknowledges.</summary>
 internal static class Stow
 {
-    public static HttpContent Content(SyntheticCorpus corpus, int s)
+    private const string Boundary = "bench-boundary-7d3f";
+
+    public static HttpContent Content(SyntheticCorpus corpus, int s) => Content(corpus.StowBody(s, 1, Boundary));
+
+    /// <summary>Study <c>s</c>'s body as <see cref="Content(byte[])"/> sends it.</summary>
+    public static Func<int, byte[]> Body(SyntheticCorpus corpus) => s => corpus.StowBody(s, 1, Boundary);
+
+    public static HttpContent Content(byte[] body)
     {
-        const string boundary = "bench-boundary-7d3f";
-        var content = new ByteArrayContent(corpus.StowBody(s, 1, boundary));
-        content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/related; type=\"application/dicom\"; boundary={boundary}");
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse($"multipart/related; type=\"application/dicom\"; boundary={Boundary}");
         return content;
     }
 

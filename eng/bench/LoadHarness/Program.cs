@@ -76,14 +76,26 @@ if (!options.SkipStow)
 {
     var stow = new Recorder();
     var next = -1;
+
+    // The request bodies are built before the clock starts, so the harness's own DICOM encoding does not
+    // compete with the server for the same cores during the phase (a load generator measures the server,
+    // not itself; the summary gives the harness's CPU for building them). Above 1 GiB of bodies they are
+    // built per request, as before.
+    var harnessCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
+    var prebuilt = (long)corpus.Studies * corpus.SeriesPerStudy * corpus.InstancesPerSeries * (options.Size * options.Size * 2L + 2048) <= 1L << 30
+        ? Enumerable.Range(0, corpus.Studies).Select(Stow.Body(corpus)).ToArray()
+        : null;
+    summary["stow_bodies_prebuilt"] = prebuilt is not null;
+    summary["stow_bodies_harness_cpu_ms"] = Math.Round((System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - harnessCpu).TotalMilliseconds, 1);
     var cpuBefore = cpu.Read();
+    harnessCpu = System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime;
     var clock = Stopwatch.StartNew();
     await Parallel.ForEachAsync(Enumerable.Range(0, options.Clients), async (_, ct) =>
     {
         int s;
         while ((s = Interlocked.Increment(ref next)) < corpus.Studies)
         {
-            var content = StudyContent(corpus, s);
+            using var content = prebuilt is null ? StudyContent(corpus, s) : Stow.Content(prebuilt[s]);
             var started = Stopwatch.GetTimestamp();
             using var response = await http.PostAsync("studies", content, ct);
             stow.Add(Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
@@ -95,6 +107,7 @@ if (!options.SkipStow)
     });
     clock.Stop();
     summary["stow"] = cpu.AddTo(stow.Summary(clock.Elapsed, corpus.SeriesPerStudy * corpus.InstancesPerSeries, "instances_per_s"), cpuBefore);
+    summary["stow_harness_cpu_ms_per_instance"] = Math.Round((System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime - harnessCpu).TotalMilliseconds / corpus.InstanceCount, 3);
 }
 
 // QIDO-RS: a fixed mix.
