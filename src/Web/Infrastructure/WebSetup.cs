@@ -61,8 +61,9 @@ public static class WebSetup
         builder.Services.AddSingleton<HmacKeyRing>();
 
         // After Marten's and Wolverine's own hosted services (AddEventStore runs first): before Kestrel accepts.
+        builder.Services.AddSingleton<WarmUpGate>();
         builder.Services.AddHostedService<StartupWarmUp>();
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]).AddCheck<WarmUpGate>("warm-up", tags: ["ready"]);
         builder.Services.AddOpenApi();
         builder.Services.AddCarter();
         return builder;
