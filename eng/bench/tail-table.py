@@ -8,8 +8,8 @@ def pct(values, q):
     values = sorted(values)
     return values[min(len(values) - 1, max(0, -(-int(q * len(values) * 1000) // 1000) - 1))] if values else 0
 
-print("| run | phase | req/s | p50 / p99 ms | CPU ms/req server+PG | slowest 1 %: at start / first of study / other | p99 without the phase's first 4 and studies' first | load 1-min before / after |")
-print("|---|---|---|---|---|---|---|---|")
+print("| run | phase | req/s | p50 / p99 ms | CPU ms/req server+PG | first 4 requests, slowest ms | slowest 1 %: at start / first of study / other | p99 without the phase's first 4 and studies' first | harness gen0 GCs (pause ms) | load 1-min before / after |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for result in sorted(out.glob("run*.json"), key=lambda p: (int(p.stem.split("-")[0][3:]), p.stem)):
     r = json.loads(result.read_text())
     rows = [line.split("\t") for line in (out / f"{result.stem}.latencies").read_text().splitlines()]
@@ -26,4 +26,6 @@ for result in sorted(out.glob("run*.json"), key=lambda p: (int(p.stem.split("-")
         rest = [e for e, k in tagged if k == "other"]
         p = r[phase]
         cpu = f"{p.get('server_cpu_ms_per_unit', 0):.3f}+{p.get('db_cpu_ms_per_unit', 0):.3f}"
-        print(f"| {result.stem} | {phase} | {p['requests_per_s']:,.0f} | {p['p50_ms']} / {p['p99_ms']} | {cpu} | {counts['start']} / {counts['first']} / {counts['other']} | {pct(rest, 0.99):.2f} | {' / '.join(load)} |")
+        start = max((e for e, k in tagged[:4]), default=0)
+        gc = f"{p['harness_gc0']} ({p['harness_gc_pause_ms']})" if "harness_gc0" in p else "-"
+        print(f"| {result.stem} | {phase} | {p['requests_per_s']:,.0f} | {p['p50_ms']} / {p['p99_ms']} | {cpu} | {start:.1f} | {counts['start']} / {counts['first']} / {counts['other']} | {pct(rest, 0.99):.2f} | {gc} | {' / '.join(load)} |")

@@ -165,6 +165,7 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
     var recorder = new Recorder();
     var urls = Enumerable.Range(0, options.Retrievals).Select(_ => url(random)).ToArray();
     var cpuBefore = cpu.Read();
+    var (gen0Before, pauseBefore) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
     var clock = Stopwatch.StartNew();
     var phaseStart = Stopwatch.GetTimestamp();
     await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (u, ct) =>
@@ -180,6 +181,9 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
     });
     clock.Stop();
     summary[name] = cpu.AddTo(recorder.Summary(clock.Elapsed, 1, "requests_per_s"), cpuBefore);
+    // The harness's own collections during the phase: each pause stops its clients and adds to the requests in flight.
+    ((Dictionary<string, object>)summary[name])["harness_gc0"] = GC.CollectionCount(0) - gen0Before;
+    ((Dictionary<string, object>)summary[name])["harness_gc_pause_ms"] = Math.Round((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds, 2);
 }
 
 latencyLog?.Save();

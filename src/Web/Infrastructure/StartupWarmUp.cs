@@ -45,7 +45,6 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
         // Retrieval's own pool (Shared/Retrieval/RetrievalReads) likewise, its statements prepared.
         await services.GetRequiredService<EventSourced.Web.Shared.Retrieval.RetrievalReads>().WarmUpAsync(4, cancellationToken);
 
-        ReleaseStartupGarbage();
         logger.LogInformation("Warmed up in {Elapsed} ms: {Handlers} handler chains attached", clock.ElapsedMilliseconds, attached);
     }
 
@@ -77,7 +76,7 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
 
     /// <summary>
     /// Once the web host has started (its endpoints exist only then): the retrieval endpoints and the read models' JSON
-    /// contracts (<see cref="RetrievalWarmUp"/>), then readiness (<see cref="WarmUpGate"/>). Kestrel already accepts; a
+    /// contracts (<see cref="RetrievalWarmUp"/>), the start-up garbage handed back, then readiness (<see cref="WarmUpGate"/>). Kestrel already accepts; a
     /// request that comes before readiness is served, and pays for what is not compiled yet.
     /// </summary>
     public async Task StartedAsync(CancellationToken cancellationToken)
@@ -99,6 +98,7 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
             logger.LogWarning(e, "The retrieval warm-up failed after {Elapsed} ms; readiness is not held back by it", clock.ElapsedMilliseconds);
         }
 
+        ReleaseStartupGarbage();
         gate.Open();
     }
 
