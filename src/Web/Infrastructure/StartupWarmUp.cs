@@ -45,6 +45,7 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
         // Retrieval's own pool (Shared/Retrieval/RetrievalReads) likewise, its statements prepared.
         await services.GetRequiredService<EventSourced.Web.Shared.Retrieval.RetrievalReads>().WarmUpAsync(4, cancellationToken);
 
+        ReleaseStartupGarbage();
         logger.LogInformation("Warmed up in {Elapsed} ms: {Handlers} handler chains attached", clock.ElapsedMilliseconds, attached);
     }
 
@@ -76,7 +77,8 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
 
     /// <summary>
     /// Once the web host has started (its endpoints exist only then): the retrieval endpoints and the read models' JSON
-    /// contracts (<see cref="RetrievalWarmUp"/>), the start-up garbage handed back, then readiness (<see cref="WarmUpGate"/>). Kestrel already accepts; a
+    /// contracts (<see cref="RetrievalWarmUp"/>), its garbage handed back too, then readiness (<see cref="WarmUpGate"/>).
+    /// (Handed back after each step: once only, after both, the peak resident memory at start-up was about 19 MB higher.) Kestrel already accepts; a
     /// request that comes before readiness is served, and pays for what is not compiled yet.
     /// </summary>
     public async Task StartedAsync(CancellationToken cancellationToken)
