@@ -11,7 +11,7 @@ namespace EventSourced.Web.Infrastructure;
 /// WADO-RS requests of a fresh server are not the ones that pay for it. The service compiles every method fully
 /// optimised on its first call (no tiered compilation, see the project file), and a retrieval's first call of its
 /// endpoint, of Marten's batch and of the documents' JSON (de)serialisation cost 80–270 ms on the 2-core host, stalling
-/// every request that arrived meanwhile (docs/benchmarks.md, "Retrieval tail: … helper tail").
+/// every request that arrived meanwhile (docs/benchmarks.md, "Retrieval tail: the first requests of a fresh server").
 /// <list type="bullet">
 /// <item>Every read model's JSON contract: a blank document written and read back by the store's serializer (a
 /// contract that refuses the blank document has been built by then).</item>
@@ -24,7 +24,7 @@ namespace EventSourced.Web.Infrastructure;
 /// </summary>
 public static class RetrievalWarmUp
 {
-    /// <summary>The endpoints warmed up, by name, with their route values and the Accept header a viewer sends.</summary>
+    /// <summary>The endpoints warmed up, by name, with the Accept header a viewer sends.</summary>
     public static readonly IReadOnlyList<(string Name, string Accept)> Endpoints =
     [
         ("WadoInstance", "multipart/related; type=\"application/dicom\"; transfer-syntax=*"),
