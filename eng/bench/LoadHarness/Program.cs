@@ -13,6 +13,7 @@ using LoadHarness;
 //   (the first request of a fresh server against the next ones).
 //   [--server-pid PID] [--db-pid PID]: CPU time (utime+stime from /proc, ms) of the server process and of
 //   a PostgreSQL postmaster with its children, per phase, written as "<phase>.server_cpu_ms" / "db_cpu_ms".
+//   [--latencies FILE]: every WADO-RS request's start within its phase, duration and URL, tab-separated.
 //   [--bad-load SECONDS [--client-timeout 30] [--events file.jsonl]]: --clients clients loop over mixed
 //   STOW/QIDO/WADO for SECONDS, every response recorded, then every acknowledged instance retrieved (BadLoad).
 var options = Options.Parse(args);
@@ -27,6 +28,9 @@ foreach (var (name, value) in options.Headers)
     http.DefaultRequestHeaders.TryAddWithoutValidation(name, value);
 }
 
+// --latencies FILE: every retrieval's start (ms from its phase's start), duration and URL, one line each (to
+// see when the slow ones happen: at a phase's start, on a study's first request, or scattered).
+var latencyLog = options.Latencies is { } latencyFile ? new LatencyLog(latencyFile) : null;
 var summary = new Dictionary<string, object> { ["target"] = options.Name, ["base_url"] = options.BaseUrl, ["instances"] = corpus.InstanceCount, ["size"] = options.Size };
 var cpu = new ProcessCpu(options.ServerPid, options.DbPid);
 
@@ -174,7 +178,9 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
     var recorder = new Recorder();
     var urls = Enumerable.Range(0, options.Retrievals).Select(_ => url(random)).ToArray();
     var cpuBefore = cpu.Read();
+    var (gen0Before, pauseBefore) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
     var clock = Stopwatch.StartNew();
+    var phaseStart = Stopwatch.GetTimestamp();
     await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (u, ct) =>
     {
         var started = Stopwatch.GetTimestamp();
@@ -182,12 +188,18 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
         request.Headers.Accept.ParseAdd(accept);
         using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         await response.Content.CopyToAsync(Stream.Null, ct);
-        recorder.Add(Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        recorder.Add(elapsed, response.IsSuccessStatusCode);
+        latencyLog?.Add(name, Stopwatch.GetElapsedTime(phaseStart, started), elapsed, u);
     });
     clock.Stop();
     summary[name] = cpu.AddTo(recorder.Summary(clock.Elapsed, 1, "requests_per_s"), cpuBefore);
+    // The harness's own collections during the phase: each pause stops its clients and adds to the requests in flight.
+    ((Dictionary<string, object>)summary[name])["harness_gc0"] = GC.CollectionCount(0) - gen0Before;
+    ((Dictionary<string, object>)summary[name])["harness_gc_pause_ms"] = Math.Round((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds, 2);
 }
 
+latencyLog?.Save();
 var json = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
 Console.WriteLine(json);
 if (options.Out is not null)
@@ -233,10 +245,25 @@ internal sealed class Recorder
     }
 }
 
+internal sealed class LatencyLog(string path)
+{
+    private readonly List<string> lines = [];
+
+    public void Add(string phase, TimeSpan start, TimeSpan elapsed, string url)
+    {
+        lock (lines)
+        {
+            lines.Add(FormattableString.Invariant($"{phase}\t{start.TotalMilliseconds:F2}\t{elapsed.TotalMilliseconds:F3}\t{url}"));
+        }
+    }
+
+    public void Save() => File.WriteAllLines(path, lines);
+}
+
 internal sealed record Options(
     string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
     int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow, int? ServerPid, int? DbPid,
-    int BadLoad, int ClientTimeout, string? Events)
+    int BadLoad, int ClientTimeout, string? Events, string? Latencies)
 {
     public static Options Parse(string[] args)
     {
@@ -254,7 +281,7 @@ internal sealed record Options(
             Int("clients", 4), Int("queries", 2000), Int("retrievals", 1000), Int("seed", 42), args.Contains("--skip-stow"),
             Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0),
             int.TryParse(Value("server-pid"), out var server) ? server : null, int.TryParse(Value("db-pid"), out var db) ? db : null,
-            Int("bad-load", 0), Int("client-timeout", 30), Value("events"));
+            Int("bad-load", 0), Int("client-timeout", 30), Value("events"), Value("latencies"));
     }
 }
 

@@ -68,9 +68,10 @@ public static class WebSetup
         builder.Services.AddSingleton<HmacKeyRing>();
 
         // After Marten's and Wolverine's own hosted services (AddEventStore runs first): before Kestrel accepts.
+        builder.Services.AddSingleton<WarmUpGate>();
         builder.Services.AddHostedService<StartupWarmUp>();
         builder.Services.AddHostedService(services => new JitScratchTrimmer(services.GetRequiredService<IConfiguration>()));
-        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]).AddCheck<WarmUpGate>("warm-up", tags: ["ready"]);
         builder.Services.AddOpenApi();
         // The dialects' modules, found among the public types only: Carter's own search loads every type of the
         // assembly (each closure and async state machine, and through their fields the S3 SDK) to find them and

@@ -1,5 +1,8 @@
+using System.Net;
+using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Tests.Support;
 using JasperFx.CodeGeneration;
+using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Wolverine.Runtime;
 
@@ -44,5 +47,37 @@ public sealed class StartupWarmUpTests : IAsyncLifetime
             Assert.Equal(typeof(Program).Assembly, type!.Assembly);
             Assert.Equal("EventSourced.Web.Generated.WolverineHandlers", type.Namespace);
         });
+    }
+
+    [Fact]
+    public async Task The_retrieval_warm_up_runs_both_endpoints_writes_nothing_and_holds_readiness_until_done()
+    {
+        await using var app = new AppFactory(database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["environment"] = "Production",
+            ["Hosting:CodeGeneration"] = nameof(TypeLoadMode.Static),
+            ["Hosting:WarmUp"] = "true",
+        });
+        using var client = app.CreateClient(); // the host has started: the warm-up ran in its StartedAsync
+
+        Assert.True(app.Services.GetRequiredService<WarmUpGate>().IsOpen);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
+
+        // Every endpoint it names exists and was run (a renamed route would make this 0 or 1), again here.
+        Assert.Equal(RetrievalWarmUp.Endpoints.Count, await RetrievalWarmUp.RunAsync(app.Services, CancellationToken.None));
+
+        // Read-only: nothing appended, no document written for its tenant.
+        await using var session = app.Services.GetRequiredService<IDocumentStore>().QuerySession();
+        Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
+    }
+
+    [Fact]
+    public async Task Readiness_waits_for_the_warm_up_gate()
+    {
+        var gate = new WarmUpGate();
+        var context = new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, (await gate.CheckHealthAsync(context)).Status);
+        gate.Open();
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, (await gate.CheckHealthAsync(context)).Status);
     }
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Retrieval tail: the harness's full pass (eng/bench/compare.sh's figures: 3,000 instances, STOW, QIDO, 1,000
+# retrievals of each kind) against several targets in interleaved runs, every WADO-RS request's start and
+# duration logged (LoadHarness --latencies), then where the slowest 1 % of each phase came from: at the phase's
+# start, on a study's first request of the phase, or scattered.
+#   eng/bench/tail.sh [--runs 3] [--targets "A B O"] [harness options]
+# Targets: A = this product built in $A_ROOT (/work/wt/base), B = built in this checkout, O = Orthanc-SQLite;
+# B2 = this checkout again with the environment of $B2_ENV (e.g. "DOTNET_X=1 DOTNET_Y=0") to try a setting.
+# Per run: the harness JSON, the latency log, the load average (1 min) before/after, the server's CPU ms.
+# Environment: TAIL_PORT (7200), EVENTSOURCED_PG_PORT (the cluster of eng/local-postgres.sh).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+runs=3; targets="A B O"; harness_args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --targets) targets="$2"; shift 2 ;;
+    *) harness_args+=("$1"); shift ;;
+  esac
+done
+port="${TAIL_PORT:-7200}"
+out="$root/eng/bench/results/tail-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
+echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (A_ROOT=${A_ROOT:-/work/wt/base} B2_ENV=${B2_ENV:-})" > "$out/command.txt"
+harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
+cs="$(bash eng/local-postgres.sh)"
+pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
+psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -tAc "$1"; }
+postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
+load() { cut -d' ' -f1 /proc/loadavg; }
+wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
+
+source eng/bench/ours.sh
+orthanc_pid=
+cleanup() { [ -n "${ours_pid:-}" ] && stop_ours; [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null || true; }
+trap cleanup EXIT
+for run in $(seq 1 "$runs"); do
+  for target in $targets; do
+    l0="$(load)"; name="run$run-$target"
+    if [ "$target" = O ]; then
+      orthanc_pid="$(bash eng/bench/orthanc.sh sqlite "$((port + 1))" "$out/orthanc")"
+      harness --base-url "http://127.0.0.1:$((port + 1))/dicom-web" --name "$name" --server-pid "$orthanc_pid" \
+        --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
+      kill "$orthanc_pid"; wait_gone "$orthanc_pid"; orthanc_pid=; rm -rf "$out/orthanc"
+    else
+      bin="$root"; [ "$target" = A ] && bin="${A_ROOT:-/work/wt/base}"
+      if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do export "${kv?}"; done; fi
+      OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
+      if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do unset "${kv%%=*}"; done; fi
+      database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+      harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" \
+        --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
+      stop_ours; ours_pid=
+      psql_ "drop database $database with (force)" >/dev/null
+    fi
+    echo "$l0 $(load)" > "$out/$name.load"
+  done
+done
+python3 "$root/eng/bench/tail-table.py" "$out" | tee "$out/table.md"
+echo "results: $out"
