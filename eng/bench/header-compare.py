@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Every read of an instance's header for one database history, for a before/after comparison of two builds.
 
-  eng/bench/header-compare.py write <base-url> <api-key>    beyond plain stores: an instance replaced, patients
-                                                            updated and merged, a study moved, a study reconciled
-                                                            into a new one (its series move), a patient erased
+  eng/bench/header-compare.py write <base-url> <api-key> <studies-json>
+                                                            after eng/bench/feed-compare.py write (an instance
+                                                            replaced, patients updated and merged, a study moved):
+                                                            a study reconciled into a new one, a patient erased
   eng/bench/header-compare.py capture <base-url> <api-key> <out.json> <times.tsv>
                                                             per study: QIDO-RS instances with includefield=all,
                                                             the study's and each series' metadata (JSON), the PACS
@@ -12,10 +13,8 @@
                                                             the time of each study metadata read (the first after a start)
 (eng/bench/header-compare.sh runs both builds on one database and compares.)
 """
-import io, json, sys, time, urllib.error, urllib.request
+import json, sys, time, urllib.error, urllib.request
 
-import pydicom
-from pydicom.data import get_testdata_file
 from pydicom.uid import generate_uid
 
 mode, base, key = sys.argv[1], sys.argv[2].rstrip("/"), sys.argv[3]
@@ -30,14 +29,6 @@ def request(method, path, body=None, headers=None):
         return e.code, e.read()
 
 
-def stow(ds):
-    out = io.BytesIO()
-    ds.save_as(out, write_like_original=False)
-    body = b"--XX\r\nContent-Type: application/dicom\r\n\r\n" + out.getvalue() + b"\r\n--XX--\r\n"
-    status, answer = request("POST", "/dicomweb/studies", body, {"Content-Type": 'multipart/related; type="application/dicom"; boundary=XX'})
-    assert status == 200, answer
-
-
 def post(path, body):
     status, answer = request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
     assert status == 200, (path, status, answer)
@@ -45,30 +36,12 @@ def post(path, body):
 
 
 if mode == "write":
-    template = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
-    studies = []
-    for p in range(4):
-        study = generate_uid()
-        for s in range(2):
-            series = generate_uid()
-            for i in range(3):
-                ds = template.copy()
-                ds.PatientID, ds.PatientName = f"HC-{p}", f"HEADER^P{p}"
-                ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SOPInstanceUID = study, series, generate_uid()
-                ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-                stow(ds)
-                last = ds
-        studies.append(study)
-    last.SeriesDescription = "replaced"
-    stow(last)
-    post("/o3-dpacs-wado/patients/update", {"patientID": "HC-0", "patientName": "HEADER^RENAMED", "userName": "u"})
-    post("/o3-dpacs-wado/patients/merge", {"sourcePatientID": "HC-1", "targetPatientID": "HC-2", "userName": "u"})
-    post("/o3-dpacs-wado/studies/move", {"studyInstanceUid": studies[2], "targetPatientID": "HC-9", "patientName": "HEADER^MOVED", "userName": "u"})
-    post("/o3-dpacs-wado/studies/reconcile", {"sourceStudyInstanceUID": studies[3], "targetStudyInstanceUID": generate_uid(), "patientID": "HC-R",
+    # After eng/bench/feed-compare.py write (stores, a replacement, an update, a merge, a move; its studies in argv[4]).
+    studies = json.loads(sys.argv[4])
+    post("/o3-dpacs-wado/studies/reconcile", {"sourceStudyInstanceUID": studies[1], "targetStudyInstanceUID": generate_uid(), "patientID": "HC-R",
                                               "patientName": "HEADER^RECONCILED", "patientBirthDate": "19010101", "patientSex": "M",
                                               "accessionNumber": "AN-R", "studyDescription": "Reconciled", "studyDate": "20211229", "userName": "u"})
-    post("/admin/patients/erase", {"patientId": "HC-0", "reason": "request"})
-    print(json.dumps(studies))
+    post("/admin/patients/erase", {"patientId": "FC-0", "reason": "request"})
 elif mode == "capture":
     out, times = {}, []
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every read of an instance's header before and after a change of build, on one database history: build A
 # (OURS_BIN_ROOT_A, default /work/wt/base) writes the history (the load harness's stores plus
-# eng/bench/header-compare.py write: a replaced instance, patient update, merge, study move, reconcile, erasure),
+# eng/bench/feed-compare.py write and header-compare.py write: a replaced instance, patient update, merge, study
+# move, reconcile, erasure),
 # is restarted and captures (eng/bench/header-compare.py capture: QIDO-RS instances, study and series metadata,
 # the PACS study listing, instance queries on header attributes); then build B (OURS_BIN_ROOT_B, default this
 # checkout, Release) starts on the same database (its start-up upgrades the schema) and captures again.
@@ -23,7 +24,8 @@ database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventSto
 key="$(OURS_DATABASE=$database all_scopes_key "$a")"
 dotnet "$harness" --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name ours \
   --queries 1 --retrievals 1 --out "$out/harness.json" "$@" >/dev/null
-/usr/bin/python3 "$root/eng/bench/header-compare.py" write "http://127.0.0.1:$port" "$key" >/dev/null
+studies="$(/usr/bin/python3 "$root/eng/bench/feed-compare.py" write "http://127.0.0.1:$port" "$key")"
+/usr/bin/python3 "$root/eng/bench/header-compare.py" write "http://127.0.0.1:$port" "$key" "$studies"
 stop_ours
 OURS_DATABASE="$database" OURS_BIN_ROOT="$a" start_ours "$out" "$port"
 echo "A $(cut -d' ' -f1-3 /proc/loadavg) $(/usr/bin/python3 "$root/eng/bench/header-compare.py" capture "http://127.0.0.1:$port" "$key" "$out/a.json" "$out/a-times.tsv")"
