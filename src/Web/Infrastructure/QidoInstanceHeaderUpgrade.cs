@@ -23,6 +23,14 @@ public static class QidoInstanceHeaderUpgrade
     {
         var table = $"\"{schema}\".mt_doc_qidoinstance";
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+
+        // The records name events by id: the unique index Marten declares for it (EnableUniqueIndexOnEventId), built
+        // here without a time limit on an existing log (Marten's own migration would run it under its timeout).
+        if (!await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('\"{schema}\".mt_events') is null", cancellation))
+        {
+            await SchemaUpgrades.ExecuteAsync(connection, $"create unique index if not exists idx_mt_events_event_id on \"{schema}\".mt_events using btree (id)", cancellation);
+        }
+
         if (await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation)
             || !await SchemaUpgrades.ScalarAsync<bool>(connection,
                 $"select coalesce((select data ? 'Header' from {table} order by study_key limit 1), false) "

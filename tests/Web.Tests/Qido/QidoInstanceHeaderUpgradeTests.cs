@@ -50,6 +50,7 @@ public sealed class QidoInstanceHeaderUpgradeTests(ServiceFixture fixture) : ICl
 
         Assert.Equal(rows, await RowsAsync());
         Assert.Equal(answers, await AnswersAsync(client, urls));
+        await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
 
         // A second start finds nothing to do.
         (exit, output, error) = await cli.RunCliToExitAsync("tenants", "ensure", Tenant);
@@ -122,7 +123,7 @@ public sealed class QidoInstanceHeaderUpgradeTests(ServiceFixture fixture) : ICl
         return rows;
     }
 
-    /// <summary>The records as the previous version wrote them: the header copied in, no event named.</summary>
+    /// <summary>The records as the previous version wrote them: the header copied in, no event named, no index on the event id.</summary>
     private async Task<int> DowngradeAsync()
     {
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);
@@ -132,7 +133,8 @@ public sealed class QidoInstanceHeaderUpgradeTests(ServiceFixture fixture) : ICl
             update eventsourced.mt_doc_qidoinstance d
             set data = (d.data - 'HeaderEvent' - 'HeaderPath') || jsonb_build_object('Header', e.data #> coalesce((d.data ->> 'HeaderPath')::text[], '{Instance,Header}'))
             from eventsourced.mt_events e
-            where d.tenant_id = @tenant and e.id = (d.data ->> 'HeaderEvent')::uuid
+            where d.tenant_id = @tenant and e.id = (d.data ->> 'HeaderEvent')::uuid;
+            drop index eventsourced.idx_mt_events_event_id;
             """, connection);
         downgrade.Parameters.AddWithValue("tenant", Tenant);
         return await downgrade.ExecuteNonQueryAsync();
