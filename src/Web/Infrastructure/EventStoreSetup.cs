@@ -89,7 +89,11 @@ public static class EventStoreSetup
             options.OnException<ConcurrencyException>().Or<JasperFx.Events.ExistingStreamIdCollisionException>().Or<Marten.Exceptions.ExistingStreamIdCollisionException>()
                 .RetryWithCooldown(TimeSpan.FromMilliseconds(20), TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(100),
                     TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(350), TimeSpan.FromMilliseconds(600));
-        });
+        },
+        // No package here carries a Wolverine extension module: automatic discovery would only load every assembly of
+        // the deployment (the S3 SDK, the console and geometry libraries, …) to look for one, and keep them mapped
+        // (docs/architecture.md, "Start-up footprint").
+        ExtensionDiscovery.ManualOnly);
 
         return builder;
     }

@@ -54,23 +54,11 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
     private static void ReleaseStartupGarbage()
     {
         GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        if (!OperatingSystem.IsLinux())
+        if (OperatingSystem.IsLinux())
         {
-            return;
-        }
-
-        try
-        {
-            MallocTrim(0);
-        }
-        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
-        {
-            // Not glibc (musl has no malloc_trim): nothing to hand back this way.
+            GlibcHeap.Trim();
         }
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
-    private static extern int MallocTrim(nuint pad);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

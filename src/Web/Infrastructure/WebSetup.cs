@@ -23,6 +23,13 @@ public static class WebSetup
         builder.Services.AddSingleton<ApiKeyCache>();
         // API key (document e), OAuth2 bearer (a, b), X-USERNAME/X-PASSWORD (d), behind one selecting scheme.
         builder.Services.AddPrincipalSchemes(builder.Configuration);
+        // AddAuthentication brings ASP.NET Core's data protection, whose hosted service reads (or first creates) the
+        // XML key ring at start-up. Nothing here protects data with it (the service signs with its own key rings), so
+        // the key ring and the XML stack are left to a first use that does not come (docs/architecture.md, "Start-up footprint").
+        foreach (var keyRingLoader in builder.Services.Where(IsKeyRingLoader).ToList())
+        {
+            builder.Services.Remove(keyRingLoader);
+        }
         builder.Services.AddAuthorization(options =>
         {
             // Every route needs a principal unless it says otherwise (health and the API reference).
@@ -62,11 +69,23 @@ public static class WebSetup
 
         // After Marten's and Wolverine's own hosted services (AddEventStore runs first): before Kestrel accepts.
         builder.Services.AddHostedService<StartupWarmUp>();
+        builder.Services.AddHostedService(services => new JitScratchTrimmer(services.GetRequiredService<IConfiguration>()));
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         builder.Services.AddOpenApi();
-        builder.Services.AddCarter();
+        // The dialects' modules, found among the public types only: Carter's own search loads every type of the
+        // assembly (each closure and async state machine, and through their fields the S3 SDK) to find them and
+        // validators, of which Carter has none to register here (docs/architecture.md, "Start-up footprint").
+        builder.Services.AddCarter(configurator: carter => carter.WithModules(CarterModules()).WithEmptyValidators().WithEmptyResponseNegotiators());
         return builder;
     }
+
+    /// <summary>The modules Carter's own search would register: the public, concrete <see cref="ICarterModule"/> types.</summary>
+    public static Type[] CarterModules() =>
+        [.. typeof(WebSetup).Assembly.GetExportedTypes().Where(t => t.IsPublic && !t.IsAbstract && typeof(ICarterModule).IsAssignableFrom(t))];
+
+    /// <summary>Data protection's start-up service, which loads the key ring before any use of it.</summary>
+    public static bool IsKeyRingLoader(ServiceDescriptor service) =>
+        service.ServiceType == typeof(IHostedService) && service.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService";
 
     public static WebApplication UseWebPipeline(this WebApplication app)
     {

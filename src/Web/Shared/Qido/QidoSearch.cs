@@ -92,7 +92,7 @@ public static class QidoSearch
             return Results.Extensions.Xml(matches);
         }
 
-        return Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(results), contentType);
+        return new PooledJsonResult(results, contentType);
     }
 
     /// <summary>One search: each level pages its own table in its own order, then adds its parents' attributes.</summary>
