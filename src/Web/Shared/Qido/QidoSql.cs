@@ -35,9 +35,10 @@ public sealed class QidoSql(IDocumentStore store)
             args.Add(seriesUid);
         }
 
+        var header = level == QidoLevel.Instance ? QidoInstanceHeaders.Expression(store, "d") : null;
         foreach (var condition in query.Conditions.Where(c => c.Key.Level == level))
         {
-            clauses.Add("(" + condition.Render("d") + ")");
+            clauses.Add("(" + condition.Render("d", header) + ")");
             args.AddRange(condition.Args);
         }
 
