@@ -1,15 +1,10 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
 
 namespace EventSourced.Projections.Qido;
 
-/// <summary>
-/// An instance: its identifying attributes, and where its DICOM JSON is in the log (<see cref="HeaderEvent"/>,
-/// <see cref="HeaderPath"/>): the header is not stored in the document but read from the event that gave it
-/// (<see cref="QidoInstanceHeaders"/>), so a read that needs it gets it in <see cref="Header"/>.
-/// </summary>
+/// <summary>An instance: its identifying attributes and its whole DICOM JSON (for metadata retrieval).</summary>
 public sealed record QidoInstance
 {
     public Guid Id { get; init; }
@@ -30,36 +25,14 @@ public sealed record QidoInstance
     /// <summary>The previous SHA-256 when this instance replaced other bytes.</summary>
     public string? ReplacedSha256 { get; init; }
 
-    /// <summary>The id of the event whose instance this document is (stored, replaced, erased, restored, moved in).</summary>
-    public Guid HeaderEvent { get; init; }
-
-    /// <summary>
-    /// The instance's header inside that event's data as a PostgreSQL path (<c>{Restored,3,Instance,Header}</c>
-    /// for a child of a lifecycle event); null for the event's own <c>Instance.Header</c>.
-    /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? HeaderPath { get; init; }
-
-    /// <summary>
-    /// The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded) as the event holds it: never stored in
-    /// the document (its default is not written), filled in by the reads that need it (<see cref="QidoInstanceHeaders"/>).
-    /// </summary>
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    /// <summary>The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded), as stored in the event.</summary>
     public JsonElement Header { get; init; }
-}
-
-/// <summary>Where an instance's header is in the log: an event's id and the path inside its data (null: <c>Instance.Header</c>).</summary>
-public readonly record struct HeaderAt(Guid Event, string? Path)
-{
-    /// <summary>The <paramref name="index"/>-th member of the event's list <paramref name="member"/> (e.g. <c>Restored</c>).</summary>
-    public static HeaderAt Child(Guid @event, string member, int index) =>
-        new(@event, $"{{{member},{index.ToString(System.Globalization.CultureInfo.InvariantCulture)},Instance,Header}}");
 }
 
 /// <summary>The instance documents: one per (study stream, SOPInstanceUID); a replacement overwrites it (written by <see cref="Studies.InstanceRecordsProjection"/>).</summary>
 public static class QidoInstances
 {
-    public static QidoInstance From(Guid studyStreamId, StoredInstance instance, HeaderAt header, DateTimeOffset at, string? replacedSha256) => new()
+    public static QidoInstance From(Guid studyStreamId, StoredInstance instance, DateTimeOffset at, string? replacedSha256) => new()
     {
         Id = QidoKeys.Instance(studyStreamId, instance.SopInstanceUid),
         StudyKey = studyStreamId,
@@ -76,7 +49,6 @@ public static class QidoInstances
         StationName = instance.StationName,
         StoredAt = at,
         ReplacedSha256 = replacedSha256,
-        HeaderEvent = header.Event,
-        HeaderPath = header.Path,
+        Header = instance.Header,
     };
 }

@@ -45,7 +45,7 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
     {
         foreach (var tenantEvents in events.GroupBy(e => e.TenantId))
         {
-            var steps = tenantEvents.SelectMany(Steps).ToList();
+            var steps = tenantEvents.SelectMany(e => Steps(e.Data)).ToList();
             if (steps.Count == 0)
             {
                 continue;
@@ -66,26 +66,19 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
     /// <summary>
     /// The events that change the two documents, the lifecycle events' children in their place, in the order the
     /// aggregations' fan-outs put them (each fan-out inserted its children right after the parent, so a revoke's
-    /// restored instances came before its hidden rejection note; they are different instances either way), each
-    /// with where its instance's header is in the log (the event's id, the child's place in it).
+    /// restored instances came before its hidden rejection note; they are different instances either way).
     /// </summary>
-    private static IEnumerable<Step> Steps(IEvent e) => e.Data switch
+    private static IEnumerable<object> Steps(object data) => data switch
     {
-        InstanceStored or InstanceReplaced or InstanceErased => [new(e.Data, new HeaderAt(e.Id, null))],
-        StudyDeprecationCompleted completed => completed.Hidden.Select(h => new Step(h, default)),
-        StudyDeprecationRevoked revoked => [.. Children(e.Id, nameof(revoked.Restored), revoked.Restored), .. revoked.Hidden.Select(h => new Step(h, default))],
-        StudyContentDeleted deleted => deleted.Hidden.Select(h => new Step(h, default)),
-        DeletedContentRestored restored => Children(e.Id, nameof(restored.Restored), restored.Restored),
-        SeriesRefiledOut departed => departed.Departed.Select(h => new Step(new Departed(h), default)),
-        SeriesRefiledIn arrived => Children(e.Id, nameof(arrived.Arrived), arrived.Arrived),
+        InstanceStored or InstanceReplaced or InstanceErased => [data],
+        StudyDeprecationCompleted completed => completed.Hidden,
+        StudyDeprecationRevoked revoked => [.. revoked.Restored, .. revoked.Hidden],
+        StudyContentDeleted deleted => deleted.Hidden,
+        DeletedContentRestored restored => restored.Restored,
+        SeriesRefiledOut departed => departed.Departed.Select(h => new Departed(h)),
+        SeriesRefiledIn arrived => arrived.Arrived,
         _ => [],
     };
-
-    private static IEnumerable<Step> Children<T>(Guid @event, string member, IReadOnlyList<T> children) where T : notnull =>
-        children.Select((child, index) => new Step(child, HeaderAt.Child(@event, member, index)));
-
-    /// <summary>One change to the documents, and where the header of the instance it writes is in the log.</summary>
-    private sealed record Step(object Change, HeaderAt Header);
 
     /// <summary>An instance that left its study for another: it leaves the study's QIDO records; its location follows the study it joined.</summary>
     private sealed record Departed(InstanceHidden Instance);
@@ -108,9 +101,9 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
         private readonly Dictionary<string, InstanceLocation> newLocations = new(StringComparer.Ordinal);
 
         /// <summary>An erasure keeps what was stored before it (first storage time, replaced hash): those documents are read, in one query each.</summary>
-        public async Task LoadErasedAsync(IDocumentOperations tenant, IReadOnlyList<Step> steps, CancellationToken cancellation)
+        public async Task LoadErasedAsync(IDocumentOperations tenant, IReadOnlyList<object> steps, CancellationToken cancellation)
         {
-            var erased = steps.Select(s => s.Change).OfType<InstanceErased>().ToList();
+            var erased = steps.OfType<InstanceErased>().ToList();
             if (erased.Count == 0)
             {
                 return;
@@ -131,21 +124,20 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             }
         }
 
-        public void Apply(Step step)
+        public void Apply(object step)
         {
-            var at = step.Header;
-            switch (step.Change)
+            switch (step)
             {
                 case InstanceStored stored:
-                    Set(QidoInstances.From(stored.StudyStreamId, stored.Instance, at, stored.StoredAt, null));
+                    Set(QidoInstances.From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null));
                     StoreLocation(InstanceLocations.From(stored.Instance, stored.StoredAt));
                     break;
                 case InstanceReplaced replaced:
-                    Set(QidoInstances.From(replaced.StudyStreamId, replaced.Instance, at, replaced.ReplacedAt, replaced.PreviousSha256));
+                    Set(QidoInstances.From(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedAt, replaced.PreviousSha256));
                     Set(InstanceLocations.From(replaced.Instance, replaced.ReplacedAt));
                     break;
                 case InstanceRefiled refiled:
-                    Set(QidoInstances.From(refiled.StudyStreamId, refiled.Instance, at, refiled.StoredAt, null));
+                    Set(QidoInstances.From(refiled.StudyStreamId, refiled.Instance, refiled.StoredAt, null));
                     Set(InstanceLocations.From(refiled.Instance, refiled.StoredAt));
                     break;
                 case InstanceHidden hidden:
@@ -156,17 +148,17 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
                     instances[QidoKeys.Instance(departed.Instance.StudyStreamId, departed.Instance.SopInstanceUid)] = new(null, Changed: true);
                     break;
                 case InstanceErased erased:
-                    Erase(erased, at);
+                    Erase(erased);
                     break;
             }
         }
 
         /// <summary>A rewritten instance keeps its first storage time; one that is hidden (no document) stays hidden.</summary>
-        private void Erase(InstanceErased erased, HeaderAt at)
+        private void Erase(InstanceErased erased)
         {
             var id = QidoKeys.Instance(erased.StudyStreamId, erased.Instance.SopInstanceUid);
             instances[id] = instances[id].Document is { } instance
-                ? new(QidoInstances.From(erased.StudyStreamId, erased.Instance, at, instance.StoredAt, instance.ReplacedSha256), Changed: true)
+                ? new(QidoInstances.From(erased.StudyStreamId, erased.Instance, instance.StoredAt, instance.ReplacedSha256), Changed: true)
                 : new(null, Changed: true);
             var sop = erased.Instance.SopInstanceUid;
             SetLocation(sop, locations[sop].Document is { } location ? InstanceLocations.From(erased.Instance, location.StoredAt) : null);

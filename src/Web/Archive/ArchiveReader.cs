@@ -130,8 +130,8 @@ public sealed class ArchiveReader(IQuerySession session, string tenantId)
         var dicomSeries = (await session.LoadManyAsync<QidoSeries>(cancellation,
                 series.Where(s => !s.Retina).Select(s => QidoKeys.Series(s.StudyKey, s.SeriesInstanceUid)).Distinct()))
             .ToDictionary(q => q.Id, q => q.Attributes);
-        var retina = (await QidoInstanceHeaders.WithHeadersAsync(session, await session.LoadManyAsync<QidoInstance>(cancellation,
-                series.Where(s => s.Retina).Select(s => QidoKeys.Instance(s.StudyKey, s.ArchiveSeriesUid)).Distinct()), cancellation))
+        var retina = (await session.LoadManyAsync<QidoInstance>(cancellation,
+                series.Where(s => s.Retina).Select(s => QidoKeys.Instance(s.StudyKey, s.ArchiveSeriesUid)).Distinct()))
             .ToDictionary(q => q.Id, q => q.Header);
 
         var seriesIds = series.Select(s => s.Id).ToList();

@@ -137,10 +137,6 @@ public static class EventStoreSetup
         // incompatible with DbDataSource") unless the locks are taken inside a transaction.
         options.Events.UseAdvisoryLockTransaction = true;
 
-        // A QIDO instance record names the event that holds its header by the event's id (known when the
-        // inline projection runs; the sequence number is not, events being appended in Quick mode), read by key.
-        options.Events.EnableUniqueIndexOnEventId = true;
-
         options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
         options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
 

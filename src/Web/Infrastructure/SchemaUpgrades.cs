@@ -5,7 +5,7 @@ using Npgsql;
 namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
-/// The upgrades of tables whose shape changed (<see cref="QidoSchemaUpgrade"/>, <see cref="FeedAndBlobSchemaUpgrade"/>, <see cref="QidoInstanceHeaderUpgrade"/>),
+/// The upgrades of tables whose shape changed (<see cref="QidoSchemaUpgrade"/>, <see cref="FeedAndBlobSchemaUpgrade"/>),
 /// in order, before Marten compares the schema: one entry for the host (<see cref="OnStartup"/>) and the tenant command.
 /// </summary>
 public static class SchemaUpgrades
@@ -14,7 +14,6 @@ public static class SchemaUpgrades
     {
         await QidoSchemaUpgrade.ApplyAsync(dataSource, schema, loggers.CreateLogger(nameof(QidoSchemaUpgrade)), cancellation);
         await FeedAndBlobSchemaUpgrade.ApplyAsync(store, dataSource, schema, loggers.CreateLogger(nameof(FeedAndBlobSchemaUpgrade)), cancellation);
-        await QidoInstanceHeaderUpgrade.ApplyAsync(dataSource, schema, loggers.CreateLogger(nameof(QidoInstanceHeaderUpgrade)), cancellation);
     }
 
     /// <summary>A statement with no time limit (an upgrade of a large table may take minutes).</summary>

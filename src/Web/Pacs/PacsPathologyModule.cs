@@ -311,7 +311,7 @@ public sealed class PacsPathologyModule : ICarterModule
         var slide = slides[0];
         if (slide[0].SopClassUid == WholeSlideMicroscopySopClass)
         {
-            var baseline = (await Projections.Qido.QidoInstanceHeaders.WithHeadersAsync(session, slide, cancellation)).MaxBy(i => PixelMatrixSize(i.Header))!;
+            var baseline = slide.MaxBy(i => PixelMatrixSize(i.Header))!;
             return BlobResult(blobs, baseline.Blob.Sha256, "application/dicom", $"{baseline.SopInstanceUid}.dcm");
         }
 

@@ -24,7 +24,7 @@ public static class PacsSeriesLookup
     /// <summary>The visible instances whose Container Identifier (0040,0512) is <paramref name="container"/> (a deprecated instance is not one).</summary>
     public static IQueryable<QidoInstance> WithContainer(IQuerySession session, string container)
     {
-        var match = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } }.ToJsonString();
-        return session.Query<QidoInstance>().Where(x => x.MatchesSql($"{QidoInstanceHeaders.Expression(session.DocumentStore, "d")} @> ?::jsonb", match));
+        var match = new JsonObject { ["Header"] = new JsonObject { [DicomTags.ContainerIdentifier.JsonKey()] = new JsonObject { ["Value"] = new JsonArray(container) } } }.ToJsonString();
+        return session.Query<QidoInstance>().Where(x => x.MatchesSql("d.data @> ?::jsonb", match));
     }
 }

@@ -101,9 +101,10 @@ public sealed class PacsStudiesModule : ICarterModule
         }
 
         await using var session = store.QuerySessionForCaller(request.HttpContext.User);
-        var instances = await session.QueryAsync<QidoInstance>(
-            QidoInstanceHeaders.SelectWithHeaders(store) + "where d.tenant_id = ? and d.study_instance_uid = ? order by d.series_instance_uid, d.instance_number, d.sop_instance_uid",
-            cancellation, session.TenantId, studyUid);
+        var instances = await session.Query<QidoInstance>()
+            .Where(x => x.StudyInstanceUid == studyUid)
+            .OrderBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid)
+            .ToListAsync(cancellation);
         return instances.Count == 0
             ? Problems.NotFound($"No study {studyUid}.")
             : TypedResults.Ok(instances.Select(StudyInstance.From).ToList());

@@ -89,12 +89,10 @@ public sealed class WadoModule : ICarterModule
         }
 
         // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
-        // QIDO order index) with their headers read from their events, and the study's record, whose
-        // corrections the headers served carry.
+        // QIDO order index) and the study's record, whose corrections the headers served carry.
         var found = batch.Query<Projections.Qido.QidoInstance>(
-            Projections.Qido.QidoInstanceHeaders.SelectWithHeaders(store)
-            + "where d.tenant_id = ? and d.study_instance_uid = ?" + (series is null ? "" : " and d.series_instance_uid = ?") + (instance is null ? "" : " and d.sop_instance_uid = ?")
-            + " order by d.series_instance_uid, d.instance_number, d.sop_instance_uid",
+            "where tenant_id = ? and study_instance_uid = ?" + (series is null ? "" : " and series_instance_uid = ?") + (instance is null ? "" : " and sop_instance_uid = ?")
+            + " order by series_instance_uid, instance_number, sop_instance_uid",
             [session.TenantId, study, .. series is null ? Array.Empty<object>() : [series], .. instance is null ? Array.Empty<object>() : [instance]]);
         var studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
         await batch.Execute(cancellation);

@@ -29,28 +29,18 @@ public enum QidoMatchKind
 /// A matchable attribute: its tag, VR and level, and the SQL expression it is matched on. Catalogued
 /// attributes have a duplicated, indexed column (for the list-valued ones a <c>text[]</c> column under a
 /// GIN index); any other string attribute of the level is matched on the DICOM JSON kept in the
-/// document (Attributes) or, at the instance level, on the header its event holds, without an index.
+/// document (Attributes / Header), without an index.
 /// </summary>
 public sealed record QidoKey(string Tag, string Keyword, DicomVR VR, QidoLevel Level, QidoMatchKind Kind, string? Column = null, string? FuzzyColumn = null)
 {
-    /// <summary>
-    /// The SQL expression of the value for a row aliased <paramref name="alias"/>; an instance attribute without a
-    /// column is read from <paramref name="instanceHeader"/>, the SQL of the row's header (kept in its event, not in the row).
-    /// </summary>
-    public string Expression(string alias, string? instanceHeader = null)
-    {
-        if (Column is not null)
-        {
-            return $"{alias}.{Column}";
-        }
+    /// <summary>The SQL expression of the value for a row aliased <paramref name="alias"/>.</summary>
+    public string Expression(string alias) => Column is not null
+        ? $"{alias}.{Column}"
+        : Kind == QidoMatchKind.PersonName
+            ? $"({alias}.data -> '{JsonRoot}' -> '{Tag}' -> 'Value' -> 0 ->> 'Alphabetic')"
+            : $"({alias}.data -> '{JsonRoot}' -> '{Tag}' -> 'Value' ->> 0)";
 
-        var root = Level == QidoLevel.Instance
-            ? instanceHeader ?? throw new InvalidOperationException($"{Keyword} is matched on the instance header, which this query does not read.")
-            : $"{alias}.data -> 'Attributes'";
-        return Kind == QidoMatchKind.PersonName
-            ? $"({root} -> '{Tag}' -> 'Value' -> 0 ->> 'Alphabetic')"
-            : $"({root} -> '{Tag}' -> 'Value' ->> 0)";
-    }
+    private string JsonRoot => Level == QidoLevel.Instance ? "Header" : "Attributes";
 }
 
 public static class QidoKeyCatalog

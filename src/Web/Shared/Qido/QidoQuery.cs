@@ -7,7 +7,7 @@ namespace EventSourced.Web.Shared.Qido;
 /// <summary>One match condition as SQL: <c>{e}</c> stands for the key's expression, <c>{a}</c> for the row alias, <c>?</c> for the arguments in order.</summary>
 public sealed record QidoCondition(QidoKey Key, string Sql, object[] Args)
 {
-    public string Render(string alias, string? instanceHeader = null) => Sql.Replace("{e}", Key.Expression(alias, instanceHeader), StringComparison.Ordinal)
+    public string Render(string alias) => Sql.Replace("{e}", Key.Expression(alias), StringComparison.Ordinal)
         .Replace("{f}", $"{alias}.{Key.FuzzyColumn}", StringComparison.Ordinal)
         .Replace("{a}", alias, StringComparison.Ordinal);
 }

@@ -130,9 +130,8 @@ public static class QidoSearch
 
         public async Task<(JsonArray Results, bool More)> InstancesAsync()
         {
-            var (rows, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Session.TenantId, Query, QidoLevel.Instance, Study, Series)
+            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Session.TenantId, Query, QidoLevel.Instance, Study, Series)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
-            var page = await QidoInstanceHeaders.WithHeadersAsync(Session, rows, Cancellation);
             var studies = Study is null ? await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id) : null;
             var seriesDocs = Series is null ? await LoadAsync<QidoSeries>(page.Select(x => x.SeriesKey), x => x.Id) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).

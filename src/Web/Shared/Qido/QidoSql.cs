@@ -35,10 +35,9 @@ public sealed class QidoSql(IDocumentStore store)
             args.Add(seriesUid);
         }
 
-        var header = level == QidoLevel.Instance ? QidoInstanceHeaders.Expression(store, "d") : null;
         foreach (var condition in query.Conditions.Where(c => c.Key.Level == level))
         {
-            clauses.Add("(" + condition.Render("d", header) + ")");
+            clauses.Add("(" + condition.Render("d") + ")");
             args.AddRange(condition.Args);
         }
 
