@@ -187,10 +187,10 @@ internal static class Stow
 {
     private const string Boundary = "bench-boundary-7d3f";
 
-    public static HttpContent Content(SyntheticCorpus corpus, int s) => Content(corpus.StowBody(s, 1, Boundary));
+    public static HttpContent Content(SyntheticCorpus corpus, int s) => Content(Body(corpus, s));
 
-    /// <summary>Study <c>s</c>'s body as <see cref="Content(byte[])"/> sends it.</summary>
-    public static Func<int, byte[]> Body(SyntheticCorpus corpus) => s => corpus.StowBody(s, 1, Boundary);
+    /// <summary>Study <paramref name="s"/>'s body as <see cref="Content(byte[])"/> sends it.</summary>
+    public static byte[] Body(SyntheticCorpus corpus, int s) => corpus.StowBody(s, 1, Boundary);
 
     public static HttpContent Content(byte[] body)
     {
