@@ -134,12 +134,13 @@ public sealed class WadoModule : ICarterModule
     private static byte[] RenderJson(IReadOnlyList<Projections.Qido.QidoInstance> instances, HttpRequest request)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(instances.Count * 4096);
+        var studies = StudiesUrl(request);
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
         {
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                WriteInstance(writer, instance, request);
+                WriteInstance(writer, instance, studies);
             }
 
             writer.WriteEndArray();
@@ -148,9 +149,16 @@ public sealed class WadoModule : ICarterModule
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>One instance's DICOM JSON: its recorded header with BulkDataURIs under its WADO-RS URL.</summary>
-    private static void WriteInstance(System.Text.Json.Utf8JsonWriter writer, Projections.Qido.QidoInstance instance, HttpRequest request) =>
-        BulkDataUris.Write(writer, instance.Header, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid), instance.TransferSyntaxUid);
+    /// <summary>
+    /// One instance's DICOM JSON: its recorded header with BulkDataURIs under its WADO-RS URL
+    /// (<see cref="DicomWebMediaTypes.InstanceUrl"/>, from <paramref name="studiesUrl"/>, <see cref="StudiesUrl"/>, built once per answer).
+    /// </summary>
+    private static void WriteInstance(System.Text.Json.Utf8JsonWriter writer, Projections.Qido.QidoInstance instance, string studiesUrl) =>
+        BulkDataUris.Write(writer, instance.Header,
+            string.Concat([studiesUrl, instance.StudyInstanceUid, "/series/", instance.SeriesInstanceUid, "/instances/", instance.SopInstanceUid]), instance.TransferSyntaxUid);
+
+    /// <summary>The request's WADO-RS studies URL, which every study URL continues (<see cref="DicomWebMediaTypes.StudyUrl"/> of the empty UID).</summary>
+    private static string StudiesUrl(HttpRequest request) => DicomWebMediaTypes.StudyUrl(request, "");
 
     private sealed class RenderedJsonResult(byte[] json) : IResult
     {
@@ -173,6 +181,7 @@ public sealed class WadoModule : ICarterModule
     {
         public async Task ExecuteAsync(HttpContext context)
         {
+            var studies = StudiesUrl(context.Request);
             if (xml)
             {
                 await DicomWebMediaTypes.WriteXmlPartsAsync(context.Response, instances.Select(i =>
@@ -180,7 +189,7 @@ public sealed class WadoModule : ICarterModule
                     var buffer = new System.Buffers.ArrayBufferWriter<byte>();
                     using (var json = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
                     {
-                        WriteInstance(json, i, context.Request);
+                        WriteInstance(json, i, studies);
                     }
 
                     return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth }).RootElement;
@@ -193,7 +202,7 @@ public sealed class WadoModule : ICarterModule
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                WriteInstance(writer, instance, context.Request);
+                WriteInstance(writer, instance, studies);
                 if (writer.BytesPending > 64 * 1024)
                 {
                     await writer.FlushAsync(context.RequestAborted);
