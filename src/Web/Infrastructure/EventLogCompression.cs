@@ -10,7 +10,8 @@ namespace EventSourced.Web.Infrastructure;
 /// than lz4 here, for about 110 bytes less. Runs once Marten has created the table (a hosted service registered
 /// after Marten's, whose start applies the schema): a catalogue query when the column is already lz4; otherwise
 /// one <c>ALTER TABLE … SET COMPRESSION</c>, which rewrites nothing (rows already written keep pglz, and both
-/// read alike). A server built without lz4 keeps pglz, with a warning.
+/// read alike) but holds the table's exclusive lock for a moment (waiting at most 2 s for it). A server built
+/// without lz4, or a lock not had in time, keeps pglz, with a warning.
 /// </summary>
 public sealed class EventLogCompression(NpgsqlDataSource dataSource, IOptions<EventStoreOptions> options, ILogger<EventLogCompression> logger)
     : IHostedService
@@ -37,12 +38,14 @@ public sealed class EventLogCompression(NpgsqlDataSource dataSource, IOptions<Ev
 
         try
         {
-            await SchemaUpgrades.ExecuteAsync(connection, $"alter table {table} alter column data set compression lz4", cancellation);
+            // The change takes the table's exclusive lock for a moment: on a database another node is writing to,
+            // it does not queue every append behind a long transaction; the next start tries again.
+            await SchemaUpgrades.ExecuteAsync(connection, $"set lock_timeout = '2s'; alter table {table} alter column data set compression lz4", cancellation);
             return true;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.FeatureNotSupported)
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.FeatureNotSupported or PostgresErrorCodes.LockNotAvailable)
         {
-            logger.LogWarning("The event log stays compressed with pglz: {Message}", e.MessageText);
+            logger.LogWarning("The event log stays compressed with pglz for now: {Message}", e.MessageText);
             return false;
         }
     }

@@ -10,7 +10,8 @@ namespace EventSourced.Web.Tests.Ingestion;
 /// <summary>
 /// The event log's data column is lz4 once the service has started on a new database: a stored instance's event
 /// is written with it and reads back whole. A database whose column is still pglz (written before) is switched
-/// without rewriting its rows, which read as before, and a second start changes nothing.
+/// without rewriting its rows, which read as before, and a second start changes nothing; a table another
+/// transaction holds is left as it is after a bounded wait (the next start switches it).
 /// </summary>
 public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
@@ -42,6 +43,28 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
         var history = await client.GetAsync($"/audit/studies/{study}/history");
         Assert.Equal(System.Net.HttpStatusCode.OK, history.StatusCode);
         await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+    }
+
+    [Fact]
+    public async Task A_table_held_by_a_long_transaction_is_left_as_it_is_rather_than_waited_for()
+    {
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        await ExecuteAsync("alter table eventsourced.mt_events alter column data set compression pglz");
+        await using (var holder = new NpgsqlConnection(fixture.ConnectionString))
+        {
+            await holder.OpenAsync();
+            await using var transaction = await holder.BeginTransactionAsync();
+            await using (var read = new NpgsqlCommand("select count(*) from eventsourced.mt_events", holder, transaction))
+            {
+                await read.ExecuteScalarAsync();
+            }
+
+            // Without the bounded wait this would block until the transaction ends, which it does only after.
+            Assert.False(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+            Assert.Equal("", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
+        }
+
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
     }
 
     [Fact]
