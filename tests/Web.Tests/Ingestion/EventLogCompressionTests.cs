@@ -11,7 +11,8 @@ namespace EventSourced.Web.Tests.Ingestion;
 /// The event log's data column is lz4 once the service has started on a new database: a stored instance's event
 /// is written with it and reads back whole. A database whose column is still pglz (written before) is switched
 /// without rewriting its rows, which read as before, and a second start changes nothing; a table another
-/// transaction holds is left as it is after a bounded wait (the next start switches it).
+/// transaction holds is left as it is after a bounded wait (the next start switches it); the setting's pglz sets
+/// pglz back.
 /// </summary>
 public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
@@ -34,10 +35,10 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
         Assert.StartsWith("pglz ", before);
 
         var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
-        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
         Assert.Equal("l", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
         Assert.Equal(before, await ScalarAsync(old));
-        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
 
         // The study stored under pglz is read back from its events as it was stored.
         var history = await client.GetAsync($"/audit/studies/{study}/history");
@@ -60,18 +61,35 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
             }
 
             // Without the bounded wait this would block until the transaction ends, which it does only after.
-            Assert.False(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+            Assert.False(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
             Assert.Equal("p", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
         }
 
-        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_setting_pglz_sets_it_back_and_an_unknown_method_is_refused()
+    {
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        try
+        {
+            Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "pglz", NullLogger.Instance, CancellationToken.None));
+            Assert.Equal("p", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
+            await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                EventLogCompression.ApplyAsync(dataSource, "eventsourced", "zstd", NullLogger.Instance, CancellationToken.None));
+        }
+        finally
+        {
+            Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+        }
     }
 
     [Fact]
     public async Task A_database_without_an_event_table_is_left_alone()
     {
         var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
-        Assert.False(await EventLogCompression.ApplyAsync(dataSource, "no_such_schema", NullLogger.Instance, CancellationToken.None));
+        Assert.False(await EventLogCompression.ApplyAsync(dataSource, "no_such_schema", "lz4", NullLogger.Instance, CancellationToken.None));
     }
 
     private async Task<string?> ScalarAsync(string sql)
