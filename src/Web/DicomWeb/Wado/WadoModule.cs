@@ -66,42 +66,47 @@ public sealed class WadoModule : ICarterModule
         var xml = mediaType == DicomWebMediaTypes.DicomXml;
 
         // A study's DICOM JSON is rendered once per state of its stream (Shared/Retrieval/StudyRetrievalCache):
-        // the state is read first, in its own round trip; an unchanged study is answered from the rendering.
+        // the state is read first; an unchanged study is answered from the rendering.
         var cache = context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
         var wholeStudy = series is null && instance is null && !xml;
         var key = wholeStudy ? new RenderedMetadataKey(session.TenantId, study, DicomWebMediaTypes.StudyUrl(context.Request, study)) : null;
         Shared.Retrieval.StudyStamp? stamp = null;
-        var batch = session.CreateBatchQuery();
-        Task<JasperFx.Events.StreamState>? state = null;
-        if (key is not null && cache.Holds(key))
+        IReadOnlyList<Projections.Qido.QidoInstance> instances;
+        Task<QidoStudy?> studyRecord;
+        if (key is not null)
         {
-            // Most likely unchanged: the stamp alone, by key, on retrieval's own pool.
-            stamp = await context.RequestServices.GetRequiredService<Shared.Retrieval.RetrievalReads>().StudyStampAsync(session.TenantId, study, cancellation);
-            if (cache.TryGet<byte[]>(key, stamp, out var rendered))
+            var reads = context.RequestServices.GetRequiredService<Shared.Retrieval.RetrievalReads>();
+            if (cache.Holds(key))
             {
-                return new RenderedJsonResult(rendered);
+                // Most likely unchanged: the stamp alone, by key, on retrieval's own pool.
+                stamp = await reads.StudyStampAsync(session.TenantId, study, cancellation);
+                if (cache.TryGet<byte[]>(key, stamp, out var rendered))
+                {
+                    return new RenderedJsonResult(rendered);
+                }
             }
+
+            // Nothing kept at this state: one round trip on retrieval's own pool, the stamp first (read again: the
+            // rendering is kept under the one read before what it renders), the instance records in the order of the
+            // QIDO order index, the study's record, whose corrections the headers served carry.
+            QidoStudy? record;
+            (stamp, instances, record) = await reads.StudyMetadataAsync(session.TenantId, study, cancellation);
+            studyRecord = Task.FromResult(record);
         }
-        else if (key is not null)
+        else
         {
-            // Nothing kept: the stamp travels first in the round trip that reads what it stamps.
-            state = batch.Events.FetchStreamState(Domain.Studies.Study.StreamId(session.TenantId, study));
+            // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
+            // QIDO order index) and the study's record, whose corrections the headers served carry.
+            var batch = session.CreateBatchQuery();
+            var found = batch.Query<Projections.Qido.QidoInstance>(
+                "where tenant_id = ? and study_instance_uid = ?" + (series is null ? "" : " and series_instance_uid = ?") + (instance is null ? "" : " and sop_instance_uid = ?")
+                + " order by series_instance_uid, instance_number, sop_instance_uid",
+                [session.TenantId, study, .. series is null ? Array.Empty<object>() : [series], .. instance is null ? Array.Empty<object>() : [instance]]);
+            studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
+            await batch.Execute(cancellation);
+            instances = await found;
         }
 
-        // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
-        // QIDO order index) and the study's record, whose corrections the headers served carry.
-        var found = batch.Query<Projections.Qido.QidoInstance>(
-            "where tenant_id = ? and study_instance_uid = ?" + (series is null ? "" : " and series_instance_uid = ?") + (instance is null ? "" : " and sop_instance_uid = ?")
-            + " order by series_instance_uid, instance_number, sop_instance_uid",
-            [session.TenantId, study, .. series is null ? Array.Empty<object>() : [series], .. instance is null ? Array.Empty<object>() : [instance]]);
-        var studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
-        await batch.Execute(cancellation);
-        if (state is not null)
-        {
-            stamp = Shared.Retrieval.StudyStamp.Of(await state);
-        }
-
-        var instances = await found;
         if (instances.Count == 0)
         {
             return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
@@ -129,12 +134,13 @@ public sealed class WadoModule : ICarterModule
     private static byte[] RenderJson(IReadOnlyList<Projections.Qido.QidoInstance> instances, HttpRequest request)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(instances.Count * 4096);
+        var studies = StudiesUrl(request);
         using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
         {
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                WriteInstance(writer, instance, request);
+                WriteInstance(writer, instance, studies);
             }
 
             writer.WriteEndArray();
@@ -143,9 +149,16 @@ public sealed class WadoModule : ICarterModule
         return buffer.WrittenSpan.ToArray();
     }
 
-    /// <summary>One instance's DICOM JSON: its recorded header with BulkDataURIs under its WADO-RS URL.</summary>
-    private static void WriteInstance(System.Text.Json.Utf8JsonWriter writer, Projections.Qido.QidoInstance instance, HttpRequest request) =>
-        BulkDataUris.Write(writer, instance.Header, DicomWebMediaTypes.InstanceUrl(request, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid), instance.TransferSyntaxUid);
+    /// <summary>
+    /// One instance's DICOM JSON: its recorded header with BulkDataURIs under its WADO-RS URL
+    /// (<see cref="DicomWebMediaTypes.InstanceUrl"/>, from <paramref name="studiesUrl"/>, <see cref="StudiesUrl"/>, built once per answer).
+    /// </summary>
+    private static void WriteInstance(System.Text.Json.Utf8JsonWriter writer, Projections.Qido.QidoInstance instance, string studiesUrl) =>
+        BulkDataUris.Write(writer, instance.Header,
+            string.Concat([studiesUrl, instance.StudyInstanceUid, "/series/", instance.SeriesInstanceUid, "/instances/", instance.SopInstanceUid]), instance.TransferSyntaxUid);
+
+    /// <summary>The request's WADO-RS studies URL, which every study URL continues (<see cref="DicomWebMediaTypes.StudyUrl"/> of the empty UID).</summary>
+    private static string StudiesUrl(HttpRequest request) => DicomWebMediaTypes.StudyUrl(request, "");
 
     private sealed class RenderedJsonResult(byte[] json) : IResult
     {
@@ -168,6 +181,7 @@ public sealed class WadoModule : ICarterModule
     {
         public async Task ExecuteAsync(HttpContext context)
         {
+            var studies = StudiesUrl(context.Request);
             if (xml)
             {
                 await DicomWebMediaTypes.WriteXmlPartsAsync(context.Response, instances.Select(i =>
@@ -175,7 +189,7 @@ public sealed class WadoModule : ICarterModule
                     var buffer = new System.Buffers.ArrayBufferWriter<byte>();
                     using (var json = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
                     {
-                        WriteInstance(json, i, context.Request);
+                        WriteInstance(json, i, studies);
                     }
 
                     return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth }).RootElement;
@@ -188,7 +202,7 @@ public sealed class WadoModule : ICarterModule
             writer.WriteStartArray();
             foreach (var instance in instances)
             {
-                WriteInstance(writer, instance, context.Request);
+                WriteInstance(writer, instance, studies);
                 if (writer.BytesPending > 64 * 1024)
                 {
                     await writer.FlushAsync(context.RequestAborted);
@@ -238,9 +252,9 @@ public sealed class WadoModule : ICarterModule
     /// One instance, the hot path of a viewer: its study stream's state and its location are read by key in one
     /// round trip (the state first), the study's corrections come from <see cref="Shared.Retrieval.StudyRetrievalCache"/>
     /// while that state is unchanged (else from its record, and kept), and a file of an uncorrected study is
-    /// streamed as stored. Once corrections of the study are kept, the round trip is
-    /// <see cref="Shared.Retrieval.RetrievalReads"/>' prepared pair; before, a Marten batch that reads the study's
-    /// record too.
+    /// streamed as stored. The round trip is prepared SQL on retrieval's own pool
+    /// (<see cref="Shared.Retrieval.RetrievalReads"/>): once corrections of the study are kept, the stamp and the
+    /// location; before, the study's record too.
     /// </summary>
     private static async Task<IResult> RetrieveInstance(IServiceProvider services, IQuerySession session, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
     {
@@ -248,19 +262,16 @@ public sealed class WadoModule : ICarterModule
         Shared.Retrieval.StudyStamp? stamp;
         InstanceLocation? location;
         Task<QidoStudy?>? studyRecord = null;
+        var reads = services.GetRequiredService<Shared.Retrieval.RetrievalReads>();
         if (Shared.Retrieval.CoercedRetrieval.Kept(cache, session.TenantId, study))
         {
-            (stamp, location) = await services.GetRequiredService<Shared.Retrieval.RetrievalReads>().InstanceAsync(session.TenantId, study, instance, cancellation);
+            (stamp, location) = await reads.InstanceAsync(session.TenantId, study, instance, cancellation);
         }
         else
         {
-            var batch = session.CreateBatchQuery();
-            var state = batch.Events.FetchStreamState(Domain.Studies.Study.StreamId(session.TenantId, study));
-            var loaded = batch.Load<InstanceLocation>(instance);
-            studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
-            await batch.Execute(cancellation);
-            stamp = Shared.Retrieval.StudyStamp.Of(await state);
-            location = await loaded;
+            QidoStudy? record;
+            (stamp, location, record) = await reads.InstanceWithStudyAsync(session.TenantId, study, instance, cancellation);
+            studyRecord = Task.FromResult(record);
         }
 
         IReadOnlyList<InstanceLocation> instances = location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];

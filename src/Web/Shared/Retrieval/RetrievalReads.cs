@@ -1,3 +1,4 @@
+using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
 using JasperFx.Events;
 using Marten;
@@ -6,12 +7,13 @@ using Npgsql;
 namespace EventSourced.Web.Shared.Retrieval;
 
 /// <summary>
-/// The two reads by key that every warm retrieval makes (a study stream's state; that and one instance's
-/// <see cref="InstanceLocation"/>), as prepared SQL on a connection pool of their own, not through a Marten
-/// session: the fixed cost of a request that is otherwise answered from a file or a kept rendering
-/// (docs/architecture.md, "Retrieval: reads by key on a pool of their own"). The documents are read as Marten
-/// stored them (its table, its serializer); Marten still does every other read, the first one of a study on
-/// a node included.
+/// The reads of the two hot retrievals (WADO-RS instance, study metadata), as prepared SQL on a connection pool of
+/// their own, not through a Marten session (docs/architecture.md, "Retrieval: reads by key on a pool of their own"):
+/// a study stream's state, read first in every round trip; one instance's <see cref="InstanceLocation"/>; the
+/// study's record (<see cref="QidoStudy"/>, by its key: the corrections it is served with); the study's instance
+/// records in the order of the QIDO order index. The documents are read as Marten stored them (its tables, its
+/// serializer, conjoined tenancy). Marten still does every other read (series and instance metadata, XML, a
+/// study record not found under its key).
 /// </summary>
 public sealed class RetrievalReads
 {
@@ -19,6 +21,8 @@ public sealed class RetrievalReads
     private readonly Marten.ISerializer _serializer;
     private readonly string _streamState;
     private readonly string _location;
+    private readonly string _study;
+    private readonly string _instances;
 
     public RetrievalReads(RetrievalConnections connections, IDocumentStore store)
     {
@@ -26,8 +30,13 @@ public sealed class RetrievalReads
         _serializer = store.Options.Serializer();
         // The columns Marten's FetchStreamState reads for a study's stamp (conjoined tenancy: keyed by tenant and id).
         _streamState = $"select version, timestamp, created, is_archived from {store.Options.Events.DatabaseSchemaName}.mt_streams where tenant_id = $1 and id = $2";
-        _location = $"select data from {store.Options.FindOrResolveDocumentType(typeof(InstanceLocation)).TableName.QualifiedName} where tenant_id = $1 and id = $2";
+        _location = $"select data from {Table<InstanceLocation>(store)} where tenant_id = $1 and id = $2";
+        _study = $"select data from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
+        // The duplicated columns and order of the QIDO order index (study, series, instance number, SOP instance UID).
+        _instances = $"select data from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
     }
+
+    private static string Table<T>(IDocumentStore store) => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     /// <summary>The stamp of <paramref name="studyUid"/>'s stream (null when there is none, or it is archived).</summary>
     public async Task<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
@@ -45,25 +54,82 @@ public sealed class RetrievalReads
     /// </summary>
     public async Task<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation)
     {
+        var (stamp, location, _) = await InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: false, cancellation);
+        return (stamp, location);
+    }
+
+    /// <summary>
+    /// The stamp of <paramref name="studyUid"/>'s stream, read first, the location of <paramref name="sopInstanceUid"/>
+    /// and the study's record under its key (each null when not stored), in one round trip: a study's first retrieval
+    /// on a node, whose corrections are not kept yet.
+    /// </summary>
+    public Task<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation) =>
+        InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: true, cancellation);
+
+    /// <summary>
+    /// The stamp of <paramref name="studyUid"/>'s stream, read first, its instance records (in the order of the QIDO
+    /// order index: series, instance number, SOP instance UID) and its record under its key (null when not
+    /// stored), in one round trip: what a study's metadata is rendered from.
+    /// </summary>
+    public async Task<(StudyStamp? Stamp, IReadOnlyList<QidoInstance> Instances, QidoStudy? Study)> StudyMetadataAsync(string tenantId, string studyUid, CancellationToken cancellation)
+    {
+        var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
         await using var batch = _connections.CreateBatch();
-        var state = new NpgsqlBatchCommand(_streamState);
-        state.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
-        state.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Domain.Studies.Study.StreamId(tenantId, studyUid) });
-        var location = new NpgsqlBatchCommand(_location);
-        location.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
-        location.Parameters.Add(new NpgsqlParameter<string> { TypedValue = sopInstanceUid });
-        batch.BatchCommands.Add(state);
-        batch.BatchCommands.Add(location);
+        batch.BatchCommands.Add(Command(_streamState, tenantId, key));
+        batch.BatchCommands.Add(Command(_instances, tenantId, studyUid));
+        batch.BatchCommands.Add(Command(_study, tenantId, key));
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellation);
+        var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+        await reader.NextResultAsync(cancellation);
+        var instances = new List<QidoInstance>();
+        while (await reader.ReadAsync(cancellation))
+        {
+            instances.Add(_serializer.FromJson<QidoInstance>(reader, 0));
+        }
+
+        await reader.NextResultAsync(cancellation);
+        var study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+        return (stamp, instances, study);
+    }
+
+    private async Task<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceAsync(
+        string tenantId, string studyUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
+    {
+        var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
+        await using var batch = _connections.CreateBatch();
+        batch.BatchCommands.Add(Command(_streamState, tenantId, key));
+        batch.BatchCommands.Add(Command(_location, tenantId, sopInstanceUid));
+        if (withStudy)
+        {
+            batch.BatchCommands.Add(Command(_study, tenantId, key));
+        }
 
         await using var reader = await batch.ExecuteReaderAsync(cancellation);
         var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
         await reader.NextResultAsync(cancellation);
         var found = await reader.ReadAsync(cancellation) ? _serializer.FromJson<InstanceLocation>(reader, 0) : null;
-        return (stamp, found);
+        QidoStudy? study = null;
+        if (withStudy)
+        {
+            await reader.NextResultAsync(cancellation);
+            study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+        }
+
+        return (stamp, found, study);
+    }
+
+    /// <summary>A statement by tenant and one key (the tables are conjoined: every key is unique within a tenant only).</summary>
+    private static NpgsqlBatchCommand Command<TKey>(string sql, string tenantId, TKey key)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
+        command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = key });
+        return command;
     }
 
     /// <summary>
-    /// Opens <paramref name="connections"/> of the pool and prepares both statements on each (they match nothing),
+    /// Opens <paramref name="connections"/> of the pool and prepares every statement on each (they match nothing),
     /// at start-up: else the first retrievals of a fresh server would each open a connection (SCRAM authentication
     /// included) and compile this path.
     /// </summary>
@@ -72,7 +138,8 @@ public sealed class RetrievalReads
         {
             for (var i = 0; i < 2; i++)
             {
-                await InstanceAsync("", "0", "0", cancellation);
+                await InstanceWithStudyAsync("", "0", "0", cancellation);
+                await StudyMetadataAsync("", "0", cancellation);
                 await StudyStampAsync("", "0", cancellation);
             }
         }));
@@ -86,7 +153,7 @@ public sealed class RetrievalReads
 /// <summary>
 /// The pool of <see cref="RetrievalReads"/>: the service's connection string, its connections returned without
 /// Npgsql's session reset (<c>No Reset On Close</c>) and their statements prepared once per connection. Safe
-/// because nothing but <see cref="RetrievalReads"/>' two read-only statements ever runs on them: no advisory
+/// because nothing but <see cref="RetrievalReads"/>' read-only statements ever runs on them: no advisory
 /// lock, temporary table, <c>SET</c> or <c>LISTEN</c> can be left on a connection for the next request.
 /// </summary>
 public sealed class RetrievalConnections(string connectionString) : IDisposable
@@ -97,7 +164,7 @@ public sealed class RetrievalConnections(string connectionString) : IDisposable
     {
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.NoResetOnClose = true;
-        builder.ConnectionStringBuilder.MaxAutoPrepare = 4;
+        builder.ConnectionStringBuilder.MaxAutoPrepare = 8;
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
         builder.ConnectionStringBuilder.ApplicationName ??= "retrieval";
         return builder.Build();
