@@ -1,7 +1,7 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using EventSourced.Domain.Common;
 
 namespace EventSourced.Projections.Qido;
@@ -49,21 +49,52 @@ public static class QidoAttributes
     };
 
     /// <summary>The attributes of <paramref name="header"/> whose tag is in <paramref name="level"/>, as a new JSON object.</summary>
+    /// <remarks>
+    /// Written straight from the header's elements into one buffer and parsed once (it runs for every stored
+    /// instance, at two levels). A later attribute whose upper-cased name repeats an earlier one replaces it in
+    /// its place; a name is upper-cased only when it is not already.
+    /// </remarks>
     public static JsonElement Select(JsonElement header, IReadOnlySet<string> level)
     {
-        var selected = new JsonObject();
+        var selected = new List<(string Tag, JsonElement Value)>();
         if (header.ValueKind == JsonValueKind.Object)
         {
             foreach (var attribute in header.EnumerateObject())
             {
-                if (level.Contains(attribute.Name.ToUpperInvariant()))
+                var name = attribute.Name;
+                var tag = name.AsSpan().ContainsAnyInRange('a', 'z') || !Ascii.IsValid(name) ? name.ToUpperInvariant() : name;
+                if (!level.Contains(tag))
                 {
-                    selected[attribute.Name.ToUpperInvariant()] = JsonNode.Parse(attribute.Value.GetRawText());
+                    continue;
+                }
+
+                var index = selected.FindIndex(s => s.Tag == tag);
+                if (index < 0)
+                {
+                    selected.Add((tag, attribute.Value));
+                }
+                else
+                {
+                    selected[index] = (tag, attribute.Value);
                 }
             }
         }
 
-        return JsonSerializer.SerializeToElement(selected);
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var (tag, value) in selected)
+            {
+                writer.WritePropertyName(tag);
+                value.WriteTo(writer);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        var reader = new Utf8JsonReader(buffer.WrittenSpan);
+        return JsonElement.ParseValue(ref reader);
     }
 
     /// <summary>The first value of a string attribute, trimmed; PN gives its alphabetic group; null when absent or empty.</summary>

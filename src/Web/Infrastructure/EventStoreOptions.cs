@@ -15,6 +15,13 @@ public sealed class EventStoreOptions
     public string NodeMode { get; set; } = "Solo";
 
     /// <summary>
+    /// How PostgreSQL compresses the event log's <c>data</c>: <c>lz4</c> (default: less PostgreSQL CPU per append)
+    /// or <c>pglz</c> (fewer bytes per event row). Set at start; rows already written keep theirs
+    /// (docs/architecture.md, "STOW: the event log compressed with lz4").
+    /// </summary>
+    public string EventLogCompression { get; set; } = "lz4";
+
+    /// <summary>
     /// Npgsql's automatic preparation (<c>Max Auto Prepare</c>): up to this many SQL statements per connection
     /// are prepared once they have run <see cref="AutoPrepareMinUsages"/> times, so PostgreSQL stops parsing and
     /// planning every upsert, append and load of the write path anew. 0 turns it off; a non-zero value in

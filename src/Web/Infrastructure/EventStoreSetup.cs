@@ -64,6 +64,9 @@ public static class EventStoreSetup
             .IntegrateWithWolverine()
             .AddAsyncDaemon(solo ? DaemonMode.Solo : DaemonMode.HotCold);
 
+        // After Marten's schema migration: the event table exists by then.
+        builder.Services.AddHostedService<EventLogCompression>();
+
         builder.Host.UseWolverine(options =>
         {
             // Pin the application assembly: a test run with several hosts must never lose handlers.

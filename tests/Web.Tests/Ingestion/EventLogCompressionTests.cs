@@ -1,0 +1,110 @@
+using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Tests.Patients;
+using EventSourced.Web.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace EventSourced.Web.Tests.Ingestion;
+
+/// <summary>
+/// The event log's data column is lz4 once the service has started on a new database: a stored instance's event
+/// is written with it and reads back whole. A database whose column is still pglz (written before) is switched
+/// without rewriting its rows, which read as before, and a second start changes nothing; a table another
+/// transaction holds is left as it is after a bounded wait (the next start switches it); the setting's pglz sets
+/// pglz back.
+/// </summary>
+public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    [Fact]
+    public async Task Events_are_compressed_with_lz4_after_start_and_rows_written_with_pglz_still_read()
+    {
+        var client = await fixture.App.ClientForTenantAsync("compression");
+        var (study, _, _) = await PatientSupport.StowStudyAsync(client, "LZ-1", "LZ^ONE");
+        Assert.Equal("l", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
+
+        // A header-carrying event is large enough to be compressed, and with lz4.
+        Assert.Equal("lz4", await ScalarAsync(
+            $"select pg_column_compression(data) from eventsourced.mt_events where type = 'instance_stored' and data -> 'Instance' ->> 'StudyInstanceUid' = '{study}'"));
+
+        // A database from before: the column back to pglz, a row written then; the start's step switches it back.
+        await ExecuteAsync("alter table eventsourced.mt_events alter column data set compression pglz");
+        await PatientSupport.StowStudyAsync(client, "LZ-2", "LZ^TWO");
+        const string old = "select pg_column_compression(data) || ' ' || md5(data::text) from eventsourced.mt_events where type = 'instance_stored' and data::text like '%LZ^TWO%'";
+        var before = await ScalarAsync(old);
+        Assert.StartsWith("pglz ", before);
+
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+        Assert.Equal("l", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
+        Assert.Equal(before, await ScalarAsync(old));
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+
+        // The study stored under pglz is read back from its events as it was stored.
+        var history = await client.GetAsync($"/audit/studies/{study}/history");
+        Assert.Equal(System.Net.HttpStatusCode.OK, history.StatusCode);
+        await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+    }
+
+    [Fact]
+    public async Task A_table_held_by_a_long_transaction_is_left_as_it_is_rather_than_waited_for()
+    {
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        await ExecuteAsync("alter table eventsourced.mt_events alter column data set compression pglz");
+        await using (var holder = new NpgsqlConnection(fixture.ConnectionString))
+        {
+            await holder.OpenAsync();
+            await using var transaction = await holder.BeginTransactionAsync();
+            await using (var read = new NpgsqlCommand("select count(*) from eventsourced.mt_events", holder, transaction))
+            {
+                await read.ExecuteScalarAsync();
+            }
+
+            // Without the bounded wait this would block until the transaction ends, which it does only after.
+            Assert.False(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+            Assert.Equal("p", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
+        }
+
+        Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_setting_pglz_sets_it_back_and_an_unknown_method_is_refused()
+    {
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        try
+        {
+            Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "pglz", NullLogger.Instance, CancellationToken.None));
+            Assert.Equal("p", await ScalarAsync("select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'"));
+            await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                EventLogCompression.ApplyAsync(dataSource, "eventsourced", "zstd", NullLogger.Instance, CancellationToken.None));
+        }
+        finally
+        {
+            Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
+        }
+    }
+
+    [Fact]
+    public async Task A_database_without_an_event_table_is_left_alone()
+    {
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        Assert.False(await EventLogCompression.ApplyAsync(dataSource, "no_such_schema", "lz4", NullLogger.Instance, CancellationToken.None));
+    }
+
+    private async Task<string?> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (await command.ExecuteScalarAsync())?.ToString();
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
