@@ -16,7 +16,15 @@ public static class CompositeIndexes
     /// own. A document policy runs when the mapping is created, before the <c>Schema.For</c> settings, so
     /// their composite index over the member finds the column.
     /// </summary>
-    public static StoreOptions DuplicateLeadingColumnOfComposite<T>(this StoreOptions options, string member)
+    public static StoreOptions DuplicateLeadingColumnOfComposite<T>(this StoreOptions options, string member) =>
+        options.DuplicateWithoutIndex<T>(member);
+
+    /// <summary>
+    /// Duplicates <paramref name="member"/> of <typeparamref name="T"/> into its column with no b-tree: for a
+    /// column that a composite leads, or one matched only in ways a b-tree cannot serve (a <c>like '% word%'</c>
+    /// with a leading wildcard), where the index Marten would add is written with every row and never read.
+    /// </summary>
+    public static StoreOptions DuplicateWithoutIndex<T>(this StoreOptions options, string member)
     {
         options.Policies.ForAllDocuments(mapping =>
         {

@@ -19,9 +19,12 @@ public static class QidoRegistration
     /// STOW response returns), multi-tenanted (conjoined). Every matchable attribute is a duplicated
     /// column with its own b-tree index, so the query module matches on plain columns
     /// (docs/dicomweb-conformance.md, "QIDO-RS"). The list-valued keys (modalities in study, station
-    /// names) are <c>text[]</c> columns under GIN indexes: PostgreSQL keeps element statistics for
-    /// arrays (it has none for jsonb containment), so it knows whether a station is on three studies or
-    /// on all of them and plans the series search accordingly (docs/benchmarks.md). Person names have
+    /// names, and the calling AE titles the PACS study count filters on) are <c>text[]</c> columns under
+    /// GIN indexes: PostgreSQL keeps element statistics for arrays (it has none for jsonb containment),
+    /// so it knows whether a station is on three studies or on all of them and plans the series search
+    /// accordingly (docs/benchmarks.md). The document itself has no index: nothing matches on it by
+    /// containment, and a GIN over every key and value of every study was half the table's bytes and
+    /// an index write with every instance stored. Person names have
     /// the indexes their generated SQL can use: <c>upper(patient_name) text_pattern_ops</c> for the
     /// case-folded single value and prefix, a trigram GIN for the fuzzy word-start search. The composite
     /// indexes that give QIDO its order (study, series, instance) also serve the lookups by study alone,
@@ -32,12 +35,15 @@ public static class QidoRegistration
         options.Projections.Add<QidoStudyProjection>(ProjectionLifecycle.Inline);
         options.Projections.Add<QidoSeriesProjection>(ProjectionLifecycle.Inline);
 
+        // The fuzzy forms are matched with a leading wildcard (`like '% WORD%'`), which no b-tree serves:
+        // the patient's has the trigram index below, the referring physician's none (a scan, as before).
+        options.DuplicateWithoutIndex<QidoStudy>(nameof(QidoStudy.PatientNameFuzzy));
+        options.DuplicateWithoutIndex<QidoStudy>(nameof(QidoStudy.ReferringPhysicianNameFuzzy));
         options.Schema.For<QidoStudy>()
             .MultiTenanted()
             .Duplicate(x => x.StudyInstanceUid)
             .Duplicate(x => x.PatientId)
             .Duplicate(x => x.PatientName)
-            .Duplicate(x => x.PatientNameFuzzy)
             .Duplicate(x => x.PatientBirthDate)
             .Duplicate(x => x.PatientSex)
             .Duplicate(x => x.StudyDate)
@@ -45,7 +51,6 @@ public static class QidoRegistration
             .Duplicate(x => x.AccessionNumber)
             .Duplicate(x => x.StudyId)
             .Duplicate(x => x.ReferringPhysicianName)
-            .Duplicate(x => x.ReferringPhysicianNameFuzzy)
             .Duplicate(x => x.StudyDescription)
             .Duplicate(x => x.InstitutionName)
             .Duplicate(x => x.NumberOfStudyRelatedSeries)
@@ -54,6 +59,7 @@ public static class QidoRegistration
             .Duplicate(x => x.SizeInBytes)
             .Duplicate(x => x.ModalitiesInStudy, pgType: "text[]", dbType: NpgsqlDbType.Array | NpgsqlDbType.Text, configure: index => index.Method = IndexMethod.gin)
             .Duplicate(x => x.StationNames, pgType: "text[]", dbType: NpgsqlDbType.Array | NpgsqlDbType.Text, configure: index => index.Method = IndexMethod.gin)
+            .Duplicate(x => x.CallingAeTitles, pgType: "text[]", dbType: NpgsqlDbType.Array | NpgsqlDbType.Text, configure: index => index.Method = IndexMethod.gin)
             .Index(x => x.PatientName!, index =>
             {
                 index.Name = PatientNameUpperIndex;
@@ -64,8 +70,7 @@ public static class QidoRegistration
                 index.Name = PatientNameFuzzyTrigramIndex;
                 index.Method = IndexMethod.gin;
                 index.Mask = "? gin_trgm_ops";
-            })
-            .GinIndexJsonData();
+            });
 
         // The trigram operator class of the fuzzy name index (a trusted extension: the database owner may create it).
         options.Storage.ExtendedSchemaObjects.Add(new Extension("pg_trgm"));
@@ -93,7 +98,10 @@ public static class QidoRegistration
             .Duplicate(x => x.SopInstanceUid)
             .Duplicate(x => x.SopClassUid)
             .Duplicate(x => x.InstanceNumber)
-            .Index([x => x.StudyInstanceUid, x => x.SeriesInstanceUid, x => x.InstanceNumber!, x => x.SopInstanceUid], index => index.Name = "mt_doc_qidoinstance_idx_qido_order");
+            .Index([x => x.StudyInstanceUid, x => x.SeriesInstanceUid, x => x.InstanceNumber!, x => x.SopInstanceUid], index => index.Name = "mt_doc_qidoinstance_idx_qido_order")
+            // One row per instance: no version or timestamp columns (24 bytes a row), nothing reads them. The
+            // study and series aggregates keep theirs (Marten's projection revision is their version).
+            .Metadata(m => m.DisableInformationalFields());
 
         return options;
     }

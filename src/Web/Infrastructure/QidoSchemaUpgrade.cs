@@ -5,7 +5,8 @@ namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
 /// Brings a QIDO study table created before its list-valued keys became <c>text[]</c> columns (station
-/// names, modalities in study) and before the person-name indexes up to date, before Marten compares the
+/// names, modalities in study, calling AE titles), before the person-name indexes, or with the GIN index
+/// over its whole document (dropped: nothing matches on it now) up to date, before Marten compares the
 /// schema. Marten would add the columns itself, but as one statement that rewrites every study row and
 /// builds the indexes inside its migration's command timeout (30 s): on an archive of a million
 /// instances under load that timed out and stopped the start-up. Here the columns are added empty, filled
@@ -23,22 +24,55 @@ public static class QidoSchemaUpgrade
     [
         ("station_names", nameof(QidoStudy.StationNames)),
         ("modalities_in_study", nameof(QidoStudy.ModalitiesInStudy)),
+        ("calling_ae_titles", nameof(QidoStudy.CallingAeTitles)),
     ];
+
+    /// <summary>The index over the whole document that earlier versions declared (jsonb containment for the PACS study count's lists).</summary>
+    public const string DocumentIndex = "mt_doc_qidostudy_idx_data";
 
     /// <summary>The indexes Marten declares for the study table (QidoRegistration), each by name with the DDL Marten writes for it.</summary>
     private static (string Name, string Definition)[] Indexes(string table) =>
     [
         ("mt_doc_qidostudy_idx_station_names", $"ON {table} USING gin (station_names)"),
         ("mt_doc_qidostudy_idx_modalities_in_study", $"ON {table} USING gin (modalities_in_study)"),
+        ("mt_doc_qidostudy_idx_calling_ae_titles", $"ON {table} USING gin (calling_ae_titles)"),
         (QidoRegistration.PatientNameUpperIndex, $"ON {table} USING btree (upper((patient_name)) text_pattern_ops)"),
         (QidoRegistration.PatientNameFuzzyTrigramIndex, $"ON {table} USING gin ((patient_name_fuzzy) gin_trgm_ops)"),
     ];
 
-    /// <summary>Upgrades <c>{schema}.mt_doc_qidostudy</c> if it exists and needs it; returns the rows filled.</summary>
+    /// <summary>The bookkeeping columns the instance records had before they were declared without them (QidoRegistration).</summary>
+    private static readonly string[] InstanceBookkeeping = ["mt_last_modified", "mt_version"];
+
+    /// <summary>Upgrades <c>{schema}.mt_doc_qidostudy</c> and <c>{schema}.mt_doc_qidoinstance</c> if they exist and need it; returns the study rows filled.</summary>
     public static async Task<long> ApplyAsync(NpgsqlDataSource dataSource, string schema, ILogger logger, CancellationToken cancellation)
     {
-        var table = $"{schema}.mt_doc_qidostudy";
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
+        await InstanceColumnsAsync(connection, schema, logger, cancellation);
+        return await StudyAsync(connection, schema, logger, cancellation);
+    }
+
+    /// <summary>
+    /// Drops the instance records' version and timestamp columns: a catalogue change, no rewrite (the bytes of
+    /// existing rows are given back as the rows are rewritten). Marten then replaces the upsert function.
+    /// </summary>
+    private static async Task InstanceColumnsAsync(NpgsqlConnection connection, string schema, ILogger logger, CancellationToken cancellation)
+    {
+        var present = await SchemaUpgrades.ScalarAsync<long>(connection,
+            $"select count(*) from information_schema.columns where table_schema = '{schema}' and table_name = 'mt_doc_qidoinstance' and column_name = any(@names)", cancellation,
+            ("names", InstanceBookkeeping));
+        if (present == 0)
+        {
+            return;
+        }
+
+        logger.LogWarning("Upgrading {Schema}.mt_doc_qidoinstance: no version or timestamp columns", schema);
+        await SchemaUpgrades.ExecuteAsync(connection,
+            $"alter table {schema}.mt_doc_qidoinstance {string.Join(", ", InstanceBookkeeping.Select(c => $"drop column if exists {c}"))}", cancellation);
+    }
+
+    private static async Task<long> StudyAsync(NpgsqlConnection connection, string schema, ILogger logger, CancellationToken cancellation)
+    {
+        var table = $"{schema}.mt_doc_qidostudy";
         if (await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation))
         {
             return 0;
@@ -55,13 +89,15 @@ public static class QidoSchemaUpgrade
         var present = await SchemaUpgrades.ScalarAsync<long>(connection,
             $"select count(*) from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_qidostudy' and indexname = any(@names)", cancellation,
             ("names", indexes.Select(i => i.Name).ToArray()));
-        if (missing == 0 && present == indexes.Length)
+        var documentIndex = await SchemaUpgrades.ScalarAsync<long>(connection,
+            $"select count(*) from pg_indexes where schemaname = '{schema}' and tablename = 'mt_doc_qidostudy' and indexname = '{DocumentIndex}'", cancellation);
+        if (missing == 0 && present == indexes.Length && documentIndex == 0)
         {
             return 0;
         }
 
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        logger.LogWarning("Upgrading {Table}: list-valued keys to text[] columns, person-name indexes", table);
+        logger.LogWarning("Upgrading {Table}: list-valued keys to text[] columns, person-name indexes, no index over the document", table);
         await SchemaUpgrades.ExecuteAsync(connection, "CREATE EXTENSION IF NOT EXISTS pg_trgm", cancellation);
         foreach (var (column, _) in ListColumns)
         {
@@ -104,6 +140,7 @@ public static class QidoSchemaUpgrade
             await SchemaUpgrades.ExecuteAsync(connection, $"CREATE INDEX IF NOT EXISTS {name} {definition}", cancellation);
         }
 
+        await SchemaUpgrades.ExecuteAsync(connection, $"DROP INDEX IF EXISTS {schema}.{DocumentIndex}", cancellation);
         await SchemaUpgrades.ExecuteAsync(connection, $"analyze {table}", cancellation);
         logger.LogWarning("Upgraded {Table}: {Rows} rows filled in {Seconds:0.0} s", table, filled, clock.Elapsed.TotalSeconds);
         return filled;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Carter;
 using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
@@ -70,26 +69,26 @@ public sealed class PacsStudiesModule : ICarterModule
             }
         }
 
-        query = Members(query, "CallingAeTitles", Many(request, "aet"), include: true);
-        query = Members(query, "CallingAeTitles", Many(request, "excludeAet"), include: false);
-        query = Members(query, "StationNames", Many(request, "stationName"), include: true);
+        query = Members(query, "calling_ae_titles", Many(request, "aet"), include: true);
+        query = Members(query, "calling_ae_titles", Many(request, "excludeAet"), include: false);
+        query = Members(query, "station_names", Many(request, "stationName"), include: true);
         // The parameter is excludeStationName; the document's example writes excludeStation: both are read.
-        query = Members(query, "StationNames", [.. Many(request, "excludeStationName"), .. Many(request, "excludeStation")], include: false);
+        query = Members(query, "station_names", [.. Many(request, "excludeStationName"), .. Many(request, "excludeStation")], include: false);
 
         return TypedResults.Ok(new Dictionary<string, int> { ["study_count"] = await query.CountAsync(cancellation) });
     }
 
-    /// <summary>Studies having any of <paramref name="values"/> in a list (include), or none of them (exclude); jsonb containment on the GIN index.</summary>
-    private static IQueryable<QidoStudy> Members(IQueryable<QidoStudy> query, string list, IReadOnlyList<string> values, bool include)
+    /// <summary>Studies having any of <paramref name="values"/> in a list column (include), or none of them (exclude); array overlap on the column's GIN index.</summary>
+    private static IQueryable<QidoStudy> Members(IQueryable<QidoStudy> query, string column, IReadOnlyList<string> values, bool include)
     {
         if (values.Count == 0)
         {
             return query;
         }
 
-        var any = "(" + string.Join(" or ", values.Select(_ => "d.data @> ?::jsonb")) + ")";
-        var parameters = values.Select(v => (object)new JsonObject { [list] = new JsonArray(v) }.ToJsonString()).ToArray();
-        return query.Where(x => x.MatchesSql(include ? any : $"not {any}", parameters));
+        var any = $"d.{column} && ?";
+        object[] parameters = [values.ToArray()]; // one text[] parameter (not one per value)
+        return query.Where(x => x.MatchesSql(include ? any : $"not ({any})", parameters));
     }
 
     private static async Task<IResult> StudyInstances(HttpRequest request, IDocumentStore store, CancellationToken cancellation)

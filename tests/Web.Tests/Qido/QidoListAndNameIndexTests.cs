@@ -176,6 +176,7 @@ public sealed class QidoListAndNameIndexTests(QidoFixture fixture) : IAsyncLifet
             select count(*) from eventsourced.mt_doc_qidostudy d
             where d.station_names is distinct from array(select jsonb_array_elements_text(d.data -> 'StationNames'))
                or d.modalities_in_study is distinct from array(select jsonb_array_elements_text(d.data -> 'ModalitiesInStudy'))
+               or d.calling_ae_titles is distinct from array(select jsonb_array_elements_text(d.data -> 'CallingAeTitles'))
             """, connection);
         Assert.Equal(0L, await command.ExecuteScalarAsync());
         await using var l1 = new NpgsqlCommand("select station_names from eventsourced.mt_doc_qidostudy where tenant_id = @t and study_instance_uid = @s", connection);
@@ -233,25 +234,57 @@ public sealed class QidoListAndNameIndexTests(QidoFixture fixture) : IAsyncLifet
     }
 
     [Fact]
-    public async Task A_study_table_from_before_the_columns_is_upgraded_at_start_and_marten_finds_nothing_to_change()
+    public async Task The_pacs_study_counts_list_filter_can_use_its_index_and_no_index_covers_the_whole_document()
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using (var off = new NpgsqlCommand("set enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        // The predicate PacsStudiesModule writes for aet=… (one text[] parameter).
+        await using var explain = new NpgsqlCommand("explain (costs off) select count(*) from eventsourced.mt_doc_qidostudy d where d.calling_ae_titles && $1", connection);
+        explain.Parameters.Add(new NpgsqlParameter { Value = new[] { "FEED1", "FEED2" } });
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains(plan, line => line.Contains("mt_doc_qidostudy_idx_calling_ae_titles", StringComparison.Ordinal));
+        await using var whole = new NpgsqlCommand(
+            "select count(*) from pg_indexes where schemaname = 'eventsourced' and tablename = 'mt_doc_qidostudy' and indexdef like '%(data%'", connection);
+        Assert.Equal(0L, await whole.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task Study_and_instance_tables_from_before_are_upgraded_at_start_and_marten_finds_nothing_to_change()
     {
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);
         await connection.OpenAsync();
         async Task<string> Snapshot()
         {
             await using var command = new NpgsqlCommand(
-                "select string_agg(tenant_id || ' ' || id || ' ' || station_names::text || ' ' || modalities_in_study::text, E'\\n' order by tenant_id, id) from eventsourced.mt_doc_qidostudy", connection);
+                "select string_agg(tenant_id || ' ' || id || ' ' || station_names::text || ' ' || modalities_in_study::text || ' ' || calling_ae_titles::text, E'\\n' order by tenant_id, id) from eventsourced.mt_doc_qidostudy", connection);
             return (string)(await command.ExecuteScalarAsync())!;
         }
 
         var before = await Snapshot();
 
-        // The table as the previous version left it: no array columns, no person-name indexes.
+        // The table as the previous versions left it: no array columns, no person-name indexes, a GIN index over the document.
         await using (var downgrade = new NpgsqlCommand(
             $"""
             drop index if exists eventsourced.{QidoRegistration.PatientNameUpperIndex};
             drop index if exists eventsourced.{QidoRegistration.PatientNameFuzzyTrigramIndex};
-            alter table eventsourced.mt_doc_qidostudy drop column station_names, drop column modalities_in_study;
+            alter table eventsourced.mt_doc_qidostudy drop column station_names, drop column modalities_in_study, drop column calling_ae_titles;
+            create index {QidoSchemaUpgrade.DocumentIndex} on eventsourced.mt_doc_qidostudy using gin (data jsonb_path_ops);
+            alter table eventsourced.mt_doc_qidoinstance
+                add column mt_last_modified timestamp with time zone default transaction_timestamp(),
+                add column mt_version uuid not null default (md5(random()::text || clock_timestamp()::text)::uuid);
             """, connection))
         {
             await downgrade.ExecuteNonQueryAsync();
@@ -267,8 +300,12 @@ public sealed class QidoListAndNameIndexTests(QidoFixture fixture) : IAsyncLifet
         indexes.Parameters.AddWithValue("names", new[]
         {
             QidoRegistration.PatientNameUpperIndex, QidoRegistration.PatientNameFuzzyTrigramIndex, "mt_doc_qidostudy_idx_station_names", "mt_doc_qidostudy_idx_modalities_in_study",
+            "mt_doc_qidostudy_idx_calling_ae_titles", QidoSchemaUpgrade.DocumentIndex,
         });
-        Assert.Equal(4L, await indexes.ExecuteScalarAsync());
+        Assert.Equal(5L, await indexes.ExecuteScalarAsync());
+        await using var bookkeeping = new NpgsqlCommand(
+            "select count(*) from information_schema.columns where table_schema = 'eventsourced' and table_name = 'mt_doc_qidoinstance' and column_name like 'mt\\_%'", connection);
+        Assert.Equal(0L, await bookkeeping.ExecuteScalarAsync());
 
         // A second start finds nothing to do.
         Assert.Equal(0, await QidoSchemaUpgrade.ApplyAsync(fixture.App.Services.GetRequiredService<NpgsqlDataSource>(), "eventsourced", NullLogger.Instance, CancellationToken.None));
