@@ -6,7 +6,8 @@
 #   eng/bench/tail.sh [--runs 3] [--targets "A B O"] [harness options]
 # Targets: A = this product built in $A_ROOT (/work/wt/base), B = built in this checkout, O = Orthanc-SQLite;
 # B2 = this checkout again with the environment of $B2_ENV (e.g. "DOTNET_X=1 DOTNET_Y=0") to try a setting.
-# Per run: the harness JSON, the latency log, the load average (1 min) before/after, the server's CPU ms.
+# Per run: the harness JSON, the latency log, the load average (1 min) before/after, the server's CPU ms, and for ours
+# its peak RSS (VmHWM, kB, after the run) and its log.
 # Environment: TAIL_PORT (7200), EVENTSOURCED_PG_PORT (the cluster of eng/local-postgres.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -50,6 +51,8 @@ for run in $(seq 1 "$runs"); do
       database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
       harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" \
         --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
+      awk '/^VmHWM:/ { print $2 }' "/proc/$ours_pid/status" > "$out/$name.peak-rss-kb"
+      cp "${OURS_LOG:-$out/ours.log}" "$out/$name.log"
       stop_ours; ours_pid=
       psql_ "drop database $database with (force)" >/dev/null
     fi

@@ -63,13 +63,127 @@ public sealed class StartupWarmUpTests : IAsyncLifetime
         Assert.True(app.Services.GetRequiredService<WarmUpGate>().IsOpen);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/ready")).StatusCode);
 
-        // Every endpoint it names exists and was run (a renamed route would make this 0 or 1), again here.
-        Assert.Equal(RetrievalWarmUp.Endpoints.Count, await RetrievalWarmUp.RunAsync(app.Services, CancellationToken.None));
+        // Every endpoint it names exists and was run, and each success path answered 200 twice (a renamed route, or a
+        // study the reads could not see, would lower the count), again here.
+        Assert.Equal(RetrievalWarmUp.Endpoints.Count + RetrievalWarmUp.SuccessEndpoints.Count, await RetrievalWarmUp.RunAsync(app.Services, CancellationToken.None));
 
         // Read-only: nothing appended, no document written for its tenant.
         await using var session = app.Services.GetRequiredService<IDocumentStore>().QuerySession();
         Assert.Equal(0, await session.Events.QueryAllRawEvents().CountAsync());
     }
+
+    [Fact]
+    public async Task The_success_path_warm_up_leaves_no_event_stream_document_blob_or_feed_entry_on_an_empty_database()
+    {
+        var temporary = WarmUpFolders();
+        await using var app = new AppFactory(database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["environment"] = "Production",
+            ["Hosting:CodeGeneration"] = nameof(TypeLoadMode.Static),
+            ["Hosting:WarmUp"] = "true",
+        });
+        using var client = app.CreateClient();
+        Assert.True(app.Services.GetRequiredService<WarmUpGate>().IsOpen);
+        Assert.Equal(RetrievalWarmUp.Endpoints.Count + RetrievalWarmUp.SuccessEndpoints.Count, await RetrievalWarmUp.RunAsync(app.Services, CancellationToken.None));
+
+        // No event, no stream, no row in any table of the product's documents (read models, the study feed's among them).
+        Assert.Equal(0, await EventLog.CountAsync(database.ConnectionString));
+        Assert.Equal(0, await CountAsync("select count(*) from eventsourced.mt_streams"));
+        var tables = DocumentTables(app.Store);
+        Assert.Contains("eventsourced.mt_doc_qidoinstance", tables);
+        Assert.Contains(tables, t => t.Contains("feed", StringComparison.OrdinalIgnoreCase));
+        foreach (var table in tables)
+        {
+            Assert.True(await CountAsync($"select count(*) from {table}") == 0, $"{table} holds a row after the warm-up");
+        }
+
+        // No blob in the service's store, no temporary blob store left behind.
+        Assert.Empty(Directory.EnumerateFiles(app.BlobRoot, "*", SearchOption.AllDirectories));
+        Assert.Empty(WarmUpFolders().Except(temporary));
+    }
+
+    [Fact]
+    public async Task A_service_warmed_up_on_a_database_that_holds_studies_starts_and_answers_as_before()
+    {
+        await using var stored = new AppFactory(database.ConnectionString);
+        var client = await stored.ClientForTenantAsync("warm-up-held-data");
+        var (file, study, series, sop) = SyntheticInstances.Create();
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(file))).StatusCode);
+        var instance = await Retrieval.RetrievalCacheTests.InstanceAsync(client, study, series, sop);
+        var metadata = await Retrieval.RetrievalCacheTests.MetadataAsync(client, study);
+        var key = await stored.IssueKeyAsync("warm-up-held-data", [Domain.Tenants.Scopes.StudiesRead]);
+        var events = await EventLog.SettledCountAsync(database.ConnectionString);
+        var tables = DocumentTables(stored.Store);
+        // The read models once the asynchronous ones (the study feed) have caught up: two reads a second apart agree.
+        var (rows, _) = await Eventually.Until(async () =>
+        {
+            var first = await RowsAsync(tables);
+            await Task.Delay(1000);
+            return (First: first, Second: await RowsAsync(tables));
+        }, r => r.First.SequenceEqual(r.Second), TimeSpan.FromSeconds(30), "the read models to settle");
+        Assert.Contains(rows, r => r.StartsWith("eventsourced.mt_doc_qidoinstance ", StringComparison.Ordinal));
+        var blobs = BlobFiles(stored.BlobRoot);
+        Assert.NotEmpty(blobs);
+
+        // A second service on the same database and blob store (the first stays up: disposing it would delete its blob folder).
+        await using var warmed = new AppFactory(database.ConnectionString, new Dictionary<string, string?>
+        {
+            ["environment"] = "Production",
+            ["Hosting:CodeGeneration"] = nameof(TypeLoadMode.Static),
+            ["Hosting:WarmUp"] = "true",
+            ["Blobs:Root"] = stored.BlobRoot,
+        });
+        using var reader = warmed.CreateClient();
+        reader.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", key);
+        Assert.True(warmed.Services.GetRequiredService<WarmUpGate>().IsOpen);
+        Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/health/ready")).StatusCode);
+        Assert.Equal(RetrievalWarmUp.Endpoints.Count + RetrievalWarmUp.SuccessEndpoints.Count, await RetrievalWarmUp.RunAsync(warmed.Services, CancellationToken.None));
+
+        // The stored study is served as before; the log, the read models and the blob store are as they were.
+        Assert.Equal(instance!.GetString(Dicom.DicomTags.SOPInstanceUID), (await Retrieval.RetrievalCacheTests.InstanceAsync(reader, study, series, sop))!.GetString(Dicom.DicomTags.SOPInstanceUID));
+        Assert.Equal(metadata, await Retrieval.RetrievalCacheTests.MetadataAsync(reader, study));
+        Assert.Equal(events, await EventLog.CountAsync(database.ConnectionString));
+        Assert.Equal(rows, await RowsAsync(tables));
+        Assert.Equal(blobs, BlobFiles(stored.BlobRoot));
+    }
+
+    /// <summary>The tables of the product's own documents (read models and the feed; not Marten's or Wolverine's).</summary>
+    private static List<string> DocumentTables(IDocumentStore store) =>
+        [.. store.Options.AllKnownDocumentTypes().Select(d => d.DocumentType).Distinct()
+            .Where(t => t.Namespace?.StartsWith("EventSourced.", StringComparison.Ordinal) == true)
+            .Select(t => store.Options.FindOrResolveDocumentType(t).TableName.QualifiedName)];
+
+    /// <summary>Every row of the tables, whole (bookkeeping columns included: a row rewritten with the same document differs).</summary>
+    private async Task<List<string>> RowsAsync(IEnumerable<string> tables)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        var rows = new List<string>();
+        foreach (var table in tables)
+        {
+            await using var command = new Npgsql.NpgsqlCommand($"select '{table} ' || t::text from {table} t order by 1", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                rows.Add(reader.GetString(0));
+            }
+        }
+
+        return rows;
+    }
+
+    private async Task<long> CountAsync(string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static List<string> BlobFiles(string root) =>
+        [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(root, f)).Order()];
+
+    private static HashSet<string> WarmUpFolders() => [.. Directory.EnumerateDirectories(Path.GetTempPath(), "eventsourced-warm-up-*")];
 
     [Fact]
     public async Task Readiness_waits_for_the_warm_up_gate()

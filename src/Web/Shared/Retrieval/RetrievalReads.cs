@@ -18,6 +18,9 @@ namespace EventSourced.Web.Shared.Retrieval;
 public sealed class RetrievalReads
 {
     private readonly NpgsqlDataSource _connections;
+
+    /// <summary>Set only on the start-up warm-up's copy (<see cref="On"/>): every read on this one connection.</summary>
+    private readonly NpgsqlConnection? _connection;
     private readonly Marten.ISerializer _serializer;
     private readonly string _streamState;
     private readonly string _location;
@@ -36,12 +39,29 @@ public sealed class RetrievalReads
         _instances = $"select data from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
     }
 
+    private RetrievalReads(RetrievalReads reads, NpgsqlConnection connection)
+    {
+        (_connections, _serializer, _streamState, _location, _study, _instances) =
+            (reads._connections, reads._serializer, reads._streamState, reads._location, reads._study, reads._instances);
+        _connection = connection;
+    }
+
+    /// <summary>
+    /// The same reads on <paramref name="connection"/>, so they see what its open transaction wrote and has not
+    /// committed: the start-up warm-up's (Infrastructure/RetrievalWarmUp), whose rows are rolled back. One read at a time.
+    /// </summary>
+    public RetrievalReads On(NpgsqlConnection connection) => new(this, connection);
+
+    private NpgsqlCommand CreateCommand(string sql) => _connection is { } connection ? new NpgsqlCommand(sql, connection) : _connections.CreateCommand(sql);
+
+    private NpgsqlBatch CreateBatch() => _connection is { } connection ? new NpgsqlBatch(connection) : _connections.CreateBatch();
+
     private static string Table<T>(IDocumentStore store) => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     /// <summary>The stamp of <paramref name="studyUid"/>'s stream (null when there is none, or it is archived).</summary>
     public async Task<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
-        await using var command = _connections.CreateCommand(_streamState);
+        await using var command = CreateCommand(_streamState);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Domain.Studies.Study.StreamId(tenantId, studyUid) });
         await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellation);
@@ -74,7 +94,7 @@ public sealed class RetrievalReads
     public async Task<(StudyStamp? Stamp, IReadOnlyList<QidoInstance> Instances, QidoStudy? Study)> StudyMetadataAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
-        await using var batch = _connections.CreateBatch();
+        await using var batch = CreateBatch();
         batch.BatchCommands.Add(Command(_streamState, tenantId, key));
         batch.BatchCommands.Add(Command(_instances, tenantId, studyUid));
         batch.BatchCommands.Add(Command(_study, tenantId, key));
@@ -97,7 +117,7 @@ public sealed class RetrievalReads
         string tenantId, string studyUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
-        await using var batch = _connections.CreateBatch();
+        await using var batch = CreateBatch();
         batch.BatchCommands.Add(Command(_streamState, tenantId, key));
         batch.BatchCommands.Add(Command(_location, tenantId, sopInstanceUid));
         if (withStudy)
