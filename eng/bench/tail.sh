@@ -7,7 +7,7 @@
 # Targets: A = this product built in $A_ROOT (/work/wt/base), B = built in this checkout, O = Orthanc-SQLite;
 # B2 = this checkout again with the environment of $B2_ENV (e.g. "DOTNET_X=1 DOTNET_Y=0") to try a setting.
 # Per run: the harness JSON, the latency log, the load average (1 min) before/after, the server's CPU ms, and for ours
-# its peak RSS (VmHWM, kB, after the run) and its log.
+# its CPU ms spent by readiness (start-up and warm-up), its peak RSS (VmHWM, kB, after the run) and its log.
 # Environment: TAIL_PORT (7200), EVENTSOURCED_PG_PORT (the cluster of eng/local-postgres.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -48,6 +48,7 @@ for run in $(seq 1 "$runs"); do
       if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do export "${kv?}"; done; fi
       OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
       if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do unset "${kv%%=*}"; done; fi
+      awk '{ print ($14 + $15) * 10 }' "/proc/$ours_pid/stat" > "$out/$name.ready-cpu-ms"
       database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
       harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" \
         --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
