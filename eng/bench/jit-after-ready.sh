@@ -22,10 +22,8 @@ while [ $# -gt 0 ]; do
 done
 port="${JIT_PORT:-7300}"
 out="$root/eng/bench/results/jit-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@" >/dev/null; }
-cs="$(bash eng/local-postgres.sh)"; export PGPASSWORD="${cs##*Password=}"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"
-source eng/bench/ours.sh
+source "$root/eng/bench/ours.sh"
+bench_cluster
 trap '[ -n "${ours_pid:-}" ] && stop_ours' EXIT
 for target in $targets; do
   bin="$root"; [ "$target" = A ] && bin="${A_ROOT:-/work/wt/base}"
@@ -39,24 +37,23 @@ for target in $targets; do
   mark() { sleep 2.5; date -u +%s.%N >> "$out/$target.marks"; }
   mark
   url="http://127.0.0.1:$port/dicomweb"; auth="Authorization: $ours_key"
-  harness --base-url "$url" --header "$auth" --studies "$studies" --queries 0 --retrievals 0; mark
-  harness --base-url "$url" --header "$auth" --studies "$studies" --skip-stow --queries 200 --retrievals 0; mark
-  harness --base-url "$url" --header "$auth" --studies "$studies" --skip-stow --queries 0 --retrievals "$retrievals"; mark
-  kill -INT "$counters" 2>/dev/null || true; wait "$counters" 2>/dev/null || true
+  harness --base-url "$url" --header "$auth" --studies "$studies" --queries 0 --retrievals 0 >/dev/null; mark
+  harness --base-url "$url" --header "$auth" --studies "$studies" --skip-stow --queries 200 --retrievals 0 >/dev/null; mark
+  harness --base-url "$url" --header "$auth" --studies "$studies" --skip-stow --queries 0 --retrievals "$retrievals" >/dev/null; mark
+  kill "$counters" 2>/dev/null || true; wait "$counters" 2>/dev/null || true
   stop_ours; ours_pid=
   database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
-  psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "drop database $database with (force)" >/dev/null
+  psql_ "drop database $database with (force)" >/dev/null
+  # Per phase: the counter's per-second increments between two marks (methods, and seconds spent compiling).
   python3 - "$out/$target.counters.csv" "$out/$target.marks" "$target" <<'PY' | tee -a "$out/summary.txt"
 import csv, sys, datetime
+def when(t): return datetime.datetime.strptime(t, "%m/%d/%Y %H:%M:%S").replace(tzinfo=datetime.timezone.utc).timestamp()
 rows, marks = list(csv.reader(open(sys.argv[1]))), [float(l) for l in open(sys.argv[2])]
-def when(t):
-    for f in ("%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%m/%d/%Y %I:%M:%S %p"):
-        try: return datetime.datetime.strptime(t, f).replace(tzinfo=datetime.timezone.utc).timestamp()
-        except ValueError: pass
-    return None
-jit = [(when(r[0]), float(r[4])) for r in rows[1:] if len(r) > 4 and "jit" in r[2].lower() and "method" in r[2].lower() and when(r[0])]
-at = [max((v for t, v in jit if t <= m), default=float("nan")) for m in marks]
-print(f"{sys.argv[3]}: compiled methods at readiness {at[0]:.0f}; after STOW and count check +{at[1]-at[0]:.0f}; QIDO phase +{at[2]-at[1]:.0f}; WADO-RS instance and metadata phases +{at[3]-at[2]:.0f}")
+def per(name):
+    v = [(when(r[0]), float(r[4])) for r in rows[1:] if len(r) > 4 and r[2].startswith(name)]
+    return [sum(x for t, x in v if a < t <= b) for a, b in zip(marks, marks[1:])]
+m, s = per("dotnet.jit.compiled_methods"), per("dotnet.jit.compilation.time")
+print(f"{sys.argv[3]}: methods compiled after readiness: STOW and count check {m[0]:.0f} ({s[0]*1000:.0f} ms JIT); QIDO phase {m[1]:.0f} ({s[1]*1000:.0f} ms); WADO-RS instance and metadata phases {m[2]:.0f} ({s[2]*1000:.0f} ms)")
 PY
 done
 echo "results: $out"
