@@ -11,28 +11,25 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
 port="${IDENTITY_PORT:-7630}"
 out="$root/eng/bench/results/metadata-identity-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-cs="$(bash eng/local-postgres.sh)"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="$(sed 's/.*Password=\([^;]*\).*/\1/' <<<"$cs")"
-source eng/bench/ours.sh
+source "$root/eng/bench/ours.sh"
+bench_cluster
 a_pid=; b_pid=
 cleanup() {
   [ -n "$a_pid" ] && { kill "$a_pid"; wait "$a_pid" 2>/dev/null || true; }
   [ -n "$b_pid" ] && { kill "$b_pid"; wait "$b_pid" 2>/dev/null || true; }
   rm -rf "$out/blobs"
-  [ -n "${database:-}" ] && psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "drop database $database with (force)" >/dev/null
+  [ -n "${database:-}" ] && psql_ "drop database $database with (force)" >/dev/null
 }
 trap cleanup EXIT
 
 export OURS_BLOBS="$out/blobs" OURS_LOG="$out/b.log"
 OURS_BIN_ROOT="$root" start_ours "$out" "$port"; b_pid=$ours_pid; b_key=$ours_key
 database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
-dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $b_key" --queries 0 --retrievals 1 --out "$out/stow.json" >/dev/null
+harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $b_key" --queries 0 --retrievals 1 --out "$out/stow.json" >/dev/null
 OURS_DATABASE="$database" OURS_LOG="$out/a.log" OURS_BIN_ROOT="${A_ROOT:-/work/wt/base}" start_ours "$out" "$((port + 1))"; a_pid=$ours_pid; a_key=$ours_key
 
-psql -h 127.0.0.1 -p "$pgport" -U postgres -d "$database" -tAc \
-  "select json_agg(json_build_array(study_instance_uid, series_instance_uid, sop_instance_uid) order by study_instance_uid, series_instance_uid, sop_instance_uid) from eventsourced.mt_doc_qidoinstance" > "$out/uids.json"
-psql -h 127.0.0.1 -p "$pgport" -U postgres -d "$database" -tAc \
-  "select json_agg(p) from (select distinct data ->> 'PatientId' p from eventsourced.mt_doc_qidostudy order by 1 limit 10) x" > "$out/patients.json"
+psql_ "select json_agg(json_build_array(study_instance_uid, series_instance_uid, sop_instance_uid) order by study_instance_uid, series_instance_uid, sop_instance_uid) from eventsourced.mt_doc_qidoinstance" "$database" > "$out/uids.json"
+psql_ "select json_agg(p) from (select distinct data ->> 'PatientId' p from eventsourced.mt_doc_qidostudy order by 1 limit 10) x" "$database" > "$out/patients.json"
 
 python3 - "$port" "$b_key" "$((port + 1))" "$a_key" "$out" <<'EOF'
 import http.client, json, sys
