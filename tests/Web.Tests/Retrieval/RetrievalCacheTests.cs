@@ -137,12 +137,14 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
         var afterDeprecation = await MetadataAsync(client, study.Study);
         Assert.DoesNotContain(afterDeprecation.Keys, gone.Select(i => i.Sop).Contains);
         Assert.Contains(kept.Sop, afterDeprecation.Keys);
+        await AssertSameAsSeriesAndInstanceMetadataAsync(client, study.Study);
         Assert.Null(await InstanceAsync(client, study.Study, gone[0].Series, gone[0].Sop));
 
         // The restore answers once it is committed: the next retrieval has the series again.
         await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "series/deprecation/restore",
             $$"""{"studyInstanceUid":"{{study.Study}}","seriesInstanceUid":"{{gone[0].Series}}","author":"JaneDoe","reason":"Deprecated by mistake"}"""));
         Assert.Superset(gone.Select(i => i.Sop).ToHashSet(), (await MetadataAsync(client, study.Study)).Keys.ToHashSet());
+        await AssertSameAsSeriesAndInstanceMetadataAsync(client, study.Study);
         Assert.NotNull(await InstanceAsync(client, study.Study, gone[0].Series, gone[0].Sop));
 
         // Document d's series delete.
@@ -171,5 +173,66 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
         var second = SyntheticInstances.Create(first.Study);
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(second.Bytes))).StatusCode);
         Assert.Equal(new[] { first.Sop, second.Sop }.Order(), (await MetadataAsync(client, first.Study)).Keys.Order());
+    }
+
+    /// <summary>
+    /// The study-level rendering copies each stored header token by token (Wado/BulkDataUris.Copy) where the series
+    /// and instance routes parse it and write it again: the two agree byte for byte for text the JSON writer escapes
+    /// or leaves as it is (quotes, a backslash, line ends, tabs, accents, a character outside the Basic Multilingual
+    /// Plane, HTML characters), for binary values left out at the top level and inside nested sequence items
+    /// (BulkDataURIs with the item path) or kept inline, before a patient correction and after it.
+    /// </summary>
+    [Fact]
+    public async Task A_study_rendering_equals_the_series_and_instance_renderings_for_escaped_text_and_bulk_data_in_nested_sequences()
+    {
+        var client = await fixture.App.ClientForTenantAsync("retrieval-cache-escapes");
+        var patientId = "RC-E-" + Guid.NewGuid().ToString("N")[..6];
+        const string name = "Müller^Zoë \U0001F600";
+        const string description = "quote \" <b>&amp;'</b> é";
+        const string comments = "line one\r\nline two\tafter a tab, a back\\slash";
+        var (bytes, study, _, _) = SyntheticInstances.Create();
+        var file = DicomReader.Read(bytes);
+        var dataset = file.Dataset;
+        dataset.AddString(DicomTags.SpecificCharacterSet, DicomVR.CS, "ISO_IR 192");
+        dataset.AddString(DicomTags.PatientID, DicomVR.LO, patientId);
+        dataset.AddString(DicomTags.PatientName, DicomVR.PN, name);
+        dataset.AddString(DicomTags.StudyDescription, DicomVR.LO, description);
+        dataset.AddString(DicomTags.ImageComments, DicomVR.LT, comments);
+        dataset.Set(new DicomElement(DicomTags.RedPaletteColorLookupTableData, DicomVR.OW, new byte[4096]));
+        var inner = new DicomDataset();
+        inner.AddString(DicomTags.CodeValue, DicomVR.SH, "C\"1");
+        inner.Set(new DicomElement(DicomTags.RedPaletteColorLookupTableData, DicomVR.OW, new byte[2048]));
+        var item = new DicomDataset();
+        item.AddString(DicomTags.ReferencedSOPInstanceUID, DicomVR.UI, DicomUid.Generate());
+        item.Set(new DicomElement(DicomTags.RedPaletteColorLookupTableData, DicomVR.OW, new byte[16]));
+        item.Set(DicomElement.Sequence(DicomTags.DerivationCodeSequence, [inner]));
+        dataset.Set(DicomElement.Sequence(DicomTags.ReferencedImageSequence, [new DicomDataset(), item]));
+        var second = DicomReader.Read(DicomWriter.ToBytes(file));
+        second.Dataset.AddString(DicomTags.SeriesInstanceUID, DicomVR.UI, DicomUid.Generate());
+        second.Dataset.AddString(DicomTags.SOPInstanceUID, DicomVR.UI, DicomUid.Generate());
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(DicomWriter.ToBytes(file), DicomWriter.ToBytes(second)))).StatusCode);
+
+        await AssertSameAsSeriesAndInstanceMetadataAsync(client, study);
+        var (_, body) = await MetadataOnceAsync(client, study);
+        var first = JsonDocument.Parse(body).RootElement[0];
+        var url = $"/dicomweb/studies/{study}/series/{first.GetProperty(DicomTags.SeriesInstanceUID.JsonKey()).GetProperty("Value")[0].GetString()}/instances/{first.GetProperty(DicomTags.SOPInstanceUID.JsonKey()).GetProperty("Value")[0].GetString()}/bulkdata/";
+        Assert.Equal(name, first.GetProperty(DicomTags.PatientName.JsonKey()).GetProperty("Value")[0].GetProperty("Alphabetic").GetString());
+        Assert.Equal(description, first.GetProperty(DicomTags.StudyDescription.JsonKey()).GetProperty("Value")[0].GetString());
+        Assert.Equal(comments, first.GetProperty(DicomTags.ImageComments.JsonKey()).GetProperty("Value")[0].GetString());
+        var lut = DicomTags.RedPaletteColorLookupTableData.JsonKey();
+        Assert.EndsWith(url + lut, first.GetProperty(lut).GetProperty("BulkDataURI").GetString());
+        var sequence = DicomTags.ReferencedImageSequence.JsonKey();
+        var referenced = first.GetProperty(sequence).GetProperty("Value")[1];
+        Assert.True(referenced.GetProperty(lut).TryGetProperty("InlineBinary", out _));
+        var derivation = DicomTags.DerivationCodeSequence.JsonKey();
+        Assert.EndsWith($"{url}{sequence}/2/{derivation}/1/{lut}", referenced.GetProperty(derivation).GetProperty("Value")[0].GetProperty(lut).GetProperty("BulkDataURI").GetString());
+
+        // A correction: the study's patient is served from its record (the headers parsed and coerced), still the same bytes as the series and instance routes.
+        await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "patients/update",
+            $$"""{"patientID":"{{patientId}}","patientName":"Ünïcode^Ñame","userName":"u"}"""));
+        await AssertSameAsSeriesAndInstanceMetadataAsync(client, study);
+        Assert.All((await MetadataAsync(client, study)).Values, id => Assert.Equal(patientId, id));
+        Assert.All(JsonDocument.Parse((await MetadataOnceAsync(client, study)).Body).RootElement.EnumerateArray(),
+            i => Assert.Equal("Ünïcode^Ñame", i.GetProperty(DicomTags.PatientName.JsonKey()).GetProperty("Value")[0].GetProperty("Alphabetic").GetString()));
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Carter;
 using EventSourced.Application.Blobs;
 using EventSourced.Dicom;
+using EventSourced.Domain.Patients;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
@@ -64,36 +65,8 @@ public sealed class WadoModule : ICarterModule
         var store = context.RequestServices.GetRequiredService<IDocumentStore>();
         await using var session = store.QuerySessionForCaller(context.User);
         var xml = mediaType == DicomWebMediaTypes.DicomXml;
-
-        // A study's DICOM JSON is rendered once per state of its stream (Shared/Retrieval/StudyRetrievalCache):
-        // the state is read first; an unchanged study is answered from the rendering.
-        var cache = context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
-        var wholeStudy = series is null && instance is null && !xml;
-        var key = wholeStudy ? new RenderedMetadataKey(session.TenantId, study, DicomWebMediaTypes.StudyUrl(context.Request, study)) : null;
-        Shared.Retrieval.StudyStamp? stamp = null;
-        IReadOnlyList<Projections.Qido.QidoInstance> instances;
-        Task<QidoStudy?> studyRecord;
-        if (key is not null)
-        {
-            var reads = context.RequestServices.GetRequiredService<Shared.Retrieval.RetrievalReads>();
-            if (cache.Holds(key))
-            {
-                // Most likely unchanged: the stamp alone, by key, on retrieval's own pool.
-                stamp = await reads.StudyStampAsync(session.TenantId, study, cancellation);
-                if (cache.TryGet<byte[]>(key, stamp, out var rendered))
-                {
-                    return new RenderedJsonResult(rendered);
-                }
-            }
-
-            // Nothing kept at this state: one round trip on retrieval's own pool, the stamp first (read again: the
-            // rendering is kept under the one read before what it renders), the instance records in the order of the
-            // QIDO order index, the study's record, whose corrections the headers served carry.
-            QidoStudy? record;
-            (stamp, instances, record) = await reads.StudyMetadataAsync(session.TenantId, study, cancellation);
-            studyRecord = Task.FromResult(record);
-        }
-        else
+        var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
+        if (series is not null || instance is not null || xml)
         {
             // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
             // QIDO order index) and the study's record, whose corrections the headers served carry.
@@ -102,25 +75,55 @@ public sealed class WadoModule : ICarterModule
                 "where tenant_id = ? and study_instance_uid = ?" + (series is null ? "" : " and series_instance_uid = ?") + (instance is null ? "" : " and sop_instance_uid = ?")
                 + " order by series_instance_uid, instance_number, sop_instance_uid",
                 [session.TenantId, study, .. series is null ? Array.Empty<object>() : [series], .. instance is null ? Array.Empty<object>() : [instance]]);
-            studyRecord = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
+            var queued = Shared.Retrieval.CoercedRetrieval.QueueStudy(batch, session.TenantId, study);
             await batch.Execute(cancellation);
-            instances = await found;
+            var instances = await found;
+            if (instances.Count == 0)
+            {
+                return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
+            }
+
+            // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
+            var corrections = await Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, study, queued, cancellation);
+            return new MetadataResult([.. instances.Select(i => i with { Header = corrections.Header(i.StudyInstanceUid, i.Header) })], xml);
         }
 
-        if (instances.Count == 0)
+        // A study's DICOM JSON is rendered once per state of its stream (Shared/Retrieval/StudyRetrievalCache):
+        // the state is read first; an unchanged study is answered from the rendering.
+        var cache = context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
+        var key = new RenderedMetadataKey(session.TenantId, study, DicomWebMediaTypes.StudyUrl(context.Request, study));
+        var reads = context.RequestServices.GetRequiredService<Shared.Retrieval.RetrievalReads>();
+        if (cache.Holds(key))
         {
-            return Problems.NotFound($"No instances for {instance ?? series ?? study}.");
+            // Most likely unchanged: the stamp alone, by key, on retrieval's own pool.
+            var current = await reads.StudyStampAsync(session.TenantId, study, cancellation);
+            if (cache.TryGet<byte[]>(key, current, out var rendered))
+            {
+                return new RenderedJsonResult(rendered);
+            }
         }
 
-        // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval).
-        var coercion = await Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, context.RequestServices.GetRequiredService<IBlobStore>(), study, studyRecord, cancellation);
-        IReadOnlyList<Projections.Qido.QidoInstance> served = [.. instances.Select(i => i with { Header = coercion.Header(i.StudyInstanceUid, i.Header) })];
-        if (key is null || served.Count > MaxRenderedInstances)
+        // Nothing kept at this state: one round trip on retrieval's own pool, the stamp first (read again: the
+        // rendering is kept under the one read before what it renders), the headers in the order of the QIDO order
+        // index, the study's record, whose corrections the headers served carry.
+        var (stamp, headers, record) = await reads.StudyMetadataAsync(session.TenantId, study, cancellation);
+        if (headers.Count == 0)
         {
-            return new MetadataResult(served, xml);
+            return Problems.NotFound($"No instances for {study}.");
         }
 
-        var json = RenderJson(served, context.Request);
+        // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval); a
+        // record not found under its key (or under it with another UID) is looked up by UID, as CoercedRetrieval does.
+        var patient = record is { } kept && kept.StudyInstanceUid == study
+            ? kept.AssignedPatient
+            : (await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation)).PatientOf(study);
+        var rendering = new StudyRendering(study, headers, patient, StudiesUrl(context.Request));
+        if (headers.Count > MaxRenderedInstances)
+        {
+            return rendering;
+        }
+
+        var json = rendering.ToArray();
         cache.Set(key, stamp, json, json.Length);
         return new RenderedJsonResult(json);
     }
@@ -131,22 +134,79 @@ public sealed class WadoModule : ICarterModule
     /// <summary>Tenant, study and the URL the BulkDataURIs of the rendering start with (scheme, host and path base of the request).</summary>
     private sealed record RenderedMetadataKey(string TenantId, string Study, string StudyUrl);
 
-    private static byte[] RenderJson(IReadOnlyList<Projections.Qido.QidoInstance> instances, HttpRequest request)
+    /// <summary>
+    /// A study's DICOM JSON written from its instances' headers as read (<see cref="Shared.Retrieval.RetrievalReads.StudyMetadataAsync"/>):
+    /// each header of an uncorrected study copied token by token with its BulkDataURIs (<see cref="BulkDataUris.Copy"/>),
+    /// a header of a study whose patient was corrected parsed and coerced first; the same bytes as
+    /// <see cref="MetadataResult"/> writes for the same instance records.
+    /// </summary>
+    private sealed class StudyRendering(string study, IReadOnlyList<Shared.Retrieval.StudyHeader> headers, PatientDemographics? patient, string studiesUrl) : IResult
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(instances.Count * 4096);
-        var studies = StudiesUrl(request);
-        using (var writer = new System.Text.Json.Utf8JsonWriter(buffer, JsonOptions))
+        /// <summary>A rendering's buffer, kept per thread for the next one (unless it grew past this).</summary>
+        private const int KeptBuffer = 1024 * 1024;
+
+        [ThreadStatic]
+        private static System.Buffers.ArrayBufferWriter<byte>? buffer;
+
+        public byte[] ToArray()
         {
-            writer.WriteStartArray();
-            foreach (var instance in instances)
+            var written = buffer ?? new System.Buffers.ArrayBufferWriter<byte>(64 * 1024);
+            buffer = null;
+            try
             {
-                WriteInstance(writer, instance, studies);
+                using (var writer = new System.Text.Json.Utf8JsonWriter(written, JsonOptions))
+                {
+                    writer.WriteStartArray();
+                    foreach (var header in headers)
+                    {
+                        Write(writer, header);
+                    }
+
+                    writer.WriteEndArray();
+                }
+
+                return written.WrittenSpan.ToArray();
+            }
+            finally
+            {
+                if (written.Capacity <= KeptBuffer)
+                {
+                    written.ResetWrittenCount();
+                    buffer = written;
+                }
+            }
+        }
+
+        public async Task ExecuteAsync(HttpContext context)
+        {
+            context.Response.ContentType = DicomWebMediaTypes.DicomJson;
+            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, JsonOptions);
+            writer.WriteStartArray();
+            foreach (var header in headers)
+            {
+                Write(writer, header);
+                if (writer.BytesPending > 64 * 1024)
+                {
+                    await writer.FlushAsync(context.RequestAborted);
+                }
             }
 
             writer.WriteEndArray();
+            await writer.FlushAsync(context.RequestAborted);
         }
 
-        return buffer.WrittenSpan.ToArray();
+        private void Write(System.Text.Json.Utf8JsonWriter writer, Shared.Retrieval.StudyHeader header)
+        {
+            var url = InstanceUrl(studiesUrl, study, header.SeriesInstanceUid, header.SopInstanceUid);
+            if (patient is null)
+            {
+                BulkDataUris.Copy(writer, header.Header, url, header.TransferSyntaxUid);
+                return;
+            }
+
+            using var parsed = System.Text.Json.JsonDocument.Parse(header.Header, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth });
+            BulkDataUris.Write(writer, PatientHeaders.Coerce(parsed.RootElement, patient), url, header.TransferSyntaxUid);
+        }
     }
 
     /// <summary>
@@ -154,8 +214,10 @@ public sealed class WadoModule : ICarterModule
     /// (<see cref="DicomWebMediaTypes.InstanceUrl"/>, from <paramref name="studiesUrl"/>, <see cref="StudiesUrl"/>, built once per answer).
     /// </summary>
     private static void WriteInstance(System.Text.Json.Utf8JsonWriter writer, Projections.Qido.QidoInstance instance, string studiesUrl) =>
-        BulkDataUris.Write(writer, instance.Header,
-            string.Concat([studiesUrl, instance.StudyInstanceUid, "/series/", instance.SeriesInstanceUid, "/instances/", instance.SopInstanceUid]), instance.TransferSyntaxUid);
+        BulkDataUris.Write(writer, instance.Header, InstanceUrl(studiesUrl, instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid), instance.TransferSyntaxUid);
+
+    private static string InstanceUrl(string studiesUrl, string study, string series, string instance) =>
+        string.Concat([studiesUrl, study, "/series/", series, "/instances/", instance]);
 
     /// <summary>The request's WADO-RS studies URL, which every study URL continues (<see cref="DicomWebMediaTypes.StudyUrl"/> of the empty UID).</summary>
     private static string StudiesUrl(HttpRequest request) => DicomWebMediaTypes.StudyUrl(request, "");

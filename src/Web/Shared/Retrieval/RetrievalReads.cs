@@ -10,8 +10,8 @@ namespace EventSourced.Web.Shared.Retrieval;
 /// The reads of the two hot retrievals (WADO-RS instance, study metadata), as prepared SQL on a connection pool of
 /// their own, not through a Marten session (docs/architecture.md, "Retrieval: reads by key on a pool of their own"):
 /// a study stream's state, read first in every round trip; one instance's <see cref="InstanceLocation"/>; the
-/// study's record (<see cref="QidoStudy"/>, by its key: the corrections it is served with); the study's instance
-/// records in the order of the QIDO order index. The documents are read as Marten stored them (its tables, its
+/// study's record (<see cref="QidoStudy"/>, by its key: the corrections it is served with); the headers of the study's
+/// instance records in the order of the QIDO order index. The documents are read as Marten stored them (its tables, its
 /// serializer, conjoined tenancy). Marten still does every other read (series and instance metadata, XML, a
 /// study record not found under its key).
 /// </summary>
@@ -25,7 +25,8 @@ public sealed class RetrievalReads
     private readonly string _streamState;
     private readonly string _location;
     private readonly string _study;
-    private readonly string _instances;
+    private readonly string _headers;
+    private readonly string _studyPatient;
 
     public RetrievalReads(RetrievalConnections connections, IDocumentStore store)
     {
@@ -35,14 +36,17 @@ public sealed class RetrievalReads
         _streamState = $"select version, timestamp, created, is_archived from {store.Options.Events.DatabaseSchemaName}.mt_streams where tenant_id = $1 and id = $2";
         _location = $"select data from {Table<InstanceLocation>(store)} where tenant_id = $1 and id = $2";
         _study = $"select data from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
-        // The duplicated columns and order of the QIDO order index (study, series, instance number, SOP instance UID).
-        _instances = $"select data from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
+        // Of the study's record, what its metadata is served with: its UID and the patient a correction assigned it.
+        _studyPatient = $"select data ->> '{nameof(QidoStudy.StudyInstanceUid)}', data -> '{nameof(QidoStudy.AssignedPatient)}' from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
+        // The duplicated columns and order of the QIDO order index (study, series, instance number, SOP instance UID);
+        // of the document, only what a study's metadata is written from (member names as Marten's serializer writes them).
+        _headers = $"select series_instance_uid, sop_instance_uid, data ->> '{nameof(QidoInstance.TransferSyntaxUid)}', data -> '{nameof(QidoInstance.Header)}' from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
     }
 
     private RetrievalReads(RetrievalReads reads, NpgsqlConnection connection)
     {
-        (_connections, _serializer, _streamState, _location, _study, _instances) =
-            (reads._connections, reads._serializer, reads._streamState, reads._location, reads._study, reads._instances);
+        (_connections, _serializer, _streamState, _location, _study, _headers, _studyPatient) =
+            (reads._connections, reads._serializer, reads._streamState, reads._location, reads._study, reads._headers, reads._studyPatient);
         _connection = connection;
     }
 
@@ -87,29 +91,34 @@ public sealed class RetrievalReads
         InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: true, cancellation);
 
     /// <summary>
-    /// The stamp of <paramref name="studyUid"/>'s stream, read first, its instance records (in the order of the QIDO
+    /// The stamp of <paramref name="studyUid"/>'s stream, read first, its instances' headers (in the order of the QIDO
     /// order index: series, instance number, SOP instance UID) and its record under its key (null when not
-    /// stored), in one round trip: what a study's metadata is rendered from.
+    /// stored), in one round trip: what a study's metadata is rendered from. Each header is the UTF-8 text of the
+    /// instance record's <see cref="QidoInstance.Header"/> as PostgreSQL prints it, never parsed here; of the study's
+    /// record only its UID and <see cref="QidoStudy.AssignedPatient"/> are read.
     /// </summary>
-    public async Task<(StudyStamp? Stamp, IReadOnlyList<QidoInstance> Instances, QidoStudy? Study)> StudyMetadataAsync(string tenantId, string studyUid, CancellationToken cancellation)
+    public async Task<(StudyStamp? Stamp, IReadOnlyList<StudyHeader> Instances, StudyPatient? Study)> StudyMetadataAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
         await using var batch = CreateBatch();
         batch.BatchCommands.Add(Command(_streamState, tenantId, key));
-        batch.BatchCommands.Add(Command(_instances, tenantId, studyUid));
-        batch.BatchCommands.Add(Command(_study, tenantId, key));
+        batch.BatchCommands.Add(Command(_headers, tenantId, studyUid));
+        batch.BatchCommands.Add(Command(_studyPatient, tenantId, key));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellation);
         var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
         await reader.NextResultAsync(cancellation);
-        var instances = new List<QidoInstance>();
+        var instances = new List<StudyHeader>();
         while (await reader.ReadAsync(cancellation))
         {
-            instances.Add(_serializer.FromJson<QidoInstance>(reader, 0));
+            instances.Add(new StudyHeader(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? throw new InvalidOperationException($"Instance {reader.GetString(1)} has no header.") : reader.GetFieldValue<byte[]>(3)));
         }
 
         await reader.NextResultAsync(cancellation);
-        var study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+        var study = await reader.ReadAsync(cancellation) && !reader.IsDBNull(0)
+            ? new StudyPatient(reader.GetString(0), reader.IsDBNull(1) ? null : _serializer.FromJson<Domain.Patients.PatientDemographics?>(reader, 1))
+            : null;
         return (stamp, instances, study);
     }
 
@@ -169,6 +178,12 @@ public sealed class RetrievalReads
             ? null
             : new StudyStamp(reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1), reader.GetFieldValue<DateTimeOffset>(2));
 }
+
+/// <summary>One instance of a study as its metadata is written from it: the header is UTF-8 JSON (PS3.18 Annex F, bulk data left out).</summary>
+public sealed record StudyHeader(string SeriesInstanceUid, string SopInstanceUid, string? TransferSyntaxUid, byte[] Header);
+
+/// <summary>Of a study's record (<see cref="QidoStudy"/>), its UID and the patient a correction assigned it (null when none did).</summary>
+public sealed record StudyPatient(string StudyInstanceUid, Domain.Patients.PatientDemographics? AssignedPatient);
 
 /// <summary>
 /// The pool of <see cref="RetrievalReads"/>: the service's connection string, its connections returned without
