@@ -23,6 +23,10 @@ public sealed class RetrievalReads
     private readonly string _location;
     private readonly string _study;
     private readonly string _instances;
+    private readonly ReusableBatches _stampOnly;
+    private readonly ReusableBatches _instance;
+    private readonly ReusableBatches _instanceWithStudy;
+    private readonly ReusableBatches _studyMetadata;
 
     public RetrievalReads(RetrievalConnections connections, IDocumentStore store)
     {
@@ -34,6 +38,10 @@ public sealed class RetrievalReads
         _study = $"select data from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
         // The duplicated columns and order of the QIDO order index (study, series, instance number, SOP instance UID).
         _instances = $"select data from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
+        _stampOnly = new(new Statement(_streamState, typeof(Guid)));
+        _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string)));
+        _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string)), new Statement(_study, typeof(Guid)));
+        _studyMetadata = new(new Statement(_streamState, typeof(Guid)), new Statement(_instances, typeof(string)), new Statement(_study, typeof(Guid)));
     }
 
     private static string Table<T>(IDocumentStore store) => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
@@ -41,11 +49,17 @@ public sealed class RetrievalReads
     /// <summary>The stamp of <paramref name="studyUid"/>'s stream (null when there is none, or it is archived).</summary>
     public async Task<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
-        await using var command = _connections.CreateCommand(_streamState);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Domain.Studies.Study.StreamId(tenantId, studyUid) });
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellation);
-        return await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+        var batch = _stampOnly.Rent();
+        batch.Bind(0, tenantId, Domain.Studies.Study.StreamId(tenantId, studyUid));
+        await using var connection = await _connections.OpenConnectionAsync(cancellation);
+        StudyStamp? stamp;
+        await using (var reader = await batch.ExecuteAsync(connection, cancellation))
+        {
+            stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+        }
+
+        _stampOnly.Return(batch);
+        return stamp;
     }
 
     /// <summary>
@@ -74,22 +88,28 @@ public sealed class RetrievalReads
     public async Task<(StudyStamp? Stamp, IReadOnlyList<QidoInstance> Instances, QidoStudy? Study)> StudyMetadataAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
-        await using var batch = _connections.CreateBatch();
-        batch.BatchCommands.Add(Command(_streamState, tenantId, key));
-        batch.BatchCommands.Add(Command(_instances, tenantId, studyUid));
-        batch.BatchCommands.Add(Command(_study, tenantId, key));
-
-        await using var reader = await batch.ExecuteReaderAsync(cancellation);
-        var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
-        await reader.NextResultAsync(cancellation);
+        var batch = _studyMetadata.Rent();
+        batch.Bind(0, tenantId, key);
+        batch.Bind(1, tenantId, studyUid);
+        batch.Bind(2, tenantId, key);
+        await using var connection = await _connections.OpenConnectionAsync(cancellation);
+        StudyStamp? stamp;
         var instances = new List<QidoInstance>();
-        while (await reader.ReadAsync(cancellation))
+        QidoStudy? study;
+        await using (var reader = await batch.ExecuteAsync(connection, cancellation))
         {
-            instances.Add(_serializer.FromJson<QidoInstance>(reader, 0));
+            stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+            await reader.NextResultAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                instances.Add(_serializer.FromJson<QidoInstance>(reader, 0));
+            }
+
+            await reader.NextResultAsync(cancellation);
+            study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
         }
 
-        await reader.NextResultAsync(cancellation);
-        var study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+        _studyMetadata.Return(batch);
         return (stamp, instances, study);
     }
 
@@ -97,35 +117,117 @@ public sealed class RetrievalReads
         string tenantId, string studyUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
-        await using var batch = _connections.CreateBatch();
-        batch.BatchCommands.Add(Command(_streamState, tenantId, key));
-        batch.BatchCommands.Add(Command(_location, tenantId, sopInstanceUid));
+        var batches = withStudy ? _instanceWithStudy : _instance;
+        var batch = batches.Rent();
+        batch.Bind(0, tenantId, key);
+        batch.Bind(1, tenantId, sopInstanceUid);
         if (withStudy)
         {
-            batch.BatchCommands.Add(Command(_study, tenantId, key));
+            batch.Bind(2, tenantId, key);
         }
 
-        await using var reader = await batch.ExecuteReaderAsync(cancellation);
-        var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
-        await reader.NextResultAsync(cancellation);
-        var found = await reader.ReadAsync(cancellation) ? _serializer.FromJson<InstanceLocation>(reader, 0) : null;
+        await using var connection = await _connections.OpenConnectionAsync(cancellation);
+        StudyStamp? stamp;
+        InstanceLocation? found;
         QidoStudy? study = null;
-        if (withStudy)
+        await using (var reader = await batch.ExecuteAsync(connection, cancellation))
         {
+            stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
             await reader.NextResultAsync(cancellation);
-            study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+            found = await reader.ReadAsync(cancellation) ? _serializer.FromJson<InstanceLocation>(reader, 0) : null;
+            if (withStudy)
+            {
+                await reader.NextResultAsync(cancellation);
+                study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+            }
         }
 
+        batches.Return(batch);
         return (stamp, found, study);
     }
 
-    /// <summary>A statement by tenant and one key (the tables are conjoined: every key is unique within a tenant only).</summary>
-    private static NpgsqlBatchCommand Command<TKey>(string sql, string tenantId, TKey key)
+    /// <summary>A statement by tenant and one key of type <see cref="Key"/> (the tables are conjoined: every key is unique within a tenant only).</summary>
+    private sealed record Statement(string Sql, Type Key);
+
+    /// <summary>
+    /// Batches of one shape (its statements, each with its tenant and key parameters) built once and used again by
+    /// request after request: a use binds the values and runs the batch on a connection of the pool, and the batch
+    /// comes back only when the use completed (a failed one is dropped). A few are kept; more are built when needed.
+    /// </summary>
+    private sealed class ReusableBatches(params Statement[] statements)
     {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
-        command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = key });
-        return command;
+        private readonly Batch?[] _kept = new Batch?[16];
+
+        public Batch Rent()
+        {
+            for (var i = 0; i < _kept.Length; i++)
+            {
+                if (Interlocked.Exchange(ref _kept[i], null) is { } batch)
+                {
+                    return batch;
+                }
+            }
+
+            return new Batch(statements);
+        }
+
+        public void Return(Batch batch)
+        {
+            batch.Release();
+            for (var i = 0; i < _kept.Length; i++)
+            {
+                if (Interlocked.CompareExchange(ref _kept[i], batch, null) is null)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private sealed class Batch
+    {
+        private readonly NpgsqlBatch _batch = new();
+
+        public Batch(Statement[] statements)
+        {
+            foreach (var statement in statements)
+            {
+                var command = new NpgsqlBatchCommand(statement.Sql);
+                command.Parameters.Add(new NpgsqlParameter<string>());
+                command.Parameters.Add(statement.Key == typeof(Guid) ? new NpgsqlParameter<Guid>() : new NpgsqlParameter<string>());
+                _batch.BatchCommands.Add(command);
+            }
+        }
+
+        public void Bind<TKey>(int statement, string tenantId, TKey key)
+        {
+            var parameters = _batch.BatchCommands[statement].Parameters;
+            ((NpgsqlParameter<string>)parameters[0]).TypedValue = tenantId;
+            ((NpgsqlParameter<TKey>)parameters[1]).TypedValue = key;
+        }
+
+        public Task<NpgsqlDataReader> ExecuteAsync(NpgsqlConnection connection, CancellationToken cancellation)
+        {
+            _batch.Connection = connection;
+            return _batch.ExecuteReaderAsync(cancellation);
+        }
+
+        /// <summary>Lets go of the connection (and of the values bound: nothing of a request stays on a kept batch).</summary>
+        public void Release()
+        {
+            _batch.Connection = null;
+            for (var c = 0; c < _batch.BatchCommands.Count; c++)
+            {
+                var parameters = _batch.BatchCommands[c].Parameters;
+                for (var p = 0; p < parameters.Count; p++)
+                {
+                    if (parameters[p] is NpgsqlParameter<string> text)
+                    {
+                        text.TypedValue = null;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
