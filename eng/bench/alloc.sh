@@ -31,9 +31,8 @@ tool="${ALLOC_TOOL:-/tmp/ralloc_alloc}/bin/Release/net10.0/ralloc_alloc.dll"
 trace="$HOME/.dotnet/tools/dotnet-trace"
 out="$root/eng/bench/results/alloc-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/alloc.sh --runs $runs --requests $requests --a $a_root --b $b_root" > "$out/command.txt"
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-cs="$(bash eng/local-postgres.sh)"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
+source "$root/eng/bench/ours.sh"
+bench_cluster
 load() { cut -d' ' -f1 /proc/loadavg; }
 
 # Traces $1 (a label) while the rest of the arguments run, then stops the session with SIGINT (a background job
@@ -51,7 +50,6 @@ traced() {
   rm -f "$out/$label.nettrace.etlx"
 }
 
-source eng/bench/ours.sh
 trap '[ -n "${ours_pid:-}" ] && stop_ours' EXIT
 for run in $(seq 1 "$runs"); do
   for variant in $variants; do
@@ -67,7 +65,7 @@ for run in $(seq 1 "$runs"); do
       echo "run$run-$variant-$phase $l0 $(load)" >> "$out/load.txt"
     done
     stop_ours; ours_pid=
-    psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "drop database $database with (force)" >/dev/null
+    psql_ "drop database $database with (force)" >/dev/null
   done
 done
 
@@ -79,12 +77,12 @@ for line in (out / "summary.txt").read_text().splitlines():
     label, rest = line.split(" ", 1)
     kv = dict(zip(rest.split()[0::2], rest.split()[1::2]))
     rows[label] = kv
-print(f"| run | path | bytes allocated / request | gen0 GCs per 1,000 requests | GC pause ms per 1,000 | idle server's allocations over the same session |")
+print(f"| run | path | bytes allocated / request | gen0 / gen1 GCs per 1,000 requests | GC pause ms per 1,000 | idle server's allocations over the same session |")
 print("|---|---|---:|---:|---:|---:|")
 for label, kv in rows.items():
     if label.endswith("-idle"): continue
     run, variant, phase = label.split("-", 2)
     idle = rows.get(f"{run}-{variant}-idle", {})
-    print(f"| {run[3:]} {variant} | {phase} | {int(kv['alloc_bytes']) / n:,.0f} | {int(kv['gen0']) * 1000 / n:.1f} | {float(kv['pause_ms']) * 1000 / n:.1f} | {idle.get('alloc_bytes', '?')} B in {idle.get('span_ms', '?')} ms |")
+    print(f"| {run[3:]} {variant} | {phase} | {int(kv['alloc_bytes']) / n:,.0f} | {int(kv['gen0']) * 1000 / n:.1f} / {int(kv['gen1']) * 1000 / n:.1f} | {float(kv['pause_ms']) * 1000 / n:.1f} | {idle.get('alloc_bytes', '?')} B in {idle.get('span_ms', '?')} ms |")
 PY
 echo "results: $out"

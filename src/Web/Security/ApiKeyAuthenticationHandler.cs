@@ -24,45 +24,44 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override string ChallengeDetail => "A valid API key is required in the Authorization header.";
 
-    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization;
         if (header.Count == 0 || string.IsNullOrWhiteSpace(header[0]))
         {
-            return AuthenticateResult.NoResult();
+            return Task.FromResult(AuthenticateResult.NoResult());
         }
 
         if (header.Count > 1)
         {
-            return AuthenticateResult.Fail("More than one Authorization header.");
+            return Task.FromResult(AuthenticateResult.Fail("More than one Authorization header."));
         }
 
         var key = header[0]!.Trim();
         if (!ApiKeys.HasKeyId(key))
         {
-            return AuthenticateResult.Fail("Not an API key.");
+            return Task.FromResult(AuthenticateResult.Fail("Not an API key."));
         }
 
-        var entry = cache.Get(ApiKeys.KeyIdOf(key), clock.GetUtcNow());
-        if (entry is null)
-        {
-            await using var session = store.QuerySession();
-            var credential = await session.LoadAsync<ApiKeyCredential>(ApiKeys.KeyIdOf(key).ToString(), Context.RequestAborted);
-            if (credential is null || credential.Revoked)
-            {
-                return AuthenticateResult.Fail("Unknown or revoked API key.");
-            }
+        // A kept entry answers without a wait (its result's task is kept too); else the credential is read.
+        return cache.Get(ApiKeys.KeyIdOf(key), clock.GetUtcNow()) is { } entry ? Verify(entry, key) : ReadAsync(key);
+    }
 
-            entry = cache.Set(credential, Principal.Create(SchemeName, credential.TenantId, credential.Subject, credential.Scopes), clock.GetUtcNow());
-        }
-
-        if (!entry.Verifies(key))
+    private async Task<AuthenticateResult> ReadAsync(string key)
+    {
+        await using var session = store.QuerySession();
+        var credential = await session.LoadAsync<ApiKeyCredential>(ApiKeys.KeyIdOf(key).ToString(), Context.RequestAborted);
+        if (credential is null || credential.Revoked)
         {
             return AuthenticateResult.Fail("Unknown or revoked API key.");
         }
 
-        return AuthenticateResult.Success(new AuthenticationTicket(entry.Principal, SchemeName));
+        var principal = Principal.Create(SchemeName, credential.TenantId, credential.Subject, credential.Scopes);
+        return await Verify(cache.Set(credential, AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)), clock.GetUtcNow()), key);
     }
+
+    private static Task<AuthenticateResult> Verify(ApiKeyCache.Entry entry, string key) =>
+        entry.Verifies(key) ? entry.Success : Task.FromResult(AuthenticateResult.Fail("Unknown or revoked API key."));
 }
 
 /// <summary>
@@ -70,7 +69,7 @@ public sealed class ApiKeyAuthenticationHandler(
 /// costs one database lookup rather than one each. A revocation is honoured within that lifetime
 /// (docs/architecture.md, "STOW throughput"): a revoked key keeps working for at most 10 s on a node
 /// that saw it just before. Unknown, wrong or revoked keys are never cached. Each entry also keeps the
-/// principal its credential maps onto (read-only once built, shared by the entry's requests) and the last
+/// authentication result (ticket and principal) its credential maps onto (read-only once built, shared by the entry's requests) and the last
 /// key whose secret matched the stored hash, so a repeated key is compared rather than hashed again
 /// (docs/architecture.md, "Retrieval: fewer bytes allocated per request").
 /// </summary>
@@ -99,25 +98,26 @@ public sealed class ApiKeyCache
     }
 
     /// <summary>Keeps a valid (not revoked) credential and its principal for <see cref="Lifetime"/>.</summary>
-    public Entry Set(ApiKeyCredential credential, System.Security.Claims.ClaimsPrincipal principal, DateTimeOffset now)
+    public Entry Set(ApiKeyCredential credential, AuthenticateResult success, DateTimeOffset now)
     {
         if (entries.Count >= MaxEntries)
         {
             entries.Clear(); // a bound, not a policy: many distinct keys within 10 s is not the case to optimise
         }
 
-        var entry = new Entry(credential, principal, now + Lifetime);
+        var entry = new Entry(credential, success, now + Lifetime);
         entries[credential.Id] = entry;
         return entry;
     }
 
-    public sealed class Entry(ApiKeyCredential credential, System.Security.Claims.ClaimsPrincipal principal, DateTimeOffset until)
+    public sealed class Entry(ApiKeyCredential credential, AuthenticateResult success, DateTimeOffset until)
     {
         private string? verified;
 
         public ApiKeyCredential Credential { get; } = credential;
 
-        public System.Security.Claims.ClaimsPrincipal Principal { get; } = principal;
+        /// <summary>The scheme's answer for a key that <see cref="Verifies"/> (its ticket and principal), shared read-only.</summary>
+        public Task<AuthenticateResult> Success { get; } = Task.FromResult(success);
 
         public DateTimeOffset Until { get; } = until;
 

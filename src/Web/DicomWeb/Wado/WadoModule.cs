@@ -264,7 +264,8 @@ public sealed class WadoModule : ICarterModule
     /// (<see cref="Shared.Retrieval.RetrievalReads"/>): once corrections of the study are kept, the stamp and the
     /// location; before, the study's record too.
     /// </summary>
-    private static async Task<IResult> RetrieveInstance(IServiceProvider services, IDocumentStore store, string tenantId, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<IResult> RetrieveInstance(IServiceProvider services, IDocumentStore store, string tenantId, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
     {
         var cache = services.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
         Shared.Retrieval.StudyStamp? stamp;
@@ -282,9 +283,17 @@ public sealed class WadoModule : ICarterModule
             studyRecord = Task.FromResult(record);
         }
 
-        IReadOnlyList<InstanceLocation> instances = location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];
-        return await Answer(instances, wanted, instance,
-            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(store, tenantId, blobs, cache, study, stamp, studyRecord, cancellation));
+        if (location is not { } found || found.StudyInstanceUid != study || found.SeriesInstanceUid != series)
+        {
+            return Problems.NotFound($"No instances for {instance}.");
+        }
+
+        if (wanted is not null && found.TransferSyntaxUid != wanted)
+        {
+            return NotTranscoded([found.TransferSyntaxUid], wanted);
+        }
+
+        return new MultipartDicomResult([found], await Shared.Retrieval.CoercedRetrieval.ForStudyAsync(store, tenantId, blobs, cache, study, stamp, studyRecord, cancellation));
     }
 
     private static async Task<IResult> Answer(IReadOnlyList<InstanceLocation> instances, string? wanted, string asked, Func<Task<Shared.Retrieval.CoercedRetrieval>> coercion)
@@ -296,12 +305,15 @@ public sealed class WadoModule : ICarterModule
 
         if (wanted is not null && instances.Any(i => i.TransferSyntaxUid != wanted))
         {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
-                $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
+            return NotTranscoded(instances.Select(i => i.TransferSyntaxUid).Distinct(), wanted);
         }
 
         return new MultipartDicomResult(instances, await coercion());
     }
+
+    private static IResult NotTranscoded(IEnumerable<string> stored, string wanted) =>
+        Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
+            $"Stored in {string.Join(", ", stored)}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
 
     private static IResult? InvalidUid(string study, string? series, string? instance) =>
         (Invalid(study) ?? Invalid(series) ?? Invalid(instance)) is { } bad

@@ -109,7 +109,8 @@ public static class QidoSearch
         {
             var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoSeries>(), Session.TenantId, Query, QidoLevel.Series, Study, null)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid));
-            var studies = await StudiesOfAsync(page.Select(x => x.StudyKey));
+            // A study in the path adds only the fields asked for: none asked, no study record read.
+            var studies = Study is not null && Query.IncludeFields.Count == 0 ? [] : await StudiesOfAsync(page.Select(x => x.StudyKey));
             var results = new JsonArray();
             foreach (var s in page)
             {

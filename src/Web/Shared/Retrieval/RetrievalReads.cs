@@ -47,7 +47,8 @@ public sealed class RetrievalReads
     private static string Table<T>(IDocumentStore store) => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     /// <summary>The stamp of <paramref name="studyUid"/>'s stream (null when there is none, or it is archived).</summary>
-    public async Task<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
         var batch = _stampOnly.Rent();
         batch.Bind(0, tenantId, Domain.Studies.Study.StreamId(tenantId, studyUid));
@@ -66,7 +67,8 @@ public sealed class RetrievalReads
     /// The stamp of <paramref name="studyUid"/>'s stream, read first, and the location of
     /// <paramref name="sopInstanceUid"/> (null when not stored), in one round trip.
     /// </summary>
-    public async Task<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation)
     {
         var (stamp, location, _) = await InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: false, cancellation);
         return (stamp, location);
@@ -77,7 +79,7 @@ public sealed class RetrievalReads
     /// and the study's record under its key (each null when not stored), in one round trip: a study's first retrieval
     /// on a node, whose corrections are not kept yet.
     /// </summary>
-    public Task<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation) =>
+    public ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation) =>
         InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: true, cancellation);
 
     /// <summary>
@@ -113,7 +115,8 @@ public sealed class RetrievalReads
         return (stamp, instances, study);
     }
 
-    private async Task<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceAsync(
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceAsync(
         string tenantId, string studyUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
