@@ -32,7 +32,7 @@ public static class ViewerStudyRestriction
 
     private static ValueTask<object?> FilterAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
         // Other principals pass untouched, without a wait of this filter's own.
-        invocation.HttpContext.User.FindFirstValue(ViewerTokens.StudyClaim) is { } allowed ? RestrictAsync(invocation, next, allowed) : next(invocation);
+        invocation.HttpContext.User.FindFirst(ViewerTokens.StudyClaim)?.Value is { } allowed ? RestrictAsync(invocation, next, allowed) : next(invocation);
 
     private static async ValueTask<object?> RestrictAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next, string allowed)
     {
@@ -88,7 +88,7 @@ public static class ViewerStudyRestriction
     private static async Task RecordUseAsync(HttpContext http, string study)
     {
         var user = http.User;
-        var tokenId = Guid.ParseExact(user.FindFirstValue(ViewerTokens.TokenIdClaim)!, "N");
+        var tokenId = Guid.ParseExact(user.FindFirst(ViewerTokens.TokenIdClaim)!.Value, "N");
         var store = http.RequestServices.GetRequiredService<IDocumentStore>();
         var clock = http.RequestServices.GetRequiredService<TimeProvider>();
         await using var session = store.LightweightSession(user.TenantId());
