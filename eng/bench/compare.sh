@@ -30,12 +30,8 @@ if [ -z "${EVENTSOURCED_SKIP_BUILD:-}" ]; then
   dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly
 fi
 export EVENTSOURCED_SKIP_BUILD=1
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-
-cs="$(bash eng/local-postgres.sh)"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
-psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -tAc "$1"; }
-postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
+source "$root/eng/bench/ours.sh"
+bench_cluster
 
 peak_rss() { awk '/^VmHWM:/ { print $2 * 1024 }' "/proc/$1/status"; }
 folder_bytes() { du -sb "$@" | awk '{ s += $1 } END { print s + 0 }'; }
@@ -52,7 +48,6 @@ PY
 }
 wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 
-source eng/bench/ours.sh
 orthanc_pid=
 cleanup() {
   [ -n "${ours_pid:-}" ] && stop_ours

@@ -19,12 +19,8 @@ while [ $# -gt 0 ]; do
 done
 port="${FIRST_PORT:-7200}"
 out="$root/eng/bench/results/first-render-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-cs="$(bash eng/local-postgres.sh)"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
-psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d "${2:-postgres}" -tAc "$1"; }
-postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
-source eng/bench/ours.sh
+source "$root/eng/bench/ours.sh"
+bench_cluster
 trap '[ -n "${ours_pid:-}" ] && stop_ours' EXIT
 for run in $(seq 1 "$runs"); do
   for variant in A B; do

@@ -20,12 +20,8 @@ rounds="$1"; shift
 port="${MEMORY_AB_PORT:-5097}"
 out="$root/eng/bench/results/memory-ab-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 read -r -a harness_args <<<"${MEMORY_AB_HARNESS:-}"
-harness() { dotnet "${HARNESS_ROOT:-$root}/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-cs="$(bash "$root/eng/local-postgres.sh")"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
-psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -tAc "$1"; }
-postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
 source "$root/eng/bench/ours.sh"
+bench_cluster
 sampler=
 trap '[ -n "$sampler" ] && kill "$sampler" 2>/dev/null; [ -n "${ours_pid:-}" ] && stop_ours' EXIT
 kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }

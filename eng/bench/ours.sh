@@ -8,6 +8,20 @@
 # eng/local-postgres.sh cluster holds it), OURS_BIN_ROOT (the checkout whose Release build runs),
 # OURS_LOG (the server's log), OURS_BLOBS (the blob folder, default <out-dir>/ours-blobs), OURS_KEEP_BLOBS=1 (stop_ours leaves the blob folder), OURS_CS_EXTRA (appended to
 # the connection string, e.g. ";Max Auto Prepare=0" to try a driver setting).
+# bench_cluster: eng/local-postgres.sh's cluster, for the scripts that measure on it: sets pgport, exports
+# PGPASSWORD, and sets postmaster (its pid, whose CPU and its children's the harness reads).
+bench_cluster() {
+  local cs; cs="$(bash "$root/eng/local-postgres.sh")"
+  pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
+  postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
+}
+
+# psql_ <sql> [database]: one statement on that cluster (database postgres by default), unaligned tuples.
+psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d "${2:-postgres}" -tAc "$1"; }
+
+# harness <options>: the Release load harness of HARNESS_ROOT (this checkout by default).
+harness() { dotnet "${HARNESS_ROOT:-$root}/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
+
 start_ours() {
   local out="$1" port="$2" cs pgport password database bin="${OURS_BIN_ROOT:-$root}" verb=ensure
   cs="$(bash "${OURS_PG_ROOT:-$root}/eng/local-postgres.sh")"; pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; password="${cs##*Password=}"

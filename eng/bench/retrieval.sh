@@ -26,15 +26,11 @@ done
 port="${RETRIEVAL_PORT:-6501}"
 out="$root/eng/bench/results/retrieval-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/retrieval.sh --runs $runs --retrievals $retrievals --a $a_root --b $b_root" > "$out/command.txt"
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-cs="$(bash eng/local-postgres.sh)"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
-psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d "${2:-postgres}" -tAc "$1"; }
-postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
+source "$root/eng/bench/ours.sh"
+bench_cluster
 statements=; [ "$(psql_ "show shared_preload_libraries")" = pg_stat_statements ] && statements=1
 load() { cut -d' ' -f1 /proc/loadavg; }
 
-source eng/bench/ours.sh
 trap '[ -n "${ours_pid:-}" ] && stop_ours' EXIT
 for run in $(seq 1 "$runs"); do
   for variant in A B; do

@@ -14,9 +14,9 @@ out="$root/eng/bench/results/$(date -u +%Y%m%dT%H%M%SZ)-scaling"; mkdir -p "$out
 bash eng/pack-local-feed.sh
 dotnet build eng/bench/LoadHarness -c Release --nologo -v q -clp:ErrorsOnly
 dotnet build src/Web -c Release --nologo -v q -clp:ErrorsOnly
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" --base-url http://127.0.0.1:5091/dicomweb --header "Authorization: $ours_key" "$@"; }
-
 source eng/bench/ours.sh
+# The harness against this run's server (ours.sh's harness, with the address and key).
+harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" --base-url http://127.0.0.1:5091/dicomweb --header "Authorization: $ours_key" "$@"; }
 start_ours "$out" 5091
 harness --seed 42 --name at-3k --out "$out/at-3k.json" >/dev/null
 harness --seed 7 --studies "$load_studies" --patients $((load_studies / 4)) --queries 1 --retrievals 1 --name load --out "$out/load.json" >/dev/null

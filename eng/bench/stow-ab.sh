@@ -16,13 +16,10 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 a="$1"; b="$2"; pairs="${3:-3}"; studies="${4:-200}"; port="${STOW_AB_PORT:-6400}"
 out="$root/eng/bench/results/stow-ab-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-harness() { dotnet "${HARNESS_ROOT:-$a}/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-cs="$(bash "$root/eng/local-postgres.sh")"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
-psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d "${2:-postgres}" -tAc "$1"; }
-postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
-statements=0; psql_ "select 1 from pg_extension where extname = 'pg_stat_statements'" | grep -q 1 && statements=1
+HARNESS_ROOT="${HARNESS_ROOT:-$a}"
 source "$root/eng/bench/ours.sh"
+bench_cluster
+statements=0; psql_ "select 1 from pg_extension where extname = 'pg_stat_statements'" | grep -q 1 && statements=1
 trap '[ -n "${ours_pid:-}" ] && stop_ours' EXIT
 for pair in $(seq 1 "$pairs"); do
   for side in A B; do

@@ -22,15 +22,11 @@ done
 port="${TAIL_PORT:-7200}"
 out="$root/eng/bench/results/tail-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (A_ROOT=${A_ROOT:-/work/wt/base} B2_ENV=${B2_ENV:-})" > "$out/command.txt"
-harness() { dotnet "$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
-cs="$(bash eng/local-postgres.sh)"
-pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; export PGPASSWORD="${cs##*Password=}"
-psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -tAc "$1"; }
-postmaster="$(head -1 "$root/.data/postgres/postmaster.pid")"
+source "$root/eng/bench/ours.sh"
+bench_cluster
 load() { cut -d' ' -f1 /proc/loadavg; }
 wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 
-source eng/bench/ours.sh
 orthanc_pid=
 cleanup() { [ -n "${ours_pid:-}" ] && stop_ours; [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null || true; }
 trap cleanup EXIT

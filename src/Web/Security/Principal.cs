@@ -20,8 +20,8 @@ public static class Principal
     }
 
     public static string TenantId(this ClaimsPrincipal user) =>
-        user.FindFirstValue(TenantClaim) ?? throw new InvalidOperationException("The request has no authenticated tenant.");
+        user.FindFirst(TenantClaim)?.Value ?? throw new InvalidOperationException("The request has no authenticated tenant.");
 
     public static string Subject(this ClaimsPrincipal user) =>
-        user.FindFirstValue(SubjectClaim) ?? throw new InvalidOperationException("The request has no authenticated subject.");
+        user.FindFirst(SubjectClaim)?.Value ?? throw new InvalidOperationException("The request has no authenticated subject.");
 }

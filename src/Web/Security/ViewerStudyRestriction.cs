@@ -33,7 +33,7 @@ public static class ViewerStudyRestriction
     private static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var http = invocation.HttpContext;
-        if (http.User.FindFirstValue(ViewerTokens.StudyClaim) is not { } allowed)
+        if (http.User.FindFirst(ViewerTokens.StudyClaim)?.Value is not { } allowed)
         {
             return await next(invocation);
         }
@@ -88,7 +88,7 @@ public static class ViewerStudyRestriction
     private static async Task RecordUseAsync(HttpContext http, string study)
     {
         var user = http.User;
-        var tokenId = Guid.ParseExact(user.FindFirstValue(ViewerTokens.TokenIdClaim)!, "N");
+        var tokenId = Guid.ParseExact(user.FindFirst(ViewerTokens.TokenIdClaim)!.Value, "N");
         var store = http.RequestServices.GetRequiredService<IDocumentStore>();
         var clock = http.RequestServices.GetRequiredService<TimeProvider>();
         await using var session = store.LightweightSession(user.TenantId());

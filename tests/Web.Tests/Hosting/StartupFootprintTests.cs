@@ -1,5 +1,7 @@
 using Carter;
+using EventSourced.Web.DicomWeb.Wado;
 using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Shared.Retrieval;
 using EventSourced.Web.Tests.Support;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +31,18 @@ public sealed class StartupFootprintTests : IAsyncLifetime
 
         Assert.NotEmpty(carters);
         Assert.Equal(carters, WebSetup.CarterModules().OrderBy(t => t.FullName));
+    }
+
+    [Fact]
+    public void The_retrieval_warm_up_finds_every_type_of_its_namespaces_without_loading_the_whole_assembly()
+    {
+        // The warm-up's namespaces; GetTypes() is the search it replaced (it loads every type of the assembly).
+        var namespaces = new HashSet<string> { typeof(RetrievalReads).Namespace!, typeof(WadoModule).Namespace! };
+        var every = typeof(Program).Assembly.GetTypes().Where(t => t.Namespace is { } n && namespaces.Contains(n))
+            .OrderBy(t => t.FullName).ToList();
+
+        Assert.Contains(every, t => t.IsNested && t.DeclaringType == typeof(WadoModule) && t.Name.Contains("d__"));
+        Assert.Equal(every, RetrievalWarmUp.TypesIn(namespaces).OrderBy(t => t.FullName));
     }
 
     [Fact]
