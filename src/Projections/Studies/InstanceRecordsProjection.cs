@@ -83,12 +83,13 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
     /// <summary>An instance that left its study for another: it leaves the study's QIDO records; its location follows the study it joined.</summary>
     private sealed record Departed(InstanceHidden Instance);
 
-    /// <summary>The location table of this store (the live schema, or a rebuild's scratch schema), and the store's serializer.</summary>
-    private sealed record LocationTarget(string Table, ISerializer Serializer);
+    /// <summary>The two tables of this store (the live schema, or a rebuild's scratch schema), and the store's serializer.</summary>
+    private sealed record LocationTarget(string Table, string InstanceTable, ISerializer Serializer);
 
     private LocationTarget LocationTable(IDocumentOperations operations) =>
         locationTarget ??= new(
             operations.DocumentStore.Options.FindOrResolveDocumentType(typeof(InstanceLocation)).TableName.QualifiedName,
+            operations.DocumentStore.Options.FindOrResolveDocumentType(typeof(QidoInstance)).TableName.QualifiedName,
             operations.DocumentStore.Options.Serializer());
 
     /// <summary>One batch's view of the documents it touches: known (loaded or written here) or not read at all.</summary>
@@ -190,18 +191,46 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             }
         }
 
+        /// <summary>
+        /// The batch's documents, in one statement per table and kind of write rather than one per instance: the
+        /// written QIDO records as one multi-row upsert (the statement Marten's upsert is, over <c>unnest</c>ed
+        /// arrays: the same columns, the same serializer), the new locations as one insert that yields to existing rows.
+        /// </summary>
         public void Write(IDocumentOperations tenant, string tenantId, LocationTarget target)
         {
+            var written = new List<QidoInstance>();
             foreach (var (id, known) in instances.Where(i => i.Value.Changed))
             {
                 if (known.Document is { } instance)
                 {
-                    tenant.Store(instance);
+                    written.Add(instance);
                 }
                 else
                 {
                     tenant.Delete<QidoInstance>(id);
                 }
+            }
+
+            if (written.Count > 0)
+            {
+                tenant.QueueSqlCommand(
+                    $"insert into {target.InstanceTable} (tenant_id, id, data, study_instance_uid, study_key, series_key, series_instance_uid, sop_instance_uid, sop_class_uid, instance_number) " +
+                    "select ?, u.id, u.data::jsonb, u.study_instance_uid, u.study_key, u.series_key, u.series_instance_uid, u.sop_instance_uid, u.sop_class_uid, u.instance_number " +
+                    "from unnest(?::uuid[], ?::text[], ?::varchar[], ?::uuid[], ?::uuid[], ?::varchar[], ?::varchar[], ?::varchar[], ?::integer[]) " +
+                    "as u(id, data, study_instance_uid, study_key, series_key, series_instance_uid, sop_instance_uid, sop_class_uid, instance_number) " +
+                    "on conflict (tenant_id, id) do update set data = excluded.data, study_instance_uid = excluded.study_instance_uid, study_key = excluded.study_key, " +
+                    "series_key = excluded.series_key, series_instance_uid = excluded.series_instance_uid, sop_instance_uid = excluded.sop_instance_uid, " +
+                    "sop_class_uid = excluded.sop_class_uid, instance_number = excluded.instance_number",
+                    tenantId,
+                    written.Select(i => i.Id).ToArray(),
+                    written.Select(i => target.Serializer.ToJson(i)).ToArray(),
+                    written.Select(i => i.StudyInstanceUid).ToArray(),
+                    written.Select(i => i.StudyKey).ToArray(),
+                    written.Select(i => i.SeriesKey).ToArray(),
+                    written.Select(i => i.SeriesInstanceUid).ToArray(),
+                    written.Select(i => i.SopInstanceUid).ToArray(),
+                    written.Select(i => i.SopClassUid).ToArray(),
+                    written.Select(i => i.InstanceNumber).ToArray());
             }
 
             foreach (var (id, known) in locations.Where(l => l.Value.Changed))
@@ -216,11 +245,17 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
                 }
             }
 
-            foreach (var location in newLocations.Values)
+            if (newLocations.Count > 0)
             {
+                var located = newLocations.Values.ToList();
                 tenant.QueueSqlCommand(
-                    $"insert into {target.Table} (tenant_id, id, data, mt_version) values (?, ?, ?::jsonb, ?) on conflict (tenant_id, id) do nothing",
-                    tenantId, location.Id, target.Serializer.ToJson(location), Guid.NewGuid());
+                    $"insert into {target.Table} (tenant_id, id, data, mt_version) " +
+                    "select ?, u.id, u.data::jsonb, u.version from unnest(?::varchar[], ?::text[], ?::uuid[]) as u(id, data, version) " +
+                    "on conflict (tenant_id, id) do nothing",
+                    tenantId,
+                    located.Select(l => l.Id).ToArray(),
+                    located.Select(l => target.Serializer.ToJson(l)).ToArray(),
+                    located.Select(_ => Guid.NewGuid()).ToArray());
             }
         }
     }
