@@ -14,6 +14,8 @@ using LoadHarness;
 //   [--server-pid PID] [--db-pid PID]: CPU time (utime+stime from /proc, ms) of the server process and of
 //   a PostgreSQL postmaster with its children, per phase, written as "<phase>.server_cpu_ms" / "db_cpu_ms".
 //   [--latencies FILE]: every WADO-RS request's start within its phase, duration and URL, tab-separated.
+//   [--phases qido,wado_instance,wado_study_metadata]: run only these read phases (the count check goes with
+//   qido), e.g. to trace one path's allocations alone.
 //   [--bad-load SECONDS [--client-timeout 30] [--events file.jsonl]]: --clients clients loop over mixed
 //   STOW/QIDO/WADO for SECONDS, every response recorded, then every acknowledged instance retrieved (BadLoad).
 var options = Options.Parse(args);
@@ -127,7 +129,7 @@ var mix = new (string Name, Func<Random, string> Url)[]
     ("series_of_study", r => $"studies/{corpus.StudyUid(r.Next(corpus.Studies))}/series"),
     ("instances_of_series", r => { var s = r.Next(corpus.Studies); return $"studies/{corpus.StudyUid(s)}/series/{corpus.SeriesUid(s, r.Next(corpus.SeriesPerStudy))}/instances"; }),
 };
-var queries = Enumerable.Range(0, options.Queries).Select(_ => mix[random.Next(mix.Length)]).Select(m => (m.Name, Url: m.Url(random))).ToArray();
+var queries = Enumerable.Range(0, options.Phases.Contains("qido") ? options.Queries : 0).Select(_ => mix[random.Next(mix.Length)]).Select(m => (m.Name, Url: m.Url(random))).ToArray();
 foreach (var (name, _) in mix)
 {
     qido[name] = new Recorder();
@@ -153,7 +155,7 @@ summary["qido_by_query"] = qido.ToDictionary(q => q.Key, q => q.Value.Summary(nu
 
 // Counts: every patient's study count equals the corpus.
 var mismatches = 0;
-for (var p = 0; p < options.Patients; p++)
+for (var p = 0; p < (options.Phases.Contains("qido") ? options.Patients : 0); p++)
 {
     var expected = Enumerable.Range(0, corpus.Studies).Count(s => corpus.PatientOf(s) == p);
     using var request = new HttpRequestMessage(HttpMethod.Get, $"studies?PatientID={corpus.PatientId(p)}&limit=1000");
@@ -176,7 +178,7 @@ foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
          })
 {
     var recorder = new Recorder();
-    var urls = Enumerable.Range(0, options.Retrievals).Select(_ => url(random)).ToArray();
+    var urls = Enumerable.Range(0, options.Phases.Contains(name) ? options.Retrievals : 0).Select(_ => url(random)).ToArray();
     var cpuBefore = cpu.Read();
     var (gen0Before, pauseBefore) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
     var clock = Stopwatch.StartNew();
@@ -266,7 +268,7 @@ internal sealed class LatencyLog(string path)
 internal sealed record Options(
     string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
     int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow, int? ServerPid, int? DbPid,
-    int BadLoad, int ClientTimeout, string? Events, string? Latencies)
+    int BadLoad, int ClientTimeout, string? Events, string? Latencies, string[] Phases)
 {
     public static Options Parse(string[] args)
     {
@@ -284,7 +286,8 @@ internal sealed record Options(
             Int("clients", 4), Int("queries", 2000), Int("retrievals", 1000), Int("seed", 42), args.Contains("--skip-stow"),
             Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0),
             int.TryParse(Value("server-pid"), out var server) ? server : null, int.TryParse(Value("db-pid"), out var db) ? db : null,
-            Int("bad-load", 0), Int("client-timeout", 30), Value("events"), Value("latencies"));
+            Int("bad-load", 0), Int("client-timeout", 30), Value("events"), Value("latencies"),
+            (Value("phases") ?? "qido,wado_instance,wado_study_metadata").Split(',', StringSplitOptions.TrimEntries));
     }
 }
 

@@ -108,7 +108,10 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     /// when unknown, and the study is linked to it; a patient merged into another files the study under
     /// the survivor (the study's assigned patient), so later instances of an old identity follow the merge.
     /// </summary>
-    public static async Task FileNewStudyAsync(IDocumentSession session, IEventStream<Study> study, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation)
+    /// <param name="fetched">The patient's stream when the caller already fetched it for writing (used when it is this patient's).</param>
+    public static async Task FileNewStudyAsync(
+        IDocumentSession session, IEventStream<Study> study, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation,
+        IEventStream<Patient>? fetched = null)
     {
         if (current.ReceivedPatient is not { } received)
         {
@@ -116,6 +119,11 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         }
 
         var streams = new PatientStreams(session, cancellation);
+        if (fetched is not null)
+        {
+            streams._streams[fetched.Id] = fetched;
+        }
+
         var stream = await streams.FetchAsync(streams.IdOf(received));
         if (stream.Aggregate is null)
         {

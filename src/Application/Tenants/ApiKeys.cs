@@ -23,21 +23,18 @@ public static class ApiKeys
 
     public static bool TryGetKeyId(string key, out string keyId)
     {
-        keyId = "";
-        if (!key.StartsWith(Prefix, StringComparison.Ordinal) || key.Length > 128)
-        {
-            return false;
-        }
-
-        var end = key.IndexOf('_', Prefix.Length);
-        if (end != Prefix.Length + 16)
-        {
-            return false;
-        }
-
-        keyId = key[Prefix.Length..end];
-        return true;
+        keyId = HasKeyId(key) ? KeyIdOf(key).ToString() : "";
+        return keyId.Length > 0;
     }
+
+    /// <summary>Whether <paramref name="key"/> has the shape <c>esk_{keyId}_…</c> (its id is then <see cref="KeyIdOf"/>).</summary>
+    public static bool HasKeyId(string key) =>
+        key.StartsWith(Prefix, StringComparison.Ordinal) && key.Length <= 128 && key.IndexOf('_', Prefix.Length) == Prefix.Length + KeyIdLength;
+
+    /// <summary>The key id of a key that <see cref="HasKeyId"/>, without a copy.</summary>
+    public static ReadOnlySpan<char> KeyIdOf(string key) => key.AsSpan(Prefix.Length, KeyIdLength);
+
+    private const int KeyIdLength = 16;
 
     public static bool HashMatches(string key, string storedHash) =>
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Hash(key)), Encoding.ASCII.GetBytes(storedHash));

@@ -24,14 +24,38 @@ public static class DeterministicGuid
         ns.CopyTo(input);
         nameBytes.CopyTo(input, 16);
 
+        return FromName(input);
+    }
+
+    /// <summary>A stream id scoped to a tenant: the tenant id and the key are joined with a separator neither may contain.</summary>
+    public static Guid ForTenant(Guid namespaceId, string tenantId, string key)
+    {
+        // Create(namespaceId, tenantId + "\n" + key), without building the name or its bytes on the heap: a retrieval
+        // derives a study's stream id on every request.
+        var length = 16 + Encoding.UTF8.GetByteCount(tenantId) + 1 + Encoding.UTF8.GetByteCount(key);
+        if (length > 1024)
+        {
+            return Create(namespaceId, tenantId + "\n" + key);
+        }
+
+        Span<byte> input = stackalloc byte[length];
+        if (!namespaceId.TryWriteBytes(input, bigEndian: true, out _))
+        {
+            throw new InvalidOperationException("A Guid is 16 bytes.");
+        }
+
+        var at = 16 + Encoding.UTF8.GetBytes(tenantId, input[16..]);
+        input[at++] = (byte)'\n';
+        Encoding.UTF8.GetBytes(key, input[at..]);
+        return FromName(input);
+    }
+
+    private static Guid FromName(ReadOnlySpan<byte> input)
+    {
         Span<byte> hash = stackalloc byte[20];
         SHA1.HashData(input, hash);
         hash[6] = (byte)((hash[6] & 0x0F) | 0x50);
         hash[8] = (byte)((hash[8] & 0x3F) | 0x80);
         return new Guid(hash[..16], bigEndian: true);
     }
-
-    /// <summary>A stream id scoped to a tenant: the tenant id and the key are joined with a separator neither may contain.</summary>
-    public static Guid ForTenant(Guid namespaceId, string tenantId, string key) =>
-        Create(namespaceId, tenantId + "\n" + key);
 }

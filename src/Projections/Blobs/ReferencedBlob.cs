@@ -1,6 +1,8 @@
 using EventSourced.Domain.Archive;
 using EventSourced.Domain.Reports;
 using EventSourced.Domain.Studies;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
 using Marten;
 using Marten.Events.Projections;
 
@@ -26,49 +28,85 @@ public sealed record ReferencedBlob
     public static ReferencedBlob For(string sha256) => new() { Id = IdOf(sha256) };
 }
 
-/// <summary>Inline: the row is written in the same transaction as the event that names the blob (an upsert, no read).</summary>
-public sealed partial class ReferencedBlobProjection : EventProjection
+/// <summary>
+/// Inline: the row is written in the same transaction as the event that names the blob (an upsert, no read).
+/// A batch of events (a request's, live; a page of the log, in a rebuild) is written as one statement: the
+/// rows the events name, each row's last step in event order (kept, or released by a purge) taken, the kept
+/// ones upserted together.
+/// </summary>
+public sealed partial class ReferencedBlobProjection : EventProjection, IJasperFxProjection<IDocumentOperations>, IInlineProjection<IDocumentOperations>
 {
+    private (string Table, string Data)? target;
+
     /// <summary>Declares its document, so a rebuild (and the rebuild-equals-live check) knows the table it writes.</summary>
     public ReferencedBlobProjection()
     {
         RegisterPublishedType(typeof(ReferencedBlob));
     }
 
-    public void Project(InstanceStored e, IDocumentOperations ops) => ops.Store(ReferencedBlob.For(e.Instance.Blob.Sha256));
+    Task IInlineProjection<IDocumentOperations>.ApplyAsync(IDocumentOperations operations, IEnumerable<StreamAction> streams, CancellationToken cancellation) =>
+        ApplyBatch(operations, [.. streams.SelectMany(s => s.Events)]);
 
-    public void Project(InstanceReplaced e, IDocumentOperations ops) => ops.Store(ReferencedBlob.For(e.Instance.Blob.Sha256));
+    Task IJasperFxProjection<IDocumentOperations>.ApplyAsync(IDocumentOperations operations, IReadOnlyList<IEvent> events, CancellationToken cancellation) =>
+        ApplyBatch(operations, events);
 
-    public void Project(DeletedContentRestored e, IDocumentOperations ops)
+    /// <summary>One event as a batch of its own.</summary>
+    public override ValueTask ApplyAsync(IDocumentOperations operations, IEvent e, CancellationToken cancellation) =>
+        new(ApplyBatch(operations, [e]));
+
+    private Task ApplyBatch(IDocumentOperations operations, IReadOnlyList<IEvent> events)
     {
-        foreach (var restored in e.Restored)
+        foreach (var tenantEvents in events.GroupBy(e => e.TenantId))
         {
-            ops.Store(ReferencedBlob.For(restored.Instance.Blob.Sha256));
+            // Each row's last step: true = referenced (stored), false = released (deleted).
+            var rows = new Dictionary<Guid, bool>();
+            foreach (var e in tenantEvents)
+            {
+                foreach (var (sha, referenced) in Steps(e.Data))
+                {
+                    rows[ReferencedBlob.IdOf(sha)] = referenced;
+                }
+            }
+
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
+            var tenant = tenantEvents.Key is { } id && id != operations.TenantId ? operations.ForTenant(id) : operations;
+            foreach (var released in rows.Where(r => !r.Value))
+            {
+                tenant.Delete<ReferencedBlob>(released.Key);
+            }
+
+            var kept = rows.Where(r => r.Value).Select(r => r.Key).ToArray();
+            if (kept.Length > 0)
+            {
+                var (table, data) = target ??= (
+                    operations.DocumentStore.Options.FindOrResolveDocumentType(typeof(ReferencedBlob)).TableName.QualifiedName,
+                    operations.DocumentStore.Options.Serializer().ToJson(new ReferencedBlob()));
+                tenant.QueueSqlCommand(
+                    $"insert into {table} (tenant_id, id, data) select ?, u.id, ?::jsonb from unnest(?::uuid[]) as u(id) " +
+                    "on conflict (tenant_id, id) do update set data = excluded.data",
+                    tenantEvents.Key ?? operations.TenantId, data, kept);
+            }
         }
+
+        return Task.CompletedTask;
     }
 
-    public void Project(DeletedContentPurged e, IDocumentOperations ops)
+    /// <summary>The blobs an event names: referenced (true) or released (false), in the event's order.</summary>
+    private static IEnumerable<(string Sha256, bool Kept)> Steps(object data) => data switch
     {
-        foreach (var sha in e.ReleasedBlobs)
-        {
-            ops.Delete<ReferencedBlob>(ReferencedBlob.IdOf(sha));
-        }
-    }
-    public void Project(InstanceErased e, IDocumentOperations ops) => ops.Store(ReferencedBlob.For(e.Instance.Blob.Sha256));
-
-    // Every other event that names a blob, so the sweeper's scan of the events themselves is left for
-    // true orphans instead of running for each report and result file at every sweep.
-    public void Project(ReportDelivered e, IDocumentOperations ops) => ops.Store(ReferencedBlob.For(e.Content.Blob.Sha256));
-
-    public void Project(StudyGroupReportDelivered e, IDocumentOperations ops) => ops.Store(ReferencedBlob.For(e.Content.Blob.Sha256));
-
-    public void Project(SlideFileStored e, IDocumentOperations ops) => ops.Store(ReferencedBlob.For(e.File.Blob.Sha256));
-
-    public void Project(SeriesResultRecorded e, IDocumentOperations ops)
-    {
-        if (e.File is { } file)
-        {
-            ops.Store(ReferencedBlob.For(file.Sha256));
-        }
-    }
+        InstanceStored e => [(e.Instance.Blob.Sha256, true)],
+        InstanceReplaced e => [(e.Instance.Blob.Sha256, true)],
+        DeletedContentRestored e => e.Restored.Select(r => (r.Instance.Blob.Sha256, true)),
+        DeletedContentPurged e => e.ReleasedBlobs.Select(sha => (sha, false)),
+        InstanceErased e => [(e.Instance.Blob.Sha256, true)],
+        ReportDelivered e => [(e.Content.Blob.Sha256, true)],
+        StudyGroupReportDelivered e => [(e.Content.Blob.Sha256, true)],
+        SlideFileStored e => [(e.File.Blob.Sha256, true)],
+        SeriesResultRecorded { File: { } file } => [(file.Sha256, true)],
+        _ => [],
+    };
 }

@@ -25,12 +25,22 @@ public static class AuthenticationSchemes
         services.AddSingleton<VerifiedPasswordCache>();
 
         services.AddAuthentication(Default)
-            .AddPolicyScheme(Default, "By credential", options => options.ForwardDefaultSelector = Select)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null)
+            .AddPolicyScheme(Default, "By credential", options =>
+            {
+                options.ForwardDefaultSelector = Select;
+                options.Events = NoEvents;
+            })
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, options => options.Events = NoEvents)
             .AddScheme<AuthenticationSchemeOptions, AccessTokenAuthenticationHandler>(AccessTokenAuthenticationHandler.SchemeName, null)
             .AddScheme<AuthenticationSchemeOptions, ArchiveUserAuthenticationHandler>(ArchiveUserAuthenticationHandler.SchemeName, null)
             .AddViewerTokens(configuration);
     }
+
+    /// <summary>
+    /// The events object of the default and API key schemes, which raise no events: without one, the framework builds
+    /// a new placeholder (and a task for it) in every request's handler of each.
+    /// </summary>
+    private static readonly object NoEvents = new();
 
     public static string Select(HttpContext context)
     {

@@ -30,13 +30,13 @@ public static class ViewerStudyRestriction
         where TBuilder : IEndpointConventionBuilder =>
         builder.RequireAuthorization(PolicyName).AddEndpointFilter(FilterAsync);
 
-    private static async ValueTask<object?> FilterAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    private static ValueTask<object?> FilterAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next) =>
+        // Other principals pass untouched, without a wait of this filter's own.
+        invocation.HttpContext.User.FindFirst(ViewerTokens.StudyClaim)?.Value is { } allowed ? RestrictAsync(invocation, next, allowed) : next(invocation);
+
+    private static async ValueTask<object?> RestrictAsync(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next, string allowed)
     {
         var http = invocation.HttpContext;
-        if (http.User.FindFirst(ViewerTokens.StudyClaim)?.Value is not { } allowed)
-        {
-            return await next(invocation);
-        }
 
         if (http.Request.RouteValues.TryGetValue("study", out var routeStudy) && routeStudy is string study)
         {

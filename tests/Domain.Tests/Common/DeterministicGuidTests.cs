@@ -14,4 +14,17 @@ public sealed class DeterministicGuidTests
     {
         Assert.Equal(new Guid(expected), DeterministicGuid.Create(DnsNamespace, name));
     }
+
+    [Theory]
+    // uuid.uuid5(uuid.NAMESPACE_DNS, tenant + "\n" + key) in Python: the name built on the stack (short, non-ASCII)
+    // and on the heap (longer than the stack buffer) gives the same id.
+    [InlineData("bench", "1.2.840.113619.2.55.3", 1, "74e2d50c-6633-527b-bdde-ad767e825f35")]
+    [InlineData("Zürich-😀", "1.2.3", 1, "3cdb60de-03fa-5d1f-a671-c70857b7dd0b")]
+    [InlineData("t", "9", 1100, "048553cb-0d6b-5115-ba9f-ec16f84048c6")]
+    public void A_tenant_scoped_id_is_version_5_of_tenant_newline_key(string tenant, string key, int repeat, string expected)
+    {
+        var name = string.Concat(Enumerable.Repeat(key, repeat));
+        Assert.Equal(new Guid(expected), DeterministicGuid.ForTenant(DnsNamespace, tenant, name));
+        Assert.Equal(DeterministicGuid.Create(DnsNamespace, tenant + "\n" + name), DeterministicGuid.ForTenant(DnsNamespace, tenant, name));
+    }
 }

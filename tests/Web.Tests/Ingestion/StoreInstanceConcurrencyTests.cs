@@ -1,15 +1,22 @@
 using System.Text.Json;
 using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
+using EventSourced.Domain.Patients;
 using EventSourced.Domain.Studies;
+using EventSourced.Projections.Patients;
 using EventSourced.Web.Tests.Support;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Wolverine;
 
 namespace EventSourced.Web.Tests.Ingestion;
 
-/// <summary>Many instances of one study stored at once, on a real PostgreSQL: every one is stored, none refused.</summary>
+/// <summary>
+/// Many instances of one study stored at once, on a real PostgreSQL: every one is stored, none refused; and what one
+/// command's single fetch of its streams (the study's, its order register's, the first instance's patient's) and
+/// its per-request multi-row writes leave behind.
+/// </summary>
 public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
     private const string Tenant = "ingest-tests";
@@ -65,5 +72,67 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
         Assert.Equal(7, results.Count(r => r.Outcome == StoreOutcome.AlreadyStored));
         await using var session = fixture.App.Store.QuerySession(Tenant);
         Assert.Single(await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study)));
+    }
+
+    private static StoredInstance Named(StoredInstance instance, string patientId, int number) => instance with
+    {
+        Header = JsonSerializer.SerializeToElement(new Dictionary<string, object>
+        {
+            ["00080018"] = new { vr = "UI", Value = new[] { instance.SopInstanceUid } },
+            ["00100020"] = new { vr = "LO", Value = new[] { patientId } },
+            ["00200013"] = new { vr = "IS", Value = new[] { number } },
+        }),
+    };
+
+    [Fact]
+    public async Task A_known_study_whose_next_instance_names_another_patient_is_stored_without_registering_that_patient()
+    {
+        var study = Support.Orders.NewStudyUid();
+        var filedUnder = "P-" + Guid.NewGuid().ToString("N")[..12];
+        var namedLater = "P-" + Guid.NewGuid().ToString("N")[..12];
+
+        var first = await Store(Named(Instance(study, $"{study}.1.1", new string('3', 64)), filedUnder, 1));
+        var second = await Store(Named(Instance(study, $"{study}.1.2", new string('4', 64)), namedLater, 2));
+
+        Assert.Equal(StoreOutcome.Stored, first.Outcome);
+        Assert.Equal(StoreOutcome.Stored, second.Outcome);
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        Assert.Null(await session.Events.FetchStreamStateAsync(Patient.StreamId(Tenant, null, namedLater)));
+        Assert.Null(await session.LoadAsync<PatientRecord>(Patient.StreamId(Tenant, null, namedLater)));
+        var record = await session.LoadAsync<PatientRecord>(Patient.StreamId(Tenant, null, filedUnder));
+        Assert.Equal([study], record!.StudyInstanceUids);
+        Assert.Equal(2, (await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study))).Count);
+    }
+
+    [Fact]
+    public async Task One_command_writes_each_instance_record_with_columns_that_match_its_document()
+    {
+        var study = Support.Orders.NewStudyUid();
+        var instances = Enumerable.Range(1, 5)
+            .Select(i => Named(Instance(study, $"{study}.{i % 2 + 1}.{i}", new string("56789"[i - 1], 64)), "P-columns", i) with { SeriesInstanceUid = $"{study}.{i % 2 + 1}" })
+            .ToList();
+
+        var response = await fixture.App.Services.GetRequiredService<IMessageBus>().InvokeForTenantAsync<StoreInstancesResponse>(
+            Tenant, new StoreInstances(instances, new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
+
+        Assert.All(response.Results, r => Assert.Equal(StoreOutcome.Stored, r.Outcome));
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            select count(*) filter (where study_instance_uid = data->>'StudyInstanceUid' and series_instance_uid = data->>'SeriesInstanceUid'
+                and sop_instance_uid = data->>'SopInstanceUid' and sop_class_uid = data->>'SopClassUid' and study_key = (data->>'StudyKey')::uuid
+                and series_key = (data->>'SeriesKey')::uuid and instance_number = (data->>'InstanceNumber')::int),
+              count(*),
+              (select count(*) from eventsourced.mt_doc_instancelocation l where l.tenant_id = $1 and l.data->>'StudyInstanceUid' = $2)
+            from eventsourced.mt_doc_qidoinstance where tenant_id = $1 and study_instance_uid = $2
+            """, connection);
+        command.Parameters.AddWithValue(Tenant);
+        command.Parameters.AddWithValue(study);
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.Equal(5L, reader.GetInt64(0));
+        Assert.Equal(5L, reader.GetInt64(1));
+        Assert.Equal(5L, reader.GetInt64(2));
     }
 }

@@ -58,7 +58,8 @@ public static class StoreInstancesHandler
         }
 
         var streamId = Study.StreamId(session.TenantId, studyUid);
-        var stream = await session.Events.FetchForExclusiveWriting<Study>(streamId, cancellation);
+        var loaded = await StoreLoads.FetchAsync(session, command, streamId, cancellation);
+        var stream = loaded.Study;
         var study = stream.Aggregate;
         var now = clock.GetUtcNow();
         var results = new List<InstanceStoreResult>(command.Instances.Count);
@@ -122,14 +123,14 @@ public static class StoreInstancesHandler
         // A new study is filed under its patient (registered when unknown; the survivor when merged).
         if (stream.Aggregate is null && study is not null)
         {
-            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation);
+            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation, loaded.Patient);
         }
 
         // Recorded in this transaction, with the events: the study's order moves on (Orders/RecordingImages).
         // Not cascaded: a durable message would cost every STOW a second transaction and an envelope row.
         if (InstancesArrivedForStudy.From(command, results, now) is { } arrived)
         {
-            await InstancesArrivedForStudyHandler.RecordAsync(arrived, session, cancellation);
+            await InstancesArrivedForStudyHandler.RecordAsync(arrived, session, cancellation, loaded.Register);
         }
 
         return new StoreInstancesResponse(studyUid, results);

@@ -2,6 +2,7 @@ using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
 using EventSourced.Domain.Studies;
+using JasperFx.Events;
 using Marten;
 
 namespace EventSourced.Application.Orders.RecordingImages;
@@ -50,12 +51,16 @@ public static class InstancesArrivedForStudyHandler
     /// The arrival recorded in <paramref name="session"/>'s transaction. <see cref="StoreInstancesHandler"/>
     /// calls it directly, after locking the study's stream (the study, then its register: no writer takes
     /// them the other way round), so a STOW commits its events and the register's in one transaction
-    /// instead of a second, cascaded one.
+    /// instead of a second, cascaded one. <paramref name="locked"/>: the register's stream when the caller
+    /// already fetched it for exclusive writing (in the study's batch, after the study's lock).
     /// </summary>
-    public static async Task RecordAsync(InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation)
+    public static async Task RecordAsync(
+        InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation, IEventStream<StudyOrderRegister>? locked = null)
     {
         var registerId = StudyOrderRegister.StreamId(session.TenantId, message.StudyInstanceUid);
-        var register = await session.Events.FetchForExclusiveWriting<StudyOrderRegister>(registerId, cancellation);
+        var register = locked is { } l && l.Id == registerId
+            ? l
+            : await session.Events.FetchForExclusiveWriting<StudyOrderRegister>(registerId, cancellation);
         if (StudyOrderRegister.NoteImages(register.Aggregate, registerId, message.StudyInstanceUid, message.MetadataInHeaders, message.StoredAt) is { } noted)
         {
             register.AppendOne(noted);

@@ -62,12 +62,13 @@ public sealed class WadoModule : ICarterModule
                 "Metadata is served as application/dicom+json, or as multipart/related; type=\"application/dicom+xml\".");
         }
 
-        var store = context.RequestServices.GetRequiredService<IDocumentStore>();
-        await using var session = store.QuerySessionForCaller(context.User);
+        var tenantId = context.User.TenantId();
         var xml = mediaType == DicomWebMediaTypes.DicomXml;
         var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
+        var store = context.RequestServices.GetRequiredService<IDocumentStore>();
         if (series is not null || instance is not null || xml)
         {
+            await using var session = store.QuerySessionForCaller(context.User);
             // One round trip: the instance records (on the duplicated, indexed columns, in the order of the
             // QIDO order index) and the study's record, whose corrections the headers served carry.
             var batch = session.CreateBatchQuery();
@@ -91,12 +92,12 @@ public sealed class WadoModule : ICarterModule
         // A study's DICOM JSON is rendered once per state of its stream (Shared/Retrieval/StudyRetrievalCache):
         // the state is read first; an unchanged study is answered from the rendering.
         var cache = context.RequestServices.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
-        var key = new RenderedMetadataKey(session.TenantId, study, DicomWebMediaTypes.StudyUrl(context.Request, study));
+        var key = new RenderedMetadataKey(tenantId, study, context.Request.Scheme, context.Request.Host.Value, context.Request.PathBase.Value);
         var reads = context.RequestServices.GetRequiredService<Shared.Retrieval.RetrievalReads>();
         if (cache.Holds(key))
         {
-            // Most likely unchanged: the stamp alone, by key, on retrieval's own pool.
-            var current = await reads.StudyStampAsync(session.TenantId, study, cancellation);
+            // Most likely unchanged: the stamp alone, by key, on retrieval's own pool, without a Marten session.
+            var current = await reads.StudyStampAsync(tenantId, study, cancellation);
             if (cache.TryGet<byte[]>(key, current, out var rendered))
             {
                 return new RenderedJsonResult(rendered);
@@ -106,7 +107,7 @@ public sealed class WadoModule : ICarterModule
         // Nothing kept at this state: one round trip on retrieval's own pool, the stamp first (read again: the
         // rendering is kept under the one read before what it renders), the headers in the order of the QIDO order
         // index, the study's record, whose corrections the headers served carry.
-        var (stamp, headers, record) = await reads.StudyMetadataAsync(session.TenantId, study, cancellation);
+        var (stamp, headers, record) = await reads.StudyMetadataAsync(tenantId, study, cancellation);
         if (headers.Count == 0)
         {
             return Problems.NotFound($"No instances for {study}.");
@@ -114,9 +115,7 @@ public sealed class WadoModule : ICarterModule
 
         // Patient corrections: the headers served carry the study's current patient (Retrieval/CoercedRetrieval); a
         // record not found under its key (or under it with another UID) is looked up by UID, as CoercedRetrieval does.
-        var patient = record is { } kept && kept.StudyInstanceUid == study
-            ? kept.AssignedPatient
-            : (await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation)).PatientOf(study);
+        var patient = record is { } kept && kept.StudyInstanceUid == study ? kept.AssignedPatient : await PatientByUidAsync();
         var rendering = new StudyRendering(study, headers, patient, StudiesUrl(context.Request));
         if (headers.Count > MaxRenderedInstances)
         {
@@ -126,13 +125,22 @@ public sealed class WadoModule : ICarterModule
         var json = rendering.ToArray();
         cache.Set(key, stamp, json, json.Length);
         return new RenderedJsonResult(json);
+
+        async Task<PatientDemographics?> PatientByUidAsync()
+        {
+            await using var session = store.QuerySessionForCaller(context.User);
+            return (await Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation)).PatientOf(study);
+        }
     }
 
     /// <summary>A study with more instances than this is streamed as it is written, neither built in memory nor kept.</summary>
     private const int MaxRenderedInstances = 2000;
 
-    /// <summary>Tenant, study and the URL the BulkDataURIs of the rendering start with (scheme, host and path base of the request).</summary>
-    private sealed record RenderedMetadataKey(string TenantId, string Study, string StudyUrl);
+    /// <summary>
+    /// Tenant, study and what the URL the BulkDataURIs of the rendering start with is made of (scheme, host and path
+    /// base of the request, as received: equal parts make equal URLs, and no URL is built to look a rendering up).
+    /// </summary>
+    private sealed record RenderedMetadataKey(string TenantId, string Study, string Scheme, string? Host, string? PathBase);
 
     /// <summary>
     /// A study's DICOM JSON written from its instances' headers as read (<see cref="Shared.Retrieval.RetrievalReads.StudyMetadataAsync"/>):
@@ -290,12 +298,13 @@ public sealed class WadoModule : ICarterModule
         }
 
         var store = context.RequestServices.GetRequiredService<IDocumentStore>();
-        await using var session = store.QuerySessionForCaller(context.User);
         var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
         if (instance is not null)
         {
-            return await RetrieveInstance(context.RequestServices, session, blobs, study, series!, instance, wanted, cancellation);
+            return await RetrieveInstance(context.RequestServices, store, context.User.TenantId(), blobs, study, series!, instance, wanted, cancellation);
         }
+
+        await using var session = store.QuerySessionForCaller(context.User);
 
         var query = session.Query<InstanceLocation>().Where(x => x.StudyInstanceUid == study);
         if (series is not null)
@@ -318,27 +327,36 @@ public sealed class WadoModule : ICarterModule
     /// (<see cref="Shared.Retrieval.RetrievalReads"/>): once corrections of the study are kept, the stamp and the
     /// location; before, the study's record too.
     /// </summary>
-    private static async Task<IResult> RetrieveInstance(IServiceProvider services, IQuerySession session, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<IResult> RetrieveInstance(IServiceProvider services, IDocumentStore store, string tenantId, IBlobStore blobs, string study, string series, string instance, string? wanted, CancellationToken cancellation)
     {
         var cache = services.GetRequiredService<Shared.Retrieval.StudyRetrievalCache>();
         Shared.Retrieval.StudyStamp? stamp;
         InstanceLocation? location;
         Task<QidoStudy?>? studyRecord = null;
         var reads = services.GetRequiredService<Shared.Retrieval.RetrievalReads>();
-        if (Shared.Retrieval.CoercedRetrieval.Kept(cache, session.TenantId, study))
+        if (Shared.Retrieval.CoercedRetrieval.Kept(cache, tenantId, study))
         {
-            (stamp, location) = await reads.InstanceAsync(session.TenantId, study, instance, cancellation);
+            (stamp, location) = await reads.InstanceAsync(tenantId, study, instance, cancellation);
         }
         else
         {
             QidoStudy? record;
-            (stamp, location, record) = await reads.InstanceWithStudyAsync(session.TenantId, study, instance, cancellation);
+            (stamp, location, record) = await reads.InstanceWithStudyAsync(tenantId, study, instance, cancellation);
             studyRecord = Task.FromResult(record);
         }
 
-        IReadOnlyList<InstanceLocation> instances = location is { } found && found.StudyInstanceUid == study && found.SeriesInstanceUid == series ? [found] : [];
-        return await Answer(instances, wanted, instance,
-            () => Shared.Retrieval.CoercedRetrieval.ForStudyAsync(session, blobs, cache, study, stamp, studyRecord, cancellation));
+        if (location is not { } found || found.StudyInstanceUid != study || found.SeriesInstanceUid != series)
+        {
+            return Problems.NotFound($"No instances for {instance}.");
+        }
+
+        if (wanted is not null && found.TransferSyntaxUid != wanted)
+        {
+            return NotTranscoded([found.TransferSyntaxUid], wanted);
+        }
+
+        return new MultipartDicomResult([found], await Shared.Retrieval.CoercedRetrieval.ForStudyAsync(store, tenantId, blobs, cache, study, stamp, studyRecord, cancellation));
     }
 
     private static async Task<IResult> Answer(IReadOnlyList<InstanceLocation> instances, string? wanted, string asked, Func<Task<Shared.Retrieval.CoercedRetrieval>> coercion)
@@ -350,23 +368,37 @@ public sealed class WadoModule : ICarterModule
 
         if (wanted is not null && instances.Any(i => i.TransferSyntaxUid != wanted))
         {
-            return Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
-                $"Stored in {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
+            return NotTranscoded(instances.Select(i => i.TransferSyntaxUid).Distinct(), wanted);
         }
 
         return new MultipartDicomResult(instances, await coercion());
     }
 
-    private static IResult? InvalidUid(params string?[] uids) =>
-        uids.FirstOrDefault(uid => uid is not null && !DicomUid.IsValid(uid)) is { } bad
+    private static IResult NotTranscoded(IEnumerable<string> stored, string wanted) =>
+        Problems.Create(StatusCodes.Status406NotAcceptable, "Not Acceptable",
+            $"Stored in {string.Join(", ", stored)}; transcoding to {wanted} is not supported (ask for transfer-syntax=*).");
+
+    private static IResult? InvalidUid(string study, string? series, string? instance) =>
+        (Invalid(study) ?? Invalid(series) ?? Invalid(instance)) is { } bad
             ? Problems.BadRequest($"'{bad}' is not a valid UID.")
             : null;
+
+    private static string? Invalid(string? uid) => uid is not null && !DicomUid.IsValid(uid) ? uid : null;
 
     /// <summary>
     /// Accepts multipart/related with type application/dicom (or no type), any of */*, and a
     /// transfer-syntax parameter: absent or <c>*</c> means "as stored"; a UID means exactly that one.
     /// </summary>
     private static bool Negotiate(HttpRequest request, out string? transferSyntax)
+    {
+        (var acceptable, transferSyntax) = Negotiated.Of(request);
+        return acceptable;
+    }
+
+    private static readonly AcceptMemo<(bool Acceptable, string? TransferSyntax)> Negotiated =
+        new(request => (NegotiateOnce(request, out var syntax), syntax));
+
+    private static bool NegotiateOnce(HttpRequest request, out string? transferSyntax)
     {
         transferSyntax = null;
         var accept = request.GetTypedHeaders().Accept;
@@ -405,13 +437,13 @@ public sealed class WadoModule : ICarterModule
     {
         public async Task ExecuteAsync(HttpContext context)
         {
-            var boundary = Guid.NewGuid().ToString("N");
             if (instances is [var one])
             {
-                await Shared.Retrieval.MultipartDicom.WriteOneAsync(context.Response, boundary, one, blobs, context.RequestAborted);
+                await Shared.Retrieval.MultipartDicom.WriteOneAsync(context.Response, Guid.NewGuid(), one, blobs, context.RequestAborted);
                 return;
             }
 
+            var boundary = Guid.NewGuid().ToString("N");
             context.Response.ContentType = Shared.Retrieval.MultipartDicom.ContentType(boundary);
             await Shared.Retrieval.MultipartDicom.WriteAsync(context.Response.Body, boundary, instances, blobs, context.RequestAborted);
         }

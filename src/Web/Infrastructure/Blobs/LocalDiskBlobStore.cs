@@ -332,10 +332,13 @@ public sealed class LocalDiskBlobStore : IBlobStore
     }
 
     /// <summary>Null for anything that is not 64 lower-case hex digits: a hash from a URL can never escape the store's folder.</summary>
+    /// <summary>objects/ab/cd/abcd…: one string built (a retrieval opens a blob per request).</summary>
     private string? PathFor(string sha256) =>
-        sha256.Length == 64 && sha256.All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f')
-            ? Path.Combine(objects, sha256[..2], sha256[2..4], sha256)
+        sha256.Length == 64 && !sha256.AsSpan().ContainsAnyExcept(LowerHex)
+            ? Path.Join(objects.AsSpan(), sha256.AsSpan(0, 2), sha256.AsSpan(2, 2), sha256.AsSpan())
             : null;
+
+    private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     private static void FsyncDirectory(string directory)
     {

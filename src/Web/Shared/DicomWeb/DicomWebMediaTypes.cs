@@ -14,7 +14,11 @@ public static class DicomWebMediaTypes
     /// one Native DICOM Model document per part) for <c>multipart/related; type="application/dicom+xml"</c> or
     /// a bare application/dicom+xml; null when neither is acceptable. The highest quality wins; JSON on a tie.
     /// </summary>
-    public static string? ChooseMetadata(HttpRequest request)
+    public static string? ChooseMetadata(HttpRequest request) => MetadataChoices.Of(request);
+
+    private static readonly AcceptMemo<string?> MetadataChoices = new(ChooseMetadataOnce);
+
+    private static string? ChooseMetadataOnce(HttpRequest request)
     {
         var accept = request.GetTypedHeaders().Accept;
         if (accept.Count == 0)

@@ -40,11 +40,12 @@ public sealed class QidoDataset
 
             if (source.ValueKind == JsonValueKind.Object && source.TryGetProperty(tag, out var value))
             {
-                attributes[tag] = JsonNode.Parse(value.GetRawText());
+                // An attribute (a JSON object) is kept as the stored element and written as it is, not parsed again.
+                attributes[tag] = value.ValueKind == JsonValueKind.Object ? JsonObject.Create(value) : JsonNode.Parse(value.GetRawText());
             }
             else if (emptyIfAbsent)
             {
-                attributes[tag] = new JsonObject { ["vr"] = DicomVRInfo.Code(QidoKeyCatalog.VROf(tag)) };
+                attributes[tag] = JsonObject.Create(EmptyAttribute(DicomVRInfo.Code(QidoKeyCatalog.VROf(tag))));
             }
         }
 
@@ -74,6 +75,32 @@ public sealed class QidoDataset
 
     public QidoDataset Set(DicomTag tag, string vr, params JsonNode?[] values) => Set(tag.JsonKey(), vr, values);
 
+    /// <summary>
+    /// Attributes every answer has alike, each parsed once and shared read-only: a dataset holds a new node over
+    /// the element (written as the element is), not a tree of its own.
+    /// </summary>
+    private static readonly JsonElement OnlineAttribute = JsonDocument.Parse("""{"vr":"CS","Value":["ONLINE"]}""").RootElement;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonElement> EmptyAttributes = new(StringComparer.Ordinal);
+
+    /// <summary>An attribute of <paramref name="vr"/> without a value: <c>{"vr":"…"}</c>.</summary>
+    private static JsonElement EmptyAttribute(string vr) =>
+        EmptyAttributes.GetOrAdd(vr, code => JsonSerializer.SerializeToElement(new JsonObject { ["vr"] = code }));
+
+    private static readonly string InstanceAvailabilityKey = DicomTags.InstanceAvailability.JsonKey();
+    private static readonly string ModalitiesInStudyKey = DicomTags.ModalitiesInStudy.JsonKey();
+    private static readonly string NumberOfStudyRelatedSeriesKey = DicomTags.NumberOfStudyRelatedSeries.JsonKey();
+    private static readonly string NumberOfStudyRelatedInstancesKey = DicomTags.NumberOfStudyRelatedInstances.JsonKey();
+    private static readonly string NumberOfSeriesRelatedInstancesKey = DicomTags.NumberOfSeriesRelatedInstances.JsonKey();
+    private static readonly string RetrieveUrlKey = DicomTags.RetrieveURL.JsonKey();
+
+    /// <summary>Instance Availability ONLINE (everything stored is online).</summary>
+    private QidoDataset Online(string tag)
+    {
+        attributes[tag] = JsonObject.Create(OnlineAttribute);
+        return this;
+    }
+
     public QidoDataset Set(string tag, string vr, params JsonNode?[] values)
     {
         var attribute = new JsonObject { ["vr"] = vr };
@@ -87,34 +114,25 @@ public sealed class QidoDataset
     }
 
     /// <summary>Study attributes computed over the study's instances, plus availability and where to retrieve it.</summary>
-    public QidoDataset StudyComputed(QidoStudy study, string? retrieveUrl)
+    public QidoDataset StudyComputed(QidoStudySummary study, string? retrieveUrl)
     {
-        Set(DicomTags.InstanceAvailability, "CS", "ONLINE")
-            .Set(DicomTags.ModalitiesInStudy, "CS", [.. study.ModalitiesInStudy.Select(m => (JsonNode?)m)])
-            .Set(DicomTags.NumberOfStudyRelatedSeries, "IS", study.NumberOfStudyRelatedSeries)
-            .Set(DicomTags.NumberOfStudyRelatedInstances, "IS", study.NumberOfStudyRelatedInstances);
-        return retrieveUrl is null ? this : Set(DicomTags.RetrieveURL, "UR", retrieveUrl);
+        Online(InstanceAvailabilityKey)
+            .Set(ModalitiesInStudyKey, "CS", [.. study.ModalitiesInStudy.Select(m => (JsonNode?)m)])
+            .Set(NumberOfStudyRelatedSeriesKey, "IS", study.NumberOfStudyRelatedSeries)
+            .Set(NumberOfStudyRelatedInstancesKey, "IS", study.NumberOfStudyRelatedInstances);
+        return retrieveUrl is null ? this : Set(RetrieveUrlKey, "UR", retrieveUrl);
     }
 
     public QidoDataset SeriesComputed(QidoSeries series, string? retrieveUrl)
     {
-        Set(DicomTags.NumberOfSeriesRelatedInstances, "IS", series.NumberOfSeriesRelatedInstances);
-        return retrieveUrl is null ? this : Set(DicomTags.RetrieveURL, "UR", retrieveUrl);
+        Set(NumberOfSeriesRelatedInstancesKey, "IS", series.NumberOfSeriesRelatedInstances);
+        return retrieveUrl is null ? this : Set(RetrieveUrlKey, "UR", retrieveUrl);
     }
 
-    public QidoDataset InstanceComputed(string retrieveUrl) => this
-        .Set(DicomTags.InstanceAvailability, "CS", "ONLINE")
-        .Set(DicomTags.RetrieveURL, "UR", retrieveUrl);
+    public QidoDataset InstanceComputed(string retrieveUrl) => Online(InstanceAvailabilityKey)
+        .Set(RetrieveUrlKey, "UR", retrieveUrl);
 
-    public JsonObject ToJson()
-    {
-        var json = new JsonObject();
-        foreach (var (tag, value) in attributes)
-        {
-            json[tag] = value;
-        }
-
-        return json;
-    }
+    /// <summary>The attributes in tag order, as one object (sized once: it is built from a collection of known count).</summary>
+    public JsonObject ToJson() => new(attributes);
 
 }

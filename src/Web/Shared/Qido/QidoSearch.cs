@@ -102,14 +102,15 @@ public static class QidoSearch
         {
             var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Session.TenantId, Query, QidoLevel.Study, null, null)
                 .OrderByDescending(x => x.ReceivedAt).ThenBy(x => x.StudyInstanceUid));
-            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), more);
+            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), QidoStudySummary.From(s)).ToJson())]), more);
         }
 
         public async Task<(JsonArray Results, bool More)> SeriesAsync()
         {
             var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoSeries>(), Session.TenantId, Query, QidoLevel.Series, Study, null)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid));
-            var studies = await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id);
+            // A study in the path adds only the fields asked for: none asked, no study record read.
+            var studies = Study is not null && Query.IncludeFields.Count == 0 ? [] : await StudiesOfAsync(page.Select(x => x.StudyKey));
             var results = new JsonArray();
             foreach (var s in page)
             {
@@ -132,7 +133,7 @@ public static class QidoSearch
         {
             var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Session.TenantId, Query, QidoLevel.Instance, Study, Series)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
-            var studies = Study is null ? await LoadAsync<QidoStudy>(page.Select(x => x.StudyKey), x => x.Id) : null;
+            var studies = Study is null ? await StudiesOfAsync(page.Select(x => x.StudyKey)) : null;
             var seriesDocs = Series is null ? await LoadAsync<QidoSeries>(page.Select(x => x.SeriesKey), x => x.Id) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
             var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(Session, null, page.Select(x => x.StudyInstanceUid), Cancellation);
@@ -172,7 +173,7 @@ public static class QidoSearch
             return (rows.Take(Query.Limit).ToList(), rows.Count > Query.Limit);
         }
 
-        private QidoDataset StudyDataset(QidoDataset dataset, QidoStudy study, bool retrieveUrl = true)
+        private QidoDataset StudyDataset(QidoDataset dataset, QidoStudySummary study, bool retrieveUrl = true)
         {
             if (Query.IncludeAll)
             {
@@ -192,6 +193,20 @@ public static class QidoSearch
 
             return dataset.CopyRequired(series.Attributes, QidoDataset.SeriesRequired, Query)
                 .SeriesComputed(series, retrieveUrl ? $"{BaseUrl}/studies/{series.StudyInstanceUid}/series/{series.SeriesInstanceUid}" : null);
+        }
+
+        /// <summary>The records of the studies <paramref name="keys"/> (the tenant's, by key), as much as an answer shows of them.</summary>
+        private async Task<Dictionary<Guid, QidoStudySummary>> StudiesOfAsync(IEnumerable<Guid> keys)
+        {
+            var distinct = keys.Distinct().ToArray();
+            if (distinct.Length == 0)
+            {
+                return [];
+            }
+
+            var studies = await Session.QueryAsync<QidoStudySummary>(
+                $"select data from {Sql.StudyTable} where tenant_id = ? and id = any(?)", Cancellation, Session.TenantId, distinct);
+            return studies.ToDictionary(s => s.Id);
         }
 
         private async Task<Dictionary<Guid, T>> LoadAsync<T>(IEnumerable<Guid> ids, Func<T, Guid> idOf)

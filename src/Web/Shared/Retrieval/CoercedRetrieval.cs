@@ -62,14 +62,16 @@ public sealed class CoercedRetrieval
     /// </summary>
     /// <param name="queued">The study's record queued by <see cref="QueueStudy"/> on the round trip that read
     /// <paramref name="stamp"/> (after it), when <see cref="Kept"/> said nothing was kept; else null.</param>
+    /// <param name="store">Opens a session of <paramref name="tenantId"/> only when nothing is kept.</param>
     public static async Task<CoercedRetrieval> ForStudyAsync(
-        IQuerySession session, IBlobStore? blobs, StudyRetrievalCache cache, string studyUid, StudyStamp? stamp, Task<QidoStudy?>? queued, CancellationToken cancellation)
+        IDocumentStore store, string tenantId, IBlobStore? blobs, StudyRetrievalCache cache, string studyUid, StudyStamp? stamp, Task<QidoStudy?>? queued, CancellationToken cancellation)
     {
-        var key = new CorrectionsKey(session.TenantId, studyUid);
+        var key = new CorrectionsKey(tenantId, studyUid);
         if (!cache.TryGet<Corrections>(key, stamp, out var known))
         {
+            await using var session = store.QuerySession(tenantId);
             var read = await ForStudyAsync(session, blobs, studyUid,
-                queued ?? session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(session.TenantId, studyUid), cancellation), cancellation);
+                queued ?? session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(tenantId, studyUid), cancellation), cancellation);
             known = new Corrections(read._corrected.GetValueOrDefault(studyUid));
             cache.Set(key, stamp, known, 512 + (known.Study?.RefiledFrom.Count ?? 0) * 160 + (known.Study?.Attributes.ValueKind == JsonValueKind.Object ? known.Study.Attributes.GetRawText().Length * 2 : 0));
         }
@@ -85,8 +87,14 @@ public sealed class CoercedRetrieval
     /// <summary>The study's record when it is corrected (an assigned patient, refiled series); null when it is served as stored.</summary>
     private sealed record Corrections(QidoStudy? Study);
 
-    private static CoercedRetrieval From(IBlobStore? blobs, IEnumerable<QidoStudy> studies) =>
-        new(blobs, studies.Where(s => s.AssignedPatient is not null || s.RefiledFrom.Count > 0).ToDictionary(s => s.StudyInstanceUid, StringComparer.Ordinal));
+    private static CoercedRetrieval From(IBlobStore? blobs, IReadOnlyCollection<QidoStudy> studies) =>
+        new(blobs, studies.Count == 0 || !studies.Any(Corrected) ? Uncorrected
+            : studies.Where(Corrected).ToDictionary(s => s.StudyInstanceUid, StringComparer.Ordinal));
+
+    private static bool Corrected(QidoStudy study) => study.AssignedPatient is not null || study.RefiledFrom.Count > 0;
+
+    /// <summary>No study corrected: shared by every answer that serves its instances as stored.</summary>
+    private static readonly IReadOnlyDictionary<string, QidoStudy> Uncorrected = System.Collections.Frozen.FrozenDictionary<string, QidoStudy>.Empty;
 
     public PatientDemographics? PatientOf(string studyUid) => _corrected.GetValueOrDefault(studyUid)?.AssignedPatient;
 

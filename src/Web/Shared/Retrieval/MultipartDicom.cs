@@ -46,7 +46,8 @@ public static class MultipartDicom
     /// file up to <see cref="WholeFileLimit"/> is read straight into the response's buffer (page-cache reads, no
     /// stream buffer, no hop to another thread per read).
     /// </summary>
-    public static async Task WriteOneAsync(HttpResponse response, string boundary, InstanceLocation instance, CoercedRetrieval blobs, CancellationToken cancellation)
+    /// <param name="boundary">The boundary, written as 32 hexadecimal digits (<c>Guid.ToString("N")</c>).</param>
+    public static async Task WriteOneAsync(HttpResponse response, Guid boundary, InstanceLocation instance, CoercedRetrieval blobs, CancellationToken cancellation)
     {
         var (blob, length) = await blobs.OpenAsync(instance, cancellation);
         await using var _ = blob;
@@ -56,12 +57,8 @@ public static class MultipartDicom
             throw new InvalidOperationException($"The file of instance {instance.Id} is shorter than its recorded {length} bytes.");
         }
 
-        var head = PartHead(boundary, instance, length, transferSyntaxParameter: true);
-        var closing = Closing(boundary);
-        response.ContentType = ContentType(boundary);
-        response.ContentLength = head.Length + length + LineBreak.Length + closing.Length;
         var writer = response.BodyWriter;
-        writer.Write(head);
+        StartOne(response, boundary, instance, length);
         if (whole is not null)
         {
             ReadInto(writer, whole, (int)length);
@@ -72,9 +69,41 @@ public static class MultipartDicom
         }
 
         writer.Write(LineBreak.Span);
-        writer.Write(closing);
+        WriteClosing(writer, boundary);
         await writer.FlushAsync(cancellation);
     }
+
+    /// <summary>The answer's headers (its length known: the part's head, the file, the line break, the closing) and the part's head, formatted in place.</summary>
+    private static void StartOne(HttpResponse response, Guid boundary, InstanceLocation instance, long length)
+    {
+        Span<byte> head = stackalloc byte[512];
+        if (!System.Text.Unicode.Utf8.TryWrite(head,
+                $"--{boundary:N}\r\nContent-Type: {DicomWebMediaTypes.Dicom}; transfer-syntax={instance.TransferSyntaxUid}\r\nContent-Length: {length}\r\n\r\n", out var written))
+        {
+            throw new InvalidOperationException($"The part head of instance {instance.Id} does not fit {head.Length} bytes.");
+        }
+
+        response.ContentType = ContentType(boundary);
+        response.ContentLength = written + length + LineBreak.Length + ClosingLength;
+        response.BodyWriter.Write(head[..written]);
+    }
+
+    private static void WriteClosing(PipeWriter writer, Guid boundary)
+    {
+        var span = writer.GetSpan(ClosingLength);
+        if (!System.Text.Unicode.Utf8.TryWrite(span, $"--{boundary:N}--\r\n", out var written) || written != ClosingLength)
+        {
+            throw new InvalidOperationException("The closing boundary is 38 bytes.");
+        }
+
+        writer.Advance(written);
+    }
+
+    /// <summary><c>--{32 hexadecimal digits}--\r\n</c>.</summary>
+    private const int ClosingLength = 38;
+
+    /// <summary>The media type of an answer whose boundary is <paramref name="boundary"/> as <c>Guid.ToString("N")</c>.</summary>
+    public static string ContentType(Guid boundary) => $"multipart/related; type=\"{DicomWebMediaTypes.Dicom}\"; boundary={boundary:N}";
 
     /// <summary>The largest file <see cref="WriteOneAsync"/> reads whole into the response's buffer; a larger one is streamed.</summary>
     public const long WholeFileLimit = 1024 * 1024;

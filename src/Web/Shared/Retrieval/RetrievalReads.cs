@@ -27,6 +27,10 @@ public sealed class RetrievalReads
     private readonly string _study;
     private readonly string _headers;
     private readonly string _studyPatient;
+    private readonly ReusableBatches _stampOnly;
+    private readonly ReusableBatches _instance;
+    private readonly ReusableBatches _instanceWithStudy;
+    private readonly ReusableBatches _studyMetadata;
 
     public RetrievalReads(RetrievalConnections connections, IDocumentStore store)
     {
@@ -41,12 +45,17 @@ public sealed class RetrievalReads
         // The duplicated columns and order of the QIDO order index (study, series, instance number, SOP instance UID);
         // of the document, only what a study's metadata is written from (member names as Marten's serializer writes them).
         _headers = $"select series_instance_uid, sop_instance_uid, data ->> '{nameof(QidoInstance.TransferSyntaxUid)}', data -> '{nameof(QidoInstance.Header)}' from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
+        _stampOnly = new(new Statement(_streamState, typeof(Guid)));
+        _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string)));
+        _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string)), new Statement(_study, typeof(Guid)));
+        _studyMetadata = new(new Statement(_streamState, typeof(Guid)), new Statement(_headers, typeof(string)), new Statement(_studyPatient, typeof(Guid)));
     }
 
     private RetrievalReads(RetrievalReads reads, NpgsqlConnection connection)
     {
         (_connections, _serializer, _streamState, _location, _study, _headers, _studyPatient) =
             (reads._connections, reads._serializer, reads._streamState, reads._location, reads._study, reads._headers, reads._studyPatient);
+        (_stampOnly, _instance, _instanceWithStudy, _studyMetadata) = (reads._stampOnly, reads._instance, reads._instanceWithStudy, reads._studyMetadata);
         _connection = connection;
     }
 
@@ -56,27 +65,40 @@ public sealed class RetrievalReads
     /// </summary>
     public RetrievalReads On(NpgsqlConnection connection) => new(this, connection);
 
-    private NpgsqlCommand CreateCommand(string sql) => _connection is { } connection ? new NpgsqlCommand(sql, connection) : _connections.CreateCommand(sql);
+    /// <summary>A connection of the pool (returned when disposed), or the warm-up's own (left open).</summary>
+    private async ValueTask<Lease> OpenAsync(CancellationToken cancellation) =>
+        _connection is { } own ? new Lease(own, Owned: false) : new Lease(await _connections.OpenConnectionAsync(cancellation), Owned: true);
 
-    private NpgsqlBatch CreateBatch() => _connection is { } connection ? new NpgsqlBatch(connection) : _connections.CreateBatch();
+    private readonly record struct Lease(NpgsqlConnection Connection, bool Owned) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Owned ? Connection.DisposeAsync() : ValueTask.CompletedTask;
+    }
 
     private static string Table<T>(IDocumentStore store) => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     /// <summary>The stamp of <paramref name="studyUid"/>'s stream (null when there is none, or it is archived).</summary>
-    public async Task<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<StudyStamp?> StudyStampAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
-        await using var command = CreateCommand(_streamState);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
-        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = Domain.Studies.Study.StreamId(tenantId, studyUid) });
-        await using var reader = await command.ExecuteReaderAsync(System.Data.CommandBehavior.SingleRow, cancellation);
-        return await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+        var batch = _stampOnly.Rent();
+        batch.Bind(0, tenantId, Domain.Studies.Study.StreamId(tenantId, studyUid));
+        await using var connection = await OpenAsync(cancellation);
+        StudyStamp? stamp;
+        await using (var reader = await batch.ExecuteAsync(connection.Connection, cancellation))
+        {
+            stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+        }
+
+        _stampOnly.Return(batch);
+        return stamp;
     }
 
     /// <summary>
     /// The stamp of <paramref name="studyUid"/>'s stream, read first, and the location of
     /// <paramref name="sopInstanceUid"/> (null when not stored), in one round trip.
     /// </summary>
-    public async Task<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation)
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation)
     {
         var (stamp, location, _) = await InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: false, cancellation);
         return (stamp, location);
@@ -87,7 +109,7 @@ public sealed class RetrievalReads
     /// and the study's record under its key (each null when not stored), in one round trip: a study's first retrieval
     /// on a node, whose corrections are not kept yet.
     /// </summary>
-    public Task<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation) =>
+    public ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation) =>
         InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: true, cancellation);
 
     /// <summary>
@@ -100,61 +122,150 @@ public sealed class RetrievalReads
     public async Task<(StudyStamp? Stamp, IReadOnlyList<StudyHeader> Instances, StudyPatient? Study)> StudyMetadataAsync(string tenantId, string studyUid, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
-        await using var batch = CreateBatch();
-        batch.BatchCommands.Add(Command(_streamState, tenantId, key));
-        batch.BatchCommands.Add(Command(_headers, tenantId, studyUid));
-        batch.BatchCommands.Add(Command(_studyPatient, tenantId, key));
-
-        await using var reader = await batch.ExecuteReaderAsync(cancellation);
-        var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
-        await reader.NextResultAsync(cancellation);
+        var batch = _studyMetadata.Rent();
+        batch.Bind(0, tenantId, key);
+        batch.Bind(1, tenantId, studyUid);
+        batch.Bind(2, tenantId, key);
+        await using var connection = await OpenAsync(cancellation);
+        StudyStamp? stamp;
         var instances = new List<StudyHeader>();
-        while (await reader.ReadAsync(cancellation))
+        StudyPatient? study;
+        await using (var reader = await batch.ExecuteAsync(connection.Connection, cancellation))
         {
-            instances.Add(new StudyHeader(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
-                reader.IsDBNull(3) ? throw new InvalidOperationException($"Instance {reader.GetString(1)} has no header.") : reader.GetFieldValue<byte[]>(3)));
+            stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
+            await reader.NextResultAsync(cancellation);
+            while (await reader.ReadAsync(cancellation))
+            {
+                instances.Add(new StudyHeader(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.IsDBNull(3) ? throw new InvalidOperationException($"Instance {reader.GetString(1)} has no header.") : reader.GetFieldValue<byte[]>(3)));
+            }
+
+            await reader.NextResultAsync(cancellation);
+            study = await reader.ReadAsync(cancellation) && !reader.IsDBNull(0)
+                ? new StudyPatient(reader.GetString(0), reader.IsDBNull(1) ? null : _serializer.FromJson<Domain.Patients.PatientDemographics?>(reader, 1))
+                : null;
         }
 
-        await reader.NextResultAsync(cancellation);
-        var study = await reader.ReadAsync(cancellation) && !reader.IsDBNull(0)
-            ? new StudyPatient(reader.GetString(0), reader.IsDBNull(1) ? null : _serializer.FromJson<Domain.Patients.PatientDemographics?>(reader, 1))
-            : null;
+        _studyMetadata.Return(batch);
         return (stamp, instances, study);
     }
 
-    private async Task<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceAsync(
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceAsync(
         string tenantId, string studyUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
-        await using var batch = CreateBatch();
-        batch.BatchCommands.Add(Command(_streamState, tenantId, key));
-        batch.BatchCommands.Add(Command(_location, tenantId, sopInstanceUid));
+        var batches = withStudy ? _instanceWithStudy : _instance;
+        var batch = batches.Rent();
+        batch.Bind(0, tenantId, key);
+        batch.Bind(1, tenantId, sopInstanceUid);
         if (withStudy)
         {
-            batch.BatchCommands.Add(Command(_study, tenantId, key));
+            batch.Bind(2, tenantId, key);
         }
 
-        await using var reader = await batch.ExecuteReaderAsync(cancellation);
-        var stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
-        await reader.NextResultAsync(cancellation);
-        var found = await reader.ReadAsync(cancellation) ? _serializer.FromJson<InstanceLocation>(reader, 0) : null;
+        await using var connection = await OpenAsync(cancellation);
+        StudyStamp? stamp;
+        InstanceLocation? found;
         QidoStudy? study = null;
-        if (withStudy)
+        await using (var reader = await batch.ExecuteAsync(connection.Connection, cancellation))
         {
+            stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
             await reader.NextResultAsync(cancellation);
-            study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+            found = await reader.ReadAsync(cancellation) ? _serializer.FromJson<InstanceLocation>(reader, 0) : null;
+            if (withStudy)
+            {
+                await reader.NextResultAsync(cancellation);
+                study = await reader.ReadAsync(cancellation) ? _serializer.FromJson<QidoStudy>(reader, 0) : null;
+            }
         }
 
+        batches.Return(batch);
         return (stamp, found, study);
     }
 
-    /// <summary>A statement by tenant and one key (the tables are conjoined: every key is unique within a tenant only).</summary>
-    private static NpgsqlBatchCommand Command<TKey>(string sql, string tenantId, TKey key)
+    /// <summary>A statement by tenant and one key of type <see cref="Key"/> (the tables are conjoined: every key is unique within a tenant only).</summary>
+    private sealed record Statement(string Sql, Type Key);
+
+    /// <summary>
+    /// Batches of one shape (its statements, each with its tenant and key parameters) built once and used again by
+    /// request after request: a use binds the values and runs the batch on a connection of the pool, and the batch
+    /// comes back only when the use completed (a failed one is dropped). A few are kept; more are built when needed.
+    /// </summary>
+    private sealed class ReusableBatches(params Statement[] statements)
     {
-        var command = new NpgsqlBatchCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = tenantId });
-        command.Parameters.Add(new NpgsqlParameter<TKey> { TypedValue = key });
-        return command;
+        private readonly Batch?[] _kept = new Batch?[16];
+
+        public Batch Rent()
+        {
+            for (var i = 0; i < _kept.Length; i++)
+            {
+                if (Interlocked.Exchange(ref _kept[i], null) is { } batch)
+                {
+                    return batch;
+                }
+            }
+
+            return new Batch(statements);
+        }
+
+        public void Return(Batch batch)
+        {
+            batch.Release();
+            for (var i = 0; i < _kept.Length; i++)
+            {
+                if (Interlocked.CompareExchange(ref _kept[i], batch, null) is null)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private sealed class Batch
+    {
+        private readonly NpgsqlBatch _batch = new();
+
+        public Batch(Statement[] statements)
+        {
+            foreach (var statement in statements)
+            {
+                var command = new NpgsqlBatchCommand(statement.Sql);
+                command.Parameters.Add(new NpgsqlParameter<string>());
+                command.Parameters.Add(statement.Key == typeof(Guid) ? new NpgsqlParameter<Guid>() : new NpgsqlParameter<string>());
+                _batch.BatchCommands.Add(command);
+            }
+        }
+
+        public void Bind<TKey>(int statement, string tenantId, TKey key)
+        {
+            var parameters = _batch.BatchCommands[statement].Parameters;
+            ((NpgsqlParameter<string>)parameters[0]).TypedValue = tenantId;
+            ((NpgsqlParameter<TKey>)parameters[1]).TypedValue = key;
+        }
+
+        public Task<NpgsqlDataReader> ExecuteAsync(NpgsqlConnection connection, CancellationToken cancellation)
+        {
+            _batch.Connection = connection;
+            return _batch.ExecuteReaderAsync(cancellation);
+        }
+
+        /// <summary>Lets go of the connection (and of the values bound: nothing of a request stays on a kept batch).</summary>
+        public void Release()
+        {
+            _batch.Connection = null;
+            for (var c = 0; c < _batch.BatchCommands.Count; c++)
+            {
+                var parameters = _batch.BatchCommands[c].Parameters;
+                for (var p = 0; p < parameters.Count; p++)
+                {
+                    if (parameters[p] is NpgsqlParameter<string> text)
+                    {
+                        text.TypedValue = null;
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
