@@ -5,7 +5,8 @@ using Npgsql;
 namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
-/// The upgrades of tables whose shape changed (<see cref="QidoSchemaUpgrade"/>, <see cref="FeedAndBlobSchemaUpgrade"/>),
+/// The upgrades of tables whose shape changed (<see cref="QidoSchemaUpgrade"/>, <see cref="LocationSchemaUpgrade"/>,
+/// <see cref="FeedAndBlobSchemaUpgrade"/>),
 /// in order, before Marten compares the schema: one entry for the host (<see cref="OnStartup"/>) and the tenant command.
 /// </summary>
 public static class SchemaUpgrades
@@ -13,6 +14,7 @@ public static class SchemaUpgrades
     public static async Task ApplyAsync(IDocumentStore store, NpgsqlDataSource dataSource, string schema, ILoggerFactory loggers, CancellationToken cancellation)
     {
         await QidoSchemaUpgrade.ApplyAsync(dataSource, schema, loggers.CreateLogger(nameof(QidoSchemaUpgrade)), cancellation);
+        await LocationSchemaUpgrade.ApplyAsync(dataSource, schema, loggers.CreateLogger(nameof(LocationSchemaUpgrade)), cancellation);
         await FeedAndBlobSchemaUpgrade.ApplyAsync(store, dataSource, schema, loggers.CreateLogger(nameof(FeedAndBlobSchemaUpgrade)), cancellation);
     }
 
