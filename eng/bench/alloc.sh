@@ -9,8 +9,8 @@
 # ticks' sum over the session (a tick per ~100 KB allocated, with its size) divided by N is the figure, and the
 # collections are counted from the GC start events. The few seconds around the phase (the session starting and
 # stopping) add the idle server's own allocations (Marten's async daemon polls): measured alone as "idle".
-# Needs dotnet-trace (~/.dotnet/tools) and the analyzer of $ALLOC_TOOL (a TraceEvent program printing
-# "alloc_bytes B gen0 N gen1 N gen2 N pause_ms X span_ms Y" for a .nettrace; default /tmp/ralloc_alloc).
+# Needs dotnet-trace (~/.dotnet/tools); the trace is read by eng/bench/AllocTrace (built here in Release), whose
+# summary prints "alloc_bytes B gen0 N gen1 N gen2 N pause_ms X span_ms Y" for a .nettrace.
 # Environment: ALLOC_PORT (7510), EVENTSOURCED_PG_PORT (the cluster of eng/local-postgres.sh).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,7 +27,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 port="${ALLOC_PORT:-7510}"
-tool="${ALLOC_TOOL:-/tmp/ralloc_alloc}/bin/Release/net10.0/ralloc_alloc.dll"
+dotnet build "$root/eng/bench/AllocTrace" -c Release --nologo -v q -clp:ErrorsOnly >/dev/null
+tool="$root/eng/bench/AllocTrace/bin/Release/net10.0/AllocTrace.dll"
 trace="$HOME/.dotnet/tools/dotnet-trace"
 out="$root/eng/bench/results/alloc-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/alloc.sh --runs $runs --requests $requests --a $a_root --b $b_root" > "$out/command.txt"
