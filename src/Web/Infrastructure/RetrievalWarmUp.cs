@@ -1,5 +1,6 @@
 using System.Text;
 using EventSourced.Application.Blobs;
+using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Security;
 using Marten;
@@ -176,7 +177,17 @@ public static class RetrievalWarmUp
         var serializer = store.Options.Serializer();
         var key = Domain.Studies.Study.StreamId(Tenant, StudyUid);
         var at = DateTimeOffset.UtcNow;
-        const string header = $$$"""{"00080016":{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.2"]},"00080018":{"vr":"UI","Value":["{{{SopUid}}}"]},"00080060":{"vr":"CS","Value":["CT"]},"00100010":{"vr":"PN","Value":[{"Alphabetic":"Warm^Up"}]},"00080020":{"vr":"DA","Value":["20000102"]},"00080050":{"vr":"SH","Value":["WARM-UP"]},"00100020":{"vr":"LO","Value":["WARM-UP"]},"0020000D":{"vr":"UI","Value":["{{{StudyUid}}}"]},"0020000E":{"vr":"UI","Value":["{{{SeriesUid}}}"]},"00200013":{"vr":"IS","Value":[1]},"00280010":{"vr":"US","Value":[64]}}""";
+        // A stored header's shape (DICOM JSON, attributes in tag order), the attributes a retrieval and the searches read.
+        static string Attribute(DicomTag tag, string vr, string value) => $$"""
+            "{{tag.JsonKey()}}":{"vr":"{{vr}}","Value":[{{value}}]}
+            """;
+        var header = "{" + string.Join(',',
+            Attribute(DicomTags.SOPClassUID, "UI", "\"1.2.840.10008.5.1.4.1.1.2\""), Attribute(DicomTags.SOPInstanceUID, "UI", $"\"{SopUid}\""),
+            Attribute(DicomTags.StudyDate, "DA", "\"20000102\""), Attribute(DicomTags.AccessionNumber, "SH", "\"WARM-UP\""),
+            Attribute(DicomTags.Modality, "CS", "\"CT\""), Attribute(DicomTags.PatientName, "PN", "{\"Alphabetic\":\"Warm^Up\"}"),
+            Attribute(DicomTags.PatientID, "LO", "\"WARM-UP\""), Attribute(DicomTags.StudyInstanceUID, "UI", $"\"{StudyUid}\""),
+            Attribute(DicomTags.SeriesInstanceUID, "UI", $"\"{SeriesUid}\""), Attribute(DicomTags.InstanceNumber, "IS", "1"),
+            Attribute(DicomTags.Rows, "US", "64")) + "}";
         using var headerJson = System.Text.Json.JsonDocument.Parse(header);
         var location = new Projections.Studies.InstanceLocation
         {
