@@ -140,7 +140,10 @@ public static class EventStoreSetup
         // incompatible with DbDataSource") unless the locks are taken inside a transaction.
         options.Events.UseAdvisoryLockTransaction = true;
 
-        options.UseSystemTextJsonForSerialization(EnumStorage.AsString);
+        // Headers (events, QIDO instance records) are DICOM JSON as deep as nested sequences make them: the
+        // serializer takes the depth the DICOM JSON writer allows, not System.Text.Json's default of 64, which
+        // refused to append an instance with about 20 nested sequence levels (a 500 on STOW).
+        options.UseSystemTextJsonForSerialization(EnumStorage.AsString, configure: json => json.MaxDepth = EventSourced.Dicom.DicomJsonWriter.MaxJsonDepth);
         options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
 
         options.AddProjections(signal);

@@ -44,21 +44,24 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
     {
         var (status, body) = await MetadataOnceAsync(client, study);
         Assert.Equal(HttpStatusCode.OK, status);
-        var whole = JsonDocument.Parse(body).RootElement.EnumerateArray().ToList();
+        var whole = JsonDocument.Parse(body, Deep).RootElement.EnumerateArray().ToList();
         static string Uid(JsonElement instance, DicomTag tag) => instance.GetProperty(tag.JsonKey()).GetProperty("Value")[0].GetString()!;
         foreach (var series in whole.GroupBy(i => Uid(i, DicomTags.SeriesInstanceUID)))
         {
             var (seriesStatus, seriesBody) = await MetadataOnceAsync(client, $"{study}/series/{series.Key}");
             Assert.Equal(HttpStatusCode.OK, seriesStatus);
-            Assert.Equal(series.Select(i => i.GetRawText()), JsonDocument.Parse(seriesBody).RootElement.EnumerateArray().Select(i => i.GetRawText()));
+            Assert.Equal(series.Select(i => i.GetRawText()), JsonDocument.Parse(seriesBody, Deep).RootElement.EnumerateArray().Select(i => i.GetRawText()));
         }
 
         var last = whole[^1];
         var (instanceStatus, instanceBody) = await MetadataOnceAsync(client,
             $"{study}/series/{Uid(last, DicomTags.SeriesInstanceUID)}/instances/{Uid(last, DicomTags.SOPInstanceUID)}");
         Assert.Equal(HttpStatusCode.OK, instanceStatus);
-        Assert.Equal(last.GetRawText(), Assert.Single(JsonDocument.Parse(instanceBody).RootElement.EnumerateArray()).GetRawText());
+        Assert.Equal(last.GetRawText(), Assert.Single(JsonDocument.Parse(instanceBody, Deep).RootElement.EnumerateArray()).GetRawText());
     }
+
+    /// <summary>Answers are parsed as deep as a stored header can be (DICOM JSON of nested sequences).</summary>
+    private static readonly JsonDocumentOptions Deep = new() { MaxDepth = EventSourced.Dicom.DicomJsonWriter.MaxJsonDepth };
 
     /// <param name="path">The study UID, or the study UID and the rest of a series or instance path.</param>
     private static async Task<(HttpStatusCode Status, string Body)> MetadataOnceAsync(HttpClient client, string path)
@@ -234,5 +237,35 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
         Assert.All((await MetadataAsync(client, study)).Values, id => Assert.Equal(patientId, id));
         Assert.All(JsonDocument.Parse((await MetadataOnceAsync(client, study)).Body).RootElement.EnumerateArray(),
             i => Assert.Equal("Ünïcode^Ñame", i.GetProperty(DicomTags.PatientName.JsonKey()).GetProperty("Value")[0].GetProperty("Alphabetic").GetString()));
+    }
+
+    /// <summary>
+    /// A header nested deeper than System.Text.Json's default limit (64 JSON levels; here 40 sequence levels, about 120):
+    /// stored, then served at every metadata level, and a second instance stored into the same study (whose
+    /// decision reads the first one's event back from the log), never a 500.
+    /// </summary>
+    [Fact]
+    public async Task A_header_nested_deeper_than_the_json_defaults_is_stored_and_served_at_every_level()
+    {
+        var client = await fixture.App.ClientForTenantAsync("retrieval-cache-deep");
+        var (bytes, study, _, _) = SyntheticInstances.Create();
+        var file = DicomReader.Read(bytes);
+        var innermost = new DicomDataset();
+        innermost.AddString(DicomTags.CodeValue, DicomVR.SH, "DEEP");
+        for (var level = 0; level < 40; level++)
+        {
+            var item = new DicomDataset();
+            item.Set(DicomElement.Sequence(DicomTags.ReferencedImageSequence, [innermost]));
+            innermost = item;
+        }
+
+        file.Dataset.Set(DicomElement.Sequence(DicomTags.ReferencedImageSequence, [innermost]));
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(DicomWriter.ToBytes(file)))).StatusCode);
+
+        var second = DicomReader.Read(DicomWriter.ToBytes(file));
+        second.Dataset.AddString(DicomTags.SOPInstanceUID, DicomVR.UI, DicomUid.Generate());
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(DicomWriter.ToBytes(second)))).StatusCode);
+
+        await AssertSameAsSeriesAndInstanceMetadataAsync(client, study);
     }
 }
