@@ -68,9 +68,9 @@ public static partial class ConfidentialityProfile
     /// <summary>The DICOM JSON of a header (PS3.18 Annex F) with the profile applied, nested sequence items included.</summary>
     public static JsonElement Apply(JsonElement header)
     {
-        var node = JsonNode.Parse(header.GetRawText())!.AsObject();
+        var node = HeaderJson.Object(header);
         Apply(node);
-        return JsonSerializer.SerializeToElement(node);
+        return HeaderJson.Element(node);
     }
 
     /// <summary>PS3.18 F.2: a PN value is an object of component groups, IS/DS values are numbers.</summary>

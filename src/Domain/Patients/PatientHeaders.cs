@@ -19,9 +19,9 @@ public static class PatientHeaders
     /// <summary>The header with its patient attributes replaced by <paramref name="patient"/>'s (absent values removed).</summary>
     public static JsonElement Coerce(JsonElement header, PatientDemographics patient)
     {
-        var node = JsonNode.Parse(header.GetRawText())!.AsObject();
+        var node = HeaderJson.Object(header);
         Coerce(node, patient);
-        return JsonSerializer.SerializeToElement(node);
+        return HeaderJson.Element(node);
     }
 
     public static void Coerce(JsonObject header, PatientDemographics patient)

@@ -148,11 +148,11 @@ public static class SeriesRefiling
         {
             if (header.ValueKind == JsonValueKind.Object && header.TryGetProperty(tag, out var attribute))
             {
-                identity[tag] = JsonNode.Parse(attribute.GetRawText());
+                identity[tag] = HeaderJson.Node(attribute);
             }
         }
 
-        return JsonSerializer.SerializeToElement(identity);
+        return HeaderJson.Element(identity);
     }
 
     /// <summary>The identity of a study created by a reconcile: the body's study attributes and the patient it is filed under.</summary>
@@ -164,23 +164,23 @@ public static class SeriesRefiling
         Put(identity, Tags.AccessionNumber, "SH", accessionNumber);
         Put(identity, Tags.StudyDescription, "LO", studyDescription);
         PatientHeaders.Coerce(identity, patient);
-        return JsonSerializer.SerializeToElement(identity);
+        return HeaderJson.Element(identity);
     }
 
     /// <summary>The header with its identity attributes replaced by <paramref name="identity"/>'s (those it lacks removed).</summary>
     public static JsonElement Rewrite(JsonElement header, JsonElement identity)
     {
-        var node = JsonNode.Parse(header.GetRawText())!.AsObject();
+        var node = HeaderJson.Object(header);
         foreach (var (tag, _) in IdentityTags)
         {
             node.Remove(tag);
             if (identity.TryGetProperty(tag, out var attribute))
             {
-                node[tag] = JsonNode.Parse(attribute.GetRawText());
+                node[tag] = HeaderJson.Node(attribute);
             }
         }
 
-        return JsonSerializer.SerializeToElement(node);
+        return HeaderJson.Element(node);
     }
 
     /// <summary>A string value of an identity attribute (a person name's alphabetic group); null when absent.</summary>

@@ -267,5 +267,17 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
         Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(DicomWriter.ToBytes(second)))).StatusCode);
 
         await AssertSameAsSeriesAndInstanceMetadataAsync(client, study);
+
+        // A patient correction: the headers are coerced (Domain's PatientHeaders) and served at every level alike.
+        var patientId = file.Dataset.GetString(DicomTags.PatientID)!;
+        await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "patients/update",
+            $$"""{"patientID":"{{patientId}}","patientName":"DEEP^RENAMED","userName":"u"}"""));
+        await AssertSameAsSeriesAndInstanceMetadataAsync(client, study);
+        var (_, body) = await MetadataOnceAsync(client, study);
+        Assert.All(JsonDocument.Parse(body, Deep).RootElement.EnumerateArray(),
+            i => Assert.Equal("DEEP^RENAMED", i.GetProperty(DicomTags.PatientName.JsonKey()).GetProperty("Value")[0].GetProperty("Alphabetic").GetString()));
+
+        // Domain's limit for headers is the codec's.
+        Assert.Equal(DicomJsonWriter.MaxJsonDepth, EventSourced.Domain.Common.HeaderJson.MaxDepth);
     }
 }
