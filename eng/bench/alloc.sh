@@ -34,7 +34,6 @@ out="$root/eng/bench/results/alloc-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/alloc.sh --runs $runs --requests $requests --a $a_root --b $b_root" > "$out/command.txt"
 source "$root/eng/bench/ours.sh"
 bench_cluster
-load() { cut -d' ' -f1 /proc/loadavg; }
 
 # Traces $1 (a label) while the rest of the arguments run, then stops the session with SIGINT (a background job
 # of a script starts with SIGINT ignored, which .NET keeps: the wrapper restores the default first).

@@ -19,6 +19,9 @@ bench_cluster() {
 # psql_ <sql> [database]: one statement on that cluster (database postgres by default), unaligned tuples.
 psql_() { psql -h 127.0.0.1 -p "$pgport" -U postgres -d "${2:-postgres}" -tAc "$1"; }
 
+# load: the one-minute load average, written beside each run's figures.
+load() { cut -d' ' -f1 /proc/loadavg; }
+
 # harness <options>: the Release load harness of HARNESS_ROOT (this checkout by default).
 harness() { dotnet "${HARNESS_ROOT:-$root}/eng/bench/LoadHarness/bin/Release/net10.0/LoadHarness.dll" "$@"; }
 

@@ -29,7 +29,6 @@ echo "eng/bench/retrieval.sh --runs $runs --retrievals $retrievals --a $a_root -
 source "$root/eng/bench/ours.sh"
 bench_cluster
 statements=; [ "$(psql_ "show shared_preload_libraries")" = pg_stat_statements ] && statements=1
-load() { cut -d' ' -f1 /proc/loadavg; }
 
 trap '[ -n "${ours_pid:-}" ] && stop_ours' EXIT
 for run in $(seq 1 "$runs"); do

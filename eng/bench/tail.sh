@@ -25,7 +25,6 @@ out="$root/eng/bench/results/tail-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (A_ROOT=${A_ROOT:-/work/wt/base} B2_ENV=${B2_ENV:-})" > "$out/command.txt"
 source "$root/eng/bench/ours.sh"
 bench_cluster
-load() { cut -d' ' -f1 /proc/loadavg; }
 wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
 
 orthanc_pid=
