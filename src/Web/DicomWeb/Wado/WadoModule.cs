@@ -185,23 +185,7 @@ public sealed class WadoModule : ICarterModule
             }
         }
 
-        public async Task ExecuteAsync(HttpContext context)
-        {
-            context.Response.ContentType = DicomWebMediaTypes.DicomJson;
-            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, JsonOptions);
-            writer.WriteStartArray();
-            foreach (var header in headers)
-            {
-                Write(writer, header);
-                if (writer.BytesPending > 64 * 1024)
-                {
-                    await writer.FlushAsync(context.RequestAborted);
-                }
-            }
-
-            writer.WriteEndArray();
-            await writer.FlushAsync(context.RequestAborted);
-        }
+        public Task ExecuteAsync(HttpContext context) => WriteJsonArrayAsync(context, headers, Write);
 
         private void Write(System.Text.Json.Utf8JsonWriter writer, Shared.Retrieval.StudyHeader header)
         {
@@ -267,21 +251,27 @@ public sealed class WadoModule : ICarterModule
                 return;
             }
 
-            context.Response.ContentType = DicomWebMediaTypes.DicomJson;
-            await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, JsonOptions);
-            writer.WriteStartArray();
-            foreach (var instance in instances)
-            {
-                WriteInstance(writer, instance, studies);
-                if (writer.BytesPending > 64 * 1024)
-                {
-                    await writer.FlushAsync(context.RequestAborted);
-                }
-            }
-
-            writer.WriteEndArray();
-            await writer.FlushAsync(context.RequestAborted);
+            await WriteJsonArrayAsync(context, instances, (writer, instance) => WriteInstance(writer, instance, studies));
         }
+    }
+
+    /// <summary>A DICOM JSON array of <paramref name="items"/>, written to the response as it grows (flushed every 64 KiB).</summary>
+    private static async Task WriteJsonArrayAsync<T>(HttpContext context, IEnumerable<T> items, Action<System.Text.Json.Utf8JsonWriter, T> write)
+    {
+        context.Response.ContentType = DicomWebMediaTypes.DicomJson;
+        await using var writer = new System.Text.Json.Utf8JsonWriter(context.Response.Body, JsonOptions);
+        writer.WriteStartArray();
+        foreach (var item in items)
+        {
+            write(writer, item);
+            if (writer.BytesPending > 64 * 1024)
+            {
+                await writer.FlushAsync(context.RequestAborted);
+            }
+        }
+
+        writer.WriteEndArray();
+        await writer.FlushAsync(context.RequestAborted);
     }
 
     private static async Task<IResult> Retrieve(HttpContext context, string study, string? series, string? instance, CancellationToken cancellation)
