@@ -19,7 +19,7 @@ public static class DicomJsonReader
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth });
+            doc = JsonDocument.Parse(utf8, DicomJsonWriter.DocumentOptions);
         }
         catch (JsonException ex)
         {

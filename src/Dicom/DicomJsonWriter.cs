@@ -29,6 +29,9 @@ public static class DicomJsonWriter
     /// <summary>Three JSON levels (attribute, Value array, item) per DICOM nesting level the reader allows.</summary>
     public const int MaxJsonDepth = 3 * 4096 + 8;
 
+    /// <summary>Parses DICOM JSON as deep as this writer writes it (System.Text.Json's default stops at 64 levels).</summary>
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxJsonDepth };
+
     public static string Serialize(DicomDataset dataset, DicomJsonOptions? options = null)
     {
         var buffer = new ArrayBufferWriter<byte>();

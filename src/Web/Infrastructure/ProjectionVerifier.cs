@@ -26,9 +26,6 @@ public sealed record ProjectionVerification(
 /// </summary>
 public static class ProjectionVerifier
 {
-    /// <summary>A row is parsed as deep as the headers it holds can be (<see cref="Domain.Common.HeaderJson"/>).</summary>
-    private static readonly JsonDocumentOptions Rows = new() { MaxDepth = Domain.Common.HeaderJson.MaxDepth };
-
     /// <summary>Marten's bookkeeping columns: when and by which session a row was written, not what it says.</summary>
     private static readonly string[] Bookkeeping = ["mt_last_modified", "mt_version", "mt_created_at"];
 
@@ -174,8 +171,8 @@ public static class ProjectionVerifier
         while (await reader.ReadAsync(cancellation))
         {
             var rowKey = reader.GetString(0);
-            var liveRow = reader.IsDBNull(1) ? default(JsonElement?) : JsonDocument.Parse(reader.GetString(1), Rows).RootElement;
-            var rebuiltRow = reader.IsDBNull(2) ? default(JsonElement?) : JsonDocument.Parse(reader.GetString(2), Rows).RootElement;
+            var liveRow = reader.IsDBNull(1) ? default(JsonElement?) : JsonDocument.Parse(reader.GetString(1), Dicom.DicomJsonWriter.DocumentOptions).RootElement;
+            var rebuiltRow = reader.IsDBNull(2) ? default(JsonElement?) : JsonDocument.Parse(reader.GetString(2), Dicom.DicomJsonWriter.DocumentOptions).RootElement;
             if (liveRow is null || rebuiltRow is null)
             {
                 differences.Add(new ReadModelDifference(table, rowKey, "(row)", Show(liveRow), Show(rebuiltRow)));

@@ -61,7 +61,7 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
     }
 
     /// <summary>Answers are parsed as deep as a stored header can be (DICOM JSON of nested sequences).</summary>
-    private static readonly JsonDocumentOptions Deep = new() { MaxDepth = EventSourced.Dicom.DicomJsonWriter.MaxJsonDepth };
+    private static readonly JsonDocumentOptions Deep = DicomJsonWriter.DocumentOptions;
 
     /// <param name="path">The study UID, or the study UID and the rest of a series or instance path.</param>
     private static async Task<(HttpStatusCode Status, string Body)> MetadataOnceAsync(HttpClient client, string path)

@@ -293,7 +293,7 @@ public sealed class InstanceReceiver(
             DicomJsonWriter.Write(writer, dataset, new DicomJsonOptions { BulkDataThreshold = bulkDataThreshold });
         }
 
-        using var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth });
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, DicomJsonWriter.DocumentOptions);
         return document.RootElement.Clone();
     }
 

@@ -196,7 +196,7 @@ public sealed class WadoModule : ICarterModule
                 return;
             }
 
-            using var parsed = System.Text.Json.JsonDocument.Parse(header.Header, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth });
+            using var parsed = System.Text.Json.JsonDocument.Parse(header.Header, DicomJsonWriter.DocumentOptions);
             BulkDataUris.Write(writer, PatientHeaders.Coerce(parsed.RootElement, patient), url, header.TransferSyntaxUid);
         }
     }
@@ -246,7 +246,7 @@ public sealed class WadoModule : ICarterModule
                         WriteInstance(json, i, studies);
                     }
 
-                    return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory, new System.Text.Json.JsonDocumentOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth }).RootElement;
+                    return System.Text.Json.JsonDocument.Parse(buffer.WrittenMemory, DicomJsonWriter.DocumentOptions).RootElement;
                 }));
                 return;
             }
