@@ -174,7 +174,6 @@ public static class RetrievalWarmUp
     /// <summary>The study's stream row, its record, its one instance's record and location, as the projections write them.</summary>
     private static async Task InsertStudyAsync(Npgsql.NpgsqlTransaction transaction, IDocumentStore store, BlobReference blob, CancellationToken cancellation)
     {
-        var serializer = store.Options.Serializer();
         var key = Domain.Studies.Study.StreamId(Tenant, StudyUid);
         var at = DateTimeOffset.UtcNow;
         // A stored header's shape (DICOM JSON, attributes in tag order), the attributes a retrieval and the searches read.
