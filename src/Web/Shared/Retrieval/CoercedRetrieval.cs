@@ -69,14 +69,23 @@ public sealed class CoercedRetrieval
         var key = new CorrectionsKey(tenantId, studyUid);
         if (!cache.TryGet<Corrections>(key, stamp, out var known))
         {
-            await using var session = store.QuerySession(tenantId);
-            var read = await ForStudyAsync(session, blobs, studyUid,
-                queued ?? session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(tenantId, studyUid), cancellation), cancellation);
+            // The record read in the request's round trip, found under its key with this UID, is all that is needed:
+            // no session. Else (not queued, not found, another UID) it is read, or looked up by UID, through Marten.
+            var read = queued is not null && await queued is { } record && record.StudyInstanceUid == studyUid
+                ? From(blobs, [record])
+                : await ReadAsync();
             known = new Corrections(read._corrected.GetValueOrDefault(studyUid));
             cache.Set(key, stamp, known, 512 + (known.Study?.RefiledFrom.Count ?? 0) * 160 + (known.Study?.Attributes.ValueKind == JsonValueKind.Object ? known.Study.Attributes.GetRawText().Length * 2 : 0));
         }
 
         return From(blobs, known.Study is null ? [] : [known.Study]);
+
+        async Task<CoercedRetrieval> ReadAsync()
+        {
+            await using var session = store.QuerySession(tenantId);
+            return await ForStudyAsync(session, blobs, studyUid,
+                queued ?? session.LoadAsync<QidoStudy>(Domain.Studies.Study.StreamId(tenantId, studyUid), cancellation), cancellation);
+        }
     }
 
     /// <summary>Whether corrections of the study are kept at some stamp (the next retrieval most likely needs no record read).</summary>
