@@ -15,6 +15,15 @@ public static class WebSetup
     {
         builder.Services.Configure<HostOptions>(options =>
             options.ShutdownTimeout = builder.Configuration.GetValue("Hosting:ShutdownTimeout", TimeSpan.FromSeconds(30)));
+        // Hosting:InlineScheduling (off by default): a request runs on the thread that received its bytes instead of
+        // being handed on through Kestrel's I/O queue and then the thread pool. Alone it measured no fewer wake-ups;
+        // with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 in the process's environment (socket completions run on
+        // the socket engine's threads) a WADO-RS instance request wakes a thread about once instead of about three
+        // times. Both are off because request code then runs on the engine's threads: a synchronous wait there (the
+        // S3 blob store's) can deadlock, and a long request delays every socket of its engine (docs/architecture.md,
+        // "Hosting: requests on the thread that read them").
+        builder.Services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(options =>
+            options.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Hosting:InlineScheduling", false));
 
         builder.Services.AddProblemDetails();
         builder.Services.AddBrowserAccess(builder.Configuration);
