@@ -4,24 +4,26 @@
 # every retrieval's latency logged), then a second pass of WADO-RS instance requests alone (--retrievals N) around
 # which the server's CPU (utime+stime), its threads' context switches (voluntary and involuntary, summed over
 # /proc/<pid>/task/*/status), its thread count and PostgreSQL's CPU are read, divided by the requests.
-#   eng/bench/wado-tail.sh [--runs 4] [--targets "A B"] [--retrievals 4000]
+#   eng/bench/wado-tail.sh [--runs 4] [--targets "A B"] [--retrievals 4000] [--clients 4]
+# --clients: the second pass's concurrent clients (1: every thread wake-up of a request is counted, none shared).
 # Targets: A = $A_ROOT (/work/wt/base), B = $B_ROOT (this checkout), B2 = B with the environment $B2_ENV
 # ("NAME=value NAME=value"). Environment: WADO_TAIL_PORT (7610), EVENTSOURCED_PG_PORT (eng/local-postgres.sh's cluster).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-runs=4; targets="A B"; retrievals=4000
+runs=4; targets="A B"; retrievals=4000; clients=4
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --targets) targets="$2"; shift 2 ;;
     --retrievals) retrievals="$2"; shift 2 ;;
+    --clients) clients="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 port="${WADO_TAIL_PORT:-7610}"
 out="$root/eng/bench/results/wado-tail-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-echo "eng/bench/wado-tail.sh --runs $runs --targets \"$targets\" --retrievals $retrievals (A_ROOT=${A_ROOT:-/work/wt/base} B_ROOT=${B_ROOT:-$root} B2_ENV=${B2_ENV:-})" > "$out/command.txt"
+echo "eng/bench/wado-tail.sh --runs $runs --targets \"$targets\" --retrievals $retrievals --clients $clients (A_ROOT=${A_ROOT:-/work/wt/base} B_ROOT=${B_ROOT:-$root} B2_ENV=${B2_ENV:-})" > "$out/command.txt"
 source "$root/eng/bench/ours.sh"
 bench_cluster
 
@@ -47,7 +49,7 @@ for run in $(seq 1 "$runs"); do
       --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" >/dev/null
     l1="$(load)"; before="$(counters "$ours_pid") $(pg_cpu)"
     harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" --skip-stow --queries 0 \
-      --phases wado_instance --retrievals "$retrievals" --out "$out/$name-pass2.json" >/dev/null
+      --phases wado_instance --retrievals "$retrievals" --clients "$clients" --out "$out/$name-pass2.json" >/dev/null
     after="$(counters "$ours_pid") $(pg_cpu)"; l2="$(load)"
     echo "$before" > "$out/$name.before"; echo "$after" > "$out/$name.after"; echo "$l0 $l1 $l2" > "$out/$name.load"
     awk '/^VmHWM:/ { print $2 }' "/proc/$ours_pid/status" > "$out/$name.peak-rss-kb"
@@ -56,20 +58,5 @@ for run in $(seq 1 "$runs"); do
   done
 done
 
-python3 - "$out" "$retrievals" <<'PY' | tee "$out/table.md"
-import json, sys, pathlib
-out, n = pathlib.Path(sys.argv[1]), int(sys.argv[2])
-print("| run | full pass: WADO inst req/s | p50 / p99 ms | ten slowest ms (start ms in phase) | pass 2: req/s | p50 / p99 ms | server CPU ms/req | PG CPU ms/req | context switches/req vol + invol | threads | peak RSS MiB | load 1-min |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-for full in sorted(out.glob("run*-*.json"), key=lambda p: p.stem):
-    if full.stem.endswith("pass2"): continue
-    name = full.stem
-    f = json.loads(full.read_text())["wado_instance"]; p = json.loads((out / f"{name}-pass2.json").read_text())["wado_instance"]
-    rows = [l.split("\t") for l in (out / f"{name}.latencies").read_text().splitlines() if l.startswith("wado_instance")]
-    slow = sorted(((float(e), float(s)) for _, s, e, _ in rows), reverse=True)[:10]
-    b = [float(x) for x in (out / f"{name}.before").read_text().split()]; a = [float(x) for x in (out / f"{name}.after").read_text().split()]
-    load = (out / f"{name}.load").read_text().split()
-    rss = int((out / f"{name}.peak-rss-kb").read_text()) / 1024
-    print(f"| {name} | {f['requests_per_s']:,.0f} | {f['p50_ms']} / {f['p99_ms']} | {' '.join(f'{e:.1f}({s:.0f})' for e, s in slow)} | {p['requests_per_s']:,.0f} | {p['p50_ms']} / {p['p99_ms']} | {(a[0]-b[0])/n:.3f} | {(a[4]-b[4])/n:.3f} | {(a[1]-b[1])/n:.2f} + {(a[2]-b[2])/n:.2f} | {int(a[3])} | {rss:.1f} | {' / '.join(load)} |")
-PY
+python3 "$root/eng/bench/wado-tail-table.py" "$out" "$retrievals" | tee "$out/table.md"
 echo "results: $out"
