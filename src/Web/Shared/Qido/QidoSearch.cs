@@ -100,9 +100,14 @@ public static class QidoSearch
     {
         public async Task<(JsonArray Results, bool More)> StudiesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Session.TenantId, Query, QidoLevel.Study, null, null)
-                .OrderByDescending(x => x.ReceivedAt).ThenBy(x => x.StudyInstanceUid));
-            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), QidoStudySummary.From(s)).ToJson())]), more);
+            // The page is found on the record's columns alone, then only what an answer shows is read for it: a match
+            // is never decompressed to be sorted, and the record's other parts (per-instance sizes, the attributes as
+            // received, series maps: most of its bytes) are neither sent by the database nor parsed.
+            var (keys, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Session.TenantId, Query, QidoLevel.Study, null, null)
+                .OrderByDescending(x => x.ReceivedAt).ThenBy(x => x.StudyInstanceUid).Select(x => x.Id));
+            var studies = await StudiesOfAsync(keys);
+            // A study removed between the two reads is left out, as if the search had run after the removal.
+            return (new JsonArray([.. keys.Where(studies.ContainsKey).Select(k => StudyDataset(new QidoDataset(), studies[k]).ToJson())]), more);
         }
 
         public async Task<(JsonArray Results, bool More)> SeriesAsync()
@@ -204,8 +209,7 @@ public static class QidoSearch
                 return [];
             }
 
-            var studies = await Session.QueryAsync<QidoStudySummary>(
-                $"select data from {Sql.StudyTable} where tenant_id = ? and id = any(?)", Cancellation, Session.TenantId, distinct);
+            var studies = await Session.Query<QidoStudy>().Where(s => s.Id.IsOneOf(distinct)).Select(QidoStudySummary.Shown).ToListAsync(Cancellation);
             return studies.ToDictionary(s => s.Id);
         }
 

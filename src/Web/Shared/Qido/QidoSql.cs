@@ -15,9 +15,6 @@ namespace EventSourced.Web.Shared.Qido;
 /// </summary>
 public sealed class QidoSql(IDocumentStore store)
 {
-    /// <summary>The study records' table (<see cref="QidoStudy"/>).</summary>
-    public string StudyTable => Table<QidoStudy>();
-
     private string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     public IQueryable<T> Filter<T>(IQueryable<T> documents, string tenantId, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using System.Text.Json;
 using EventSourced.Projections.Qido;
 
@@ -5,9 +6,9 @@ namespace EventSourced.Web.Shared.Qido;
 
 /// <summary>
 /// What a QIDO-RS answer shows of a study (<see cref="QidoStudy"/>): its attributes and the computed counts and
-/// modalities. A search that adds a study's attributes to its series or instances reads the study record as
-/// this, so the record's other parts (per-instance sizes, the attributes as received, series maps) are skipped
-/// by the deserializer instead of being built and dropped.
+/// modalities. Searches read study records as this (<see cref="Shown"/>, a projection in the SQL), so the
+/// record's other parts (per-instance sizes, the attributes as received, series maps: most of its bytes) are
+/// neither sent by the database nor parsed.
 /// </summary>
 public sealed record QidoStudySummary
 {
@@ -23,7 +24,8 @@ public sealed record QidoStudySummary
 
     public JsonElement Attributes { get; init; }
 
-    public static QidoStudySummary From(QidoStudy study) => new()
+    /// <summary>The summary of a study record, as a LINQ projection Marten turns into SQL.</summary>
+    public static readonly Expression<Func<QidoStudy, QidoStudySummary>> Shown = study => new QidoStudySummary
     {
         Id = study.Id,
         StudyInstanceUid = study.StudyInstanceUid,
