@@ -30,6 +30,9 @@ public sealed class WebHostTests
         Assert.NotEmpty(missing);
         Assert.True(missing.All(r => LeftOut.Contains(r.Assembly)), "Missing: " + string.Join("\n", missing.Where(r => !LeftOut.Contains(r.Assembly))));
         Assert.True(!ours.Except(full).Any(), "Added: " + string.Join("\n", ours.Except(full)));
+        // Nothing registered twice where the full builder registers it once (a startup filter twice is middleware twice).
+        var counted = full.Where(r => !LeftOut.Contains(r.Assembly)).CountBy(r => r).ToDictionary();
+        Assert.All(ours.CountBy(r => r), c => Assert.Equal((c.Key, counted[c.Key]), (c.Key, c.Value)));
     }
 
     [Fact]
