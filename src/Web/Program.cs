@@ -7,7 +7,7 @@ using EventSourced.Web.Pacs;
 using EventSourced.Web.Reports;
 using JasperFx;
 
-var builder = WebApplication.CreateBuilder(args);
+var builder = WebSetup.CreateBuilder(args);
 builder.AddEventStore();
 builder.AddWebServices();
 

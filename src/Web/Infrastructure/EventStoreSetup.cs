@@ -106,11 +106,12 @@ public static class EventStoreSetup
     /// unless the connection string says otherwise: Marten sends its SQL unprepared, and parsing and planning
     /// every per-instance upsert was a large part of PostgreSQL's CPU per stored instance (docs/benchmarks.md,
     /// "STOW: one event row per instance, prepared statements"). Prepared statements survive a pooled
-    /// connection's return (Npgsql then resets the session without DISCARD ALL).
+    /// connection's return (Npgsql then resets the session without DISCARD ALL). No GSS probe unless asked for
+    /// (<see cref="ConnectionDefaults.WithoutGssProbe"/>).
     /// </summary>
     private static NpgsqlDataSource DataSource(string connectionString, EventStoreOptions storeOptions)
     {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(connectionString).WithoutGssProbe(connectionString);
         if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0 && storeOptions.MaxAutoPrepare > 0)
         {
             builder.ConnectionStringBuilder.MaxAutoPrepare = storeOptions.MaxAutoPrepare;

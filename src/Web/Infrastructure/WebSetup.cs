@@ -5,12 +5,40 @@ using EventSourced.Domain.Tenants;
 using EventSourced.Web.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 
 namespace EventSourced.Web.Infrastructure;
 
 public static class WebSetup
 {
+    /// <summary>
+    /// The host <c>WebApplication.CreateBuilder</c> would make, less IIS (a Windows server) and HTTP/3 over QUIC (no
+    /// endpoint here offers it), whose assemblies the full builder loads into every process: the slim builder with
+    /// what it leaves out and the service keeps (docs/architecture.md, "Start-up footprint: the web host without IIS
+    /// and QUIC"). Kept: HTTPS endpoints and certificates from configuration (<c>Kestrel:Endpoints</c>), the regex
+    /// route constraint, metrics rules from the <c>Metrics</c> section, the console, debug and EventSource logging
+    /// providers with the console formatter that <c>Logging:Console:FormatterName</c> chooses (the slim builder fixes
+    /// it to "simple"). Configuration sources,
+    /// host filtering (<c>AllowedHosts</c>), forwarded headers, metrics and the Development service-provider checks
+    /// are the same in both builders. Not kept: hosting-startup assemblies (<c>ASPNETCORE_HOSTINGSTARTUPASSEMBLIES</c>)
+    /// and static web assets in Development, which nothing here uses.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Services.AddRouting();
+        builder.Metrics.AddConfiguration(builder.Configuration.GetSection("Metrics"));
+        builder.Logging.ClearProviders();
+        builder.Services.RemoveAll<IConfigureOptions<ConsoleLoggerOptions>>();
+        builder.Logging.AddConsole().AddDebug().AddEventSourceLogger();
+        return builder;
+    }
+
     public static WebApplicationBuilder AddWebServices(this WebApplicationBuilder builder)
     {
         builder.Services.Configure<HostOptions>(options =>

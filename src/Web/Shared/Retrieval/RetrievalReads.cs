@@ -1,5 +1,6 @@
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
+using EventSourced.Web.Infrastructure;
 using JasperFx.Events;
 using Marten;
 using Npgsql;
@@ -300,7 +301,8 @@ public sealed record StudyPatient(string StudyInstanceUid, Domain.Patients.Patie
 /// The pool of <see cref="RetrievalReads"/>: the service's connection string, its connections returned without
 /// Npgsql's session reset (<c>No Reset On Close</c>) and their statements prepared once per connection. Safe
 /// because nothing but <see cref="RetrievalReads"/>' read-only statements ever runs on them: no advisory
-/// lock, temporary table, <c>SET</c> or <c>LISTEN</c> can be left on a connection for the next request.
+/// lock, temporary table, <c>SET</c> or <c>LISTEN</c> can be left on a connection for the next request. No GSS probe
+/// unless asked for, as on the service's own data source (<see cref="Infrastructure.ConnectionDefaults.WithoutGssProbe"/>).
 /// </summary>
 public sealed class RetrievalConnections(string connectionString) : IDisposable
 {
@@ -308,7 +310,7 @@ public sealed class RetrievalConnections(string connectionString) : IDisposable
 
     private static NpgsqlDataSource Build(string connectionString)
     {
-        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        var builder = new NpgsqlDataSourceBuilder(connectionString).WithoutGssProbe(connectionString);
         builder.ConnectionStringBuilder.NoResetOnClose = true;
         builder.ConnectionStringBuilder.MaxAutoPrepare = 8;
         builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
