@@ -39,9 +39,10 @@ public sealed class RetrievalReads
         _serializer = store.Options.Serializer();
         // The columns Marten's FetchStreamState reads for a study's stamp (conjoined tenancy: keyed by tenant and id).
         _streamState = $"select version, timestamp, created, is_archived from {store.Options.Events.DatabaseSchemaName}.mt_streams where tenant_id = $1 and id = $2";
-        // The instance's record in the study and series asked, by the SOP Instance UID's index: its location columns only.
+        // The instance's record by its key (the study's stream and the SOP Instance UID, QidoKeys.Instance), in the study
+        // and series asked: its location columns only, never its header.
         _location = $"select sop_class_uid, transfer_syntax_uid, {QidoRegistration.BlobSha256Column}, {QidoRegistration.BlobLengthColumn}, instance_number, stored_at " +
-                    $"from {Table<QidoInstance>(store)} where tenant_id = $1 and sop_instance_uid = $2 and study_instance_uid = $3 and series_instance_uid = $4";
+                    $"from {Table<QidoInstance>(store)} where tenant_id = $1 and id = $2 and study_instance_uid = $3 and series_instance_uid = $4";
         _study = $"select data from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
         // Of the study's record, what its metadata is served with: its UID and the patient a correction assigned it.
         _studyPatient = $"select data ->> '{nameof(QidoStudy.StudyInstanceUid)}', data -> '{nameof(QidoStudy.AssignedPatient)}' from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
@@ -49,8 +50,8 @@ public sealed class RetrievalReads
         // of the document, only what a study's metadata is written from (member names as Marten's serializer writes them).
         _headers = $"select series_instance_uid, sop_instance_uid, data ->> '{nameof(QidoInstance.TransferSyntaxUid)}', data -> '{nameof(QidoInstance.Header)}' from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
         _stampOnly = new(new Statement(_streamState, typeof(Guid)));
-        _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string), typeof(string), typeof(string)));
-        _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string), typeof(string), typeof(string)), new Statement(_study, typeof(Guid)));
+        _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(Guid), typeof(string), typeof(string)));
+        _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(Guid), typeof(string), typeof(string)), new Statement(_study, typeof(Guid)));
         _studyMetadata = new(new Statement(_streamState, typeof(Guid)), new Statement(_headers, typeof(string)), new Statement(_studyPatient, typeof(Guid)));
     }
 
@@ -161,7 +162,7 @@ public sealed class RetrievalReads
         var batches = withStudy ? _instanceWithStudy : _instance;
         var batch = batches.Rent();
         batch.Bind(0, tenantId, key);
-        batch.Bind(1, tenantId, sopInstanceUid, studyUid, seriesUid);
+        batch.Bind(1, tenantId, QidoKeys.Instance(key, sopInstanceUid), studyUid, seriesUid);
         if (withStudy)
         {
             batch.Bind(2, tenantId, key);
@@ -264,7 +265,7 @@ public sealed class RetrievalReads
             ((NpgsqlParameter<TKey>)parameters[1]).TypedValue = key;
         }
 
-        public void Bind(int statement, string tenantId, string key, string second, string third)
+        public void Bind<TKey>(int statement, string tenantId, TKey key, string second, string third)
         {
             Bind(statement, tenantId, key);
             var parameters = _batch.BatchCommands[statement].Parameters;
