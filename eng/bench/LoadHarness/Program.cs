@@ -144,9 +144,11 @@ await Parallel.ForEachAsync(queries, new ParallelOptions { MaxDegreeOfParallelis
     using var request = new HttpRequestMessage(HttpMethod.Get, q.Url);
     request.Headers.Accept.ParseAdd("application/dicom+json");
     using var response = await http.SendAsync(request, ct);
-    await response.Content.ReadAsByteArrayAsync(ct);
+    var body = await response.Content.ReadAsByteArrayAsync(ct);
     var elapsed = Stopwatch.GetElapsedTime(started);
     qido[q.Name].Add(elapsed, response.IsSuccessStatusCode);
+    // The answer's size, counted after the clock stopped: a kind whose answers grow with the archive is slower for that reason.
+    qido[q.Name].AddAnswer(Answers.Count(body), body.Length);
     all.Add(elapsed, response.IsSuccessStatusCode);
 });
 qidoClock.Stop();
@@ -218,6 +220,18 @@ internal sealed class Recorder
 {
     private readonly List<double> milliseconds = [];
     private int failures;
+    private long answers, rows, bytes;
+
+    /// <summary>One answer's results (top-level JSON array items) and bytes.</summary>
+    public void AddAnswer(int results, long length)
+    {
+        lock (milliseconds)
+        {
+            answers++;
+            rows += results;
+            bytes += length;
+        }
+    }
 
     public void Add(TimeSpan elapsed, bool ok)
     {
@@ -240,6 +254,11 @@ internal sealed class Recorder
             ["p95_ms"] = Math.Round(P(0.95), 2),
             ["p99_ms"] = Math.Round(P(0.99), 2),
         };
+        if (answers > 0)
+        {
+            result["results_mean"] = Math.Round((double)rows / answers, 1);
+            result["bytes_mean"] = bytes / answers;
+        }
         if (wall is { } w && rateName is not null)
         {
             result["seconds"] = Math.Round(w.TotalSeconds, 2);
@@ -247,6 +266,33 @@ internal sealed class Recorder
         }
 
         return result;
+    }
+}
+
+internal static class Answers
+{
+    /// <summary>The number of items of a JSON array answer (0 for an empty body, a 204, or a body that is not JSON).</summary>
+    public static int Count(byte[] body)
+    {
+        var reader = new Utf8JsonReader(body);
+        var count = 0;
+        try
+        {
+            while (body.Length > 0 && reader.Read())
+            {
+                if (reader.CurrentDepth == 1 && reader.TokenType is JsonTokenType.StartObject)
+                {
+                    count++;
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return 0; // not JSON (an error page): no results
+        }
+
+        return count;
     }
 }
 

@@ -13,9 +13,10 @@ namespace EventSourced.Web.Shared.Qido;
 /// <summary>
 /// The QIDO-RS search (PS3.18 §10.6) on the inline QIDO read models, for every dialect that is QIDO
 /// underneath: DICOMweb's six search resources and document c's exams queries. The query is
-/// translated to one SQL predicate on the level's table (MatchesSql inside a LINQ query, so Marten adds
-/// the tenant filter, the order and the paging); conditions on a higher level become a sub-select on
-/// that level's table.
+/// translated to one SQL predicate on the level's table (QidoSql); conditions on a higher level become a
+/// sub-select on that level's table. Series and instances are paged by a LINQ query (MatchesSql, so Marten
+/// adds the tenant filter, the order and the paging); studies by one statement of their own that sorts keys
+/// and opens only the page's records (QidoStudySummary.Page).
 /// </summary>
 public static class QidoSearch
 {
@@ -100,9 +101,12 @@ public static class QidoSearch
     {
         public async Task<(JsonArray Results, bool More)> StudiesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoStudy>(), Session.TenantId, Query, QidoLevel.Study, null, null)
-                .OrderByDescending(x => x.ReceivedAt).ThenBy(x => x.StudyInstanceUid));
-            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), QidoStudySummary.From(s)).ToJson())]), more);
+            // One statement: the page's keys on the record's columns, then only what an answer shows of those records.
+            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Study, null, null);
+            var rows = await Session.QueryAsync<QidoStudySummary>(
+                QidoStudySummary.Page(Sql.StudyTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, Session.TenantId]);
+            var page = rows.Take(Query.Limit);
+            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), rows.Count > Query.Limit);
         }
 
         public async Task<(JsonArray Results, bool More)> SeriesAsync()
@@ -204,8 +208,7 @@ public static class QidoSearch
                 return [];
             }
 
-            var studies = await Session.QueryAsync<QidoStudySummary>(
-                $"select data from {Sql.StudyTable} where tenant_id = ? and id = any(?)", Cancellation, Session.TenantId, distinct);
+            var studies = await Session.QueryAsync<QidoStudySummary>(QidoStudySummary.ByKeys(Sql.StudyTable), Cancellation, Session.TenantId, distinct);
             return studies.ToDictionary(s => s.Id);
         }
 

@@ -23,6 +23,16 @@ public sealed class QidoSql(IDocumentStore store)
     public IQueryable<T> Filter<T>(IQueryable<T> documents, string tenantId, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)
         where T : notnull
     {
+        var (sql, parameters) = Predicate(tenantId, query, level, studyUid, seriesUid);
+        return sql is null ? documents : documents.Where(x => x.MatchesSql(sql, parameters));
+    }
+
+    /// <summary>
+    /// The search's conditions on the level's table as one SQL predicate over alias <c>d</c> with <c>?</c>
+    /// placeholders, and its values; null when nothing is matched on (the tenant filter is not part of it).
+    /// </summary>
+    public (string? Sql, object[] Args) Predicate(string tenantId, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)
+    {
         var clauses = new List<string>();
         var args = new List<object>();
 
@@ -54,14 +64,7 @@ public sealed class QidoSql(IDocumentStore store)
             SubSelect(QidoLevel.Series, "series_key", Table<QidoSeries>(), "se");
         }
 
-        if (clauses.Count == 0)
-        {
-            return documents;
-        }
-
-        var sql = string.Join(" and ", clauses);
-        var parameters = args.ToArray();
-        return documents.Where(x => x.MatchesSql(sql, parameters));
+        return (clauses.Count == 0 ? null : string.Join(" and ", clauses), args.ToArray());
 
         void SubSelect(QidoLevel parent, string keyColumn, string table, string alias)
         {
