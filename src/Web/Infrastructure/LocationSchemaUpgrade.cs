@@ -11,7 +11,7 @@ namespace EventSourced.Web.Infrastructure;
 /// order (each batch its own short transaction: a stop half-way resumes), and only then is the old table dropped,
 /// with the functions Marten wrote for it. Every location the old table held was a copy of an instance record's
 /// (the same event wrote both), so nothing is lost. A database without the old table and with the columns (a new
-/// one, or already upgraded) costs one catalogue query.
+/// one, or already upgraded) costs three catalogue queries.
 /// </summary>
 public static class LocationSchemaUpgrade
 {
