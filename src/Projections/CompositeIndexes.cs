@@ -35,4 +35,28 @@ public static class CompositeIndexes
         });
         return options;
     }
+
+    /// <summary>
+    /// Duplicates the member path <paramref name="members"/> of <typeparamref name="T"/> (a member of a member) into
+    /// <paramref name="column"/> with no index: a value read with the row by key, never searched on.
+    /// </summary>
+    public static StoreOptions DuplicateWithoutIndex<T>(this StoreOptions options, string column, params string[] members)
+    {
+        options.Policies.ForAllDocuments(mapping =>
+        {
+            if (mapping.DocumentType == typeof(T))
+            {
+                var path = new System.Reflection.MemberInfo[members.Length];
+                var type = typeof(T);
+                for (var i = 0; i < members.Length; i++)
+                {
+                    path[i] = type.GetProperty(members[i]) ?? throw new ArgumentException($"{type.Name} has no property {members[i]}.");
+                    type = ((System.Reflection.PropertyInfo)path[i]).PropertyType;
+                }
+
+                mapping.DuplicateField(path, columnName: column);
+            }
+        });
+        return options;
+    }
 }

@@ -1,3 +1,4 @@
+using EventSourced.Domain.Studies;
 using JasperFx.Events.Projections;
 using Marten;
 using NpgsqlTypes;
@@ -13,6 +14,9 @@ public static class QidoRegistration
 
     /// <summary>The trigram GIN the fuzzy PatientName match uses: <c>d.patient_name_fuzzy like '% WORD%'</c>.</summary>
     public const string PatientNameFuzzyTrigramIndex = "mt_doc_qidostudy_idx_patient_name_fuzzy_trgm";
+
+    /// <summary>The instance record's columns of its blob's SHA-256 and length (<see cref="QidoInstance.Blob"/>).</summary>
+    public const string BlobSha256Column = "blob_sha256", BlobLengthColumn = "blob_length";
 
     /// <summary>
     /// The QIDO-RS read models, inline (read-your-writes: a study stored is visible to QIDO when its
@@ -78,6 +82,13 @@ public static class QidoRegistration
         // Lookups by study alone use the composites below (study, series, instance order).
         options.DuplicateLeadingColumnOfComposite<QidoSeries>(nameof(QidoSeries.StudyInstanceUid));
         options.DuplicateLeadingColumnOfComposite<QidoInstance>(nameof(QidoInstance.StudyInstanceUid));
+
+        // Where an instance's bytes are (Studies/InstanceLocation): read with the row, by study and SOP Instance UID,
+        // never searched on; columns of their own so that a retrieval never reads the row's header.
+        options.DuplicateWithoutIndex<QidoInstance>(nameof(QidoInstance.TransferSyntaxUid));
+        options.DuplicateWithoutIndex<QidoInstance>(nameof(QidoInstance.StoredAt));
+        options.DuplicateWithoutIndex<QidoInstance>(BlobSha256Column, nameof(QidoInstance.Blob), nameof(BlobRef.Sha256));
+        options.DuplicateWithoutIndex<QidoInstance>(BlobLengthColumn, nameof(QidoInstance.Blob), nameof(BlobRef.Length));
         options.Schema.For<QidoSeries>()
             .MultiTenanted()
             .Duplicate(x => x.StudyKey)

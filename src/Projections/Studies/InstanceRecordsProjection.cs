@@ -8,27 +8,22 @@ using Marten.Events.Projections;
 namespace EventSourced.Projections.Studies;
 
 /// <summary>
-/// The two documents every stored instance has, <see cref="QidoInstance"/> and <see cref="InstanceLocation"/>,
-/// written inline without reading them first. As multi-stream aggregations they cost each STOW request two
-/// loads (one per projection) and JasperFx's slicing, grouping and fan-out of every event; but a new instance
-/// (<see cref="InstanceStored"/>: the study did not hold its SOP Instance UID) needs nothing of what is stored:
-/// its QIDO record is the event's instance, and its location is the event's unless another study of the tenant
-/// already holds the same SOP Instance UID (the location is one per UID, the first stored stays: written as
-/// an insert that yields to an existing row). What needs the stored document (an erasure keeps the first
-/// storage time) loads it, in one query per batch and only for the batches that carry one.
-/// Within a batch (a request's events live; a page of the log in a rebuild) the documents' states are
-/// followed in event order and each touched document is written once at the end, as the aggregations
-/// did: a hidden instance is deleted, a replacement or a moved-in instance overwrites, a restored one comes
-/// back. Rebuilt like any projection: the rebuild empties both tables first.
+/// The document every stored instance has, <see cref="QidoInstance"/> (its query columns, its header, and where its bytes
+/// are: the columns <see cref="InstanceLocations"/> reads), written inline without reading it first. As a multi-stream
+/// aggregation it cost each STOW request a load and JasperFx's slicing, grouping and fan-out of every event; but a new
+/// instance (<see cref="InstanceStored"/>: the study did not hold its SOP Instance UID) needs nothing of what is stored:
+/// its record is the event's instance. What needs the stored document (an erasure keeps the first storage time) loads
+/// it, in one query per batch and only for the batches that carry one.
+/// Within a batch (a request's events live; a page of the log in a rebuild) the documents' states are followed in
+/// event order and each touched document is written once at the end, as the aggregation did: a hidden or departed
+/// instance is deleted, a replacement or a moved-in instance overwrites, a restored one comes back. Rebuilt like any
+/// projection: the rebuild empties the table first.
 /// </summary>
 public sealed partial class InstanceRecordsProjection : EventProjection, IJasperFxProjection<IDocumentOperations>, IInlineProjection<IDocumentOperations>
 {
-    private LocationTarget? locationTarget;
-
     public InstanceRecordsProjection()
     {
         RegisterPublishedType(typeof(QidoInstance));
-        RegisterPublishedType(typeof(InstanceLocation));
     }
 
     Task IInlineProjection<IDocumentOperations>.ApplyAsync(IDocumentOperations operations, IEnumerable<StreamAction> streams, CancellationToken cancellation) =>
@@ -59,12 +54,12 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
                 records.Apply(step);
             }
 
-            records.Write(tenant, tenantEvents.Key ?? operations.TenantId, LocationTable(operations));
+            records.Write(tenant);
         }
     }
 
     /// <summary>
-    /// The events that change the two documents, the lifecycle events' children in their place, in the order the
+    /// The events that change the documents, the lifecycle events' children in their place, in the order the
     /// aggregations' fan-outs put them (each fan-out inserted its children right after the parent, so a revoke's
     /// restored instances came before its hidden rejection note; they are different instances either way).
     /// </summary>
@@ -75,32 +70,17 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
         StudyDeprecationRevoked revoked => [.. revoked.Restored, .. revoked.Hidden],
         StudyContentDeleted deleted => deleted.Hidden,
         DeletedContentRestored restored => restored.Restored,
-        SeriesRefiledOut departed => departed.Departed.Select(h => new Departed(h)),
+        SeriesRefiledOut departed => departed.Departed,
         SeriesRefiledIn arrived => arrived.Arrived,
         _ => [],
     };
-
-    /// <summary>An instance that left its study for another: it leaves the study's QIDO records; its location follows the study it joined.</summary>
-    private sealed record Departed(InstanceHidden Instance);
-
-    /// <summary>The location table of this store (the live schema, or a rebuild's scratch schema), and the store's serializer.</summary>
-    private sealed record LocationTarget(string Table, ISerializer Serializer);
-
-    private LocationTarget LocationTable(IDocumentOperations operations) =>
-        locationTarget ??= new(
-            operations.DocumentStore.Options.FindOrResolveDocumentType(typeof(InstanceLocation)).TableName.QualifiedName,
-            operations.DocumentStore.Options.Serializer());
 
     /// <summary>One batch's view of the documents it touches: known (loaded or written here) or not read at all.</summary>
     private sealed class Records
     {
         private readonly Dictionary<Guid, Known<QidoInstance>> instances = [];
-        private readonly Dictionary<string, Known<InstanceLocation>> locations = new(StringComparer.Ordinal);
 
-        /// <summary>Locations of new instances whose row was not read: inserted unless one exists.</summary>
-        private readonly Dictionary<string, InstanceLocation> newLocations = new(StringComparer.Ordinal);
-
-        /// <summary>An erasure keeps what was stored before it (first storage time, replaced hash): those documents are read, in one query each.</summary>
+        /// <summary>An erasure keeps what was stored before it (first storage time, replaced hash): those documents are read, in one query.</summary>
         public async Task LoadErasedAsync(IDocumentOperations tenant, IReadOnlyList<object> steps, CancellationToken cancellation)
         {
             var erased = steps.OfType<InstanceErased>().ToList();
@@ -115,13 +95,6 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             {
                 instances[id] = new Known<QidoInstance>(stored.GetValueOrDefault(id), Changed: false);
             }
-
-            var locationIds = erased.Select(e => e.Instance.SopInstanceUid).Distinct(StringComparer.Ordinal).ToArray();
-            var located = (await tenant.LoadManyAsync<InstanceLocation>(cancellation, locationIds)).ToDictionary(l => l.Id, StringComparer.Ordinal);
-            foreach (var id in locationIds)
-            {
-                locations[id] = new Known<InstanceLocation>(located.GetValueOrDefault(id), Changed: false);
-            }
         }
 
         public void Apply(object step)
@@ -130,22 +103,15 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             {
                 case InstanceStored stored:
                     Set(QidoInstances.From(stored.StudyStreamId, stored.Instance, stored.StoredAt, null));
-                    StoreLocation(InstanceLocations.From(stored.Instance, stored.StoredAt));
                     break;
                 case InstanceReplaced replaced:
                     Set(QidoInstances.From(replaced.StudyStreamId, replaced.Instance, replaced.ReplacedAt, replaced.PreviousSha256));
-                    Set(InstanceLocations.From(replaced.Instance, replaced.ReplacedAt));
                     break;
                 case InstanceRefiled refiled:
                     Set(QidoInstances.From(refiled.StudyStreamId, refiled.Instance, refiled.StoredAt, null));
-                    Set(InstanceLocations.From(refiled.Instance, refiled.StoredAt));
                     break;
-                case InstanceHidden hidden:
+                case InstanceHidden hidden: // hidden, or departed to another study (which has its own record)
                     instances[QidoKeys.Instance(hidden.StudyStreamId, hidden.SopInstanceUid)] = new(null, Changed: true);
-                    SetLocation(hidden.SopInstanceUid, null);
-                    break;
-                case Departed departed:
-                    instances[QidoKeys.Instance(departed.Instance.StudyStreamId, departed.Instance.SopInstanceUid)] = new(null, Changed: true);
                     break;
                 case InstanceErased erased:
                     Erase(erased);
@@ -160,42 +126,15 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
             instances[id] = instances[id].Document is { } instance
                 ? new(QidoInstances.From(erased.StudyStreamId, erased.Instance, instance.StoredAt, instance.ReplacedSha256), Changed: true)
                 : new(null, Changed: true);
-            var sop = erased.Instance.SopInstanceUid;
-            SetLocation(sop, locations[sop].Document is { } location ? InstanceLocations.From(erased.Instance, location.StoredAt) : null);
         }
 
         private void Set(QidoInstance instance) => instances[instance.Id] = new(instance, Changed: true);
 
-        private void Set(InstanceLocation location) => SetLocation(location.Id, location);
-
-        private void SetLocation(string id, InstanceLocation? location)
-        {
-            newLocations.Remove(id);
-            locations[id] = new(location, Changed: true);
-        }
-
-        /// <summary>A new instance's location: the first stored of its SOP Instance UID stays (another study of the tenant may hold it).</summary>
-        private void StoreLocation(InstanceLocation location)
-        {
-            if (locations.TryGetValue(location.Id, out var known))
-            {
-                if (known.Document is null)
-                {
-                    locations[location.Id] = new(location, Changed: true);
-                }
-            }
-            else
-            {
-                newLocations.TryAdd(location.Id, location);
-            }
-        }
-
         /// <summary>
-        /// The batch's documents: the written QIDO records through Marten's upsert (a multi-row form of it measured no
-        /// gain: the row's cost is its header's compression and its indexes), the new locations as one insert of all
-        /// of them that yields to existing rows.
+        /// The batch's documents through Marten's upsert (a multi-row form of it measured no gain: the row's cost is its
+        /// header's compression and its indexes) and delete.
         /// </summary>
-        public void Write(IDocumentOperations tenant, string tenantId, LocationTarget target)
+        public void Write(IDocumentOperations tenant)
         {
             foreach (var (id, known) in instances.Where(i => i.Value.Changed))
             {
@@ -207,31 +146,6 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
                 {
                     tenant.Delete<QidoInstance>(id);
                 }
-            }
-
-            foreach (var (id, known) in locations.Where(l => l.Value.Changed))
-            {
-                if (known.Document is { } location)
-                {
-                    tenant.Store(location);
-                }
-                else
-                {
-                    tenant.Delete<InstanceLocation>(id);
-                }
-            }
-
-            if (newLocations.Count > 0)
-            {
-                var located = newLocations.Values.ToList();
-                tenant.QueueSqlCommand(
-                    $"insert into {target.Table} (tenant_id, id, data, mt_version) " +
-                    "select ?, u.id, u.data::jsonb, u.version from unnest(?::varchar[], ?::text[], ?::uuid[]) as u(id, data, version) " +
-                    "on conflict (tenant_id, id) do nothing",
-                    tenantId,
-                    located.Select(l => l.Id).ToArray(),
-                    located.Select(l => target.Serializer.ToJson(l)).ToArray(),
-                    located.Select(_ => Guid.NewGuid()).ToArray());
             }
         }
     }

@@ -11,12 +11,8 @@ public static class StudyRegistration
         options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
         options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased(), FiledIn = e.FiledIn?.WithPersonalDataErased() });
         options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
-        // The per-instance documents, QidoInstance and InstanceLocation, written without loads (InstanceRecordsProjection).
+        // The per-instance document, QidoInstance (its location columns included), written without loads (InstanceRecordsProjection).
         options.Projections.Add(new InstanceRecordsProjection(), ProjectionLifecycle.Inline);
-        options.Schema.For<InstanceLocation>()
-            .MultiTenanted()
-            .Index(x => x.StudyInstanceUid)
-            .Index(x => x.SeriesInstanceUid);
 
         options.Events.AddEventType<InstanceStored>();
         options.Events.AddEventType<InstanceReplaced>();

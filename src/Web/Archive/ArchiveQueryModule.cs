@@ -145,8 +145,8 @@ public sealed class ArchiveQueryModule : ICarterModule
         }
 
         await using var session = context.RequestServices.GetRequiredService<IDocumentStore>().QuerySessionForCaller(context.User);
-        var locations = (await session.LoadManyAsync<InstanceLocation>(cancellation, series.Instances))
-            .Where(l => l.StudyInstanceUid == series.StudyInstanceUid && blobs.Exists(l.Sha256))
+        var locations = (await InstanceLocations.AmongAsync(session, series.StudyInstanceUid, [.. series.Instances], cancellation))
+            .Where(l => blobs.Exists(l.Sha256))
             .OrderBy(l => l.InstanceNumber ?? long.MaxValue).ThenBy(l => l.Id, StringComparer.Ordinal)
             .ToList();
         if (locations.Count == 0)

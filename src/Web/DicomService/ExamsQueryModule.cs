@@ -66,8 +66,8 @@ public sealed class ExamsQueryModule : ICarterModule
         }
 
         await using var session = store.QuerySessionForCaller(http.User);
-        var location = await session.LoadAsync<InstanceLocation>(instance, cancellation);
-        if (location is null || location.StudyInstanceUid != study || location.SeriesInstanceUid != series)
+        var location = await InstanceLocations.OfAsync(session, study, series, instance, cancellation);
+        if (location is null)
         {
             return Problems.NotFound($"No instance {instance} in series {series} of study {study}.");
         }

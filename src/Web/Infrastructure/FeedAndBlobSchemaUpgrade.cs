@@ -18,9 +18,6 @@ public static class FeedAndBlobSchemaUpgrade
 {
     private const string EmptyDocument = "'{}'::jsonb";
 
-    /// <summary>A time's fraction of a second beyond its sixth digit (the first six kept as <c>\1</c>).</summary>
-    private const string Microseconds = @"(\.[0-9]{6})[0-9]+";
-
     /// <summary>Upgrades what needs it; returns the feed rows copied and the blob rows rewritten.</summary>
     public static async Task<(long FeedRows, long BlobRows)> ApplyAsync(
         IDocumentStore store, NpgsqlDataSource dataSource, string schema, ILogger logger, CancellationToken cancellation)
@@ -46,7 +43,7 @@ public static class FeedAndBlobSchemaUpgrade
         await using var copy = new NpgsqlCommand($"""
             insert into "{schema}".mt_doc_studyfeedrow (tenant_id, id, data, study_instance_uid, sop_instance_uid, change_feed_action, occurred_at)
             select tenant_id, (sequence << {StudyFeedRow.IndexBits}) | (data ->> 'Index')::bigint, {EmptyDocument}, study_instance_uid,
-                   data ->> 'SopInstanceUid', data ->> 'ChangeFeedAction', regexp_replace(data ->> 'OccurredAt', '{Microseconds}', '\1')::timestamptz
+                   data ->> 'SopInstanceUid', data ->> 'ChangeFeedAction', regexp_replace(data ->> 'OccurredAt', '{SchemaUpgrades.Microseconds}', '\1')::timestamptz
             from {old}
             on conflict do nothing
             """, connection, transaction) { CommandTimeout = 0 };

@@ -1,35 +1,67 @@
+using EventSourced.Projections.Qido;
 using Npgsql;
 
 namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
-/// Brings an instance-location table created while its documents had numeric revisions (<c>mt_version bigint</c>,
-/// default 0) to the version column Marten declares for them now (<c>uuid</c>, a random default), before Marten
-/// compares the schema: Marten's own delta is a bare <c>alter column … type uuid</c>, which PostgreSQL refuses
-/// (no cast from bigint), and the start-up stopped there. Nothing reads the version of a location (no optimistic
-/// concurrency on them), so every row is given a fresh one. A database without the table or already upgraded
-/// costs one catalogue query.
+/// Folds the instance-location table (<c>mt_doc_instancelocation</c>, one document per SOP Instance UID and tenant,
+/// written beside every instance record) into the instance records, before Marten compares the schema: the
+/// records' location columns (transfer syntax, blob hash and length, storage time: QidoRegistration) are added
+/// empty, filled from each record's own document in batches of <see cref="QidoSchemaUpgrade.BatchSize"/> rows in key
+/// order (each batch its own short transaction: a stop half-way resumes), and only then is the old table dropped,
+/// with the functions Marten wrote for it. Every location the old table held was a copy of an instance record's
+/// (the same event wrote both), so nothing is lost. A database without the old table and with the columns (a new
+/// one, or already upgraded) costs three catalogue queries.
 /// </summary>
 public static class LocationSchemaUpgrade
 {
-    private const string RandomVersion = "md5(random()::text || clock_timestamp()::text)::uuid";
+    /// <summary>The location columns, each with its type as Marten declares it and the expression that fills it from the document.</summary>
+    private static readonly (string Column, string Type, string Fill)[] Columns =
+    [
+        ("transfer_syntax_uid", "varchar", $"d.data ->> '{nameof(QidoInstance.TransferSyntaxUid)}'"),
+        (QidoRegistration.BlobSha256Column, "varchar", $"d.data -> '{nameof(QidoInstance.Blob)}' ->> 'Sha256'"),
+        (QidoRegistration.BlobLengthColumn, "bigint", $"(d.data -> '{nameof(QidoInstance.Blob)}' ->> 'Length')::bigint"),
+        // Cut to microseconds as Npgsql writes a DateTimeOffset (the text would round).
+        ("stored_at", "timestamp with time zone", $"regexp_replace(d.data ->> '{nameof(QidoInstance.StoredAt)}', '{SchemaUpgrades.Microseconds}', '\\1')::timestamptz"),
+    ];
 
-    /// <summary>Upgrades <c>{schema}.mt_doc_instancelocation</c> if it exists and needs it; returns whether it did.</summary>
-    public static async Task<bool> ApplyAsync(NpgsqlDataSource dataSource, string schema, ILogger logger, CancellationToken cancellation)
+    /// <summary>Fills the instance records' location columns and drops the old table if needed; returns the rows filled.</summary>
+    public static async Task<long> ApplyAsync(NpgsqlDataSource dataSource, string schema, ILogger logger, CancellationToken cancellation)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
-        var type = await SchemaUpgrades.ScalarAsync<string?>(connection,
-            "select data_type from information_schema.columns where table_schema = @schema and table_name = 'mt_doc_instancelocation' and column_name = 'mt_version'",
-            cancellation, ("schema", schema));
-        if (type is not "bigint")
+        var table = $"{schema}.mt_doc_qidoinstance";
+        var records = await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is not null", cancellation);
+        var present = await SchemaUpgrades.ScalarAsync<long>(connection,
+            "select count(*) from information_schema.columns where table_schema = @schema and table_name = 'mt_doc_qidoinstance' and column_name = any(@names)",
+            cancellation, ("schema", schema), ("names", Columns.Select(c => c.Column).ToArray()));
+        var old = await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{schema}.mt_doc_instancelocation') is not null", cancellation);
+        var filled = 0L;
+        if (records && present < Columns.Length)
         {
-            return false;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            logger.LogWarning("Upgrading {Table}: location columns, filled from the documents", table);
+            foreach (var (column, type, _) in Columns)
+            {
+                await SchemaUpgrades.ExecuteAsync(connection, $"alter table {table} add column if not exists {column} {type} NULL", cancellation);
+            }
+
+            // Key order in batches; a row written meanwhile by the new code already has its columns.
+            filled = await SchemaUpgrades.FillAsync(connection, table,
+                string.Join(", ", Columns.Select(c => $"{c.Column} = {c.Fill}")),
+                string.Join(" or ", Columns.Select(c => $"d.{c.Column} is null")), cancellation);
+            logger.LogWarning("Upgraded {Table}: {Rows} rows filled in {Seconds:0.0} s", table, filled, clock.Elapsed.TotalSeconds);
         }
 
-        logger.LogWarning("Upgrading {Schema}.mt_doc_instancelocation: version column from bigint to uuid (rewrites the table)", schema);
-        await SchemaUpgrades.ExecuteAsync(connection,
-            $"alter table {schema}.mt_doc_instancelocation alter column mt_version drop default, " +
-            $"alter column mt_version type uuid using {RandomVersion}, alter column mt_version set default {RandomVersion}", cancellation);
-        return true;
+        if (old)
+        {
+            logger.LogWarning("Dropping {Schema}.mt_doc_instancelocation: the instance records hold the locations", schema);
+            await SchemaUpgrades.ExecuteAsync(connection, $"drop table if exists {schema}.mt_doc_instancelocation", cancellation);
+            foreach (var function in new[] { "upsert", "insert", "update", "overwrite" })
+            {
+                await SchemaUpgrades.ExecuteAsync(connection, $"drop function if exists {schema}.mt_{function}_instancelocation", cancellation);
+            }
+        }
+
+        return filled;
     }
 }

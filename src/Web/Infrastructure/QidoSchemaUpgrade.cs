@@ -107,33 +107,7 @@ public static class QidoSchemaUpgrade
         // Key order in batches; a row written meanwhile by the new code already has its arrays.
         var fill = string.Join(", ", ListColumns.Select(c => $"{c.Column} = array(select jsonb_array_elements_text(d.data -> '{c.Member}'))"));
         var unfilled = string.Join(" or ", ListColumns.Select(c => $"d.{c.Column} is null"));
-        var filled = 0L;
-        (string Tenant, Guid Id)? after = null;
-        while (true)
-        {
-            await using var batch = connection.CreateCommand();
-            batch.CommandTimeout = 0;
-            batch.CommandText = $"""
-                with keys as (select tenant_id, id from {table} {(after is null ? "" : "where (tenant_id, id) > (@tenant, @id)")} order by tenant_id, id limit {BatchSize}),
-                     done as (update {table} d set {fill} from keys where d.tenant_id = keys.tenant_id and d.id = keys.id and ({unfilled}) returning 1)
-                select (select count(*) from done), (select tenant_id from keys order by tenant_id desc, id desc limit 1), (select id from keys order by tenant_id desc, id desc limit 1)
-                """;
-            if (after is { } key)
-            {
-                batch.Parameters.AddWithValue("tenant", key.Tenant);
-                batch.Parameters.AddWithValue("id", key.Id);
-            }
-
-            await using var reader = await batch.ExecuteReaderAsync(cancellation);
-            await reader.ReadAsync(cancellation);
-            filled += reader.GetInt64(0);
-            if (reader.IsDBNull(1))
-            {
-                break;
-            }
-
-            after = (reader.GetString(1), reader.GetGuid(2));
-        }
+        var filled = await SchemaUpgrades.FillAsync(connection, table, fill, unfilled, cancellation);
 
         foreach (var (name, definition) in indexes)
         {

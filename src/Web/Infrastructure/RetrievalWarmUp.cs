@@ -171,7 +171,7 @@ public static class RetrievalWarmUp
         return file;
     }
 
-    /// <summary>The study's stream row, its record, its one instance's record and location, as the projections write them.</summary>
+    /// <summary>The study's stream row, its record, its one instance's record (with its location), as the projections write them.</summary>
     private static async Task InsertStudyAsync(Npgsql.NpgsqlTransaction transaction, IDocumentStore store, BlobReference blob, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(Tenant, StudyUid);
@@ -188,16 +188,11 @@ public static class RetrievalWarmUp
             Attribute(DicomTags.SeriesInstanceUID, "UI", $"\"{SeriesUid}\""), Attribute(DicomTags.InstanceNumber, "IS", "1"),
             Attribute(DicomTags.Rows, "US", "64")) + "}";
         using var headerJson = System.Text.Json.JsonDocument.Parse(header);
-        var location = new Projections.Studies.InstanceLocation
-        {
-            Id = SopUid, StudyInstanceUid = StudyUid, SeriesInstanceUid = SeriesUid, SopClassUid = "1.2.840.10008.5.1.4.1.1.2",
-            TransferSyntaxUid = "1.2.840.10008.1.2.1", Sha256 = blob.Sha256, Length = blob.Length, InstanceNumber = 1, StoredAt = at,
-        };
         var instance = new Projections.Qido.QidoInstance
         {
             Id = Projections.Qido.QidoKeys.Instance(key, SopUid), StudyKey = key, SeriesKey = Projections.Qido.QidoKeys.Series(key, SeriesUid),
-            StudyInstanceUid = StudyUid, SeriesInstanceUid = SeriesUid, SopInstanceUid = SopUid, SopClassUid = location.SopClassUid, InstanceNumber = 1,
-            TransferSyntaxUid = location.TransferSyntaxUid, Blob = new Domain.Studies.BlobRef(blob.Sha256, blob.Sha1, blob.Length), StoredAt = at,
+            StudyInstanceUid = StudyUid, SeriesInstanceUid = SeriesUid, SopInstanceUid = SopUid, SopClassUid = "1.2.840.10008.5.1.4.1.1.2", InstanceNumber = 1,
+            TransferSyntaxUid = "1.2.840.10008.1.2.1", Blob = new Domain.Studies.BlobRef(blob.Sha256, blob.Sha1, blob.Length), StoredAt = at,
             Header = headerJson.RootElement,
         };
         var study = new Projections.Qido.QidoStudy
@@ -229,7 +224,6 @@ public static class RetrievalWarmUp
         var options = Marten.Services.SessionOptions.ForTransaction(transaction);
         options.TenantId = Tenant;
         await using var session = store.LightweightSession(options);
-        session.Store(location);
         session.Store(study);
         session.Store(series);
         session.Store(instance);

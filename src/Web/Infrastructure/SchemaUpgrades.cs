@@ -18,6 +18,46 @@ public static class SchemaUpgrades
         await FeedAndBlobSchemaUpgrade.ApplyAsync(store, dataSource, schema, loggers.CreateLogger(nameof(FeedAndBlobSchemaUpgrade)), cancellation);
     }
 
+    /// <summary>A timestamp's text cut to microseconds (<c>regexp_replace(text, Microseconds, '\1')</c>), as Npgsql writes a DateTimeOffset: the text cast as it is would round.</summary>
+    internal const string Microseconds = @"(\.[0-9]{6})[0-9]+";
+
+    /// <summary>
+    /// Sets <paramref name="set"/> on the rows of <paramref name="table"/> (keyed by tenant and a UUID, aliased <c>d</c>) that
+    /// match <paramref name="unfilled"/>, in key order, <see cref="QidoSchemaUpgrade.BatchSize"/> keys a statement (each its own
+    /// short transaction: a stop half-way resumes where it was, and writers on other nodes are never held for long).
+    /// Returns the rows set.
+    /// </summary>
+    internal static async Task<long> FillAsync(NpgsqlConnection connection, string table, string set, string unfilled, CancellationToken cancellation)
+    {
+        var filled = 0L;
+        (string Tenant, Guid Id)? after = null;
+        while (true)
+        {
+            await using var batch = connection.CreateCommand();
+            batch.CommandTimeout = 0;
+            batch.CommandText = $"""
+                with keys as (select tenant_id, id from {table} {(after is null ? "" : "where (tenant_id, id) > (@tenant, @id)")} order by tenant_id, id limit {QidoSchemaUpgrade.BatchSize}),
+                     done as (update {table} d set {set} from keys where d.tenant_id = keys.tenant_id and d.id = keys.id and ({unfilled}) returning 1)
+                select (select count(*) from done), (select tenant_id from keys order by tenant_id desc, id desc limit 1), (select id from keys order by tenant_id desc, id desc limit 1)
+                """;
+            if (after is { } key)
+            {
+                batch.Parameters.AddWithValue("tenant", key.Tenant);
+                batch.Parameters.AddWithValue("id", key.Id);
+            }
+
+            await using var reader = await batch.ExecuteReaderAsync(cancellation);
+            await reader.ReadAsync(cancellation);
+            filled += reader.GetInt64(0);
+            if (reader.IsDBNull(1))
+            {
+                return filled;
+            }
+
+            after = (reader.GetString(1), reader.GetGuid(2));
+        }
+    }
+
     /// <summary>A statement with no time limit (an upgrade of a large table may take minutes).</summary>
     internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellation)
     {

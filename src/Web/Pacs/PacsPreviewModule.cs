@@ -40,14 +40,11 @@ public sealed class PacsPreviewModule : ICarterModule
         if (objectUid is not null)
         {
             // "The JPEG thumbnail of the objectUID if valued. Otherwise, if seriesUID is valued …"
-            instance = await session.LoadAsync<InstanceLocation>(objectUid, cancellation);
+            instance = await InstanceLocations.BySopInstanceUidAsync(session, objectUid, cancellation);
         }
         else
         {
-            instance = await session.Query<InstanceLocation>()
-                .Where(x => x.SeriesInstanceUid == seriesUid)
-                .OrderBy(x => x.InstanceNumber).ThenBy(x => x.Id)
-                .FirstOrDefaultAsync(cancellation);
+            instance = await InstanceLocations.FirstOfSeriesAsync(session, seriesUid!, cancellation);
         }
 
         return instance is null

@@ -87,37 +87,6 @@ public sealed class StorageSettingsTests : IAsyncLifetime
         }
     }
 
-    [Fact]
-    public async Task A_database_whose_location_records_had_numeric_revisions_starts_and_keeps_its_locations()
-    {
-        await using (var app = new AppFactory(database.ConnectionString))
-        {
-            app.CreateClient().Dispose();
-        }
-
-        // The column as the earlier configuration created it (numeric revisions), with a location stored under it.
-        await ExecuteAsync($$"""
-            alter table {{Schema}}.mt_doc_instancelocation alter column mt_version drop default, alter column mt_version type bigint using 0, alter column mt_version set default 0;
-            insert into {{Schema}}.mt_doc_instancelocation (tenant_id, id, data, mt_version) values ('t', '2.25.7', '{"Id": "2.25.7", "Length": 5}', 3);
-            """);
-
-        await using (var upgraded = new AppFactory(database.ConnectionString))
-        {
-            upgraded.CreateClient().Dispose();
-            await upgraded.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
-        }
-
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(
-            $"select (select data_type from information_schema.columns where table_schema = '{Schema}' and table_name = 'mt_doc_instancelocation' and column_name = 'mt_version'), " +
-            $"(select data::text from {Schema}.mt_doc_instancelocation where tenant_id = 't' and id = '2.25.7')", connection);
-        await using var reader = await command.ExecuteReaderAsync();
-        Assert.True(await reader.ReadAsync());
-        Assert.Equal("uuid", reader.GetString(0));
-        Assert.Equal("""{"Id": "2.25.7", "Length": 5}""", reader.GetString(1));
-    }
-
     private async Task AssertStorageSettingsAsync()
     {
         var indexes = await IndexesAsync();

@@ -124,7 +124,8 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
                 and sop_instance_uid = data->>'SopInstanceUid' and sop_class_uid = data->>'SopClassUid' and study_key = (data->>'StudyKey')::uuid
                 and series_key = (data->>'SeriesKey')::uuid and instance_number = (data->>'InstanceNumber')::int),
               count(*),
-              (select count(*) from eventsourced.mt_doc_instancelocation l where l.tenant_id = $1 and l.data->>'StudyInstanceUid' = $2)
+              count(*) filter (where transfer_syntax_uid = data->>'TransferSyntaxUid' and blob_sha256 = data->'Blob'->>'Sha256'
+                and blob_length = (data->'Blob'->>'Length')::bigint and stored_at = regexp_replace(data->>'StoredAt', '(\.[0-9]{6})[0-9]+', '\1')::timestamptz)
             from eventsourced.mt_doc_qidoinstance where tenant_id = $1 and study_instance_uid = $2
             """, connection);
         command.Parameters.AddWithValue(Tenant);

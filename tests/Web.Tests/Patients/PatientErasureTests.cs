@@ -127,7 +127,7 @@ public sealed class PatientErasureTests(ServiceFixture fixture) : IClassFixture<
         Assert.Equal(0, again.GetProperty("instancesRewritten").GetInt32());
 
         // Rebuilt from the (masked) log, the inline read models the erasure touched come out identical.
-        string[] tables = ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_ordersummary", "mt_doc_patientrecord", "mt_doc_archivestudy", "mt_doc_archiveseries", "mt_doc_currentreport"];
+        string[] tables = ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_ordersummary", "mt_doc_patientrecord", "mt_doc_archivestudy", "mt_doc_archiveseries", "mt_doc_currentreport"];
         var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, tables);
         await ReadModelTables.ClearAsync(fixture.ConnectionString, tables);
         using (var daemon = await fixture.App.Store.BuildProjectionDaemonAsync())

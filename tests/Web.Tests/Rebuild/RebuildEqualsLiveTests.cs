@@ -33,7 +33,7 @@ public sealed class RebuildEqualsLiveTests(ServiceFixture fixture, ITestOutputHe
         string[] expected =
         [
             "mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_patientrecord", "mt_doc_ordersummary",
-            "mt_doc_orderhistory", "mt_doc_currentreport", "mt_doc_archivestudy", "mt_doc_instancelocation",
+            "mt_doc_orderhistory", "mt_doc_currentreport", "mt_doc_archivestudy",
             "mt_doc_referencedblob", "mt_doc_studyfeedrow", "mt_doc_apikeycredential",
         ];
         Assert.Empty(expected.Except(result.Tables));

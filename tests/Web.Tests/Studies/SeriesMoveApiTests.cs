@@ -284,7 +284,7 @@ public sealed class SeriesMoveApiTests(SeriesMoveApiTests.Fixture fixture) : ICl
         Assert.Equal(survivorSops, survivorNow.EnumerateArray().Select(i => Qido.QidoSupport.Value(i, "00080018")!).Order());
 
         // No read model disagrees with the log: a rebuild reproduces them exactly.
-        string[] tables = ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
+        string[] tables = ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_archivestudy", "mt_doc_archiveseries"];
         var live = await ReadModelTables.RowsAsync(fixture.ConnectionString, tables);
         await ReadModelTables.ClearAsync(fixture.ConnectionString, tables);
         using var daemon = await fixture.App.Store.BuildProjectionDaemonAsync();

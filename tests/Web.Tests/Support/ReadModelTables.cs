@@ -39,9 +39,9 @@ public static class ReadModelTables
         }
     }
 
-    /// <summary>The study content's read models: QIDO, retrieval locations and document d's archive records.</summary>
+    /// <summary>The study content's read models: QIDO (the instance records hold the retrieval locations) and document d's archive records.</summary>
     private static readonly string[] StudyTables =
-        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_instancelocation", "mt_doc_archivestudy", "mt_doc_archiveseries"];
+        ["mt_doc_qidostudy", "mt_doc_qidoseries", "mt_doc_qidoinstance", "mt_doc_archivestudy", "mt_doc_archiveseries"];
 
     /// <summary>Reads the study content's read models, clears them, rebuilds their projections from the events, and asserts the rows are the same.</summary>
     public static async Task AssertStudyReadModelsEqualARebuildAsync(Marten.IDocumentStore store, string connectionString)

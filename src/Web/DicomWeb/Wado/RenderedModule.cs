@@ -54,8 +54,8 @@ public sealed class RenderedModule : ICarterModule
         }
 
         await using var session = context.RequestServices.GetRequiredService<IDocumentStore>().QuerySessionForCaller(context.User);
-        var location = await session.LoadAsync<InstanceLocation>(instance, cancellation);
-        if (location is null || location.StudyInstanceUid != study || location.SeriesInstanceUid != series)
+        var location = await InstanceLocations.OfAsync(session, study, series, instance, cancellation);
+        if (location is null)
         {
             return Problems.NotFound($"No instance {instance} in series {series} of study {study}.");
         }

@@ -296,15 +296,7 @@ public sealed class WadoModule : ICarterModule
 
         await using var session = store.QuerySessionForCaller(context.User);
 
-        var query = session.Query<InstanceLocation>().Where(x => x.StudyInstanceUid == study);
-        if (series is not null)
-        {
-            query = query.Where(x => x.SeriesInstanceUid == series);
-        }
-
-        var instances = await query
-            .OrderBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.Id)
-            .ToListAsync(cancellation);
+        var instances = await InstanceLocations.InStudyAsync(session, study, series, cancellation);
         return await Answer(instances, wanted, series ?? study,
             () => Shared.Retrieval.CoercedRetrieval.ForStudiesAsync(session, blobs, [study], cancellation));
     }
@@ -327,16 +319,16 @@ public sealed class WadoModule : ICarterModule
         var reads = services.GetRequiredService<Shared.Retrieval.RetrievalReads>();
         if (Shared.Retrieval.CoercedRetrieval.Kept(cache, tenantId, study))
         {
-            (stamp, location) = await reads.InstanceAsync(tenantId, study, instance, cancellation);
+            (stamp, location) = await reads.InstanceAsync(tenantId, study, series, instance, cancellation);
         }
         else
         {
             QidoStudy? record;
-            (stamp, location, record) = await reads.InstanceWithStudyAsync(tenantId, study, instance, cancellation);
+            (stamp, location, record) = await reads.InstanceWithStudyAsync(tenantId, study, series, instance, cancellation);
             studyRecord = Task.FromResult(record);
         }
 
-        if (location is not { } found || found.StudyInstanceUid != study || found.SeriesInstanceUid != series)
+        if (location is not { } found)
         {
             return Problems.NotFound($"No instances for {instance}.");
         }

@@ -52,10 +52,7 @@ public sealed class ForwardSender(IDocumentStore store, IBlobStore blobs, IHttpC
         long bytes = 0;
         foreach (var series in forward.Series)
         {
-            var instances = await session.Query<InstanceLocation>()
-                .Where(x => x.StudyInstanceUid == series.StudyInstanceUid && x.SeriesInstanceUid == series.SeriesInstanceUid)
-                .OrderBy(x => x.InstanceNumber).ThenBy(x => x.Id)
-                .ToListAsync(cancellation);
+            var instances = await InstanceLocations.InStudyAsync(session, series.StudyInstanceUid, series.SeriesInstanceUid, cancellation);
             if (instances.Count == 0)
             {
                 throw new ForwardSendException($"Series {series.SeriesInstanceUid} has no retrievable instance (deprecated since the request?).");

@@ -10,7 +10,8 @@ namespace EventSourced.Web.Shared.Retrieval;
 /// <summary>
 /// The reads of the two hot retrievals (WADO-RS instance, study metadata), as prepared SQL on a connection pool of
 /// their own, not through a Marten session (docs/architecture.md, "Retrieval: reads by key on a pool of their own"):
-/// a study stream's state, read first in every round trip; one instance's <see cref="InstanceLocation"/>; the
+/// a study stream's state, read first in every round trip; one instance's <see cref="InstanceLocation"/> (the location
+/// columns of its <see cref="QidoInstance"/> row, never its header); the
 /// study's record (<see cref="QidoStudy"/>, by its key: the corrections it is served with); the headers of the study's
 /// instance records in the order of the QIDO order index. The documents are read as Marten stored them (its tables, its
 /// serializer, conjoined tenancy). Marten still does every other read (series and instance metadata, XML, a
@@ -39,7 +40,10 @@ public sealed class RetrievalReads
         _serializer = store.Options.Serializer();
         // The columns Marten's FetchStreamState reads for a study's stamp (conjoined tenancy: keyed by tenant and id).
         _streamState = $"select version, timestamp, created, is_archived from {store.Options.Events.DatabaseSchemaName}.mt_streams where tenant_id = $1 and id = $2";
-        _location = $"select data from {Table<InstanceLocation>(store)} where tenant_id = $1 and id = $2";
+        // The instance's record by its key (the study's stream and the SOP Instance UID, QidoKeys.Instance), in the study
+        // and series asked: its location columns only, never its header.
+        _location = $"select sop_class_uid, transfer_syntax_uid, {QidoRegistration.BlobSha256Column}, {QidoRegistration.BlobLengthColumn}, instance_number, stored_at " +
+                    $"from {Table<QidoInstance>(store)} where tenant_id = $1 and id = $2 and study_instance_uid = $3 and series_instance_uid = $4";
         _study = $"select data from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
         // Of the study's record, what its metadata is served with: its UID and the patient a correction assigned it.
         _studyPatient = $"select data ->> '{nameof(QidoStudy.StudyInstanceUid)}', data -> '{nameof(QidoStudy.AssignedPatient)}' from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
@@ -47,8 +51,8 @@ public sealed class RetrievalReads
         // of the document, only what a study's metadata is written from (member names as Marten's serializer writes them).
         _headers = $"select series_instance_uid, sop_instance_uid, data ->> '{nameof(QidoInstance.TransferSyntaxUid)}', data -> '{nameof(QidoInstance.Header)}' from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
         _stampOnly = new(new Statement(_streamState, typeof(Guid)));
-        _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string)));
-        _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(string)), new Statement(_study, typeof(Guid)));
+        _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(Guid), typeof(string), typeof(string)));
+        _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(Guid), typeof(string), typeof(string)), new Statement(_study, typeof(Guid)));
         _studyMetadata = new(new Statement(_streamState, typeof(Guid)), new Statement(_headers, typeof(string)), new Statement(_studyPatient, typeof(Guid)));
     }
 
@@ -96,22 +100,22 @@ public sealed class RetrievalReads
 
     /// <summary>
     /// The stamp of <paramref name="studyUid"/>'s stream, read first, and the location of
-    /// <paramref name="sopInstanceUid"/> (null when not stored), in one round trip.
+    /// <paramref name="sopInstanceUid"/> in series <paramref name="seriesUid"/> of that study (null when not stored there), in one round trip.
     /// </summary>
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation)
+    public async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location)> InstanceAsync(string tenantId, string studyUid, string seriesUid, string sopInstanceUid, CancellationToken cancellation)
     {
-        var (stamp, location, _) = await InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: false, cancellation);
+        var (stamp, location, _) = await InstanceAsync(tenantId, studyUid, seriesUid, sopInstanceUid, withStudy: false, cancellation);
         return (stamp, location);
     }
 
     /// <summary>
     /// The stamp of <paramref name="studyUid"/>'s stream, read first, the location of <paramref name="sopInstanceUid"/>
-    /// and the study's record under its key (each null when not stored), in one round trip: a study's first retrieval
+    /// in series <paramref name="seriesUid"/> of that study and the study's record under its key (each null when not stored), in one round trip: a study's first retrieval
     /// on a node, whose corrections are not kept yet.
     /// </summary>
-    public ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string sopInstanceUid, CancellationToken cancellation) =>
-        InstanceAsync(tenantId, studyUid, sopInstanceUid, withStudy: true, cancellation);
+    public ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceWithStudyAsync(string tenantId, string studyUid, string seriesUid, string sopInstanceUid, CancellationToken cancellation) =>
+        InstanceAsync(tenantId, studyUid, seriesUid, sopInstanceUid, withStudy: true, cancellation);
 
     /// <summary>
     /// The stamp of <paramref name="studyUid"/>'s stream, read first, its instances' headers (in the order of the QIDO
@@ -153,13 +157,13 @@ public sealed class RetrievalReads
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(StudyStamp? Stamp, InstanceLocation? Location, QidoStudy? Study)> InstanceAsync(
-        string tenantId, string studyUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
+        string tenantId, string studyUid, string seriesUid, string sopInstanceUid, bool withStudy, CancellationToken cancellation)
     {
         var key = Domain.Studies.Study.StreamId(tenantId, studyUid);
         var batches = withStudy ? _instanceWithStudy : _instance;
         var batch = batches.Rent();
         batch.Bind(0, tenantId, key);
-        batch.Bind(1, tenantId, sopInstanceUid);
+        batch.Bind(1, tenantId, QidoKeys.Instance(key, sopInstanceUid), studyUid, seriesUid);
         if (withStudy)
         {
             batch.Bind(2, tenantId, key);
@@ -173,7 +177,7 @@ public sealed class RetrievalReads
         {
             stamp = await reader.ReadAsync(cancellation) ? Stamp(reader) : null;
             await reader.NextResultAsync(cancellation);
-            found = await reader.ReadAsync(cancellation) ? _serializer.FromJson<InstanceLocation>(reader, 0) : null;
+            found = await reader.ReadAsync(cancellation) ? Location(reader, studyUid, seriesUid, sopInstanceUid) : null;
             if (withStudy)
             {
                 await reader.NextResultAsync(cancellation);
@@ -185,8 +189,22 @@ public sealed class RetrievalReads
         return (stamp, found, study);
     }
 
-    /// <summary>A statement by tenant and one key of type <see cref="Key"/> (the tables are conjoined: every key is unique within a tenant only).</summary>
-    private sealed record Statement(string Sql, Type Key);
+    /// <summary>The location of an instance from <see cref="_location"/>'s columns; its UIDs are the ones it was read by.</summary>
+    private static InstanceLocation Location(NpgsqlDataReader reader, string studyUid, string seriesUid, string sopInstanceUid) => new()
+    {
+        Id = sopInstanceUid,
+        StudyInstanceUid = studyUid,
+        SeriesInstanceUid = seriesUid,
+        SopClassUid = reader.GetString(0),
+        TransferSyntaxUid = reader.GetString(1),
+        Sha256 = reader.GetString(2),
+        Length = reader.GetInt64(3),
+        InstanceNumber = reader.IsDBNull(4) ? null : reader.GetInt32(4),
+        StoredAt = reader.GetFieldValue<DateTimeOffset>(5),
+    };
+
+    /// <summary>A statement by tenant and keys of the types <see cref="Keys"/> (the tables are conjoined: every key is unique within a tenant only).</summary>
+    private sealed record Statement(string Sql, params Type[] Keys);
 
     /// <summary>
     /// Batches of one shape (its statements, each with its tenant and key parameters) built once and used again by
@@ -233,7 +251,10 @@ public sealed class RetrievalReads
             {
                 var command = new NpgsqlBatchCommand(statement.Sql);
                 command.Parameters.Add(new NpgsqlParameter<string>());
-                command.Parameters.Add(statement.Key == typeof(Guid) ? new NpgsqlParameter<Guid>() : new NpgsqlParameter<string>());
+                foreach (var key in statement.Keys)
+                {
+                    command.Parameters.Add(key == typeof(Guid) ? new NpgsqlParameter<Guid>() : new NpgsqlParameter<string>());
+                }
                 _batch.BatchCommands.Add(command);
             }
         }
@@ -243,6 +264,14 @@ public sealed class RetrievalReads
             var parameters = _batch.BatchCommands[statement].Parameters;
             ((NpgsqlParameter<string>)parameters[0]).TypedValue = tenantId;
             ((NpgsqlParameter<TKey>)parameters[1]).TypedValue = key;
+        }
+
+        public void Bind<TKey>(int statement, string tenantId, TKey key, string second, string third)
+        {
+            Bind(statement, tenantId, key);
+            var parameters = _batch.BatchCommands[statement].Parameters;
+            ((NpgsqlParameter<string>)parameters[2]).TypedValue = second;
+            ((NpgsqlParameter<string>)parameters[3]).TypedValue = third;
         }
 
         public Task<NpgsqlDataReader> ExecuteAsync(NpgsqlConnection connection, CancellationToken cancellation)
@@ -279,7 +308,7 @@ public sealed class RetrievalReads
         {
             for (var i = 0; i < 2; i++)
             {
-                await InstanceWithStudyAsync("", "0", "0", cancellation);
+                await InstanceWithStudyAsync("", "0", "0", "0", cancellation);
                 await StudyMetadataAsync("", "0", cancellation);
                 await StudyStampAsync("", "0", cancellation);
             }
