@@ -43,9 +43,7 @@ public sealed class LocationSchemaUpgradeTests(ServiceFixture fixture) : IClassF
         Assert.Equal(answers, await AnswersAsync(client, urls));
         await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
 
-        var (verified, report, verifyError) = await cli.RunCliToExitAsync("projections", "verify");
-        Assert.True(verified == 0, report + verifyError);
-        Assert.Contains("0 difference(s)", report);
+        await cli.AssertProjectionsVerifyAsync();
     }
 
     /// <summary>Each answer's bytes, its multipart boundary (a new one per answer) replaced by a fixed one.</summary>

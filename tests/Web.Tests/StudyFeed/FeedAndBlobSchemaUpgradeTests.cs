@@ -45,9 +45,7 @@ public sealed class FeedAndBlobSchemaUpgradeTests(ServiceFixture fixture) : ICla
         Assert.Equal(answers, await AnswersAsync(client, urls));
         await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
 
-        var (verified, report, verifyError) = await cli.RunCliToExitAsync("projections", "verify");
-        Assert.True(verified == 0, report + verifyError);
-        Assert.Contains("0 difference(s)", report);
+        await cli.AssertProjectionsVerifyAsync();
     }
 
     private static async Task<List<string>> AnswersAsync(HttpClient client, string[] urls)

@@ -48,6 +48,14 @@ public sealed class ServiceProcess : IAsyncDisposable
     }
 
     /// <summary>Runs the service's CLI to completion: its exit code, standard output and standard error.</summary>
+    /// <summary>Runs <c>projections verify</c> and asserts that it found the read models equal to a rebuild from the log.</summary>
+    public async Task AssertProjectionsVerifyAsync()
+    {
+        var (verified, report, verifyError) = await RunCliToExitAsync("projections", "verify");
+        Xunit.Assert.True(verified == 0, report + verifyError);
+        Xunit.Assert.Contains("0 difference(s)", report);
+    }
+
     public async Task<(int ExitCode, string Output, string Error)> RunCliToExitAsync(params string[] args)
     {
         using var cli = Process.Start(Start(args))!;
