@@ -35,8 +35,7 @@ public sealed class LocationSchemaUpgradeTests(ServiceFixture fixture) : IClassF
 
         // A process of this build starts on it (the tenant command applies the schema as the service does).
         var cli = new ServiceProcess(fixture.ConnectionString, fixture.App.BlobRoot);
-        var (exit, output, error) = await cli.RunCliToExitAsync("tenants", "ensure", "locations");
-        Assert.True(exit == 0, output + error);
+        await cli.RunCliAsync("tenants", "ensure", "locations");
 
         Assert.Equal(rows, await RowsAsync());
         Assert.Equal(true, await ScalarAsync("select to_regclass('eventsourced.mt_doc_instancelocation') is null"));

@@ -38,8 +38,7 @@ public sealed class FeedAndBlobSchemaUpgradeTests(ServiceFixture fixture) : ICla
 
         // A process of this build starts on it (the tenant command applies the schema as the service does).
         var cli = new ServiceProcess(fixture.ConnectionString, fixture.App.BlobRoot);
-        var (exit, output, error) = await cli.RunCliToExitAsync("tenants", "ensure", "upgrade");
-        Assert.True(exit == 0, output + error);
+        await cli.RunCliAsync("tenants", "ensure", "upgrade");
 
         Assert.Equal(rows, await RowsAsync());
         Assert.Equal(answers, await AnswersAsync(client, urls));
