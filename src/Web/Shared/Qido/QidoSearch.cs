@@ -103,10 +103,9 @@ public static class QidoSearch
         {
             // One statement: the page's keys on the record's columns, then only what an answer shows of those records.
             var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Study, null, null);
-            var rows = await Session.QueryAsync<QidoStudySummary>(
-                QidoStudySummary.Page(Sql.StudyTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, Session.TenantId]);
-            var page = rows.Take(Query.Limit);
-            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), rows.Count > Query.Limit);
+            var (page, more) = Paged(await Session.QueryAsync<QidoStudySummary>(
+                QidoStudySummary.Page(Sql.StudyTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, Session.TenantId]));
+            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), more);
         }
 
         public async Task<(JsonArray Results, bool More)> SeriesAsync()
@@ -169,13 +168,12 @@ public static class QidoSearch
             return (results, more);
         }
 
-        /// <summary>One more row than the limit tells whether there are more matches.</summary>
         private async Task<(IReadOnlyList<T> Page, bool More)> PageAsync<T>(IQueryable<T> ordered)
-            where T : notnull
-        {
-            var rows = await ordered.Skip(Query.Offset).Take(Query.Limit + 1).ToListAsync(Cancellation);
-            return (rows.Take(Query.Limit).ToList(), rows.Count > Query.Limit);
-        }
+            where T : notnull =>
+            Paged(await ordered.Skip(Query.Offset).Take(Query.Limit + 1).ToListAsync(Cancellation));
+
+        /// <summary>The page of rows read with one more than the limit: that one tells whether there are more matches.</summary>
+        private (IReadOnlyList<T> Page, bool More) Paged<T>(IReadOnlyList<T> rows) => ([.. rows.Take(Query.Limit)], rows.Count > Query.Limit);
 
         private QidoDataset StudyDataset(QidoDataset dataset, QidoStudySummary study, bool retrieveUrl = true)
         {
