@@ -32,9 +32,12 @@ public sealed record InstanceLocation
 /// </summary>
 public static class InstanceLocations
 {
-    /// <summary>The row's location columns, as a JSON object of <see cref="InstanceLocation"/>'s members (the header is not read).</summary>
+    /// <summary>
+    /// The row's location columns, as a JSON object of <see cref="InstanceLocation"/>'s members (the header is not read);
+    /// <c>json</c>, written out as text as it is built, not a <c>jsonb</c> built and then written out.
+    /// </summary>
     public const string Columns =
-        "jsonb_build_object('Id', sop_instance_uid, 'StudyInstanceUid', study_instance_uid, 'SeriesInstanceUid', series_instance_uid, " +
+        "json_build_object('Id', sop_instance_uid, 'StudyInstanceUid', study_instance_uid, 'SeriesInstanceUid', series_instance_uid, " +
         "'SopClassUid', sop_class_uid, 'TransferSyntaxUid', transfer_syntax_uid, 'Sha256', blob_sha256, 'Length', blob_length, " +
         "'InstanceNumber', instance_number, 'StoredAt', stored_at)";
 
