@@ -10,8 +10,13 @@ namespace EventSourced.Web.Infrastructure;
 /// per answer. A search answer of a hundred series is over 100 KB, so each such array went to the
 /// large-object heap, which only a full collection frees (docs/architecture.md, "Start-up footprint").
 /// </summary>
-public sealed class PooledJsonResult(JsonNode json, string contentType) : IResult
+public sealed class PooledJsonResult(Action<Utf8JsonWriter> write, string contentType) : IResult
 {
+    public PooledJsonResult(JsonNode json, string contentType)
+        : this(writer => json.WriteTo(writer), contentType)
+    {
+    }
+
     /// <summary>JsonSerializer's default depth bound (64), which the serialised answers were written under.</summary>
     private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = 64 };
 
@@ -20,7 +25,7 @@ public sealed class PooledJsonResult(JsonNode json, string contentType) : IResul
         using var buffer = new RentedBuffer();
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            json.WriteTo(writer);
+            write(writer);
         }
 
         context.Response.ContentType = contentType;

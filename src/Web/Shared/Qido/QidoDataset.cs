@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using EventSourced.Dicom;
 using EventSourced.Projections.Qido;
 
@@ -26,26 +25,106 @@ public sealed class QidoDataset
 
     private static string[] JsonKeys(params DicomTag[] tags) => [.. tags.Select(t => t.JsonKey())];
 
-    private readonly SortedDictionary<string, JsonNode?> attributes = new(StringComparer.Ordinal);
+    /// <summary>
+    /// The attributes so far, each a stored element written as it is or a computed value, kept in tag order (each
+    /// added where it goes). A result has about twenty, so a list and a linear look-up cost less than a sorted tree
+    /// of JSON nodes (a hundred results to a page: docs/benchmarks.md, "QIDO pages written
+    /// as they are read").
+    /// </summary>
+    private readonly List<(string Tag, Attribute Value)> attributes = new(24);
+
+    /// <summary>One attribute: a stored element, or a VR with computed values (strings or integers; none: no Value).</summary>
+    private readonly record struct Attribute(JsonElement Stored, string? Vr, object[]? Values)
+    {
+        public void WriteTo(Utf8JsonWriter writer)
+        {
+            if (Vr is null)
+            {
+                Stored.WriteTo(writer);
+                return;
+            }
+
+            writer.WriteStartObject();
+            writer.WriteString("vr", Vr);
+            if (Values is { Length: > 0 })
+            {
+                writer.WriteStartArray("Value");
+                foreach (var value in Values)
+                {
+                    if (value is int number)
+                    {
+                        writer.WriteNumberValue(number);
+                    }
+                    else
+                    {
+                        writer.WriteStringValue((string)value);
+                    }
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+        }
+    }
+
+    /// <summary>Where <paramref name="tag"/> is in the list kept in tag order, or its bitwise complement where it would go.</summary>
+    private int Find(string tag)
+    {
+        var i = attributes.Count;
+        while (i > 0)
+        {
+            var order = string.CompareOrdinal(attributes[i - 1].Tag, tag);
+            if (order == 0)
+            {
+                return i - 1;
+            }
+
+            if (order < 0)
+            {
+                break;
+            }
+
+            i--;
+        }
+
+        return ~i;
+    }
+
+    private bool Has(string tag) => Find(tag) >= 0;
+
+    /// <summary>Adds or replaces <paramref name="tag"/>, in tag order.</summary>
+    private void Put(string tag, Attribute value)
+    {
+        var at = Find(tag);
+        if (at >= 0)
+        {
+            attributes[at] = (tag, value);
+        }
+        else
+        {
+            attributes.Insert(~at, (tag, value));
+        }
+    }
 
     /// <summary>Copies each tag of <paramref name="tags"/> from <paramref name="source"/>; absent ones as empty attributes when <paramref name="emptyIfAbsent"/>.</summary>
     public QidoDataset Copy(JsonElement source, IEnumerable<string> tags, bool emptyIfAbsent)
     {
         foreach (var tag in tags)
         {
-            if (attributes.ContainsKey(tag))
+            if (Has(tag))
             {
                 continue;
             }
 
             if (source.ValueKind == JsonValueKind.Object && source.TryGetProperty(tag, out var value))
             {
-                // An attribute (a JSON object) is kept as the stored element and written as it is, not parsed again.
-                attributes[tag] = value.ValueKind == JsonValueKind.Object ? JsonObject.Create(value) : JsonNode.Parse(value.GetRawText());
+                // An attribute is kept as the stored element and written as it is, not parsed again.
+                Put(tag, new Attribute(value, null, null));
             }
             else if (emptyIfAbsent)
             {
-                attributes[tag] = JsonObject.Create(EmptyAttribute(DicomVRInfo.Code(QidoKeyCatalog.VROf(tag))));
+                Put(tag, new Attribute(default, DicomVRInfo.Code(QidoKeyCatalog.VROf(tag)), null));
             }
         }
 
@@ -73,20 +152,6 @@ public sealed class QidoDataset
             .Copy(source, IfPresent, false)
             .Copy(source, query.IncludeFields, false);
 
-    public QidoDataset Set(DicomTag tag, string vr, params JsonNode?[] values) => Set(tag.JsonKey(), vr, values);
-
-    /// <summary>
-    /// Attributes every answer has alike, each parsed once and shared read-only: a dataset holds a new node over
-    /// the element (written as the element is), not a tree of its own.
-    /// </summary>
-    private static readonly JsonElement OnlineAttribute = JsonDocument.Parse("""{"vr":"CS","Value":["ONLINE"]}""").RootElement;
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, JsonElement> EmptyAttributes = new(StringComparer.Ordinal);
-
-    /// <summary>An attribute of <paramref name="vr"/> without a value: <c>{"vr":"…"}</c>.</summary>
-    private static JsonElement EmptyAttribute(string vr) =>
-        EmptyAttributes.GetOrAdd(vr, code => JsonSerializer.SerializeToElement(new JsonObject { ["vr"] = code }));
-
     private static readonly string InstanceAvailabilityKey = DicomTags.InstanceAvailability.JsonKey();
     private static readonly string ModalitiesInStudyKey = DicomTags.ModalitiesInStudy.JsonKey();
     private static readonly string NumberOfStudyRelatedSeriesKey = DicomTags.NumberOfStudyRelatedSeries.JsonKey();
@@ -95,21 +160,12 @@ public sealed class QidoDataset
     private static readonly string RetrieveUrlKey = DicomTags.RetrieveURL.JsonKey();
 
     /// <summary>Instance Availability ONLINE (everything stored is online).</summary>
-    private QidoDataset Online(string tag)
-    {
-        attributes[tag] = JsonObject.Create(OnlineAttribute);
-        return this;
-    }
+    private QidoDataset Online(string tag) => Set(tag, "CS", "ONLINE");
 
-    public QidoDataset Set(string tag, string vr, params JsonNode?[] values)
+    /// <summary>Sets <paramref name="tag"/> to <paramref name="values"/> (each a string or an integer) of <paramref name="vr"/>.</summary>
+    public QidoDataset Set(string tag, string vr, params object[] values)
     {
-        var attribute = new JsonObject { ["vr"] = vr };
-        if (values.Length > 0)
-        {
-            attribute["Value"] = new JsonArray(values);
-        }
-
-        attributes[tag] = attribute;
+        Put(tag, new Attribute(default, vr, values));
         return this;
     }
 
@@ -117,13 +173,13 @@ public sealed class QidoDataset
     public QidoDataset StudyComputed(QidoStudySummary study, string? retrieveUrl)
     {
         Online(InstanceAvailabilityKey)
-            .Set(ModalitiesInStudyKey, "CS", [.. study.ModalitiesInStudy.Select(m => (JsonNode?)m)])
+            .Set(ModalitiesInStudyKey, "CS", [.. study.ModalitiesInStudy])
             .Set(NumberOfStudyRelatedSeriesKey, "IS", study.NumberOfStudyRelatedSeries)
             .Set(NumberOfStudyRelatedInstancesKey, "IS", study.NumberOfStudyRelatedInstances);
         return retrieveUrl is null ? this : Set(RetrieveUrlKey, "UR", retrieveUrl);
     }
 
-    public QidoDataset SeriesComputed(QidoSeries series, string? retrieveUrl)
+    public QidoDataset SeriesComputed(QidoSeriesSummary series, string? retrieveUrl)
     {
         Set(NumberOfSeriesRelatedInstancesKey, "IS", series.NumberOfSeriesRelatedInstances);
         return retrieveUrl is null ? this : Set(RetrieveUrlKey, "UR", retrieveUrl);
@@ -132,7 +188,41 @@ public sealed class QidoDataset
     public QidoDataset InstanceComputed(string retrieveUrl) => Online(InstanceAvailabilityKey)
         .Set(RetrieveUrlKey, "UR", retrieveUrl);
 
-    /// <summary>The attributes in tag order, as one object (sized once: it is built from a collection of known count).</summary>
-    public JsonObject ToJson() => new(attributes);
+    /// <summary>The attributes as one DICOM JSON object, in tag order.</summary>
+    public void WriteTo(Utf8JsonWriter writer)
+    {
+        writer.WriteStartObject();
+        foreach (var (tag, value) in attributes)
+        {
+            writer.WritePropertyName(tag);
+            value.WriteTo(writer);
+        }
 
+        writer.WriteEndObject();
+    }
+
+    /// <summary>The attributes as a JSON element of its own (the XML answer converts elements).</summary>
+    public JsonElement ToElement()
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            WriteTo(writer);
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    /// <summary>Results as one DICOM JSON array.</summary>
+    public static void WriteArray(Utf8JsonWriter writer, IEnumerable<QidoDataset> results)
+    {
+        writer.WriteStartArray();
+        foreach (var result in results)
+        {
+            result.WriteTo(writer);
+        }
+
+        writer.WriteEndArray();
+    }
 }

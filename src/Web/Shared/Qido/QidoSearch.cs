@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using EventSourced.Domain.Tenants;
 using EventSourced.Projections.Qido;
 using EventSourced.Web.Infrastructure;
@@ -89,32 +88,33 @@ public static class QidoSearch
         if (answerAs == DicomWebMediaTypes.DicomXml)
         {
             // PS3.18 §8.7.5: the XML answer is multipart/related, one Native DICOM Model document per match.
-            var matches = JsonSerializer.SerializeToElement(results).EnumerateArray().ToList();
+            var matches = results.Select(r => r.ToElement()).ToList();
             return Results.Extensions.Xml(matches);
         }
 
-        return new PooledJsonResult(results, contentType);
+        return new PooledJsonResult(writer => QidoDataset.WriteArray(writer, results), contentType);
     }
 
     /// <summary>One search: each level pages its own table in its own order, then adds its parents' attributes.</summary>
     private sealed record Search(IQuerySession Session, QidoSql Sql, QidoQuery Query, string? Study, string? Series, string BaseUrl, CancellationToken Cancellation)
     {
-        public async Task<(JsonArray Results, bool More)> StudiesAsync()
+        public async Task<(List<QidoDataset> Results, bool More)> StudiesAsync()
         {
             // One statement: the page's keys on the record's columns, then only what an answer shows of those records.
             var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Study, null, null);
-            var (page, more) = Paged(await Session.QueryAsync<QidoStudySummary>(
-                QidoStudySummary.Page(Sql.StudyTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, Session.TenantId]));
-            return (new JsonArray([.. page.Select(s => StudyDataset(new QidoDataset(), s).ToJson())]), more);
+            var (page, more) = Paged(await QidoStudySummary.ReadAsync(
+                Session, QidoStudySummary.Page(Sql.StudyTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, Session.TenantId]));
+            return ([.. page.Select(s => StudyDataset(new QidoDataset(), s))], more);
         }
 
-        public async Task<(JsonArray Results, bool More)> SeriesAsync()
+        public async Task<(List<QidoDataset> Results, bool More)> SeriesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoSeries>(), Session.TenantId, Query, QidoLevel.Series, Study, null)
-                .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesNumber).ThenBy(x => x.SeriesInstanceUid));
+            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Series, Study, null);
+            var (page, more) = Paged(await QidoSeriesSummary.ReadAsync(
+                Session, QidoSeriesSummary.Page(Sql.SeriesTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1]));
             // A study in the path adds only the fields asked for: none asked, no study record read.
             var studies = Study is not null && Query.IncludeFields.Count == 0 ? [] : await StudiesOfAsync(page.Select(x => x.StudyKey));
-            var results = new JsonArray();
+            var results = new List<QidoDataset>(page.Count);
             foreach (var s in page)
             {
                 var dataset = SeriesDataset(new QidoDataset(), s);
@@ -126,21 +126,21 @@ public static class QidoSearch
                         : dataset.Copy(parent.Attributes, Query.IncludeFields, emptyIfAbsent: false);
                 }
 
-                results.Add(dataset.ToJson());
+                results.Add(dataset);
             }
 
             return (results, more);
         }
 
-        public async Task<(JsonArray Results, bool More)> InstancesAsync()
+        public async Task<(List<QidoDataset> Results, bool More)> InstancesAsync()
         {
             var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Session.TenantId, Query, QidoLevel.Instance, Study, Series)
                 .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
             var studies = Study is null ? await StudiesOfAsync(page.Select(x => x.StudyKey)) : null;
-            var seriesDocs = Series is null ? await LoadAsync<QidoSeries>(page.Select(x => x.SeriesKey), x => x.Id) : null;
+            var seriesDocs = Series is null ? await SeriesOfAsync(page.Select(x => x.SeriesKey)) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
             var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(Session, null, page.Select(x => x.StudyInstanceUid), Cancellation);
-            var results = new JsonArray();
+            var results = new List<QidoDataset>(page.Count);
             foreach (var i in page)
             {
                 var url = $"{BaseUrl}/studies/{i.StudyInstanceUid}/series/{i.SeriesInstanceUid}/instances/{i.SopInstanceUid}";
@@ -162,7 +162,7 @@ public static class QidoSearch
                     StudyDataset(dataset, parentStudy, retrieveUrl: false);
                 }
 
-                results.Add(dataset.ToJson());
+                results.Add(dataset);
             }
 
             return (results, more);
@@ -186,7 +186,7 @@ public static class QidoSearch
                 .StudyComputed(study, retrieveUrl ? $"{BaseUrl}/studies/{study.StudyInstanceUid}" : null);
         }
 
-        private QidoDataset SeriesDataset(QidoDataset dataset, QidoSeries series, bool retrieveUrl = true)
+        private QidoDataset SeriesDataset(QidoDataset dataset, QidoSeriesSummary series, bool retrieveUrl = true)
         {
             if (Query.IncludeAll)
             {
@@ -198,29 +198,18 @@ public static class QidoSearch
         }
 
         /// <summary>The records of the studies <paramref name="keys"/> (the tenant's, by key), as much as an answer shows of them.</summary>
-        private async Task<Dictionary<Guid, QidoStudySummary>> StudiesOfAsync(IEnumerable<Guid> keys)
+        private Task<Dictionary<Guid, QidoStudySummary>> StudiesOfAsync(IEnumerable<Guid> keys) =>
+            ByKeysAsync(keys, QidoStudySummary.ByKeys(Sql.StudyTable), QidoStudySummary.ReadAsync, s => s.Id);
+
+        /// <summary>The records of the series <paramref name="keys"/> (the tenant's, by key), as much as an answer shows of them.</summary>
+        private Task<Dictionary<Guid, QidoSeriesSummary>> SeriesOfAsync(IEnumerable<Guid> keys) =>
+            ByKeysAsync(keys, QidoSeriesSummary.ByKeys(Sql.SeriesTable), QidoSeriesSummary.ReadAsync, s => s.Id);
+
+        private async Task<Dictionary<Guid, T>> ByKeysAsync<T>(
+            IEnumerable<Guid> keys, string sql, Func<IQuerySession, string, CancellationToken, object[], Task<List<T>>> read, Func<T, Guid> idOf)
         {
             var distinct = keys.Distinct().ToArray();
-            if (distinct.Length == 0)
-            {
-                return [];
-            }
-
-            var studies = await Session.QueryAsync<QidoStudySummary>(QidoStudySummary.ByKeys(Sql.StudyTable), Cancellation, Session.TenantId, distinct);
-            return studies.ToDictionary(s => s.Id);
-        }
-
-        private async Task<Dictionary<Guid, T>> LoadAsync<T>(IEnumerable<Guid> ids, Func<T, Guid> idOf)
-            where T : notnull
-        {
-            var distinct = ids.Distinct().ToArray();
-            if (distinct.Length == 0)
-            {
-                return [];
-            }
-
-            var documents = await Session.LoadManyAsync<T>(Cancellation, distinct);
-            return documents.ToDictionary(idOf);
+            return distinct.Length == 0 ? [] : (await read(Session, sql, Cancellation, [Session.TenantId, distinct])).ToDictionary(idOf);
         }
     }
 }

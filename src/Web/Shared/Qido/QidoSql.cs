@@ -18,6 +18,8 @@ public sealed class QidoSql(IDocumentStore store)
     /// <summary>The study records' table (<see cref="QidoStudy"/>).</summary>
     public string StudyTable => Table<QidoStudy>();
 
+    public string SeriesTable => Table<QidoSeries>();
+
     private string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     public IQueryable<T> Filter<T>(IQueryable<T> documents, string tenantId, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)

@@ -23,15 +23,9 @@ public sealed record QidoStudySummary
 
     public JsonElement Attributes { get; init; }
 
-    /// <summary>
-    /// One study record as its summary, a JSON text: the record's duplicated columns and its attributes. Built as
-    /// <c>json</c> (text), not <c>jsonb</c>: the attributes are written out once instead of being copied into a new
-    /// binary document first, which halves the database's work for a page of 100 studies (docs/benchmarks.md).
-    /// </summary>
+    /// <summary>Of a study record, what its summary is read from (<see cref="QidoRows"/>): the duplicated columns and the attributes.</summary>
     private const string Shown =
-        "json_build_object('Id', d.id, 'StudyInstanceUid', d.study_instance_uid, 'ModalitiesInStudy', d.modalities_in_study, "
-        + "'NumberOfStudyRelatedSeries', d.number_of_study_related_series, 'NumberOfStudyRelatedInstances', d.number_of_study_related_instances, "
-        + "'Attributes', d.data -> 'Attributes')";
+        "d.id, d.study_instance_uid, d.modalities_in_study, d.number_of_study_related_series, d.number_of_study_related_instances, d.data -> 'Attributes'";
 
     /// <summary>The summaries of the studies whose keys are the second parameter (the tenant is the first).</summary>
     public static string ByKeys(string studyTable) => $"select {Shown} from {studyTable} as d where d.tenant_id = ? and d.id = any(?)";
@@ -46,4 +40,16 @@ public sealed record QidoStudySummary
         $"select {Shown} from {studyTable} as d join (select d.id, d.received_at, d.study_instance_uid from {studyTable} as d "
         + $"where d.tenant_id = ?{(predicate is null ? "" : " and " + predicate)} order by d.received_at desc, d.study_instance_uid offset ? limit ?) as p "
         + "on p.id = d.id where d.tenant_id = ? order by p.received_at desc, p.study_instance_uid";
+
+    /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/> or <see cref="ByKeys"/>) selects.</summary>
+    public static Task<List<QidoStudySummary>> ReadAsync(Marten.IQuerySession session, string sql, CancellationToken cancellation, params object[] parameters) =>
+        QidoRows.ReadAsync(session, sql, reader => new QidoStudySummary
+        {
+            Id = reader.GetGuid(0),
+            StudyInstanceUid = reader.IsDBNull(1) ? "" : reader.GetString(1),
+            ModalitiesInStudy = reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2),
+            NumberOfStudyRelatedSeries = reader.IsDBNull(3) ? 0 : reader.GetInt32(3),
+            NumberOfStudyRelatedInstances = reader.IsDBNull(4) ? 0 : reader.GetInt32(4),
+            Attributes = QidoRows.Json(reader, 5),
+        }, cancellation, parameters);
 }

@@ -1,0 +1,51 @@
+using System.Data.Common;
+using System.Text.Json;
+using Marten;
+using Npgsql;
+
+namespace EventSourced.Web.Shared.Qido;
+
+/// <summary>
+/// Search rows read one by one from the session's reader (on its connection, under its command timeout), each mapped
+/// from its columns: not as a JSON document per row through the session's serializer, whose resumable
+/// deserialisation of each row cost more than the database's work for a page of 100 results (docs/benchmarks.md,
+/// "QIDO pages read row by row and written as they are read").
+/// </summary>
+public static class QidoRows
+{
+    /// <summary>The rows <paramref name="sql"/> selects (its parameters as <c>?</c>, in order), each as <paramref name="map"/> makes it.</summary>
+    public static async Task<List<T>> ReadAsync<T>(IQuerySession session, string sql, Func<DbDataReader, T> map, CancellationToken cancellation, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(Positional(sql));
+        foreach (var value in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = value });
+        }
+
+        var rows = new List<T>();
+        await using var reader = await session.ExecuteReaderAsync(command, cancellation);
+        while (await reader.ReadAsync(cancellation))
+        {
+            rows.Add(map(reader));
+        }
+
+        return rows;
+    }
+
+    /// <summary>A <c>jsonb</c> column as an element of its own (default when null).</summary>
+    public static JsonElement Json(DbDataReader reader, int column) =>
+        reader.IsDBNull(column) ? default : JsonSerializer.Deserialize<JsonElement>(reader.GetString(column));
+
+    /// <summary><paramref name="sql"/> with its <c>?</c> placeholders numbered (<c>$1</c>, <c>$2</c>, …), as Npgsql's positional parameters.</summary>
+    private static string Positional(string sql)
+    {
+        var text = new System.Text.StringBuilder(sql.Length + 16);
+        var n = 0;
+        foreach (var c in sql)
+        {
+            _ = c == '?' ? text.Append('$').Append(++n) : text.Append(c);
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using EventSourced.Projections.Qido;
+
+namespace EventSourced.Web.Shared.Qido;
+
+/// <summary>
+/// What a QIDO-RS answer shows of a series (<see cref="QidoSeries"/>): its keys, its attributes and its instance count,
+/// read from the record's columns and its attributes alone (<see cref="QidoRows"/>).
+/// </summary>
+public sealed record QidoSeriesSummary
+{
+    public Guid Id { get; init; }
+
+    /// <summary>The study stream id (= QidoStudy.Id).</summary>
+    public Guid StudyKey { get; init; }
+
+    public string StudyInstanceUid { get; init; } = "";
+
+    public string SeriesInstanceUid { get; init; } = "";
+
+    public int NumberOfSeriesRelatedInstances { get; init; }
+
+    public JsonElement Attributes { get; init; }
+
+    private const string Shown =
+        "d.id, d.study_key, d.study_instance_uid, d.series_instance_uid, d.number_of_series_related_instances, d.data -> 'Attributes'";
+
+    /// <summary>The summaries of the series whose keys are the second parameter (the tenant is the first).</summary>
+    public static string ByKeys(string seriesTable) => $"select {Shown} from {seriesTable} as d where d.tenant_id = ? and d.id = any(?)";
+
+    /// <summary>
+    /// A page of a series search, in its order (Study Instance UID, Series Number, Series Instance UID). Parameters:
+    /// the tenant, <paramref name="predicate"/>'s values (over alias <c>d</c>, none when null), the offset, the limit.
+    /// </summary>
+    public static string Page(string seriesTable, string? predicate) =>
+        $"select {Shown} from {seriesTable} as d where d.tenant_id = ?{(predicate is null ? "" : " and " + predicate)} "
+        + "order by d.study_instance_uid, d.series_number, d.series_instance_uid offset ? limit ?";
+
+    /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/> or <see cref="ByKeys"/>) selects.</summary>
+    public static Task<List<QidoSeriesSummary>> ReadAsync(Marten.IQuerySession session, string sql, CancellationToken cancellation, params object[] parameters) =>
+        QidoRows.ReadAsync(session, sql, reader => new QidoSeriesSummary
+        {
+            Id = reader.GetGuid(0),
+            StudyKey = reader.IsDBNull(1) ? Guid.Empty : reader.GetGuid(1),
+            StudyInstanceUid = reader.IsDBNull(2) ? "" : reader.GetString(2),
+            SeriesInstanceUid = reader.IsDBNull(3) ? "" : reader.GetString(3),
+            NumberOfSeriesRelatedInstances = reader.IsDBNull(4) ? 0 : reader.GetInt32(4),
+            Attributes = QidoRows.Json(reader, 5),
+        }, cancellation, parameters);
+}
