@@ -9,8 +9,8 @@ namespace EventSourced.Web.DicomWeb.Qido;
 
 /// <summary>
 /// QIDO-RS (PS3.18 §10.6) at its six resources under /dicomweb, on the inline QIDO read models. The
-/// query is translated to one SQL predicate on the level's table (MatchesSql inside a LINQ query, so
-/// Marten adds the tenant filter, the order and the paging); conditions on a higher level become a
+/// query is translated to one SQL predicate on the level's table, paged in one statement with the tenant
+/// filter and the level's order (Shared/Qido/QidoSearch); conditions on a higher level become a
 /// sub-select on that level's table. Conformance: docs/dicomweb-conformance.md, "QIDO-RS".
 /// </summary>
 public sealed class QidoModule : ICarterModule

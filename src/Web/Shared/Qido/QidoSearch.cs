@@ -13,9 +13,9 @@ namespace EventSourced.Web.Shared.Qido;
 /// The QIDO-RS search (PS3.18 §10.6) on the inline QIDO read models, for every dialect that is QIDO
 /// underneath: DICOMweb's six search resources and document c's exams queries. The query is
 /// translated to one SQL predicate on the level's table (QidoSql); conditions on a higher level become a
-/// sub-select on that level's table. Series and instances are paged by a LINQ query (MatchesSql, so Marten
-/// adds the tenant filter, the order and the paging); studies by one statement of their own that sorts keys
-/// and opens only the page's records (QidoStudySummary.Page).
+/// sub-select on that level's table. Each level is paged by one statement of its own with the tenant filter,
+/// the order and the paging (QidoStudySummary.Page sorts keys and opens only the page's records; QidoSeriesSummary
+/// and QidoInstanceSummary), read row by row (QidoRows).
 /// </summary>
 public static class QidoSearch
 {
@@ -134,8 +134,9 @@ public static class QidoSearch
 
         public async Task<(List<QidoDataset> Results, bool More)> InstancesAsync()
         {
-            var (page, more) = await PageAsync(Sql.Filter(Session.Query<QidoInstance>(), Session.TenantId, Query, QidoLevel.Instance, Study, Series)
-                .OrderBy(x => x.StudyInstanceUid).ThenBy(x => x.SeriesInstanceUid).ThenBy(x => x.InstanceNumber).ThenBy(x => x.SopInstanceUid));
+            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Instance, Study, Series);
+            var (page, more) = Paged(await QidoInstanceSummary.ReadAsync(
+                Session, QidoInstanceSummary.Page(Sql.InstanceTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1]));
             var studies = Study is null ? await StudiesOfAsync(page.Select(x => x.StudyKey)) : null;
             var seriesDocs = Series is null ? await SeriesOfAsync(page.Select(x => x.SeriesKey)) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
@@ -167,10 +168,6 @@ public static class QidoSearch
 
             return (results, more);
         }
-
-        private async Task<(IReadOnlyList<T> Page, bool More)> PageAsync<T>(IQueryable<T> ordered)
-            where T : notnull =>
-            Paged(await ordered.Skip(Query.Offset).Take(Query.Limit + 1).ToListAsync(Cancellation));
 
         /// <summary>The page of rows read with one more than the limit: that one tells whether there are more matches.</summary>
         private (IReadOnlyList<T> Page, bool More) Paged<T>(IReadOnlyList<T> rows) => ([.. rows.Take(Query.Limit)], rows.Count > Query.Limit);

@@ -1,13 +1,11 @@
 using EventSourced.Projections.Qido;
 using Marten;
-using Marten.Linq.MatchesSql;
 
 namespace EventSourced.Web.Shared.Qido;
 
 /// <summary>
-/// Translates a parsed query into one SQL predicate on the resource level's table (alias <c>d</c>, as
-/// Marten's LINQ names it). Conditions on the level itself use its columns; conditions on a higher
-/// level become <c>d.study_key in (select s.id from study s where s.tenant_id = :tenant and …)</c>
+/// Translates a parsed query into one SQL predicate on the resource level's table (alias <c>d</c>).
+/// Conditions on the level itself use its columns; conditions on a higher level become <c>d.study_key in (select s.id from study s where s.tenant_id = :tenant and …)</c>
 /// (and the same for series), so every level is matched against its own, indexed document. The
 /// sub-select names the tenant as a value, not as <c>d.tenant_id</c>: a correlated sub-select is
 /// re-run once per candidate row (a SubPlan), an uncorrelated one is run once and hashed, so a
@@ -18,16 +16,13 @@ public sealed class QidoSql(IDocumentStore store)
     /// <summary>The study records' table (<see cref="QidoStudy"/>).</summary>
     public string StudyTable => Table<QidoStudy>();
 
+    /// <summary>The series records' table (<see cref="QidoSeries"/>).</summary>
     public string SeriesTable => Table<QidoSeries>();
 
-    private string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
+    /// <summary>The instance records' table (<see cref="QidoInstance"/>).</summary>
+    public string InstanceTable => Table<QidoInstance>();
 
-    public IQueryable<T> Filter<T>(IQueryable<T> documents, string tenantId, QidoQuery query, QidoLevel level, string? studyUid, string? seriesUid)
-        where T : notnull
-    {
-        var (sql, parameters) = Predicate(tenantId, query, level, studyUid, seriesUid);
-        return sql is null ? documents : documents.Where(x => x.MatchesSql(sql, parameters));
-    }
+    private string Table<T>() => store.Options.FindOrResolveDocumentType(typeof(T)).TableName.QualifiedName;
 
     /// <summary>
     /// The search's conditions on the level's table as one SQL predicate over alias <c>d</c> with <c>?</c>
