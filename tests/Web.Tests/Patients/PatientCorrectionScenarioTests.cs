@@ -72,6 +72,29 @@ public sealed class PatientCorrectionScenarioTests(ServiceFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task Instance_searches_show_each_header_with_its_study_s_patient_after_a_merge()
+    {
+        var client = await fixture.App.ClientForTenantAsync("instances-corrected");
+        var (a, _, _) = await StowStudyAsync(client, "IC-A", "ALPHA^ANN", series: 2, instancesPerSeries: 2);
+        var (b, _, _) = await StowStudyAsync(client, "IC-B", "BETA^BOB");
+        await OkJsonAsync(await PostAsync(client, "patients/merge", """{"sourcePatientID":"IC-A","targetPatientID":"IC-N","patientName":"NEW^NAME","userName":"u"}"""));
+
+        // The corrected study's instances, by the study in the path and by the new patient ID (a study-level match),
+        // and one answer holding both studies' instances: each header shows its own study's patient.
+        Assert.All(Patients(await PatientErasureTests.QidoAsync(client, $"/dicomweb/studies/{a}/instances?includefield=00100010,00100020")),
+            p => Assert.Equal(("IC-N", "NEW^NAME"), p));
+        Assert.Equal(4, Patients(await PatientErasureTests.QidoAsync(client, "/dicomweb/instances?PatientID=IC-N&includefield=all")).Count(p => p == ("IC-N", "NEW^NAME")));
+        var all = await PatientErasureTests.QidoAsync(client, "/dicomweb/instances?includefield=00100010,00100020&limit=100");
+        Assert.Equal(new (string?, int)[] { ("BETA^BOB", 1), ("NEW^NAME", 4) }, Patients(all).GroupBy(p => p.Name).Select(g => (g.Key, g.Count())).Order().ToArray());
+        Assert.All(all.EnumerateArray().Where(r => Value(r, "0020000D") == b), r => Assert.Equal("IC-B", Value(r, "00100020")));
+
+        static (string? Id, string? Name)[] Patients(JsonElement results) =>
+            [.. results.EnumerateArray().Select(r => (Value(r, "00100020"), r.GetProperty("00100010").GetProperty("Value")[0].GetProperty("Alphabetic").GetString()))];
+
+        static string? Value(JsonElement result, string tag) => result.GetProperty(tag).GetProperty("Value")[0].GetString();
+    }
+
+    [Fact]
     public async Task Undoing_a_merge_or_a_move_shows_exactly_what_was_shown_before()
     {
         var client = await fixture.App.ClientForTenantAsync("undo-exact");

@@ -140,7 +140,7 @@ public static class QidoSearch
             var studies = Study is null ? await StudiesOfAsync(page.Select(x => x.StudyKey)) : null;
             var seriesDocs = Series is null ? await SeriesOfAsync(page.Select(x => x.SeriesKey)) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
-            var coercion = await Retrieval.CoercedRetrieval.ForStudiesAsync(Session, null, page.Select(x => x.StudyInstanceUid), Cancellation);
+            var coercion = await Retrieval.CoercedRetrieval.ForHeadersAsync(Session, page.Select(x => x.StudyInstanceUid), Cancellation);
             var results = new List<QidoDataset>(page.Count);
             foreach (var i in page)
             {

@@ -5,6 +5,7 @@ using EventSourced.Domain.Patients;
 using EventSourced.Projections.Qido;
 using EventSourced.Projections.Studies;
 using Marten;
+using Marten.Linq.MatchesSql;
 using Marten.Services.BatchQuerying;
 
 namespace EventSourced.Web.Shared.Retrieval;
@@ -35,6 +36,22 @@ public sealed class CoercedRetrieval
             ? []
             : await session.Query<QidoStudy>().Where(x => x.StudyInstanceUid.IsOneOf(uids)).ToListAsync(cancellation);
         return From(blobs, studies);
+    }
+
+    /// <summary>
+    /// The patient corrections in force for <paramref name="studyUids"/>, for <see cref="Header"/> only (a search's
+    /// answers): only the records of studies a correction filed under another patient are read, so an answer of
+    /// uncorrected studies reads no record. Not for serving files: series moves (<see cref="Coerces"/>) are left out.
+    /// </summary>
+    public static async Task<CoercedRetrieval> ForHeadersAsync(IQuerySession session, IEnumerable<string> studyUids, CancellationToken cancellation)
+    {
+        var uids = studyUids.Distinct(StringComparer.Ordinal).ToArray();
+        var studies = uids.Length == 0
+            ? []
+            : await session.Query<QidoStudy>()
+                .Where(x => x.StudyInstanceUid.IsOneOf(uids) && x.MatchesSql($"jsonb_typeof(d.data -> '{nameof(QidoStudy.AssignedPatient)}') = 'object'"))
+                .ToListAsync(cancellation);
+        return From(null, studies);
     }
 
     /// <summary>
