@@ -37,11 +37,11 @@ public sealed record QidoInstanceSummary
     public static Task<List<QidoInstanceSummary>> ReadAsync(Marten.IQuerySession session, string sql, CancellationToken cancellation, params object[] parameters) =>
         QidoRows.ReadAsync(session, sql, reader => new QidoInstanceSummary
         {
-            StudyKey = reader.IsDBNull(0) ? Guid.Empty : reader.GetGuid(0),
-            SeriesKey = reader.IsDBNull(1) ? Guid.Empty : reader.GetGuid(1),
-            StudyInstanceUid = reader.IsDBNull(2) ? "" : reader.GetString(2),
-            SeriesInstanceUid = reader.IsDBNull(3) ? "" : reader.GetString(3),
-            SopInstanceUid = reader.IsDBNull(4) ? "" : reader.GetString(4),
+            StudyKey = QidoRows.Key(reader, 0),
+            SeriesKey = QidoRows.Key(reader, 1),
+            StudyInstanceUid = QidoRows.Text(reader, 2),
+            SeriesInstanceUid = QidoRows.Text(reader, 3),
+            SopInstanceUid = QidoRows.Text(reader, 4),
             Header = QidoRows.Json(reader, 5),
         }, cancellation, parameters);
 }

@@ -32,6 +32,15 @@ public static class QidoRows
         return rows;
     }
 
+    /// <summary>A text column ("" when null).</summary>
+    public static string Text(DbDataReader reader, int column) => reader.IsDBNull(column) ? "" : reader.GetString(column);
+
+    /// <summary>A key column (empty when null).</summary>
+    public static Guid Key(DbDataReader reader, int column) => reader.IsDBNull(column) ? Guid.Empty : reader.GetGuid(column);
+
+    /// <summary>A count column (0 when null).</summary>
+    public static int Count(DbDataReader reader, int column) => reader.IsDBNull(column) ? 0 : reader.GetInt32(column);
+
     /// <summary>A <c>jsonb</c> column as an element of its own (default when null).</summary>
     public static JsonElement Json(DbDataReader reader, int column) =>
         reader.IsDBNull(column) ? default : JsonSerializer.Deserialize<JsonElement>(reader.GetString(column));

@@ -41,10 +41,10 @@ public sealed record QidoSeriesSummary
         QidoRows.ReadAsync(session, sql, reader => new QidoSeriesSummary
         {
             Id = reader.GetGuid(0),
-            StudyKey = reader.IsDBNull(1) ? Guid.Empty : reader.GetGuid(1),
-            StudyInstanceUid = reader.IsDBNull(2) ? "" : reader.GetString(2),
-            SeriesInstanceUid = reader.IsDBNull(3) ? "" : reader.GetString(3),
-            NumberOfSeriesRelatedInstances = reader.IsDBNull(4) ? 0 : reader.GetInt32(4),
+            StudyKey = QidoRows.Key(reader, 1),
+            StudyInstanceUid = QidoRows.Text(reader, 2),
+            SeriesInstanceUid = QidoRows.Text(reader, 3),
+            NumberOfSeriesRelatedInstances = QidoRows.Count(reader, 4),
             Attributes = QidoRows.Json(reader, 5),
         }, cancellation, parameters);
 }

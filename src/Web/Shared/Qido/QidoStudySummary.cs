@@ -46,10 +46,10 @@ public sealed record QidoStudySummary
         QidoRows.ReadAsync(session, sql, reader => new QidoStudySummary
         {
             Id = reader.GetGuid(0),
-            StudyInstanceUid = reader.IsDBNull(1) ? "" : reader.GetString(1),
+            StudyInstanceUid = QidoRows.Text(reader, 1),
             ModalitiesInStudy = reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2),
-            NumberOfStudyRelatedSeries = reader.IsDBNull(3) ? 0 : reader.GetInt32(3),
-            NumberOfStudyRelatedInstances = reader.IsDBNull(4) ? 0 : reader.GetInt32(4),
+            NumberOfStudyRelatedSeries = QidoRows.Count(reader, 3),
+            NumberOfStudyRelatedInstances = QidoRows.Count(reader, 4),
             Attributes = QidoRows.Json(reader, 5),
         }, cancellation, parameters);
 }
