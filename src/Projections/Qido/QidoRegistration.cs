@@ -50,7 +50,9 @@ public static class QidoRegistration
             .Duplicate(x => x.PatientName)
             .Duplicate(x => x.PatientBirthDate)
             .Duplicate(x => x.PatientSex)
-            .Duplicate(x => x.StudyDate)
+            // A date range's page is sorted on the matches' received_at and UID (QIDO study pages: keys first): covered by
+            // the index, a week's 1,500 studies of a million-instance archive are sorted without a heap fetch each.
+            .Duplicate(x => x.StudyDate, configure: index => index.IncludeColumns = ["tenant_id", "received_at", "study_instance_uid", "id"])
             .Duplicate(x => x.StudyTime)
             .Duplicate(x => x.AccessionNumber)
             .Duplicate(x => x.StudyId)
