@@ -28,8 +28,8 @@ public sealed class QidoDataset
     /// <summary>
     /// The attributes so far, each a stored element written as it is or a computed value, kept in tag order (each
     /// added where it goes). A result has about twenty, so a list and a linear look-up cost less than a sorted tree
-    /// of JSON nodes (a hundred results to a page: docs/benchmarks.md, "QIDO pages written
-    /// as they are read").
+    /// of JSON nodes (a hundred results to a page: docs/benchmarks.md, "QIDO pages read row by row and written as they
+    /// are read").
     /// </summary>
     private readonly List<(string Tag, Attribute Value)> attributes = new(24);
 
