@@ -63,6 +63,7 @@ public sealed class QidoConformanceTests(QidoFixture fixture)
         var first = body[0];
         HasAll(first, "00080060", "0008103E", "00081190", "0020000E", "00200011", "00201209", "00400244", "00400245");
         Assert.Equal("3", first.Value("00201209"));
+        Assert.All(body.EnumerateArray(), s => Assert.Equal(StudyA, s.Value("0020000D")));
         Assert.EndsWith($"/studies/{StudyA}/series/{SeriesA1}", first.Value("00081190"));
         Assert.False(first.TryGetProperty("00100020", out _), "study attributes when the study is in the path");
 
@@ -78,6 +79,7 @@ public sealed class QidoConformanceTests(QidoFixture fixture)
         Assert.Equal([SeriesA1, SeriesA2], body.Values("0020000E"));
         Assert.All(body.EnumerateArray(), s => Assert.Equal("P1", s.Value("00100020")));
         Assert.All(body.EnumerateArray(), s => Assert.Equal("2", s.Value("00201206")));
+        Assert.All(body.EnumerateArray(), s => Assert.Equal(StudyA, s.Value("0020000D")));
     }
 
     [Fact]

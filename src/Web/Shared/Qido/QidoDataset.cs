@@ -158,6 +158,7 @@ public sealed class QidoDataset
     private static readonly string NumberOfStudyRelatedInstancesKey = DicomTags.NumberOfStudyRelatedInstances.JsonKey();
     private static readonly string NumberOfSeriesRelatedInstancesKey = DicomTags.NumberOfSeriesRelatedInstances.JsonKey();
     private static readonly string RetrieveUrlKey = DicomTags.RetrieveURL.JsonKey();
+    private static readonly string StudyInstanceUidKey = DicomTags.StudyInstanceUID.JsonKey();
 
     /// <summary>Instance Availability ONLINE (everything stored is online).</summary>
     private QidoDataset Online(string tag) => Set(tag, "CS", "ONLINE");
@@ -167,6 +168,16 @@ public sealed class QidoDataset
     {
         Put(tag, new Attribute(default, vr, values));
         return this;
+    }
+
+    /// <summary>Sets <paramref name="tag"/> to <paramref name="value"/> unless the result already has a value for it (absent, or copied empty).</summary>
+    private void Fill(string tag, string vr, string value)
+    {
+        var at = Find(tag);
+        if (at < 0 || attributes[at].Value is { Vr: not null, Values: null or [] })
+        {
+            Put(tag, new Attribute(default, vr, [value]));
+        }
     }
 
     /// <summary>Study attributes computed over the study's instances, plus availability and where to retrieve it.</summary>
@@ -179,8 +190,14 @@ public sealed class QidoDataset
         return retrieveUrl is null ? this : Set(RetrieveUrlKey, "UR", retrieveUrl);
     }
 
+    /// <summary>
+    /// The series' instance count and where to retrieve it, and the study it is filed under where the result has no
+    /// Study Instance UID yet (the series' own attributes do not hold it): a series answer names its study whether or
+    /// not the study is in the path.
+    /// </summary>
     public QidoDataset SeriesComputed(QidoSeriesSummary series, string? retrieveUrl)
     {
+        Fill(StudyInstanceUidKey, "UI", series.StudyInstanceUid);
         Set(NumberOfSeriesRelatedInstancesKey, "IS", series.NumberOfSeriesRelatedInstances);
         return retrieveUrl is null ? this : Set(RetrieveUrlKey, "UR", retrieveUrl);
     }
