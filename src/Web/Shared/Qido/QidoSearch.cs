@@ -101,17 +101,13 @@ public static class QidoSearch
         public async Task<(List<QidoDataset> Results, bool More)> StudiesAsync()
         {
             // One statement: the page's keys on the record's columns, then only what an answer shows of those records.
-            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Study, null, null);
-            var (page, more) = Paged(await QidoStudySummary.ReadAsync(
-                Session, QidoStudySummary.Page(Sql.StudyTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, Session.TenantId]));
+            var (page, more) = await PageAsync(QidoLevel.Study, p => QidoStudySummary.Page(Sql.StudyTable, p), QidoStudySummary.ReadAsync, Session.TenantId);
             return ([.. page.Select(s => StudyDataset(new QidoDataset(), s))], more);
         }
 
         public async Task<(List<QidoDataset> Results, bool More)> SeriesAsync()
         {
-            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Series, Study, null);
-            var (page, more) = Paged(await QidoSeriesSummary.ReadAsync(
-                Session, QidoSeriesSummary.Page(Sql.SeriesTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1]));
+            var (page, more) = await PageAsync(QidoLevel.Series, p => QidoSeriesSummary.Page(Sql.SeriesTable, p), QidoSeriesSummary.ReadAsync);
             // A study in the path adds only the fields asked for: none asked, no study record read.
             var studies = Study is not null && Query.IncludeFields.Count == 0 ? [] : await StudiesOfAsync(page.Select(x => x.StudyKey));
             var results = new List<QidoDataset>(page.Count);
@@ -134,9 +130,7 @@ public static class QidoSearch
 
         public async Task<(List<QidoDataset> Results, bool More)> InstancesAsync()
         {
-            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, QidoLevel.Instance, Study, Series);
-            var (page, more) = Paged(await QidoInstanceSummary.ReadAsync(
-                Session, QidoInstanceSummary.Page(Sql.InstanceTable, predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1]));
+            var (page, more) = await PageAsync(QidoLevel.Instance, p => QidoInstanceSummary.Page(Sql.InstanceTable, p), QidoInstanceSummary.ReadAsync);
             var studies = Study is null ? await StudiesOfAsync(page.Select(x => x.StudyKey)) : null;
             var seriesDocs = Series is null ? await SeriesOfAsync(page.Select(x => x.SeriesKey)) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
@@ -169,8 +163,18 @@ public static class QidoSearch
             return (results, more);
         }
 
-        /// <summary>The page of rows read with one more than the limit: that one tells whether there are more matches.</summary>
-        private (IReadOnlyList<T> Page, bool More) Paged<T>(IReadOnlyList<T> rows) => ([.. rows.Take(Query.Limit)], rows.Count > Query.Limit);
+        /// <summary>
+        /// The level's page: <paramref name="page"/>'s statement over the search's predicate, its parameters the tenant, the
+        /// predicate's values, the offset, one more than the limit (that one tells whether there are more matches), then
+        /// <paramref name="after"/>.
+        /// </summary>
+        private async Task<(IReadOnlyList<T> Page, bool More)> PageAsync<T>(
+            QidoLevel level, Func<string?, string> page, Func<IQuerySession, string, CancellationToken, object[], Task<List<T>>> read, params object[] after)
+        {
+            var (predicate, values) = Sql.Predicate(Session.TenantId, Query, level, Study, Series);
+            var rows = await read(Session, page(predicate), Cancellation, [Session.TenantId, .. values, Query.Offset, Query.Limit + 1, .. after]);
+            return ([.. rows.Take(Query.Limit)], rows.Count > Query.Limit);
+        }
 
         private QidoDataset StudyDataset(QidoDataset dataset, QidoStudySummary study, bool retrieveUrl = true)
         {

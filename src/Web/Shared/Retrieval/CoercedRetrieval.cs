@@ -29,29 +29,30 @@ public sealed class CoercedRetrieval
     }
 
     /// <summary>The corrections in force for <paramref name="studyUids"/> (one indexed query).</summary>
-    public static async Task<CoercedRetrieval> ForStudiesAsync(IQuerySession session, IBlobStore? blobs, IEnumerable<string> studyUids, CancellationToken cancellation)
-    {
-        var uids = studyUids.Distinct(StringComparer.Ordinal).ToArray();
-        var studies = uids.Length == 0
-            ? []
-            : await session.Query<QidoStudy>().Where(x => x.StudyInstanceUid.IsOneOf(uids)).ToListAsync(cancellation);
-        return From(blobs, studies);
-    }
+    public static async Task<CoercedRetrieval> ForStudiesAsync(IQuerySession session, IBlobStore? blobs, IEnumerable<string> studyUids, CancellationToken cancellation) =>
+        From(blobs, await StudiesAsync(session, studyUids, patientCorrectedOnly: false, cancellation));
 
     /// <summary>
     /// The patient corrections in force for <paramref name="studyUids"/>, for <see cref="Header"/> only (a search's
     /// answers): only the records of studies a correction filed under another patient are read, so an answer of
     /// uncorrected studies reads no record. Not for serving files: series moves (<see cref="Coerces"/>) are left out.
     /// </summary>
-    public static async Task<CoercedRetrieval> ForHeadersAsync(IQuerySession session, IEnumerable<string> studyUids, CancellationToken cancellation)
+    public static async Task<CoercedRetrieval> ForHeadersAsync(IQuerySession session, IEnumerable<string> studyUids, CancellationToken cancellation) =>
+        From(null, await StudiesAsync(session, studyUids, patientCorrectedOnly: true, cancellation));
+
+    /// <summary>The records of <paramref name="studyUids"/> (one indexed query); only those filed under another patient when <paramref name="patientCorrectedOnly"/>.</summary>
+    private static async Task<IReadOnlyCollection<QidoStudy>> StudiesAsync(IQuerySession session, IEnumerable<string> studyUids, bool patientCorrectedOnly, CancellationToken cancellation)
     {
         var uids = studyUids.Distinct(StringComparer.Ordinal).ToArray();
-        var studies = uids.Length == 0
-            ? []
-            : await session.Query<QidoStudy>()
-                .Where(x => x.StudyInstanceUid.IsOneOf(uids) && x.MatchesSql($"jsonb_typeof(d.data -> '{nameof(QidoStudy.AssignedPatient)}') = 'object'"))
-                .ToListAsync(cancellation);
-        return From(null, studies);
+        if (uids.Length == 0)
+        {
+            return [];
+        }
+
+        var studies = session.Query<QidoStudy>().Where(x => x.StudyInstanceUid.IsOneOf(uids));
+        return await (patientCorrectedOnly
+            ? studies.Where(x => x.MatchesSql($"jsonb_typeof(d.data -> '{nameof(QidoStudy.AssignedPatient)}') = 'object'"))
+            : studies).ToListAsync(cancellation);
     }
 
     /// <summary>
