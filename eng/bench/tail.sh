@@ -5,7 +5,8 @@
 # start, on a study's first request of the phase, or scattered.
 #   eng/bench/tail.sh [--runs 3] [--targets "A B O"] [harness options]
 # Targets: A = this product built in $A_ROOT (/work/wt/base), B = built in this checkout, O = Orthanc-SQLite;
-# B2 = this checkout again with the environment of $B2_ENV (e.g. "DOTNET_X=1 DOTNET_Y=0") to try a setting.
+# B2 = this checkout again with the environment of $B2_ENV (e.g. "DOTNET_X=1 DOTNET_Y=0") to try a setting; B3, B4, …
+# likewise with $B3_ENV, $B4_ENV, ….
 # Per run: the harness JSON, the latency log, the load average (1 min) before/after, the server's CPU ms, and for ours
 # its CPU ms spent by readiness (start-up and warm-up), its peak RSS (VmHWM, kB, after the run) and its log.
 # Environment: TAIL_PORT (7200), EVENTSOURCED_PG_PORT (the cluster of eng/local-postgres.sh).
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
 done
 port="${TAIL_PORT:-7200}"
 out="$root/eng/bench/results/tail-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
-echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (A_ROOT=${A_ROOT:-/work/wt/base} B2_ENV=${B2_ENV:-})" > "$out/command.txt"
+echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (A_ROOT=${A_ROOT:-/work/wt/base} B2_ENV=${B2_ENV:-} B3_ENV=${B3_ENV:-} B4_ENV=${B4_ENV:-})" > "$out/command.txt"
 source "$root/eng/bench/ours.sh"
 bench_cluster
 wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
@@ -40,9 +41,11 @@ for run in $(seq 1 "$runs"); do
       kill "$orthanc_pid"; wait_gone "$orthanc_pid"; orthanc_pid=; rm -rf "$out/orthanc"
     else
       bin="$root"; [ "$target" = A ] && bin="${A_ROOT:-/work/wt/base}"
-      if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do export "${kv?}"; done; fi
+      # B2, B3, …: this checkout with the environment of B2_ENV, B3_ENV, …
+      envs=; case "$target" in B[0-9]*) envs_var="${target}_ENV"; envs="${!envs_var:-}" ;; esac
+      for kv in $envs; do export "${kv?}"; done
       OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
-      if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do unset "${kv%%=*}"; done; fi
+      for kv in $envs; do unset "${kv%%=*}"; done
       awk '{ print ($14 + $15) * 10 }' "/proc/$ours_pid/stat" > "$out/$name.ready-cpu-ms"
       database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
       harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" \
