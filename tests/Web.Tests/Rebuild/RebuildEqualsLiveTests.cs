@@ -41,6 +41,40 @@ public sealed class RebuildEqualsLiveTests(ServiceFixture fixture, ITestOutputHe
         await AssertScratchSchemasDroppedAsync(fixture.ConnectionString);
     }
 
+    [Fact]
+    public async Task Events_holding_the_header_as_an_object_as_written_before_rebuild_into_the_same_read_models()
+    {
+        await RebuildHistory.WriteAsync(fixture.App, "rebuild-object-headers");
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        async Task<long> CountAsync(string kind)
+        {
+            await using var count = new NpgsqlCommand(
+                "select count(*) from eventsourced.mt_events where tenant_id = 'rebuild-object-headers' and type = 'instance_stored' " +
+                "and jsonb_typeof(data -> 'Instance' -> 'Header') = @kind", connection);
+            count.Parameters.AddWithValue("kind", kind);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+
+        // Written now: the header is one string in the log.
+        var strings = await CountAsync("string");
+        Assert.True(strings > 0, "no instance_stored event");
+        Assert.Equal(0L, await CountAsync("object"));
+
+        // As the log held them before: the header an object. The rebuild reads them into the read models the live ones are.
+        await using (var rewrite = new NpgsqlCommand(
+            "update eventsourced.mt_events set data = jsonb_set(data, '{Instance,Header}', (data -> 'Instance' ->> 'Header')::jsonb) " +
+            "where tenant_id = 'rebuild-object-headers' and type = 'instance_stored'", connection))
+        {
+            await rewrite.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(strings, await CountAsync("object"));
+        var result = await VerifyAsync(fixture.App);
+        Assert.True(result.Differences.Count == 0, string.Join('\n', result.Differences));
+        Assert.True(result.RebuiltRows["mt_doc_qidoinstance"] > 0);
+    }
+
     internal static Task<ProjectionVerification> VerifyAsync(AppFactory app) => ProjectionVerifier.VerifyAsync(
         app.Services.GetRequiredService<NpgsqlDataSource>(),
         app.Services.GetRequiredService<IOptions<EventStoreOptions>>().Value,
