@@ -9,7 +9,7 @@ namespace EventSourced.Web.Infrastructure;
 /// handler chain to its handler type (pre-generated and loaded under <c>TypeLoadMode.Static</c>, the
 /// service's mode; generated and compiled with Roslyn under <c>Dynamic</c>, the test hosts' mode), Marten's
 /// storage of every document type and the event store, the connection pool's first connections, and the
-/// retrieval endpoints (<see cref="RetrievalWarmUp"/>).
+/// retrieval endpoints (<see cref="RetrievalWarmUp"/>) and STOW-RS (<see cref="StowWarmUp"/>).
 /// Registered after Wolverine and Marten, so it runs once they have started and before Kestrel accepts; the
 /// retrieval endpoints, which exist only once the web host has started, run after Kestrel starts and before
 /// readiness (<see cref="WarmUpGate"/>).
@@ -88,6 +88,20 @@ public sealed class StartupWarmUp(IServiceProvider services, IConfiguration conf
         {
             // Only compilation ahead of time is lost: the first requests compile what they use, as without a warm-up.
             logger.LogWarning(e, "The retrieval warm-up failed after {Elapsed} ms; readiness is not held back by it", clock.ElapsedMilliseconds);
+        }
+
+        ReleaseStartupGarbage();
+        clock.Restart();
+        cpu = Environment.CpuUsage.TotalTime;
+        try
+        {
+            var stored = await StowWarmUp.RunAsync(services, cancellationToken);
+            logger.LogInformation("STOW warmed up in {Elapsed} ms ({Cpu} ms CPU of the process): {Studies} studies stored and rolled back",
+                clock.ElapsedMilliseconds, (long)(Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds, stored);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogWarning(e, "The STOW warm-up failed after {Elapsed} ms; readiness is not held back by it", clock.ElapsedMilliseconds);
         }
 
         ReleaseStartupGarbage();

@@ -73,7 +73,7 @@ public sealed class StartupWarmUpTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_success_path_warm_up_leaves_no_event_stream_document_blob_or_feed_entry_on_an_empty_database()
+    public async Task The_success_path_and_stow_warm_ups_leave_no_event_stream_document_blob_or_feed_entry_on_an_empty_database()
     {
         var temporary = WarmUpFolders();
         await using var app = new AppFactory(database.ConnectionString, new Dictionary<string, string?>
@@ -85,6 +85,8 @@ public sealed class StartupWarmUpTests : IAsyncLifetime
         using var client = app.CreateClient();
         Assert.True(app.Services.GetRequiredService<WarmUpGate>().IsOpen);
         Assert.Equal(RetrievalWarmUp.Endpoints.Count + RetrievalWarmUp.SuccessEndpoints.Count, await RetrievalWarmUp.RunAsync(app.Services, CancellationToken.None));
+        // STOW-RS: both studies answered 200 (stored, then rolled back), again here.
+        Assert.Equal(2, await StowWarmUp.RunAsync(app.Services, CancellationToken.None));
 
         // No event, no stream, no row in any table of the product's documents (read models, the study feed's among them).
         Assert.Equal(0, await EventLog.CountAsync(database.ConnectionString));
@@ -147,6 +149,7 @@ public sealed class StartupWarmUpTests : IAsyncLifetime
         Assert.True(warmed.Services.GetRequiredService<WarmUpGate>().IsOpen);
         Assert.Equal(HttpStatusCode.OK, (await reader.GetAsync("/health/ready")).StatusCode);
         Assert.Equal(RetrievalWarmUp.Endpoints.Count + RetrievalWarmUp.SuccessEndpoints.Count, await RetrievalWarmUp.RunAsync(warmed.Services, CancellationToken.None));
+        Assert.Equal(2, await StowWarmUp.RunAsync(warmed.Services, CancellationToken.None));
 
         // The stored study is served as before; the log, the read models and the blob store are as they were.
         Assert.Equal(instance!.GetString(Dicom.DicomTags.SOPInstanceUID), (await Retrieval.RetrievalCacheTests.InstanceAsync(reader, study, series, sop))!.GetString(Dicom.DicomTags.SOPInstanceUID));
