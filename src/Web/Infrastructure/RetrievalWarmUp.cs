@@ -102,57 +102,43 @@ public static class RetrievalWarmUp
     /// </summary>
     private static async Task<int> RunSuccessPathsAsync(IServiceProvider services, IReadOnlyList<(RouteEndpoint Endpoint, string? Name)> named, CancellationToken cancellation)
     {
-        var root = Path.Combine(Path.GetTempPath(), $"eventsourced-warm-up-{Guid.NewGuid():N}");
-        try
+        using var folder = new WarmUpRequest.Folder();
+        var blobs = new Blobs.LocalDiskBlobStore(folder.Path);
+        BlobReference blob;
+        await using (var write = blobs.BeginWrite())
         {
-            var blobs = new Blobs.LocalDiskBlobStore(root);
-            BlobReference blob;
-            await using (var write = blobs.BeginWrite())
-            {
-                await write.Content.WriteAsync(StoredFile(), cancellation);
-                blob = await write.CommitAsync(cancellation);
-            }
+            await write.Content.WriteAsync(StoredFile(), cancellation);
+            blob = await write.CommitAsync(cancellation);
+        }
 
-            var store = services.GetRequiredService<IDocumentStore>();
-            await using var connection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(cancellation);
-            await using var transaction = await connection.BeginTransactionAsync(cancellation);
-            await InsertStudyAsync(transaction, store, blob, cancellation);
-            using var cache = new Shared.Retrieval.StudyRetrievalCache();
-            var reads = services.GetRequiredService<Shared.Retrieval.RetrievalReads>().On(connection);
-            var run = 0;
-            var documents = TransactionStore.Over(store, transaction);
-            foreach (var (name, accept, query) in SuccessEndpoints)
+        var store = services.GetRequiredService<IDocumentStore>();
+        await using var connection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        await InsertStudyAsync(transaction, store, blob, cancellation);
+        using var cache = new Shared.Retrieval.StudyRetrievalCache();
+        var reads = services.GetRequiredService<Shared.Retrieval.RetrievalReads>().On(connection);
+        var run = 0;
+        var documents = TransactionStore.Over(store, transaction);
+        foreach (var (name, accept, query) in SuccessEndpoints)
+        {
+            foreach (var (endpoint, _) in named.Where(e => e.Name == name && e.Endpoint.RequestDelegate is not null))
             {
-                foreach (var (endpoint, _) in named.Where(e => e.Name == name && e.Endpoint.RequestDelegate is not null))
+                // WADO-RS twice: a study's first request, then one answered from what the first kept; a search once.
+                var runs = name.StartsWith("Wado", StringComparison.Ordinal) ? 2 : 1;
+                var answered = 0;
+                for (var i = 0; i < runs; i++)
                 {
-                    // WADO-RS twice: a study's first request, then one answered from what the first kept; a search once.
-                    var runs = name.StartsWith("Wado", StringComparison.Ordinal) ? 2 : 1;
-                    var answered = 0;
-                    for (var i = 0; i < runs; i++)
-                    {
-                        answered += await InvokeAsync(services, endpoint, accept, SuccessValue, cancellation,
-                            scoped => new Overrides(scoped, reads, blobs, cache, documents), query) == StatusCodes.Status200OK ? 1 : 0;
-                    }
-
-                    run += answered == runs ? 1 : 0;
+                    answered += await InvokeAsync(services, endpoint, accept, SuccessValue, cancellation,
+                        scoped => new Overrides(scoped, reads, blobs, cache, documents), query) == StatusCodes.Status200OK ? 1 : 0;
                 }
-            }
 
-            await transaction.RollbackAsync(cancellation);
-            WarmResponseBuffers(services.GetRequiredService<IBlobStore>(), blob.Sha256);
-            return run;
-        }
-        finally
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temporary folder left behind holds nothing but the warm-up's own file.
+                run += answered == runs ? 1 : 0;
             }
         }
+
+        await transaction.RollbackAsync(cancellation);
+        WarmResponseBuffers(services.GetRequiredService<IBlobStore>(), blob.Sha256);
+        return run;
     }
 
     private static string SuccessValue(string parameter) => parameter switch
@@ -377,37 +363,24 @@ public static class RetrievalWarmUp
     }
 
     /// <returns>The answer's status code.</returns>
-    private static async Task<int> InvokeAsync(IServiceProvider services, RouteEndpoint endpoint, string accept, Func<string, string> valueOf, CancellationToken cancellation,
-        Func<IServiceProvider, IServiceProvider>? overrides = null, string query = "")
-    {
-        await using var scope = services.CreateAsyncScope();
-        var context = new DefaultHttpContext
+    private static Task<int> InvokeAsync(IServiceProvider services, RouteEndpoint endpoint, string accept, Func<string, string> valueOf, CancellationToken cancellation,
+        Func<IServiceProvider, IServiceProvider>? overrides = null, string query = "") =>
+        WarmUpRequest.InvokeAsync(services, endpoint, Principal.Create("warm-up", Tenant, "warm-up", [Scopes.StudiesRead]), request =>
         {
-            RequestServices = overrides is null ? scope.ServiceProvider : overrides(scope.ServiceProvider),
-            User = Principal.Create("warm-up", Tenant, "warm-up", [Scopes.StudiesRead]),
-            RequestAborted = cancellation,
-        };
-        var request = context.Request;
-        request.Method = HttpMethods.Get;
-        request.Scheme = "http";
-        request.Host = new HostString("localhost");
-        foreach (var parameter in endpoint.RoutePattern.Parameters)
-        {
-            request.RouteValues[parameter.Name] = valueOf(parameter.Name);
-        }
-
-        request.Path = "/" + string.Join('/', endpoint.RoutePattern.PathSegments.Select(s =>
-            string.Concat(s.Parts.Select(p => p switch
+            request.Method = HttpMethods.Get;
+            foreach (var parameter in endpoint.RoutePattern.Parameters)
             {
-                Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
-                Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter => valueOf(parameter.Name),
-                _ => "",
-            }))));
-        request.QueryString = new QueryString(query.Length == 0 ? null : query);
-        request.Headers.Accept = accept;
-        context.Response.Body = Stream.Null;
-        context.SetEndpoint(endpoint);
-        await endpoint.RequestDelegate!(context);
-        return context.Response.StatusCode;
-    }
+                request.RouteValues[parameter.Name] = valueOf(parameter.Name);
+            }
+
+            request.Path = "/" + string.Join('/', endpoint.RoutePattern.PathSegments.Select(s =>
+                string.Concat(s.Parts.Select(p => p switch
+                {
+                    Microsoft.AspNetCore.Routing.Patterns.RoutePatternLiteralPart literal => literal.Content,
+                    Microsoft.AspNetCore.Routing.Patterns.RoutePatternParameterPart parameter => valueOf(parameter.Name),
+                    _ => "",
+                }))));
+            request.QueryString = new QueryString(query.Length == 0 ? null : query);
+            request.Headers.Accept = accept;
+        }, cancellation, overrides);
 }

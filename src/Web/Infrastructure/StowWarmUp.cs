@@ -43,58 +43,30 @@ public static class StowWarmUp
             return 0;
         }
 
-        var root = Path.Combine(Path.GetTempPath(), $"eventsourced-warm-up-stow-{Guid.NewGuid():N}");
-        try
+        using var folder = new WarmUpRequest.Folder();
+        var store = services.GetRequiredService<IDocumentStore>();
+        await using var connection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(cancellation);
+        await using var transaction = await connection.BeginTransactionAsync(cancellation);
+        var bus = RolledBackBus.Over(services, store, transaction);
+        var ingestor = new InstanceIngestor(new InstanceReceiver(new Blobs.LocalDiskBlobStore(folder.Path), services.GetRequiredService<IOptions<IngestionOptions>>()), bus);
+        var caller = Principal.Create("warm-up", Tenant, "warm-up", [Scopes.StudiesWrite]);
+        var answered = 0;
+        for (var study = 1; study <= 2; study++)
         {
-            var store = services.GetRequiredService<IDocumentStore>();
-            await using var connection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(cancellation);
-            await using var transaction = await connection.BeginTransactionAsync(cancellation);
-            var bus = RolledBackBus.Over(services, store, transaction);
-            var ingestor = new InstanceIngestor(new InstanceReceiver(new Blobs.LocalDiskBlobStore(root), services.GetRequiredService<IOptions<IngestionOptions>>()), bus);
-            var answered = 0;
-            for (var study = 1; study <= 2; study++)
+            var body = Body(study);
+            answered += await WarmUpRequest.InvokeAsync(services, endpoint, caller, request =>
             {
-                answered += await InvokeAsync(services, endpoint, ingestor, Body(study), cancellation) == StatusCodes.Status200OK ? 1 : 0;
-            }
-
-            await transaction.RollbackAsync(cancellation);
-            return answered;
+                request.Method = HttpMethods.Post;
+                request.Path = "/dicomweb/studies";
+                request.ContentType = $"multipart/related; type=\"application/dicom\"; boundary={Boundary}";
+                request.ContentLength = body.Length;
+                request.Body = new MemoryStream(body, writable: false);
+                request.Headers.Accept = "application/dicom+json";
+            }, cancellation, scoped => new Overrides(scoped, ingestor)) == StatusCodes.Status200OK ? 1 : 0;
         }
-        finally
-        {
-            try
-            {
-                Directory.Delete(root, recursive: true);
-            }
-            catch (IOException)
-            {
-                // A temporary folder left behind holds nothing but the warm-up's own files.
-            }
-        }
-    }
 
-    private static async Task<int> InvokeAsync(IServiceProvider services, RouteEndpoint endpoint, InstanceIngestor ingestor, byte[] body, CancellationToken cancellation)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var context = new DefaultHttpContext
-        {
-            RequestServices = new Overrides(scope.ServiceProvider, ingestor),
-            User = Principal.Create("warm-up", Tenant, "warm-up", [Scopes.StudiesWrite]),
-            RequestAborted = cancellation,
-        };
-        var request = context.Request;
-        request.Method = HttpMethods.Post;
-        request.Scheme = "http";
-        request.Host = new HostString("localhost");
-        request.Path = "/dicomweb/studies";
-        request.ContentType = $"multipart/related; type=\"application/dicom\"; boundary={Boundary}";
-        request.ContentLength = body.Length;
-        request.Body = new MemoryStream(body, writable: false);
-        request.Headers.Accept = "application/dicom+json";
-        context.Response.Body = Stream.Null;
-        context.SetEndpoint(endpoint);
-        await endpoint.RequestDelegate!(context);
-        return context.Response.StatusCode;
+        await transaction.RollbackAsync(cancellation);
+        return answered;
     }
 
     /// <summary>A study of two series of two instances each, of one patient, as a STOW-RS body.</summary>
