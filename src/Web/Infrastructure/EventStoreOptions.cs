@@ -40,4 +40,11 @@ public sealed class EventStoreOptions
 
     /// <summary>How often the async daemon looks for new events while idle (Marten's default: 1 s).</summary>
     public TimeSpan DaemonSlowPollingTime { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// How long the async daemon waits at a gap in the event sequence (numbers taken by a write that was rolled back: a
+    /// refused or contended STOW, the start-up STOW warm-up) before it passes the gap; Marten passes none while a
+    /// transaction that could still fill it is alive (Marten's default: 3 s).
+    /// </summary>
+    public TimeSpan DaemonStaleSequenceThreshold { get; set; } = TimeSpan.FromMilliseconds(500);
 }

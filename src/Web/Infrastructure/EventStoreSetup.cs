@@ -158,6 +158,9 @@ public static class EventStoreSetup
         // gap): the study feed's freshness (docs/architecture.md).
         options.Projections.FastPollingTime = storeOptions.DaemonFastPollingTime;
         options.Projections.SlowPollingTime = storeOptions.DaemonSlowPollingTime;
+        // A gap no live transaction can fill (a rolled-back write's sequence numbers) is passed after this long, not 3 s:
+        // the feed's first entries after a start wait for the STOW warm-up's gap (docs/architecture.md, "STOW warm-up").
+        options.Projections.StaleSequenceThreshold = storeOptions.DaemonStaleSequenceThreshold;
 
         // The request's correlation id on every event, for the audit history.
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
