@@ -24,7 +24,7 @@ namespace EventSourced.Web.Infrastructure;
 /// runs the application's handler on a session of a transaction that is rolled back (the handler's loads, the append,
 /// every inline projection, against the live schema); and the caller is a tenant no credential can name. No event,
 /// stream, document, blob or message remains; the event sequence's numbers taken by the rolled-back appends are a gap,
-/// as any rolled-back write leaves one.
+/// as any rolled-back write leaves one, which the feed's daemon passes after <c>EventStore:DaemonStaleSequenceThreshold</c>.
 /// </para>
 /// </summary>
 public static class StowWarmUp
