@@ -1,22 +1,15 @@
 using System.Buffers;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace EventSourced.Web.Infrastructure;
 
 /// <summary>
-/// A JSON answer written through a buffer rented from the shared array pool, with its Content-Length: the
-/// same bytes <c>Results.Bytes(JsonSerializer.SerializeToUtf8Bytes(json))</c> sends, without a fresh array
-/// per answer. A search answer of a hundred series is over 100 KB, so each such array went to the
+/// A JSON answer, written by the caller onto a writer over a buffer rented from the shared array pool, sent with its
+/// Content-Length: the bytes the writer wrote, without a fresh array per answer. A search answer of a hundred series is over 100 KB, so each such array went to the
 /// large-object heap, which only a full collection frees (docs/architecture.md, "Start-up footprint").
 /// </summary>
 public sealed class PooledJsonResult(Action<Utf8JsonWriter> write, string contentType) : IResult
 {
-    public PooledJsonResult(JsonNode json, string contentType)
-        : this(writer => json.WriteTo(writer), contentType)
-    {
-    }
-
     /// <summary>JsonSerializer's default depth bound (64), which the serialised answers were written under.</summary>
     private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = 64 };
 

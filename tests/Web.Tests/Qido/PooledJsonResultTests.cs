@@ -31,7 +31,7 @@ public sealed class PooledJsonResultTests
         var body = new MemoryStream();
         context.Response.Body = body;
 
-        await new PooledJsonResult(answer, "application/dicom+json").ExecuteAsync(context);
+        await new PooledJsonResult(writer => answer.WriteTo(writer), "application/dicom+json").ExecuteAsync(context);
 
         Assert.Equal(expected, body.ToArray());
         Assert.Equal(expected.Length, context.Response.ContentLength);
