@@ -30,7 +30,7 @@ public sealed record QidoInstanceSummary
     /// </summary>
     public static string Page(string instanceTable, string? predicate) =>
         $"select d.study_key, d.series_key, d.study_instance_uid, d.series_instance_uid, d.sop_instance_uid, d.data -> 'Header' from {instanceTable} as d "
-        + $"where d.tenant_id = ?{(predicate is null ? "" : " and " + predicate)} "
+        + $"where {QidoRows.Where(predicate)} "
         + "order by d.study_instance_uid, d.series_instance_uid, d.instance_number, d.sop_instance_uid offset ? limit ?";
 
     /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/>) selects.</summary>

@@ -32,6 +32,12 @@ public static class QidoRows
         return rows;
     }
 
+    /// <summary>The tenant's rows of alias <c>d</c> matching <paramref name="predicate"/> (all of them when null); the tenant is its first parameter.</summary>
+    public static string Where(string? predicate) => predicate is null ? "d.tenant_id = ?" : "d.tenant_id = ? and " + predicate;
+
+    /// <summary>Of <paramref name="table"/>, <paramref name="shown"/> for the records whose keys are the second parameter (the tenant is the first).</summary>
+    public static string ByKeys(string shown, string table) => $"select {shown} from {table} as d where d.tenant_id = ? and d.id = any(?)";
+
     /// <summary>A text column ("" when null).</summary>
     public static string Text(DbDataReader reader, int column) => reader.IsDBNull(column) ? "" : reader.GetString(column);
 

@@ -26,14 +26,14 @@ public sealed record QidoSeriesSummary
         "d.id, d.study_key, d.study_instance_uid, d.series_instance_uid, d.number_of_series_related_instances, d.data -> 'Attributes'";
 
     /// <summary>The summaries of the series whose keys are the second parameter (the tenant is the first).</summary>
-    public static string ByKeys(string seriesTable) => $"select {Shown} from {seriesTable} as d where d.tenant_id = ? and d.id = any(?)";
+    public static string ByKeys(string seriesTable) => QidoRows.ByKeys(Shown, seriesTable);
 
     /// <summary>
     /// A page of a series search, in its order (Study Instance UID, Series Number, Series Instance UID). Parameters:
     /// the tenant, <paramref name="predicate"/>'s values (over alias <c>d</c>, none when null), the offset, the limit.
     /// </summary>
     public static string Page(string seriesTable, string? predicate) =>
-        $"select {Shown} from {seriesTable} as d where d.tenant_id = ?{(predicate is null ? "" : " and " + predicate)} "
+        $"select {Shown} from {seriesTable} as d where {QidoRows.Where(predicate)} "
         + "order by d.study_instance_uid, d.series_number, d.series_instance_uid offset ? limit ?";
 
     /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/> or <see cref="ByKeys"/>) selects.</summary>

@@ -28,7 +28,7 @@ public sealed record QidoStudySummary
         "d.id, d.study_instance_uid, d.modalities_in_study, d.number_of_study_related_series, d.number_of_study_related_instances, d.data -> 'Attributes'";
 
     /// <summary>The summaries of the studies whose keys are the second parameter (the tenant is the first).</summary>
-    public static string ByKeys(string studyTable) => $"select {Shown} from {studyTable} as d where d.tenant_id = ? and d.id = any(?)";
+    public static string ByKeys(string studyTable) => QidoRows.ByKeys(Shown, studyTable);
 
     /// <summary>
     /// A page of a study search, in its order (newest received first, then the Study Instance UID): the page's keys
@@ -38,7 +38,7 @@ public sealed record QidoStudySummary
     /// </summary>
     public static string Page(string studyTable, string? predicate) =>
         $"select {Shown} from {studyTable} as d join (select d.id, d.received_at, d.study_instance_uid from {studyTable} as d "
-        + $"where d.tenant_id = ?{(predicate is null ? "" : " and " + predicate)} order by d.received_at desc, d.study_instance_uid offset ? limit ?) as p "
+        + $"where {QidoRows.Where(predicate)} order by d.received_at desc, d.study_instance_uid offset ? limit ?) as p "
         + "on p.id = d.id where d.tenant_id = ? order by p.received_at desc, p.study_instance_uid";
 
     /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/> or <see cref="ByKeys"/>) selects.</summary>
