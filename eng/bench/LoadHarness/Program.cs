@@ -35,6 +35,8 @@ foreach (var (name, value) in options.Headers)
 var latencyLog = options.Latencies is { } latencyFile ? new LatencyLog(latencyFile) : null;
 var summary = new Dictionary<string, object> { ["target"] = options.Name, ["base_url"] = options.BaseUrl, ["instances"] = corpus.InstanceCount, ["size"] = options.Size };
 var cpu = new ProcessCpu(options.ServerPid, options.DbPid);
+const string InstanceAccept = "multipart/related; type=\"application/dicom\"; transfer-syntax=*";
+const string MetadataAccept = "application/dicom+json";
 
 if (options.BadLoad > 0)
 {
@@ -69,9 +71,11 @@ if (options.FirstStow > 0)
 
 // Warm-up, not measured: a study of another seed (its patient is outside the corpus, so counts hold)
 // and a few queries, so start-up costs (code generation, JIT, connection pools) stay out of the figures.
+// Each read phase below also runs its own loop over this study first (ReadPhaseAsync).
+SyntheticCorpus? warm = null;
 if (!options.SkipStow)
 {
-    var warm = new SyntheticCorpus(1, 1, 2, 1, options.Size, options.Seed + 1000);
+    warm = new SyntheticCorpus(1, 1, 2, 1, options.Size, options.Seed + 1000);
     (await http.PostAsync("studies", StudyContent(warm, 0))).EnsureSuccessStatusCode();
     using var warmQuery = new HttpRequestMessage(HttpMethod.Get, $"studies?PatientID={warm.PatientId(0)}");
     (await http.SendAsync(warmQuery)).Dispose();
@@ -173,31 +177,36 @@ for (var p = 0; p < (options.Phases.Contains("qido") ? options.Patients : 0); p+
 summary["qido_count_check"] = new { patients = options.Patients, mismatches };
 
 // WADO-RS: instance retrieval and study metadata.
-foreach (var (name, url, accept) in new (string, Func<Random, string>, string)[]
+foreach (var (name, url, warmUrl, accept) in new (string, Func<Random, string>, Func<SyntheticCorpus, int, string>, string)[]
          {
-             ("wado_instance", r => { var s = r.Next(corpus.Studies); var se = r.Next(corpus.SeriesPerStudy); return $"studies/{corpus.StudyUid(s)}/series/{corpus.SeriesUid(s, se)}/instances/{corpus.SopUid(s, se, r.Next(corpus.InstancesPerSeries))}"; }, "multipart/related; type=\"application/dicom\"; transfer-syntax=*"),
-             ("wado_study_metadata", r => $"studies/{corpus.StudyUid(r.Next(corpus.Studies))}/metadata", "application/dicom+json"),
+             ("wado_instance", r => { var s = r.Next(corpus.Studies); var se = r.Next(corpus.SeriesPerStudy); return InstanceUrl(corpus, s, se, r.Next(corpus.InstancesPerSeries)); },
+              (w, i) => InstanceUrl(w, 0, 0, i % w.InstancesPerSeries), InstanceAccept),
+             ("wado_study_metadata", r => $"studies/{corpus.StudyUid(r.Next(corpus.Studies))}/metadata", (w, _) => $"studies/{w.StudyUid(0)}/metadata", MetadataAccept),
          })
 {
-    var recorder = new Recorder();
-    var urls = Enumerable.Range(0, options.Phases.Contains(name) ? options.Retrievals : 0).Select(_ => url(random)).ToArray();
+    var included = options.Phases.Contains(name);
+
+    // Untimed: the phase's own loop, clients and request code over the warm study first, so that its
+    // first measured requests do not carry this process's first use of them.
+    if (warm is not null && included)
+    {
+        var warmed = await ReadPhaseAsync(http, Enumerable.Range(0, 2 * options.Clients).Select(i => warmUrl(warm, i)).ToArray(), accept, options.Clients, null, null);
+        if (warmed.Failures > 0)
+        {
+            throw new InvalidOperationException($"{name}: {warmed.Failures} warm-up retrievals of the warm study failed");
+        }
+    }
+
+    var urls = Enumerable.Range(0, included ? options.Retrievals : 0).Select(_ => url(random)).ToArray();
     var cpuBefore = cpu.Read();
     var (gen0Before, pauseBefore) = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
     var clock = Stopwatch.StartNew();
-    var phaseStart = Stopwatch.GetTimestamp();
-    await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (u, ct) =>
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var request = new HttpRequestMessage(HttpMethod.Get, u);
-        request.Headers.Accept.ParseAdd(accept);
-        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        await response.Content.CopyToAsync(Stream.Null, ct);
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        recorder.Add(elapsed, response.IsSuccessStatusCode);
-        latencyLog?.Add(name, Stopwatch.GetElapsedTime(phaseStart, started), elapsed, u);
-    });
+    var startedAt = DateTimeOffset.UtcNow;
+    var recorder = await ReadPhaseAsync(http, urls, accept, options.Clients, name, latencyLog);
     clock.Stop();
     summary[name] = cpu.AddTo(recorder.Summary(clock.Elapsed, 1, "requests_per_s"), cpuBefore);
+    // When the phase started (Unix ms), to place it in a trace of the server taken beside it.
+    ((Dictionary<string, object>)summary[name])["started_unix_ms"] = startedAt.ToUnixTimeMilliseconds();
     // The harness's own collections during the phase: each pause stops its clients and adds to the requests in flight.
     ((Dictionary<string, object>)summary[name])["harness_gc0"] = GC.CollectionCount(0) - gen0Before;
     ((Dictionary<string, object>)summary[name])["harness_gc_pause_ms"] = Math.Round((GC.GetTotalPauseDuration() - pauseBefore).TotalMilliseconds, 2);
@@ -213,6 +222,35 @@ if (options.Out is not null)
 
 static HttpContent StudyContent(SyntheticCorpus corpus, int s) => Stow.Content(corpus, s);
 
+static string InstanceUrl(SyntheticCorpus corpus, int s, int se, int i) =>
+    $"studies/{corpus.StudyUid(s)}/series/{corpus.SeriesUid(s, se)}/instances/{corpus.SopUid(s, se, i)}";
+
+// A read phase: the URLs retrieved by that many clients, each retrieval timed (and logged under the phase's name).
+static async Task<Recorder> ReadPhaseAsync(HttpClient http, string[] urls, string accept, int clients, string? name, LatencyLog? log)
+{
+    var recorder = new Recorder();
+    var phaseStart = Stopwatch.GetTimestamp();
+    await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = clients }, async (u, ct) =>
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (elapsed, ok) = await RetrieveAsync(http, u, accept, ct);
+        recorder.Add(elapsed, ok);
+        log?.Add(name!, Stopwatch.GetElapsedTime(phaseStart, started), elapsed, u);
+    });
+    return recorder;
+}
+
+// One retrieval as the read phases time it: headers first, the body copied as it arrives.
+static async Task<(TimeSpan Elapsed, bool Ok)> RetrieveAsync(HttpClient http, string url, string accept, CancellationToken ct)
+{
+    var started = Stopwatch.GetTimestamp();
+    using var request = new HttpRequestMessage(HttpMethod.Get, url);
+    request.Headers.Accept.ParseAdd(accept);
+    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+    await response.Content.CopyToAsync(Stream.Null, ct);
+    return (Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
+}
+
 // This process's own CPU (user + system), in ms.
 static double HarnessCpuMs() => System.Diagnostics.Process.GetCurrentProcess().TotalProcessorTime.TotalMilliseconds;
 
@@ -220,6 +258,17 @@ internal sealed class Recorder
 {
     private readonly List<double> milliseconds = [];
     private int failures;
+
+    public int Failures
+    {
+        get
+        {
+            lock (milliseconds)
+            {
+                return failures;
+            }
+        }
+    }
     private long answers, rows, bytes;
 
     /// <summary>One answer's results (top-level JSON array items) and bytes.</summary>
