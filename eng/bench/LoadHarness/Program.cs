@@ -258,6 +258,7 @@ internal sealed class Recorder
 {
     private readonly List<double> milliseconds = [];
     private int failures;
+    private long answers, rows, bytes;
 
     public int Failures
     {
@@ -269,7 +270,6 @@ internal sealed class Recorder
             }
         }
     }
-    private long answers, rows, bytes;
 
     /// <summary>One answer's results (top-level JSON array items) and bytes.</summary>
     public void AddAnswer(int results, long length)
