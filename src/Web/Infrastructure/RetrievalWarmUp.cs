@@ -68,14 +68,12 @@ public static class RetrievalWarmUp
     public static async Task<int> RunAsync(IServiceProvider services, CancellationToken cancellation)
     {
         WarmDocumentContracts(services.GetRequiredService<IDocumentStore>());
-        var named = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Select(e => (Endpoint: e, Name: e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName))
-            .ToList();
+        var named = WarmUpRequest.NamedEndpoints(services);
         var run = 0;
         var namespaces = new HashSet<string> { typeof(Shared.Retrieval.RetrievalReads).Namespace! };
         foreach (var (name, accept) in Endpoints)
         {
-            foreach (var (endpoint, _) in named.Where(e => e.Name == name && e.Endpoint.RequestDelegate is not null))
+            foreach (var (endpoint, _) in named.Where(e => e.Name == name))
             {
                 for (var i = 0; i < 2; i++)
                 {
@@ -91,7 +89,7 @@ public static class RetrievalWarmUp
             }
         }
 
-        run += await RunSuccessPathsAsync(services, named.Select(e => e.Endpoint).Zip(named.Select(e => e.Name)).ToList(), cancellation);
+        run += await RunSuccessPathsAsync(services, named, cancellation);
         Compile(namespaces);
         return run;
     }
@@ -121,7 +119,7 @@ public static class RetrievalWarmUp
         var documents = TransactionStore.Over(store, transaction);
         foreach (var (name, accept, query) in SuccessEndpoints)
         {
-            foreach (var (endpoint, _) in named.Where(e => e.Name == name && e.Endpoint.RequestDelegate is not null))
+            foreach (var (endpoint, _) in named.Where(e => e.Name == name))
             {
                 // WADO-RS twice: a study's first request, then one answered from what the first kept; a search once.
                 var runs = name.StartsWith("Wado", StringComparison.Ordinal) ? 2 : 1;

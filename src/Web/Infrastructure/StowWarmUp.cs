@@ -5,7 +5,6 @@ using EventSourced.Dicom;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Security;
 using Marten;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
 using Wolverine;
 
@@ -37,7 +36,7 @@ public static class StowWarmUp
     /// <summary>Runs STOW-RS for two studies; returns how many answered 200.</summary>
     public static async Task<int> RunAsync(IServiceProvider services, CancellationToken cancellation)
     {
-        var endpoint = services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().FirstOrDefault(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "StowStudies" && e.RequestDelegate is not null);
+        var endpoint = WarmUpRequest.NamedEndpoints(services).FirstOrDefault(e => e.Name == "StowStudies").Endpoint;
         if (endpoint is null)
         {
             return 0;

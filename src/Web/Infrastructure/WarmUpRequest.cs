@@ -5,6 +5,13 @@ namespace EventSourced.Web.Infrastructure;
 /// <summary>What the start-up warm-ups (<see cref="RetrievalWarmUp"/>, <see cref="StowWarmUp"/>) share.</summary>
 public static class WarmUpRequest
 {
+    /// <summary>The host's route endpoints that can be run (they have a request delegate), each with its endpoint name (null when unnamed).</summary>
+    public static List<(RouteEndpoint Endpoint, string? Name)> NamedEndpoints(IServiceProvider services) =>
+        services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RequestDelegate is not null)
+            .Select(e => (Endpoint: e, Name: e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName))
+            .ToList();
+
     /// <summary>
     /// Runs <paramref name="endpoint"/>'s own request delegate (binding, filters, the endpoint, its answer) on a request of
     /// this process, not of a connection: a scope of its own, <paramref name="overrides"/> over its services when given,
