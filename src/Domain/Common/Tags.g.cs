@@ -88,6 +88,7 @@ public static class Tags
     public const string PerformedProtocolCodeSequence = "00400260"; // (0040,0260) SQ
     public const string RequestAttributesSequence = "00400275"; // (0040,0275) SQ
     public const string CommentsOnThePerformedProcedureStep = "00400280"; // (0040,0280) ST
+    public const string ContainerIdentifier = "00400512"; // (0040,0512) LO
     public const string RequestedProcedureID = "00401001"; // (0040,1001) SH
     public const string PlacerOrderNumberImagingServiceRequest = "00402016"; // (0040,2016) LO
     public const string ConfidentialityConstraintOnPatientDataDescription = "00403001"; // (0040,3001) LO

@@ -25,6 +25,14 @@ public sealed record QidoInstance
     /// <summary>The previous SHA-256 when this instance replaced other bytes.</summary>
     public string? ReplacedSha256 { get; init; }
 
+    /// <summary>
+    /// Container Identifier (0040,0512) of its header, trimmed: the slide's barcode document e looks slides up by, a
+    /// column under a partial index (QidoRegistration). Null, and not written into the document, for the instances
+    /// that have none (all but whole slide and specimen images).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? ContainerIdentifier { get; init; }
+
     /// <summary>The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded), as stored in the event.</summary>
     public JsonElement Header { get; init; }
 }
@@ -49,6 +57,7 @@ public static class QidoInstances
         StationName = instance.StationName,
         StoredAt = at,
         ReplacedSha256 = replacedSha256,
+        ContainerIdentifier = QidoAttributes.First(instance.Header, Tags.ContainerIdentifier),
         Header = instance.Header,
     };
 }

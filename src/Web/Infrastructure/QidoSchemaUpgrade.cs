@@ -6,9 +6,10 @@ namespace EventSourced.Web.Infrastructure;
 /// <summary>
 /// Brings a QIDO study table created before its list-valued keys became <c>text[]</c> columns (station
 /// names, modalities in study, calling AE titles), before the person-name indexes, or with the GIN index
-/// over its whole document (dropped: nothing matches on it now) up to date, before Marten compares the
-/// schema. Marten would add the columns itself, but as one statement that rewrites every study row and
-/// builds the indexes inside its migration's command timeout (30 s): on an archive of a million
+/// over its whole document (dropped: nothing matches on it now), and an instance table from before its
+/// Container Identifier column, up to date, before Marten compares the schema. Marten would add the
+/// columns itself, but as one statement that rewrites every study row and builds the indexes inside its
+/// migration's command timeout (30 s): on an archive of a million
 /// instances under load that timed out and stopped the start-up. Here the columns are added empty, filled
 /// in batches of <see cref="BatchSize"/> rows in key order (each batch its own short transaction: a stop
 /// half-way resumes where it was), and the indexes built with no time limit, with the very definitions
@@ -48,7 +49,42 @@ public static class QidoSchemaUpgrade
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         await InstanceColumnsAsync(connection, schema, logger, cancellation);
+        await InstanceContainerAsync(connection, schema, logger, cancellation);
         return await StudyAsync(connection, schema, logger, cancellation);
+    }
+
+    /// <summary>The partial index Marten declares for the instance records' Container Identifier (QidoRegistration).</summary>
+    public const string ContainerIndex = "mt_doc_qidoinstance_idx_container_identifier";
+
+    /// <summary>
+    /// Gives instance records written before it their Container Identifier column: added empty, filled from each header's
+    /// (0040,0512) in batches (only the rows that carry one are written, their documents given the member), then its partial index built with no time limit.
+    /// Until then a slide was looked up by a containment match over every record's header: a scan of the archive.
+    /// </summary>
+    private static async Task InstanceContainerAsync(NpgsqlConnection connection, string schema, ILogger logger, CancellationToken cancellation)
+    {
+        var table = $"{schema}.mt_doc_qidoinstance";
+        var column = QidoRegistration.ContainerIdentifierColumn;
+        if (await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation)
+            || await SchemaUpgrades.ScalarAsync<long>(connection,
+                $"select count(*) from information_schema.columns where table_schema = @schema and table_name = 'mt_doc_qidoinstance' and column_name = '{column}'",
+                cancellation, ("schema", schema)) > 0)
+        {
+            return;
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        logger.LogWarning("Upgrading {Table}: the Container Identifier column, filled from the headers", table);
+        await SchemaUpgrades.ExecuteAsync(connection, $"alter table {table} add column if not exists {column} varchar NULL", cancellation);
+        var value = $"d.data -> '{nameof(QidoInstance.Header)}' -> '{Domain.Common.Tags.ContainerIdentifier}' -> 'Value' ->> 0";
+        // The document gets the member too, as the projection writes it (a rebuild gives the same record).
+        var trimmed = $"nullif(btrim({value}), '')";
+        var filled = await SchemaUpgrades.FillAsync(connection, table,
+            $"{column} = {trimmed}, data = d.data || jsonb_build_object('{nameof(QidoInstance.ContainerIdentifier)}', {trimmed})",
+            $"d.{column} is null and {trimmed} is not null", cancellation);
+        await SchemaUpgrades.ExecuteAsync(connection,
+            $"CREATE INDEX IF NOT EXISTS {ContainerIndex} ON {table} USING btree ({column}) WHERE ({QidoRegistration.ContainerIdentifierPredicate})", cancellation);
+        logger.LogWarning("Upgraded {Table}: {Rows} rows given their Container Identifier in {Seconds:0.0} s", table, filled, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -357,7 +357,7 @@ public sealed class PathologyStorageTests(PathologyFixture fixture) : IClassFixt
         Assert.EndsWith(".dcm", name);
     }
 
-    private static byte[] WholeSlideLevel(string study, string series, string container, uint columns, uint rows)
+    internal static byte[] WholeSlideLevel(string study, string series, string container, uint columns, uint rows)
     {
         var file = DicomReader.Read(SyntheticInstances.Create(study).Bytes);
         var ds = file.Dataset;
