@@ -18,7 +18,12 @@ public static class OrderRegistration
             .Index(x => x.StudyInstanceUid)
             .Index(x => x.CreatedAt)
             .Index(x => x.WorkitemUid)
-            .Index(x => x.PatientId);
+            .Index(x => x.PatientId)
+            // The worklists' filters, so a query reads the orders it answers, not every order the tenant ever had:
+            // document c's active workitems (by status), UPS-RS search by state and by accession number.
+            .Index(x => x.Status)
+            .Index(x => x.ProcedureStepState)
+            .Index(x => x.AccessionNumber);
 
         options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
         options.Schema.For<OrderHistory>().MultiTenanted();

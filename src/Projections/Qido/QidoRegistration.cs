@@ -15,6 +15,9 @@ public static class QidoRegistration
     /// <summary>The trigram GIN the fuzzy PatientName match uses: <c>d.patient_name_fuzzy like '% WORD%'</c>.</summary>
     public const string PatientNameFuzzyTrigramIndex = "mt_doc_qidostudy_idx_patient_name_fuzzy_trgm";
 
+    /// <summary>The partial index of the studies a correction assigned to a patient, by that patient's ID.</summary>
+    public const string AssignedPatientIndex = "mt_doc_qidostudy_idx_assigned_patient_id";
+
     /// <summary>The instance record's column of its Container Identifier, and the predicate of its partial index.</summary>
     public const string ContainerIdentifierColumn = "container_identifier", ContainerIdentifierPredicate = ContainerIdentifierColumn + " is not null";
 
@@ -79,6 +82,12 @@ public static class QidoRegistration
                 index.Name = PatientNameFuzzyTrigramIndex;
                 index.Method = IndexMethod.gin;
                 index.Mask = "? gin_trgm_ops";
+            })
+            // Document d's patient reads find the studies a correction assigned to the patient (few): only those are in it.
+            .Index(x => x.AssignedPatient!.PatientId, index =>
+            {
+                index.Name = AssignedPatientIndex;
+                index.Predicate = "(data -> 'AssignedPatient' ->> 'PatientId') is not null";
             });
 
         // The trigram operator class of the fuzzy name index (a trusted extension: the database owner may create it).

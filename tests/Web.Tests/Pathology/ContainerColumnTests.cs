@@ -5,7 +5,6 @@ using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Pacs;
 using EventSourced.Web.Tests.Support;
 using Marten;
-using Marten.Linq;
 using Npgsql;
 
 namespace EventSourced.Web.Tests.Pathology;
@@ -90,28 +89,7 @@ public sealed class ContainerColumnTests(PathologyFixture fixture) : IClassFixtu
     private async Task<string> PlanAsync(string container)
     {
         await using var session = fixture.App.Store.QuerySession(Tenant);
-        var lookup = PacsSeriesLookup.WithContainer(session, container).ToCommand(FetchType.FetchMany);
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using (var off = new NpgsqlCommand("set enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync();
-        }
-
-        await using var explain = new NpgsqlCommand("explain " + lookup.CommandText, connection);
-        foreach (NpgsqlParameter parameter in lookup.Parameters)
-        {
-            explain.Parameters.Add(parameter.Clone());
-        }
-
-        var plan = new List<string>();
-        await using var reader = await explain.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            plan.Add(reader.GetString(0));
-        }
-
-        return string.Join('\n', plan);
+        return await QueryPlans.WithoutSequentialScansAsync(PacsSeriesLookup.WithContainer(session, container), fixture.ConnectionString);
     }
 
     private async Task SqlAsync(string sql)

@@ -1,0 +1,74 @@
+using Marten;
+using Marten.Linq;
+using Npgsql;
+
+namespace EventSourced.Web.Tests.Support;
+
+/// <summary>The plan PostgreSQL makes for the statement Marten sends for a query.</summary>
+public static class QueryPlans
+{
+    /// <summary>
+    /// With sequential scans ruled out: the small tables of a test would otherwise be scanned whatever their indexes,
+    /// so the plan shows whether an index can serve the statement's predicate at all.
+    /// </summary>
+    public static async Task<string> WithoutSequentialScansAsync<T>(IQueryable<T> query, string connectionString)
+        where T : notnull
+    {
+        var statement = query.ToCommand(FetchType.FetchMany);
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await ExecuteAsync(connection, "set enable_seqscan = off");
+        return await ExplainAsync(connection, statement.CommandText, statement.Parameters);
+    }
+
+    /// <summary>
+    /// Made on a temporary copy of the statement's table (same columns and indexes) holding <paramref name="rows"/> rows
+    /// of <paramref name="tenant"/>, each with the document <paramref name="document"/> gives for the row's number (SQL
+    /// over <c>n</c>): the planner's own choice on an archive grown to that size, where the tenant's key alone no longer
+    /// selects a few rows.
+    /// </summary>
+    public static async Task<string> OnGrownCopyAsync<T>(IQueryable<T> query, string connectionString, string table, string tenant, int rows, string document)
+        where T : notnull
+    {
+        var statement = query.ToCommand(FetchType.FetchMany);
+        var from = $" {table} as d";
+        if (!statement.CommandText.Contains(from, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"The statement does not read{from}: {statement.CommandText}");
+        }
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await ExecuteAsync(connection,
+            $"""
+            create temp table grown (like {table} including defaults including indexes);
+            insert into grown (tenant_id, id, data) select '{tenant.Replace("'", "''")}', gen_random_uuid(), {document} from generate_series(1, {rows}) as n;
+            analyze grown;
+            """);
+        return await ExplainAsync(connection, statement.CommandText.Replace(from, " pg_temp.grown as d", StringComparison.Ordinal), statement.Parameters);
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, NpgsqlParameterCollection parameters)
+    {
+        await using var explain = new NpgsqlCommand("explain " + sql, connection);
+        foreach (NpgsqlParameter parameter in parameters)
+        {
+            explain.Parameters.Add(parameter.Clone());
+        }
+
+        var plan = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', plan);
+    }
+}

@@ -1,0 +1,67 @@
+using EventSourced.Domain.Orders;
+using EventSourced.Projections.Orders;
+using EventSourced.Projections.Qido;
+using EventSourced.Web.Tests.Support;
+using Marten;
+
+namespace EventSourced.Web.Tests.Worklist;
+
+/// <summary>
+/// The statements of the worklists' filters and of document d's patient reads are served by indexes, so each reads
+/// the rows it answers rather than every order or study the tenant ever had (docs/benchmarks.md, "Queries that grew
+/// with the archive"). Each query is the shape its module sends, planned on a copy of its table grown to 20,000 rows
+/// of one tenant: without the index the planner has only a scan of the tenant's rows.
+/// </summary>
+public sealed class WorklistIndexTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    private const string Tenant = "worklist-indexes";
+    private const int Rows = 20_000;
+
+    /// <summary>Orders as the archive accumulates them: one in 100 still active, the others completed (Marten stores enums as strings).</summary>
+    private const string Orders =
+        "jsonb_build_object('Status', case when n % 100 = 0 then 'Scheduled' else 'Completed' end, " +
+        "'ProcedureStepState', case when n % 100 = 0 then 'Scheduled' else 'Completed' end, 'AccessionNumber', 'ACC-' || n)";
+
+    private static void AssertIndexed(string plan, string member)
+    {
+        Assert.DoesNotContain("Seq Scan", plan);
+        Assert.Contains($"(data ->> '{member}'::text)", plan.Split('\n').Where(l => l.Contains("Index Cond", StringComparison.Ordinal)).DefaultIfEmpty("").Aggregate((a, b) => a + b));
+    }
+
+    [Fact]
+    public async Task Document_c_active_workitems_are_read_through_the_status_index()
+    {
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        // WorkitemsModule.ListAsync without patientID.
+        var active = session.Query<OrderSummary>().Where(x =>
+            x.Status == OrderStatus.Scheduled || x.Status == OrderStatus.ImagesArriving
+            || x.Status == OrderStatus.ReadyForProcessing || x.Status == OrderStatus.ReportAvailable);
+
+        AssertIndexed(await QueryPlans.OnGrownCopyAsync(active, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Orders), nameof(OrderSummary.Status));
+    }
+
+    [Fact]
+    public async Task UPS_RS_search_by_state_and_by_accession_number_is_read_through_their_indexes()
+    {
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        // UpsModule.Search with a procedure step state, and with an accession number.
+        var scheduled = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted).Where(x => x.ProcedureStepState == ProcedureStepState.Scheduled);
+        var byAccession = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted).Where(x => x.AccessionNumber == "ACC-7");
+
+        AssertIndexed(await QueryPlans.OnGrownCopyAsync(scheduled, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Orders), nameof(OrderSummary.ProcedureStepState));
+        AssertIndexed(await QueryPlans.OnGrownCopyAsync(byAccession, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Orders), nameof(OrderSummary.AccessionNumber));
+    }
+
+    [Fact]
+    public async Task Document_d_finds_the_studies_assigned_to_a_patient_through_the_partial_index()
+    {
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        // ArchiveReader.StudiesOfPatientAsync: the studies a correction assigned to the patient (one study in 1,000 here).
+        var assigned = session.Query<QidoStudy>().Where(x => x.AssignedPatient != null && x.AssignedPatient.PatientId == "PAT-7000").Select(x => x.Id);
+        const string studies = "case when n % 1000 = 0 then jsonb_build_object('AssignedPatient', jsonb_build_object('PatientId', 'PAT-' || n)) else '{}'::jsonb end";
+
+        var plan = await QueryPlans.OnGrownCopyAsync(assigned, fixture.ConnectionString, "eventsourced.mt_doc_qidostudy", Tenant, Rows, studies);
+        Assert.DoesNotContain("Seq Scan", plan);
+        Assert.Contains("Index Cond: (((data -> 'AssignedPatient'::text) ->> 'PatientId'::text) = ", plan);
+    }
+}
