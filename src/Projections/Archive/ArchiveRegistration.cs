@@ -25,7 +25,9 @@ public static class ArchiveRegistration
             .Duplicate(x => x.Archive)
             .Duplicate(x => x.PatientId)
             .Duplicate(x => x.StudyInstanceUid)
-            .Index([x => x.Project, x => x.Archive, x => x.PatientId, x => x.StudyInstanceUid], index => index.Name = "mt_doc_archivestudy_idx_lookup");
+            .Index([x => x.Project, x => x.Archive, x => x.PatientId, x => x.StudyInstanceUid], index => index.Name = "mt_doc_archivestudy_idx_lookup")
+            // The studies a correction moved to a patient, found by their study streams (ArchiveReader).
+            .Index(x => x.StudyKey);
 
         options.Schema.For<ArchiveSeries>()
             .MultiTenanted()

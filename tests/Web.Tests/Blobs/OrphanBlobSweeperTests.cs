@@ -89,6 +89,23 @@ public sealed class OrphanBlobSweeperTests(ServiceFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task The_projected_references_are_found_in_every_tenant()
+    {
+        // Three tenants that sort around the others of this fixture's database, each naming its own blob.
+        var first = SyntheticInstances.Create().Bytes;
+        var middle = SyntheticInstances.Create().Bytes;
+        var last = SyntheticInstances.Create().Bytes;
+        await StowAsync("0-projected-first", first);
+        await StowAsync("m-projected-middle", middle);
+        await StowAsync("zz-projected-last", last);
+        var orphan = await CommitAsync(RandomNumberGenerator.GetBytes(4096));
+
+        var projected = await Sweeper(DateTimeOffset.UtcNow).ProjectedReferencesAsync([Sha(first), Sha(middle), Sha(last), orphan], CancellationToken.None);
+
+        Assert.Equal(new[] { Sha(first), Sha(middle), Sha(last) }.Order(), projected.Order());
+    }
+
+    [Fact]
     public async Task A_delivered_report_s_blob_is_projected_as_referenced_and_kept()
     {
         const string tenant = "orphans-report";

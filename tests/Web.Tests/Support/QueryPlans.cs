@@ -25,9 +25,9 @@ public static class QueryPlans
     /// Made on a temporary copy of the statement's table (same columns and indexes) holding <paramref name="rows"/> rows
     /// of <paramref name="tenant"/>, each with the document <paramref name="document"/> gives for the row's number (SQL
     /// over <c>n</c>): the planner's own choice on an archive grown to that size, where the tenant's key alone no longer
-    /// selects a few rows.
+    /// selects a few rows. <paramref name="columns"/> fills the table's duplicated columns the statement reads, each by SQL over <c>n</c>.
     /// </summary>
-    public static async Task<string> OnGrownCopyAsync<T>(IQueryable<T> query, string connectionString, string table, string tenant, int rows, string document)
+    public static async Task<string> OnGrownCopyAsync<T>(IQueryable<T> query, string connectionString, string table, string tenant, int rows, string document, params (string Column, string Value)[] columns)
         where T : notnull
     {
         var statement = query.ToCommand(FetchType.FetchMany);
@@ -42,7 +42,8 @@ public static class QueryPlans
         await ExecuteAsync(connection,
             $"""
             create temp table grown (like {table} including defaults including indexes);
-            insert into grown (tenant_id, id, data) select '{tenant.Replace("'", "''")}', gen_random_uuid(), {document} from generate_series(1, {rows}) as n;
+            insert into grown (tenant_id, id, data{string.Concat(columns.Select(c => ", " + c.Column))})
+            select '{tenant.Replace("'", "''")}', gen_random_uuid(), {document}{string.Concat(columns.Select(c => ", " + c.Value))} from generate_series(1, {rows}) as n;
             analyze grown;
             """);
         return await ExplainAsync(connection, statement.CommandText.Replace(from, " pg_temp.grown as d", StringComparison.Ordinal), statement.Parameters);

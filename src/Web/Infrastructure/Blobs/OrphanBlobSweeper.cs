@@ -84,14 +84,29 @@ public sealed class OrphanBlobSweeper(
         return removed;
     }
 
-    private async Task<HashSet<string>> ProjectedReferencesAsync(string[] shas, CancellationToken cancellation)
+    /// <summary>
+    /// The hashes among <paramref name="shas"/> some tenant's <see cref="ReferencedBlob"/> row names. The rows are keyed by
+    /// (tenant, id), so the ids are probed in each tenant's part of that key: the tenants are walked on the key itself
+    /// (a loose index scan, one probe per tenant), never by reading the table (a scan per 500 blobs, every sweep: at a
+    /// million rows 0.9 s against 3.5–5.4 ms, docs/benchmarks.md).
+    /// </summary>
+    public async Task<HashSet<string>> ProjectedReferencesAsync(string[] shas, CancellationToken cancellation)
     {
-        await using var session = store.QuerySession();
-        var ids = shas.Select(ReferencedBlob.IdOf).Distinct().ToArray();
-        var found = (await session.Query<ReferencedBlob>()
-            .Where(r => r.AnyTenant() && r.Id.IsOneOf(ids))
-            .Select(r => r.Id)
-            .ToListAsync(cancellation)).ToHashSet();
+        var table = store.Options.FindOrResolveDocumentType(typeof(ReferencedBlob)).TableName.QualifiedName;
+        await using var command = database.CreateCommand(
+            $"with recursive tenants(t) as (select min(tenant_id) from {table} " +
+            $"union all select (select min(r.tenant_id) from {table} r where r.tenant_id > tenants.t) from tenants where tenants.t is not null) " +
+            $"select distinct d.id from tenants join {table} d on d.tenant_id = tenants.t where d.id = any(@ids)");
+        command.Parameters.AddWithValue("ids", shas.Select(ReferencedBlob.IdOf).Distinct().ToArray());
+        var found = new HashSet<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellation))
+        {
+            while (await reader.ReadAsync(cancellation))
+            {
+                found.Add(reader.GetGuid(0));
+            }
+        }
+
         return shas.Where(sha => found.Contains(ReferencedBlob.IdOf(sha))).ToHashSet(StringComparer.Ordinal);
     }
 
