@@ -49,6 +49,13 @@ public static class QueryPlans
         return await ExplainAsync(connection, statement.CommandText.Replace(from, " pg_temp.grown as d", StringComparison.Ordinal), statement.Parameters);
     }
 
+    /// <summary>The plan reads no table whole, and one of its index conditions is on <paramref name="expression"/> (as PostgreSQL prints it).</summary>
+    public static void AssertServedByIndexOn(string plan, string expression)
+    {
+        Assert.DoesNotContain("Seq Scan", plan);
+        Assert.Contains(expression, string.Concat(plan.Split('\n').Where(line => line.Contains("Index Cond", StringComparison.Ordinal))));
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
