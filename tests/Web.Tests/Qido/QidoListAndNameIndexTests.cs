@@ -257,7 +257,8 @@ public sealed class QidoListAndNameIndexTests(QidoFixture fixture) : IAsyncLifet
 
         Assert.Contains(plan, line => line.Contains("mt_doc_qidostudy_idx_calling_ae_titles", StringComparison.Ordinal));
         await using var whole = new NpgsqlCommand(
-            "select count(*) from pg_indexes where schemaname = 'eventsourced' and tablename = 'mt_doc_qidostudy' and indexdef like '%(data%'", connection);
+            // The document itself as an index key (an operator class may follow); an expression on one of its members is not that.
+            "select count(*) from pg_indexes where schemaname = 'eventsourced' and tablename = 'mt_doc_qidostudy' and indexdef ~ '\\(data( [a-z_]+)?\\)'", connection);
         Assert.Equal(0L, await whole.ExecuteScalarAsync());
     }
 
