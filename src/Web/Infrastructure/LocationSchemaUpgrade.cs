@@ -31,9 +31,7 @@ public static class LocationSchemaUpgrade
         await using var connection = await dataSource.OpenConnectionAsync(cancellation);
         var table = $"{schema}.mt_doc_qidoinstance";
         var records = await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is not null", cancellation);
-        var present = await SchemaUpgrades.ScalarAsync<long>(connection,
-            "select count(*) from information_schema.columns where table_schema = @schema and table_name = 'mt_doc_qidoinstance' and column_name = any(@names)",
-            cancellation, ("schema", schema), ("names", Columns.Select(c => c.Column).ToArray()));
+        var present = await SchemaUpgrades.ColumnsPresentAsync(connection, schema, "mt_doc_qidoinstance", [.. Columns.Select(c => c.Column)], cancellation);
         var old = await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{schema}.mt_doc_instancelocation') is not null", cancellation);
         var filled = 0L;
         if (records && present < Columns.Length)

@@ -66,9 +66,7 @@ public static class QidoSchemaUpgrade
         var table = $"{schema}.mt_doc_qidoinstance";
         var column = QidoRegistration.ContainerIdentifierColumn;
         if (await SchemaUpgrades.ScalarAsync<bool>(connection, $"select to_regclass('{table}') is null", cancellation)
-            || await SchemaUpgrades.ScalarAsync<long>(connection,
-                $"select count(*) from information_schema.columns where table_schema = @schema and table_name = 'mt_doc_qidoinstance' and column_name = '{column}'",
-                cancellation, ("schema", schema)) > 0)
+            || await SchemaUpgrades.ColumnsPresentAsync(connection, schema, "mt_doc_qidoinstance", [column], cancellation) > 0)
         {
             return;
         }
@@ -93,9 +91,7 @@ public static class QidoSchemaUpgrade
     /// </summary>
     private static async Task InstanceColumnsAsync(NpgsqlConnection connection, string schema, ILogger logger, CancellationToken cancellation)
     {
-        var present = await SchemaUpgrades.ScalarAsync<long>(connection,
-            $"select count(*) from information_schema.columns where table_schema = '{schema}' and table_name = 'mt_doc_qidoinstance' and column_name = any(@names)", cancellation,
-            ("names", InstanceBookkeeping));
+        var present = await SchemaUpgrades.ColumnsPresentAsync(connection, schema, "mt_doc_qidoinstance", InstanceBookkeeping, cancellation);
         if (present == 0)
         {
             return;
@@ -114,12 +110,7 @@ public static class QidoSchemaUpgrade
             return 0;
         }
 
-        var missing = 0L;
-        foreach (var (column, _) in ListColumns)
-        {
-            missing += await SchemaUpgrades.ScalarAsync<long>(connection,
-                $"select count(*) from information_schema.columns where table_schema = '{schema}' and table_name = 'mt_doc_qidostudy' and column_name = '{column}'", cancellation) == 0 ? 1 : 0;
-        }
+        var missing = ListColumns.Length - await SchemaUpgrades.ColumnsPresentAsync(connection, schema, "mt_doc_qidostudy", [.. ListColumns.Select(c => c.Column)], cancellation);
 
         var indexes = Indexes(table);
         var present = await SchemaUpgrades.ScalarAsync<long>(connection,

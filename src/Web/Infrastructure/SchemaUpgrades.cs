@@ -65,6 +65,12 @@ public static class SchemaUpgrades
         await command.ExecuteNonQueryAsync(cancellation);
     }
 
+    /// <summary>How many of <paramref name="columns"/> the table <c>{schema}.{table}</c> has (0 when there is no such table).</summary>
+    internal static Task<long> ColumnsPresentAsync(NpgsqlConnection connection, string schema, string table, string[] columns, CancellationToken cancellation) =>
+        ScalarAsync<long>(connection,
+            "select count(*) from information_schema.columns where table_schema = @schema and table_name = @table and column_name = any(@names)",
+            cancellation, ("schema", schema), ("table", table), ("names", columns));
+
     /// <summary>A catalogue query's one value (the type's default for SQL null).</summary>
     internal static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql, CancellationToken cancellation, params (string Name, object Value)[] parameters)
     {
