@@ -18,8 +18,9 @@ public static class QidoRegistration
     /// <summary>The partial index of the studies a correction assigned to a patient, by that patient's ID.</summary>
     public const string AssignedPatientIndex = "mt_doc_qidostudy_idx_assigned_patient_id";
 
-    /// <summary>The instance record's column of its Container Identifier, and the predicate of its partial index.</summary>
-    public const string ContainerIdentifierColumn = "container_identifier", ContainerIdentifierPredicate = ContainerIdentifierColumn + " is not null";
+    /// <summary>The instance record's column of its Container Identifier, its partial index, and that index's predicate.</summary>
+    public const string ContainerIdentifierColumn = "container_identifier", ContainerIdentifierIndex = "mt_doc_qidoinstance_idx_container_identifier",
+        ContainerIdentifierPredicate = ContainerIdentifierColumn + " is not null";
 
     /// <summary>The instance record's columns of its blob's SHA-256 and length (<see cref="QidoInstance.Blob"/>).</summary>
     public const string BlobSha256Column = "blob_sha256", BlobLengthColumn = "blob_length";
@@ -125,7 +126,11 @@ public static class QidoRegistration
             .Duplicate(x => x.InstanceNumber)
             // A slide by its barcode (document e's whole slide, deprecation and forwarding by container): only the few
             // instances that carry one are in the index.
-            .Duplicate(x => x.ContainerIdentifier, configure: index => index.Predicate = ContainerIdentifierPredicate)
+            .Duplicate(x => x.ContainerIdentifier, configure: index =>
+            {
+                index.Name = ContainerIdentifierIndex;
+                index.Predicate = ContainerIdentifierPredicate;
+            })
             .Index([x => x.StudyInstanceUid, x => x.SeriesInstanceUid, x => x.InstanceNumber!, x => x.SopInstanceUid], index => index.Name = "mt_doc_qidoinstance_idx_qido_order")
             // One row per instance: no version or timestamp columns (24 bytes a row), nothing reads them. The
             // study and series aggregates keep theirs (Marten's projection revision is their version).

@@ -53,9 +53,6 @@ public static class QidoSchemaUpgrade
         return await StudyAsync(connection, schema, logger, cancellation);
     }
 
-    /// <summary>The partial index Marten declares for the instance records' Container Identifier (QidoRegistration).</summary>
-    public const string ContainerIndex = "mt_doc_qidoinstance_idx_container_identifier";
-
     /// <summary>
     /// Gives instance records written before it their Container Identifier column: added empty, filled from each header's
     /// (0040,0512) in batches (only the rows that carry one are written, their documents given the member), then its partial index built with no time limit.
@@ -81,7 +78,7 @@ public static class QidoSchemaUpgrade
             $"{column} = {trimmed}, data = d.data || jsonb_build_object('{nameof(QidoInstance.ContainerIdentifier)}', {trimmed})",
             $"d.{column} is null and {trimmed} is not null", cancellation);
         await SchemaUpgrades.ExecuteAsync(connection,
-            $"CREATE INDEX IF NOT EXISTS {ContainerIndex} ON {table} USING btree ({column}) WHERE ({QidoRegistration.ContainerIdentifierPredicate})", cancellation);
+            $"CREATE INDEX IF NOT EXISTS {QidoRegistration.ContainerIdentifierIndex} ON {table} USING btree ({column}) WHERE ({QidoRegistration.ContainerIdentifierPredicate})", cancellation);
         logger.LogWarning("Upgraded {Table}: {Rows} rows given their Container Identifier in {Seconds:0.0} s", table, filled, clock.Elapsed.TotalSeconds);
     }
 

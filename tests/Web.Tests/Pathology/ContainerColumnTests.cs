@@ -1,7 +1,6 @@
 using System.Net;
 using EventSourced.Dicom;
 using EventSourced.Projections.Qido;
-using EventSourced.Web.Infrastructure;
 using EventSourced.Web.Pacs;
 using EventSourced.Web.Tests.Support;
 using Marten;
@@ -58,7 +57,7 @@ public sealed class ContainerColumnTests(PathologyFixture fixture) : IClassFixtu
         await cli.AssertProjectionsVerifyAsync();
     }
 
-    private const string ContainerIndexName = QidoSchemaUpgrade.ContainerIndex;
+    private const string ContainerIndexName = QidoRegistration.ContainerIdentifierIndex;
 
     private static async Task<byte[]> WholeSlideAsync(HttpClient client, string barcode)
     {
