@@ -66,6 +66,7 @@ public static class EventStoreSetup
 
         // After Marten's schema migration: the event table exists by then.
         builder.Services.AddHostedService<EventLogCompression>();
+        builder.Services.AddHostedService<EventBlobNamesIndex>();
 
         builder.Host.UseWolverine(options =>
         {
@@ -135,6 +136,10 @@ public static class EventStoreSetup
         // Day-one, store-wide decisions (docs/architecture.md): Guid stream ids, conjoined tenancy.
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
         options.Events.TenancyStyle = TenancyStyle.Conjoined;
+
+        // The index of the blobs each event names is ours (EventBlobNamesIndex builds it concurrently): Marten's schema
+        // migration would otherwise drop an index on mt_events it does not declare.
+        options.Events.IgnoreIndex(EventSourced.Application.Blobs.EventBlobNames.IndexName);
 
         // The upstream DistributedLock.Postgres that stands in for Patched.DistributedLock.Postgres
         // cannot take the daemon's advisory locks on a DbDataSource ("Multiplexing is currently

@@ -12,6 +12,8 @@ using EventSourced.Domain.Studies;
 using EventSourced.Domain.Tenants;
 using EventSourced.Web.Tests.Support;
 using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace EventSourced.Web.Tests.EventSchemas;
@@ -171,6 +173,60 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
 
         Assert.True(File.Exists(path), $"No snapshot for {eventType}: run with EVENTSOURCED_UPDATE_SNAPSHOTS=1 and review {path}.");
         Assert.Equal(File.ReadAllText(path), actual);
+    }
+
+    /// <summary>
+    /// The index the blob sweeper, erasures and relocations ask "which events name this blob" through
+    /// (<see cref="EventSourced.Application.Blobs.EventBlobNames"/>) finds the stored event by every hash its data carries
+    /// anywhere (any 64-digit hex run in its text, as the text search before the index found it), but a purge's released
+    /// hashes, which its stream's earlier events name. An event type that carried a hash elsewhere fails here.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(EventTypes))]
+    public async Task Every_hash_an_event_carries_is_found_through_the_blob_names_index(string eventType)
+    {
+        var streamId = Guid.CreateVersion7();
+        await using (var session = fixture.App.Store.LightweightSession("blob-names"))
+        {
+            session.Events.Append(streamId, Samples()[eventType]);
+            await session.SaveChangesAsync();
+        }
+
+        var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+        Assert.True(await EventSourced.Web.Infrastructure.EventBlobNamesIndex.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        var carried = new List<string>();
+        await using (var command = new NpgsqlCommand(
+            "select distinct m[1] from eventsourced.mt_events e, regexp_matches((e.data #- '{ReleasedBlobs}')::text, '[0-9a-f]{64}', 'g') as m where e.stream_id = @id", connection))
+        {
+            command.Parameters.AddWithValue("id", streamId);
+            await using var reader = await command.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                carried.Add(reader.GetString(0));
+            }
+        }
+
+        // Through the index only: with sequential scans off, a hash the index misses finds no event.
+        await using (var off = new NpgsqlCommand("set enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync();
+        }
+
+        foreach (var sha in carried)
+        {
+            await using var found = new NpgsqlCommand(
+                $"select count(*) from eventsourced.mt_events e where {EventSourced.Application.Blobs.EventBlobNames.Names("e", "@sha")} and e.stream_id = @id", connection);
+            found.Parameters.AddWithValue("sha", sha);
+            found.Parameters.AddWithValue("id", streamId);
+            Assert.True((long)(await found.ExecuteScalarAsync())! == 1, $"{eventType} carries {sha}, which the blob names' index does not find.");
+        }
+
+        var hashesExpected = eventType is nameof(InstanceStored) or nameof(InstanceReplaced) or nameof(InstanceErased) or nameof(DeletedContentRestored)
+            or nameof(StudyDeprecationRevoked) or nameof(SeriesRefiledIn) or nameof(ReportDelivered) or nameof(StudyGroupReportDelivered)
+            or nameof(SlideFileStored) or nameof(SeriesResultRecorded);
+        Assert.Equal(hashesExpected, carried.Count > 0);
     }
 
     private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;

@@ -269,11 +269,7 @@ public static class ErasePatientHandler
             return [];
         }
 
-        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
-        await using var command = database.CreateCommand(
-            $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e " +
-            "where strpos(e.data::text, s) > 0 and not (e.tenant_id = @tenant and e.stream_id = any(@streams)) " +
-            "and not exists (select 1 from unnest(@earlier_streams, @earlier_seqs) as b(stream, seq) where e.tenant_id = @tenant and e.stream_id = b.stream and e.seq_id <= b.seq))");
+        await using var command = database.CreateCommand(StillNamedSql($"\"{session.DocumentStore.Options.Events.DatabaseSchemaName}\".mt_events"));
         command.Parameters.AddWithValue("shas", shas.ToArray());
         command.Parameters.AddWithValue("tenant", tenant);
         command.Parameters.AddWithValue("streams", erasedStreams.ToArray());
@@ -288,4 +284,14 @@ public static class ErasePatientHandler
 
         return named;
     }
+
+    /// <summary>
+    /// <see cref="StillNamedAsync"/>'s statement over the event table <paramref name="events"/> (parameters <c>@shas</c>,
+    /// <c>@tenant</c>, <c>@streams</c>, <c>@earlier_streams</c>, <c>@earlier_seqs</c>): per hash, the events naming it
+    /// (<see cref="EventBlobNames"/>, through its index), less the erased streams' and earlier erasures'.
+    /// </summary>
+    public static string StillNamedSql(string events) =>
+        $"select s from unnest(@shas) as s where exists (select 1 from {events} e " +
+        $"where {EventBlobNames.Names("e", "s")} and not (e.tenant_id = @tenant and e.stream_id = any(@streams)) " +
+        "and not exists (select 1 from unnest(@earlier_streams, @earlier_seqs) as b(stream, seq) where e.tenant_id = @tenant and e.stream_id = b.stream and e.seq_id <= b.seq))";
 }

@@ -101,10 +101,8 @@ public static class RelocateStudyHandler
     private static async Task<HashSet<string>> SharedAtAsync(
         IDocumentSession session, IBlobLocations locations, IStudyPlacement placement, Guid self, StorageLocation location, IReadOnlyList<string> blobs, CancellationToken cancellation)
     {
-        var schema = session.DocumentStore.Options.Events.DatabaseSchemaName;
         var rows = await session.AdvancedSql.QueryAsync<string>(
-            $"select distinct s || ' ' || e.stream_id::text from unnest(?) as s join \"{schema}\".mt_events e on strpos(e.data::text, s) > 0 where e.stream_id <> ?",
-            cancellation, blobs.ToArray(), self);
+            SharedSql($"\"{session.DocumentStore.Options.Events.DatabaseSchemaName}\".mt_events"), cancellation, blobs.ToArray(), self);
         var named = rows.Select(row => row.Split(' ')).Select(parts => (Sha: parts[0], Stream: Guid.Parse(parts[1]))).ToList();
         if (named.Count == 0)
         {
@@ -118,4 +116,12 @@ public static class RelocateStudyHandler
             .Select(n => n.Sha)
             .ToHashSet(StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// <see cref="SharedAtAsync"/>'s statement over the event table <paramref name="events"/> (positional parameters: the
+    /// hashes, the study's own stream): each hash with every other stream that names it (<see cref="EventBlobNames"/>,
+    /// through its index).
+    /// </summary>
+    public static string SharedSql(string events) =>
+        $"select distinct s || ' ' || e.stream_id::text from unnest(?) as s join {events} e on {EventBlobNames.Names("e", "s")} where e.stream_id <> ?";
 }

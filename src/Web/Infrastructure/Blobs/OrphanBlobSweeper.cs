@@ -111,19 +111,15 @@ public sealed class OrphanBlobSweeper(
     }
 
     /// <summary>
-    /// The authority: any live event, of any type and tenant, archived or not, whose data names the hash.
-    /// An event is not live for a hash once a later purge of deleted content in its stream
-    /// (<see cref="DeletedContentPurged"/>) released that hash: the purge itself included, its stream's
-    /// earlier events no longer need the bytes. An event of another stream (another tenant holding the
-    /// same file), or a later one of the same stream (the instance stored again), still does.
+    /// The authority: any live event, of any type and tenant, archived or not, that names the hash
+    /// (<see cref="EventBlobNames"/>, found through its index). An event is not live for a hash once a later purge of
+    /// deleted content in its stream (<see cref="DeletedContentPurged"/>) released that hash: its stream's earlier
+    /// events no longer need the bytes. An event of another stream (another tenant holding the same file), or a later
+    /// one of the same stream (the instance stored again), still does.
     /// </summary>
     private async Task<HashSet<string>> NamedByAnyEventAsync(string[] shas, CancellationToken cancellation)
     {
-        var schema = store.Options.Events.DatabaseSchemaName;
-        await using var command = database.CreateCommand(
-            $"select s from unnest(@shas) as s where exists (select 1 from \"{schema}\".mt_events e where strpos(e.data::text, s) > 0 " +
-            $"and not exists (select 1 from \"{schema}\".mt_events p where p.type = @purged and p.stream_id = e.stream_id " +
-            "and p.seq_id >= e.seq_id and strpos(p.data::text, s) > 0))");
+        await using var command = database.CreateCommand(NamedByAnyEventSql($"\"{store.Options.Events.DatabaseSchemaName}\".mt_events"));
         command.Parameters.AddWithValue("shas", shas);
         command.Parameters.AddWithValue("purged", PurgedEventType);
         var named = new HashSet<string>(StringComparer.Ordinal);
@@ -135,4 +131,14 @@ public sealed class OrphanBlobSweeper(
 
         return named;
     }
+
+    /// <summary>
+    /// <see cref="NamedByAnyEventAsync"/>'s statement over the event table <paramref name="events"/> (parameters
+    /// <c>@shas</c>, <c>@purged</c>): per hash, the events naming it through the index, each checked against its own
+    /// stream's purges (the stream's key).
+    /// </summary>
+    public static string NamedByAnyEventSql(string events) =>
+        $"select s from unnest(@shas) as s where exists (select 1 from {events} e where {EventBlobNames.Names("e", "s")} " +
+        $"and not exists (select 1 from {events} p where p.type = @purged and p.tenant_id = e.tenant_id and p.stream_id = e.stream_id " +
+        "and p.seq_id >= e.seq_id and p.data -> 'ReleasedBlobs' @> jsonb_build_array(s)))";
 }

@@ -1,0 +1,139 @@
+using EventSourced.Application.Blobs;
+using EventSourced.Application.Patients.ErasingPatient;
+using EventSourced.Application.Studies.RelocatingStudy;
+using EventSourced.Web.Infrastructure;
+using EventSourced.Web.Infrastructure.Blobs;
+using EventSourced.Web.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+
+namespace EventSourced.Web.Tests.Blobs;
+
+/// <summary>
+/// "Which events name this blob", asked by the sweeper, a patient's erasure and a study's relocation, is answered
+/// through the index of the names (docs/benchmarks.md, "Queries that grew with the archive", items 1–3): each
+/// statement planned on a copy of the event table grown to 20,000 events, where without the index every event's data
+/// is read for every hash. The index is ours on a table Marten manages: Marten's schema check and migration leave it,
+/// and one left invalid by a stopped build is built again.
+/// </summary>
+public sealed class EventBlobNamesIndexTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
+{
+    private const string Events = "eventsourced.mt_events";
+    private const string IndexedExpression = "jsonb_path_query_array(data, 'strict $.**.\"Sha256\"'::jsonpath";
+
+    private NpgsqlDataSource DataSource => fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
+
+    [Fact]
+    public async Task The_sweepers_authority_is_served_by_the_index()
+    {
+        var plan = await PlanOnGrownCopyAsync(OrphanBlobSweeper.NamedByAnyEventSql(Grown),
+            ("shas", new[] { Hash(7), Hash(8) }), ("purged", "deleted_content_purged"));
+        QueryPlans.AssertServedByIndexOn(plan, IndexedExpression);
+    }
+
+    [Fact]
+    public async Task An_erasures_check_of_the_old_blobs_is_served_by_the_index()
+    {
+        var plan = await PlanOnGrownCopyAsync(ErasePatientHandler.StillNamedSql(Grown),
+            ("shas", new[] { Hash(7), Hash(8) }), ("tenant", "t"), ("streams", new[] { Guid.NewGuid() }),
+            ("earlier_streams", Array.Empty<Guid>()), ("earlier_seqs", Array.Empty<long>()));
+        QueryPlans.AssertServedByIndexOn(plan, IndexedExpression);
+    }
+
+    [Fact]
+    public async Task A_relocations_shared_blobs_check_is_served_by_the_index()
+    {
+        // Marten's positional parameters, named for the plan.
+        var sql = RelocateStudyHandler.SharedSql(Grown);
+        var first = sql.IndexOf('?');
+        sql = sql[..first] + "@shas" + sql[(first + 1)..];
+        sql = sql.Replace("?", "@self");
+        var plan = await PlanOnGrownCopyAsync(sql, ("shas", new[] { Hash(7), Hash(8) }), ("self", Guid.NewGuid()));
+        QueryPlans.AssertServedByIndexOn(plan, IndexedExpression);
+    }
+
+    [Fact]
+    public async Task Martens_schema_keeps_the_index_and_one_left_invalid_is_built_again()
+    {
+        Assert.True(await EventBlobNamesIndex.ApplyAsync(DataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.Equal("true", await ScalarAsync(Validity));
+
+        // Marten's check and migration know the index as not theirs: no difference found, nothing dropped.
+        await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
+        await fixture.App.Store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        Assert.Equal("true", await ScalarAsync(Validity));
+
+        // A build that stopped half-way leaves the index invalid (PostgreSQL never reads it): the next start builds it
+        // again, with its definition, and it is read.
+        await ScalarAsync($"update pg_index set indisvalid = false where indexrelid = 'eventsourced.{EventBlobNames.IndexName}'::regclass");
+        Assert.Equal("false", await ScalarAsync(Validity));
+        Assert.True(await EventBlobNamesIndex.ApplyAsync(DataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.Equal("true", await ScalarAsync(Validity));
+        Assert.Contains("jsonb_path_ops", await ScalarAsync($"select pg_get_indexdef('eventsourced.{EventBlobNames.IndexName}'::regclass)"));
+
+        // Dropped (a database restored without it, say): built.
+        await ScalarAsync($"drop index eventsourced.{EventBlobNames.IndexName}");
+        Assert.True(await EventBlobNamesIndex.ApplyAsync(DataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.Equal("true", await ScalarAsync(Validity));
+    }
+
+    private static string Validity => $"select i.indisvalid::text from pg_index i where i.indexrelid = to_regclass('eventsourced.{EventBlobNames.IndexName}')";
+
+    /// <summary>The temporary copy's name in the statements.</summary>
+    private const string Grown = "pg_temp.grown";
+
+    /// <summary>A 64-digit hex hash for a row number, as SQL computes it (<c>md5(n) || md5(n)</c>).</summary>
+    private static string Hash(int n)
+    {
+        var md5 = Convert.ToHexStringLower(System.Security.Cryptography.MD5.HashData(System.Text.Encoding.ASCII.GetBytes(n.ToString(System.Globalization.CultureInfo.InvariantCulture))));
+        return md5 + md5;
+    }
+
+    /// <summary>
+    /// The plan of <paramref name="sql"/> over a temporary copy of the event table (its columns and indexes, the names'
+    /// index among them) holding 20,000 stored instances of one tenant, each naming its own blob, in 2,000 streams.
+    /// </summary>
+    private async Task<string> PlanOnGrownCopyAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        Assert.True(await EventBlobNamesIndex.ApplyAsync(DataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using (var grow = new NpgsqlCommand(
+            $"""
+            create temp table grown (like {Events} including defaults including indexes);
+            insert into grown (seq_id, id, stream_id, version, data, type, tenant_id)
+            select n, gen_random_uuid(), md5((n % 2000)::text)::uuid, n, jsonb_build_object('Instance', jsonb_build_object('Blob', jsonb_build_object('Sha256', md5(n::text) || md5(n::text)))), 'instance_stored', 't'
+            from generate_series(1, 20000) as n;
+            analyze grown;
+            """, connection))
+        {
+            await grow.ExecuteNonQueryAsync();
+        }
+
+        Assert.Contains("jsonb_path_ops", await new NpgsqlCommand(
+            $"select string_agg(indexdef, ' ') from pg_indexes where tablename = 'grown'", connection).ExecuteScalarAsync() as string);
+        await using var explain = new NpgsqlCommand("explain " + sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            explain.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        await using var reader = await explain.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            plan.Add(reader.GetString(0));
+        }
+
+        return string.Join('\n', plan);
+    }
+
+    private async Task<string?> ScalarAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (await command.ExecuteScalarAsync())?.ToString();
+    }
+}
