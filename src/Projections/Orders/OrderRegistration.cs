@@ -20,10 +20,12 @@ public static class OrderRegistration
             .Index(x => x.WorkitemUid)
             .Index(x => x.PatientId)
             // The worklists' filters, so a query reads the orders it answers, not every order the tenant ever had:
-            // document c's active workitems (by status), UPS-RS search by state and by accession number.
+            // document c's active workitems (by status), UPS-RS search by state and by accession number; and UPS-RS
+            // search's order (scheduled start first): a page is read from the index, not sorted out of every order.
             .Index(x => x.Status)
             .Index(x => x.ProcedureStepState)
-            .Index(x => x.AccessionNumber);
+            .Index(x => x.AccessionNumber)
+            .Index(x => x.ScheduledStartDateTime);
 
         options.Projections.Add<OrderHistoryProjection>(ProjectionLifecycle.Async);
         options.Schema.For<OrderHistory>().MultiTenanted();

@@ -156,6 +156,13 @@ public sealed class UpsRsTests(ServiceFixture fixture) : IClassFixture<ServiceFi
         Assert.Equal([b], await Uids("AccessionNumber=ACC-B"));
         Assert.Equal([a], await Uids($"StudyInstanceUID={studyA}"));
         Assert.Equal([b], await Uids("PatientID=S-*&limit=1&offset=1"));
+        Assert.Equal([a], await Uids("PatientName=rossi%5Emario"));
+        Assert.Equal([a, b, c], await Uids("AccessionNumber=ACC-?"));
+        Assert.Empty(await Uids("PatientID=S%25"));
+        Assert.Empty(await Uids("PatientID=S_1"));
+        var first = await client.GetAsync("/dicomweb/workitems?PatientID=S-*&limit=2");
+        Assert.Contains("offset=2", Warning(first));
+        Assert.Null(Warning(await client.GetAsync("/dicomweb/workitems?PatientID=S-*&limit=3")));
         Assert.Empty(await Uids("PatientID=NOBODY"));
         Assert.Equal(HttpStatusCode.NoContent, (await client.GetAsync("/dicomweb/workitems?PatientID=NOBODY")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await client.GetAsync("/dicomweb/workitems?Unknown=1")).StatusCode);

@@ -1,5 +1,6 @@
 using EventSourced.Domain.Orders;
 using EventSourced.Projections.Orders;
+using EventSourced.Web.Shared.Worklist;
 using EventSourced.Web.Tests.Support;
 using Marten;
 
@@ -39,11 +40,31 @@ public sealed class WorklistIndexTests(ServiceFixture fixture) : IClassFixture<S
     public async Task UPS_RS_search_by_state_and_by_accession_number_is_read_through_their_indexes()
     {
         await using var session = fixture.App.Store.QuerySession(Tenant);
-        // UpsModule.Search with a procedure step state, and with an accession number.
-        var scheduled = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted).Where(x => x.ProcedureStepState == ProcedureStepState.Scheduled);
-        var byAccession = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted).Where(x => x.AccessionNumber == "ACC-7");
+        // The search UpsModule sends, with a procedure step state, and with an accession number.
+        var scheduled = WorklistQueries.Search(session, new WorkitemSearch(null, null, null, ProcedureStepState.Scheduled, null, null, null)).Take(101);
+        var byAccession = WorklistQueries.Search(session, new WorkitemSearch(null, null, null, null, "ACC-7", null, null)).Take(101);
 
         AssertIndexed(await QueryPlans.OnGrownCopyAsync(scheduled, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Orders), nameof(OrderSummary.ProcedureStepState));
         AssertIndexed(await QueryPlans.OnGrownCopyAsync(byAccession, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Orders), nameof(OrderSummary.AccessionNumber));
     }
+
+    [Fact]
+    public async Task UPS_RS_search_without_a_filter_or_by_scheduled_start_reads_its_page_from_the_scheduled_start_index()
+    {
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        var everything = WorklistQueries.Search(session, new WorkitemSearch(null, null, null, null, null, null, null)).Take(101);
+        var inRange = WorklistQueries.Search(session, new WorkitemSearch(null, null, ("20261101000000", "20261101235959"), null, null, null, null)).Take(101);
+
+        // Without a filter: the first page walked off the index in worklist order (ties sorted), not every order sorted.
+        var all = await QueryPlans.OnGrownCopyAsync(everything, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Scheduled);
+        Assert.DoesNotContain("Seq Scan", all);
+        Assert.Contains("Index Scan using", all);
+        Assert.Contains("Presorted Key: ((data ->> 'ScheduledStartDateTime'::text))", all);
+        AssertIndexed(await QueryPlans.OnGrownCopyAsync(inRange, fixture.ConnectionString, "eventsourced.mt_doc_ordersummary", Tenant, Rows, Scheduled), nameof(OrderSummary.ScheduledStartDateTime));
+    }
+
+    /// <summary>Orders scheduled over 200 days, 100 a day, all completed.</summary>
+    private const string Scheduled =
+        "jsonb_build_object('Status', 'Completed', 'ProcedureStepState', 'Completed', 'CreatedAt', now(), " +
+        "'ScheduledStartDateTime', to_char(date '2026-06-01' + (n / 100), 'YYYYMMDD') || lpad((n % 100)::text, 6, '0'))";
 }

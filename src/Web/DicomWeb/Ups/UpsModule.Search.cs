@@ -85,72 +85,27 @@ public sealed partial class UpsModule
             }
         }
 
-        await using var session = store.QuerySessionForCaller(user);
-        var query = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted);
-        if (filters.TryGetValue(DicomTags.PatientID.JsonKey(), out var patientId) && !HasWildcard(patientId))
-        {
-            query = query.Where(x => x.PatientId == patientId);
-        }
-
-        if (filters.TryGetValue(DicomTags.StudyInstanceUID.JsonKey(), out var studyUid))
-        {
-            query = query.Where(x => x.StudyInstanceUid == studyUid);
-        }
-
-        if (filters.TryGetValue(DicomTags.SOPInstanceUID.JsonKey(), out var sopUid))
-        {
-            query = query.Where(x => x.WorkitemUid == sopUid);
-        }
-
-        if (filters.TryGetValue(DicomTags.AccessionNumber.JsonKey(), out var accession) && !HasWildcard(accession))
-        {
-            query = query.Where(x => x.AccessionNumber == accession);
-        }
-
-        if (stateFilter is not null)
-        {
-            var state = ProcedureStep.FromDicom(stateFilter)!.Value;
-            query = query.Where(x => x.ProcedureStepState == state);
-        }
-
+        filters.TryGetValue(DicomTags.PatientID.JsonKey(), out var patientId);
         filters.TryGetValue(DicomTags.PatientName.JsonKey(), out var patientName);
-        var candidates = await query.ToListAsync(cancellation);
-        var matches = candidates
-            .Where(o => patientId is null || Matches(patientId, o.PatientId, ignoreCase: false))
-            .Where(o => accession is null || Matches(accession, o.AccessionNumber, ignoreCase: false))
-            .Where(o => patientName is null || Matches(patientName, o.Details.PatientName, ignoreCase: true))
-            .Where(o => range is not { } r || (string.CompareOrdinal(o.ScheduledStartDateTime, r.Low) >= 0 && string.CompareOrdinal(o.ScheduledStartDateTime, r.High) <= 0))
-            .InWorklistOrder()
-            .ToList();
-
-        var page = matches.Skip(paging.Offset).Take(paging.Limit).ToList();
+        filters.TryGetValue(DicomTags.AccessionNumber.JsonKey(), out var accession);
+        filters.TryGetValue(DicomTags.StudyInstanceUID.JsonKey(), out var studyUid);
+        filters.TryGetValue(DicomTags.SOPInstanceUID.JsonKey(), out var sopUid);
+        var search = new WorkitemSearch(patientId, patientName, range, stateFilter is null ? null : ProcedureStep.FromDicom(stateFilter)!.Value,
+            accession, studyUid, sopUid);
+        await using var session = store.QuerySessionForCaller(user);
+        var (page, more) = await WorklistQueries.SearchAsync(session, search, paging.Offset, paging.Limit, cancellation);
         if (page.Count == 0)
         {
             // As QIDO-RS here (PS3.18 §8.3.4.4.1): no match is 204 No Content.
             return TypedResults.NoContent();
         }
 
-        if (matches.Count > paging.Offset + page.Count)
+        if (more)
         {
             http.Response.Headers[HeaderNames.Warning] = $"299 {http.Request.Host}: \"There are more matching workitems than returned; ask again with offset={paging.Offset + page.Count}.\"";
         }
 
         return DicomJson(new JsonArray([.. page.Select(o => (JsonNode)WorkitemDatasets.Ups(o))]));
-    }
-
-    private static bool HasWildcard(string value) => value.Contains('*') || value.Contains('?');
-
-    private static bool Matches(string pattern, string? value, bool ignoreCase)
-    {
-        if (!HasWildcard(pattern))
-        {
-            return string.Equals(pattern, value, ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
-        }
-
-        var regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$";
-        return value is not null && System.Text.RegularExpressions.Regex.IsMatch(value, regex,
-            (ignoreCase ? System.Text.RegularExpressions.RegexOptions.IgnoreCase : System.Text.RegularExpressions.RegexOptions.None) | System.Text.RegularExpressions.RegexOptions.CultureInvariant,
-            TimeSpan.FromSeconds(1));
     }
 
     /// <summary>A DT value or range (PS3.4 C.2.2.2.5): the low end padded with zeros, the high end with nines, compared as text.</summary>

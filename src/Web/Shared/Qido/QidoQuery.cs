@@ -289,7 +289,7 @@ public sealed class QidoQuery
         && !uid.Contains("..", StringComparison.Ordinal);
 
     /// <summary>DICOM wildcards to LIKE: <c>*</c> → <c>%</c>, <c>?</c> → <c>_</c>, LIKE's own metacharacters escaped.</summary>
-    private static string Like(string value)
+    public static string Like(string value)
     {
         var pattern = new StringBuilder(value.Length + 4);
         foreach (var c in value)
