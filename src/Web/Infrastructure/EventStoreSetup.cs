@@ -66,7 +66,7 @@ public static class EventStoreSetup
 
         // After Marten's schema migration: the event table exists by then.
         builder.Services.AddHostedService<EventLogCompression>();
-        builder.Services.AddHostedService<EventBlobNamesIndex>();
+        builder.Services.AddHostedService<EventLogIndexes>();
 
         builder.Host.UseWolverine(options =>
         {
@@ -137,9 +137,12 @@ public static class EventStoreSetup
         options.Events.StreamIdentity = StreamIdentity.AsGuid;
         options.Events.TenancyStyle = TenancyStyle.Conjoined;
 
-        // The index of the blobs each event names is ours (EventBlobNamesIndex builds it concurrently): Marten's schema
-        // migration would otherwise drop an index on mt_events it does not declare.
-        options.Events.IgnoreIndex(EventSourced.Application.Blobs.EventBlobNames.IndexName);
+        // Our indexes on the event table (EventLogIndexes builds them concurrently): Marten's schema migration would
+        // otherwise drop an index on mt_events it does not declare.
+        foreach (var (name, _) in EventLogIndexes.All)
+        {
+            options.Events.IgnoreIndex(name);
+        }
 
         // The upstream DistributedLock.Postgres that stands in for Patched.DistributedLock.Postgres
         // cannot take the daemon's advisory locks on a DbDataSource ("Multiplexing is currently

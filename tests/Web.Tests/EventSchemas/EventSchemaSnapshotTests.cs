@@ -193,7 +193,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
         }
 
         var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
-        Assert.True(await EventSourced.Web.Infrastructure.EventBlobNamesIndex.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
+        Assert.True(await EventSourced.Web.Infrastructure.EventLogIndexes.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);
         await connection.OpenAsync();
         var carried = new List<string>();
