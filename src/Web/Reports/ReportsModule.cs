@@ -165,16 +165,7 @@ public sealed class ReportsModule : ICarterModule
         }
 
         await using var session = store.QuerySessionForCaller(user);
-        var pending = session.Query<CurrentReport>().Where(x => !x.Acknowledged);
-        if (cursor is not null)
-        {
-            pending = pending.Where(x => x.MatchesSql("d.poll_key > ?", cursor));
-        }
-
-        var page = await pending
-            .OrderBy(x => x.PollKey)
-            .Take(pageSize + 1)
-            .ToListAsync(cancellation);
+        var page = await PendingPage(session, cursor, pageSize).ToListAsync(cancellation);
         var items = page.Take(pageSize).Select(PolledReport.From).ToList();
         var next = page.Count > pageSize ? page[pageSize - 1].PollKey : null;
 
@@ -225,6 +216,23 @@ public sealed class ReportsModule : ICarterModule
     /// answer echoed back (<c>reports[].report_id</c>), or <c>report_ids</c>
     /// (docs/api-compatibility.md, "Document a: acknowledgement forms").
     /// </summary>
+    /// <summary>
+    /// A poll's page of pending reports after <paramref name="cursor"/>, in poll order, one more than the page (whether a
+    /// next page exists). Pending in the words of the poll index's predicate (<see cref="ReportRegistration.PendingPredicate"/>:
+    /// the planner reads a partial index only when the statement's condition implies it), so a round's first page reads
+    /// the pending reports, not every acknowledged one before them.
+    /// </summary>
+    public static IQueryable<CurrentReport> PendingPage(IQuerySession session, string? cursor, int pageSize)
+    {
+        var pending = session.Query<CurrentReport>().Where(x => x.MatchesSql("d." + ReportRegistration.PendingPredicate));
+        if (cursor is not null)
+        {
+            pending = pending.Where(x => x.MatchesSql("d.poll_key > ?", cursor));
+        }
+
+        return pending.OrderBy(x => x.PollKey).Take(pageSize + 1);
+    }
+
     private static async Task<(List<Guid>? Ids, IResult? Error)> AcknowledgedIdsAsync(
         HttpRequest request, ClaimsPrincipal user, IDocumentStore store, CancellationToken cancellation)
     {
