@@ -49,6 +49,48 @@ public sealed class QidoPagingAndTenancyTests(QidoFixture fixture)
         Assert.Equal(order, order.OrderBy(s => s, StringComparer.Ordinal).Reverse());
     }
 
+    /// <summary>
+    /// Series and instance pages after the first are read keys first (QidoRows.Page), the first page in one scan: the
+    /// pages, put together, are the whole answer read in one page, result for result and byte for byte.
+    /// </summary>
+    [Theory]
+    [InlineData("series")]
+    [InlineData("instances")]
+    public async Task Pages_after_the_first_read_keys_first_are_the_whole_answer_byte_for_byte(string level)
+    {
+        var tenant = "qido-keys-first-" + level;
+        for (var i = 0; i < 4; i++)
+        {
+            var study = $"{Root}.9{i}";
+            for (var j = 1; j <= 2; j++)
+            {
+                for (var k = 1; k <= 2; k++)
+                {
+                    await fixture.App.StoreAsync(tenant, QidoSupport.FromDataset(QidoSupport.Synthetic(study, $"{study}.{j}", $"{study}.{j}.{k}",
+                        ("PatientID", DicomVR.LO, "KEYS"), ("Modality", DicomVR.CS, j == 1 ? "CT" : "MR"), ("SeriesNumber", DicomVR.IS, $"{3 - j}"),
+                        ("InstanceNumber", DicomVR.IS, $"{3 - k}"), ("SeriesDescription", DicomVR.LO, $"series {i}.{j}"))));
+                }
+            }
+        }
+
+        var client = await fixture.App.ClientForTenantAsync(tenant, "studies.read");
+        var (_, whole) = await client.QidoAsync($"/dicomweb/{level}?PatientID=KEYS&includefield=all&limit=200");
+        var expected = whole.EnumerateArray().Select(r => r.GetRawText()).ToList();
+        Assert.Equal(level == "series" ? 8 : 16, expected.Count);
+
+        var paged = new List<string>();
+        for (var offset = 0; offset < expected.Count; offset += 3)
+        {
+            var (response, page) = await client.QidoAsync($"/dicomweb/{level}?PatientID=KEYS&includefield=all&limit=3&offset={offset}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal(offset + 3 < expected.Count, response.Headers.Contains("Warning"));
+            paged.AddRange(page.EnumerateArray().Select(r => r.GetRawText()));
+        }
+
+        Assert.Equal(expected, paged);
+        Assert.Equal(HttpStatusCode.NoContent, (await client.QidoAsync($"/dicomweb/{level}?PatientID=KEYS&offset={expected.Count}")).Response.StatusCode);
+    }
+
     [Fact]
     public async Task A_limit_above_the_maximum_is_lowered_and_said_in_a_warning()
     {

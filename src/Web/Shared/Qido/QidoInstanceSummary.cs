@@ -23,15 +23,15 @@ public sealed record QidoInstanceSummary
 
     public JsonElement Header { get; init; }
 
+    /// <summary>Of an instance record, what its summary is read from (<see cref="QidoRows"/>): the keys and the header.</summary>
+    private const string Shown = "d.study_key, d.series_key, d.study_instance_uid, d.series_instance_uid, d.sop_instance_uid, d.data -> 'Header'";
+
     /// <summary>
     /// A page of an instance search, in its order (Study, Series Instance UID, Instance Number, SOP Instance UID: the
-    /// QIDO order index). Parameters: the tenant, <paramref name="predicate"/>'s values (over alias <c>d</c>, none when
-    /// null), the offset, the limit.
+    /// QIDO order index), its keys found first after the first page (<see cref="QidoRows.Page"/>, whose parameters it takes).
     /// </summary>
-    public static string Page(string instanceTable, string? predicate) =>
-        $"select d.study_key, d.series_key, d.study_instance_uid, d.series_instance_uid, d.sop_instance_uid, d.data -> 'Header' from {instanceTable} as d "
-        + $"where {QidoRows.Where(predicate)} "
-        + "order by d.study_instance_uid, d.series_instance_uid, d.instance_number, d.sop_instance_uid offset ? limit ?";
+    public static string Page(string instanceTable, string? predicate, bool keysFirst) =>
+        QidoRows.Page(Shown, instanceTable, predicate, ["study_instance_uid", "series_instance_uid", "instance_number", "sop_instance_uid"], keysFirst);
 
     /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/>) selects.</summary>
     public static Task<List<QidoInstanceSummary>> ReadAsync(Marten.IQuerySession session, string sql, CancellationToken cancellation, params object[] parameters) =>

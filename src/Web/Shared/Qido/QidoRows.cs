@@ -35,6 +35,27 @@ public static class QidoRows
     /// <summary>The tenant's rows of alias <c>d</c> matching <paramref name="predicate"/> (all of them when null); the tenant is its first parameter.</summary>
     public static string Where(string? predicate) => predicate is null ? "d.tenant_id = ?" : "d.tenant_id = ? and " + predicate;
 
+    /// <summary>
+    /// A page of <paramref name="table"/> (alias <c>d</c>) in <paramref name="order"/> (its columns, each optionally
+    /// followed by <c>desc</c>), written one of two ways. <paramref name="keysFirst"/>: the page's keys are found on the
+    /// record's columns alone, then only the page's records are opened for <paramref name="shown"/>, so the rows an
+    /// <c>offset</c> skips are never decompressed (parameters: the tenant, the predicate's values, the offset, the limit,
+    /// the tenant again). Otherwise one scan that opens each row it reads, a join the cheaper for the first page
+    /// (parameters: the tenant, the predicate's values, the offset, the limit). docs/benchmarks.md, "QIDO pages after the first".
+    /// </summary>
+    public static string Page(string shown, string table, string? predicate, string[] order, bool keysFirst)
+    {
+        if (!keysFirst)
+        {
+            return $"select {shown} from {table} as d where {Where(predicate)} order by {string.Join(", ", order.Select(o => "d." + o))} offset ? limit ?";
+        }
+
+        var columns = string.Join(", ", order.Select(o => "d." + o.Split(' ')[0]));
+        return $"select {shown} from {table} as d join (select d.id, {columns} from {table} as d where {Where(predicate)} "
+            + $"order by {string.Join(", ", order.Select(o => "d." + o))} offset ? limit ?) as p "
+            + $"on p.id = d.id where d.tenant_id = ? order by {string.Join(", ", order.Select(o => "p." + o))}";
+    }
+
     /// <summary>Of <paramref name="table"/>, <paramref name="shown"/> for the records whose keys are the second parameter (the tenant is the first).</summary>
     public static string ByKeys(string shown, string table) => $"select {shown} from {table} as d where d.tenant_id = ? and d.id = any(?)";
 

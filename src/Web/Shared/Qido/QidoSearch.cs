@@ -14,8 +14,8 @@ namespace EventSourced.Web.Shared.Qido;
 /// underneath: DICOMweb's six search resources and document c's exams queries. The query is
 /// translated to one SQL predicate on the level's table (QidoSql); conditions on a higher level become a
 /// sub-select on that level's table. Each level is paged by one statement of its own with the tenant filter,
-/// the order and the paging (QidoStudySummary.Page sorts keys and opens only the page's records; QidoSeriesSummary
-/// and QidoInstanceSummary), read row by row (QidoRows).
+/// the order and the paging (QidoRows.Page: a study page, and a series or instance page after the first, sorts keys
+/// and opens only the page's records), read row by row (QidoRows).
 /// </summary>
 public static class QidoSearch
 {
@@ -107,7 +107,8 @@ public static class QidoSearch
 
         public async Task<(List<QidoDataset> Results, bool More)> SeriesAsync()
         {
-            var (page, more) = await PageAsync(QidoLevel.Series, p => QidoSeriesSummary.Page(Sql.SeriesTable, p), QidoSeriesSummary.ReadAsync);
+            // After the first page, the keys first: the rows the offset skips are not opened.
+            var (page, more) = await PageAsync(QidoLevel.Series, p => QidoSeriesSummary.Page(Sql.SeriesTable, p, KeysFirst), QidoSeriesSummary.ReadAsync, AfterPage);
             // A study in the path adds only the fields asked for: none asked, no study record read.
             var studies = Study is not null && Query.IncludeFields.Count == 0 ? [] : await StudiesOfAsync(page.Select(x => x.StudyKey));
             var results = new List<QidoDataset>(page.Count);
@@ -130,7 +131,7 @@ public static class QidoSearch
 
         public async Task<(List<QidoDataset> Results, bool More)> InstancesAsync()
         {
-            var (page, more) = await PageAsync(QidoLevel.Instance, p => QidoInstanceSummary.Page(Sql.InstanceTable, p), QidoInstanceSummary.ReadAsync);
+            var (page, more) = await PageAsync(QidoLevel.Instance, p => QidoInstanceSummary.Page(Sql.InstanceTable, p, KeysFirst), QidoInstanceSummary.ReadAsync, AfterPage);
             var studies = Study is null ? await StudiesOfAsync(page.Select(x => x.StudyKey)) : null;
             var seriesDocs = Series is null ? await SeriesOfAsync(page.Select(x => x.SeriesKey)) : null;
             // Patient corrections: instance headers show the study's current patient (Shared/Retrieval/CoercedRetrieval).
@@ -162,6 +163,12 @@ public static class QidoSearch
 
             return (results, more);
         }
+
+        /// <summary>Whether a series or instance page is read keys first (<see cref="QidoRows.Page"/>): any page after the first.</summary>
+        private bool KeysFirst => Query.Offset > 0;
+
+        /// <summary>The parameters a series or instance page takes after its limit: the tenant again when read keys first.</summary>
+        private object[] AfterPage => KeysFirst ? [Session.TenantId] : [];
 
         /// <summary>
         /// The level's page: <paramref name="page"/>'s statement over the search's predicate, its parameters the tenant, the

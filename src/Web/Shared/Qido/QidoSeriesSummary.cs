@@ -29,12 +29,11 @@ public sealed record QidoSeriesSummary
     public static string ByKeys(string seriesTable) => QidoRows.ByKeys(Shown, seriesTable);
 
     /// <summary>
-    /// A page of a series search, in its order (Study Instance UID, Series Number, Series Instance UID). Parameters:
-    /// the tenant, <paramref name="predicate"/>'s values (over alias <c>d</c>, none when null), the offset, the limit.
+    /// A page of a series search, in its order (Study Instance UID, Series Number, Series Instance UID), its keys found
+    /// first after the first page (<see cref="QidoRows.Page"/>, whose parameters it takes).
     /// </summary>
-    public static string Page(string seriesTable, string? predicate) =>
-        $"select {Shown} from {seriesTable} as d where {QidoRows.Where(predicate)} "
-        + "order by d.study_instance_uid, d.series_number, d.series_instance_uid offset ? limit ?";
+    public static string Page(string seriesTable, string? predicate, bool keysFirst) =>
+        QidoRows.Page(Shown, seriesTable, predicate, ["study_instance_uid", "series_number", "series_instance_uid"], keysFirst);
 
     /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/> or <see cref="ByKeys"/>) selects.</summary>
     public static Task<List<QidoSeriesSummary>> ReadAsync(Marten.IQuerySession session, string sql, CancellationToken cancellation, params object[] parameters) =>

@@ -31,15 +31,12 @@ public sealed record QidoStudySummary
     public static string ByKeys(string studyTable) => QidoRows.ByKeys(Shown, studyTable);
 
     /// <summary>
-    /// A page of a study search, in its order (newest received first, then the Study Instance UID): the page's keys
-    /// are found on the record's columns alone, then only the page's records are opened, so a match is never
-    /// decompressed to be sorted. Parameters: the tenant, <paramref name="predicate"/>'s values (over alias
-    /// <c>d</c>, none when null), the offset, the limit, the tenant again.
+    /// A page of a study search, in its order (newest received first, then the Study Instance UID), its keys found first
+    /// (<see cref="QidoRows.Page"/>): a match is never decompressed to be sorted. Parameters: the tenant,
+    /// <paramref name="predicate"/>'s values (over alias <c>d</c>, none when null), the offset, the limit, the tenant again.
     /// </summary>
     public static string Page(string studyTable, string? predicate) =>
-        $"select {Shown} from {studyTable} as d join (select d.id, d.received_at, d.study_instance_uid from {studyTable} as d "
-        + $"where {QidoRows.Where(predicate)} order by d.received_at desc, d.study_instance_uid offset ? limit ?) as p "
-        + "on p.id = d.id where d.tenant_id = ? order by p.received_at desc, p.study_instance_uid";
+        QidoRows.Page(Shown, studyTable, predicate, ["received_at desc", "study_instance_uid"], keysFirst: true);
 
     /// <summary>The summaries <paramref name="sql"/> (<see cref="Page"/> or <see cref="ByKeys"/>) selects.</summary>
     public static Task<List<QidoStudySummary>> ReadAsync(Marten.IQuerySession session, string sql, CancellationToken cancellation, params object[] parameters) =>
