@@ -138,20 +138,7 @@ public sealed class EventLogIndexesTests(ServiceFixture fixture) : IClassFixture
 
         Assert.Contains("jsonb_path_ops", await new NpgsqlCommand(
             $"select string_agg(indexdef, ' ') from pg_indexes where tablename = 'grown'", connection).ExecuteScalarAsync() as string);
-        await using var explain = new NpgsqlCommand("explain " + sql, connection);
-        foreach (var (name, value) in parameters)
-        {
-            explain.Parameters.AddWithValue(name, value);
-        }
-
-        var plan = new List<string>();
-        await using var reader = await explain.ExecuteReaderAsync();
-        while (await reader.ReadAsync())
-        {
-            plan.Add(reader.GetString(0));
-        }
-
-        return string.Join('\n', plan);
+        return await QueryPlans.ExplainAsync(connection, sql, parameters.Select(p => new NpgsqlParameter(p.Name, p.Value)));
     }
 
     private async Task<string?> ScalarAsync(string sql)

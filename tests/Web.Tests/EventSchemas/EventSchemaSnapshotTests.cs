@@ -149,12 +149,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
     public async Task Every_event_keeps_its_stored_alias_and_JSON_shape(string eventType)
     {
         // Store the sample and read back exactly what the database holds: the type column and the jsonb data.
-        var streamId = Guid.CreateVersion7();
-        await using (var session = fixture.App.Store.LightweightSession("schema-tests"))
-        {
-            session.Events.Append(streamId, Samples()[eventType]);
-            await session.SaveChangesAsync();
-        }
+        var streamId = await AppendSampleAsync(eventType, "schema-tests");
 
         await using var connection = new NpgsqlConnection(fixture.ConnectionString);
         await connection.OpenAsync();
@@ -185,12 +180,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
     [MemberData(nameof(EventTypes))]
     public async Task Every_hash_an_event_carries_is_found_through_the_blob_names_index(string eventType)
     {
-        var streamId = Guid.CreateVersion7();
-        await using (var session = fixture.App.Store.LightweightSession("blob-names"))
-        {
-            session.Events.Append(streamId, Samples()[eventType]);
-            await session.SaveChangesAsync();
-        }
+        var streamId = await AppendSampleAsync(eventType, "blob-names");
 
         var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
         Assert.True(await EventSourced.Web.Infrastructure.EventLogIndexes.ApplyAsync(dataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
@@ -227,6 +217,16 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             or nameof(StudyDeprecationRevoked) or nameof(SeriesRefiledIn) or nameof(ReportDelivered) or nameof(StudyGroupReportDelivered)
             or nameof(SlideFileStored) or nameof(SeriesResultRecorded);
         Assert.Equal(hashesExpected, carried.Count > 0);
+    }
+
+    /// <summary>The event type's sample appended to a new stream of <paramref name="tenant"/>; the stream's id.</summary>
+    private async Task<Guid> AppendSampleAsync(string eventType, string tenant)
+    {
+        var streamId = Guid.CreateVersion7();
+        await using var session = fixture.App.Store.LightweightSession(tenant);
+        session.Events.Append(streamId, Samples()[eventType]);
+        await session.SaveChangesAsync();
+        return streamId;
     }
 
     private static string SourceDirectory([CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;

@@ -18,7 +18,7 @@ public static class QueryPlans
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         await ExecuteAsync(connection, "set enable_seqscan = off");
-        return await ExplainAsync(connection, statement.CommandText, statement.Parameters);
+        return await ExplainAsync(connection, statement.CommandText, statement.Parameters.Cast<NpgsqlParameter>());
     }
 
     /// <summary>
@@ -46,7 +46,7 @@ public static class QueryPlans
             select '{tenant.Replace("'", "''")}', gen_random_uuid(), {document}{string.Concat(columns.Select(c => ", " + c.Value))} from generate_series(1, {rows}) as n;
             analyze grown;
             """);
-        return await ExplainAsync(connection, statement.CommandText.Replace(from, " pg_temp.grown as d", StringComparison.Ordinal), statement.Parameters);
+        return await ExplainAsync(connection, statement.CommandText.Replace(from, " pg_temp.grown as d", StringComparison.Ordinal), statement.Parameters.Cast<NpgsqlParameter>());
     }
 
     /// <summary>The plan reads no table whole, and one of its index conditions is on <paramref name="expression"/> (as PostgreSQL prints it).</summary>
@@ -62,10 +62,11 @@ public static class QueryPlans
         await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, NpgsqlParameterCollection parameters)
+    /// <summary>The plan of <paramref name="sql"/> with <paramref name="parameters"/> (copied), on <paramref name="connection"/>.</summary>
+    public static async Task<string> ExplainAsync(NpgsqlConnection connection, string sql, IEnumerable<NpgsqlParameter> parameters)
     {
         await using var explain = new NpgsqlCommand("explain " + sql, connection);
-        foreach (NpgsqlParameter parameter in parameters)
+        foreach (var parameter in parameters)
         {
             explain.Parameters.Add(parameter.Clone());
         }
