@@ -9,7 +9,7 @@ namespace EventSourced.Application.Blobs;
 /// result's file), or in its own <c>PreviousSha256</c> (an instance replaced or erased). A purge's
 /// <c>ReleasedBlobs</c> is not a naming: it releases hashes its stream's earlier events named. An event type that
 /// carried a hash in another member would escape the index: the event schema test fails on one
-/// (<c>BlobNamingTests</c>).
+/// (<c>EventSchemaSnapshotTests</c>).
 /// </para>
 /// </summary>
 public static class EventBlobNames

@@ -40,7 +40,7 @@ public static class QidoRows
     /// followed by <c>desc</c>), written one of two ways. <paramref name="keysFirst"/>: the page's keys are found on the
     /// record's columns alone, then only the page's records are opened for <paramref name="shown"/>, so the rows an
     /// <c>offset</c> skips are never decompressed (parameters: the tenant, the predicate's values, the offset, the limit,
-    /// the tenant again). Otherwise one scan that opens each row it reads, a join the cheaper for the first page
+    /// the tenant again). Otherwise one scan that opens each row it reads, cheaper than the join for a first page
     /// (parameters: the tenant, the predicate's values, the offset, the limit). docs/benchmarks.md, "QIDO pages after the first".
     /// </summary>
     public static string Page(string shown, string table, string? predicate, string[] order, bool keysFirst)
