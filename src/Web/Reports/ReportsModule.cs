@@ -212,11 +212,6 @@ public sealed class ReportsModule : ICarterModule
     }
 
     /// <summary>
-    /// The three forms clients send: no body (what this caller was last served by the poll), the poll's own
-    /// answer echoed back (<c>reports[].report_id</c>), or <c>report_ids</c>
-    /// (docs/api-compatibility.md, "Document a: acknowledgement forms").
-    /// </summary>
-    /// <summary>
     /// A poll's page of pending reports after <paramref name="cursor"/>, in poll order, one more than the page (whether a
     /// next page exists). Pending in the words of the poll index's predicate (<see cref="ReportRegistration.PendingPredicate"/>:
     /// the planner reads a partial index only when the statement's condition implies it), so a round's first page reads
@@ -227,12 +222,17 @@ public sealed class ReportsModule : ICarterModule
         var pending = session.Query<CurrentReport>().Where(x => x.MatchesSql("d." + ReportRegistration.PendingPredicate));
         if (cursor is not null)
         {
-            pending = pending.Where(x => x.MatchesSql("d.poll_key > ?", cursor));
+            pending = pending.Where(x => x.MatchesSql($"d.{ReportRegistration.PollKeyColumn} > ?", cursor));
         }
 
         return pending.OrderBy(x => x.PollKey).Take(pageSize + 1);
     }
 
+    /// <summary>
+    /// The three forms clients send: no body (what this caller was last served by the poll), the poll's own
+    /// answer echoed back (<c>reports[].report_id</c>), or <c>report_ids</c>
+    /// (docs/api-compatibility.md, "Document a: acknowledgement forms").
+    /// </summary>
     private static async Task<(List<Guid>? Ids, IResult? Error)> AcknowledgedIdsAsync(
         HttpRequest request, ClaimsPrincipal user, IDocumentStore store, CancellationToken cancellation)
     {
