@@ -70,13 +70,13 @@ public sealed class EventLogIndexesTests(ServiceFixture fixture) : IClassFixture
 
         // A build that stopped half-way leaves an index invalid (PostgreSQL never reads it), and a database restored
         // without one lacks it: the next start builds each again, with its definition, and it is read.
-        await ScalarAsync($"update pg_index set indisvalid = false where indexrelid = 'eventsourced.{EventBlobNames.IndexName}'::regclass");
-        await ScalarAsync($"drop index eventsourced.{EventLogIndexes.ReadByTypeIndexName}");
+        await SqlCommands.ScalarTextAsync(fixture.ConnectionString, $"update pg_index set indisvalid = false where indexrelid = 'eventsourced.{EventBlobNames.IndexName}'::regclass");
+        await SqlCommands.ScalarTextAsync(fixture.ConnectionString, $"drop index eventsourced.{EventLogIndexes.ReadByTypeIndexName}");
         Assert.Equal(["false", "none"], await ValidityAsync());
         Assert.True(await EventLogIndexes.ApplyAsync(DataSource, "eventsourced", NullLogger.Instance, CancellationToken.None));
         Assert.Equal(["true", "true"], await ValidityAsync());
-        Assert.Contains("jsonb_path_ops", await ScalarAsync($"select pg_get_indexdef('eventsourced.{EventBlobNames.IndexName}'::regclass)"));
-        Assert.Contains("'patient_erased'", await ScalarAsync($"select pg_get_indexdef('eventsourced.{EventLogIndexes.ReadByTypeIndexName}'::regclass)"));
+        Assert.Contains("jsonb_path_ops", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, $"select pg_get_indexdef('eventsourced.{EventBlobNames.IndexName}'::regclass)"));
+        Assert.Contains("'patient_erased'", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, $"select pg_get_indexdef('eventsourced.{EventLogIndexes.ReadByTypeIndexName}'::regclass)"));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public sealed class EventLogIndexesTests(ServiceFixture fixture) : IClassFixture
 
     /// <summary>Each of <see cref="EventLogIndexes.All"/>: "true" (valid), "false" (left invalid) or "none".</summary>
     private async Task<string[]> ValidityAsync() =>
-        [.. await Task.WhenAll(EventLogIndexes.All.Select(async index => await ScalarAsync(
+        [.. await Task.WhenAll(EventLogIndexes.All.Select(async index => await SqlCommands.ScalarTextAsync(fixture.ConnectionString, 
             $"select coalesce((select i.indisvalid::text from pg_index i where i.indexrelid = to_regclass('eventsourced.{index.Name}')), 'none')") ?? "none"))];
 
     /// <summary>The temporary copy's name in the statements.</summary>
@@ -139,13 +139,5 @@ public sealed class EventLogIndexesTests(ServiceFixture fixture) : IClassFixture
         Assert.Contains("jsonb_path_ops", await new NpgsqlCommand(
             $"select string_agg(indexdef, ' ') from pg_indexes where tablename = 'grown'", connection).ExecuteScalarAsync() as string);
         return await QueryPlans.ExplainAsync(connection, sql, parameters.Select(p => new NpgsqlParameter(p.Name, p.Value)));
-    }
-
-    private async Task<string?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (await command.ExecuteScalarAsync())?.ToString();
     }
 }

@@ -24,18 +24,18 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
         try
         {
             // The default: the column as PostgreSQL made it; a header-carrying event is large enough to be compressed, with pglz.
-            Assert.Contains(await ScalarAsync(Column), new[] { "", "p" });
+            Assert.Contains(await SqlCommands.ScalarTextAsync(fixture.ConnectionString, Column), new[] { "", "p" });
             const string first = "select pg_column_compression(data) || ' ' || md5(data::text) from eventsourced.mt_events where type = 'instance_stored' and data::text like '%LZ^ONE%'";
-            var before = await ScalarAsync(first);
+            var before = await SqlCommands.ScalarTextAsync(fixture.ConnectionString, first);
             Assert.StartsWith("pglz ", before);
 
             // lz4 set: the column switches, the row written before keeps pglz and reads alike, the next row is lz4.
             Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
-            Assert.Equal("l", await ScalarAsync(Column));
-            Assert.Equal(before, await ScalarAsync(first));
+            Assert.Equal("l", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, Column));
+            Assert.Equal(before, await SqlCommands.ScalarTextAsync(fixture.ConnectionString, first));
             Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
             await PatientSupport.StowStudyAsync(client, "LZ-2", "LZ^TWO");
-            Assert.Equal("lz4", await ScalarAsync(
+            Assert.Equal("lz4", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, 
                 "select pg_column_compression(data) from eventsourced.mt_events where type = 'instance_stored' and data::text like '%LZ^TWO%'"));
 
             // The study stored under pglz is read back from its events as it was stored.
@@ -53,7 +53,7 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
     public async Task A_table_held_by_a_long_transaction_is_left_as_it_is_rather_than_waited_for()
     {
         var dataSource = fixture.App.Services.GetRequiredService<NpgsqlDataSource>();
-        await ExecuteAsync("alter table eventsourced.mt_events alter column data set compression pglz");
+        await SqlCommands.ExecuteAsync(fixture.ConnectionString, "alter table eventsourced.mt_events alter column data set compression pglz");
         await using (var holder = new NpgsqlConnection(fixture.ConnectionString))
         {
             await holder.OpenAsync();
@@ -65,11 +65,11 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
 
             // Without the bounded wait this would block until the transaction ends, which it does only after.
             Assert.False(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
-            Assert.Equal("p", await ScalarAsync(Column));
+            Assert.Equal("p", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, Column));
         }
 
         Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
-        Assert.Equal("l", await ScalarAsync(Column));
+        Assert.Equal("l", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, Column));
         Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "pglz", NullLogger.Instance, CancellationToken.None));
     }
 
@@ -81,7 +81,7 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
         {
             Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "lz4", NullLogger.Instance, CancellationToken.None));
             Assert.True(await EventLogCompression.ApplyAsync(dataSource, "eventsourced", "pglz", NullLogger.Instance, CancellationToken.None));
-            Assert.Equal("p", await ScalarAsync(Column));
+            Assert.Equal("p", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, Column));
             await Assert.ThrowsAsync<InvalidOperationException>(() =>
                 EventLogCompression.ApplyAsync(dataSource, "eventsourced", "zstd", NullLogger.Instance, CancellationToken.None));
         }
@@ -99,20 +99,4 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
     }
 
     private const string Column = "select attcompression::text from pg_attribute where attrelid = 'eventsourced.mt_events'::regclass and attname = 'data'";
-
-    private async Task<string?> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (await command.ExecuteScalarAsync())?.ToString();
-    }
-
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
 }

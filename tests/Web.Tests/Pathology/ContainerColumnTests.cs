@@ -40,7 +40,7 @@ public sealed class ContainerColumnTests(PathologyFixture fixture) : IClassFixtu
         Assert.Contains(ContainerIndexName, await PlanAsync(container));
 
         // The previous shape: no column, no index, documents without the member.
-        await SqlAsync($"""
+        await SqlCommands.ExecuteAsync(fixture.ConnectionString, $"""
             drop index eventsourced.{ContainerIndexName};
             alter table eventsourced.mt_doc_qidoinstance drop column container_identifier;
             update eventsourced.mt_doc_qidoinstance set data = data - 'ContainerIdentifier' where data ? 'ContainerIdentifier';
@@ -89,13 +89,5 @@ public sealed class ContainerColumnTests(PathologyFixture fixture) : IClassFixtu
     {
         await using var session = fixture.App.Store.QuerySession(Tenant);
         return await QueryPlans.WithoutSequentialScansAsync(PacsSeriesLookup.WithContainer(session, container), fixture.ConnectionString);
-    }
-
-    private async Task SqlAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }

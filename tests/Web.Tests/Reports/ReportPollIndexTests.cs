@@ -51,7 +51,7 @@ public sealed class ReportPollIndexTests(ReportsFixture fixture) : IClassFixture
         Assert.Equal([(reports[0], true), (reports[1], true), (reports[2], false)], await ColumnAsync(tenant));
 
         // The previous shape: no column, no pending index.
-        await SqlAsync($"drop index eventsourced.{ReportRegistration.PendingPollIndex}; alter table eventsourced.mt_doc_currentreport drop column {ReportRegistration.AcknowledgedColumn}");
+        await SqlCommands.ExecuteAsync(fixture.ConnectionString, $"drop index eventsourced.{ReportRegistration.PendingPollIndex}; alter table eventsourced.mt_doc_currentreport drop column {ReportRegistration.AcknowledgedColumn}");
         var cli = new ServiceProcess(fixture.ConnectionString, fixture.App.BlobRoot);
         await cli.RunCliAsync("tenants", "ensure", tenant);
 
@@ -85,13 +85,5 @@ public sealed class ReportPollIndexTests(ReportsFixture fixture) : IClassFixture
         }
 
         return rows;
-    }
-
-    private async Task SqlAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(fixture.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 }
