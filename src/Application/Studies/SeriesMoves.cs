@@ -57,7 +57,7 @@ public sealed class SeriesMoves(IDocumentSession session, CancellationToken canc
         var filings = new Dictionary<(string, string, string), InstanceFiledInArchive>();
         JsonElement? identity = null;
         JsonElement? arrivedIdentity = null;
-        foreach (var data in events.Select(e => e.Data))
+        foreach (var data in InstancesStored.Unbatched(events.Select(e => e.Data)))
         {
             switch (data)
             {

@@ -18,7 +18,7 @@ public sealed record StudyHistory(
         var events = await session.Events.FetchStreamAsync(streamId, token: cancellation);
         var last = new Dictionary<string, InstanceStored>(StringComparer.Ordinal);
         var filings = new Dictionary<(string, string, string), InstanceFiledInArchive>();
-        foreach (var data in events.Select(e => e.Data))
+        foreach (var data in InstancesStored.Unbatched(events.Select(e => e.Data)))
         {
             switch (data)
             {

@@ -27,6 +27,14 @@ public sealed partial record Study(Guid Id, string StudyInstanceUid, ImmutableDi
         Instances = Instances.SetItem(stored.Instance.SopInstanceUid, new(stored.Instance.SeriesInstanceUid, stored.Instance.Blob.Sha256, stored.StoredAt)),
     }, (study, filed) => study.Apply(filed));
 
+    public static Study Create(InstancesStored stored)
+    {
+        var children = stored.Children();
+        return children.Skip(1).Aggregate(Create(children[0]), (study, child) => study.Apply(child));
+    }
+
+    public Study Apply(InstancesStored stored) => stored.Children().Aggregate(this, (study, child) => study.Apply(child));
+
     public Study Apply(InstanceReplaced replaced) => this with
     {
         Instances = Instances.SetItem(replaced.Instance.SopInstanceUid, new(replaced.Instance.SeriesInstanceUid, replaced.Instance.Blob.Sha256, replaced.ReplacedAt)),

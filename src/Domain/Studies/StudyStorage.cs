@@ -87,7 +87,7 @@ public static class StudyRelocations
         var slides = new Dictionary<string, string>(StringComparer.Ordinal);
         var earlier = new HashSet<string>(StringComparer.Ordinal);
         var gone = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var data in studyEvents)
+        foreach (var data in InstancesStored.Unbatched(studyEvents))
         {
             switch (data)
             {

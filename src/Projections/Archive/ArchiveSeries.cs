@@ -41,8 +41,9 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
 {
     public ArchiveSeriesProjection()
     {
-        // A new instance's filing travels in its InstanceStored (InstanceStored.FiledIn); projected as the same child.
+        // A new instance's filing travels in its InstanceStored or InstancesStored (FiledIn); projected as the same child.
         FanOut<Domain.Studies.InstanceStored, InstanceFiledInArchive>(e => e.Filings(), FanoutMode.BeforeGrouping);
+        FanOut<Domain.Studies.InstancesStored, InstanceFiledInArchive>(e => e.Filings(), FanoutMode.BeforeGrouping);
         Identity<InstanceFiledInArchive>(e => SeriesId(e));
         Identities<Domain.Studies.InstanceErased>(e =>
             [.. e.Archives.Select(a => ArchiveKeys.Series(ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive), e.ArchiveSeriesUid))]);

@@ -34,8 +34,9 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
 {
     public ArchiveStudyProjection()
     {
-        // A new instance's filing travels in its InstanceStored (InstanceStored.FiledIn); projected as the same child.
+        // A new instance's filing travels in its InstanceStored or InstancesStored (FiledIn); projected as the same child.
         FanOut<Domain.Studies.InstanceStored, InstanceFiledInArchive>(e => e.Filings(), FanoutMode.BeforeGrouping);
+        FanOut<Domain.Studies.InstancesStored, InstanceFiledInArchive>(e => e.Filings(), FanoutMode.BeforeGrouping);
         Identity<InstanceFiledInArchive>(e => ArchiveKeys.Study(e.StudyStreamId, e.Project, e.Archive));
         Identities<Domain.Studies.InstanceErased>(e => [.. e.Archives.Select(a => ArchiveKeys.Study(e.StudyStreamId, a.Project, a.Archive))]);
         RouteVisibility();

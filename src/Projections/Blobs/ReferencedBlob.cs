@@ -99,6 +99,7 @@ public sealed partial class ReferencedBlobProjection : EventProjection, IJasperF
     private static IEnumerable<(string Sha256, bool Kept)> Steps(object data) => data switch
     {
         InstanceStored e => [(e.Instance.Blob.Sha256, true)],
+        InstancesStored e => e.Instances.Select(i => (i.Blob.Sha256, true)),
         InstanceReplaced e => [(e.Instance.Blob.Sha256, true)],
         DeletedContentRestored e => e.Restored.Select(r => (r.Instance.Blob.Sha256, true)),
         DeletedContentPurged e => e.ReleasedBlobs.Select(sha => (sha, false)),

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
+using JasperFx.Events.Grouping;
 using Marten.Events.Projections;
 
 namespace EventSourced.Projections.Qido;
@@ -36,6 +37,7 @@ public partial class QidoSeriesProjection : MultiStreamProjection<QidoSeries, Gu
 {
     public QidoSeriesProjection()
     {
+        FanOut<InstancesStored, InstanceStored>(e => e.Children(), FanoutMode.BeforeGrouping);
         Identity<InstanceStored>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceReplaced>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));
         Identity<InstanceErased>(e => QidoKeys.Series(e.StudyStreamId, e.Instance.SeriesInstanceUid));

@@ -90,6 +90,15 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
 
     public QidoStudy Apply(InstanceStored stored, QidoStudy study) => Apply(study, stored.Instance, stored.StoredAt);
 
+    public static QidoStudy Create(InstancesStored stored)
+    {
+        var children = stored.Children();
+        return children.Skip(1).Aggregate(Create(children[0]), (study, child) => Apply(study, child.Instance, child.StoredAt));
+    }
+
+    public QidoStudy Apply(InstancesStored stored, QidoStudy study) =>
+        stored.Instances.Aggregate(study, (s, instance) => Apply(s, instance, stored.StoredAt));
+
     public QidoStudy Apply(InstanceReplaced replaced, QidoStudy study) => Apply(study, replaced.Instance, replaced.ReplacedAt);
 
     private static QidoStudy Apply(QidoStudy study, StoredInstance instance, DateTimeOffset at)

@@ -66,6 +66,7 @@ public sealed partial class InstanceRecordsProjection : EventProjection, IJasper
     private static IEnumerable<object> Steps(object data) => data switch
     {
         InstanceStored or InstanceReplaced or InstanceErased => [data],
+        InstancesStored batch => batch.Children(),
         StudyDeprecationCompleted completed => completed.Hidden,
         StudyDeprecationRevoked revoked => [.. revoked.Restored, .. revoked.Hidden],
         StudyContentDeleted deleted => deleted.Hidden,

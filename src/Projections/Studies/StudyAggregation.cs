@@ -10,6 +10,10 @@ public partial class StudyAggregation : SingleStreamProjection<Study, Guid>
 
     public Study Apply(InstanceStored stored, Study study) => study.Apply(stored);
 
+    public static Study Create(InstancesStored stored) => Study.Create(stored);
+
+    public Study Apply(InstancesStored stored, Study study) => study.Apply(stored);
+
     public Study Apply(InstanceReplaced replaced, Study study) => study.Apply(replaced);
 
     public Study Apply(InstanceErased erased, Study study) => study.Apply(erased);

@@ -10,11 +10,13 @@ public static class StudyRegistration
     {
         options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
         options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased(), FiledIn = e.FiledIn?.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<InstancesStored>(e => e.WithPersonalDataErased());
         options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
         // The per-instance document, QidoInstance (its location columns included), written without loads (InstanceRecordsProjection).
         options.Projections.Add(new InstanceRecordsProjection(), ProjectionLifecycle.Inline);
 
         options.Events.AddEventType<InstanceStored>();
+        options.Events.AddEventType<InstancesStored>();
         options.Events.AddEventType<InstanceReplaced>();
         options.Events.AddEventType<InstanceErased>();
         options.AddStudyLifecycleEvents();

@@ -38,15 +38,24 @@ public static class StudyFeedMapping
     {
         OrderCreated e => e.Details.StudyInstanceUid,
         InstanceStored e => e.Instance.StudyInstanceUid,
+        InstancesStored e => e.Instances[0].StudyInstanceUid,
         StudyPatientAssigned e => e.StudyInstanceUid,
         SeriesRefiledIn e => e.StudyInstanceUid,
         _ => null,
     };
 
+    /// <summary>The type alias of <see cref="InstanceStored"/> in the log, which each instance of an <see cref="InstancesStored"/> is shown as.</summary>
+    public static readonly string InstanceStoredType = typeof(InstanceStored).GetEventTypeName();
+
     /// <summary>The entries for one event; empty when the event is not a change of a study.</summary>
     public static IReadOnlyList<StudyFeedEntry> Map(IEvent e, string? studyOfStream = null) => e.Data switch
     {
         InstanceStored x => [Instance(e, StudyChangeKind.InstanceStored, x.Instance, x.StoredBy, x.StoredAt)],
+        // One entry per instance, each as its own InstanceStored's would be: consumers see an instance stored.
+        InstancesStored x => [.. x.Instances.Select(i => Instance(e, StudyChangeKind.InstanceStored, i, x.StoredBy, x.StoredAt) with
+        {
+            EventType = InstanceStoredType,
+        })],
         InstanceReplaced x => [Instance(e, StudyChangeKind.InstanceReplaced, x.Instance, x.ReplacedBy, x.ReplacedAt) with
         {
             Details = new() { ["previousSha256"] = x.PreviousSha256 },

@@ -55,9 +55,10 @@ public sealed class OneArchiveForEveryChannelTests(ServiceFixture fixture) : ICl
         // Filed by the channel's own actor, in the study's stream, in the same transaction as the store.
         await using var session = fixture.App.Store.QuerySession(Tenant);
         var events = await session.Events.FetchStreamAsync(Domain.Studies.Study.StreamId(Tenant, first.Study));
-        // Carried by each InstanceStored (one row per instance), not appended beside it.
+        // Carried by the request's one InstancesStored (one row for its instances), not appended beside it.
         Assert.Empty(events.Select(e => e.Data).OfType<InstanceFiledInArchive>());
-        var filed = events.Select(e => e.Data).OfType<Domain.Studies.InstanceStored>().SelectMany(e => e.Filings()).ToList();
+        Assert.Single(events, e => e.Data is Domain.Studies.InstancesStored);
+        var filed = Domain.Studies.InstancesStored.Unbatched(events.Select(e => e.Data)).OfType<Domain.Studies.InstanceStored>().SelectMany(e => e.Filings()).ToList();
         Assert.Equal(3, filed.Count);
         Assert.All(filed, f => Assert.Equal(("default", "default", "stow-rs"), (f.Project, f.Archive, f.FiledBy.Via)));
     }
@@ -65,7 +66,7 @@ public sealed class OneArchiveForEveryChannelTests(ServiceFixture fixture) : ICl
     [Fact]
     public async Task Filings_stored_as_events_of_their_own_before_InstanceStored_carried_them_still_project_alike()
     {
-        // A study stored now: each InstanceStored carries its filing.
+        // A study stored now: one InstancesStored carries the request's instances and their filing.
         var client = await fixture.App.ClientForTenantAsync(Tenant);
         var patient = "P-SHAPE-" + Guid.NewGuid().ToString("N")[..8];
         var first = Create(patient);
@@ -75,8 +76,8 @@ public sealed class OneArchiveForEveryChannelTests(ServiceFixture fixture) : ICl
         List<Domain.Studies.InstanceStored> stored;
         await using (var session = fixture.App.Store.QuerySession(Tenant))
         {
-            stored = [.. (await session.Events.FetchStreamAsync(Domain.Studies.Study.StreamId(Tenant, first.Study)))
-                .Select(e => e.Data).OfType<Domain.Studies.InstanceStored>()];
+            stored = [.. Domain.Studies.InstancesStored.Unbatched((await session.Events.FetchStreamAsync(Domain.Studies.Study.StreamId(Tenant, first.Study)))
+                .Select(e => e.Data)).OfType<Domain.Studies.InstanceStored>()];
         }
 
         Assert.Equal(3, stored.Count(e => e.FiledIn is not null));

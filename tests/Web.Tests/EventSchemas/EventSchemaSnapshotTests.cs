@@ -70,6 +70,10 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             new OAuthClientRevoked(Id, "t1", "t1.0123456789abcdef", By, At),
             new ArchiveUserRegistered(Id, "t1", "user1", "pbkdf2-sha256$600000$c2FsdA==$aGFzaA==", [Scopes.Archive.GetPatient], By, At),
             new InstanceStored(Id, instance, By, At) { FiledIn = new InstanceFiling("project", "archive", "P1") },
+            new InstancesStored(Id, [instance, instance with { SopInstanceUid = "1.2.3.4.6", Blob = instance.Blob with { Sha256 = new string('c', 64) } }], By, At)
+            {
+                FiledIn = new InstanceFiling("project", "archive", "P1"),
+            },
             new InstanceReplaced(Id, instance, new string('0', 64), By, At),
             new InstanceFiledInArchive(Id, "project", "archive", "P1", "1.2.3", "1.2.3.4", "1.2.3.4.5", "1.2.840.10008.5.1.4.1.1.2", "1.2.3.4", By, At),
             new StudyDeprecationStarted(Id, Id, "1.2.3", "1.2.3.4", "JaneDoe", "Wrong series", By, At),
@@ -213,7 +217,7 @@ public sealed class EventSchemaSnapshotTests(ServiceFixture fixture) : IClassFix
             Assert.True((long)(await found.ExecuteScalarAsync())! == 1, $"{eventType} carries {sha}, which the blob names' index does not find.");
         }
 
-        var hashesExpected = eventType is nameof(InstanceStored) or nameof(InstanceReplaced) or nameof(InstanceErased) or nameof(DeletedContentRestored)
+        var hashesExpected = eventType is nameof(InstanceStored) or nameof(InstancesStored) or nameof(InstanceReplaced) or nameof(InstanceErased) or nameof(DeletedContentRestored)
             or nameof(StudyDeprecationRevoked) or nameof(SeriesRefiledIn) or nameof(ReportDelivered) or nameof(StudyGroupReportDelivered)
             or nameof(SlideFileStored) or nameof(SeriesResultRecorded);
         Assert.Equal(hashesExpected, carried.Count > 0);

@@ -56,8 +56,10 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
             Tenant, new StoreInstances([first, again, other], new Actor("modality", "tests")), CancellationToken.None, TimeSpan.FromSeconds(60));
 
         Assert.Equal([StoreOutcome.Stored, StoreOutcome.AlreadyStored, StoreOutcome.Stored], response.Results.Select(r => r.Outcome));
+        // The two new instances in one event, in the order they came; the repeat appended nothing.
         await using var session = fixture.App.Store.QuerySession(Tenant);
-        Assert.Equal(2, (await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study))).Count);
+        var batch = Assert.IsType<InstancesStored>(Assert.Single(await session.Events.FetchStreamAsync(Study.StreamId(Tenant, study))).Data);
+        Assert.Equal([first.SopInstanceUid, other.SopInstanceUid], batch.Instances.Select(i => i.SopInstanceUid));
     }
 
     [Fact]

@@ -22,6 +22,18 @@ public sealed class RebuildEqualsLiveTests(ServiceFixture fixture, ITestOutputHe
         await RebuildHistory.WriteAsync(fixture.App, "rebuild-a");
         await RebuildHistory.WriteAsync(fixture.App, "rebuild-b");
 
+        // Both shapes of a new instance in the log: a request's instances as one InstancesStored, a lone one as an InstanceStored.
+        await using (var connection = new NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var shapes = new NpgsqlCommand(
+                "select count(*) filter (where type = 'instances_stored'), count(*) filter (where type = 'instance_stored') " +
+                "from eventsourced.mt_events where tenant_id = 'rebuild-a'", connection);
+            await using var reader = await shapes.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            Assert.True(reader.GetInt64(0) > 0 && reader.GetInt64(1) > 0, $"instances_stored {reader.GetInt64(0)}, instance_stored {reader.GetInt64(1)}");
+        }
+
         var clock = Stopwatch.StartNew();
         var result = await VerifyAsync(fixture.App);
         output.WriteLine($"verify: {result.Tables.Count} tables, {result.Events} events, {result.Differences.Count} differences, {clock.Elapsed.TotalSeconds:F1} s");

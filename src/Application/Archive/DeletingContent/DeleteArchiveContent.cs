@@ -110,6 +110,7 @@ public static class PurgeDeletedContentHandler
     private static IEnumerable<StoredInstance> StoredBy(object data) => data switch
     {
         InstanceStored e => [e.Instance],
+        InstancesStored e => e.Instances,
         InstanceReplaced e => [e.Instance],
         InstanceErased e => [e.Instance],
         StudyDeprecationRevoked e => e.Restored.Select(r => r.Instance),

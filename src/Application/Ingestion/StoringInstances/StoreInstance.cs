@@ -64,6 +64,18 @@ public static class StoreInstancesHandler
         var now = clock.GetUtcNow();
         var results = new List<InstanceStoreResult>(command.Instances.Count);
         var placement = command.Placement ?? options.Value.DefaultPlacement;
+
+        // New instances not yet appended: any other event of the stream is appended after them, so the order holds.
+        var newInstances = new List<InstanceStored>(command.Instances.Count);
+        void AppendNewInstances()
+        {
+            foreach (var e in InstancesStored.Batched(newInstances))
+            {
+                stream.AppendOne(e);
+            }
+
+            newInstances.Clear();
+        }
         foreach (var instance in command.Instances)
         {
             var decision = StudyDecisions.Store(study, streamId, instance, options.Value.ReplaceWindow, command.By, now);
@@ -91,34 +103,45 @@ public static class StoreInstancesHandler
                 continue;
             }
 
-            // A new instance's filing is carried by its InstanceStored: one event row per instance, not two.
+            // A new instance's filing is carried by its InstanceStored, and the request's new instances go into one
+            // event (InstancesStored.Batched): one event row for them, not one or two per instance.
             var filed = filing?.Event;
             if (decision.Event is InstanceStored stored && filed is not null && stored.Carrying(filed) is { } carrying)
             {
-                stream.AppendOne(carrying);
+                newInstances.Add(carrying);
                 study = After(study, carrying);
                 filed = null;
             }
+            else if (decision.Event is InstanceStored alone)
+            {
+                newInstances.Add(alone);
+                study = after;
+            }
             else if (decision.Event is { } appended)
             {
+                AppendNewInstances();
                 stream.AppendOne(appended);
                 study = after;
             }
 
             if (filed is not null)
             {
+                AppendNewInstances();
                 stream.AppendOne(filed);
                 study = study!.Apply(filed);
             }
 
             if (slide.Event is { } kept)
             {
+                AppendNewInstances();
                 stream.AppendOne(kept);
                 study = study!.Apply(kept);
             }
 
             results.Add(new InstanceStoreResult(instance.SopInstanceUid, decision.Outcome, decision.Rejection));
         }
+
+        AppendNewInstances();
 
         // A new study is filed under its patient (registered when unknown; the survivor when merged).
         if (stream.Aggregate is null && study is not null)

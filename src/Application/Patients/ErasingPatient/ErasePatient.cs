@@ -169,9 +169,10 @@ public static class ErasePatientHandler
     {
         var current = new Dictionary<string, (StoredInstance Instance, bool Erased, bool Refiled)>(StringComparer.Ordinal);
         var named = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var e in await session.Events.FetchStreamAsync(studyStreamId, token: cancellation))
+        var events = await session.Events.FetchStreamAsync(studyStreamId, token: cancellation);
+        foreach (var data in InstancesStored.Unbatched(events.Select(e => e.Data)))
         {
-            switch (e.Data)
+            switch (data)
             {
                 case InstanceStored s:
                     named.Add(s.Instance.Blob.Sha256);
