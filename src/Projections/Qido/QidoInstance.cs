@@ -18,11 +18,16 @@ public sealed record QidoInstance
     public required string TransferSyntaxUid { get; init; }
     public required BlobRef Blob { get; init; }
     public IngestChannel Channel { get; init; }
+
+    /// <summary>Null, and not written into the document, when the sender named none (the record's members that are mostly null are left out).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? CallingAeTitle { get; init; }
+
     public string? StationName { get; init; }
     public DateTimeOffset StoredAt { get; init; }
 
-    /// <summary>The previous SHA-256 when this instance replaced other bytes.</summary>
+    /// <summary>The previous SHA-256 when this instance replaced other bytes; null, and not written into the document, otherwise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? ReplacedSha256 { get; init; }
 
     /// <summary>
@@ -33,8 +38,23 @@ public sealed record QidoInstance
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? ContainerIdentifier { get; init; }
 
-    /// <summary>The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded), as stored in the event.</summary>
+    /// <summary>
+    /// The instance's DICOM JSON (PS3.18 Annex F, bulk data excluded), as stored in the event: one JSON string in the
+    /// document, as in the event (<see cref="HeaderTextConverter"/>), so SQL reads it with <c>data -&gt;&gt; 'Header'</c>
+    /// (<see cref="HeaderText"/>); records written before hold an object, which reads alike (docs/architecture.md,
+    /// "Instance records: the header as text").
+    /// </summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(HeaderTextConverter))]
     public JsonElement Header { get; init; }
+
+    /// <summary>
+    /// SQL: the header's JSON text of the record aliased <paramref name="alias"/>, whichever form it is stored in
+    /// (<c>-&gt;&gt;</c> gives a string's text and an object's JSON alike).
+    /// </summary>
+    public static string HeaderText(string alias) => $"{alias}.data ->> '{nameof(Header)}'";
+
+    /// <summary>SQL: the header as <c>jsonb</c>, for matching on an attribute without a column of its own.</summary>
+    public static string HeaderJson(string alias) => $"({HeaderText(alias)})::jsonb";
 }
 
 /// <summary>The instance documents: one per (study stream, SOPInstanceUID); a replacement overwrites it (written by <see cref="Studies.InstanceRecordsProjection"/>).</summary>

@@ -196,7 +196,7 @@ public static class ProjectionVerifier
         {
             JsonElement? l = live.TryGetProperty(name, out var lv) ? lv : default(JsonElement?);
             JsonElement? r = rebuilt.TryGetProperty(name, out var rv) ? rv : default(JsonElement?);
-            if (l is { } a && r is { } b && JsonElement.DeepEquals(a, b))
+            if (l is { } a && r is { } b && (JsonElement.DeepEquals(a, b) || SameJsonText(a, b)))
             {
                 continue;
             }
@@ -212,6 +212,31 @@ public static class ProjectionVerifier
             }
 
             yield return (prefix + name, Show(l), Show(r));
+        }
+    }
+
+    /// <summary>
+    /// Two strings that hold the same JSON value: an instance record's header is stored as its JSON text, and a record
+    /// projected from an event written with the header as an object holds PostgreSQL's rendering of it (a space after
+    /// each colon and comma) where the live one holds the text as received. The same header either way.
+    /// </summary>
+    private static bool SameJsonText(JsonElement live, JsonElement rebuilt)
+    {
+        if (live.ValueKind != JsonValueKind.String || rebuilt.ValueKind != JsonValueKind.String
+            || live.GetString() is not ['{', ..] liveText || rebuilt.GetString() is not ['{', ..] rebuiltText)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var l = JsonDocument.Parse(liveText, Dicom.DicomJsonWriter.DocumentOptions);
+            using var r = JsonDocument.Parse(rebuiltText, Dicom.DicomJsonWriter.DocumentOptions);
+            return JsonElement.DeepEquals(l.RootElement, r.RootElement);
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

@@ -71,7 +71,7 @@ public static class QidoSchemaUpgrade
         var clock = System.Diagnostics.Stopwatch.StartNew();
         logger.LogWarning("Upgrading {Table}: the Container Identifier column, filled from the headers", table);
         await SchemaUpgrades.ExecuteAsync(connection, $"alter table {table} add column if not exists {column} varchar NULL", cancellation);
-        var value = $"d.data -> '{nameof(QidoInstance.Header)}' -> '{Domain.Common.Tags.ContainerIdentifier}' -> 'Value' ->> 0";
+        var value = $"{QidoInstance.HeaderJson("d")} -> '{Domain.Common.Tags.ContainerIdentifier}' -> 'Value' ->> 0";
         // The document gets the member too, as the projection writes it (a rebuild gives the same record).
         var trimmed = $"nullif(btrim({value}), '')";
         var filled = await SchemaUpgrades.FillAsync(connection, table,

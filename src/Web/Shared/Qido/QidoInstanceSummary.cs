@@ -24,7 +24,7 @@ public sealed record QidoInstanceSummary
     public JsonElement Header { get; init; }
 
     /// <summary>Of an instance record, what its summary is read from (<see cref="QidoRows"/>): the keys and the header.</summary>
-    private const string Shown = "d.study_key, d.series_key, d.study_instance_uid, d.series_instance_uid, d.sop_instance_uid, d.data -> 'Header'";
+    private static readonly string Shown = $"d.study_key, d.series_key, d.study_instance_uid, d.series_instance_uid, d.sop_instance_uid, {QidoInstance.HeaderText("d")}";
 
     /// <summary>
     /// A page of an instance search, in its order (Study, Series Instance UID, Instance Number, SOP Instance UID: the

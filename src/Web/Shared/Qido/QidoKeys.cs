@@ -37,10 +37,11 @@ public sealed record QidoKey(string Tag, string Keyword, DicomVR VR, QidoLevel L
     public string Expression(string alias) => Column is not null
         ? $"{alias}.{Column}"
         : Kind == QidoMatchKind.PersonName
-            ? $"({alias}.data -> '{JsonRoot}' -> '{Tag}' -> 'Value' -> 0 ->> 'Alphabetic')"
-            : $"({alias}.data -> '{JsonRoot}' -> '{Tag}' -> 'Value' ->> 0)";
+            ? $"({JsonRoot(alias)} -> '{Tag}' -> 'Value' -> 0 ->> 'Alphabetic')"
+            : $"({JsonRoot(alias)} -> '{Tag}' -> 'Value' ->> 0)";
 
-    private string JsonRoot => Level == QidoLevel.Instance ? "Header" : "Attributes";
+    /// <summary>The DICOM JSON the level keeps in its document: an instance's header (stored as text), a study's or series' attributes.</summary>
+    private string JsonRoot(string alias) => Level == QidoLevel.Instance ? QidoInstance.HeaderJson(alias) : $"{alias}.data -> 'Attributes'";
 }
 
 public static class QidoKeyCatalog

@@ -49,7 +49,7 @@ public sealed class RetrievalReads
         _studyPatient = $"select data ->> '{nameof(QidoStudy.StudyInstanceUid)}', data -> '{nameof(QidoStudy.AssignedPatient)}' from {Table<QidoStudy>(store)} where tenant_id = $1 and id = $2";
         // The duplicated columns and order of the QIDO order index (study, series, instance number, SOP instance UID);
         // of the document, only what a study's metadata is written from (member names as Marten's serializer writes them).
-        _headers = $"select series_instance_uid, sop_instance_uid, data ->> '{nameof(QidoInstance.TransferSyntaxUid)}', data -> '{nameof(QidoInstance.Header)}' from {Table<QidoInstance>(store)} where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
+        _headers = $"select series_instance_uid, sop_instance_uid, data ->> '{nameof(QidoInstance.TransferSyntaxUid)}', {QidoInstance.HeaderText("d")} from {Table<QidoInstance>(store)} d where tenant_id = $1 and study_instance_uid = $2 order by series_instance_uid, instance_number, sop_instance_uid";
         _stampOnly = new(new Statement(_streamState, typeof(Guid)));
         _instance = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(Guid), typeof(string), typeof(string)));
         _instanceWithStudy = new(new Statement(_streamState, typeof(Guid)), new Statement(_location, typeof(Guid), typeof(string), typeof(string)), new Statement(_study, typeof(Guid)));
