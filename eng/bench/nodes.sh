@@ -49,7 +49,7 @@ run() {
   backends="$(psql_ "select pid from pg_stat_activity where datname = '$database'" | tr '\n' ' ')"
   # shellcheck disable=SC2086
   pgms="$(ticks $backends)"
-  instances="$(PGPASSWORD="$password" psql -h 127.0.0.1 -p "$pgport" -U postgres -d "$database" -Atqc "select count(*) from eventsourced.mt_events where type = 'instance_stored'")"
+  instances="$(PGPASSWORD="$password" psql -h 127.0.0.1 -p "$pgport" -U postgres -d "$database" -Atqc "select coalesce(sum(case when type = 'instances_stored' then jsonb_array_length(data -> 'Instances') else 1 end), 0) from eventsourced.mt_events where type in ('instance_stored', 'instances_stored')")"
   kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true
   python3 - "$out" "$nodes" "$i" "$((cpu1 - cpu0))" "$pgms" "$instances" "$load" "$(echo "$(date +%s.%N) - $start" | bc)" <<'PY' | tee -a "$out/summary.md"
 import json, sys, pathlib
