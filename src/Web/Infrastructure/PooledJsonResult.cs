@@ -10,8 +10,8 @@ namespace EventSourced.Web.Infrastructure;
 /// </summary>
 public sealed class PooledJsonResult(Action<Utf8JsonWriter> write, string contentType) : IResult
 {
-    /// <summary>JsonSerializer's default depth bound (64), which the serialised answers were written under.</summary>
-    private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = 64 };
+    /// <summary>As deep as a stored header can be (docs/architecture.md, "How deep a header can be"): a QIDO-RS answer shows headers whole.</summary>
+    private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = Domain.Common.HeaderJson.MaxDepth };
 
     public async Task ExecuteAsync(HttpContext context)
     {

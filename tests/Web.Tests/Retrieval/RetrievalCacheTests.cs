@@ -268,6 +268,21 @@ public sealed class RetrievalCacheTests(ServiceFixture fixture) : IClassFixture<
 
         await AssertSameAsSeriesAndInstanceMetadataAsync(client, study);
 
+        // QIDO-RS shows the whole header of each instance as deep as it is stored.
+        var qido = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/dicomweb/studies/{study}/instances?includefield=all")
+        {
+            Headers = { { "Accept", "application/dicom+json" } },
+        });
+        var found = await qido.Content.ReadAsStringAsync();
+        Assert.True(qido.StatusCode == HttpStatusCode.OK, $"{(int)qido.StatusCode}: {found[..Math.Min(found.Length, 300)]}");
+        Assert.Equal(2, JsonDocument.Parse(found, Deep).RootElement.GetArrayLength());
+        var xml = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/dicomweb/studies/{study}/instances?includefield=all")
+        {
+            Headers = { { "Accept", "multipart/related; type=\"application/dicom+xml\"" } },
+        });
+        Assert.Equal(HttpStatusCode.OK, xml.StatusCode);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(await xml.Content.ReadAsStringAsync(), "<NativeDicomModel"));
+
         // A patient correction: the headers are coerced (Domain's PatientHeaders) and served at every level alike.
         var patientId = file.Dataset.GetString(DicomTags.PatientID)!;
         await PatientSupport.OkJsonAsync(await PatientSupport.PostAsync(client, "patients/update",

@@ -222,12 +222,12 @@ public sealed class QidoDataset
     public JsonElement ToElement()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = Domain.Common.HeaderJson.MaxDepth }))
         {
             WriteTo(writer);
         }
 
-        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = Domain.Common.HeaderJson.MaxDepth });
         return document.RootElement.Clone();
     }
 
