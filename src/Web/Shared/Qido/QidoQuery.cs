@@ -125,7 +125,7 @@ public sealed class QidoQuery
 
     private static (QidoCondition? Condition, string? Error) Condition(QidoKey key, string value, bool fuzzy, bool caseSensitiveNames)
     {
-        var wildcard = value.IndexOfAny(['*', '?']) >= 0;
+        var wildcard = HasWildcard(value);
         switch (key.Kind)
         {
             case QidoMatchKind.Uid:
@@ -167,7 +167,7 @@ public sealed class QidoQuery
                 // any of them does (PS3.4 C.2.2.2.1, C.2.2.2.2): exact values by array overlap, which the
                 // GIN index serves and the array's element statistics estimate; wildcards element by element.
                 var items = Split(value);
-                if (items.Any(i => i.IndexOfAny(['*', '?']) >= 0))
+                if (items.Any(HasWildcard))
                 {
                     var clauses = string.Join(" or ", items.Select(_ => "exists (select 1 from unnest({e}) v(x) where x like ?)"));
                     return (new(key, $"({clauses})", [.. items.Select(Like)]), null);
@@ -208,7 +208,7 @@ public sealed class QidoQuery
     /// <summary>Single value or range (PS3.4 C.2.2.2.5): <c>a</c>, <c>a-b</c>, <c>a-</c>, <c>-b</c>; a single value is the range it spans.</summary>
     private static (QidoCondition?, string?) Range(QidoKey key, string value, Func<string, (string Low, string High)?> bounds, string what, string expression = "{e}")
     {
-        if (value.IndexOfAny(['*', '?']) >= 0)
+        if (HasWildcard(value))
         {
             return (null, $"wildcards are not allowed for {DicomVRText(key)} values.");
         }
@@ -287,6 +287,9 @@ public sealed class QidoQuery
     public static bool IsUid(string uid) =>
         uid.Length is > 0 and <= 64 && uid.All(c => c == '.' || char.IsAsciiDigit(c)) && !uid.StartsWith('.') && !uid.EndsWith('.')
         && !uid.Contains("..", StringComparison.Ordinal);
+
+    /// <summary>Whether a matching value uses DICOM's wildcards, <c>*</c> or <c>?</c> (PS3.4 C.2.2.2.4).</summary>
+    public static bool HasWildcard(string value) => value.IndexOfAny(['*', '?']) >= 0;
 
     /// <summary>DICOM wildcards to LIKE: <c>*</c> → <c>%</c>, <c>?</c> → <c>_</c>, LIKE's own metacharacters escaped.</summary>
     public static string Like(string value)

@@ -44,21 +44,21 @@ public static class WorklistQueries
         var query = session.Query<OrderSummary>().Where(x => x.Status != OrderStatus.Deleted);
         if (search.PatientId is { } patientId)
         {
-            query = HasWildcard(patientId)
+            query = QidoQuery.HasWildcard(patientId)
                 ? query.Where(x => x.MatchesSql("d.data ->> 'PatientId' like ?", QidoQuery.Like(patientId)))
                 : query.Where(x => x.PatientId == patientId);
         }
 
         if (search.PatientName is { } name)
         {
-            query = HasWildcard(name)
+            query = QidoQuery.HasWildcard(name)
                 ? query.Where(x => x.MatchesSql("upper(d.data -> 'Details' ->> 'PatientName') like upper(?)", QidoQuery.Like(name)))
                 : query.Where(x => x.MatchesSql("upper(d.data -> 'Details' ->> 'PatientName') = upper(?)", name));
         }
 
         if (search.AccessionNumber is { } accession)
         {
-            query = HasWildcard(accession)
+            query = QidoQuery.HasWildcard(accession)
                 ? query.Where(x => x.MatchesSql("d.data ->> 'AccessionNumber' like ?", QidoQuery.Like(accession)))
                 : query.Where(x => x.AccessionNumber == accession);
         }
@@ -85,9 +85,6 @@ public static class WorklistQueries
 
         return query.OrderBy(x => x.ScheduledStartDateTime).ThenBy(x => x.CreatedAt).ThenBy(x => x.Id);
     }
-
-    /// <summary>Whether a matching value uses DICOM's wildcards (PS3.4 C.2.2.2.4).</summary>
-    public static bool HasWildcard(string value) => value.Contains('*') || value.Contains('?');
 }
 
 /// <summary>A UPS-RS search's matching keys (null: not matched on); <see cref="ScheduledStart"/> the inclusive DT range, padded.</summary>
