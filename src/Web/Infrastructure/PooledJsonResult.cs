@@ -11,7 +11,7 @@ namespace EventSourced.Web.Infrastructure;
 public sealed class PooledJsonResult(Action<Utf8JsonWriter> write, string contentType) : IResult
 {
     /// <summary>As deep as a stored header can be (docs/architecture.md, "How deep a header can be"): a QIDO-RS answer shows headers whole.</summary>
-    private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = Domain.Common.HeaderJson.MaxDepth };
+    private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = Dicom.DicomJsonWriter.MaxJsonDepth };
 
     public async Task ExecuteAsync(HttpContext context)
     {

@@ -218,16 +218,19 @@ public sealed class QidoDataset
         writer.WriteEndObject();
     }
 
+    /// <summary>As deep as a stored header can be (docs/architecture.md, "How deep a header can be").</summary>
+    private static readonly JsonWriterOptions DeepWriter = new() { MaxDepth = DicomJsonWriter.MaxJsonDepth };
+
     /// <summary>The attributes as a JSON element of its own (the XML answer converts elements).</summary>
     public JsonElement ToElement()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { MaxDepth = Domain.Common.HeaderJson.MaxDepth }))
+        using (var writer = new Utf8JsonWriter(buffer, DeepWriter))
         {
             WriteTo(writer);
         }
 
-        using var document = JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = Domain.Common.HeaderJson.MaxDepth });
+        using var document = JsonDocument.Parse(buffer.WrittenMemory, DicomJsonWriter.DocumentOptions);
         return document.RootElement.Clone();
     }
 

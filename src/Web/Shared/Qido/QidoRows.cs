@@ -69,7 +69,7 @@ public static class QidoRows
     public static int Count(DbDataReader reader, int column) => reader.IsDBNull(column) ? 0 : reader.GetInt32(column);
 
     /// <summary>Headers as deep as the codec writes them (docs/architecture.md, "How deep a header can be"), not 64.</summary>
-    private static readonly JsonSerializerOptions Deep = new() { MaxDepth = Domain.Common.HeaderJson.MaxDepth };
+    private static readonly JsonSerializerOptions Deep = new() { MaxDepth = Dicom.DicomJsonWriter.MaxJsonDepth };
 
     /// <summary>A <c>jsonb</c> or JSON text column as an element of its own (default when null).</summary>
     public static JsonElement Json(DbDataReader reader, int column) =>
