@@ -33,14 +33,15 @@ public sealed class QidoDataset
     /// </summary>
     private readonly List<(string Tag, Attribute Value)> attributes = new(24);
 
-    /// <summary>One attribute: a stored element, or a VR with computed values (strings or integers; none: no Value).</summary>
-    private readonly record struct Attribute(JsonElement Stored, string? Vr, object[]? Values)
+    /// <summary>One attribute: a stored value's JSON text written as it is, or a VR with computed values (strings or integers; none: no Value).</summary>
+    private readonly record struct Attribute(ReadOnlyMemory<byte> Stored, string? Vr, object[]? Values)
     {
         public void WriteTo(Utf8JsonWriter writer)
         {
             if (Vr is null)
             {
-                Stored.WriteTo(writer);
+                // Text the database (or a correction's serializer) wrote: a valid value, copied without being parsed again.
+                writer.WriteRawValue(Stored.Span, skipInputValidation: true);
                 return;
             }
 
@@ -108,7 +109,7 @@ public sealed class QidoDataset
     }
 
     /// <summary>Copies each tag of <paramref name="tags"/> from <paramref name="source"/>; absent ones as empty attributes when <paramref name="emptyIfAbsent"/>.</summary>
-    public QidoDataset Copy(JsonElement source, IEnumerable<string> tags, bool emptyIfAbsent)
+    public QidoDataset Copy(StoredAttributes source, IEnumerable<string> tags, bool emptyIfAbsent)
     {
         foreach (var tag in tags)
         {
@@ -117,9 +118,9 @@ public sealed class QidoDataset
                 continue;
             }
 
-            if (source.ValueKind == JsonValueKind.Object && source.TryGetProperty(tag, out var value))
+            if (source.TryGet(tag, out var value))
             {
-                // An attribute is kept as the stored element and written as it is, not parsed again.
+                // An attribute is kept as the stored text and written as it is, not parsed.
                 Put(tag, new Attribute(value, null, null));
             }
             else if (emptyIfAbsent)
@@ -136,18 +137,55 @@ public sealed class QidoDataset
     /// values the stored header dropped (a binary VR with neither InlineBinary nor BulkDataURI would
     /// read as an empty value, which it is not).
     /// </summary>
-    public QidoDataset CopyAll(JsonElement source) =>
-        source.ValueKind == JsonValueKind.Object
-            ? Copy(source, source.EnumerateObject().Where(p => !IsBulkData(p)).Select(p => p.Name), false)
-            : this;
+    public QidoDataset CopyAll(StoredAttributes source)
+    {
+        foreach (var (name, value) in source.Members())
+        {
+            if (!Has(name) && !IsBulkData(name, value.Span))
+            {
+                Put(name, new Attribute(value, null, null));
+            }
+        }
 
-    private static bool IsBulkData(JsonProperty attribute) =>
-        BulkData.Contains(attribute.Name)
-        || (attribute.Value.ValueKind == JsonValueKind.Object
-            && attribute.Value.TryGetProperty("vr", out var vr) && vr.GetString() is "OB" or "OD" or "OF" or "OL" or "OV" or "OW" or "UN"
-            && !attribute.Value.TryGetProperty("InlineBinary", out _) && !attribute.Value.TryGetProperty("BulkDataURI", out _));
+        return this;
+    }
 
-    public QidoDataset CopyRequired(JsonElement source, IEnumerable<string> required, QidoQuery query) =>
+    private static readonly JsonReaderOptions DeepReader = new() { MaxDepth = DicomJsonWriter.MaxJsonDepth };
+
+    private static bool IsBulkData(string name, ReadOnlySpan<byte> value)
+    {
+        if (BulkData.Contains(name))
+        {
+            return true;
+        }
+
+        // The attribute object's own members: its VR, and whether it carries its bytes (inline or by reference).
+        var reader = new Utf8JsonReader(value, DeepReader);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        string? vr = null;
+        var carried = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("vr"u8))
+            {
+                reader.Read();
+                vr = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                continue;
+            }
+
+            carried |= reader.ValueTextEquals("InlineBinary"u8) || reader.ValueTextEquals("BulkDataURI"u8);
+            reader.Read();
+            reader.Skip();
+        }
+
+        return vr is "OB" or "OD" or "OF" or "OL" or "OV" or "OW" or "UN" && !carried;
+    }
+
+    public QidoDataset CopyRequired(StoredAttributes source, IEnumerable<string> required, QidoQuery query) =>
         Copy(source, required, true)
             .Copy(source, IfPresent, false)
             .Copy(source, query.IncludeFields, false);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EventSourced.Projections.Qido;
 
 namespace EventSourced.Web.Shared.Qido;
@@ -21,7 +20,7 @@ public sealed record QidoInstanceSummary
 
     public string SopInstanceUid { get; init; } = "";
 
-    public JsonElement Header { get; init; }
+    public StoredAttributes Header { get; init; } = StoredAttributes.None;
 
     /// <summary>Of an instance record, what its summary is read from (<see cref="QidoRows"/>): the keys and the header.</summary>
     private static readonly string Shown = $"d.study_key, d.series_key, d.study_instance_uid, d.series_instance_uid, d.sop_instance_uid, {QidoInstance.HeaderText("d")}";
@@ -42,6 +41,6 @@ public sealed record QidoInstanceSummary
             StudyInstanceUid = QidoRows.Text(reader, 2),
             SeriesInstanceUid = QidoRows.Text(reader, 3),
             SopInstanceUid = QidoRows.Text(reader, 4),
-            Header = QidoRows.Json(reader, 5),
+            Header = StoredAttributes.Read(reader, 5),
         }, cancellation, parameters);
 }

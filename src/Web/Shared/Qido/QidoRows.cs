@@ -68,13 +68,6 @@ public static class QidoRows
     /// <summary>A count column (0 when null).</summary>
     public static int Count(DbDataReader reader, int column) => reader.IsDBNull(column) ? 0 : reader.GetInt32(column);
 
-    /// <summary>Headers as deep as the codec writes them (docs/architecture.md, "How deep a header can be"), not 64.</summary>
-    private static readonly JsonSerializerOptions Deep = new() { MaxDepth = Dicom.DicomJsonWriter.MaxJsonDepth };
-
-    /// <summary>A <c>jsonb</c> or JSON text column as an element of its own (default when null).</summary>
-    public static JsonElement Json(DbDataReader reader, int column) =>
-        reader.IsDBNull(column) ? default : JsonSerializer.Deserialize<JsonElement>(reader.GetString(column), Deep);
-
     /// <summary><paramref name="sql"/> with its <c>?</c> placeholders numbered (<c>$1</c>, <c>$2</c>, …), as Npgsql's positional parameters.</summary>
     private static string Positional(string sql)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EventSourced.Projections.Qido;
 
 namespace EventSourced.Web.Shared.Qido;
@@ -20,7 +19,7 @@ public sealed record QidoSeriesSummary
 
     public int NumberOfSeriesRelatedInstances { get; init; }
 
-    public JsonElement Attributes { get; init; }
+    public StoredAttributes Attributes { get; init; } = StoredAttributes.None;
 
     private const string Shown =
         "d.id, d.study_key, d.study_instance_uid, d.series_instance_uid, d.number_of_series_related_instances, d.data -> 'Attributes'";
@@ -44,6 +43,6 @@ public sealed record QidoSeriesSummary
             StudyInstanceUid = QidoRows.Text(reader, 2),
             SeriesInstanceUid = QidoRows.Text(reader, 3),
             NumberOfSeriesRelatedInstances = QidoRows.Count(reader, 4),
-            Attributes = QidoRows.Json(reader, 5),
+            Attributes = StoredAttributes.Read(reader, 5),
         }, cancellation, parameters);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EventSourced.Projections.Qido;
 
 namespace EventSourced.Web.Shared.Qido;
@@ -21,7 +20,7 @@ public sealed record QidoStudySummary
 
     public int NumberOfStudyRelatedInstances { get; init; }
 
-    public JsonElement Attributes { get; init; }
+    public StoredAttributes Attributes { get; init; } = StoredAttributes.None;
 
     /// <summary>Of a study record, what its summary is read from (<see cref="QidoRows"/>): the duplicated columns and the attributes.</summary>
     private const string Shown =
@@ -47,6 +46,6 @@ public sealed record QidoStudySummary
             ModalitiesInStudy = reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2),
             NumberOfStudyRelatedSeries = QidoRows.Count(reader, 3),
             NumberOfStudyRelatedInstances = QidoRows.Count(reader, 4),
-            Attributes = QidoRows.Json(reader, 5),
+            Attributes = StoredAttributes.Read(reader, 5),
         }, cancellation, parameters);
 }

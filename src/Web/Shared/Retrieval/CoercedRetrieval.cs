@@ -132,6 +132,10 @@ public sealed class CoercedRetrieval
     public JsonElement Header(string studyUid, JsonElement header) =>
         PatientOf(studyUid) is { } patient ? PatientHeaders.Coerce(header, patient) : header;
 
+    /// <summary>A QIDO-RS result's header (<see cref="Header(string, JsonElement)"/>): as stored unless its study's patient was corrected.</summary>
+    public Qido.StoredAttributes Header(string studyUid, Qido.StoredAttributes header) =>
+        PatientOf(studyUid) is { } patient ? Qido.StoredAttributes.FromElement(PatientHeaders.Coerce(header.ToElement(), patient)) : header;
+
     /// <summary>The file to serve and its length: the blob itself, or a coerced copy (built in memory).</summary>
     public async Task<(Stream Content, long Length)> OpenAsync(InstanceLocation location, CancellationToken cancellation)
     {
