@@ -40,7 +40,13 @@ public sealed class CoercedRetrieval
     public static async Task<CoercedRetrieval> ForHeadersAsync(IQuerySession session, IEnumerable<string> studyUids, CancellationToken cancellation) =>
         From(null, await StudiesAsync(session, studyUids, patientCorrectedOnly: true, cancellation));
 
-    /// <summary>The records of <paramref name="studyUids"/> (one indexed query); only those filed under another patient when <paramref name="patientCorrectedOnly"/>.</summary>
+    /// <summary>
+    /// The records of <paramref name="studyUids"/> (one indexed statement); only those filed under another patient when
+    /// <paramref name="patientCorrectedOnly"/>. Written as SQL on the records' columns (<see cref="Qido.QidoRows"/>), not
+    /// as a LINQ query: Marten parsed and translated that query again on every search of instances, about a quarter of
+    /// the service's CPU for a series' instances (docs/benchmarks.md, "QIDO pages: the attributes copied as the database
+    /// sent them").
+    /// </summary>
     private static async Task<IReadOnlyCollection<QidoStudy>> StudiesAsync(IQuerySession session, IEnumerable<string> studyUids, bool patientCorrectedOnly, CancellationToken cancellation)
     {
         var uids = studyUids.Distinct(StringComparer.Ordinal).ToArray();
@@ -49,10 +55,10 @@ public sealed class CoercedRetrieval
             return [];
         }
 
-        var studies = session.Query<QidoStudy>().Where(x => x.StudyInstanceUid.IsOneOf(uids));
-        return await (patientCorrectedOnly
-            ? studies.Where(x => x.MatchesSql($"jsonb_typeof(d.data -> '{nameof(QidoStudy.AssignedPatient)}') = 'object'"))
-            : studies).ToListAsync(cancellation);
+        var sql = $"select d.data from {new Qido.QidoSql(session.DocumentStore).StudyTable} as d where {Qido.QidoRows.Where("d.study_instance_uid = any(?)")}"
+            + (patientCorrectedOnly ? $" and jsonb_typeof(d.data -> '{nameof(QidoStudy.AssignedPatient)}') = 'object'" : "");
+        var serializer = session.DocumentStore.Options.Serializer();
+        return await Qido.QidoRows.ReadAsync(session, sql, reader => serializer.FromJson<QidoStudy>(reader, 0), cancellation, session.TenantId, uids);
     }
 
     /// <summary>
