@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Text.Json;
 using Marten;
 using Npgsql;
 
