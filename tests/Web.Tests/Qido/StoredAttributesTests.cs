@@ -74,6 +74,32 @@ public sealed class StoredAttributesTests
         Assert.Equal("escaped name", answer.RootElement.GetProperty("00091013").GetProperty("Value")[0].GetString());
     }
 
+    [Fact]
+    public void Brackets_quotes_and_escapes_inside_strings_do_not_end_a_value()
+    {
+        const string text = """
+            {"00081032": {"vr": "SQ", "Value": [{"00080104": {"vr": "LO", "Value": ["a } b ] c { [ \" \\"]}}, {}]}, "00091001": 12.5, "00091002": "x,}", "00091003": [], "00091004": null}
+            """;
+        var stored = StoredAttributes.FromUtf8(Encoding.UTF8.GetBytes(text));
+        using var oracle = JsonDocument.Parse(text);
+
+        Assert.Equal(5, stored.Count);
+        foreach (var member in oracle.RootElement.EnumerateObject())
+        {
+            Assert.True(stored.TryGet(member.Name, out var value), member.Name);
+            using var copied = JsonDocument.Parse(value);
+            Assert.True(JsonElement.DeepEquals(member.Value, copied.RootElement), member.Name);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"00080020\": {\"vr\": \"DA\"")]
+    [InlineData("""{"00080020" {"vr": "DA"}}""")]
+    [InlineData("""{"00080020": {"vr": "DA"}""")]
+    [InlineData("""{"00080020": {"vr": "DA"},""")]
+    public void A_truncated_or_broken_object_is_refused_not_read_in_part(string text) =>
+        Assert.ThrowsAny<JsonException>(() => StoredAttributes.FromUtf8(Encoding.UTF8.GetBytes(text)));
+
     [Theory]
     [InlineData("null")]
     [InlineData("[]")]
