@@ -32,6 +32,12 @@ public static class DicomJsonWriter
     /// <summary>Parses DICOM JSON as deep as this writer writes it (System.Text.Json's default stops at 64 levels).</summary>
     public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxJsonDepth };
 
+    /// <summary>Reads DICOM JSON token by token as deep as this writer writes it.</summary>
+    public static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxJsonDepth };
+
+    /// <summary>A validating writer (the default encoder) of DICOM JSON as deep as this writer writes it: answers that show stored headers whole.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = MaxJsonDepth };
+
     public static string Serialize(DicomDataset dataset, DicomJsonOptions? options = null)
     {
         var buffer = new ArrayBufferWriter<byte>();

@@ -10,13 +10,10 @@ namespace EventSourced.Web.Infrastructure;
 /// </summary>
 public sealed class PooledJsonResult(Action<Utf8JsonWriter> write, string contentType) : IResult
 {
-    /// <summary>As deep as a stored header can be (docs/architecture.md, "How deep a header can be"): a QIDO-RS answer shows headers whole.</summary>
-    private static readonly JsonWriterOptions WriterOptions = new() { MaxDepth = Dicom.DicomJsonWriter.MaxJsonDepth };
-
     public async Task ExecuteAsync(HttpContext context)
     {
         using var buffer = new RentedBuffer();
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        using (var writer = new Utf8JsonWriter(buffer, Dicom.DicomJsonWriter.WriterOptions))
         {
             write(writer);
         }

@@ -98,7 +98,7 @@ public static class BulkDataUris
     /// </summary>
     public static void Copy(Utf8JsonWriter writer, ReadOnlySpan<byte> header, string instanceUrl, string? transferSyntax = null)
     {
-        var reader = new Utf8JsonReader(header, new JsonReaderOptions { MaxDepth = DicomJsonWriter.MaxJsonDepth });
+        var reader = new Utf8JsonReader(header, DicomJsonWriter.ReaderOptions);
         reader.Read();
         var prefix = new UriPrefix(instanceUrl);
         try

@@ -150,8 +150,6 @@ public sealed class QidoDataset
         return this;
     }
 
-    private static readonly JsonReaderOptions DeepReader = new() { MaxDepth = DicomJsonWriter.MaxJsonDepth };
-
     private static bool IsBulkData(string name, ReadOnlySpan<byte> value)
     {
         if (BulkData.Contains(name))
@@ -160,7 +158,7 @@ public sealed class QidoDataset
         }
 
         // The attribute object's own members: its VR, and whether it carries its bytes (inline or by reference).
-        var reader = new Utf8JsonReader(value, DeepReader);
+        var reader = new Utf8JsonReader(value, DicomJsonWriter.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return false;
@@ -256,14 +254,11 @@ public sealed class QidoDataset
         writer.WriteEndObject();
     }
 
-    /// <summary>As deep as a stored header can be (docs/architecture.md, "How deep a header can be").</summary>
-    private static readonly JsonWriterOptions DeepWriter = new() { MaxDepth = DicomJsonWriter.MaxJsonDepth };
-
     /// <summary>The attributes as a JSON element of its own (the XML answer converts elements).</summary>
     public JsonElement ToElement()
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, DeepWriter))
+        using (var writer = new Utf8JsonWriter(buffer, DicomJsonWriter.WriterOptions))
         {
             WriteTo(writer);
         }

@@ -16,8 +16,6 @@ public sealed class StoredAttributes
     /// <summary>No attributes (a null column).</summary>
     public static readonly StoredAttributes None = new([], 0, []);
 
-    private static readonly JsonReaderOptions Deep = new() { MaxDepth = DicomJsonWriter.MaxJsonDepth };
-
     private readonly byte[] utf8;
     private readonly int length;
 
@@ -51,7 +49,7 @@ public sealed class StoredAttributes
     public static StoredAttributes FromUtf8(byte[] json)
     {
         var length = Compact(json);
-        var reader = new Utf8JsonReader(json.AsSpan(0, length), Deep);
+        var reader = new Utf8JsonReader(json.AsSpan(0, length), DicomJsonWriter.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return None;
@@ -140,7 +138,7 @@ public sealed class StoredAttributes
     /// <summary>An escaped member name, read again from where its string token starts.</summary>
     private string Unescaped(int nameStart)
     {
-        var reader = new Utf8JsonReader(utf8.AsSpan(nameStart - 1, length - nameStart + 1), Deep);
+        var reader = new Utf8JsonReader(utf8.AsSpan(nameStart - 1, length - nameStart + 1), DicomJsonWriter.ReaderOptions);
         reader.Read();
         return reader.GetString()!;
     }
