@@ -74,6 +74,9 @@ public sealed record InstanceStored(Guid StudyStreamId, StoredInstance Instance,
         var carrying = this with { FiledIn = new Archive.InstanceFiling(filed.Project, filed.Archive, filed.PatientId) };
         return carrying.Filings()[0] == filed ? carrying : null;
     }
+
+    /// <summary>The instance's header and its filing's patient de-identified: the masking rule of an erasure request.</summary>
+    public InstanceStored WithPersonalDataErased() => this with { Instance = Instance.WithPersonalDataErased(), FiledIn = FiledIn?.WithPersonalDataErased() };
 }
 
 /// <summary>

@@ -9,7 +9,7 @@ public static class StudyRegistration
     public static StoreOptions AddStudyProjections(this StoreOptions options)
     {
         options.Projections.Add<StudyAggregation>(ProjectionLifecycle.Live);
-        options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e with { Instance = e.Instance.WithPersonalDataErased(), FiledIn = e.FiledIn?.WithPersonalDataErased() });
+        options.Events.AddMaskingRuleForProtectedInformation<InstanceStored>(e => e.WithPersonalDataErased());
         options.Events.AddMaskingRuleForProtectedInformation<InstancesStored>(e => e.WithPersonalDataErased());
         options.Events.AddMaskingRuleForProtectedInformation<InstanceReplaced>(e => e with { Instance = e.Instance.WithPersonalDataErased() });
         // The per-instance document, QidoInstance (its location columns included), written without loads (InstanceRecordsProjection).
