@@ -192,6 +192,9 @@ internal static class Stow
     /// <summary>Study <paramref name="s"/>'s body as <see cref="Content(byte[])"/> sends it.</summary>
     public static byte[] Body(SyntheticCorpus corpus, int s) => corpus.StowBody(s, 1, Boundary);
 
+    /// <summary>One instance's body as <see cref="Content(byte[])"/> sends it.</summary>
+    public static byte[] InstanceBody(SyntheticCorpus corpus, int s, int se, int i) => corpus.InstanceBody(s, se, i, Boundary);
+
     public static HttpContent Content(byte[] body)
     {
         var content = new ByteArrayContent(body);

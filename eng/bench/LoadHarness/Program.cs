@@ -11,6 +11,9 @@ using LoadHarness;
 //   [--queries 2000] [--retrievals 1000] [--seed 42] [--skip-stow] [--name label] [--out file.json]
 //   [--first-stow N]: only N STOWs, one study each, one after the other, no warm-up; prints each latency
 //   (the first request of a fresh server against the next ones).
+//   [--one-by-one N]: one study of N instances (one series), each instance in a STOW request of its own, one after
+//   the other, no warm-up; prints the latency and the server's CPU per block of N/10 requests (does a store's cost grow
+//   with the number of instances its study already holds?).
 //   [--server-pid PID] [--db-pid PID]: CPU time (utime+stime from /proc, ms) of the server process and of
 //   a PostgreSQL postmaster with its children, per phase, written as "<phase>.server_cpu_ms" / "db_cpu_ms".
 //   [--latencies FILE]: every WADO-RS request's start within its phase, duration and URL, tab-separated.
@@ -43,6 +46,46 @@ if (options.BadLoad > 0)
     var result = await BadLoad.RunAsync(http.BaseAddress!, options.Headers, corpus, options.Clients, options.BadLoad,
         TimeSpan.FromSeconds(options.ClientTimeout), options.Events);
     var text = JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true });
+    Console.WriteLine(text);
+    if (options.Out is not null)
+    {
+        await File.WriteAllTextAsync(options.Out, text);
+    }
+
+    return;
+}
+
+if (options.OneByOne > 0)
+{
+    var study = new SyntheticCorpus(1, 1, options.OneByOne, 1, options.Size, options.Seed);
+    var block = Math.Max(1, options.OneByOne / 10);
+    var blocks = new List<object>();
+    var blockLatencies = new List<double>();
+    var blockCpu = cpu.Read();
+    for (var i = 0; i < options.OneByOne; i++)
+    {
+        var body = Stow.InstanceBody(study, 0, 0, i);
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.PostAsync("studies", Stow.Content(body));
+        blockLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        response.EnsureSuccessStatusCode();
+        if ((i + 1) % block == 0 || i + 1 == options.OneByOne)
+        {
+            var summaryOfBlock = new Dictionary<string, object>
+            {
+                ["instances_before"] = i + 1 - blockLatencies.Count,
+                ["requests"] = blockLatencies.Count,
+                ["p50_ms"] = Math.Round(blockLatencies.Order().ElementAt(blockLatencies.Count / 2), 2),
+                ["mean_ms"] = Math.Round(blockLatencies.Average(), 2),
+            };
+            blocks.Add(cpu.AddTo(summaryOfBlock, blockCpu));
+            blockLatencies.Clear();
+            blockCpu = cpu.Read();
+        }
+    }
+
+    summary["one_by_one"] = blocks;
+    var text = JsonSerializer.Serialize(summary, new JsonSerializerOptions { WriteIndented = true });
     Console.WriteLine(text);
     if (options.Out is not null)
     {
@@ -363,7 +406,7 @@ internal sealed class LatencyLog(string path)
 internal sealed record Options(
     string BaseUrl, List<(string, string)> Headers, int Studies, int Series, int Instances, int Patients, int Size,
     int Clients, int Queries, int Retrievals, int Seed, bool SkipStow, string Name, string? Out, int FirstStow, int? ServerPid, int? DbPid,
-    int BadLoad, int ClientTimeout, string? Events, string? Latencies, string[] Phases)
+    int BadLoad, int ClientTimeout, string? Events, string? Latencies, string[] Phases, int OneByOne)
 {
     public static Options Parse(string[] args)
     {
@@ -382,7 +425,8 @@ internal sealed record Options(
             Value("name") ?? baseUrl, Value("out"), Int("first-stow", 0),
             int.TryParse(Value("server-pid"), out var server) ? server : null, int.TryParse(Value("db-pid"), out var db) ? db : null,
             Int("bad-load", 0), Int("client-timeout", 30), Value("events"), Value("latencies"),
-            (Value("phases") ?? "qido,wado_instance,wado_study_metadata").Split(',', StringSplitOptions.TrimEntries));
+            (Value("phases") ?? "qido,wado_instance,wado_study_metadata").Split(',', StringSplitOptions.TrimEntries),
+            Int("one-by-one", 0));
     }
 }
 

@@ -48,6 +48,16 @@ public sealed class SyntheticCorpus(int studies, int seriesPerStudy, int instanc
         return body.ToArray();
     }
 
+    /// <summary>A STOW-RS body of one instance (study <paramref name="s"/>, series <paramref name="se"/>, instance <paramref name="i"/>).</summary>
+    public byte[] InstanceBody(int s, int se, int i, string boundary)
+    {
+        var body = new MemoryStream();
+        body.Write(System.Text.Encoding.ASCII.GetBytes($"--{boundary}\r\nContent-Type: application/dicom\r\n\r\n"));
+        body.Write(Instance(s, se, i));
+        body.Write(System.Text.Encoding.ASCII.GetBytes($"\r\n--{boundary}--\r\n"));
+        return body.ToArray();
+    }
+
     public byte[] Instance(int s, int se, int i)
     {
         var p = PatientOf(s);
