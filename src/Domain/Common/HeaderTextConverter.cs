@@ -24,6 +24,30 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
             return JsonElement.ParseValue(ref reader);
         }
 
+        return Parse(ref reader);
+    }
+
+    /// <summary>The header whose text is the content of a JSON string token, still escaped (<see cref="InstanceHeader"/>'s text).</summary>
+    public static JsonElement Parse(ReadOnlySpan<byte> escaped)
+    {
+        var quoted = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
+        try
+        {
+            quoted[0] = (byte)'"';
+            escaped.CopyTo(quoted.AsSpan(1));
+            quoted[escaped.Length + 1] = (byte)'"';
+            var reader = new Utf8JsonReader(quoted.AsSpan(0, escaped.Length + 2));
+            reader.Read();
+            return Parse(ref reader);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(quoted);
+        }
+    }
+
+    private static JsonElement Parse(ref Utf8JsonReader reader)
+    {
         var length = reader.HasValueSequence ? checked((int)reader.ValueSequence.Length) : reader.ValueSpan.Length;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         try
@@ -46,7 +70,27 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
     /// An object as a string of its JSON text, escaped only where JSON requires (a quote, a backslash, a control
     /// character), not as the writer's encoder would (<c>\u0022</c> for every quote, six bytes for one).
     /// </summary>
-    public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options)
+    public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => WriteHeader(writer, value);
+
+    /// <summary>A JSON string token whose content is <paramref name="escaped"/>, already escaped (as it was read).</summary>
+    public static void WriteEscapedText(Utf8JsonWriter writer, ReadOnlySpan<byte> escaped)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
+        try
+        {
+            buffer[0] = (byte)'"';
+            escaped.CopyTo(buffer.AsSpan(1));
+            buffer[escaped.Length + 1] = (byte)'"';
+            writer.WriteRawValue(buffer.AsSpan(0, escaped.Length + 2), skipInputValidation: true);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>A header as <see cref="Write"/> writes it.</summary>
+    public static void WriteHeader(Utf8JsonWriter writer, JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Object)
         {

@@ -6,7 +6,8 @@ namespace EventSourced.Domain.Studies;
 // Events of the study stream (key: name-based Guid of tenant + StudyInstanceUID, see Study.StreamId).
 // They carry what a later reader needs without opening a blob: the instance's whole DICOM JSON header
 // (PS3.18 Annex F, bulk data excluded), so a new query attribute is a projection rebuild, not a re-read. The header is
-// stored as one JSON string (HeaderTextConverter); events written before hold it as an object and read alike.
+// stored as one JSON string (HeaderTextConverter) and parsed only when read (InstanceHeader); events written before hold
+// it as an object and read alike.
 
 /// <summary>How an instance reached us.</summary>
 public enum IngestChannel
@@ -32,7 +33,7 @@ public sealed record StoredInstance(
     string SopInstanceUid,
     string SopClassUid,
     string TransferSyntaxUid,
-    [property: System.Text.Json.Serialization.JsonConverter(typeof(HeaderTextConverter))] JsonElement Header,
+    InstanceHeader Header,
     BlobRef Blob,
     IngestChannel Channel,
     string? CallingAeTitle,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSourced.Domain.Common;
 using JasperFx.Events;
 using Marten;
 using Marten.Events.Projections;
@@ -174,9 +175,9 @@ public sealed record StudyFeedEntry
 
     /// <summary>
     /// The instance's DICOM JSON header (instance-level kinds only): the change feed's metadata, as the
-    /// entry's event holds it now (masked by any erasure since).
+    /// entry's event holds it now (masked by any erasure since); parsed only when read (the daemon never reads it).
     /// </summary>
-    public JsonElement? Metadata { get; init; }
+    public InstanceHeader? Metadata { get; init; }
 
     /// <summary>The request's correlation id, when the write recorded one.</summary>
     public string? CorrelationId { get; init; }

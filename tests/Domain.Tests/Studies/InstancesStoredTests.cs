@@ -89,4 +89,24 @@ public sealed class InstancesStoredTests
         Assert.Equal(stored.Select(s => s.Instance.WithPersonalDataErased().Header.GetRawText()), masked.Instances.Select(i => i.Header.GetRawText()));
         Assert.NotEqual(Filing.PatientId, masked.FiledIn!.PatientId);
     }
+
+    [Fact]
+    public void A_study_stream_read_back_from_the_log_is_folded_without_parsing_the_headers_after_the_first()
+    {
+        // As the event store serialises and reads events back: the headers are text until a reader asks for one.
+        var store = new JsonSerializerOptions { MaxDepth = HeaderJson.MaxDepth };
+        var header = JsonDocument.Parse("""{"00100010":{"vr":"PN","Value":[{"Alphabetic":"Doe^Jane"}]},"00100020":{"vr":"LO","Value":["P1"]}}""").RootElement;
+        var written = new[] { "1", "2", "3" }
+            .Select(sop => Stored(sop) with { Instance = Stored(sop).Instance with { Header = header } })
+            .Select(e => JsonSerializer.Serialize(new InstancesStored(StreamId, [e.Instance], e.StoredBy, e.StoredAt), store))
+            .ToList();
+        var read = written.Select(json => JsonSerializer.Deserialize<InstancesStored>(json, store)!).ToList();
+
+        var study = read.Skip(1).Aggregate(Study.Create(read[0]), (folded, e) => folded.Apply(e));
+
+        Assert.Equal(["1", "2", "3"], study.Instances.Keys.Order());
+        Assert.Equal("P1", study.ReceivedPatient?.PatientId);
+        Assert.All(read.Skip(1), e => Assert.False(e.Instances[0].Header.IsParsed));
+        Assert.Equal(written[1], JsonSerializer.Serialize(read[1], store));
+    }
 }

@@ -95,7 +95,7 @@ public sealed class ChangeFeedModule : ICarterModule
             return new ChangeFeedEntry(
                 entry.Sequence, entry.StudyInstanceUid, entry.SeriesInstanceUid!, entry.SopInstanceUid!, entry.ChangeFeedAction!,
                 entry.OccurredAt.ToUniversalTime(), state,
-                includeMetadata && state != "deleted" ? last.Metadata : null);
+                includeMetadata && state != "deleted" ? last.Metadata?.Element : null);
         })];
     }
 
