@@ -28,7 +28,7 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
     }
 
     /// <summary>The header whose text is the content of a JSON string token, still escaped (<see cref="InstanceHeader"/>'s text).</summary>
-    public static JsonElement Parse(ReadOnlySpan<byte> escaped)
+    internal static JsonElement Parse(ReadOnlySpan<byte> escaped)
     {
         var quoted = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
         try
@@ -73,7 +73,7 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
     public override void Write(Utf8JsonWriter writer, JsonElement value, JsonSerializerOptions options) => WriteHeader(writer, value);
 
     /// <summary>A JSON string token whose content is <paramref name="escaped"/>, already escaped (as it was read).</summary>
-    public static void WriteEscapedText(Utf8JsonWriter writer, ReadOnlySpan<byte> escaped)
+    internal static void WriteEscapedText(Utf8JsonWriter writer, ReadOnlySpan<byte> escaped)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
         try
@@ -90,7 +90,7 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
     }
 
     /// <summary>A header as <see cref="Write"/> writes it.</summary>
-    public static void WriteHeader(Utf8JsonWriter writer, JsonElement value)
+    internal static void WriteHeader(Utf8JsonWriter writer, JsonElement value)
     {
         if (value.ValueKind != JsonValueKind.Object)
         {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -9,28 +10,30 @@ namespace EventSourced.Domain.Common;
 /// keeps the header's text as the log holds it (one JSON string, <see cref="HeaderTextConverter"/>) and turns it into a
 /// <see cref="JsonElement"/> the first time a member is asked for: the write side's live aggregation of a study, which
 /// reads every event of the study's stream for each store but needs no header after the first, and the study feed's
-/// daemon, which needs none, no longer parse them (docs/architecture.md, "Headers parsed when read"). Written back
-/// unread, the text is copied as it came. Built from an element (an instance being stored, a header rewritten), it is
-/// that element. Read from the log, it keeps the text (parsed or not) and is written back with it. The members the code reads are forwarded to <see cref="Element"/>, and it converts to and from
-/// <see cref="JsonElement"/> implicitly, so a header reads as one.
+/// daemon, which needs none, no longer parse them (docs/architecture.md, "Headers parsed when read"). Read from the
+/// log, it keeps that text, parsed or not, and is written back with it, copied as it came. Built from an element (an
+/// instance being stored, a header rewritten), it is that element. The members the code reads are forwarded to
+/// <see cref="Element"/>, and it converts to and from <see cref="JsonElement"/> implicitly, so a header reads as one.
+/// An event may be read by several threads (the daemon's projections): the parsed element is published as one
+/// reference, so a reader sees it whole or parses again.
 /// </summary>
 [JsonConverter(typeof(InstanceHeaderConverter))]
 public sealed class InstanceHeader
 {
     private readonly byte[]? escaped;
-    private JsonElement? element;
+    private StrongBox<JsonElement>? parsed;
 
-    private InstanceHeader(JsonElement element) => this.element = element;
+    private InstanceHeader(JsonElement element) => parsed = new(element);
 
     private InstanceHeader(byte[] escaped) => this.escaped = escaped;
 
     /// <summary>The header, parsed on first use (a text that is not JSON throws <see cref="JsonException"/> then).</summary>
-    public JsonElement Element => element ??= HeaderTextConverter.Parse(escaped!);
+    public JsonElement Element => (parsed ??= new(HeaderTextConverter.Parse(escaped!))).Value;
 
-    /// <summary>Whether the header is still the log's text, not parsed (for tests and measurements).</summary>
-    public bool IsParsed => element is not null;
+    /// <summary>Whether the header has been parsed (false: still the log's text).</summary>
+    public bool IsParsed => parsed is not null;
 
-    /// <summary>The log's text of the header as a JSON string token's content (escaped), when it was read as one and not parsed since.</summary>
+    /// <summary>The log's text of the header as a JSON string token's content (escaped), when it was read as one.</summary>
     internal ReadOnlySpan<byte> EscapedText => escaped;
 
     internal bool HasEscapedText => escaped is not null;
