@@ -9,7 +9,7 @@ public static class StudyFeedRegistration
     /// The study feed (document e's <c>studyEvents</c>, the DICOMweb change feed, study audit): an
     /// asynchronous projection, see <see cref="StudyFeedProjection"/>. <paramref name="signal"/> wakes
     /// waiting feed requests after each daemon commit. The daemon itself is woken by PostgreSQL
-    /// NOTIFY at each commit of events (any node), not only by its polling.
+    /// NOTIFY at each commit of events (any node, <see cref="EventAppendNotice"/>), not only by its polling.
     /// </summary>
     public static StoreOptions AddStudyFeedProjections(this StoreOptions options, StudyFeedSignal signal)
     {
@@ -32,7 +32,9 @@ public static class StudyFeedRegistration
             .Duplicate(x => x.OccurredAt)
             .Metadata(m => m.DisableInformationalFields());
         options.Projections.AsyncListeners.Add(signal);
-        options.Events.UseListenNotifyForEventAppends = true;
+
+        // Each commit of events NOTIFYs the daemon (EventAppendNotice; the service paces the wake-ups it takes).
+        options.Listeners.Add(new EventAppendNotice());
         return options;
     }
 }

@@ -38,6 +38,12 @@ public sealed class EventStoreOptions
     /// <summary>How often the async daemon looks for new events while busy (Marten's default: 250 ms).</summary>
     public TimeSpan DaemonFastPollingTime { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// The least time between two of the async daemon's wake-ups by NOTIFY (<see cref="PacedDaemonWakeup"/>): under load
+    /// one cycle takes the events of every commit in that time; a store after a quiet interval wakes it at once.
+    /// </summary>
+    public TimeSpan DaemonMinimumInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>How often the async daemon looks for new events while idle (Marten's default: 1 s).</summary>
     public TimeSpan DaemonSlowPollingTime { get; set; } = TimeSpan.FromMilliseconds(250);
 

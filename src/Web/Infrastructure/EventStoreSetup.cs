@@ -54,9 +54,16 @@ public static class EventStoreSetup
         builder.Services.AddMarten(services =>
             {
                 var options = new StoreOptions();
+                var dataSource = services.GetRequiredService<NpgsqlDataSource>();
                 options.ConfigureEventStore(
-                    services.GetRequiredService<NpgsqlDataSource>(), storeOptions.Schema, storeOptions,
+                    dataSource, storeOptions.Schema, storeOptions,
                     services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
+
+                // The daemon woken by the events' NOTIFY, at most once per interval (PacedDaemonWakeup).
+                options.Projections.Wakeup = new PacedDaemonWakeup(
+                    new Marten.Events.Daemon.HighWater.PostgresqlListenWakeup(
+                        dataSource, services.GetRequiredService<ILoggerFactory>().CreateLogger<PacedDaemonWakeup>()),
+                    storeOptions.DaemonMinimumInterval, services.GetRequiredService<TimeProvider>());
                 return options;
             })
             .UseLightweightSessions()
