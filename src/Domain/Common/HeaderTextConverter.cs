@@ -30,12 +30,9 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
     /// <summary>The header whose text is the content of a JSON string token, still escaped (<see cref="InstanceHeader"/>'s text).</summary>
     internal static JsonElement Parse(ReadOnlySpan<byte> escaped)
     {
-        var quoted = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
+        var quoted = Quoted(escaped);
         try
         {
-            quoted[0] = (byte)'"';
-            escaped.CopyTo(quoted.AsSpan(1));
-            quoted[escaped.Length + 1] = (byte)'"';
             var reader = new Utf8JsonReader(quoted.AsSpan(0, escaped.Length + 2));
             reader.Read();
             return Parse(ref reader);
@@ -75,18 +72,25 @@ public sealed class HeaderTextConverter : JsonConverter<JsonElement>
     /// <summary>A JSON string token whose content is <paramref name="escaped"/>, already escaped (as it was read).</summary>
     internal static void WriteEscapedText(Utf8JsonWriter writer, ReadOnlySpan<byte> escaped)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
+        var quoted = Quoted(escaped);
         try
         {
-            buffer[0] = (byte)'"';
-            escaped.CopyTo(buffer.AsSpan(1));
-            buffer[escaped.Length + 1] = (byte)'"';
-            writer.WriteRawValue(buffer.AsSpan(0, escaped.Length + 2), skipInputValidation: true);
+            writer.WriteRawValue(quoted.AsSpan(0, escaped.Length + 2), skipInputValidation: true);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(quoted);
         }
+    }
+
+    /// <summary>A JSON string token of <paramref name="escaped"/> in a pooled buffer (its first <c>escaped.Length + 2</c> bytes), to be returned.</summary>
+    private static byte[] Quoted(ReadOnlySpan<byte> escaped)
+    {
+        var quoted = ArrayPool<byte>.Shared.Rent(escaped.Length + 2);
+        quoted[0] = (byte)'"';
+        escaped.CopyTo(quoted.AsSpan(1));
+        quoted[escaped.Length + 1] = (byte)'"';
+        return quoted;
     }
 
     /// <summary>A header as <see cref="Write"/> writes it.</summary>

@@ -16,12 +16,9 @@ public sealed class PacedDaemonWakeupTests
     [Fact]
     public async Task A_notification_after_a_quiet_interval_wakes_the_daemon_at_once()
     {
-        var clock = new FakeTimeProvider();
-        var notifications = new Notifications(clock);
-        using var wakeup = new PacedDaemonWakeup(notifications, Interval, clock);
+        var (clock, notifications, wakeup) = await WokenOnceAsync();
+        using var _ = wakeup;
 
-        notifications.Notify();
-        await wakeup.WaitAsync(Polling, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
         clock.Advance(Interval * 2);
         var second = wakeup.WaitAsync(Polling, CancellationToken.None);
         notifications.Notify();
@@ -32,11 +29,8 @@ public sealed class PacedDaemonWakeupTests
     [Fact]
     public async Task A_notification_sooner_than_the_interval_is_held_until_the_interval_has_passed()
     {
-        var clock = new FakeTimeProvider();
-        var notifications = new Notifications(clock);
-        using var wakeup = new PacedDaemonWakeup(notifications, Interval, clock);
-        notifications.Notify();
-        await wakeup.WaitAsync(Polling, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        var (clock, notifications, wakeup) = await WokenOnceAsync();
+        using var _ = wakeup;
 
         clock.Advance(TimeSpan.FromMilliseconds(10));
         var second = wakeup.WaitAsync(Polling, CancellationToken.None);
@@ -56,11 +50,8 @@ public sealed class PacedDaemonWakeupTests
     [Fact]
     public async Task Without_a_notification_the_daemon_wakes_at_its_polling_interval_and_no_later()
     {
-        var clock = new FakeTimeProvider();
-        var notifications = new Notifications(clock);
-        using var wakeup = new PacedDaemonWakeup(notifications, Interval, clock);
-        notifications.Notify();
-        await wakeup.WaitAsync(Polling, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        var (clock, notifications, wakeup) = await WokenOnceAsync();
+        using var _ = wakeup;
 
         var next = wakeup.WaitAsync(Polling, CancellationToken.None);
         clock.Advance(Polling - TimeSpan.FromMilliseconds(1));
@@ -81,6 +72,17 @@ public sealed class PacedDaemonWakeupTests
 
         Assert.True(notifications.Disposed);
         await Task.CompletedTask;
+    }
+
+    /// <summary>A paced wake-up on a test clock, woken once by a notification (its interval starts then).</summary>
+    private static async Task<(FakeTimeProvider Clock, Notifications Notifications, PacedDaemonWakeup Wakeup)> WokenOnceAsync()
+    {
+        var clock = new FakeTimeProvider();
+        var notifications = new Notifications(clock);
+        var wakeup = new PacedDaemonWakeup(notifications, Interval, clock);
+        notifications.Notify();
+        await wakeup.WaitAsync(Polling, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        return (clock, notifications, wakeup);
     }
 
     /// <summary>A LISTEN stand-in on the test's clock: a wait ends at a notification or at its timeout.</summary>
