@@ -1,4 +1,5 @@
 using Marten;
+using Marten.Events.Daemon.HighWater;
 using Marten.Services;
 
 namespace EventSourced.Projections.StudyFeed;
@@ -12,10 +13,11 @@ namespace EventSourced.Projections.StudyFeed;
 /// </summary>
 public sealed class EventAppendNotice : DocumentSessionListenerBase
 {
-    public const string Channel = "mt_events_appended";
-
-    /// <summary>A statement without a result set: the batch's other statements read their own results in order.</summary>
-    private const string Notify = $"NOTIFY {Channel}";
+    /// <summary>
+    /// On the channel Marten's LISTEN wake-up waits on; a statement without a result set, so the batch's other
+    /// statements read their own results in order.
+    /// </summary>
+    private const string Notify = $"NOTIFY {PostgresqlListenWakeup.DefaultChannel}";
 
     public override Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
     {
