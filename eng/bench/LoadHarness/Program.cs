@@ -60,26 +60,23 @@ if (options.OneByOne > 0)
     var study = new SyntheticCorpus(1, 1, options.OneByOne, 1, options.Size, options.Seed);
     var block = Math.Max(1, options.OneByOne / 10);
     var blocks = new List<object>();
-    var blockLatencies = new List<double>();
+    var recorder = new Recorder();
+    var blockStart = 0;
     var blockCpu = cpu.Read();
     for (var i = 0; i < options.OneByOne; i++)
     {
         var body = Stow.InstanceBody(study, 0, 0, i);
         var started = Stopwatch.GetTimestamp();
         using var response = await http.PostAsync("studies", Stow.Content(body));
-        blockLatencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        recorder.Add(Stopwatch.GetElapsedTime(started), response.IsSuccessStatusCode);
         response.EnsureSuccessStatusCode();
         if ((i + 1) % block == 0 || i + 1 == options.OneByOne)
         {
-            var summaryOfBlock = new Dictionary<string, object>
-            {
-                ["instances_before"] = i + 1 - blockLatencies.Count,
-                ["requests"] = blockLatencies.Count,
-                ["p50_ms"] = Math.Round(blockLatencies.Order().ElementAt(blockLatencies.Count / 2), 2),
-                ["mean_ms"] = Math.Round(blockLatencies.Average(), 2),
-            };
+            var summaryOfBlock = recorder.Summary(null, 1, null);
+            summaryOfBlock["instances_before"] = blockStart;
             blocks.Add(cpu.AddTo(summaryOfBlock, blockCpu));
-            blockLatencies.Clear();
+            recorder = new Recorder();
+            blockStart = i + 1;
             blockCpu = cpu.Read();
         }
     }
@@ -342,6 +339,7 @@ internal sealed class Recorder
         {
             ["requests"] = sorted.Length,
             ["failures"] = failures,
+            ["mean_ms"] = sorted.Length == 0 ? 0 : Math.Round(sorted.Average(), 2),
             ["p50_ms"] = Math.Round(P(0.50), 2),
             ["p95_ms"] = Math.Round(P(0.95), 2),
             ["p99_ms"] = Math.Round(P(0.99), 2),
