@@ -140,7 +140,9 @@ if (!options.SkipStow)
     var cpuBefore = cpu.Read();
     harnessCpu = HarnessCpuMs();
     var clock = Stopwatch.StartNew();
-    await Parallel.ForEachAsync(Enumerable.Range(0, options.Clients), async (_, ct) =>
+    // Each client its own loop: the degree is set, or Parallel.ForEachAsync would run only as many
+    // loops at once as the machine has cores (2 here), not the clients asked for.
+    await Parallel.ForEachAsync(Enumerable.Range(0, options.Clients), new ParallelOptions { MaxDegreeOfParallelism = options.Clients }, async (_, ct) =>
     {
         int s;
         while ((s = Interlocked.Increment(ref next)) < corpus.Studies)

@@ -111,7 +111,8 @@ if (verb == "load")
         ["request_p50_ms"] = Percentile(latencies, 0.50), ["request_p99_ms"] = Percentile(latencies, 0.99),
     };
     using var progress = new Timer(_ => Write(Summary(false)).GetAwaiter().GetResult(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
-    await Parallel.ForEachAsync(Enumerable.Range(0, clients), async (_, ct) =>
+    // The degree set, or Parallel.ForEachAsync would run only as many clients at once as there are cores.
+    await Parallel.ForEachAsync(Enumerable.Range(0, clients), new ParallelOptions { MaxDegreeOfParallelism = clients }, async (_, ct) =>
     {
         await foreach (var (first, n, body) in bodies.Reader.ReadAllAsync(ct))
         {
