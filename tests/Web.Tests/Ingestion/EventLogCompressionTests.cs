@@ -38,7 +38,9 @@ public sealed class EventLogCompressionTests(ServiceFixture fixture) : IClassFix
             Assert.Equal("lz4", await SqlCommands.ScalarTextAsync(fixture.ConnectionString, 
                 "select pg_column_compression(data) from eventsourced.mt_events where type = 'instance_stored' and data::text like '%LZ^TWO%'"));
 
-            // The study stored under pglz is read back from its events as it was stored.
+            // The study stored under pglz is read back from its events as it was stored (the history is the study
+            // feed's, an async projection: read once the feed holds both studies' instances, as a client would).
+            Assert.Equal(2, (await StudyFeed.StudyEventsTests.ReadAllAsync(client, expected: 2)).Count);
             var history = await client.GetAsync($"/audit/studies/{study}/history");
             Assert.Equal(System.Net.HttpStatusCode.OK, history.StatusCode);
             await fixture.App.Store.Storage.Database.AssertDatabaseMatchesConfigurationAsync();
