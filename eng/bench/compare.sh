@@ -52,12 +52,17 @@ orthanc_pid=
 cleanup() {
   [ -n "${ours_pid:-}" ] && stop_ours
   [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null || true
+  rm -rf "$out"/ours-blobs-run* "$out"/orthanc-*/run*/storage "$out"/orthanc-*/run*/index
 }
 trap cleanup EXIT
 
 for run in $(seq 1 "$runs"); do
   # This product, on a database and blob folder of its own.
   load="$(cut -d' ' -f1-3 /proc/loadavg)"
+  # Each run's files are kept until the end: on this ext4 volume a folder of thousands of files removed just
+  # before a run leaves freed inodes that the next run's file creations scan past (a cost that would land on
+  # whichever target runs next).
+  export OURS_BLOBS="$out/ours-blobs-run$run" OURS_KEEP_BLOBS=1
   start_ours "$out" "$ours_port"
   database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
   harness --base-url "http://127.0.0.1:$ours_port/dicomweb" --header "Authorization: $ours_key" --name ours \
@@ -70,7 +75,7 @@ for run in $(seq 1 "$runs"); do
 
   for mode in sqlite postgresql; do
     load="$(cut -d' ' -f1-3 /proc/loadavg)"
-    folder="$out/orthanc-$mode"
+    folder="$out/orthanc-$mode/run$run"
     orthanc_pid="$(bash eng/bench/orthanc.sh "$mode" "$orthanc_port" "$folder")"
     db_args=(); [ "$mode" = postgresql ] && db_args=(--db-pid "$postmaster")
     harness --base-url "http://127.0.0.1:$orthanc_port/dicom-web" --name "orthanc-$mode" --server-pid "$orthanc_pid" "${db_args[@]}" \
@@ -84,7 +89,6 @@ for run in $(seq 1 "$runs"); do
     annotate "$out/run$run-orthanc-$mode.json" "$rss" "$disk" "$load"
     kill "$orthanc_pid"; wait_gone "$orthanc_pid"; orthanc_pid=
     [ "$mode" = postgresql ] && psql_ "drop database $database with (force)" >/dev/null
-    rm -rf "$folder/storage" "$folder/index"
   done
 done
 
