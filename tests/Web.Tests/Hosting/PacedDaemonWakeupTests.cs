@@ -64,14 +64,13 @@ public sealed class PacedDaemonWakeupTests
     }
 
     [Fact]
-    public async Task Disposing_it_disposes_the_wakeup_it_paces()
+    public void Disposing_it_disposes_the_wakeup_it_paces()
     {
         var notifications = new Notifications(new FakeTimeProvider());
 
         new PacedDaemonWakeup(notifications, Interval, TimeProvider.System).Dispose();
 
         Assert.True(notifications.Disposed);
-        await Task.CompletedTask;
     }
 
     /// <summary>A paced wake-up on a test clock, woken once by a notification (its interval starts then).</summary>
