@@ -42,7 +42,9 @@ public sealed class ChangeFeedTests(ServiceFixture fixture) : IClassFixture<Serv
         var foreign = SyntheticInstances.Create();
         Assert.Equal(HttpStatusCode.OK, (await other.PostAsync("/dicomweb/studies", Multipart.Related(foreign.Bytes))).StatusCode);
 
-        await StudyEventsTests.ReadAllAsync(client, expected: 4); // the daemon has projected them all
+        // The daemon has projected them all: the foreign instance was stored last, so wait for its tenant too.
+        await StudyEventsTests.ReadAllAsync(client, expected: 4);
+        await StudyEventsTests.ReadAllAsync(other, expected: 1);
 
         var feed = (await JsonAsync(client, "/dicomweb/changefeed")).EnumerateArray().ToList();
         Assert.Equal(instances.Select(i => i.Sop), feed.Select(e => e.GetProperty("SopInstanceUid").GetString()));
