@@ -51,13 +51,22 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     /// </summary>
     public async Task<IEventStream<Patient>?> LockAsync(Guid id)
     {
-        var stream = await session.Events.FetchForExclusiveWriting<Patient>(id, cancellation);
-        if (stream.Aggregate is null)
+        var stream = await FetchLockedAsync(id);
+        return stream.Aggregate is null ? null : stream;
+    }
+
+    /// <summary>
+    /// The patient's stream, its row locked until commit when the patient exists (an absent patient has no row to
+    /// lock: two commands registering it collide on the stream id and the loser is retried).
+    /// </summary>
+    private async Task<IEventStream<Patient>> FetchLockedAsync(Guid id)
+    {
+        if (!_streams.TryGetValue(id, out var stream))
         {
-            return null;
+            stream = await session.Events.FetchForExclusiveWriting<Patient>(id, cancellation);
+            _streams[id] = stream;
         }
 
-        _streams[id] = stream;
         return stream;
     }
 
@@ -108,10 +117,15 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     /// when unknown, and the study is linked to it; a patient merged into another files the study under
     /// the survivor (the study's assigned patient), so later instances of an old identity follow the merge.
     /// </summary>
-    /// <param name="fetched">The patient's stream when the caller already fetched it for writing (used when it is this patient's).</param>
+    /// <remarks>
+    /// The patient's stream is locked (and each survivor's after it), not read optimistically: new studies of one
+    /// patient arriving together (the studies of one examination, a migration of a patient's priors) queue on it,
+    /// where optimistic appends retried each other until some were refused with a 503 (docs/benchmarks.md,
+    /// "New studies of one patient at once"). The lock order is the patient commands' (a patient, then the
+    /// studies): a new study has no row of its own to hold, and a study that exists never locks its patient here.
+    /// </remarks>
     public static async Task FileNewStudyAsync(
-        IDocumentSession session, IEventStream<Study> study, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation,
-        IEventStream<Patient>? fetched = null)
+        IDocumentSession session, IEventStream<Study> study, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation)
     {
         if (current.ReceivedPatient is not { } received)
         {
@@ -119,12 +133,7 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         }
 
         var streams = new PatientStreams(session, cancellation);
-        if (fetched is not null)
-        {
-            streams._streams[fetched.Id] = fetched;
-        }
-
-        var stream = await streams.FetchAsync(streams.IdOf(received));
+        var stream = await streams.FetchLockedAsync(streams.IdOf(received));
         if (stream.Aggregate is null)
         {
             stream.AppendOne(new PatientRegistered(stream.Id, received, PatientOrigin.ReceivedInstance, by, now));
@@ -135,8 +144,7 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         var survivor = stream;
         for (var depth = 0; depth < 16 && survivor.Aggregate!.MergedInto is { } into; depth++)
         {
-            var next = await streams.FetchAsync(into);
-            if (next.Aggregate is null)
+            if (await streams.LockAsync(into) is not { } next)
             {
                 break;
             }

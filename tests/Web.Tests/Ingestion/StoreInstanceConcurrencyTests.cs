@@ -86,6 +86,34 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
         }),
     };
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Sixteen_new_studies_of_one_patient_stored_at_once_are_all_stored_and_filed_under_it(bool patientKnown)
+    {
+        // The studies of one examination, or a patient's priors migrated in parallel: each new study is filed under
+        // the patient, so all of them append to its stream. Optimistic appends retried each other until some commands
+        // ran out of retries (a 503); the patient is locked now and they queue. A new patient is registered once.
+        var patientId = "P-" + Guid.NewGuid().ToString("N")[..12];
+        var studies = Enumerable.Range(0, 17).Select(_ => Support.Orders.NewStudyUid()).ToList();
+        StoredInstance Of(int i) => Named(Instance(studies[i], $"{studies[i]}.1.1", Convert.ToHexString(System.Security.Cryptography.SHA256.HashData([(byte)i, 7])).ToLowerInvariant()), patientId, 1);
+        if (patientKnown)
+        {
+            Assert.Equal(StoreOutcome.Stored, (await Store(Of(16))).Outcome);
+        }
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Store(Of(i))));
+
+        Assert.All(results, r => Assert.Equal(StoreOutcome.Stored, r.Outcome));
+        var filed = patientKnown ? studies : studies[..16];
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        var record = await session.LoadAsync<PatientRecord>(Patient.StreamId(Tenant, null, patientId));
+        Assert.Equal(filed.Order(StringComparer.Ordinal), record!.StudyInstanceUids);
+        var events = await session.Events.FetchStreamAsync(Patient.StreamId(Tenant, null, patientId));
+        Assert.Single(events, e => e.Data is PatientRegistered);
+        Assert.Equal(filed.Order(StringComparer.Ordinal), events.Select(e => e.Data).OfType<PatientStudyLinked>().Select(l => l.StudyInstanceUid).Order(StringComparer.Ordinal));
+    }
+
     [Fact]
     public async Task A_known_study_whose_next_instance_names_another_patient_is_stored_without_registering_that_patient()
     {

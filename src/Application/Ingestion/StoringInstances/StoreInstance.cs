@@ -146,7 +146,7 @@ public static class StoreInstancesHandler
         // A new study is filed under its patient (registered when unknown; the survivor when merged).
         if (stream.Aggregate is null && study is not null)
         {
-            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation, loaded.Patient);
+            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation);
         }
 
         // Recorded in this transaction, with the events: the study's order moves on (Orders/RecordingImages).
