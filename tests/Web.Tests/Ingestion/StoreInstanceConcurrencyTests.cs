@@ -13,9 +13,9 @@ using Wolverine;
 namespace EventSourced.Web.Tests.Ingestion;
 
 /// <summary>
-/// Many instances of one study stored at once, on a real PostgreSQL: every one is stored, none refused; and what one
-/// command's single fetch of its streams (the study's, its order register's, the first instance's patient's) and
-/// its per-request multi-row writes leave behind.
+/// Many instances of one study, or new studies of one patient, stored at once, on a real PostgreSQL: every one is
+/// stored, none refused; and what one command's fetch of its streams (the study's and its order register's in one
+/// round trip, a new study's patient locked after them) and its per-request multi-row writes leave behind.
 /// </summary>
 public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
