@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
+using EventSourced.Domain.Orders;
 using EventSourced.Domain.Patients;
 using EventSourced.Domain.Studies;
 using EventSourced.Projections.Patients;
@@ -112,6 +113,61 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
         var events = await session.Events.FetchStreamAsync(Patient.StreamId(Tenant, null, patientId));
         Assert.Single(events, e => e.Data is PatientRegistered);
         Assert.Equal(filed.Order(StringComparer.Ordinal), events.Select(e => e.Data).OfType<PatientStudyLinked>().Select(l => l.StudyInstanceUid).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_store_chosen_as_a_deadlock_victim_is_retried_and_stored()
+    {
+        // A new study of a known patient whose order exists: the store locks the study's order register, then the
+        // patient. Another transaction holds the patient's row and then asks for the register: a real deadlock,
+        // which PostgreSQL breaks by aborting the store (its deadlock_timeout, 1 s, runs out first: the other
+        // session waits 30 s before it checks). The aborted command wrote nothing, so it is retried, not a 503.
+        var patientId = "P-" + Guid.NewGuid().ToString("N")[..12];
+        var known = Support.Orders.NewStudyUid();
+        Assert.Equal(StoreOutcome.Stored, (await Store(Named(Instance(known, $"{known}.1.1", new string('a', 64)), patientId, 1))).Outcome);
+        var study = Support.Orders.NewStudyUid();
+        var client = await fixture.App.ClientForTenantAsync(Tenant);
+        await client.CreateOkAsync(Support.Orders.MandatoryOnly(study));
+
+        await using var other = new NpgsqlConnection(fixture.ConnectionString);
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await Execute(other, "set local deadlock_timeout = '30s'");
+        await Execute(other, "select 1 from eventsourced.mt_streams where tenant_id = $1 and id = $2 for update", Tenant, Patient.StreamId(Tenant, null, patientId));
+
+        var store = Store(Named(Instance(study, $"{study}.1.1", new string('b', 64)), patientId, 1));
+        // The store waits on the patient's row (having locked the register) before the other asks for the register.
+        var waiting = false;
+        for (var i = 0; i < 200 && !waiting && !store.IsCompleted; i++)
+        {
+            await Task.Delay(25);
+            await using var probe = new NpgsqlConnection(fixture.ConnectionString);
+            await probe.OpenAsync();
+            await using var locks = new NpgsqlCommand(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and datname = current_database() and pid <> $1", probe);
+            locks.Parameters.AddWithValue(other.ProcessID);
+            waiting = (long)(await locks.ExecuteScalarAsync())! > 0;
+        }
+
+        Assert.True(waiting, "the store should wait on the patient's row");
+        await Execute(other, "select 1 from eventsourced.mt_streams where tenant_id = $1 and id = $2 for update", Tenant, StudyOrderRegister.StreamId(Tenant, study));
+        await transaction.CommitAsync();
+
+        Assert.Equal(StoreOutcome.Stored, (await store).Outcome);
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        var record = await session.LoadAsync<PatientRecord>(Patient.StreamId(Tenant, null, patientId));
+        Assert.Equal(new[] { known, study }.Order(StringComparer.Ordinal), record!.StudyInstanceUids);
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, string sql, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.AddWithValue(parameter);
+        }
+
+        await command.ExecuteNonQueryAsync();
     }
 
     [Fact]
