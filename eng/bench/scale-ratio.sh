@@ -10,7 +10,7 @@
 # cluster's port; the cluster is the one of the checkout holding the folder, started if stopped and left
 # as found). Each archive run adds the harness's 3,000 instances to the archive (a seed of its own, from
 # 1000 up, so no earlier run's studies are sent again); each fresh run gets a new database and blob
-# folder, dropped afterwards. Per run: the harness's JSON (STOW, the QIDO mix per kind with the mean
+# folder, dropped when the script ends (not between runs). Per run: the harness's JSON (STOW, the QIDO mix per kind with the mean
 # results per answer, WADO-RS instance and study metadata; server and PostgreSQL CPU per unit) and the
 # load average. Output: <scale-results-dir>/ratio-<time>/, its table.md (medians and ratio per path).
 set -euo pipefail
@@ -39,8 +39,14 @@ as_owner "$pgbin/pg_ctl" -D "$data_root/.data/postgres" status >/dev/null 2>&1 &
 export OURS_PG_ROOT="$data_root" OURS_BIN_ROOT="$bin" OURS_KEEP_BLOBS=1 HARNESS_ROOT="$bin"
 source eng/bench/ours.sh
 root_saved="$root"; root="$data_root"; bench_cluster; root="$root_saved"
+# The fresh runs' databases and blob folders are removed when the script ends, not between runs: on ext4 without a
+# journal a removal of thousands of files slows every file creation for minutes (docs/benchmarks.md, "Group commit
+# across requests"), which would land on the next archive run's STOW.
+fresh_dbs=(); fresh_blobs=()
 finish() {
-  [ -z "${ours_pid:-}" ] || { kill "$ours_pid" 2>/dev/null || true; }
+  [ -z "${ours_pid:-}" ] || { kill "$ours_pid" 2>/dev/null || true; wait "$ours_pid" 2>/dev/null || true; }
+  for db in "${fresh_dbs[@]}"; do psql_ "drop database if exists $db" >/dev/null || true; done
+  for blobs in "${fresh_blobs[@]}"; do rm -rf "$blobs"; done
   if [ "$pg_was_running" = 0 ]; then as_owner "$pgbin/pg_ctl" -D "$data_root/.data/postgres" -w -t 120 stop -m fast >/dev/null || true; fi
 }
 trap finish EXIT
@@ -65,7 +71,7 @@ run() { # <label> archive|fresh
     --server-pid "$ours_pid" --db-pid "$postmaster" --out "$out/$label.json" >/dev/null 2>"$out/$label.err"
   echo "$instances" > "$out/$label-instances.txt"; load > "$out/$label-load.txt"
   stop_ours; ours_pid=""
-  if [ "$which" = fresh ]; then psql_ "drop database $db" >/dev/null; rm -rf "$OURS_BLOBS"; fi
+  if [ "$which" = fresh ]; then fresh_dbs+=("$db"); fresh_blobs+=("$OURS_BLOBS"); fi
   seed=$((seed + 1))
 }
 for i in $(seq 1 "$pairs"); do
