@@ -138,18 +138,18 @@ public sealed class StoreInstanceConcurrencyTests(ServiceFixture fixture) : ICla
         var store = Store(Named(Instance(study, $"{study}.1.1", new string('b', 64)), patientId, 1));
         // The store waits on the patient's row (a row lock: on the other's transaction), having locked the register,
         // before the other asks for the register.
+        await using var probe = new NpgsqlConnection(fixture.ConnectionString);
+        await probe.OpenAsync();
+        await using var locks = new NpgsqlCommand(
+            """
+            select count(*) from pg_stat_activity
+            where wait_event_type = 'Lock' and wait_event in ('transactionid', 'tuple') and datname = current_database() and pid <> $1
+            """, probe);
+        locks.Parameters.AddWithValue(other.ProcessID);
         var waiting = false;
         for (var i = 0; i < 200 && !waiting && !store.IsCompleted; i++)
         {
             await Task.Delay(25);
-            await using var probe = new NpgsqlConnection(fixture.ConnectionString);
-            await probe.OpenAsync();
-            await using var locks = new NpgsqlCommand(
-                """
-                select count(*) from pg_stat_activity
-                where wait_event_type = 'Lock' and wait_event in ('transactionid', 'tuple') and datname = current_database() and pid <> $1
-                """, probe);
-            locks.Parameters.AddWithValue(other.ProcessID);
             waiting = (long)(await locks.ExecuteScalarAsync())! > 0;
         }
 
