@@ -30,6 +30,12 @@ public sealed class IngestionOptions
             ? new Domain.Archive.ArchivePlacement(DefaultProject, DefaultArchive)
             : null;
 
+    /// <summary>
+    /// Instances the study aggregates kept for the next store into their study may hold in all
+    /// (<see cref="StoringInstances.StudyWriteCache"/>; about half a kilobyte each); 0 keeps none.
+    /// </summary>
+    public int StudyCacheInstances { get; set; } = 30_000;
+
     /// <summary>Binary values longer than this are left out of the header kept in the event (bulk data excluded).</summary>
     public int HeaderBulkDataThreshold { get; set; } = 1024;
 }

@@ -124,12 +124,13 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     /// "New studies of one patient at once"). The lock order is the patient commands' (a patient, then the
     /// studies): a new study has no row of its own to hold, and a study that exists never locks its patient here.
     /// </remarks>
-    public static async Task FileNewStudyAsync(
-        IDocumentSession session, IEventStream<Study> study, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation)
+    /// <returns>The study after what this appended to it (<paramref name="appendToStudy"/>).</returns>
+    public static async Task<Study> FileNewStudyAsync(
+        IDocumentSession session, Action<object> appendToStudy, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation)
     {
         if (current.ReceivedPatient is not { } received)
         {
-            return;
+            return current;
         }
 
         var streams = new PatientStreams(session, cancellation);
@@ -138,7 +139,7 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         {
             stream.AppendOne(new PatientRegistered(stream.Id, received, PatientOrigin.ReceivedInstance, by, now));
             stream.AppendOne(new PatientStudyLinked(stream.Id, current.StudyInstanceUid, null, by, now));
-            return;
+            return current;
         }
 
         var survivor = stream;
@@ -154,10 +155,13 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
 
         if (survivor != stream)
         {
-            study.AppendOne(new StudyPatientAssigned(
-                current.Id, current.StudyInstanceUid, survivor.Aggregate!.Demographics, null, StudyPatientChangeReason.ReceivedForMergedPatient, null, by, now));
+            var assigned = new StudyPatientAssigned(
+                current.Id, current.StudyInstanceUid, survivor.Aggregate!.Demographics, null, StudyPatientChangeReason.ReceivedForMergedPatient, null, by, now);
+            appendToStudy(assigned);
+            current = current.Apply(assigned);
         }
 
         survivor.AppendOne(new PatientStudyLinked(survivor.Id, current.StudyInstanceUid, null, by, now));
+        return current;
     }
 }

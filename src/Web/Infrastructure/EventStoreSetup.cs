@@ -47,6 +47,7 @@ public static class EventStoreSetup
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(_ => DataSource(connectionString, storeOptions));
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
+        builder.Services.AddSingleton<EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache>();
 
         // Before Marten's schema migration (hosted services start in the order they were added).
         builder.Services.AddHostedService<SchemaUpgrades.OnStartup>();
@@ -58,6 +59,11 @@ public static class EventStoreSetup
                 options.ConfigureEventStore(
                     dataSource, storeOptions.Schema, storeOptions,
                     services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
+
+                // The study aggregates a store leaves, kept once its commit succeeds; the erasure epoch that invalidates them.
+                options.Listeners.Add(services.GetRequiredService<EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache>());
+                options.Storage.ExtendedSchemaObjects.Add(new Weasel.Postgresql.Sequence(
+                    $"{storeOptions.Schema}.{EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache.EpochSequence}"));
 
                 // The daemon woken by the events' NOTIFY, at most once per interval (PacedDaemonWakeup).
                 options.Projections.Wakeup = new PacedDaemonWakeup(

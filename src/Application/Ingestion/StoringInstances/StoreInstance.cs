@@ -48,6 +48,7 @@ public static class StoreInstancesHandler
         StoreInstances command,
         IDocumentSession session,
         IOptions<IngestionOptions> options,
+        StudyWriteCache cache,
         TimeProvider clock,
         CancellationToken cancellation)
     {
@@ -58,7 +59,7 @@ public static class StoreInstancesHandler
         }
 
         var streamId = Study.StreamId(session.TenantId, studyUid);
-        var loaded = await StoreLoads.FetchAsync(session, command, streamId, cancellation);
+        var loaded = await StoreLoads.FetchAsync(session, cache, command, streamId, cancellation);
         var stream = loaded.Study;
         var study = stream.Aggregate;
         var now = clock.GetUtcNow();
@@ -71,7 +72,7 @@ public static class StoreInstancesHandler
         {
             foreach (var e in InstancesStored.Batched(newInstances))
             {
-                stream.AppendOne(e);
+                stream.Append(e);
             }
 
             newInstances.Clear();
@@ -120,21 +121,21 @@ public static class StoreInstancesHandler
             else if (decision.Event is { } appended)
             {
                 AppendNewInstances();
-                stream.AppendOne(appended);
+                stream.Append(appended);
                 study = after;
             }
 
             if (filed is not null)
             {
                 AppendNewInstances();
-                stream.AppendOne(filed);
+                stream.Append(filed);
                 study = study!.Apply(filed);
             }
 
             if (slide.Event is { } kept)
             {
                 AppendNewInstances();
-                stream.AppendOne(kept);
+                stream.Append(kept);
                 study = study!.Apply(kept);
             }
 
@@ -146,7 +147,13 @@ public static class StoreInstancesHandler
         // A new study is filed under its patient (registered when unknown; the survivor when merged).
         if (stream.Aggregate is null && study is not null)
         {
-            await Patients.PatientStreams.FileNewStudyAsync(session, stream, study, command.By, now, cancellation);
+            study = await Patients.PatientStreams.FileNewStudyAsync(session, stream.Append, study, command.By, now, cancellation);
+        }
+
+        // Every event appended to the study above was applied to `study`: it is the aggregate at the version this commit makes.
+        if (study is not null)
+        {
+            cache.KeepAfterCommit(session, streamId, new StudyWriteCache.Entry(study, stream.Version + stream.Appended, stream.Epoch));
         }
 
         // Recorded in this transaction, with the events: the study's order moves on (Orders/RecordingImages).

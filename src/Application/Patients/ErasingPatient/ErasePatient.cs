@@ -118,6 +118,14 @@ public static class ErasePatientHandler
             stream.AppendOne(new PatientErased(patientStreamId, erasureId, studies, orders, rewritten, command.Reason, command.By, now));
         }
 
+        // The studies are locked: no store folds their events until this commits. The epoch moves before the events are
+        // masked, so no node takes a study it folded before for current (StudyWriteCache).
+        await using (var epoch = database.CreateCommand(
+            $"select nextval('{session.DocumentStore.Options.Events.DatabaseSchemaName}.{Ingestion.StoringInstances.StudyWriteCache.EpochSequence}')"))
+        {
+            await epoch.ExecuteScalarAsync(cancellation);
+        }
+
         var tenant = session.TenantId;
         var masked = new List<Guid> { patientStreamId };
         masked.AddRange(studies.Select(uid => Study.StreamId(tenant, uid)));
