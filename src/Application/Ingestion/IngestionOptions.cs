@@ -36,6 +36,12 @@ public sealed class IngestionOptions
     /// </summary>
     public int StudyCacheInstances { get; set; } = 30_000;
 
+    /// <summary>
+    /// Studies the patient aggregates kept for filing the next new study may hold in all
+    /// (<see cref="Patients.PatientWriteCache"/>; about a hundred bytes each); 0 keeps none.
+    /// </summary>
+    public int PatientCacheStudies { get; set; } = 30_000;
+
     /// <summary>Binary values longer than this are left out of the header kept in the event (bulk data excluded).</summary>
     public int HeaderBulkDataThreshold { get; set; } = 1024;
 }

@@ -1,3 +1,4 @@
+using EventSourced.Application.Common;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Patients;
 using EventSourced.Domain.Studies;
@@ -71,25 +72,20 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     }
 
     /// <summary>The patient after the events appended to it in this command.</summary>
-    public static Patient? Current(IEventStream<Patient> stream)
-    {
-        var patient = stream.Aggregate;
-        foreach (var e in stream.Events)
-        {
-            patient = e.Data switch
-            {
-                PatientRegistered r => Patient.Create(r),
-                PatientDemographicsUpdated u => patient!.Apply(u),
-                PatientStudyLinked l => patient!.Apply(l),
-                PatientStudyUnlinked u => patient!.Apply(u),
-                PatientMerged m => patient!.Apply(m),
-                PatientMergeUndone m => patient!.Apply(m),
-                _ => patient,
-            };
-        }
+    public static Patient? Current(IEventStream<Patient> stream) =>
+        stream.Events.Select(e => e.Data).Aggregate(stream.Aggregate, Apply);
 
-        return patient;
-    }
+    /// <summary>The patient after one of its events.</summary>
+    private static Patient? Apply(Patient? patient, object e) => e switch
+    {
+        PatientRegistered r => Patient.Create(r),
+        PatientDemographicsUpdated u => patient!.Apply(u),
+        PatientStudyLinked l => patient!.Apply(l),
+        PatientStudyUnlinked u => patient!.Apply(u),
+        PatientMerged m => patient!.Apply(m),
+        PatientMergeUndone m => patient!.Apply(m),
+        _ => patient,
+    };
 
     /// <summary>
     /// The patient a correction names as its target: found, or registered from <paramref name="demographics"/>
@@ -126,42 +122,52 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     /// </remarks>
     /// <returns>The study after what this appended to it (<paramref name="appendToStudy"/>).</returns>
     public static async Task<Study> FileNewStudyAsync(
-        IDocumentSession session, Action<object> appendToStudy, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation)
+        IDocumentSession session, PatientWriteCache cache, Action<object> appendToStudy, Study current, Actor by, DateTimeOffset now, CancellationToken cancellation)
     {
         if (current.ReceivedPatient is not { } received)
         {
             return current;
         }
 
+        // The patient as this node last filed a study under it, when that is still what the log says (PatientWriteCache):
+        // only what its stream gained since is read, not every study filed under it before.
         var streams = new PatientStreams(session, cancellation);
-        var stream = await streams.FetchLockedAsync(streams.IdOf(received));
-        if (stream.Aggregate is null)
+        var id = streams.IdOf(received);
+        var locked = await cache.LockAsync(session, id, cancellation);
+        var patient = StreamWrite<Patient>.From(session, id, locked, locked.Kept is null ? await streams.FetchLockedAsync(id) : null);
+        if (patient.Aggregate is not { } existing)
         {
-            stream.AppendOne(new PatientRegistered(stream.Id, received, PatientOrigin.ReceivedInstance, by, now));
-            stream.AppendOne(new PatientStudyLinked(stream.Id, current.StudyInstanceUid, null, by, now));
+            patient.Append(new PatientRegistered(id, received, PatientOrigin.ReceivedInstance, by, now));
+            patient.Append(new PatientStudyLinked(id, current.StudyInstanceUid, null, by, now));
+            patient.KeepAfterCommit(cache, patient.Appended.Aggregate((Patient?)null, Apply)!);
             return current;
         }
 
-        var survivor = stream;
-        for (var depth = 0; depth < 16 && survivor.Aggregate!.MergedInto is { } into; depth++)
+        IEventStream<Patient>? survivor = null;
+        var into = existing.MergedInto;
+        for (var depth = 0; depth < 16 && into is { } next; depth++)
         {
-            if (await streams.LockAsync(into) is not { } next)
+            if (await streams.LockAsync(next) is not { } found)
             {
                 break;
             }
 
-            survivor = next;
+            survivor = found;
+            into = found.Aggregate!.MergedInto;
         }
 
-        if (survivor != stream)
+        if (survivor is null)
         {
-            var assigned = new StudyPatientAssigned(
-                current.Id, current.StudyInstanceUid, survivor.Aggregate!.Demographics, null, StudyPatientChangeReason.ReceivedForMergedPatient, null, by, now);
-            appendToStudy(assigned);
-            current = current.Apply(assigned);
+            patient.Append(new PatientStudyLinked(id, current.StudyInstanceUid, null, by, now));
+            patient.KeepAfterCommit(cache, existing.Apply((PatientStudyLinked)patient.Appended[0]));
+            return current;
         }
 
+        var assigned = new StudyPatientAssigned(
+            current.Id, current.StudyInstanceUid, survivor.Aggregate!.Demographics, null, StudyPatientChangeReason.ReceivedForMergedPatient, null, by, now);
+        appendToStudy(assigned);
         survivor.AppendOne(new PatientStudyLinked(survivor.Id, current.StudyInstanceUid, null, by, now));
-        return current;
+        patient.KeepAfterCommit(cache, existing);
+        return current.Apply(assigned);
     }
 }

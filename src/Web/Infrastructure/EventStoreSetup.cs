@@ -48,6 +48,7 @@ public static class EventStoreSetup
         builder.Services.AddSingleton(_ => DataSource(connectionString, storeOptions));
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache>();
+        builder.Services.AddSingleton<EventSourced.Application.Patients.PatientWriteCache>();
 
         // Before Marten's schema migration (hosted services start in the order they were added).
         builder.Services.AddHostedService<SchemaUpgrades.OnStartup>();
@@ -60,10 +61,11 @@ public static class EventStoreSetup
                     dataSource, storeOptions.Schema, storeOptions,
                     services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
 
-                // The study aggregates a store leaves, kept once its commit succeeds; the erasure epoch that invalidates them.
+                // The study and patient aggregates a store leaves, kept once its commit succeeds; the erasure epoch that invalidates them.
                 options.Listeners.Add(services.GetRequiredService<EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache>());
+                options.Listeners.Add(services.GetRequiredService<EventSourced.Application.Patients.PatientWriteCache>());
                 options.Storage.ExtendedSchemaObjects.Add(new Weasel.Postgresql.Sequence(
-                    $"{storeOptions.Schema}.{EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache.EpochSequence}"));
+                    $"{storeOptions.Schema}.{EventSourced.Application.Common.ErasureEpoch.Sequence}"));
 
                 // The daemon woken by the events' NOTIFY, at most once per interval (PacedDaemonWakeup).
                 options.Projections.Wakeup = new PacedDaemonWakeup(

@@ -149,10 +149,10 @@ public static class StowWarmUp
             var options = Marten.Services.SessionOptions.ForTransaction(transaction);
             options.TenantId = tenant;
             await using var session = store.LightweightSession(options);
-            // A cache of its own: the warm-up's transaction is rolled back, so what it stored must not be kept for the service.
+            // Caches of its own: the warm-up's transaction is rolled back, so what it stored must not be kept for the service.
             var ingestion = services.GetRequiredService<IOptions<IngestionOptions>>();
             var response = await StoreInstancesHandler.Handle(
-                command, session, ingestion, new StudyWriteCache(ingestion), services.GetRequiredService<TimeProvider>(), cancellation);
+                command, session, ingestion, new StudyWriteCache(ingestion), new Application.Patients.PatientWriteCache(ingestion), services.GetRequiredService<TimeProvider>(), cancellation);
             await session.SaveChangesAsync(cancellation);
             return response;
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using EventSourced.Application.Ingestion.StoringInstances;
+using EventSourced.Application.Patients;
 using EventSourced.Dicom;
 using EventSourced.Domain.Studies;
 using EventSourced.Web.Tests.Patients;
@@ -22,6 +23,8 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
 
     private StudyWriteCache Cache => fixture.App.Services.GetRequiredService<StudyWriteCache>();
 
+    private PatientWriteCache Patients => fixture.App.Services.GetRequiredService<PatientWriteCache>();
+
     [Fact]
     public async Task A_study_sent_instance_by_instance_starts_each_store_from_the_kept_aggregate_which_equals_the_log()
     {
@@ -41,6 +44,32 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task New_studies_of_one_patient_file_under_the_kept_patient_which_equals_the_log()
+    {
+        var client = await fixture.App.ClientForTenantAsync(Tenant);
+        const string patientId = "PID-CACHE-FILED";
+        var hits = Patients.Hits;
+        var studies = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            studies.Add(DicomUid.Generate());
+            var bytes = PatientSupport.Instance(studies[^1], DicomUid.Generate(), DicomUid.Generate(), patientId, "FILED^CACHE");
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(bytes))).StatusCode);
+
+            var id = Domain.Patients.Patient.StreamId(Tenant, null, patientId);
+            var kept = Patients.Find(Tenant, id);
+            Assert.NotNull(kept);
+            await using var session = fixture.App.Store.QuerySession(Tenant);
+            Assert.Equal((await session.Events.FetchStreamStateAsync(id))!.Version, kept.Version);
+            Assert.Equal(studies.Order(StringComparer.Ordinal), kept.Aggregate.Studies.ToList());
+            Assert.Equal(JsonSerializer.Serialize(await session.Events.AggregateStreamAsync<Domain.Patients.Patient>(id)), JsonSerializer.Serialize(kept.Aggregate));
+        }
+
+        // The first study registered the patient; the three after it were filed under what the one before had kept.
+        Assert.Equal(3, Patients.Hits - hits);
+    }
+
+    [Fact]
     public async Task After_a_patients_erasure_the_next_store_folds_the_masked_log_not_the_kept_aggregate()
     {
         var client = await fixture.App.ClientForTenantAsync(Tenant);
@@ -53,7 +82,7 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
             Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(bytes))).StatusCode);
         }
 
-        Assert.Contains(Cache.Find(Tenant, Study.StreamId(Tenant, study))!.Study.Archives.Values, f => f.PatientId == patientId);
+        Assert.Contains(Cache.Find(Tenant, Study.StreamId(Tenant, study))!.Aggregate.Archives.Values, f => f.PatientId == patientId);
 
         var erase = await client.PostAsync("/admin/patients/erase", Json.Body($$"""{"patientId":"{{patientId}}","reason":"cache test"}""", "application/json"));
         Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
@@ -76,8 +105,8 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
         var state = await session.Events.FetchStreamStateAsync(id);
         var folded = await session.Events.AggregateStreamAsync<Study>(id);
         Assert.Equal(state!.Version, kept.Version);
-        Assert.Equal(instances, kept.Study.Instances.Count);
-        Assert.Equal(JsonSerializer.Serialize(folded), JsonSerializer.Serialize(kept.Study));
-        return kept.Study;
+        Assert.Equal(instances, kept.Aggregate.Instances.Count);
+        Assert.Equal(JsonSerializer.Serialize(folded), JsonSerializer.Serialize(kept.Aggregate));
+        return kept.Aggregate;
     }
 }

@@ -49,6 +49,7 @@ public static class StoreInstancesHandler
         IDocumentSession session,
         IOptions<IngestionOptions> options,
         StudyWriteCache cache,
+        Patients.PatientWriteCache patients,
         TimeProvider clock,
         CancellationToken cancellation)
     {
@@ -147,13 +148,13 @@ public static class StoreInstancesHandler
         // A new study is filed under its patient (registered when unknown; the survivor when merged).
         if (stream.Aggregate is null && study is not null)
         {
-            study = await Patients.PatientStreams.FileNewStudyAsync(session, stream.Append, study, command.By, now, cancellation);
+            study = await Patients.PatientStreams.FileNewStudyAsync(session, patients, stream.Append, study, command.By, now, cancellation);
         }
 
         // Every event appended to the study above was applied to `study`: it is the aggregate at the version this commit makes.
         if (study is not null)
         {
-            cache.KeepAfterCommit(session, streamId, new StudyWriteCache.Entry(study, stream.Version + stream.Appended, stream.Epoch));
+            stream.KeepAfterCommit(cache, study);
         }
 
         // Recorded in this transaction, with the events: the study's order moves on (Orders/RecordingImages).

@@ -118,13 +118,9 @@ public static class ErasePatientHandler
             stream.AppendOne(new PatientErased(patientStreamId, erasureId, studies, orders, rewritten, command.Reason, command.By, now));
         }
 
-        // The studies are locked: no store folds their events until this commits. The epoch moves before the events are
-        // masked, so no node takes a study it folded before for current (StudyWriteCache).
-        await using (var epoch = database.CreateCommand(
-            $"select nextval('{session.DocumentStore.Options.Events.DatabaseSchemaName}.{Ingestion.StoringInstances.StudyWriteCache.EpochSequence}')"))
-        {
-            await epoch.ExecuteScalarAsync(cancellation);
-        }
+        // The patient and its studies are locked: no command folds their events until this commits. The epoch moves before the events are
+        // masked, so no node takes a study or patient it folded before for current (AggregateWriteCache).
+        await Common.ErasureEpoch.AdvanceAsync(database, session, cancellation);
 
         var tenant = session.TenantId;
         var masked = new List<Guid> { patientStreamId };
