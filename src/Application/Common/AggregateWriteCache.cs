@@ -124,8 +124,11 @@ public abstract class AggregateWriteCache<T>(Func<int> limit, Func<T, int> size)
                 var aggregate = row.Version == kept.Version
                     ? kept.Aggregate
                     : await session.Events.AggregateStreamAsync(stream, state: kept.Aggregate, fromVersion: kept.Version + 1, token: cancellation);
-                Interlocked.Increment(ref _hits);
-                return (aggregate is null ? null : new Entry(aggregate, row.Version, row.Epoch), epoch);
+                if (aggregate is not null)
+                {
+                    Interlocked.Increment(ref _hits);
+                    return (new Entry(aggregate, row.Version, row.Epoch), epoch);
+                }
             }
         }
 

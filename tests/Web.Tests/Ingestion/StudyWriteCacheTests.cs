@@ -12,10 +12,11 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EventSourced.Web.Tests.Ingestion;
 
 /// <summary>
-/// The study aggregate a store leaves is kept for the study's next store (<see cref="StudyWriteCache"/>), through
-/// HTTP on a real PostgreSQL: what is kept is, after every store, what folding the study's stream from the log gives,
-/// at the stream's version; the next store of the study starts from it; and a patient's erasure, which masks the
-/// log's events in place without a new event on every stream, is not hidden by it.
+/// The study aggregate a store leaves is kept for the study's next store (<see cref="StudyWriteCache"/>), and the
+/// patient's for filing its next new study (<see cref="PatientWriteCache"/>), through HTTP on a real PostgreSQL: what
+/// is kept is, after every store, what folding the stream from the log gives, at the stream's version; the next store
+/// starts from it; and a patient's erasure, which masks the log's events in place without a new event on every
+/// stream, is not hidden by it.
 /// </summary>
 public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture<ServiceFixture>
 {
