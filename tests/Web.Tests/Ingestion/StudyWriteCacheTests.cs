@@ -57,13 +57,8 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
             var bytes = PatientSupport.Instance(studies[^1], DicomUid.Generate(), DicomUid.Generate(), patientId, "FILED^CACHE");
             Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(bytes))).StatusCode);
 
-            var id = Domain.Patients.Patient.StreamId(Tenant, null, patientId);
-            var kept = Patients.Find(Tenant, id);
-            Assert.NotNull(kept);
-            await using var session = fixture.App.Store.QuerySession(Tenant);
-            Assert.Equal((await session.Events.FetchStreamStateAsync(id))!.Version, kept.Version);
-            Assert.Equal(studies.Order(StringComparer.Ordinal), kept.Aggregate.Studies.ToList());
-            Assert.Equal(JsonSerializer.Serialize(await session.Events.AggregateStreamAsync<Domain.Patients.Patient>(id)), JsonSerializer.Serialize(kept.Aggregate));
+            var kept = await AssertKeptEqualsTheLogAsync(Patients, Domain.Patients.Patient.StreamId(Tenant, null, patientId));
+            Assert.Equal(studies.Order(StringComparer.Ordinal), kept.Studies.ToList());
         }
 
         // The first study registered the patient; the three after it were filed under what the one before had kept.
@@ -96,18 +91,22 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
         Assert.DoesNotContain(kept.Archives.Values, f => f.PatientId == patientId);
     }
 
-    /// <summary>The kept aggregate is the log's fold (compared as JSON: the aggregate holds immutable collections) at the stream's version.</summary>
+    /// <summary>The kept study, with its instance count checked.</summary>
     private async Task<Study> AssertKeptEqualsTheLogAsync(string studyUid, int instances)
     {
-        var id = Study.StreamId(Tenant, studyUid);
-        var kept = Cache.Find(Tenant, id);
+        var kept = await AssertKeptEqualsTheLogAsync(Cache, Study.StreamId(Tenant, studyUid));
+        Assert.Equal(instances, kept.Instances.Count);
+        return kept;
+    }
+
+    /// <summary>The kept aggregate is the log's fold (compared as JSON: the aggregate holds immutable collections) at the stream's version.</summary>
+    private async Task<T> AssertKeptEqualsTheLogAsync<T>(Application.Common.AggregateWriteCache<T> cache, Guid id) where T : class
+    {
+        var kept = cache.Find(Tenant, id);
         Assert.NotNull(kept);
         await using var session = fixture.App.Store.QuerySession(Tenant);
-        var state = await session.Events.FetchStreamStateAsync(id);
-        var folded = await session.Events.AggregateStreamAsync<Study>(id);
-        Assert.Equal(state!.Version, kept.Version);
-        Assert.Equal(instances, kept.Aggregate.Instances.Count);
-        Assert.Equal(JsonSerializer.Serialize(folded), JsonSerializer.Serialize(kept.Aggregate));
+        Assert.Equal((await session.Events.FetchStreamStateAsync(id))!.Version, kept.Version);
+        Assert.Equal(JsonSerializer.Serialize(await session.Events.AggregateStreamAsync<T>(id)), JsonSerializer.Serialize(kept.Aggregate));
         return kept.Aggregate;
     }
 }
