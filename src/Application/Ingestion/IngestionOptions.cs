@@ -32,13 +32,13 @@ public sealed class IngestionOptions
 
     /// <summary>
     /// Instances the study aggregates kept for the next store into their study may hold in all
-    /// (<see cref="StoringInstances.StudyWriteCache"/>; estimated at about half a kilobyte each); 0 keeps none.
+    /// (<see cref="StoringInstances.StudyWriteCache"/>; about 310 bytes each); 0 keeps none.
     /// </summary>
     public int StudyCacheInstances { get; set; } = 30_000;
 
     /// <summary>
     /// Studies the patient aggregates kept for filing the next new study may hold in all
-    /// (<see cref="Patients.PatientWriteCache"/>; estimated at about a hundred bytes each); 0 keeps none.
+    /// (<see cref="Patients.PatientWriteCache"/>; about 110 bytes each); 0 keeps none.
     /// </summary>
     public int PatientCacheStudies { get; set; } = 30_000;
 
