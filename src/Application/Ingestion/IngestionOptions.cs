@@ -42,6 +42,12 @@ public sealed class IngestionOptions
     /// </summary>
     public int PatientCacheStudies { get; set; } = 30_000;
 
+    /// <summary>
+    /// Orders kept for recording the next arrival of images (<see cref="Orders.RecordingImages.OrderWriteCache"/>);
+    /// 0 keeps none.
+    /// </summary>
+    public int OrderCacheOrders { get; set; } = 10_000;
+
     /// <summary>Binary values longer than this are left out of the header kept in the event (bulk data excluded).</summary>
     public int HeaderBulkDataThreshold { get; set; } = 1024;
 }

@@ -49,6 +49,7 @@ public static class EventStoreSetup
         builder.Services.AddSingleton<EventSourced.Projections.StudyFeed.StudyFeedSignal>();
         builder.Services.AddSingleton<EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache>();
         builder.Services.AddSingleton<EventSourced.Application.Patients.PatientWriteCache>();
+        builder.Services.AddSingleton<EventSourced.Application.Orders.RecordingImages.OrderWriteCache>();
 
         // Before Marten's schema migration (hosted services start in the order they were added).
         builder.Services.AddHostedService<SchemaUpgrades.OnStartup>();
@@ -61,9 +62,10 @@ public static class EventStoreSetup
                     dataSource, storeOptions.Schema, storeOptions,
                     services.GetRequiredService<EventSourced.Projections.StudyFeed.StudyFeedSignal>());
 
-                // The study and patient aggregates a store leaves, kept once its commit succeeds; the erasure epoch that invalidates them.
+                // The study, patient and order aggregates a store leaves, kept once its commit succeeds; the erasure epoch that invalidates them.
                 options.Listeners.Add(services.GetRequiredService<EventSourced.Application.Ingestion.StoringInstances.StudyWriteCache>());
                 options.Listeners.Add(services.GetRequiredService<EventSourced.Application.Patients.PatientWriteCache>());
+                options.Listeners.Add(services.GetRequiredService<EventSourced.Application.Orders.RecordingImages.OrderWriteCache>());
                 options.Storage.ExtendedSchemaObjects.Add(new Weasel.Postgresql.Sequence(
                     $"{storeOptions.Schema}.{EventSourced.Application.Common.ErasureEpoch.Sequence}"));
 

@@ -152,7 +152,7 @@ public static class StowWarmUp
             // Caches of its own: the warm-up's transaction is rolled back, so what it stored must not be kept for the service.
             var ingestion = services.GetRequiredService<IOptions<IngestionOptions>>();
             var response = await StoreInstancesHandler.Handle(
-                command, session, ingestion, new StudyWriteCache(ingestion), new Application.Patients.PatientWriteCache(ingestion), services.GetRequiredService<TimeProvider>(), cancellation);
+                command, session, ingestion, new StudyWriteCache(ingestion), new Application.Patients.PatientWriteCache(ingestion), new Application.Orders.RecordingImages.OrderWriteCache(ingestion), services.GetRequiredService<TimeProvider>(), cancellation);
             await session.SaveChangesAsync(cancellation);
             return response;
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using EventSourced.Application.Ingestion.StoringInstances;
+using EventSourced.Application.Orders.RecordingImages;
 using EventSourced.Application.Patients;
 using EventSourced.Dicom;
 using EventSourced.Domain.Studies;
@@ -25,6 +26,8 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
     private StudyWriteCache Cache => fixture.App.Services.GetRequiredService<StudyWriteCache>();
 
     private PatientWriteCache Patients => fixture.App.Services.GetRequiredService<PatientWriteCache>();
+
+    private OrderWriteCache Orders => fixture.App.Services.GetRequiredService<OrderWriteCache>();
 
     [Fact]
     public async Task A_study_sent_instance_by_instance_starts_each_store_from_the_kept_aggregate_which_equals_the_log()
@@ -63,6 +66,26 @@ public sealed class StudyWriteCacheTests(ServiceFixture fixture) : IClassFixture
 
         // The first study registered the patient; the three after it were filed under what the one before had kept.
         Assert.Equal(3, Patients.Hits - hits);
+    }
+
+    [Fact]
+    public async Task Images_of_an_ordered_study_sent_one_by_one_are_recorded_on_the_kept_order_which_equals_the_log()
+    {
+        var client = await fixture.App.ClientForTenantAsync(Tenant);
+        var study = DicomUid.Generate();
+        var orderId = await client.CreateOkAsync(Support.Orders.ExampleBody(study));
+        var hits = Orders.Hits;
+        for (var i = 0; i < 3; i++)
+        {
+            var bytes = PatientSupport.Instance(study, DicomUid.Generate(), DicomUid.Generate(), "NONE", "SURNAME^NAME");
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/dicomweb/studies", Multipart.Related(bytes))).StatusCode);
+            await AssertKeptEqualsTheLogAsync(Orders, orderId);
+        }
+
+        // Each arrival appended to the order; the two after the first were recorded on what the one before had kept.
+        Assert.Equal(2, Orders.Hits - hits);
+        await using var session = fixture.App.Store.QuerySession(Tenant);
+        Assert.Equal(3, (await session.Events.FetchStreamAsync(orderId)).Count(e => e.Data is Domain.Orders.OrderImagesArrived));
     }
 
     [Fact]

@@ -50,6 +50,7 @@ public static class StoreInstancesHandler
         IOptions<IngestionOptions> options,
         StudyWriteCache cache,
         Patients.PatientWriteCache patients,
+        OrderWriteCache orders,
         TimeProvider clock,
         CancellationToken cancellation)
     {
@@ -161,7 +162,7 @@ public static class StoreInstancesHandler
         // Not cascaded: a durable message would cost every STOW a second transaction and an envelope row.
         if (InstancesArrivedForStudy.From(command, results, now) is { } arrived)
         {
-            await InstancesArrivedForStudyHandler.RecordAsync(arrived, session, cancellation, loaded.Register);
+            await InstancesArrivedForStudyHandler.RecordAsync(arrived, session, orders, cancellation, loaded.Register);
         }
 
         return new StoreInstancesResponse(studyUid, results);

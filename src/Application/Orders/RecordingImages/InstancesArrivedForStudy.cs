@@ -1,3 +1,4 @@
+using EventSourced.Application.Common;
 using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
@@ -44,8 +45,8 @@ public static class InstancesArrivedForStudyHandler
     /// one after another instead of retrying each other, and an order created concurrently for the
     /// study conflicts with the register's append and is retried, so it then starts from these images.
     /// </summary>
-    public static Task Handle(InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation) =>
-        RecordAsync(message, session, cancellation);
+    public static Task Handle(InstancesArrivedForStudy message, IDocumentSession session, OrderWriteCache orders, CancellationToken cancellation) =>
+        RecordAsync(message, session, orders, cancellation);
 
     /// <summary>
     /// The arrival recorded in <paramref name="session"/>'s transaction. <see cref="StoreInstancesHandler"/>
@@ -54,8 +55,13 @@ public static class InstancesArrivedForStudyHandler
     /// instead of a second, cascaded one. <paramref name="locked"/>: the register's stream when the caller
     /// already fetched it for exclusive writing (in the study's batch, after the study's lock).
     /// </summary>
+    /// <remarks>
+    /// The active order's row is locked too (after the register's, as every writer of both takes them), and the order
+    /// taken as this node last left it when that is still what the log says (<see cref="OrderWriteCache"/>): each arrival
+    /// appends an event to the order, so folding its whole stream cost in proportion to the requests before.
+    /// </remarks>
     public static async Task RecordAsync(
-        InstancesArrivedForStudy message, IDocumentSession session, CancellationToken cancellation, IEventStream<StudyOrderRegister>? locked = null)
+        InstancesArrivedForStudy message, IDocumentSession session, OrderWriteCache orders, CancellationToken cancellation, IEventStream<StudyOrderRegister>? locked = null)
     {
         var registerId = StudyOrderRegister.StreamId(session.TenantId, message.StudyInstanceUid);
         var register = locked is { } l && l.Id == registerId
@@ -71,10 +77,20 @@ public static class InstancesArrivedForStudyHandler
             return;
         }
 
-        var order = await session.Events.FetchForWriting<Order>(orderId, cancellation);
-        if (order.Aggregate?.RecordImages(message.SopInstanceUids, message.MetadataInHeaders, message.StoredBy, message.StoredAt) is { } arrived)
+        var kept = await orders.LockAsync(session, orderId, cancellation);
+        var order = StreamWrite<Order>.From(
+            session, orderId, kept, kept.Kept is null ? await session.Events.FetchForExclusiveWriting<Order>(orderId, cancellation) : null);
+        if (order.Aggregate is not { } current)
         {
-            order.AppendOne(arrived);
+            return;
         }
+
+        if (current.RecordImages(message.SopInstanceUids, message.MetadataInHeaders, message.StoredBy, message.StoredAt) is { } arrived)
+        {
+            order.Append(arrived);
+            current = current.Apply(arrived);
+        }
+
+        order.KeepAfterCommit(orders, current);
     }
 }

@@ -97,7 +97,8 @@ public static class ErasePatientHandler
         var orders = new List<Guid>();
         foreach (var orderId in command.OrderIds.Distinct())
         {
-            var order = await session.Events.FetchForWriting<Order>(orderId, cancellation);
+            // Locked, as the studies are, before the erasure epoch moves (AggregateWriteCache).
+            var order = await session.Events.FetchForExclusiveWriting<Order>(orderId, cancellation);
             if (order.Aggregate is not null)
             {
                 order.AppendOne(new OrderPatientErased(orderId, erasureId, command.By, now));
@@ -118,7 +119,7 @@ public static class ErasePatientHandler
             stream.AppendOne(new PatientErased(patientStreamId, erasureId, studies, orders, rewritten, command.Reason, command.By, now));
         }
 
-        // The patient and its studies are locked: no command folds their events until this commits. The epoch moves before the events are
+        // The patient, its studies and its orders are locked: no command folds their events until this commits. The epoch moves before the events are
         // masked, so no node takes a study or patient it folded before for current (AggregateWriteCache).
         await Common.ErasureEpoch.AdvanceAsync(database, session, cancellation);
 
