@@ -136,6 +136,17 @@ public abstract class AggregateWriteCache<T>(Func<int> limit, Func<T, int> size)
         return (null, epoch);
     }
 
+    /// <summary>
+    /// The stream for a command that appends to it: <see cref="LockAsync"/>, and when nothing kept describes the log, the
+    /// stream folded by Marten (<c>FetchForExclusiveWriting</c>, the row already locked).
+    /// </summary>
+    public async Task<StreamWrite<T>> FetchForWritingAsync(IDocumentSession session, Guid stream, CancellationToken cancellation)
+    {
+        var locked = await LockAsync(session, stream, cancellation);
+        return StreamWrite<T>.From(
+            session, stream, locked, locked.Kept is null ? await session.Events.FetchForExclusiveWriting<T>(stream, cancellation) : null);
+    }
+
     /// <summary>Drops an entry found not to describe the log (another version, another epoch).</summary>
     public void Forget(string tenant, Guid stream)
     {

@@ -133,8 +133,7 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         // only what its stream gained since is read, not every study filed under it before.
         var streams = new PatientStreams(session, cancellation);
         var id = streams.IdOf(received);
-        var locked = await cache.LockAsync(session, id, cancellation);
-        var patient = StreamWrite<Patient>.From(session, id, locked, locked.Kept is null ? await streams.FetchLockedAsync(id) : null);
+        var patient = await cache.FetchForWritingAsync(session, id, cancellation);
         if (patient.Aggregate is not { } existing)
         {
             patient.Append(new PatientRegistered(id, received, PatientOrigin.ReceivedInstance, by, now));

@@ -1,4 +1,3 @@
-using EventSourced.Application.Common;
 using EventSourced.Application.Ingestion.StoringInstances;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Orders;
@@ -77,9 +76,7 @@ public static class InstancesArrivedForStudyHandler
             return;
         }
 
-        var kept = await orders.LockAsync(session, orderId, cancellation);
-        var order = StreamWrite<Order>.From(
-            session, orderId, kept, kept.Kept is null ? await session.Events.FetchForExclusiveWriting<Order>(orderId, cancellation) : null);
+        var order = await orders.FetchForWritingAsync(session, orderId, cancellation);
         if (order.Aggregate is not { } current)
         {
             return;
