@@ -119,8 +119,8 @@ public static class ErasePatientHandler
             stream.AppendOne(new PatientErased(patientStreamId, erasureId, studies, orders, rewritten, command.Reason, command.By, now));
         }
 
-        // The patient, its studies and its orders are locked: no command folds their events until this commits. The epoch moves before the events are
-        // masked, so no node takes a study or patient it folded before for current (AggregateWriteCache).
+        // The patient, its studies and its orders are locked: no command folds their events until this commits. The epoch
+        // moves before the events are masked, so no node takes an aggregate it folded before for current (AggregateWriteCache).
         await Common.ErasureEpoch.AdvanceAsync(database, session, cancellation);
 
         var tenant = session.TenantId;
