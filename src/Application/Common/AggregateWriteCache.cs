@@ -55,18 +55,6 @@ public abstract class AggregateWriteCache<T>(Func<int> limit, Func<T, int> size)
     /// </summary>
     public long Epoch => Interlocked.Read(ref _epoch);
 
-    /// <summary>What the kept aggregates hold in all, in the unit of the bound.</summary>
-    public long Held
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _held;
-            }
-        }
-    }
-
     public Entry? Find(string tenant, Guid stream)
     {
         lock (_gate)
@@ -148,7 +136,7 @@ public abstract class AggregateWriteCache<T>(Func<int> limit, Func<T, int> size)
     }
 
     /// <summary>Drops an entry found not to describe the log (another version, another epoch).</summary>
-    public void Forget(string tenant, Guid stream)
+    private void Forget(string tenant, Guid stream)
     {
         lock (_gate)
         {
@@ -232,20 +220,10 @@ public abstract class AggregateWriteCache<T>(Func<int> limit, Func<T, int> size)
 public sealed class StreamWrite<T>(IDocumentSession session, Guid id, T? aggregate, long version, long epoch, IEventStream<T>? stream)
     where T : class
 {
-    public Guid Id => id;
-
-    /// <summary>The aggregate at <see cref="Version"/>: null when the stream is new.</summary>
+    /// <summary>The aggregate at the locked version: null when the stream is new.</summary>
     public T? Aggregate => aggregate;
 
-    public long Version => version;
-
-    /// <summary>The erasure epoch the aggregate was folded in.</summary>
-    public long Epoch => epoch;
-
-    /// <summary>Events appended by this command.</summary>
-    public IReadOnlyList<object> Appended => _appended;
-
-    private readonly List<object> _appended = [];
+    private int _appended;
 
     /// <summary>The stream as the cache hands it over, or as Marten folded it after <see cref="AggregateWriteCache{T}.LockAsync"/>.</summary>
     public static StreamWrite<T> From(IDocumentSession session, Guid id, (AggregateWriteCache<T>.Entry? Kept, long Epoch) locked, IEventStream<T>? folded) =>
@@ -264,12 +242,12 @@ public sealed class StreamWrite<T>(IDocumentSession session, Guid id, T? aggrega
             session.Events.Append(id, @event);
         }
 
-        _appended.Add(@event);
+        _appended++;
     }
 
     /// <summary>Keeps <paramref name="after"/>, the aggregate with every appended event applied, once the command commits.</summary>
     public void KeepAfterCommit(AggregateWriteCache<T> cache, T after) =>
-        cache.KeepAfterCommit(session, id, new AggregateWriteCache<T>.Entry(after, version + _appended.Count, epoch));
+        cache.KeepAfterCommit(session, id, new AggregateWriteCache<T>.Entry(after, version + _appended, epoch));
 }
 
 /// <summary>

@@ -72,20 +72,25 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
     }
 
     /// <summary>The patient after the events appended to it in this command.</summary>
-    public static Patient? Current(IEventStream<Patient> stream) =>
-        stream.Events.Select(e => e.Data).Aggregate(stream.Aggregate, Apply);
-
-    /// <summary>The patient after one of its events.</summary>
-    private static Patient? Apply(Patient? patient, object e) => e switch
+    public static Patient? Current(IEventStream<Patient> stream)
     {
-        PatientRegistered r => Patient.Create(r),
-        PatientDemographicsUpdated u => patient!.Apply(u),
-        PatientStudyLinked l => patient!.Apply(l),
-        PatientStudyUnlinked u => patient!.Apply(u),
-        PatientMerged m => patient!.Apply(m),
-        PatientMergeUndone m => patient!.Apply(m),
-        _ => patient,
-    };
+        var patient = stream.Aggregate;
+        foreach (var e in stream.Events)
+        {
+            patient = e.Data switch
+            {
+                PatientRegistered r => Patient.Create(r),
+                PatientDemographicsUpdated u => patient!.Apply(u),
+                PatientStudyLinked l => patient!.Apply(l),
+                PatientStudyUnlinked u => patient!.Apply(u),
+                PatientMerged m => patient!.Apply(m),
+                PatientMergeUndone m => patient!.Apply(m),
+                _ => patient,
+            };
+        }
+
+        return patient;
+    }
 
     /// <summary>
     /// The patient a correction names as its target: found, or registered from <paramref name="demographics"/>
@@ -134,11 +139,13 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         var streams = new PatientStreams(session, cancellation);
         var id = streams.IdOf(received);
         var patient = await cache.FetchForWritingAsync(session, id, cancellation);
+        var linked = new PatientStudyLinked(id, current.StudyInstanceUid, null, by, now);
         if (patient.Aggregate is not { } existing)
         {
-            patient.Append(new PatientRegistered(id, received, PatientOrigin.ReceivedInstance, by, now));
-            patient.Append(new PatientStudyLinked(id, current.StudyInstanceUid, null, by, now));
-            patient.KeepAfterCommit(cache, patient.Appended.Aggregate((Patient?)null, Apply)!);
+            var registered = new PatientRegistered(id, received, PatientOrigin.ReceivedInstance, by, now);
+            patient.Append(registered);
+            patient.Append(linked);
+            patient.KeepAfterCommit(cache, Patient.Create(registered).Apply(linked));
             return current;
         }
 
@@ -157,8 +164,8 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
 
         if (survivor is null)
         {
-            patient.Append(new PatientStudyLinked(id, current.StudyInstanceUid, null, by, now));
-            patient.KeepAfterCommit(cache, existing.Apply((PatientStudyLinked)patient.Appended[0]));
+            patient.Append(linked);
+            patient.KeepAfterCommit(cache, existing.Apply(linked));
             return current;
         }
 
