@@ -14,7 +14,7 @@ public sealed record QidoSeriesShrunk(Guid StudyStreamId, string SeriesInstanceU
 public partial class QidoStudyProjection
 {
     public bool ShouldDelete(StudyContentDeleted deleted, QidoStudy study) =>
-        study.InstanceSizes.Keys.All(uid => deleted.Hidden.Any(h => h.SopInstanceUid == uid));
+        HoldsOnly(study, deleted.Hidden.Select(h => h.SopInstanceUid));
 
     public QidoStudy Apply(StudyContentDeleted deleted, QidoStudy study) =>
         deleted.Hidden.Count == 0 ? study : Without(study, deleted.Hidden.Select(h => h.SopInstanceUid), deleted.EmptiedSeries);
@@ -25,7 +25,7 @@ public partial class QidoStudyProjection
     public QidoStudy Apply(DeletedContentRestored restored, QidoStudy study) => Restore(study, restored.Restored);
 
     private static QidoStudy Restore(QidoStudy study, IReadOnlyList<InstanceStored> restored) =>
-        restored.Aggregate(study, (s, r) => Apply(s, r.Instance, r.StoredAt));
+        Apply(study, [.. restored.Select(r => (r.Instance, r.StoredAt))]);
 }
 
 public partial class QidoSeriesProjection

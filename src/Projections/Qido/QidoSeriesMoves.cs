@@ -14,9 +14,9 @@ public partial class QidoStudyProjection
     public static QidoStudy Create(SeriesRefiledIn refiled)
     {
         var first = refiled.Arrived.MinBy(a => a.StoredAt)!;
-        var study = refiled.Arrived.Aggregate(
+        var study = Apply(
             new QidoStudy { Id = refiled.StudyStreamId, StudyInstanceUid = refiled.StudyInstanceUid, ReceivedAt = first.StoredAt },
-            (s, a) => Apply(s, a.Instance, a.StoredAt));
+            [.. refiled.Arrived.Select(a => (a.Instance, a.StoredAt))]);
         return study with { RefiledFrom = RefiledFrom(study.RefiledFrom, refiled) };
     }
 
@@ -28,7 +28,7 @@ public partial class QidoStudyProjection
             return Create(refiled);
         }
 
-        var counted = refiled.Arrived.Aggregate(study, (s, a) => Apply(s, a.Instance, a.StoredAt));
+        var counted = Apply(study, [.. refiled.Arrived.Select(a => (a.Instance, a.StoredAt))]);
         return study with
         {
             SeriesModalities = counted.SeriesModalities,
@@ -42,7 +42,7 @@ public partial class QidoStudyProjection
     }
 
     public bool ShouldDelete(SeriesRefiledOut refiled, QidoStudy study) =>
-        study.InstanceSizes.Keys.All(uid => refiled.Departed.Any(d => d.SopInstanceUid == uid));
+        HoldsOnly(study, refiled.Departed.Select(d => d.SopInstanceUid));
 
     public QidoStudy Apply(SeriesRefiledOut refiled, QidoStudy study)
     {

@@ -90,28 +90,42 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
 
     public QidoStudy Apply(InstanceStored stored, QidoStudy study) => Apply(study, stored.Instance, stored.StoredAt);
 
-    public static QidoStudy Create(InstancesStored stored)
-    {
-        var children = stored.Children();
-        return children.Skip(1).Aggregate(Create(children[0]), (study, child) => Apply(study, child.Instance, child.StoredAt));
-    }
+    public static QidoStudy Create(InstancesStored stored) =>
+        Apply(new QidoStudy { Id = stored.StudyStreamId, StudyInstanceUid = stored.Instances[0].StudyInstanceUid, ReceivedAt = stored.StoredAt },
+            [.. stored.Instances.Select(i => (i, stored.StoredAt))]);
 
-    public QidoStudy Apply(InstancesStored stored, QidoStudy study) =>
-        stored.Instances.Aggregate(study, (s, instance) => Apply(s, instance, stored.StoredAt));
+    public QidoStudy Apply(InstancesStored stored, QidoStudy study) => Apply(study, [.. stored.Instances.Select(i => (i, stored.StoredAt))]);
 
     public QidoStudy Apply(InstanceReplaced replaced, QidoStudy study) => Apply(study, replaced.Instance, replaced.ReplacedAt);
 
-    private static QidoStudy Apply(QidoStudy study, StoredInstance instance, DateTimeOffset at)
+    private static QidoStudy Apply(QidoStudy study, StoredInstance instance, DateTimeOffset at) => Apply(study, [(instance, at)]);
+
+    /// <summary>
+    /// The instances applied in their order, as one step: the study's series and sizes are copied once, not once per
+    /// instance (a request of thousands of instances was quadratic in them), and the attributes are those of the last
+    /// instance, as applying them one by one leaves them (each instance's replace the one's before).
+    /// </summary>
+    internal static QidoStudy Apply(QidoStudy study, IReadOnlyList<(StoredInstance Instance, DateTimeOffset At)> instances)
     {
-        var header = instance.Header;
-        var series = new SortedDictionary<string, string>(study.SeriesModalities.ToDictionary(), StringComparer.Ordinal)
+        if (instances.Count == 0)
         {
-            [instance.SeriesInstanceUid] = QidoAttributes.First(header, Tags.Modality) ?? "",
-        };
-        var sizes = new SortedDictionary<string, long>(study.InstanceSizes.ToDictionary(), StringComparer.Ordinal)
+            return study;
+        }
+
+        var series = new SortedDictionary<string, string>(study.SeriesModalities.ToDictionary(), StringComparer.Ordinal);
+        var sizes = new SortedDictionary<string, long>(study.InstanceSizes.ToDictionary(), StringComparer.Ordinal);
+        var callingAeTitles = study.CallingAeTitles;
+        var stationNames = study.StationNames;
+        foreach (var (instance, _) in instances)
         {
-            [instance.SopInstanceUid] = instance.Blob.Length,
-        };
+            series[instance.SeriesInstanceUid] = QidoAttributes.First(instance.Header, Tags.Modality) ?? "";
+            sizes[instance.SopInstanceUid] = instance.Blob.Length;
+            callingAeTitles = Add(callingAeTitles, instance.CallingAeTitle);
+            stationNames = Add(stationNames, instance.StationName ?? QidoAttributes.First(instance.Header, Tags.StationName));
+        }
+
+        var (last, at) = instances[^1];
+        var header = last.Header;
 
         // Patient corrections (QidoStudy.Corrections.cs): the assigned patient, if any, over the received attributes.
         return WithAssignedPatient(study with
@@ -137,10 +151,17 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
             NumberOfStudyRelatedInstances = sizes.Count,
             SizeInBytes = sizes.Values.Sum(),
             UpdatedAt = at,
-            CallingAeTitles = Add(study.CallingAeTitles, instance.CallingAeTitle),
-            StationNames = Add(study.StationNames, instance.StationName ?? QidoAttributes.First(header, Tags.StationName)),
+            CallingAeTitles = callingAeTitles,
+            StationNames = stationNames,
             Attributes = QidoAttributes.Select(header, QidoAttributes.StudyLevel),
         });
+    }
+
+    /// <summary>Whether every instance the study holds is among <paramref name="instances"/> (the study is emptied by their leaving).</summary>
+    private static bool HoldsOnly(QidoStudy study, IEnumerable<string> instances)
+    {
+        var leaving = instances.ToHashSet(StringComparer.Ordinal);
+        return study.InstanceSizes.Keys.All(leaving.Contains);
     }
 
     private static IReadOnlyList<string> Add(IReadOnlyList<string> set, string? value) =>

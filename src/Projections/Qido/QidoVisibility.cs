@@ -10,7 +10,7 @@ namespace EventSourced.Projections.Qido;
 public partial class QidoStudyProjection
 {
     public bool ShouldDelete(StudyDeprecationCompleted completed, QidoStudy study) =>
-        study.InstanceSizes.Keys.All(uid => completed.Hidden.Any(h => h.SopInstanceUid == uid));
+        HoldsOnly(study, completed.Hidden.Select(h => h.SopInstanceUid));
 
     public QidoStudy Apply(StudyDeprecationCompleted completed, QidoStudy study) => Without(study, completed.Hidden);
 
@@ -20,7 +20,7 @@ public partial class QidoStudyProjection
     public QidoStudy Apply(StudyDeprecationRevoked revoked, QidoStudy study) => Restore(Without(study, revoked.Hidden), revoked);
 
     private static QidoStudy Restore(QidoStudy study, StudyDeprecationRevoked revoked) =>
-        revoked.Restored.Aggregate(study, (s, r) => Apply(s, r.Instance, r.StoredAt));
+        Apply(study, [.. revoked.Restored.Select(r => (r.Instance, r.StoredAt))]);
 
     private static QidoStudy Without(QidoStudy study, IReadOnlyList<InstanceHidden> hidden)
     {
