@@ -111,18 +111,9 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
             }
         }
 
-        var inserted = new string[sorted.Count + 1];
-        for (var i = 0; i < low; i++)
-        {
-            inserted[i] = sorted[i];
-        }
-
-        inserted[low] = uid;
-        for (var i = low; i < sorted.Count; i++)
-        {
-            inserted[i + 1] = sorted[i];
-        }
-
+        var inserted = new List<string>(sorted.Count + 1);
+        inserted.AddRange(sorted);
+        inserted.Insert(low, uid);
         return inserted;
     }
 }

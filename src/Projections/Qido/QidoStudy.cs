@@ -105,7 +105,7 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
     /// instance (a request of thousands of instances was quadratic in them), and the attributes are those of the last
     /// instance, as applying them one by one leaves them (each instance's replace the one's before).
     /// </summary>
-    internal static QidoStudy Apply(QidoStudy study, IReadOnlyList<(StoredInstance Instance, DateTimeOffset At)> instances)
+    private static QidoStudy Apply(QidoStudy study, IReadOnlyList<(StoredInstance Instance, DateTimeOffset At)> instances)
     {
         if (instances.Count == 0)
         {
