@@ -80,40 +80,7 @@ public partial class ArchiveSeriesProjection : MultiStreamProjection<ArchiveSeri
 
     private static ArchiveSeries Append(InstanceFiledInArchive filed, ArchiveSeries series) => series with
     {
-        Instances = SortedInsert(series.Instances, filed.SopInstanceUid),
+        Instances = OrdinalSet.With(series.Instances, filed.SopInstanceUid),
         LastFiledAt = filed.FiledAt,
     };
-
-    /// <summary>
-    /// The ordinally sorted list with <paramref name="uid"/> in its place (the list itself when it holds it): found by
-    /// binary search and copied once, where a linear search and a re-sort per instance made a request of thousands of
-    /// one series' instances quadratic in them, times a sort.
-    /// </summary>
-    private static IReadOnlyList<string> SortedInsert(IReadOnlyList<string> sorted, string uid)
-    {
-        int low = 0, high = sorted.Count - 1;
-        while (low <= high)
-        {
-            var middle = low + ((high - low) >> 1);
-            var order = string.CompareOrdinal(sorted[middle], uid);
-            if (order == 0)
-            {
-                return sorted;
-            }
-
-            if (order < 0)
-            {
-                low = middle + 1;
-            }
-            else
-            {
-                high = middle - 1;
-            }
-        }
-
-        var inserted = new List<string>(sorted.Count + 1);
-        inserted.AddRange(sorted);
-        inserted.Insert(low, uid);
-        return inserted;
-    }
 }

@@ -65,9 +65,7 @@ public partial class ArchiveStudyProjection : MultiStreamProjection<ArchiveStudy
     // The decision appends InstanceFiledInArchive once per SOP instance and archive, so the count is a count of events.
     public ArchiveStudy Apply(InstanceFiledInArchive filed, ArchiveStudy study) => study with
     {
-        Series = study.Series.Contains(filed.ArchiveSeriesUid)
-            ? study.Series
-            : [.. study.Series.Append(filed.ArchiveSeriesUid).Order(StringComparer.Ordinal)],
+        Series = OrdinalSet.With(study.Series, filed.ArchiveSeriesUid),
         NumberOfInstances = study.NumberOfInstances + 1,
         LastFiledAt = filed.FiledAt,
     };

@@ -42,7 +42,7 @@ public partial class PatientRecordProjection : SingleStreamProjection<PatientRec
 
     public PatientRecord Apply(PatientStudyLinked e, PatientRecord record) => record with
     {
-        StudyInstanceUids = [.. record.StudyInstanceUids.Append(e.StudyInstanceUid).Distinct().Order(StringComparer.Ordinal)],
+        StudyInstanceUids = OrdinalSet.With(record.StudyInstanceUids, e.StudyInstanceUid),
         UpdatedAt = e.LinkedAt,
     };
 

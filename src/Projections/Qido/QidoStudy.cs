@@ -165,7 +165,5 @@ public partial class QidoStudyProjection : SingleStreamProjection<QidoStudy, Gui
     }
 
     private static IReadOnlyList<string> Add(IReadOnlyList<string> set, string? value) =>
-        string.IsNullOrWhiteSpace(value) || set.Contains(value.Trim())
-            ? set
-            : [.. set.Append(value.Trim()).Order(StringComparer.Ordinal)];
+        string.IsNullOrWhiteSpace(value) ? set : OrdinalSet.With(set, value.Trim());
 }

@@ -3,7 +3,9 @@ using EventSourced.Dicom;
 using EventSourced.Domain.Archive;
 using EventSourced.Domain.Common;
 using EventSourced.Domain.Studies;
+using EventSourced.Domain.Patients;
 using EventSourced.Projections.Archive;
+using EventSourced.Projections.Patients;
 using EventSourced.Projections.Qido;
 
 namespace EventSourced.Web.Tests.Qido;
@@ -12,6 +14,7 @@ namespace EventSourced.Web.Tests.Qido;
 /// A request's instances arrive as one <see cref="InstancesStored"/>. The study record applies them as one step and the
 /// archive series inserts each into its sorted list (neither is quadratic in the instances of a request); both must
 /// leave exactly what applying the instances one by one leaves, which is what the log's older single events give.
+/// The sorted lists (an archive series' instances, a patient's studies) take a value in its place, once.
 /// </summary>
 public sealed class BatchedInstancesProjectionTests
 {
@@ -81,5 +84,22 @@ public sealed class BatchedInstancesProjectionTests
         Assert.Equal(uids.Distinct().Order(StringComparer.Ordinal), series.Instances);
         var unchanged = projection.Apply(Filed(uids[17]), series);
         Assert.Same(series.Instances, unchanged.Instances);
+    }
+
+    [Fact]
+    public void A_patient_lists_its_studies_sorted_and_once_whatever_the_order_they_are_linked_in()
+    {
+        var projection = new PatientRecordProjection();
+        var patient = Guid.NewGuid();
+        var studies = Enumerable.Range(0, 200).Select(i => $"1.2.826.0.1.{(i * 7919) % 500}.{i % 11}").ToList();
+        var record = new PatientRecord { Id = patient, PatientId = "P1" };
+        foreach (var study in studies.Concat(studies.Take(20)))
+        {
+            record = projection.Apply(new PatientStudyLinked(patient, study, null, By, At), record);
+        }
+
+        Assert.Equal(studies.Distinct().Order(StringComparer.Ordinal), record.StudyInstanceUids);
+        record = projection.Apply(new PatientStudyUnlinked(patient, studies[3], null, By, At), record);
+        Assert.Equal(studies.Distinct().Where(s => s != studies[3]).Order(StringComparer.Ordinal), record.StudyInstanceUids);
     }
 }
