@@ -46,12 +46,10 @@ r.update(peak_rss_bytes=int(rss), disk_bytes=int(disk), disk_bytes_per_instance=
 json.dump(r, open(path, "w"), indent=2)
 PY
 }
-wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
-
 orthanc_pid=
 cleanup() {
   [ -n "${ours_pid:-}" ] && stop_ours
-  [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null || true
+  stop_orthanc
   rm -rf "$out"/ours-blobs-run* "$out"/orthanc-*/run*/storage "$out"/orthanc-*/run*/index
 }
 trap cleanup EXIT
@@ -87,7 +85,7 @@ for run in $(seq 1 "$runs"); do
       disk=$(( disk + $(psql_ "select pg_database_size('$database')") ))
     fi
     annotate "$out/run$run-orthanc-$mode.json" "$rss" "$disk" "$load"
-    kill "$orthanc_pid"; wait_gone "$orthanc_pid"; orthanc_pid=
+    stop_orthanc
     [ "$mode" = postgresql ] && psql_ "drop database $database with (force)" >/dev/null
   done
 done

@@ -32,7 +32,7 @@ export OURS_KEEP_BLOBS=1
 orthanc_pid=""; databases=()
 finish() {
   [ -z "${ours_pid:-}" ] || stop_ours
-  [ -z "$orthanc_pid" ] || kill "$orthanc_pid" 2>/dev/null || true
+  stop_orthanc
   for db in "${databases[@]}"; do psql_ "drop database if exists $db with (force)" >/dev/null || true; done
   rm -rf "$out"/*-blobs "$out"/*-orthanc
 }
@@ -68,5 +68,5 @@ for pair in $(seq 1 "$pairs"); do
   done
   orthanc_pid="$(bash eng/bench/orthanc.sh sqlite "$orthanc_port" "$out/O$pair-orthanc")"
   measure O "$pair" "http://127.0.0.1:$orthanc_port/dicom-web" "$orthanc_pid"
-  kill "$orthanc_pid"; while kill -0 "$orthanc_pid" 2>/dev/null; do sleep 0.2; done; orthanc_pid=""
+  stop_orthanc
 done

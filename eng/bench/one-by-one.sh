@@ -23,7 +23,7 @@ port="${ONE_BY_ONE_PORT:-6460}"
 source "$root/eng/bench/ours.sh"
 bench_cluster
 orthanc_pid=
-trap '[ -n "${ours_pid:-}" ] && stop_ours; [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null; true' EXIT
+trap '[ -n "${ours_pid:-}" ] && stop_ours; stop_orthanc' EXIT
 table() { # <json> <label>
   python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -42,7 +42,7 @@ for pair in $(seq 1 "$pairs"); do
       for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/system" >/dev/null && break; sleep 0.5; done
       harness --base-url "http://127.0.0.1:$port/dicom-web" --studies 8 --seed 7 --queries 1 --retrievals 1 >/dev/null
       harness --base-url "http://127.0.0.1:$port/dicom-web" --one-by-one "$n" --seed 77 --server-pid "$orthanc_pid" --out "$out/$label.json" >/dev/null
-      kill "$orthanc_pid"; wait "$orthanc_pid" 2>/dev/null || true; orthanc_pid=; rm -rf "$out/orthanc"
+      stop_orthanc; rm -rf "$out/orthanc"
     else
       [ "$target" = A ] && bin="${A_ROOT:-$root}" || bin="${B_ROOT:-$root}"
       OURS_BIN_ROOT="$bin" start_ours "$out" "$port"

@@ -49,3 +49,12 @@ stop_ours() {
   kill -9 "$ours_pid" 2>/dev/null || true
   [ -n "${OURS_KEEP_BLOBS:-}" ] || rm -rf "$Blobs__Root"
 }
+
+# stop_orthanc: stops the Orthanc of $orthanc_pid (eng/bench/orthanc.sh's) and waits until it is gone, so that its port
+# is free for the next run; `wait` cannot do it (orthanc.sh started it and exited: it is not this shell's child).
+stop_orthanc() {
+  [ -n "${orthanc_pid:-}" ] || return 0
+  kill "$orthanc_pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do [ -d "/proc/$orthanc_pid" ] || { orthanc_pid=; return 0; }; sleep 0.1; done
+  kill -9 "$orthanc_pid" 2>/dev/null || true; orthanc_pid=
+}

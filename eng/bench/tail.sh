@@ -26,10 +26,8 @@ out="$root/eng/bench/results/tail-$(date -u +%Y%m%dT%H%M%SZ)"; mkdir -p "$out"
 echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (A_ROOT=${A_ROOT:-/work/wt/base} B2_ENV=${B2_ENV:-} B3_ENV=${B3_ENV:-} B4_ENV=${B4_ENV:-})" > "$out/command.txt"
 source "$root/eng/bench/ours.sh"
 bench_cluster
-wait_gone() { for _ in $(seq 1 100); do [ -d "/proc/$1" ] || return 0; sleep 0.1; done; kill -9 "$1" 2>/dev/null || true; }
-
 orthanc_pid=
-cleanup() { [ -n "${ours_pid:-}" ] && stop_ours; [ -n "$orthanc_pid" ] && kill "$orthanc_pid" 2>/dev/null || true; }
+cleanup() { [ -n "${ours_pid:-}" ] && stop_ours; stop_orthanc; }
 trap cleanup EXIT
 for run in $(seq 1 "$runs"); do
   for target in $targets; do
@@ -38,7 +36,7 @@ for run in $(seq 1 "$runs"); do
       orthanc_pid="$(bash eng/bench/orthanc.sh sqlite "$((port + 1))" "$out/orthanc")"
       harness --base-url "http://127.0.0.1:$((port + 1))/dicom-web" --name "$name" --server-pid "$orthanc_pid" \
         --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
-      kill "$orthanc_pid"; wait_gone "$orthanc_pid"; orthanc_pid=; rm -rf "$out/orthanc"
+      stop_orthanc; rm -rf "$out/orthanc"
     else
       bin="$root"; [ "$target" = A ] && bin="${A_ROOT:-/work/wt/base}"
       # B2, B3, …: this checkout with the environment of B2_ENV, B3_ENV, …
