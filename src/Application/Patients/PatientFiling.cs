@@ -172,7 +172,7 @@ public sealed class PatientStreams(IDocumentSession session, CancellationToken c
         var assigned = new StudyPatientAssigned(
             current.Id, current.StudyInstanceUid, survivor.Aggregate!.Demographics, null, StudyPatientChangeReason.ReceivedForMergedPatient, null, by, now);
         appendToStudy(assigned);
-        survivor.AppendOne(new PatientStudyLinked(survivor.Id, current.StudyInstanceUid, null, by, now));
+        survivor.AppendOne(linked with { PatientStreamId = survivor.Id });
         patient.KeepAfterCommit(cache, existing);
         return current.Apply(assigned);
     }

@@ -24,6 +24,7 @@ public partial class QidoStudyProjection
 
     public QidoStudy Apply(DeletedContentRestored restored, QidoStudy study) => Restore(study, restored.Restored);
 
+    /// <summary>Restored instances (of a delete or a deprecation undone) applied as one step.</summary>
     private static QidoStudy Restore(QidoStudy study, IReadOnlyList<InstanceStored> restored) =>
         Apply(study, [.. restored.Select(r => (r.Instance, r.StoredAt))]);
 }

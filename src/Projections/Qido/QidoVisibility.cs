@@ -15,12 +15,9 @@ public partial class QidoStudyProjection
     public QidoStudy Apply(StudyDeprecationCompleted completed, QidoStudy study) => Without(study, completed.Hidden);
 
     public static QidoStudy Create(StudyDeprecationRevoked revoked) =>
-        Restore(new QidoStudy { Id = revoked.StudyStreamId, StudyInstanceUid = revoked.Restored[0].Instance.StudyInstanceUid, ReceivedAt = revoked.Restored[0].StoredAt }, revoked);
+        Restore(new QidoStudy { Id = revoked.StudyStreamId, StudyInstanceUid = revoked.Restored[0].Instance.StudyInstanceUid, ReceivedAt = revoked.Restored[0].StoredAt }, revoked.Restored);
 
-    public QidoStudy Apply(StudyDeprecationRevoked revoked, QidoStudy study) => Restore(Without(study, revoked.Hidden), revoked);
-
-    private static QidoStudy Restore(QidoStudy study, StudyDeprecationRevoked revoked) =>
-        Apply(study, [.. revoked.Restored.Select(r => (r.Instance, r.StoredAt))]);
+    public QidoStudy Apply(StudyDeprecationRevoked revoked, QidoStudy study) => Restore(Without(study, revoked.Hidden), revoked.Restored);
 
     private static QidoStudy Without(QidoStudy study, IReadOnlyList<InstanceHidden> hidden)
     {
