@@ -27,22 +27,25 @@ echo "eng/bench/tail.sh --runs $runs --targets \"$targets\" ${harness_args[*]} (
 source "$root/eng/bench/ours.sh"
 bench_cluster
 orthanc_pid=
-cleanup() { [ -n "${ours_pid:-}" ] && stop_ours; stop_orthanc; }
+# Every run's blob folder and Orthanc storage are kept until the end, as compare.sh does: on ext4 without a journal a
+# removal of thousands of files slows every file creation for minutes, which would land on the next target's STOW
+# (docs/benchmarks.md, "Group commit across requests"; until 2026-12-08 the target after A paid for A's folder).
+cleanup() { [ -n "${ours_pid:-}" ] && stop_ours; stop_orthanc; rm -rf "$out"/run*-blobs "$out"/run*-orthanc; }
 trap cleanup EXIT
 for run in $(seq 1 "$runs"); do
   for target in $targets; do
     l0="$(load)"; name="run$run-$target"
     if [ "$target" = O ]; then
-      orthanc_pid="$(bash eng/bench/orthanc.sh sqlite "$((port + 1))" "$out/orthanc")"
+      orthanc_pid="$(bash eng/bench/orthanc.sh sqlite "$((port + 1))" "$out/$name-orthanc")"
       harness --base-url "http://127.0.0.1:$((port + 1))/dicom-web" --name "$name" --server-pid "$orthanc_pid" \
         --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
-      stop_orthanc; rm -rf "$out/orthanc"
+      stop_orthanc
     else
       bin="$root"; [ "$target" = A ] && bin="${A_ROOT:-/work/wt/base}"
       # B2, B3, …: this checkout with the environment of B2_ENV, B3_ENV, …
       envs=; case "$target" in B[0-9]*) envs_var="${target}_ENV"; envs="${!envs_var:-}" ;; esac
       for kv in $envs; do export "${kv?}"; done
-      OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
+      OURS_BIN_ROOT="$bin" OURS_BLOBS="$out/$name-blobs" start_ours "$out" "$port"
       for kv in $envs; do unset "${kv%%=*}"; done
       awk '{ print ($14 + $15) * 10 }' "/proc/$ours_pid/stat" > "$out/$name.ready-cpu-ms"
       database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
@@ -50,7 +53,7 @@ for run in $(seq 1 "$runs"); do
         --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
       awk '/^VmHWM:/ { print $2 }' "/proc/$ours_pid/status" > "$out/$name.peak-rss-kb"
       cp "${OURS_LOG:-$out/ours.log}" "$out/$name.log"
-      stop_ours; ours_pid=
+      OURS_KEEP_BLOBS=1 stop_ours; ours_pid=
       psql_ "drop database $database with (force)" >/dev/null
     fi
     echo "$l0 $(load)" > "$out/$name.load"
