@@ -55,7 +55,7 @@ for run in $(seq 1 "$runs"); do
   for variant in $variants; do
     bin="$a_root"; [ "$variant" = B ] && bin="$b_root"
     OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
-    database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+    database="$ours_database"
     h() { harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$variant" "$@" >/dev/null; }
     h --out "$out/run$run-$variant-full.json"
     traced "run$run-$variant-idle" sleep 2

@@ -62,7 +62,7 @@ for run in $(seq 1 "$runs"); do
   # whichever target runs next).
   export OURS_BLOBS="$out/ours-blobs-run$run" OURS_KEEP_BLOBS=1
   start_ours "$out" "$ours_port"
-  database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+  database="$ours_database"
   harness --base-url "http://127.0.0.1:$ours_port/dicomweb" --header "Authorization: $ours_key" --name ours \
     --server-pid "$ours_pid" --db-pid "$postmaster" --out "$out/run$run-ours.json" "${harness_args[@]}" >/dev/null
   rss="$(peak_rss "$ours_pid")"

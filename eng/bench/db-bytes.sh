@@ -15,7 +15,7 @@ harness="${OURS_HARNESS:-$root/eng/bench/LoadHarness/bin/Release/net10.0/LoadHar
 source "$root/eng/bench/ours.sh"
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 start_ours "$out" "$port"
-database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+database="$ours_database"
 # DB_BYTES_KEEP=1 keeps the database (its name is in summary.txt) for a closer look.
 trap 'stop_ours; [ -n "${DB_BYTES_KEEP:-}" ] || psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "drop database $database with (force)" >/dev/null' EXIT
 dotnet "$harness" --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name ours \

@@ -21,7 +21,7 @@ settle() { # until the feed's settled offset stops moving
 }
 
 OURS_BIN_ROOT="$a" start_ours "$out" "$port"
-database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+database="$ours_database"
 key="$(OURS_DATABASE=$database all_scopes_key "$a")"
 dotnet "$harness" --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name ours \
   --queries 1 --retrievals 1 --out "$out/harness.json" "$@" >/dev/null

@@ -26,7 +26,7 @@ for run in $(seq 1 "$runs"); do
   for variant in A B; do
     bin="$root"; [ "$variant" = A ] && bin="${A_ROOT:-/work/wt/base}"
     OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
-    database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+    database="$ours_database"
     harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --queries 0 --retrievals 1 --out "$out/run$run-$variant-stow.json" >/dev/null
     l0="$(cut -d' ' -f1 /proc/loadavg)"
     psql_ "select json_agg(json_build_array(study_instance_uid, series_instance_uid, sop_instance_uid)) from (select distinct on (study_instance_uid) study_instance_uid, series_instance_uid, sop_instance_uid from eventsourced.mt_doc_qidoinstance order by study_instance_uid, series_instance_uid, sop_instance_uid) x" "$database" \

@@ -42,7 +42,7 @@ for target in $targets; do
   harness --base-url "$url" --header "$auth" --studies "$studies" --skip-stow --queries 0 --retrievals "$retrievals" >/dev/null; mark
   kill "$counters" 2>/dev/null || true; wait "$counters" 2>/dev/null || true
   stop_ours; ours_pid=
-  database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+  database="$ours_database"
   psql_ "drop database $database with (force)" >/dev/null
   # Per phase: the counter's per-second increments between two marks (methods, and seconds spent compiling).
   python3 - "$out/$target.counters.csv" "$out/$target.marks" "$target" <<'PY' | tee -a "$out/summary.txt"

@@ -62,7 +62,7 @@ for pair in $(seq 1 "$pairs"); do
     [ -n "$bin" ] || continue
     export OURS_BLOBS="$out/$target$pair-blobs"
     OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
-    databases+=("$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")")
+    databases+=("$ours_database")
     measure "$target" "$pair" "http://127.0.0.1:$port/dicomweb" "$ours_pid" "$postmaster"
     stop_ours; ours_pid=""
   done

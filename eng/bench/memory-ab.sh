@@ -88,7 +88,7 @@ for round in $(seq 1 "$rounds"); do
       "$HOME/.dotnet/tools/dotnet-counters" collect -p "$pid" --counters System.Runtime --refresh-interval 1 --format csv -o "$out/$name-counters.csv" >/dev/null 2>&1 &
       counters=$!
     fi
-    database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+    database="$ours_database"
     harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$label" \
       --server-pid "$pid" --db-pid "$postmaster" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
     hwm1="$(kib "$pid" VmHWM)"

@@ -24,7 +24,7 @@ trap cleanup EXIT
 
 export OURS_BLOBS="$out/blobs" OURS_LOG="$out/b.log"
 OURS_BIN_ROOT="$root" start_ours "$out" "$port"; b_pid=$ours_pid; b_key=$ours_key
-database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+database="$ours_database"
 harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $b_key" --queries 0 --retrievals 1 --out "$out/stow.json" >/dev/null
 OURS_DATABASE="$database" OURS_LOG="$out/a.log" OURS_BIN_ROOT="${A_ROOT:-/work/wt/base}" start_ours "$out" "$((port + 1))"; a_pid=$ours_pid; a_key=$ours_key
 

@@ -49,7 +49,7 @@ for pair in $(seq 1 "$pairs"); do
       harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --studies 8 --seed 7 --queries 1 --retrievals 1 >/dev/null
       harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --one-by-one "$n" --seed 77 \
         --server-pid "$ours_pid" --db-pid "$postmaster" --out "$out/$label.json" >/dev/null
-      database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+      database="$ours_database"
       stop_ours; ours_pid=
       psql_ "drop database $database with (force)" >/dev/null
     fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by the benchmark scripts: starts this product (Release build, already built) for the load
 # harness on a database and blob folder of its own, on eng/run.sh's local PostgreSQL.
-#   start_ours <out-dir> <port>   sets ours_pid and ours_key (an API key with studies.read,studies.write)
+#   start_ours <out-dir> <port>   sets ours_pid, ours_key (an API key with studies.read,studies.write) and
+#                                  ours_database (the database it runs on)
 #   stop_ours                      stops it and removes its blob folder
 # Optional, to resume an earlier run (eng/bench/scale.sh --resume): OURS_DATABASE (reuse that database:
 # not created, a new key issued for its tenant `bench`), OURS_PG_ROOT (the checkout whose
@@ -28,7 +29,7 @@ harness() { dotnet "${HARNESS_ROOT:-$root}/eng/bench/LoadHarness/bin/Release/net
 start_ours() {
   local out="$1" port="$2" cs pgport password database bin="${OURS_BIN_ROOT:-$root}" verb=ensure
   cs="$(bash "${OURS_PG_ROOT:-$root}/eng/local-postgres.sh")"; pgport="$(sed 's/.*Port=\([0-9]*\);.*/\1/' <<<"$cs")"; password="${cs##*Password=}"
-  database="${OURS_DATABASE:-bench_$(date +%s)}"
+  database="${OURS_DATABASE:-bench_$(date +%s)}"; ours_database="$database"
   if [ -n "${OURS_DATABASE:-}" ]; then verb=issue-key; else
     PGPASSWORD="$password" psql -h 127.0.0.1 -p "$pgport" -U postgres -d postgres -qc "create database $database" >/dev/null
   fi

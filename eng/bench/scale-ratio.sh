@@ -64,7 +64,7 @@ run() { # <label> archive|fresh
   fi
   export OURS_LOG="$out/$label-ours.log"
   OURS_READY_TIMEOUT=900 start_ours "$out" "$port"
-  local db; db="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+  local db; db="$ours_database"
   local instances; instances="$(psql_ "select count(*) from eventsourced.mt_doc_qidoinstance" "$db")"
   echo "$(date -u +%T) $label ($which, $instances instances, seed $seed); load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/run.txt"
   harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --seed "$seed" --name "$label" \

@@ -27,7 +27,7 @@ for pair in $(seq 1 "$pairs"); do
     [ "$side" = A ] && extra="${STOW_AB_A_CS_EXTRA:-}" || extra="${STOW_AB_B_CS_EXTRA:-}"
     if [ -n "${STOW_AB_KEEP_BLOBS:-}" ]; then export OURS_BLOBS="$out/$side$pair-blobs" OURS_KEEP_BLOBS=1; fi
     OURS_BIN_ROOT="$bin" OURS_CS_EXTRA="$extra" start_ours "$out" "$port"
-    database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+    database="$ours_database"
     harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --studies 8 --seed 7 \
       --queries 1 --retrievals 1 >/dev/null
     sleep 2

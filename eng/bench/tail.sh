@@ -48,7 +48,7 @@ for run in $(seq 1 "$runs"); do
       OURS_BIN_ROOT="$bin" OURS_BLOBS="$out/$name-blobs" start_ours "$out" "$port"
       for kv in $envs; do unset "${kv%%=*}"; done
       awk '{ print ($14 + $15) * 10 }' "/proc/$ours_pid/stat" > "$out/$name.ready-cpu-ms"
-      database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+      database="$ours_database"
       harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" \
         --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" "${harness_args[@]}" >/dev/null
       awk '/^VmHWM:/ { print $2 }' "/proc/$ours_pid/status" > "$out/$name.peak-rss-kb"

@@ -43,7 +43,7 @@ for run in $(seq 1 "$runs"); do
     if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do export "${kv?}"; done; fi
     OURS_BIN_ROOT="$bin" start_ours "$out" "$port"
     if [ "$target" = B2 ]; then for kv in ${B2_ENV:-}; do unset "${kv%%=*}"; done; fi
-    database="$(sed 's/.*Database=\([^;]*\);.*/\1/' <<<"$ConnectionStrings__EventStore")"
+    database="$ours_database"
     l0="$(load)"
     harness --base-url "http://127.0.0.1:$port/dicomweb" --header "Authorization: $ours_key" --name "$name" \
       --server-pid "$ours_pid" --db-pid "$postmaster" --latencies "$out/$name.latencies" --out "$out/$name.json" >/dev/null
